@@ -1,0 +1,22 @@
+#!/usr/bin/env bun
+/**
+ * @module
+ * The `zot` command: `serve`, `verify-config` (alias `verify`), `schema`, `--version`.
+ */
+import { Command } from 'commander'
+import { COMMIT, DIST_SPEC_VERSION, VERSION } from '../lib/version'
+import { serveCommand } from './serve'
+
+const program = new Command('zot')
+  .description('OCI registry and pull-through cache, compatible with zot')
+  .version(`zot ${VERSION} (commit ${COMMIT}, distribution-spec ${DIST_SPEC_VERSION})`, '-v, --version')
+
+program
+  .command('serve')
+  .description('run the registry (with no CONFIG: local storage under ./data on 127.0.0.1:5000)')
+  .argument('[config]', 'zot configuration file (JSON, YAML or TOML)')
+  .action(async (config?: string) => {
+    process.exitCode = await serveCommand(config)
+  })
+
+await program.parseAsync(process.argv)

@@ -1,0 +1,71 @@
+/**
+ * @module
+ * The hono application: the distribution API over a registry, behind whatever middleware the
+ * server composes (logging, metrics, authentication, authorization), with one error renderer.
+ */
+import { Hono, type MiddlewareHandler } from 'hono'
+import { RegistryError } from '../errors/registry-error'
+import type { Logger } from '../log/logger'
+import type { RequestTarget } from '../oci/request-target'
+import type { Registry } from '../registry/registry'
+import type { AppEnv } from './context'
+import { requestTarget } from './middleware/request-target'
+import { renderError, toRegistryError } from './render-error'
+import { blobHandlers } from './routes/blobs'
+import type { Handler, Method } from './routes/handler'
+import { baseHandlers, catalogHandlers, referrersHandlers, tagsHandlers } from './routes/listings'
+import { manifestHandlers } from './routes/manifests'
+import { uploadSessionHandlers, uploadStartHandlers } from './routes/uploads'
+
+export interface AppOptions {
+  registry: Registry
+  logger: Logger
+  /** Runs after the target is parsed and before the API handlers (auth, metrics...). */
+  middleware?: MiddlewareHandler<AppEnv>[]
+  /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
+  routes?: (app: Hono<AppEnv>) => void
+}
+
+type HandlerTable = { [K in RequestTarget['kind']]: Partial<Record<Method, Handler<K>>> }
+
+function handlerTable(registry: Registry): HandlerTable {
+  return {
+    base: baseHandlers(registry),
+    catalog: catalogHandlers(registry),
+    tags: tagsHandlers(registry),
+    manifest: manifestHandlers(registry),
+    blob: blobHandlers(registry),
+    uploads: uploadStartHandlers(registry),
+    upload: uploadSessionHandlers(registry),
+    referrers: referrersHandlers(registry),
+  }
+}
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const { logger } = options
+  const table = handlerTable(options.registry)
+  const app = new Hono<AppEnv>()
+
+  app.onError((error, c) => {
+    const registryError = toRegistryError(error, (bug) => logger.error('request failed', { method: c.req.method, path: c.req.path, error: bug }))
+    return renderError(registryError, c.req.method)
+  })
+  app.notFound((c) => renderError(new RegistryError('UNSUPPORTED', { status: 404, message: 'not found', detail: { path: c.req.path } }), c.req.method))
+
+  app.use('*', requestTarget())
+  for (const middleware of options.middleware ?? []) app.use('*', middleware)
+  options.routes?.(app)
+
+  const distribution: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const target = c.get('target')
+    if (!target) return next()
+    const handler = table[target.kind][c.req.method as Method] as Handler<typeof target.kind> | undefined
+    if (!handler) {
+      throw new RegistryError('UNSUPPORTED', { detail: { description: `${c.req.method} is not supported on this endpoint`, method: c.req.method } })
+    }
+    return handler(c, target as never)
+  }
+  app.all('/v2', distribution)
+  app.all('/v2/*', distribution)
+  return app
+}

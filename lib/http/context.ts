@@ -1,0 +1,26 @@
+/**
+ * @module
+ * The typed hono environment every middleware and handler shares.
+ */
+import type { RequestTarget } from '../oci/request-target'
+
+/** Who is making the request, decided by the authentication middleware. */
+export interface Principal {
+  /** Empty for anonymous requests. */
+  username: string
+  groups: string[]
+  /** How the identity was established. */
+  method: 'anonymous' | 'htpasswd' | 'apikey' | 'openid' | 'session' | 'bearer'
+}
+
+/** zot's access-control actions. */
+export type Action = 'read' | 'create' | 'update' | 'delete'
+
+export interface AppVariables {
+  /** The parsed `/v2/...` target; absent for non-distribution paths. */
+  target: RequestTarget | undefined
+  /** Set by authentication; absent when no authentication is configured. */
+  principal: Principal | undefined
+}
+
+export type AppEnv = { Variables: AppVariables }

@@ -1,0 +1,24 @@
+/**
+ * @module
+ * The shape of a distribution-API handler: one function per HTTP method of a resource, given the
+ * already-parsed and validated request target.
+ */
+import type { Context } from 'hono'
+import type { RequestTarget } from '../../oci/request-target'
+import type { Registry } from '../../registry/registry'
+import type { AppEnv } from '../context'
+
+export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
+export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, { kind: K }>
+
+export type Handler<K extends RequestTarget['kind']> = (c: Context<AppEnv>, target: TargetOf<K>) => Promise<Response> | Response
+
+/** The handlers of one resource kind, built around the registry they serve. */
+export type ResourceHandlers<K extends RequestTarget['kind']> = (registry: Registry) => Partial<Record<Method, Handler<K>>>
+
+/** An empty-bodied response with headers (201/202/204 answers of the API). */
+export const noContent = (status: number, headers: Record<string, string>): Response =>
+  new Response(null, { status, headers: { 'Content-Length': '0', ...headers } })
+
+export const json = (body: unknown, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json', ...headers } })

@@ -1,0 +1,48 @@
+/**
+ * @module
+ * `/v2/<name>/manifests/<reference>`: HEAD and GET by tag or digest (the stored media type, never
+ * converted: `Accept` is not consulted), PUT (with `?tag=`), DELETE by tag (the tag) or by digest.
+ */
+import type { Descriptor } from '../../oci/manifest'
+import { MAX_MANIFEST_BYTES } from '../../oci/manifest'
+import { readLimitedBody } from '../read-body'
+import { noContent, type ResourceHandlers } from './handler'
+
+const manifestHeaders = (descriptor: Descriptor): Record<string, string> => ({
+  'Content-Type': descriptor.mediaType,
+  'Content-Length': String(descriptor.size),
+  'Docker-Content-Digest': descriptor.digest,
+  ETag: `"${descriptor.digest}"`,
+})
+
+export const manifestHandlers: ResourceHandlers<'manifest'> = (registry) => ({
+  async HEAD(_c, target) {
+    const descriptor = await registry.manifests.resolve(target.repository, target.reference)
+    return new Response(null, { status: 200, headers: manifestHeaders(descriptor) })
+  },
+
+  async GET(_c, target) {
+    const descriptor = await registry.manifests.resolve(target.repository, target.reference)
+    const content = await registry.manifests.open(target.repository, descriptor)
+    return new Response(content, { status: 200, headers: manifestHeaders(descriptor) })
+  },
+
+  async PUT(c, target) {
+    const body = await readLimitedBody(c.req.raw, MAX_MANIFEST_BYTES)
+    const extraTags = c.req.queries('tag') ?? []
+    const result = await registry.manifests.put(target.repository, target.reference, body, c.req.header('Content-Type') ?? '', extraTags)
+    const headers = new Headers({
+      Location: `/v2/${target.repository}/manifests/${result.digest}`,
+      'Docker-Content-Digest': result.digest,
+      'Content-Length': '0',
+    })
+    if (result.subject) headers.set('OCI-Subject', result.subject)
+    for (const tag of result.tags) headers.append('OCI-Tag', tag)
+    return new Response(null, { status: 201, headers })
+  },
+
+  async DELETE(_c, target) {
+    await registry.manifests.delete(target.repository, target.reference)
+    return noContent(202, {})
+  },
+})

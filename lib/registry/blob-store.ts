@@ -1,0 +1,83 @@
+/**
+ * @module
+ * Blobs of a repository: `<repo>/blobs/<alg>/<hex>`, written only by moving a verified upload
+ * (or an atomic putContent for manifests), so a blob path always holds exactly its digest's bytes.
+ */
+import { RegistryError } from '../errors/registry-error'
+import { PathNotFoundError, type Content, type StorageDriver } from '../storage/driver'
+import { blobPath } from './layout'
+
+export interface BlobStat {
+  size: number
+  modifiedAt: Date
+}
+
+const blobUnknown = (digest: string): RegistryError => new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
+
+export class BlobStore {
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly options: { dedupe: boolean },
+  ) {}
+
+  async stat(repository: string, digest: string): Promise<BlobStat | undefined> {
+    try {
+      const info = await this.driver.stat(blobPath(repository, digest))
+      return info.isDirectory ? undefined : { size: info.size, modifiedAt: info.modifiedAt }
+    } catch (error) {
+      if (error instanceof PathNotFoundError) return undefined
+      throw error
+    }
+  }
+
+  async exists(repository: string, digest: string): Promise<boolean> {
+    return (await this.stat(repository, digest)) !== undefined
+  }
+
+  /** Opens the blob, or the byte range of it; throws BLOB_UNKNOWN. */
+  async open(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content> {
+    try {
+      return await this.driver.read(blobPath(repository, digest), range)
+    } catch (error) {
+      if (error instanceof PathNotFoundError) throw blobUnknown(digest)
+      throw error
+    }
+  }
+
+  async getContent(repository: string, digest: string): Promise<Uint8Array> {
+    try {
+      return await this.driver.getContent(blobPath(repository, digest))
+    } catch (error) {
+      if (error instanceof PathNotFoundError) throw blobUnknown(digest)
+      throw error
+    }
+  }
+
+  /** Stores small content (a manifest) under its digest; the caller computed the digest. */
+  async putContent(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
+    await this.driver.putContent(blobPath(repository, digest), bytes)
+  }
+
+  /** Moves a verified upload into place. */
+  async commit(repository: string, digest: string, sourcePath: string): Promise<void> {
+    await this.driver.move(sourcePath, blobPath(repository, digest))
+  }
+
+  /** Makes a blob of one repository available in another (hard link when dedupe is on). */
+  async mount(from: string, to: string, digest: string): Promise<boolean> {
+    if (!(await this.exists(from, digest))) return false
+    if (await this.exists(to, digest)) return true
+    try {
+      await this.driver.copy(blobPath(from, digest), blobPath(to, digest), { link: this.options.dedupe })
+      return true
+    } catch (error) {
+      // Deleted between the check and the copy: an ordinary miss.
+      if (error instanceof PathNotFoundError) return false
+      throw error
+    }
+  }
+
+  async delete(repository: string, digest: string): Promise<void> {
+    await this.driver.delete(blobPath(repository, digest))
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * @module
+ * The list of repositories. Built once by walking storage (lazily, on the first catalog request,
+ * so start-up never waits for a walk) and kept current as repositories are created or seen.
+ */
+import { isValidRepositoryName } from '../oci/names'
+import type { StorageDriver } from '../storage/driver'
+import { RESERVED_REPOSITORY_ENTRIES } from './layout'
+
+export class Catalog {
+  private readonly known = new Set<string>()
+  private walk: Promise<void> | undefined
+  private sorted: string[] | undefined
+
+  constructor(private readonly driver: StorageDriver) {}
+
+  /** Records a repository that exists (created, or found by a read). */
+  add(repository: string): void {
+    if (this.known.has(repository)) return
+    this.known.add(repository)
+    this.sorted = undefined
+  }
+
+  remove(repository: string): void {
+    if (this.known.delete(repository)) this.sorted = undefined
+  }
+
+  /** Every repository, sorted. */
+  async list(): Promise<string[]> {
+    this.walk ??= this.walkStorage('')
+    await this.walk
+    this.sorted ??= [...this.known].sort()
+    return this.sorted
+  }
+
+  /** A directory holding index.json is a repository; repositories may nest (`a` and `a/b`). */
+  private async walkStorage(directory: string): Promise<void> {
+    const entries = await this.driver.list(directory)
+    if (directory !== '' && entries.includes('index.json') && isValidRepositoryName(directory)) this.add(directory)
+    const children = entries.filter((name) => !RESERVED_REPOSITORY_ENTRIES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'))
+    await Promise.all(children.map((name) => this.walkStorage(directory === '' ? name : `${directory}/${name}`)))
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * @module
+ * The registry's storage façade: blobs, uploads, manifests and the catalog over one storage
+ * driver. The HTTP layer, the CLI commands and (later) sync, GC and scrub all go through it.
+ */
+import type { StorageDriver } from '../storage/driver'
+import { BlobStore } from './blob-store'
+import { Catalog } from './catalog'
+import { IndexStore } from './index-store'
+import { ManifestStore } from './manifest-store'
+import { UploadStore } from './upload-store'
+
+export interface RegistryOptions {
+  driver: StorageDriver
+  /** zot's `storage.dedupe`: share identical blobs between repositories (hard links on disk). */
+  dedupe?: boolean
+  /** Cache parsed index.json files; safe when this process is the storage's only writer. */
+  cacheIndexes?: boolean
+}
+
+export interface Registry {
+  readonly driver: StorageDriver
+  readonly blobs: BlobStore
+  readonly uploads: UploadStore
+  readonly manifests: ManifestStore
+  readonly indexes: IndexStore
+  readonly catalog: Catalog
+}
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const { driver } = options
+  const catalog = new Catalog(driver)
+  const indexes = new IndexStore(driver, { cache: options.cacheIndexes ?? true, onRepositorySeen: (repository) => catalog.add(repository) })
+  const blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true })
+  const uploads = new UploadStore(driver, blobs, indexes)
+  const manifests = new ManifestStore(blobs, indexes)
+  return { driver, blobs, uploads, manifests, indexes, catalog }
+}

@@ -1,0 +1,80 @@
+/**
+ * @module
+ * The storage driver: the small interface every backend (local disk, S3) implements, modelled on
+ * distribution's `storagedriver.StorageDriver`. Paths are `/`-separated, relative to the driver's
+ * root, never start with `/` and never contain `.` or `..` segments (`assertSafePath`). Everything
+ * registry-specific (OCI layout, tags, uploads) lives above it, in `lib/registry`.
+ *
+ * Every driver passes the shared suite in `tests/storage/driver-suite.ts`.
+ */
+
+/** Thrown (and only thrown) when a path does not exist. */
+export class PathNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`path not found: ${path}`)
+    this.name = 'PathNotFoundError'
+  }
+}
+
+/** Thrown when the backend itself fails (disk full, S3 down); rendered as 503. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageUnavailableError'
+  }
+}
+
+export interface FileInfo {
+  path: string
+  size: number
+  modifiedAt: Date
+  isDirectory: boolean
+}
+
+/** What `read` hands out: a `Blob` (a file the server can sendfile) or a byte stream. */
+export type Content = Blob | ReadableStream<Uint8Array>
+
+/** A resumable writer for one path. Nothing is visible at the path until `commit`. */
+export interface FileWriter {
+  /** Bytes written so far, including those of earlier sessions (append mode). */
+  readonly size: number
+  write(chunk: Uint8Array): Promise<void>
+  /** Makes everything written durable at the path (still to be moved by the caller). */
+  close(): Promise<void>
+  /** Removes what was written. */
+  cancel(): Promise<void>
+}
+
+export interface StorageDriver {
+  /** `local` or `s3`; appears in logs and errors. */
+  readonly name: string
+  /** Small objects (manifests, index.json), read whole. */
+  getContent(path: string): Promise<Uint8Array>
+  /** Small objects, replaced atomically: readers see the old or the new content, never a mix. */
+  putContent(path: string, data: Uint8Array | string): Promise<void>
+  /** Streams `length` bytes (all when absent) from `offset`. */
+  read(path: string, range?: { offset: number; length?: number }): Promise<Content>
+  /** A writer that appends to what the path holds (`append`) or starts empty. */
+  writer(path: string, options: { append: boolean }): Promise<FileWriter>
+  stat(path: string): Promise<FileInfo>
+  /** Names (not paths) of the direct children of a directory; [] for a missing directory. */
+  list(path: string): Promise<string[]>
+  /** Moves a file, replacing the destination atomically. */
+  move(source: string, destination: string): Promise<void>
+  /** Copies a file; `link: true` allows sharing storage with the source (hard link, dedupe). */
+  copy(source: string, destination: string, options?: { link?: boolean }): Promise<void>
+  /** Deletes a file or a whole directory tree; a missing path is not an error. */
+  delete(path: string): Promise<void>
+  /** A URL a client may fetch the content from directly, when the backend can presign. */
+  redirectURL?(path: string): Promise<string | undefined>
+}
+
+const SAFE_SEGMENT = /^(?!\.{1,2}$)[^/\0]+$/
+
+/** Rejects absolute paths, empty segments and `.`/`..`, so no path escapes the root. */
+export function assertSafePath(path: string): void {
+  if (path === '') return
+  for (const segment of path.split('/')) {
+    if (!SAFE_SEGMENT.test(segment)) throw new Error(`unsafe storage path: ${JSON.stringify(path)}`)
+  }
+}

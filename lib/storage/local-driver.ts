@@ -1,0 +1,231 @@
+/**
+ * @module
+ * The local-disk storage driver. Every replacement is write-to-temp then rename, so a crash at any
+ * moment leaves either the old or the new file, never a half-written one; with `commit: true`
+ * (zot's `storage.commit`) files and their directories are also fsynced before a write counts.
+ */
+import { constants, promises as fs } from 'node:fs'
+import { dirname, join } from 'node:path'
+import {
+  assertSafePath,
+  PathNotFoundError,
+  StorageUnavailableError,
+  type Content,
+  type FileInfo,
+  type FileWriter,
+  type StorageDriver,
+} from './driver'
+
+export interface LocalDriverOptions {
+  /** Absolute or relative directory all paths are resolved under. */
+  rootDirectory: string
+  /** fsync every write (zot's `storage.commit`): slower, survives power loss, not only crashes. */
+  commit?: boolean
+}
+
+const isErrno = (error: unknown, code: string): boolean =>
+  error instanceof Error && (error as NodeJS.ErrnoException).code === code
+
+/** Maps a filesystem error to the driver's error vocabulary. */
+function translate(error: unknown, path: string): Error {
+  if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return new PathNotFoundError(path)
+  if (isErrno(error, 'ENOSPC') || isErrno(error, 'EIO') || isErrno(error, 'EROFS') || isErrno(error, 'EACCES')) {
+    return new StorageUnavailableError(`local storage: ${(error as Error).message}`, { cause: error })
+  }
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+let temporarySequence = 0
+/** A sibling name that no other writer in this process (or a crashed earlier one) uses. */
+const temporaryName = (path: string): string =>
+  `${path}.${process.pid}.${++temporarySequence}.${crypto.randomUUID().slice(0, 8)}.tmp`
+
+export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
+  const root = options.rootDirectory
+  const durable = options.commit ?? false
+
+  const resolve = (path: string): string => {
+    assertSafePath(path)
+    return path === '' ? root : join(root, path)
+  }
+
+  async function syncDirectory(directory: string): Promise<void> {
+    if (!durable) return
+    const handle = await fs.open(directory, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /** Renames into place, creating the parent directory when needed. */
+  async function renameInto(from: string, to: string): Promise<void> {
+    try {
+      await fs.rename(from, to)
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error
+      await fs.mkdir(dirname(to), { recursive: true })
+      await fs.rename(from, to)
+    }
+    await syncDirectory(dirname(to))
+  }
+
+  async function writeTemporary(target: string, data: Uint8Array | string): Promise<string> {
+    const temporary = temporaryName(target)
+    await fs.mkdir(dirname(target), { recursive: true })
+    const handle = await fs.open(temporary, 'w', 0o600)
+    try {
+      await handle.writeFile(data)
+      if (durable) await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    return temporary
+  }
+
+  return {
+    name: 'local',
+
+    async getContent(path) {
+      try {
+        return new Uint8Array(await fs.readFile(resolve(path)))
+      } catch (error) {
+        throw translate(error, path)
+      }
+    },
+
+    async putContent(path, data) {
+      const target = resolve(path)
+      try {
+        await renameInto(await writeTemporary(target, data), target)
+      } catch (error) {
+        throw translate(error, path)
+      }
+    },
+
+    async read(path, range): Promise<Content> {
+      const target = resolve(path)
+      let size: number
+      try {
+        const info = await fs.stat(target)
+        if (info.isDirectory()) throw new PathNotFoundError(path)
+        size = info.size
+      } catch (error) {
+        throw translate(error, path)
+      }
+      // A BunFile is a lazy Blob: Bun.serve sends it with sendfile(2), never through memory.
+      const file = Bun.file(target)
+      if (!range) return file
+      const end = range.length === undefined ? size : Math.min(size, range.offset + range.length)
+      return file.slice(range.offset, end)
+    },
+
+    async writer(path, { append }) {
+      const target = resolve(path)
+      try {
+        await fs.mkdir(dirname(target), { recursive: true })
+        const handle = await fs.open(target, append ? 'a' : 'w', 0o600)
+        const { size } = await handle.stat()
+        return localFileWriter(handle, size, target, path, durable)
+      } catch (error) {
+        throw translate(error, path)
+      }
+    },
+
+    async stat(path): Promise<FileInfo> {
+      try {
+        const info = await fs.stat(resolve(path))
+        return { path, size: info.size, modifiedAt: info.mtime, isDirectory: info.isDirectory() }
+      } catch (error) {
+        throw translate(error, path)
+      }
+    },
+
+    async list(path) {
+      try {
+        return await fs.readdir(resolve(path))
+      } catch (error) {
+        if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return []
+        throw translate(error, path)
+      }
+    },
+
+    async move(source, destination) {
+      try {
+        await renameInto(resolve(source), resolve(destination))
+      } catch (error) {
+        throw translate(error, source)
+      }
+    },
+
+    async copy(source, destination, copyOptions) {
+      const from = resolve(source)
+      const to = resolve(destination)
+      const temporary = temporaryName(to)
+      try {
+        await fs.mkdir(dirname(to), { recursive: true })
+        let linked = false
+        if (copyOptions?.link) {
+          // A hard link shares the inode: blobs are immutable, so sharing is safe (zot's dedupe).
+          linked = await fs.link(from, temporary).then(() => true, () => false)
+        }
+        if (!linked) await fs.copyFile(from, temporary, constants.COPYFILE_FICLONE)
+        await renameInto(temporary, to)
+      } catch (error) {
+        await fs.rm(temporary, { force: true })
+        throw translate(error, source)
+      }
+    },
+
+    async delete(path) {
+      try {
+        await fs.rm(resolve(path), { recursive: true, force: true })
+      } catch (error) {
+        throw translate(error, path)
+      }
+    },
+  }
+}
+
+function localFileWriter(
+  handle: fs.FileHandle,
+  initialSize: number,
+  target: string,
+  path: string,
+  durable: boolean,
+): FileWriter {
+  let size = initialSize
+  let closed = false
+  return {
+    get size() {
+      return size
+    },
+    async write(chunk) {
+      let offset = 0
+      while (offset < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset)
+        offset += bytesWritten
+      }
+      size += chunk.byteLength
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      try {
+        if (durable) await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    },
+    async cancel() {
+      if (!closed) {
+        closed = true
+        await handle.close()
+      }
+      await fs.rm(target, { force: true }).catch((error: unknown) => {
+        throw translate(error, path)
+      })
+    },
+  }
+}
