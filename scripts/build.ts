@@ -1,0 +1,18 @@
+/**
+ * @module
+ * `bun run build`: the single `dist/zot` binary for this machine (`bun build --compile`), with the
+ * commit baked in. `--target bun-linux-arm64` (and the other Bun targets) cross-compiles.
+ */
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({ options: { target: { type: 'string' }, outfile: { type: 'string', default: 'dist/zot' } } })
+const commit = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' }).stdout.toString().trim() || 'unknown'
+const args = [
+  'build', 'cmd/zot.ts', '--compile', '--minify', '--sourcemap=none',
+  '--outfile', values.outfile!,
+  '--define', `ZOT_BUILD_COMMIT=${JSON.stringify(commit)}`,
+  ...(values.target ? ['--target', values.target] : []),
+]
+const build = Bun.spawnSync([process.execPath, ...args], { stdout: 'inherit', stderr: 'inherit' })
+if (build.exitCode !== 0) process.exit(build.exitCode ?? 1)
+console.log(`built ${values.outfile} (commit ${commit})`)

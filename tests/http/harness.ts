@@ -1,0 +1,102 @@
+/**
+ * @module
+ * In-process harness: a registry on a temp directory behind the real app, called with
+ * `app.request()` (no sockets), plus helpers that push content the way clients do.
+ */
+import { afterAll } from 'bun:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../lib/http/app'
+import { silentLogger } from '../../lib/log/logger'
+import { digestOf } from '../../lib/oci/digest'
+import { MediaType } from '../../lib/oci/media-types'
+import { createRegistry, type Registry } from '../../lib/registry/registry'
+import { createLocalDriver } from '../../lib/storage/local-driver'
+
+export interface Harness {
+  rootDirectory: string
+  registry: Registry
+  request(path: string, init?: RequestInit): Promise<Response>
+}
+
+const cleanups: (() => Promise<void>)[] = []
+afterAll(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
+})
+
+export async function makeHarness(): Promise<Harness> {
+  const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-http-'))
+  cleanups.push(() => rm(rootDirectory, { recursive: true, force: true }))
+  const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+  const app = createApp({ registry, logger: silentLogger() })
+  return {
+    rootDirectory,
+    registry,
+    request: async (path, init) => app.request(`http://registry.test${path}`, init),
+  }
+}
+
+export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+
+export function randomBlob(size: number): Uint8Array {
+  const data = new Uint8Array(size)
+  for (let offset = 0; offset < size; offset += 65536) crypto.getRandomValues(data.subarray(offset, Math.min(size, offset + 65536)))
+  return data
+}
+
+/** Pushes a blob monolithically and returns its digest. */
+export async function pushBlob(h: Harness, repository: string, data: Uint8Array): Promise<string> {
+  const digest = digestOf(data)
+  const response = await h.request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: data })
+  if (response.status !== 201) throw new Error(`blob push failed: ${response.status} ${await response.text()}`)
+  return digest
+}
+
+export interface PushedImage {
+  manifest: Uint8Array
+  digest: string
+  config: string
+  layers: string[]
+}
+
+/** Builds an OCI image manifest over freshly pushed blobs (not yet pushed itself). */
+export async function buildImage(h: Harness, repository: string, options: { layers?: number; extra?: Record<string, unknown> } = {}): Promise<PushedImage> {
+  const configBytes = bytes(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: crypto.randomUUID() }))
+  const config = await pushBlob(h, repository, configBytes)
+  const layers: string[] = []
+  const layerDescriptors = []
+  for (let i = 0; i < (options.layers ?? 1); i++) {
+    const data = randomBlob(1024 + i)
+    layers.push(await pushBlob(h, repository, data))
+    layerDescriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layers[i], size: data.length })
+  }
+  const manifest = bytes(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configBytes.length },
+      layers: layerDescriptors,
+      ...options.extra,
+    }),
+  )
+  return { manifest, digest: digestOf(manifest), config, layers }
+}
+
+export async function putManifest(h: Harness, repository: string, reference: string, manifest: Uint8Array, mediaType: string = MediaType.ociManifest): Promise<Response> {
+  return h.request(`/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': mediaType } })
+}
+
+/** Pushes an image under a tag; returns it. */
+export async function pushImage(h: Harness, repository: string, tag: string, options: { layers?: number; extra?: Record<string, unknown> } = {}): Promise<PushedImage> {
+  const image = await buildImage(h, repository, options)
+  const response = await putManifest(h, repository, tag, image.manifest)
+  if (response.status !== 201) throw new Error(`manifest push failed: ${response.status} ${await response.text()}`)
+  return image
+}
+
+/** The first error code of a spec error body. */
+export async function errorCode(response: Response): Promise<string | undefined> {
+  const body = (await response.json()) as { errors?: { code: string }[] }
+  return body.errors?.[0]?.code
+}
