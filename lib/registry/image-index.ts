@@ -53,9 +53,10 @@ function withoutTag(descriptor: Descriptor): Descriptor {
 }
 
 /**
- * Records a manifest, untagged (`tag` undefined) or under a tag. A tag moves: its old entry goes.
- * An untagged entry of the same digest is folded into the tagged one. Returns undefined when the
- * index already says exactly this (so no write is needed).
+ * Records a manifest, untagged (`tag` undefined) or under a tag. A tag moves: the manifest it
+ * pointed to stays listed untagged (clients pinned to its digest keep working until GC's untagged
+ * rule reclaims it). An untagged entry of the same digest is folded into the tagged one. Returns
+ * undefined when the index already says exactly this (so no write is needed).
  */
 export function putManifestEntry(index: ImageIndex, manifest: Descriptor, tag: string | undefined): ImageIndex | undefined {
   const plain = withoutTag(manifest)
@@ -65,11 +66,10 @@ export function putManifestEntry(index: ImageIndex, manifest: Descriptor, tag: s
   }
   const current = findTag(index, tag)
   if (current?.digest === manifest.digest && current.mediaType === manifest.mediaType) return undefined
-  const kept = index.manifests.filter(
-    (entry) => tagOf(entry) !== tag && !(entry.digest === manifest.digest && tagOf(entry) === undefined),
-  )
+  const base = current ? removeTag(index, tag)! : index
+  const kept = base.manifests.filter((entry) => !(entry.digest === manifest.digest && tagOf(entry) === undefined))
   const tagged: Descriptor = { ...plain, annotations: { ...plain.annotations, [TAG_ANNOTATION]: tag } }
-  return { ...index, manifests: [...kept, tagged] }
+  return { ...base, manifests: [...kept, tagged] }
 }
 
 /**
