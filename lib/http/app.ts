@@ -7,18 +7,21 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { RegistryError } from '../errors/registry-error'
 import type { Logger } from '../log/logger'
 import type { RequestTarget } from '../oci/request-target'
+import { localSource, type ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
 import type { AppEnv } from './context'
 import { requestTarget } from './middleware/request-target'
 import { renderError, toRegistryError } from './render-error'
 import { blobHandlers } from './routes/blobs'
-import type { Handler, Method } from './routes/handler'
+import type { Handler, HandlerDeps, Method } from './routes/handler'
 import { baseHandlers, catalogHandlers, referrersHandlers, tagsHandlers } from './routes/listings'
 import { manifestHandlers } from './routes/manifests'
 import { uploadSessionHandlers, uploadStartHandlers } from './routes/uploads'
 
 export interface AppOptions {
   registry: Registry
+  /** Where pulls are served from; the registry's own storage unless sync composes another. */
+  source?: ContentSource
   logger: Logger
   /** Runs after the target is parsed and before the API handlers (auth, metrics...). */
   middleware?: MiddlewareHandler<AppEnv>[]
@@ -28,22 +31,22 @@ export interface AppOptions {
 
 type HandlerTable = { [K in RequestTarget['kind']]: Partial<Record<Method, Handler<K>>> }
 
-function handlerTable(registry: Registry): HandlerTable {
+function handlerTable(deps: HandlerDeps): HandlerTable {
   return {
-    base: baseHandlers(registry),
-    catalog: catalogHandlers(registry),
-    tags: tagsHandlers(registry),
-    manifest: manifestHandlers(registry),
-    blob: blobHandlers(registry),
-    uploads: uploadStartHandlers(registry),
-    upload: uploadSessionHandlers(registry),
-    referrers: referrersHandlers(registry),
+    base: baseHandlers(deps),
+    catalog: catalogHandlers(deps),
+    tags: tagsHandlers(deps),
+    manifest: manifestHandlers(deps),
+    blob: blobHandlers(deps),
+    uploads: uploadStartHandlers(deps),
+    upload: uploadSessionHandlers(deps),
+    referrers: referrersHandlers(deps),
   }
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
-  const table = handlerTable(options.registry)
+  const table = handlerTable({ registry: options.registry, source: options.source ?? localSource(options.registry) })
   const app = new Hono<AppEnv>()
 
   app.onError((error, c) => {
@@ -63,6 +66,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (!handler) {
       throw new RegistryError('UNSUPPORTED', { detail: { description: `${c.req.method} is not supported on this endpoint`, method: c.req.method } })
     }
+    // The table is keyed by kind, so this handler takes exactly this target; TypeScript cannot
+    // correlate the two through the union, hence the cast.
     return handler(c, target as never)
   }
   app.all('/v2', distribution)

@@ -6,6 +6,7 @@
 import type { StorageDriver } from '../storage/driver'
 import { BlobStore } from './blob-store'
 import { Catalog } from './catalog'
+import { RegistryEvents } from './events'
 import { IndexStore } from './index-store'
 import { ManifestStore } from './manifest-store'
 import { UploadStore } from './upload-store'
@@ -25,6 +26,7 @@ export interface Registry {
   readonly manifests: ManifestStore
   readonly indexes: IndexStore
   readonly catalog: Catalog
+  readonly events: RegistryEvents
 }
 
 export function createRegistry(options: RegistryOptions): Registry {
@@ -34,5 +36,5 @@ export function createRegistry(options: RegistryOptions): Registry {
   const blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true })
   const uploads = new UploadStore(driver, blobs, indexes)
   const manifests = new ManifestStore(blobs, indexes)
-  return { driver, blobs, uploads, manifests, indexes, catalog }
+  return { driver, blobs, uploads, manifests, indexes, catalog, events: new RegistryEvents() }
 }

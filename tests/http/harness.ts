@@ -37,9 +37,9 @@ export async function makeHarness(): Promise<Harness> {
   }
 }
 
-export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text)
+export const bytes = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
 
-export function randomBlob(size: number): Uint8Array {
+export function randomBlob(size: number): Uint8Array<ArrayBuffer> {
   const data = new Uint8Array(size)
   for (let offset = 0; offset < size; offset += 65536) crypto.getRandomValues(data.subarray(offset, Math.min(size, offset + 65536)))
   return data
@@ -54,7 +54,7 @@ export async function pushBlob(h: Harness, repository: string, data: Uint8Array)
 }
 
 export interface PushedImage {
-  manifest: Uint8Array
+  manifest: Uint8Array<ArrayBuffer>
   digest: string
   config: string
   layers: string[]

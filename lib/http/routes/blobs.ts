@@ -6,7 +6,7 @@ import { RegistryError } from '../../errors/registry-error'
 import { requireDigest } from '../../oci/digest'
 import { parseRangeHeader } from '../ranges'
 import { noContent, type ResourceHandlers, type TargetOf } from './handler'
-import type { Registry } from '../../registry/registry'
+import type { ContentSource } from '../../registry/content-source'
 
 const blobHeaders = (digest: string): Record<string, string> => ({
   'Docker-Content-Digest': digest,
@@ -17,21 +17,22 @@ const blobHeaders = (digest: string): Record<string, string> => ({
   'Cache-Control': 'max-age=31536000',
 })
 
-async function statOrThrow(registry: Registry, target: TargetOf<'blob'>) {
+async function statOrThrow(source: ContentSource, target: TargetOf<'blob'>) {
   const digest = requireDigest(target.digest).value
-  const stat = await registry.blobs.stat(target.repository, digest)
+  const stat = await source.statBlob(target.repository, digest)
   if (!stat) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
   return { digest, size: stat.size }
 }
 
-export const blobHandlers: ResourceHandlers<'blob'> = (registry) => ({
+export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source }) => ({
   async HEAD(_c, target) {
-    const { digest, size } = await statOrThrow(registry, target)
+    const { digest, size } = await statOrThrow(source, target)
+    registry.events.emit('blobTouched', target.repository, digest)
     return new Response(null, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
   },
 
   async GET(c, target) {
-    const { digest, size } = await statOrThrow(registry, target)
+    const { digest, size } = await statOrThrow(source, target)
     const range = parseRangeHeader(c.req.header('Range'), size)
     if (range === 'unsatisfiable') {
       throw new RegistryError('RANGE_INVALID', {
@@ -40,11 +41,11 @@ export const blobHandlers: ResourceHandlers<'blob'> = (registry) => ({
       })
     }
     if (!range) {
-      const content = await registry.blobs.open(target.repository, digest)
+      const content = await source.openBlob(target.repository, digest)
       return new Response(content, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
     }
     const length = range.end - range.start + 1
-    const content = await registry.blobs.open(target.repository, digest, { offset: range.start, length })
+    const content = await source.openBlob(target.repository, digest, { offset: range.start, length })
     return new Response(content, {
       status: 206,
       headers: { ...blobHeaders(digest), 'Content-Length': String(length), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` },

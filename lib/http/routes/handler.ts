@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono'
 import type { RequestTarget } from '../../oci/request-target'
+import type { ContentSource } from '../../registry/content-source'
 import type { Registry } from '../../registry/registry'
 import type { AppEnv } from '../context'
 
@@ -13,8 +14,14 @@ export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, {
 
 export type Handler<K extends RequestTarget['kind']> = (c: Context<AppEnv>, target: TargetOf<K>) => Promise<Response> | Response
 
-/** The handlers of one resource kind, built around the registry they serve. */
-export type ResourceHandlers<K extends RequestTarget['kind']> = (registry: Registry) => Partial<Record<Method, Handler<K>>>
+/** What handlers work with: the registry (writes) and the source pulls are served from. */
+export interface HandlerDeps {
+  registry: Registry
+  source: ContentSource
+}
+
+/** The handlers of one resource kind, built around what they serve. */
+export type ResourceHandlers<K extends RequestTarget['kind']> = (deps: HandlerDeps) => Partial<Record<Method, Handler<K>>>
 
 /** An empty-bodied response with headers (201/202/204 answers of the API). */
 export const noContent = (status: number, headers: Record<string, string>): Response =>

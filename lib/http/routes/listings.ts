@@ -13,26 +13,26 @@ export const baseHandlers: ResourceHandlers<'base'> = () => ({
   HEAD: () => json({}),
 })
 
-export const catalogHandlers: ResourceHandlers<'catalog'> = (registry) => ({
+export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry }) => ({
   async GET(c) {
     const page = paginate(await registry.catalog.list(), { n: c.req.query('n'), last: c.req.query('last') }, '/v2/_catalog')
     return json({ repositories: page.items }, page.link ? { Link: page.link } : {})
   },
 })
 
-export const tagsHandlers: ResourceHandlers<'tags'> = (registry) => ({
+export const tagsHandlers: ResourceHandlers<'tags'> = ({ source }) => ({
   async GET(c, target) {
-    const tags = await registry.manifests.tags(target.repository)
+    const tags = await source.listTags(target.repository)
     const page = paginate(tags, { n: c.req.query('n'), last: c.req.query('last') }, `/v2/${target.repository}/tags/list`)
     return json({ name: target.repository, tags: page.items }, page.link ? { Link: page.link } : {})
   },
 })
 
-export const referrersHandlers: ResourceHandlers<'referrers'> = (registry) => ({
+export const referrersHandlers: ResourceHandlers<'referrers'> = ({ source }) => ({
   async GET(c, target) {
     const digest = requireDigest(target.digest).value
     const artifactType = c.req.query('artifactType')
-    const manifests = await registry.manifests.referrers(target.repository, digest, artifactType)
+    const manifests = await source.listReferrers(target.repository, digest, artifactType)
     const headers: Record<string, string> = { 'Content-Type': MediaType.ociIndex }
     if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType'
     return json({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, headers)

@@ -15,15 +15,17 @@ const manifestHeaders = (descriptor: Descriptor): Record<string, string> => ({
   ETag: `"${descriptor.digest}"`,
 })
 
-export const manifestHandlers: ResourceHandlers<'manifest'> = (registry) => ({
+export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, source }) => ({
   async HEAD(_c, target) {
-    const descriptor = await registry.manifests.resolve(target.repository, target.reference)
+    const descriptor = await source.resolveManifest(target.repository, target.reference)
     return new Response(null, { status: 200, headers: manifestHeaders(descriptor) })
   },
 
   async GET(_c, target) {
-    const descriptor = await registry.manifests.resolve(target.repository, target.reference)
-    const content = await registry.manifests.open(target.repository, descriptor)
+    const descriptor = await source.resolveManifest(target.repository, target.reference)
+    const content = await source.openManifest(target.repository, descriptor)
+    const tag = target.reference.includes(':') ? undefined : target.reference
+    registry.events.emit('manifestPulled', target.repository, descriptor.digest, tag)
     return new Response(content, { status: 200, headers: manifestHeaders(descriptor) })
   },
 
@@ -38,11 +40,13 @@ export const manifestHandlers: ResourceHandlers<'manifest'> = (registry) => ({
     })
     if (result.subject) headers.set('OCI-Subject', result.subject)
     for (const tag of result.tags) headers.append('OCI-Tag', tag)
+    registry.events.emit('manifestPushed', target.repository, result.digest, result.tags)
     return new Response(null, { status: 201, headers })
   },
 
   async DELETE(_c, target) {
     await registry.manifests.delete(target.repository, target.reference)
+    registry.events.emit('manifestDeleted', target.repository, target.reference)
     return noContent(202, {})
   },
 })

@@ -6,6 +6,7 @@
 import { RegistryError } from '../../errors/registry-error'
 import { parseDigest, requireDigest } from '../../oci/digest'
 import { isValidRepositoryName } from '../../oci/names'
+import type { Registry } from '../../registry/registry'
 import { rangeHeader, type UploadStatus } from '../../registry/upload-store'
 import { parseContentRange, type ByteRange } from '../ranges'
 import { noContent, type ResourceHandlers } from './handler'
@@ -16,8 +17,10 @@ const sessionHeaders = (status: UploadStatus): Record<string, string> => ({
   'Docker-Upload-UUID': status.id,
 })
 
-const blobCreated = (repository: string, digest: string): Response =>
-  noContent(201, { Location: `/v2/${repository}/blobs/${digest}`, 'Docker-Content-Digest': digest })
+const blobCreated = (registry: Registry, repository: string, digest: string): Response => {
+  registry.events.emit('blobTouched', repository, digest)
+  return noContent(201, { Location: `/v2/${repository}/blobs/${digest}`, 'Docker-Content-Digest': digest })
+}
 
 /** The chunk's declared range; its length must agree with Content-Length when both are sent. */
 function chunkRange(contentRange: string | undefined, contentLength: string | undefined): ByteRange | undefined {
@@ -34,7 +37,7 @@ function chunkRange(contentRange: string | undefined, contentLength: string | un
   return range
 }
 
-export const uploadStartHandlers: ResourceHandlers<'uploads'> = (registry) => ({
+export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry }) => ({
   async POST(c, target) {
     const { repository } = target
     const mount = c.req.query('mount')
@@ -42,7 +45,7 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = (registry) => ({
     if (mount !== undefined && parseDigest(mount) && from !== undefined && isValidRepositoryName(from)) {
       if (await registry.blobs.mount(from, repository, mount)) {
         await registry.indexes.ensure(repository)
-        return blobCreated(repository, mount)
+        return blobCreated(registry, repository, mount)
       }
     }
     const digest = c.req.query('digest')
@@ -50,13 +53,13 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = (registry) => ({
       requireDigest(digest)
       const session = await registry.uploads.start(repository)
       const result = await registry.uploads.finish(repository, session.id, digest, c.req.raw.body)
-      return blobCreated(repository, result.digest)
+      return blobCreated(registry, repository, result.digest)
     }
     return noContent(202, sessionHeaders(await registry.uploads.start(repository)))
   },
 })
 
-export const uploadSessionHandlers: ResourceHandlers<'upload'> = (registry) => ({
+export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) => ({
   async GET(_c, target) {
     return noContent(204, sessionHeaders(await registry.uploads.status(target.repository, target.uploadId)))
   },
@@ -77,7 +80,7 @@ export const uploadSessionHandlers: ResourceHandlers<'upload'> = (registry) => (
     const body = c.req.raw.body
     if (range) await registry.uploads.append(target.repository, target.uploadId, body, range)
     const result = await registry.uploads.finish(target.repository, target.uploadId, digest, range ? null : body)
-    return blobCreated(target.repository, result.digest)
+    return blobCreated(registry, target.repository, result.digest)
   },
 
   async DELETE(_c, target) {

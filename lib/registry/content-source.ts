@@ -1,0 +1,35 @@
+/**
+ * @module
+ * The read side of the registry as the pull API sees it. Local storage implements it here; the
+ * sync extension's upstream client implements it too, so a pull-through cache is a composition of
+ * sources, not special cases in the handlers.
+ */
+import type { Descriptor } from '../oci/manifest'
+import type { Content } from '../storage/driver'
+import type { BlobStat } from './blob-store'
+import type { Registry } from './registry'
+
+export interface ContentSource {
+  /** The descriptor a tag or digest names; throws MANIFEST_UNKNOWN or NAME_UNKNOWN. */
+  resolveManifest(repository: string, reference: string): Promise<Descriptor>
+  openManifest(repository: string, descriptor: Descriptor): Promise<Content>
+  /** undefined when the blob is not available. */
+  statBlob(repository: string, digest: string): Promise<Pick<BlobStat, 'size'> | undefined>
+  /** Throws BLOB_UNKNOWN when the blob is not available. */
+  openBlob(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content>
+  /** Sorted tags; throws NAME_UNKNOWN for an unknown repository. */
+  listTags(repository: string): Promise<string[]>
+  listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]>
+}
+
+/** The registry's own storage as a content source. */
+export function localSource(registry: Registry): ContentSource {
+  return {
+    resolveManifest: (repository, reference) => registry.manifests.resolve(repository, reference),
+    openManifest: (repository, descriptor) => registry.manifests.open(repository, descriptor),
+    statBlob: (repository, digest) => registry.blobs.stat(repository, digest),
+    openBlob: (repository, digest, range) => registry.blobs.open(repository, digest, range),
+    listTags: (repository) => registry.manifests.tags(repository),
+    listReferrers: (repository, digest, artifactType) => registry.manifests.referrers(repository, digest, artifactType),
+  }
+}
