@@ -2,18 +2,13 @@
  * @module
  * `zot serve [CONFIG]`: storage, registry, app, listener, signals.
  */
-import { resolve } from 'node:path'
-import { createApp } from '../lib/http/app'
 import { createLogger, type LogLevel } from '../lib/log/logger'
-import { createRegistry } from '../lib/registry/registry'
+import { assemble, type AssembleSettings } from '../lib/server/assemble'
+import { drain } from '../lib/server/drain'
 import { listen } from '../lib/server/server'
-import { createLocalDriver } from '../lib/storage/local-driver'
 import { COMMIT, VERSION } from '../lib/version'
 
-interface ServeSettings {
-  rootDirectory: string
-  commit: boolean
-  dedupe: boolean
+interface ServeSettings extends AssembleSettings {
   address: string
   port: number
   logLevel: LogLevel
@@ -34,6 +29,7 @@ async function readSettings(path: string | undefined): Promise<ServeSettings> {
   const storage = pick(config, 'storage')
   const http = pick(config, 'http')
   const log = pick(config, 'log')
+  const metrics = pick(pick(config, 'extensions'), 'metrics')
   const level = String(pick(log, 'level') ?? 'info')
   return {
     rootDirectory: String(pick(storage, 'rootDirectory') ?? defaults.rootDirectory),
@@ -43,16 +39,15 @@ async function readSettings(path: string | undefined): Promise<ServeSettings> {
     port: Number(pick(http, 'port') ?? 8080),
     logLevel: (['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as LogLevel,
     ...(typeof pick(log, 'output') === 'string' && { logOutput: String(pick(log, 'output')) }),
+    ...(typeof pick(log, 'audit') === 'string' && { auditLog: String(pick(log, 'audit')) }),
+    ...(metrics !== undefined && pick(metrics, 'enable') !== false && { metrics: { path: String(pick(pick(metrics, 'prometheus'), 'path') ?? '/metrics') } }),
   }
 }
 
 export async function serveCommand(configPath: string | undefined): Promise<number> {
   const settings = await readSettings(configPath)
   const logger = createLogger({ level: settings.logLevel, ...(settings.logOutput && { output: settings.logOutput }) })
-  const rootDirectory = resolve(settings.rootDirectory)
-  const driver = createLocalDriver({ rootDirectory, commit: settings.commit })
-  const registry = createRegistry({ driver, dedupe: settings.dedupe })
-  const app = createApp({ registry, logger })
+  const { app } = assemble(settings, logger)
   let server
   try {
     server = listen(app, { address: settings.address, port: settings.port })
@@ -61,11 +56,12 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     console.error(`zot: cannot listen on ${settings.address}:${settings.port}: ${(error as Error).message}`)
     return 1
   }
-  logger.info('serving', { url: server.url, rootDirectory, version: VERSION, commit: COMMIT })
+  logger.info('serving', { url: server.url, rootDirectory: settings.rootDirectory, version: VERSION, commit: COMMIT })
+  const running = server
   const stopped = new Promise<number>((resolveStop) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal })
-      void server.stop().then(() => resolveStop(0))
+      void drain(running, logger).then(() => resolveStop(0))
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))

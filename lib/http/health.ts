@@ -1,0 +1,25 @@
+/**
+ * @module
+ * `/livez`, `/readyz`, `/startupz` as zot answers them (200 `ok`, 500 naming the failing check).
+ * Readiness never waits for a storage walk: it checks that storage answers now.
+ */
+import type { Hono } from 'hono'
+import type { AppEnv } from './context'
+
+export type HealthCheck = () => Promise<void>
+
+export function healthRoutes(app: Hono<AppEnv>, checks: { ready: Record<string, HealthCheck> }): void {
+  const ok = (): Response => new Response('ok', { headers: { 'Content-Type': 'text/plain' } })
+  app.get('/livez', ok)
+  app.get('/startupz', ok)
+  app.get('/readyz', async () => {
+    for (const [name, check] of Object.entries(checks.ready)) {
+      try {
+        await check()
+      } catch (error) {
+        return new Response(`[-]${name} failed: ${(error as Error).message}\nreadyz check failed`, { status: 500, headers: { 'Content-Type': 'text/plain' } })
+      }
+    }
+    return ok()
+  })
+}

@@ -1,0 +1,65 @@
+/**
+ * @module
+ * One log line per request (method, path, status, bytes, duration, user, client), and zot's audit
+ * log: one line per successful mutating request. The Authorization header is never logged.
+ */
+import { createMiddleware } from 'hono/factory'
+import { getConnInfo } from 'hono/bun'
+import type { Context } from 'hono'
+import type { Logger } from '../../log/logger'
+import type { AppEnv } from '../context'
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+function clientAddress(c: Context<AppEnv>): string | undefined {
+  // c.env is Bun's server when running under Bun.serve; in-process tests have none.
+  if (!c.env) return undefined
+  try {
+    return getConnInfo(c).remote.address
+  } catch {
+    return undefined
+  }
+}
+
+export interface RequestLogOptions {
+  logger: Logger
+  /** zot's `log.audit`: where audit lines go (a logger writing to that file). */
+  audit?: Logger
+}
+
+export const requestLog = (options: RequestLogOptions) =>
+  createMiddleware<AppEnv>(async function logRequest(c, next) {
+    const started = performance.now()
+    let failed: unknown
+    try {
+      await next()
+    } catch (error) {
+      failed = error
+      throw error
+    } finally {
+      const status = failed ? 500 : c.res.status
+      const user = c.get('principal')?.username || undefined
+      const target = c.get('target')
+      const fields = {
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        bytes: Number(c.res.headers.get('Content-Length') ?? 0),
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        user,
+        client: clientAddress(c),
+      }
+      if (options.logger.enabled('info')) options.logger.info('request', fields)
+      if (options.audit && MUTATING.has(c.req.method) && status >= 200 && status < 300) {
+        options.audit.info('audit', {
+          clientIP: fields.client,
+          subject: user ?? 'anonymous',
+          action: c.req.method,
+          object: c.req.path,
+          repository: target && 'repository' in target ? target.repository : undefined,
+          reference: target?.kind === 'manifest' ? target.reference : undefined,
+          status,
+        })
+      }
+    }
+  })

@@ -1,0 +1,90 @@
+/**
+ * @module
+ * zot's metric names and labels (zot-behaviour.md 7.3), so existing dashboards keep working, plus
+ * the process metrics Prometheus' default Go collectors give zot users.
+ */
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../http/context'
+import type { Registry } from '../registry/registry'
+import { COMMIT, VERSION } from '../version'
+import { Counter, Gauge, Histogram, MetricsRegistry, Summary } from './prometheus'
+
+export interface RegistryMetrics {
+  readonly registry: MetricsRegistry
+  /** Counts and times every request except scrapes of the metrics path itself. */
+  middleware(metricsPath: string): ReturnType<typeof createMiddleware<AppEnv>>
+}
+
+const startTime = Date.now() / 1000
+
+/** Bytes of a repository's blobs (manifests included), by listing its blob directories. */
+async function repositoryBytes(target: Registry, repository: string): Promise<number> {
+  let total = 0
+  for (const algorithm of await target.driver.list(`${repository}/blobs`)) {
+    const directory = `${repository}/blobs/${algorithm}`
+    for (const name of await target.driver.list(directory)) {
+      total += await target.driver.stat(`${directory}/${name}`).then((info) => info.size, () => 0)
+    }
+  }
+  return total
+}
+
+/** How long pushes to a repository are batched before its size is measured again. */
+const STORAGE_MEASURE_DELAY_MS = 2000
+
+export function createRegistryMetrics(target: Registry): RegistryMetrics {
+  const registry = new MetricsRegistry()
+  const requests = registry.register(new Counter('zot_http_requests_total', 'Total number of http request in zot', ['method', 'code']))
+  const repoLatency = registry.register(new Summary('zot_http_repo_latency_seconds', 'Latency of serving HTTP requests', ['repo']))
+  const methodLatency = registry.register(new Histogram('zot_http_method_latency_seconds', 'Latency of serving HTTP requests', ['method'], [0.05, 0.5, 1, 5, 30, 60, 600]))
+  const uploads = registry.register(new Counter('zot_repo_uploads_total', 'Total number times an image was uploaded', ['repo']))
+  const downloads = registry.register(new Counter('zot_repo_downloads_total', 'Total number of image downloads', ['repo']))
+  registry.register(new Gauge('zot_info', 'Information about zot', ['commit', 'binaryType', 'goVersion', 'version'], (g) => g.set({ commit: COMMIT, binaryType: 'bun', goVersion: `bun-${Bun.version}`, version: VERSION }, 0)))
+  registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes', [], (g) => g.set({}, process.memoryUsage().rss)))
+  registry.register(new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds', [], (g) => g.set({}, startTime)))
+  registry.register(
+    new Gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds', [], (g) => {
+      const usage = process.cpuUsage()
+      g.set({}, (usage.user + usage.system) / 1e6)
+    }),
+  )
+
+  const storageBytes = registry.register(new Gauge('zot_repo_storage_bytes', 'Storage used per zot repo', ['repo']))
+  const pendingMeasurements = new Map<string, Timer>()
+  const measureLater = (repository: string): void => {
+    if (pendingMeasurements.has(repository)) return
+    const timer = setTimeout(() => {
+      pendingMeasurements.delete(repository)
+      void repositoryBytes(target, repository).then((bytes) => storageBytes.set({ repo: repository }, bytes), () => {})
+    }, STORAGE_MEASURE_DELAY_MS)
+    timer.unref()
+    pendingMeasurements.set(repository, timer)
+  }
+
+  target.events.subscribe({
+    manifestPushed: (repository) => {
+      uploads.inc({ repo: repository })
+      measureLater(repository)
+    },
+    manifestDeleted: (repository) => measureLater(repository),
+    manifestPulled: (repository) => downloads.inc({ repo: repository }),
+  })
+
+  return {
+    registry,
+    middleware: (metricsPath) =>
+      createMiddleware<AppEnv>(async function countRequests(c, next) {
+        if (c.req.path === metricsPath) return next()
+        const started = performance.now()
+        try {
+          await next()
+        } finally {
+          const seconds = (performance.now() - started) / 1000
+          const target = c.get('target')
+          requests.inc({ method: c.req.method, code: String(c.res.status) })
+          methodLatency.observe({ method: c.req.method }, seconds)
+          repoLatency.observe({ repo: target && 'repository' in target ? target.repository : 'N/A' }, seconds)
+        }
+      }),
+  }
+}
