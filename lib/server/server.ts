@@ -27,6 +27,9 @@ export function listen(app: Hono<AppEnv>, options: ListenOptions): RunningServer
     hostname: options.address,
     port: options.port,
     fetch: app.fetch,
+    // Bun shares ports between processes by default (SO_REUSEPORT): a second registry on the same
+    // address would silently receive half the traffic. Refuse instead.
+    reusePort: false,
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds ?? 120))),
     development: false,

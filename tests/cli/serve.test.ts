@@ -1,0 +1,46 @@
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const CLI = join(import.meta.dir, '../../cmd/zot.ts')
+const directories: string[] = []
+afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
+
+async function configOn(port: number): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'zot-cli-'))
+  directories.push(directory)
+  const path = join(directory, 'config.json')
+  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port: String(port) } }))
+  return path
+}
+
+async function waitForRegistry(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return
+    await Bun.sleep(50)
+  }
+  throw new Error(`no registry at ${url}`)
+}
+
+test('serve exits non-zero with a clear message when the port is taken (zot exits 0)', async () => {
+  const blocker = Bun.serve({ hostname: '127.0.0.1', port: 0, reusePort: false, fetch: () => new Response('busy') })
+  try {
+    const run = Bun.spawn(['bun', CLI, 'serve', await configOn(blocker.port!)], { stdout: 'pipe', stderr: 'pipe' })
+    expect(await run.exited).toBe(1)
+    expect(await new Response(run.stderr).text()).toContain(`cannot listen on 127.0.0.1:${blocker.port}`)
+  } finally {
+    blocker.stop(true)
+  }
+})
+
+test('SIGTERM drains and exits 0', async () => {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
+  const port = probe.port!
+  probe.stop(true)
+  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(port)], { stdout: 'pipe', stderr: 'pipe' })
+  await waitForRegistry(`http://127.0.0.1:${port}/v2/`)
+  run.kill('SIGTERM')
+  expect(await run.exited).toBe(0)
+  expect(await new Response(run.stdout).text()).toContain('"signal":"SIGTERM"')
+})
