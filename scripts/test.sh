@@ -9,7 +9,7 @@ echo "== type-check"
 bunx tsc --noEmit -p . || { echo "tests: 0 passed, 1 failed (type-check)"; exit 1; }
 echo "== bun test"
 mkdir -p .tmp
-bun test "$@" 2>&1 | tee .tmp/test-output.log
+bun test --timeout 120000 "$@" 2>&1 | tee .tmp/test-output.log
 status=${PIPESTATUS[0]}
 passed=$(grep -Eo '^ *[0-9]+ pass$' .tmp/test-output.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ fail$' .tmp/test-output.log | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -1,0 +1,10 @@
+/**
+ * @module
+ * Writes docs/config.md from lib/config. Run after changing the schema or a rule:
+ * `bun scripts/gen-config-docs.ts` (tests/config/docs.test.ts fails while the file is stale).
+ */
+import { renderConfigDocs } from '../lib/config/docs'
+
+const target = new URL('../docs/config.md', import.meta.url)
+await Bun.write(target, renderConfigDocs())
+console.log(`wrote ${target.pathname}`)
