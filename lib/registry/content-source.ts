@@ -9,10 +9,13 @@ import type { Content } from '../storage/driver'
 import type { BlobStat } from './blob-store'
 import type { Registry } from './registry'
 
+/** A manifest body: small enough to be handed out as bytes, or streamed like a blob. */
+export type ManifestBody = Content | Uint8Array
+
 export interface ContentSource {
   /** The descriptor a tag or digest names; throws MANIFEST_UNKNOWN or NAME_UNKNOWN. */
   resolveManifest(repository: string, reference: string): Promise<Descriptor>
-  openManifest(repository: string, descriptor: Descriptor): Promise<Content>
+  openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody>
   /** undefined when the blob is not available. */
   statBlob(repository: string, digest: string): Promise<Pick<BlobStat, 'size'> | undefined>
   /** Throws BLOB_UNKNOWN when the blob is not available. */

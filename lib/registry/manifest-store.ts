@@ -9,8 +9,8 @@ import { digestOf, requireDigest } from '../oci/digest'
 import { parseManifest, type Descriptor, type ManifestInfo } from '../oci/manifest'
 import { INDEX_MEDIA_TYPES } from '../oci/media-types'
 import { requireTag } from '../oci/names'
-import type { Content } from '../storage/driver'
 import type { BlobStore } from './blob-store'
+import type { ManifestBody } from './content-source'
 import { findDigest, findTag, listTags, putManifestEntry, removeDigest, removeTag, type ImageIndex } from './image-index'
 import type { IndexStore } from './index-store'
 import { Lru } from './lru'
@@ -21,6 +21,9 @@ export interface PutManifestResult {
   subject?: string
   tags: string[]
 }
+
+const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024
+const MAX_CACHED_MANIFEST_BYTES = 256 * 1024
 
 const manifestUnknown = (repository: string, reference: string): RegistryError =>
   new RegistryError('MANIFEST_UNKNOWN', { detail: { name: repository, reference } })
@@ -34,6 +37,11 @@ export function parseReference(reference: string): { digest: string } | { tag: s
 export class ManifestStore {
   /** Parsed manifests by digest: content-addressed, so entries never go stale. */
   private readonly infos = new Lru<string, ManifestInfo>(20_000)
+  /**
+   * Manifest bytes by digest, for the hottest request of a registry (manifest GET): answering
+   * from memory skips an open, a stat and a sendfile per request. Bounded in bytes.
+   */
+  private readonly bodies = new Lru<string, Uint8Array>(MANIFEST_CACHE_BYTES, (bytes) => bytes.byteLength)
 
   constructor(
     private readonly blobs: BlobStore,
@@ -54,8 +62,13 @@ export class ManifestStore {
     return listed
   }
 
-  async open(repository: string, descriptor: Descriptor): Promise<Content> {
-    return this.blobs.open(repository, descriptor.digest)
+  async open(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
+    const cached = this.bodies.get(descriptor.digest)
+    if (cached) return cached
+    if (descriptor.size > MAX_CACHED_MANIFEST_BYTES) return this.blobs.open(repository, descriptor.digest)
+    const bytes = await this.blobs.getContent(repository, descriptor.digest)
+    this.bodies.set(descriptor.digest, bytes)
+    return bytes
   }
 
   async info(repository: string, descriptor: Descriptor): Promise<ManifestInfo> {
@@ -110,7 +123,13 @@ export class ManifestStore {
         }
         return removeDigest(index, digest) ?? Promise.reject(manifestUnknown(repository, reference))
       },
-      { create: false, afterWrite: () => this.blobs.delete(repository, digest) },
+      {
+        create: false,
+        afterWrite: async () => {
+          this.bodies.delete(digest)
+          await this.blobs.delete(repository, digest)
+        },
+      },
     )
   }
 

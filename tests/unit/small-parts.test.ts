@@ -86,3 +86,15 @@ test('Prometheus text format', () => {
     ].join('\n'),
   )
 })
+
+test('Lru bounded by weight evicts until under budget and never holds an oversized entry', () => {
+  const lru = new Lru<string, Uint8Array>(10, (bytes) => bytes.byteLength)
+  lru.set('a', new Uint8Array(4))
+  lru.set('b', new Uint8Array(4))
+  lru.set('c', new Uint8Array(4))
+  expect(lru.get('a')).toBeUndefined()
+  expect(lru.get('b')?.byteLength).toBe(4)
+  lru.set('huge', new Uint8Array(11))
+  expect(lru.get('huge')).toBeUndefined()
+  expect(lru.get('c')?.byteLength).toBe(4)
+})
