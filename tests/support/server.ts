@@ -1,0 +1,265 @@
+/**
+ * @module
+ * Starts real registries as child processes for end-to-end tests: our server (from source or the
+ * compiled binary) and Debian's `docker-registry` as the reference. Both come back with the same
+ * handle, so a test can target either; `startTarget()` picks one from `ZOT_E2E_TARGET`.
+ * Processes are stopped by the PID we started, never by name.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureCompiledBinary } from './binary'
+import { REPOSITORY_ROOT } from './paths'
+
+export interface RunningRegistry {
+  /** `http://127.0.0.1:PORT` */
+  url: string
+  /** `127.0.0.1:PORT`, as image references spell it */
+  host: string
+  port: number
+  rootDirectory: string
+  pid: number
+  /** Which implementation answers: decides what a test may expect from the disk layout. */
+  kind: 'zot' | 'reference'
+  /** Resolves with the exit code (or null when killed by a signal) once the process is gone. */
+  exited: Promise<number | null>
+  /** SIGTERM, then SIGKILL after a grace period; removes the root only if we created it. */
+  stop(): Promise<void>
+  kill(signal: NodeJS.Signals): void
+  /** Everything the process wrote to stdout and stderr so far (the tail, when it is huge). */
+  logs(): string
+}
+
+export interface StartOptions {
+  /** zot config merged over the generated storage root and HTTP address. */
+  config?: Record<string, unknown>
+  /** Path to a compiled `zot`; the default runs `bun cmd/zot.ts` from this checkout. */
+  binary?: string
+  /** Reuse a root (restarts, hand-made data directories); it is then never removed by stop(). */
+  rootDirectory?: string
+  env?: Record<string, string>
+  cwd?: string
+  readyTimeoutMs?: number
+}
+
+const READY_TIMEOUT_MS = 20_000
+const STOP_GRACE_MS = 5_000
+const LOG_LIMIT = 1 << 20
+
+/** Starts our registry on a free loopback port and waits until `GET /v2/` answers. */
+export async function startRegistry(options: StartOptions = {}): Promise<RunningRegistry> {
+  return startWithRetries('zot', options, async (port, rootDirectory, scratch) => {
+    const config = mergeConfig(options.config ?? {}, {
+      storage: { rootDirectory },
+      http: { address: '127.0.0.1', port: String(port) },
+    })
+    const configPath = join(scratch, 'config.json')
+    await writeFile(configPath, JSON.stringify(config, null, 2))
+    const command = options.binary
+      ? [options.binary, 'serve', configPath]
+      : [process.execPath, join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'serve', configPath]
+    return command
+  })
+}
+
+/** Starts Debian's `docker-registry` (CNCF distribution 2.8.2) with filesystem storage. */
+export async function startReferenceRegistry(options: StartOptions = {}): Promise<RunningRegistry> {
+  return startWithRetries('reference', options, async (port, rootDirectory, scratch) => {
+    // The packaged /etc/docker/registry/config.yml enables htpasswd with a directory as path.
+    const configPath = join(scratch, 'config.yml')
+    await writeFile(
+      configPath,
+      [
+        'version: 0.1',
+        'log: { level: warn, accesslog: { disabled: true } }',
+        'storage:',
+        `  filesystem: { rootdirectory: ${JSON.stringify(rootDirectory)} }`,
+        '  delete: { enabled: true }',
+        `http: { addr: "127.0.0.1:${port}" }`,
+        '',
+      ].join('\n'),
+    )
+    return ['docker-registry', 'serve', configPath]
+  })
+}
+
+export type TargetName = 'source' | 'binary' | 'reference'
+
+/** `ZOT_E2E_TARGET`: `source` (default), `binary` (dist/zot) or `reference` (docker-registry). */
+export function targetName(): TargetName {
+  const value = process.env.ZOT_E2E_TARGET ?? 'source'
+  if (value !== 'source' && value !== 'binary' && value !== 'reference') {
+    throw new Error(`ZOT_E2E_TARGET must be source, binary or reference, not ${value}`)
+  }
+  return value
+}
+
+/** True when the suite runs against docker-registry, which lacks our layout and referrers API. */
+export const againstReference = targetName() === 'reference'
+
+/** Starts the registry the suite targets; see targetName(). */
+export async function startTarget(options: StartOptions = {}): Promise<RunningRegistry> {
+  switch (targetName()) {
+    case 'reference':
+      return startReferenceRegistry(options)
+    case 'binary':
+      return startRegistry({ binary: await ensureCompiledBinary(), ...options })
+    case 'source':
+      return startRegistry(options)
+  }
+}
+
+type CommandFactory = (port: number, rootDirectory: string, scratch: string) => Promise<string[]>
+
+/** A port picked free can be taken before the child binds it: retry with a new one. */
+async function startWithRetries(
+  kind: RunningRegistry['kind'],
+  options: StartOptions,
+  makeCommand: CommandFactory,
+): Promise<RunningRegistry> {
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startOnce(kind, options, makeCommand)
+    } catch (error) {
+      lastError = error
+      if (!(error instanceof EarlyExitError && PORT_TAKEN.test(error.message))) break
+    }
+  }
+  throw lastError
+}
+
+class EarlyExitError extends Error {}
+/** How Bun (our server) and Go (docker-registry) say that the port is taken. */
+const PORT_TAKEN = /address already in use|is port \d+ in use/i
+
+async function startOnce(
+  kind: RunningRegistry['kind'],
+  options: StartOptions,
+  makeCommand: CommandFactory,
+): Promise<RunningRegistry> {
+  const scratch = await mkdtemp(join(tmpdir(), `zot-e2e-${kind}-`))
+  const rootDirectory = options.rootDirectory ?? join(scratch, 'root')
+  const port = await freePort()
+  const command = await makeCommand(port, rootDirectory, scratch)
+  const child = Bun.spawn(command, {
+    cwd: options.cwd ?? scratch,
+    env: { ...process.env, ...options.env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const output = new OutputTail(LOG_LIMIT)
+  const drained = Promise.all([output.drain(child.stdout), output.drain(child.stderr)])
+  const exited = child.exited.then((code) => (child.signalCode ? null : code))
+  const url = `http://127.0.0.1:${port}`
+  const removeScratch = () => rm(scratch, { recursive: true, force: true })
+
+  const handle: RunningRegistry = {
+    url,
+    host: `127.0.0.1:${port}`,
+    port,
+    rootDirectory,
+    pid: child.pid,
+    kind,
+    exited,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, signal)
+    },
+    logs: () => output.text(),
+    stop: async () => {
+      handle.kill('SIGTERM')
+      // A plain timer rather than Bun.sleep, so a quick exit does not keep the event loop alive.
+      const forceKill = setTimeout(() => handle.kill('SIGKILL'), STOP_GRACE_MS)
+      await exited
+      clearTimeout(forceKill)
+      await drained
+      // A caller's root lives outside scratch, so this removes our root only.
+      await removeScratch()
+    },
+  }
+
+  try {
+    await waitUntilReady(url, exited, options.readyTimeoutMs ?? READY_TIMEOUT_MS)
+  } catch (error) {
+    handle.kill('SIGKILL')
+    await exited
+    await drained
+    await removeScratch()
+    const message = `${kind} registry (${command.join(' ')}) did not become ready: ${String(error)}`
+    const ErrorType = error instanceof EarlyExitError ? EarlyExitError : Error
+    throw new ErrorType(`${message}\n--- server output ---\n${output.text()}`)
+  }
+  return handle
+}
+
+async function waitUntilReady(
+  url: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<void> {
+  let hasExited = false
+  void exited.then(() => {
+    hasExited = true
+  })
+  const deadline = Date.now() + timeoutMs
+  let lastProblem = 'no answer yet'
+  while (Date.now() < deadline) {
+    if (hasExited) throw new EarlyExitError(`process exited with ${await exited}`)
+    try {
+      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) })
+      await response.arrayBuffer()
+      // 401 counts: a config with authentication answers anonymous clients that way when up.
+      if (response.status === 200 || response.status === 401) return
+      lastProblem = `GET /v2/ answered ${response.status}`
+    } catch (error) {
+      lastProblem = String(error)
+    }
+    await Bun.sleep(50)
+  }
+  throw new Error(`timed out after ${timeoutMs} ms (${lastProblem})`)
+}
+
+/** Asks the kernel for a free port by binding port 0, then releases it for the child. */
+export async function freePort(): Promise<number> {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const { port } = listener
+  listener.stop(true)
+  return port
+}
+
+/** Objects merge key by key; anything else in `override` replaces `base`. */
+function mergeConfig(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(override)) {
+    const existing = merged[key]
+    merged[key] =
+      isPlainObject(existing) && isPlainObject(value) ? mergeConfig(existing, value) : value
+  }
+  return merged
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Keeps the last `limit` characters of a process's output; reading it must never block the child. */
+class OutputTail {
+  private chunks = ''
+  constructor(private readonly limit: number) {}
+
+  async drain(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder()
+    for await (const chunk of stream) {
+      this.chunks += decoder.decode(chunk, { stream: true })
+      if (this.chunks.length > this.limit * 2) this.chunks = this.chunks.slice(-this.limit)
+    }
+  }
+
+  text(): string {
+    return this.chunks.slice(-this.limit)
+  }
+}
