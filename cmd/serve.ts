@@ -1,70 +1,89 @@
 /**
  * @module
- * `zot serve [CONFIG]`: storage, registry, app, listener, signals.
+ * `zot serve [CONFIG]`: load and check the configuration, assemble the registry, listen, and
+ * handle signals: SIGTERM/SIGINT drain and exit 0; SIGHUP re-reads the configuration and applies
+ * what can change without a restart (zot shuts down on SIGHUP; systemd's ExecReload expects a
+ * reload).
  */
-import { createLogger, type LogLevel } from '../lib/log/logger'
-import { assemble, type AssembleSettings } from '../lib/server/assemble'
+import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedKeysInUse, type Config, type ConfigFinding } from '../lib/config'
+import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
+import { assemble } from '../lib/server/assemble'
 import { drain } from '../lib/server/drain'
-import { listen } from '../lib/server/server'
+import { listen, type RunningServer } from '../lib/server/server'
 import { COMMIT, VERSION } from '../lib/version'
 
-interface ServeSettings extends AssembleSettings {
-  address: string
-  port: number
-  logLevel: LogLevel
-  logOutput?: string
+/** zot's level names onto the logger's four. */
+const logLevel = (level: Config['log']['level']): LogLevel => (level === 'fatal' ? 'error' : level)
+
+async function readConfig(path: string | undefined): Promise<{ config: Config; warnings: ConfigFinding[] }> {
+  return path ? loadConfigFile(path) : { config: defaultConfig(), warnings: [] }
 }
 
-/** Case-insensitive lookup, as zot reads its keys. */
-function pick(object: unknown, key: string): unknown {
-  if (typeof object !== 'object' || object === null) return undefined
-  const entry = Object.entries(object).find(([name]) => name.toLowerCase() === key.toLowerCase())
-  return entry?.[1]
+/** The idle timeout Bun enforces: zot's read/write timeouts, never cutting a moving transfer. */
+function idleSeconds(config: Config): number {
+  const longest = Math.max(config.http.readTimeout, config.http.writeTimeout)
+  return longest <= 0 ? 0 : Math.ceil(longest / 1000)
 }
 
-async function readSettings(path: string | undefined): Promise<ServeSettings> {
-  const defaults: ServeSettings = { rootDirectory: './data', commit: false, dedupe: true, address: '127.0.0.1', port: 5000, logLevel: 'info' }
-  if (!path) return defaults
-  const config: unknown = JSON.parse(await Bun.file(path).text())
-  const storage = pick(config, 'storage')
-  const http = pick(config, 'http')
-  const log = pick(config, 'log')
-  const metrics = pick(pick(config, 'extensions'), 'metrics')
-  const level = String(pick(log, 'level') ?? 'info')
-  return {
-    rootDirectory: String(pick(storage, 'rootDirectory') ?? defaults.rootDirectory),
-    commit: pick(storage, 'commit') === true,
-    dedupe: pick(storage, 'dedupe') !== false,
-    address: String(pick(http, 'address') ?? '127.0.0.1'),
-    port: Number(pick(http, 'port') ?? 8080),
-    logLevel: (['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as LogLevel,
-    ...(typeof pick(log, 'output') === 'string' && { logOutput: String(pick(log, 'output')) }),
-    ...(typeof pick(log, 'audit') === 'string' && { auditLog: String(pick(log, 'audit')) }),
-    ...(metrics !== undefined && pick(metrics, 'enable') !== false && { metrics: { path: String(pick(pick(metrics, 'prometheus'), 'path') ?? '/metrics') } }),
+function reportConfig(logger: Logger, config: Config, warnings: ConfigFinding[]): void {
+  for (const warning of warnings) logger.warn(formatFindingLine(warning), { key: warning.path })
+  for (const key of plannedKeysInUse(config)) {
+    logger.warn(`${key} is accepted but not implemented yet: it has no effect in this version`, { key })
   }
 }
 
 export async function serveCommand(configPath: string | undefined): Promise<number> {
-  const settings = await readSettings(configPath)
-  const logger = createLogger({ level: settings.logLevel, ...(settings.logOutput && { output: settings.logOutput }) })
-  const { app } = assemble(settings, logger)
-  let server
+  let loaded: Awaited<ReturnType<typeof readConfig>>
   try {
-    server = listen(app, { address: settings.address, port: settings.port })
+    loaded = await readConfig(configPath)
   } catch (error) {
-    logger.error('cannot listen', { address: settings.address, port: settings.port, error: (error as Error).message })
-    console.error(`zot: cannot listen on ${settings.address}:${settings.port}: ${(error as Error).message}`)
+    if (!(error instanceof ConfigError)) throw error
+    for (const finding of error.findings) console.error(formatFindingLine(finding))
+    console.error(`zot: ${configPath}: invalid configuration, not starting (zot verify-config ${configPath} explains each finding)`)
     return 1
   }
-  logger.info('serving', { url: server.url, rootDirectory: settings.rootDirectory, version: VERSION, commit: COMMIT })
-  const running = server
-  const stopped = new Promise<number>((resolveStop) => {
+  const { config } = loaded
+  const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
+  reportConfig(logger, config, loaded.warnings)
+
+  const { app } = assemble(config, logger)
+  const { address, port } = config.http
+  let server: RunningServer
+  try {
+    server = listen(app, {
+      address,
+      port,
+      idleTimeoutSeconds: idleSeconds(config),
+      ...(config.http.tls?.cert && config.http.tls.key && { tls: { cert: config.http.tls.cert, key: config.http.tls.key } }),
+    })
+  } catch (error) {
+    logger.error('cannot listen', { address, port, error: (error as Error).message })
+    console.error(`zot: cannot listen on ${address}:${port}: ${(error as Error).message}`)
+    return 1
+  }
+  logger.info('serving', { url: server.url, rootDirectory: config.storage.rootDirectory, version: VERSION, commit: COMMIT })
+
+  process.on('SIGHUP', () => {
+    if (!configPath) return logger.info('SIGHUP ignored: serving the embedded default configuration')
+    void readConfig(configPath).then(
+      ({ config: next, warnings }) => {
+        reportConfig(logger, next, warnings)
+        // Said before applying: a reload that raises the level would otherwise hide its own report.
+        logger.info('configuration reloaded', { file: configPath, applied: ['log.level'] })
+        logger.level = logLevel(next.log.level)
+      },
+      (error: unknown) => {
+        const findings = error instanceof ConfigError ? error.findings.map(formatFindingLine) : [(error as Error).message]
+        logger.error('configuration reload failed; keeping the running configuration', { file: configPath, findings })
+      },
+    )
+  })
+  return new Promise<number>((resolveStop) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal })
-      void drain(running, logger).then(() => resolveStop(0))
+      void drain(server, logger).then(() => resolveStop(0))
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))
   })
-  return stopped
 }

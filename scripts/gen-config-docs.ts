@@ -1,7 +1,8 @@
 /**
  * @module
  * Writes docs/config.md from lib/config. Run after changing the schema or a rule:
- * `bun scripts/gen-config-docs.ts` (tests/config/docs.test.ts fails while the file is stale).
+ * `bun scripts/gen-config-docs.ts` (tests/config/schema-outputs.test.ts fails while the docs
+ * are stale).
  */
 import { renderConfigDocs } from '../lib/config/docs'
 

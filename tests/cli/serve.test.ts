@@ -1,8 +1,9 @@
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, setDefaultTimeout, expect, test } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+setDefaultTimeout(60_000)
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
 const directories: string[] = []
 afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseConfigText } from '../../lib/config'
 import { createLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { assemble } from '../../lib/server/assemble'
@@ -15,10 +16,16 @@ async function assembled(options: { metrics?: boolean; audit?: boolean } = {}) {
   const lines: Record<string, unknown>[] = []
   const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) })
   const auditLog = join(rootDirectory, 'audit.log')
-  const { app } = assemble(
-    { rootDirectory, commit: false, dedupe: true, ...(options.metrics && { metrics: { path: '/metrics' } }), ...(options.audit && { auditLog }) },
-    logger,
+  const { config } = await parseConfigText(
+    JSON.stringify({
+      storage: { rootDirectory },
+      log: { level: 'info', ...(options.audit && { audit: auditLog }) },
+      ...(options.metrics && { extensions: { metrics: {} } }),
+    }),
+    'json',
+    'test config',
   )
+  const { app } = assemble(config, logger)
   const request = (path: string, init?: RequestInit) => app.request(`http://registry.test${path}`, init)
   return { request, lines, auditLog }
 }

@@ -1,0 +1,36 @@
+/**
+ * @module
+ * zot's configuration: loading (JSON, YAML, TOML), validation, defaults, the embedded default
+ * config, `verify-config`, the JSON Schema, and which keys are not implemented yet.
+ */
+export type {
+  AuthConfig,
+  Config,
+  ExtensionsConfig,
+  HttpConfig,
+  StorageConfig,
+  SyncConfig,
+  SyncRegistryConfig,
+} from './schema'
+export { DIST_SPEC_VERSION } from './schema'
+export type { DurationMs } from './schema/builder'
+export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
+export type { ConfigFormat } from './read-text'
+export {
+  inspectConfigFile,
+  loadConfigFile,
+  parseConfigText,
+  type Inspection,
+  type LoadedConfig,
+} from './load'
+export { defaultConfig, EMBEDDED_DEFAULT_CONFIG } from './default-config'
+export { verifyConfigCommand, type CommandIo } from './verify-command'
+export { configJsonSchema } from './json-schema'
+export { plannedKeysInUse } from './planned'
+export {
+  readSessionKeys,
+  readSyncCredentials,
+  type SessionKeys,
+  type SyncCredentials,
+} from './secret-files'
+export { formatDuration, parseGoDuration } from './duration'

@@ -1,0 +1,270 @@
+/**
+ * @module
+ * Checks of authentication and authorization (zot-behaviour.md 1.1 "ldap", "openid", "bearer",
+ * "session driver", "authz"): mandatory settings of each method, and access control that only
+ * makes sense with some way to log in.
+ */
+import { entryPath, itemPath } from '../findings'
+import { celProblem, globProblem } from '../patterns'
+import type { Config } from '../schema'
+import { nearest } from '../suggest'
+import { httpUrl, listOf, type Report, type Rule } from './rule'
+
+const OIDC_PROVIDERS = ['google', 'gitlab', 'oidc']
+const OAUTH2_PROVIDERS = ['github']
+const SESSION_DRIVERS = ['local', 'redis']
+
+type AccessControl = NonNullable<Config['http']['accessControl']>
+
+export const authRules: readonly Rule[] = [
+  {
+    severity: 'error',
+    summary: 'LDAP without `address`, `baseDN` or `userAttribute`.',
+    check(config, report) {
+      const ldap = config.http.auth?.ldap
+      if (!ldap) return
+      for (const key of ['address', 'baseDN', 'userAttribute'] as const) {
+        if (!ldap[key])
+          report(`http.auth.ldap.${key}`, 'LDAP needs this key', { fix: `set ${key}` })
+      }
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      'An OpenID provider that is not `google`, `gitlab`, `oidc` or `github`; an OpenID Connect provider ' +
+      'without `clientid`, `issuer` or `scopes`; GitHub without `clientid` or `scopes`.',
+    check(config, report) {
+      for (const [name, provider] of Object.entries(config.http.auth?.openid?.providers ?? {})) {
+        const path = entryPath('http.auth.openid.providers', name)
+        const isOidc = OIDC_PROVIDERS.includes(name)
+        if (!isOidc && !OAUTH2_PROVIDERS.includes(name)) {
+          const suggestion = nearest(name, [...OIDC_PROVIDERS, ...OAUTH2_PROVIDERS])
+          report(path, `unsupported provider "${name}"`, {
+            fix: suggestion
+              ? `did you mean "${suggestion}"?`
+              : 'the key is the provider kind: "oidc" (any OpenID Connect IdP, e.g. Keycloak), ' +
+                '"google", "gitlab" or "github"; put a display name in `name`',
+          })
+          continue
+        }
+        const missing = [
+          ...(provider.clientid ? [] : ['clientid']),
+          ...(isOidc && !provider.issuer ? ['issuer'] : []),
+          ...(provider.scopes.length === 0 ? ['scopes'] : []),
+        ]
+        if (missing.length > 0) {
+          report(path, `the provider needs ${listOf(missing)}`, {
+            fix: missing.includes('clientid')
+              ? 'set credentialsFile (a file with clientid and clientsecret) and the other keys'
+              : `set ${missing.join(', ')}`,
+          })
+        }
+      }
+    },
+  },
+  {
+    severity: 'warning',
+    summary:
+      'OpenID `clientid`/`clientsecret` written inline instead of in `credentialsFile` (deprecated by zot).',
+    check(config, report) {
+      for (const [name, provider] of Object.entries(config.http.auth?.openid?.providers ?? {})) {
+        if (
+          provider.credentialsFile === undefined &&
+          (provider.clientid || provider.clientsecret)
+        ) {
+          report(
+            entryPath('http.auth.openid.providers', name),
+            'inline clientid/clientsecret are deprecated by zot',
+            {
+              fix: 'move them to a JSON file {"clientid": ..., "clientsecret": ...} and set credentialsFile to its path',
+            },
+          )
+        }
+      }
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      'Bearer with both `cert` and `awsSecretsManager`; AWS Secrets Manager without `region` or ' +
+      '`secretName`, or a negative `refreshInterval`; an `upstreamTokenEndpoint` without `realm` or ' +
+      '`service`, with a relative realm, or an http realm without `allowInsecureHttp`.',
+    check(config, report) {
+      const bearer = config.http.auth?.bearer
+      if (!bearer) return
+      const asm = bearer.awsSecretsManager
+      if (bearer.cert && asm) {
+        report(
+          'http.auth.bearer',
+          'cert and awsSecretsManager both supply token keys; choose one',
+          { fix: 'remove one of them' },
+        )
+      }
+      if (asm) {
+        for (const key of ['region', 'secretName'] as const) {
+          if (!asm[key])
+            report(
+              `http.auth.bearer.awsSecretsManager.${key}`,
+              'AWS Secrets Manager needs this key',
+              { fix: `set ${key}` },
+            )
+        }
+        if (asm.refreshInterval < 0) {
+          report('http.auth.bearer.awsSecretsManager.refreshInterval', 'must not be negative', {
+            fix: 'use a positive duration such as "1m"',
+          })
+        }
+      }
+      checkUpstreamTokenEndpoint(bearer.upstreamTokenEndpoint, report)
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      '`sessionDriver` without `name`, with a name other than `local` or `redis`, or `redis` ' +
+      'together with `sessionKeysFile`.',
+    check(config, report) {
+      const auth = config.http.auth
+      const driver = auth?.sessionDriver
+      if (!driver) return
+      const name = driver['name']
+      if (name === undefined) {
+        report('http.auth.sessionDriver.name', 'the session driver needs a name', {
+          fix: 'set "name": "local" or "redis"',
+        })
+      } else if (!SESSION_DRIVERS.includes(String(name))) {
+        report('http.auth.sessionDriver.name', 'unsupported session driver', {
+          value: name,
+          fix: 'use "local" or "redis"',
+        })
+      } else if (name === 'redis' && auth.sessionKeysFile !== undefined) {
+        report(
+          'http.auth.sessionKeysFile',
+          'session keys are not supported with the redis session driver',
+          {
+            fix: 'remove sessionKeysFile, or use the local session driver',
+          },
+        )
+      }
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      '`accessControl` without any authentication (htpasswd, LDAP, OpenID, API keys, mTLS or bearer), ' +
+      'unless it only grants anonymous access.',
+    check(config, report) {
+      const accessControl = config.http.accessControl
+      if (!accessControl || hasAuthentication(config) || onlyAnonymous(accessControl)) return
+      report(
+        'http.accessControl',
+        'grants to users and groups need a way to log in, and no authentication is configured',
+        {
+          fix: 'configure http.auth (e.g. "htpasswd": {"path": ...}), or grant only anonymousPolicy',
+        },
+      )
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      'An access-control repository glob or a CEL `conditions[].expression` that does not compile.',
+    check(config, report) {
+      const accessControl = config.http.accessControl
+      if (!accessControl) return
+      for (const [glob, group] of Object.entries(accessControl.repositories)) {
+        const path = entryPath('http.accessControl.repositories', glob)
+        const problem = globProblem(glob)
+        if (problem)
+          report(path, `the repository glob ${problem}`, {
+            fix: 'fix the glob (doublestar syntax: *, **, ?, [abc], {a,b})',
+          })
+        for (const [index, policy] of group.policies.entries())
+          checkConditions(policy.conditions, itemPath(`${path}.policies`, index), report)
+      }
+      checkConditions(
+        accessControl.adminPolicy.conditions,
+        'http.accessControl.adminPolicy',
+        report,
+      )
+    },
+  },
+]
+
+function checkUpstreamTokenEndpoint(
+  endpoint: { realm?: string; service?: string; allowInsecureHttp: boolean } | undefined,
+  report: Report,
+) {
+  if (!endpoint) return
+  const path = 'http.auth.bearer.upstreamTokenEndpoint'
+  for (const key of ['realm', 'service'] as const) {
+    if (!endpoint[key])
+      report(`${path}.${key}`, 'the upstream token endpoint needs this key', { fix: `set ${key}` })
+  }
+  if (!endpoint.realm) return
+  const url = httpUrl(endpoint.realm)
+  if (!url) report(`${path}.realm`, 'must be an absolute https URL', { value: endpoint.realm })
+  else if (url.protocol === 'http:' && !endpoint.allowInsecureHttp) {
+    report(`${path}.realm`, 'is plain http, which sends credentials unencrypted', {
+      value: endpoint.realm,
+      fix: 'use https, or set "allowInsecureHttp": true',
+    })
+  }
+}
+
+function checkConditions(
+  conditions: readonly { expression: string }[],
+  path: string,
+  report: Report,
+) {
+  for (const [index, condition] of conditions.entries()) {
+    const problem = celProblem(condition.expression)
+    if (problem)
+      report(
+        `${itemPath(`${path}.conditions`, index)}.expression`,
+        `not a valid CEL expression: ${problem}`,
+        { value: condition.expression },
+      )
+  }
+}
+
+/** zot's `IsBasicAuthnEnabled`, `IsMTLSAuthEnabled` and `IsBearerAuthEnabled` together. */
+function hasAuthentication(config: Config): boolean {
+  const auth = config.http.auth
+  if (!auth) return false
+  const tls = config.http.tls
+  const providers = Object.keys(auth.openid?.providers ?? {})
+  const bearer = auth.bearer
+  return (
+    Boolean(auth.htpasswd?.path) ||
+    auth.ldap !== undefined ||
+    providers.some((name) => OIDC_PROVIDERS.includes(name) || OAUTH2_PROVIDERS.includes(name)) ||
+    auth.apikey ||
+    (auth.mtls !== undefined && Boolean(tls?.cert && tls.key && tls.cacert)) ||
+    (bearer !== undefined &&
+      ((Boolean(bearer.realm && bearer.service) &&
+        Boolean(bearer.cert || bearer.awsSecretsManager)) ||
+        bearer.oidc.some((issuer) => issuer.issuer !== '' && issuer.audiences.length > 0)))
+  )
+}
+
+/** zot's `ContainsOnlyAnonymousPolicy` or `ContainsOnlyMetricsAnonymousPolicy`. */
+function onlyAnonymous(accessControl: AccessControl): boolean {
+  const admin = accessControl.adminPolicy
+  if (admin.actions.length + admin.users.length > 0) return false
+  const groups = Object.values(accessControl.repositories)
+  const grantsToUsers = groups.some(
+    (group) =>
+      group.defaultPolicy.length > 0 ||
+      group.policies.some((policy) => policy.actions.length + policy.users.length > 0),
+  )
+  if (grantsToUsers) return false
+  if (groups.some((group) => group.anonymousPolicy.length > 0)) return true
+  return (
+    admin.groups.length === 0 &&
+    groups.length === 0 &&
+    Object.keys(accessControl.groups).length === 0 &&
+    accessControl.metrics.anonymousPolicy.includes('read')
+  )
+}

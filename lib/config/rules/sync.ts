@@ -1,0 +1,283 @@
+/**
+ * @module
+ * Checks of `extensions.sync` (zot-behaviour.md 1.1 "sync", "storage driver"; 5.1): per-registry
+ * timing and retry settings, content filters, the credential helper, and what sync needs from
+ * the rest of the config.
+ */
+import { posix } from 'node:path'
+import { itemPath } from '../findings'
+import { globProblem, goRegexProblem } from '../patterns'
+import type { Config, SyncRegistryConfig } from '../schema'
+import { allStores, isRemote } from '../stores'
+import { httpUrl, listOf, type Report, type Rule } from './rule'
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+
+type RegistryCheck = (registry: SyncRegistryConfig, path: string, report: Report) => void
+
+/** Runs a check over every sync registry, with its key path. */
+function forEachRegistry(config: Config, report: Report, check: RegistryCheck): void {
+  for (const [index, registry] of (config.extensions?.sync?.registries ?? []).entries()) {
+    check(registry, itemPath('extensions.sync.registries', index), report)
+  }
+}
+
+const checkUrls: RegistryCheck = (registry, path, report) => {
+  if (registry.urls.length === 0)
+    report(`${path}.urls`, 'a registry needs at least one URL', {
+      fix: 'add e.g. "https://registry-1.docker.io"',
+    })
+  for (const [index, url] of registry.urls.entries()) {
+    if (!httpUrl(url))
+      report(itemPath(`${path}.urls`, index), 'must be an absolute http(s) URL', {
+        value: url,
+        fix: `write e.g. "https://${url.replace(/^\w+:\/\//, '')}"`,
+      })
+  }
+}
+
+const checkTiming: RegistryCheck = (registry, path, report) => {
+  const interval = registry.manifestCheckInterval
+  if (interval < 0)
+    report(`${path}.manifestCheckInterval`, 'must not be negative', { fix: 'use "0s" or more' })
+  else if (interval > 0 && !registry.onDemand) {
+    report(
+      `${path}.manifestCheckInterval`,
+      'only applies to on-demand sync, and onDemand is false',
+      { fix: 'set "onDemand": true, or remove it' },
+    )
+  }
+  if (registry.maxRetries !== undefined && registry.retryDelay === undefined) {
+    report(`${path}.retryDelay`, 'maxRetries needs a retryDelay', {
+      fix: 'add e.g. "retryDelay": "5m"',
+    })
+  }
+  if (registry.maxRetryDelay !== undefined) {
+    if (registry.retryDelay === undefined)
+      report(`${path}.maxRetryDelay`, 'needs retryDelay (the first back-off step)', {
+        fix: 'add retryDelay',
+      })
+    else if (registry.maxRetryDelay < registry.retryDelay) {
+      report(`${path}.maxRetryDelay`, 'is smaller than retryDelay', {
+        fix: 'make it at least retryDelay',
+      })
+    }
+  }
+}
+
+const checkLimits: RegistryCheck = (registry, path, report) => {
+  if (registry.reqConcurrent <= 0)
+    report(`${path}.reqConcurrent`, 'must be at least 1', { value: registry.reqConcurrent })
+  const rate = registry.reqPerSec
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0))
+    report(`${path}.reqPerSec`, 'must be a positive number', {
+      value: rate,
+      fix: 'remove it for no limit',
+    })
+  const idle = registry.maxIdleConnsPerHost
+  if (idle !== undefined && idle <= 0)
+    report(`${path}.maxIdleConnsPerHost`, 'must be at least 1', { value: idle })
+}
+
+const checkContent: RegistryCheck = (registry, path, report) => {
+  for (const [index, content] of (registry.content ?? []).entries()) {
+    const contentPath = itemPath(`${path}.content`, index)
+    const problem = globProblem(content.prefix)
+    if (problem) report(`${contentPath}.prefix`, `the glob ${problem}`, { value: content.prefix })
+    for (const key of ['regex', 'excludeRegex'] as const) {
+      const pattern = content.tags?.[key]
+      const regexProblem = pattern === undefined ? undefined : goRegexProblem(pattern)
+      if (regexProblem)
+        report(`${contentPath}.tags.${key}`, `not a valid regular expression: ${regexProblem}`, {
+          value: pattern,
+        })
+    }
+    if (content.stripPrefix && content.destination === '/' && !content.prefix.includes('/*')) {
+      report(
+        `${contentPath}.stripPrefix`,
+        'with destination "/" and a prefix without a glob, every image would land at the root',
+        {
+          fix: 'use a prefix with a glob such as "repo/**", or a destination other than "/"',
+        },
+      )
+    }
+  }
+}
+
+const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
+  const helper = registry.oauth2CredentialHelper
+  const helperPath = `${path}.oauth2CredentialHelper`
+  if (registry.credentialHelper !== 'oauth2') return
+  if (!helper) {
+    report(helperPath, 'credentialHelper "oauth2" needs an oauth2CredentialHelper section', {
+      fix: 'add it with at least tokenURL and assertionFile or signingFile',
+    })
+    return
+  }
+  if (!helper.tokenURL?.trim())
+    report(`${helperPath}.tokenURL`, 'the oauth2 helper needs a tokenURL')
+  const sources = (['assertionFile', 'signingFile'] as const).filter((key) => helper[key]?.trim())
+  if (sources.length !== 1) {
+    report(
+      helperPath,
+      sources.length === 0
+        ? 'needs assertionFile or signingFile'
+        : 'allows only one of assertionFile and signingFile',
+      {
+        fix: 'set exactly one of them',
+      },
+    )
+  }
+  const exchangeOnly = (['audience', 'subjectTokenType', 'requestedTokenType'] as const).filter(
+    (key) => helper[key]?.trim(),
+  )
+  if (helper.grantType !== TOKEN_EXCHANGE) {
+    if (exchangeOnly.length > 0)
+      report(helperPath, `${listOf(exchangeOnly)} only apply to the token-exchange grant`, {
+        fix: `remove them, or set grantType "${TOKEN_EXCHANGE}"`,
+      })
+    return
+  }
+  if (!helper.audience?.trim())
+    report(`${helperPath}.audience`, 'the token-exchange grant needs an audience')
+  for (const key of ['subjectTokenType', 'requestedTokenType'] as const) {
+    const value = helper[key]?.trim()
+    if (value && !/^[a-z][a-z0-9+.-]*:/i.test(value))
+      report(`${helperPath}.${key}`, 'must be an absolute URI', {
+        value,
+        fix: 'e.g. "urn:ietf:params:oauth:token-type:jwt"',
+      })
+  }
+}
+
+const checkPreserveDigest =
+  (compat: readonly string[]): RegistryCheck =>
+  (registry, path, report) => {
+    if (registry.preserveDigest && compat.length === 0) {
+      report(`${path}.preserveDigest`, 'keeping Docker manifests unconverted needs http.compat', {
+        fix: 'add "compat": ["docker2s2"] under http, or remove preserveDigest',
+      })
+    }
+  }
+
+const checkPolling: RegistryCheck = (registry, path, report) => {
+  if (registry.pollInterval > 0 && (registry.content ?? []).length === 0) {
+    report(`${path}.pollInterval`, 'periodic sync only runs for registries with content filters', {
+      fix: 'add content (e.g. [{"prefix": "library/**"}]), or remove pollInterval',
+    })
+  }
+}
+
+/** zot's `validateRetentionSyncOverlaps`: a content entry whose local repository glob is a
+ * retention policy glob, unless the policy keeps the tags the entry syncs. */
+const checkRetentionOverlap =
+  (policies: ReadonlyMap<string, RetentionPolicy>): RegistryCheck =>
+  (registry, path, report) => {
+    for (const [index, content] of (registry.content ?? []).entries()) {
+      const glob = localRepositoryGlob(content.prefix, content.destination)
+      const policy = policies.get(glob)
+      const tagsRegex = content.tags?.regex
+      if (!policy) continue
+      const keepsSyncedTags =
+        tagsRegex !== undefined &&
+        (policy.keepTags ?? []).some((rule) => rule.patterns.includes(tagsRegex))
+      if (keepsSyncedTags) continue
+      report(
+        itemPath(`${path}.content`, index),
+        `a retention policy also applies to "${glob}"; it may delete images that sync fetches again`,
+        {
+          fix:
+            tagsRegex === undefined
+              ? 'make sure the policy keeps what you mirror, or drop the overlap'
+              : `add "${tagsRegex}" to the policy's keepTags patterns so the synced tags are kept`,
+        },
+      )
+    }
+  }
+
+export const syncRules: readonly Rule[] = [
+  {
+    severity: 'error',
+    summary: 'A sync registry without URLs or with a URL that is not absolute http(s).',
+    check: (config, report) => forEachRegistry(config, report, checkUrls),
+  },
+  {
+    severity: 'error',
+    summary:
+      '`manifestCheckInterval` negative, or set without `onDemand`; `maxRetries` without ' +
+      '`retryDelay`; `maxRetryDelay` without or below `retryDelay`.',
+    check: (config, report) => forEachRegistry(config, report, checkTiming),
+  },
+  {
+    severity: 'error',
+    summary: '`reqConcurrent` ≤ 0, `reqPerSec` not a positive number, `maxIdleConnsPerHost` ≤ 0.',
+    check: (config, report) => forEachRegistry(config, report, checkLimits),
+  },
+  {
+    severity: 'error',
+    summary:
+      'A `content[].prefix` glob or `tags` regex that does not compile; `stripPrefix` with ' +
+      'destination `/` and a prefix without `/*`.',
+    check: (config, report) => forEachRegistry(config, report, checkContent),
+  },
+  {
+    severity: 'error',
+    summary: 'credentialHelper `oauth2` with a missing or inconsistent `oauth2CredentialHelper`.',
+    check: (config, report) => forEachRegistry(config, report, checkOAuth2Helper),
+  },
+  {
+    severity: 'error',
+    summary: '`preserveDigest` without `http.compat`.',
+    check: (config, report) =>
+      forEachRegistry(config, report, checkPreserveDigest(config.http.compat)),
+  },
+  {
+    severity: 'error',
+    summary: 'Sync with remote storage but no `downloadDir`.',
+    check(config, report) {
+      const sync = config.extensions?.sync
+      if (!sync?.enable || sync.downloadDir) return
+      if (!allStores(config).some(({ store }) => isRemote(store))) return
+      report(
+        'extensions.sync.downloadDir',
+        'sync with remote storage stages images on local disk first, and no directory is set',
+        { fix: 'set downloadDir to a local directory with room for the largest image' },
+      )
+    },
+  },
+  {
+    severity: 'warning',
+    summary: 'Periodic sync (`pollInterval`) without `content`, which zot never runs.',
+    check: (config, report) => forEachRegistry(config, report, checkPolling),
+  },
+  {
+    severity: 'warning',
+    summary:
+      'Sync content whose repository pattern is also a retention policy pattern (unless the ' +
+      'policy keeps the synced tags regex): retention may delete what sync fetches again.',
+    check: (config, report) =>
+      forEachRegistry(config, report, checkRetentionOverlap(retentionPoliciesByGlob(config))),
+  },
+]
+
+type RetentionPolicy = Config['storage']['retention']['policies'][number]
+
+/** Retention policies by the repository glob they name, as zot compares them: sub-store globs
+ * prefixed with their route. */
+function retentionPoliciesByGlob(config: Config): Map<string, RetentionPolicy> {
+  const byGlob = new Map<string, RetentionPolicy>()
+  for (const { route, store } of allStores(config)) {
+    for (const policy of store.retention.policies) {
+      for (const glob of policy.repositories) {
+        const key = route === undefined ? glob : posix.join(route, glob).replace(/^\/+/, '')
+        if (!byGlob.has(key)) byGlob.set(key, policy)
+      }
+    }
+  }
+  return byGlob
+}
+
+/** The local repository glob of a content entry: its prefix, under its destination. */
+function localRepositoryGlob(prefix: string, destination: string | undefined): string {
+  return destination ? posix.join(destination, prefix).replace(/^\/+/, '') : prefix
+}

@@ -1,0 +1,273 @@
+/**
+ * @module
+ * `http.auth` (zot-behaviour.md 2.4): htpasswd, LDAP, bearer tokens, OpenID/OAuth2 login, API
+ * keys, sessions and mTLS identities. Every method is a separate feature with its own status.
+ */
+import { MINUTE } from '../duration'
+import { bool, duration, freeMap, int, list, map, obj, oneOf, path, str } from './builder'
+
+const inlineBind = {
+  reason:
+    'inline bindDN/bindPassword are an old zot format; current zot reads them only from `credentialsFile`',
+  fix: 'move them to a JSON file {"bindDN": ..., "bindPassword": ...} and set credentialsFile to its path',
+}
+
+const htpasswd = obj(
+  {
+    description: 'Users from an htpasswd file (bcrypt, SHA-crypt).',
+    optional: true,
+    status: 'planned',
+  },
+  {
+    path: path({
+      description: 'The htpasswd file; reloaded when it changes.',
+      example: '/etc/zot/htpasswd',
+    }),
+  },
+)
+
+const ldap = obj(
+  { description: 'Users from an LDAP directory.', optional: true, status: 'planned' },
+  {
+    credentialsFile: path({
+      description:
+        'File with `{"bindDN": ..., "bindPassword": ...}`; without it zot binds anonymously.',
+    }),
+    address: str({ description: 'LDAP server host.', example: 'ldap.example.com' }),
+    port: int({ description: 'LDAP server port.', min: 0, max: 65535 }),
+    insecure: bool({ description: 'Plain LDAP without TLS.', default: false }),
+    startTLS: bool({
+      description: 'When not insecure: StartTLS instead of LDAPS.',
+      default: false,
+    }),
+    skipVerify: bool({ description: 'Do not verify the server certificate.', default: false }),
+    caCert: path({ description: 'CA certificate for the server (else the system pool).' }),
+    baseDN: str({ description: 'Search base. Required.', example: 'ou=users,dc=example,dc=com' }),
+    userAttribute: str({
+      description: 'Attribute matched against the user name. Required.',
+      example: 'uid',
+    }),
+    userFilter: str({ description: 'Extra filter AND-ed to the user search.' }),
+    userGroupAttribute: str({
+      description: 'Attribute whose values become group names (e.g. `memberOf`).',
+    }),
+    subtreeSearch: bool({
+      description: 'Search the whole subtree instead of one level.',
+      default: false,
+    }),
+    bindDN: str({
+      description: 'Bind DN. Filled from `credentialsFile` when that is set.',
+      deprecated: inlineBind,
+    }),
+    bindPassword: str({
+      description: 'Bind password. Filled from `credentialsFile` when that is set.',
+      deprecated: inlineBind,
+    }),
+  },
+)
+
+const celExpression = { expression: str({ description: 'CEL expression.', required: true }) }
+
+const bearer = obj(
+  {
+    description: 'Bearer tokens (external token server or OIDC workload identity).',
+    optional: true,
+    status: 'planned',
+  },
+  {
+    realm: str({ description: 'Token server URL announced in the challenge.' }),
+    service: str({ description: 'Service name announced in the challenge.' }),
+    cert: path({ description: 'Certificate whose key signs the tokens.' }),
+    awsSecretsManager: obj(
+      { description: 'Verification keys from AWS Secrets Manager.', optional: true },
+      {
+        region: str({ description: 'AWS region of the secret.' }),
+        secretName: str({ description: 'Name of the secret.' }),
+        refreshInterval: duration({
+          description: 'How often the secret is re-read.',
+          default: MINUTE,
+        }),
+      },
+    ),
+    oidc: list(
+      obj(
+        { description: 'One trusted OIDC issuer.' },
+        {
+          issuer: str({ description: 'Issuer URL.', required: true }),
+          audiences: list(str({ description: 'Audience.' }), {
+            description: 'Accepted audiences.',
+            default: [],
+          }),
+          claimMapping: obj(
+            { description: 'CEL claim validation and mapping.', optional: true },
+            {
+              variables: list(
+                obj(
+                  { description: 'A named CEL variable.' },
+                  {
+                    name: str({ description: 'Variable name.', required: true }),
+                    ...celExpression,
+                  },
+                ),
+                { description: 'Variables extracted from the claims.', default: [] },
+              ),
+              validations: list(
+                obj(
+                  { description: 'A CEL check.' },
+                  {
+                    ...celExpression,
+                    message: str({
+                      description: 'Error returned when the check is false.',
+                      default: '',
+                    }),
+                  },
+                ),
+                { description: 'Checks every token must pass.', default: [] },
+              ),
+              username: str({
+                description: 'CEL expression for the user name.',
+                default: "claims.iss + '/' + claims.sub",
+              }),
+              groups: str({ description: 'CEL expression for the groups.', default: '' }),
+            },
+          ),
+          certificateAuthority: str({ description: 'PEM CA for the issuer.' }),
+          certificateAuthorityFile: path({ description: 'File with a PEM CA for the issuer.' }),
+          skipIssuerVerification: bool({ description: 'For tests only.', default: false }),
+        },
+      ),
+      { description: 'Workload-identity issuers.', default: [] },
+    ),
+    upstreamTokenEndpoint: obj(
+      { description: 'Proxy token requests arriving at `/zot/auth/token`.', optional: true },
+      {
+        realm: str({ description: 'Absolute https URL of the token endpoint.' }),
+        service: str({ description: 'Service name.' }),
+        allowInsecureHttp: bool({ description: 'Allow an http realm.', default: false }),
+      },
+    ),
+  },
+)
+
+const openidProvider = obj(
+  { description: 'One OpenID Connect or OAuth2 provider.' },
+  {
+    credentialsFile: path({ description: 'File with `{"clientid": ..., "clientsecret": ...}`.' }),
+    name: str({ description: 'Display name on the login page.' }),
+    clientid: str({
+      description:
+        'Client id. Filled from `credentialsFile` when that is set (inline is deprecated).',
+    }),
+    clientsecret: str({
+      description:
+        'Client secret. Filled from `credentialsFile` when that is set (inline is deprecated).',
+    }),
+    keypath: str({ description: 'Key file for signing (rarely needed).' }),
+    issuer: str({ description: 'Issuer URL (OIDC providers).' }),
+    authurl: str({ description: 'Authorization URL (GitHub Enterprise).' }),
+    tokenurl: str({ description: 'Token URL (GitHub Enterprise).' }),
+    scopes: list(str({ description: 'Scope.' }), {
+      description: 'Scopes to request.',
+      default: [],
+    }),
+    claimMapping: obj(
+      { description: 'Which claims name the user and the groups.', optional: true },
+      {
+        username: str({ description: 'Claim for the user name.', default: 'email' }),
+        groups: str({ description: 'Claim for the groups.', default: 'groups' }),
+      },
+    ),
+  },
+)
+
+const openid = obj(
+  {
+    description: 'Browser login through OpenID Connect / OAuth2.',
+    optional: true,
+    status: 'planned',
+  },
+  {
+    providers: map(openidProvider, {
+      description:
+        'Providers by kind: `google`, `gitlab`, `oidc` (OpenID Connect) or `github` (OAuth2).',
+      keyDoc: 'provider kind',
+      keyCase: 'lower',
+      default: {},
+    }),
+    callbackAllowOrigins: list(str({ description: 'Origin URL.' }), {
+      description: 'Absolute origins allowed as `callback_ui`.',
+      default: [],
+    }),
+  },
+)
+
+const mtlsIdentityAttributes = [
+  'CommonName',
+  'CN',
+  'Subject',
+  'DN',
+  'Email',
+  'rfc822name',
+  'URI',
+  'URL',
+  'DNSName',
+  'DNS',
+] as const
+
+const mtls = obj(
+  { description: 'Identify users by their client certificate.', optional: true, status: 'planned' },
+  {
+    identityAttributes: list(
+      oneOf(mtlsIdentityAttributes, { description: 'Certificate attribute.' }),
+      {
+        description: 'Certificate attributes tried in order; the first with a value wins.',
+        default: ['CommonName'],
+      },
+    ),
+    uriSanPattern: str({
+      description: 'Regex applied to the URI SAN; capture group 1 is the identity.',
+    }),
+    uriSanIndex: int({ description: 'Which URI SAN to use.', default: 0, min: 0 }),
+    dnsSanIndex: int({ description: 'Which DNS SAN to use.', default: 0, min: 0 }),
+    emailSanIndex: int({ description: 'Which email SAN to use.', default: 0, min: 0 }),
+  },
+)
+
+export const auth = obj(
+  { description: 'Authentication.', optional: true },
+  {
+    failDelay: int({
+      description: 'Seconds to wait before answering a failed login.',
+      default: 0,
+      min: 0,
+      status: 'planned',
+    }),
+    htpasswd,
+    ldap,
+    bearer,
+    openid,
+    apikey: bool({
+      description: 'API keys (`/zot/auth/apikey`).',
+      default: false,
+      defaultNote: 'false; forced to true when `openid` is configured',
+      status: 'planned',
+    }),
+    sessionKeysFile: path({
+      description: 'File with `{"hashKey": ..., "encryptKey": ...}` for session cookies.',
+      status: 'planned',
+    }),
+    sessionDriver: freeMap({
+      description: 'Session store: `{"name": "local"}` or `{"name": "redis", "url": ...}`.',
+      status: 'planned',
+    }),
+    secureSession: bool({
+      description: 'Set the cookie `Secure` flag without TLS.',
+      status: 'planned',
+    }),
+    mtls,
+  },
+)
+
+export const sessionDriverNames = ['local', 'redis'] as const
+export const oidcProviderKinds = ['google', 'gitlab', 'oidc'] as const
+export const oauth2ProviderKinds = ['github'] as const

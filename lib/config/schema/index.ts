@@ -1,0 +1,90 @@
+/**
+ * @module
+ * The whole configuration schema (zot-behaviour.md section 2) and the `Config` type inferred
+ * from it.
+ */
+import { availableParallelism } from 'node:os'
+import { int, list, obj, oneOf, path, str, type Infer } from './builder'
+import { extensions } from './extensions'
+import { http } from './http'
+import { storage } from './storage'
+
+/** The distribution-spec version zot reports (and replaces any configured value with). */
+export const DIST_SPEC_VERSION = '1.1.1'
+
+const buildInfo = (what: string) =>
+  str({ description: `${what}; accepted for compatibility, ignored.` })
+
+export const configSchema = obj(
+  { description: 'zot configuration.' },
+  {
+    distSpecVersion: str({
+      description: 'Distribution-spec version; any other value is replaced (with a warning).',
+      default: DIST_SPEC_VERSION,
+      status: 'implemented',
+    }),
+    goVersion: buildInfo('Build information'),
+    commit: buildInfo('Build information'),
+    releaseTag: buildInfo('Build information'),
+    binaryType: buildInfo('Build information'),
+    storage,
+    http,
+    log: obj(
+      { description: 'Logging.' },
+      {
+        level: oneOf(['debug', 'info', 'warn', 'error', 'fatal'], {
+          description:
+            'Least severe level logged (`trace` = debug, `warning` = warn, `panic` = error).',
+          default: 'debug',
+          status: 'implemented',
+          aliases: { trace: 'debug', warning: 'warn', panic: 'error' },
+        }),
+        output: path({ description: 'Log file; absent = stdout.', status: 'implemented' }),
+        audit: path({ description: 'Audit log file (successful mutating requests).', status: 'implemented' }),
+      },
+    ),
+    extensions,
+    scheduler: obj(
+      { description: 'Background task scheduler.', status: 'planned' },
+      {
+        numWorkers: int({
+          description: 'Worker count.',
+          default: () => 4 * availableParallelism(),
+          defaultNote: '4 × CPU count',
+          min: 1,
+        }),
+      },
+    ),
+    cluster: obj(
+      {
+        description: 'Scale-out: repositories hashed across replicas.',
+        optional: true,
+        status: 'planned',
+      },
+      {
+        members: list(str({ description: '`host:port`' }), {
+          description: 'Every replica, same list everywhere.',
+          default: [],
+        }),
+        hashKey: str({ description: 'SipHash key, exactly 16 characters.', default: '' }),
+        tls: obj(
+          { description: 'Client TLS for proxying to members.', optional: true },
+          {
+            cert: path({ description: 'Client certificate.' }),
+            key: path({ description: 'Client key.' }),
+            cacert: path({ description: 'CA of the members.' }),
+          },
+        ),
+      },
+    ),
+  },
+)
+
+/** A fully defaulted configuration. Durations are milliseconds. */
+export type Config = Infer<typeof configSchema>
+export type StorageConfig = Config['storage']
+export type HttpConfig = Config['http']
+export type AuthConfig = NonNullable<HttpConfig['auth']>
+export type ExtensionsConfig = NonNullable<Config['extensions']>
+export type SyncConfig = NonNullable<ExtensionsConfig['sync']>
+export type SyncRegistryConfig = SyncConfig['registries'][number]

@@ -1,0 +1,174 @@
+/**
+ * @module
+ * `storage` (zot-behaviour.md 2.1, 2.2). The default store and each `subPaths` entry share one
+ * field set; they differ only in defaults (sub-stores do not inherit the top-level ones: their
+ * `dedupe` and `gc` are false unless set) and in two keys only the top level has.
+ */
+import { HOUR } from '../duration'
+import { bool, duration, freeMap, int, list, map, obj, path, str } from './builder'
+
+/** Rules shared by `keepTags[]` entries and `keepUntagged`; they are OR-ed. */
+const ageAndCountRules = {
+  pulledWithin: duration({ description: 'Keep when last pulled (or pushed) within this time.' }),
+  pushedWithin: duration({ description: 'Keep when pushed within this time.' }),
+  mostRecentlyPushedCount: int({
+    description: 'Keep the N most recently pushed.',
+    default: 0,
+    min: 0,
+  }),
+  mostRecentlyPulledCount: int({
+    description: 'Keep the N most recently pulled.',
+    default: 0,
+    min: 0,
+  }),
+}
+
+const retentionPolicy = obj(
+  { description: 'One retention policy.' },
+  {
+    repositories: list(str({ description: 'Repository glob (doublestar syntax).' }), {
+      description: 'Repositories this policy applies to. The first policy that matches wins.',
+      default: [],
+      example: ['infra/**'],
+    }),
+    deleteReferrers: bool({
+      description: 'Remove manifests whose `subject` is gone (after `retention.delay`).',
+      default: false,
+    }),
+    deleteUntagged: bool({
+      description: 'Remove untagged manifests no index refers to (after `retention.delay`).',
+      default: true,
+    }),
+    keepTags: list(
+      obj(
+        { description: 'Which tags to keep.' },
+        {
+          patterns: list(str({ description: 'Unanchored Go regular expression.' }), {
+            description: 'Tags this entry owns; empty matches every tag.',
+            default: [],
+          }),
+          ...ageAndCountRules,
+        },
+      ),
+      {
+        description:
+          'When non-empty, every tag no entry keeps is deleted. The first entry whose patterns ' +
+          'match a tag owns it.',
+      },
+    ),
+    keepUntagged: obj(
+      {
+        description: 'The same rules applied to untagged manifests (needs MetaDB).',
+        optional: true,
+      },
+      ageAndCountRules,
+    ),
+  },
+)
+
+const retention = obj(
+  { description: 'Tag and manifest retention, run with GC.', status: 'planned' },
+  {
+    dryRun: bool({
+      description: 'Only log what would be deleted; delete nothing.',
+      default: false,
+    }),
+    delay: duration({
+      description: 'Minimum age before untagged manifests and orphan referrers are removed.',
+      filled: true,
+      defaultNote: '`gcDelay` of the same store when its `gc` is on, else 0',
+    }),
+    policies: list(retentionPolicy, { description: 'Policies, first match wins.', default: [] }),
+  },
+)
+
+type Level = 'global' | 'subPath'
+
+/** The keys of one store. Implemented keys are marked here; the rest inherit `planned`. */
+function storeFields(level: Level) {
+  const global = level === 'global'
+  const gcTiming = (what: string) =>
+    duration({
+      description: what,
+      status: 'implemented',
+      default: global ? HOUR : 0,
+      defaultNote: global
+        ? '1h; 0 when `gc` is false and the key is absent'
+        : '1h when `gc` is true, else 0',
+    })
+  return {
+    rootDirectory: path({
+      description:
+        'Directory of the store. With a remote driver it still holds the local databases.',
+      status: 'implemented',
+      required: true,
+      example: '/var/lib/zot',
+    }),
+    dedupe: bool({
+      description: 'Store identical blobs once (hard links locally).',
+      status: 'implemented',
+      default: global,
+    }),
+    remoteCache: bool({
+      description: 'Keep the dedupe cache and MetaDB in `cacheDriver` (Redis or DynamoDB).',
+      default: false,
+      defaultNote: 'true when `storageDriver` is set, `dedupe` is true and the key is absent',
+    }),
+    gc: bool({
+      description: 'Run garbage collection periodically.',
+      status: 'implemented',
+      default: global,
+    }),
+    gcDelay: gcTiming('Minimum age of an unreferenced blob or upload before GC removes it.'),
+    gcInterval: gcTiming('Time between GC sweeps.'),
+    gcTimeWindow: str({
+      description: 'UTC window `HH:MM-HH:MM` in which a sweep may start; may wrap midnight.',
+      example: '01:00-05:00',
+    }),
+    commit: bool({ description: 'fsync every write.', status: 'implemented', default: false }),
+    maxRepos: int({
+      description:
+        'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
+      default: 0,
+      min: 0,
+    }),
+    redirectBlobURL: bool({
+      description: 'Remote drivers only: answer blob GETs with a 307 to a presigned URL.',
+      default: false,
+    }),
+    storageDriver: freeMap({
+      description:
+        'Remote storage: `name` (`s3`, `gcs`, `azure`) plus the driver parameters ' +
+        '(S3: `region`, `bucket`, `regionendpoint`, `forcepathstyle`, `secure`, ...).',
+      example: { name: 's3', region: 'us-east-1', bucket: 'zot' },
+    }),
+    cacheDriver: freeMap({
+      description:
+        'Remote dedupe cache and MetaDB: `name` (`redis` or `dynamodb`) plus its parameters.',
+      example: { name: 'redis', url: 'redis://localhost:6379' },
+    }),
+    retention,
+  }
+}
+
+const subPathStore = obj(
+  { description: 'A store serving every repository under its route.' },
+  storeFields('subPath'),
+)
+
+export const storage = obj(
+  { description: 'Where and how images are stored.' },
+  {
+    ...storeFields('global'),
+    fastRestart: bool({
+      description: 'Skip the startup storage walk when neither binary nor storage config changed.',
+      default: false,
+    }),
+    subPaths: map(subPathStore, {
+      description: 'Extra stores, keyed by route (`/<first path component>`).',
+      keyDoc: 'route',
+      status: 'planned',
+      example: { '/production': { rootDirectory: '/mnt/fast/production' } },
+    }),
+  },
+)

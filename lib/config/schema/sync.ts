@@ -1,0 +1,129 @@
+/**
+ * @module
+ * `extensions.sync` (zot-behaviour.md 5.1): mirroring and pull-through caching of upstream
+ * registries. Upstream credentials are never inline: they live in `credentialsFile`.
+ */
+import { HOUR, SECOND } from '../duration'
+import { bool, duration, int, list, num, obj, oneOf, path, str } from './builder'
+
+const content = obj(
+  { description: 'Which upstream repositories to sync, and where to put them.' },
+  {
+    prefix: str({
+      description: 'Doublestar glob over upstream repository names.',
+      required: true,
+      example: 'library/**',
+    }),
+    tags: obj(
+      { description: 'Tag filters (periodic sync only).', optional: true },
+      {
+        regex: str({ description: 'Go regex a tag must match.' }),
+        excludeRegex: str({ description: 'Go regex a tag must not match.' }),
+        semver: bool({ description: 'Only tags that parse as semantic versions.' }),
+      },
+    ),
+    destination: str({
+      description: 'Local path the repositories are placed under.',
+      example: '/docker.io',
+    }),
+    stripPrefix: bool({
+      description: 'Drop the literal part of `prefix` from local names.',
+      default: false,
+    }),
+  },
+)
+
+const oauth2CredentialHelper = obj(
+  { description: 'Options of the `oauth2` credential helper.', optional: true },
+  {
+    tokenURL: str({ description: 'OAuth2 token endpoint.' }),
+    assertionFile: path({ description: 'Pre-signed assertion, re-read on every refresh.' }),
+    signingFile: path({ description: 'Key and claims used to mint assertions.' }),
+    grantType: str({
+      description:
+        '`client_credentials` (default), the jwt-bearer or the token-exchange grant URN.',
+    }),
+    clientID: str({ description: 'OAuth2 client id.' }),
+    clientSecretFile: path({ description: 'File holding the client secret.' }),
+    scopes: list(str({ description: 'Scope.' }), { description: 'Scopes.', default: [] }),
+    username: str({ description: 'Registry user name paired with the token (default `<token>`).' }),
+    audience: str({ description: 'Token exchange only: target of the exchange (required there).' }),
+    subjectTokenType: str({ description: 'Token exchange only: subject token type URI.' }),
+    requestedTokenType: str({ description: 'Token exchange only: requested token type URI.' }),
+  },
+)
+
+const registry = obj(
+  { description: 'One upstream registry.' },
+  {
+    urls: list(str({ description: 'URL.' }), {
+      description: 'Upstream URLs; the first is primary, the others are mirrors of it.',
+      required: true,
+      example: ['https://registry-1.docker.io'],
+    }),
+    onDemand: bool({ description: 'Pull through on manifest misses.', default: false }),
+    pollInterval: duration({
+      description: 'Periodic sync period; 0 = no periodic sync.',
+      default: 0,
+    }),
+    content: list(content, {
+      description: 'Filters and name mapping; none = every repository, same name.',
+    }),
+    tlsVerify: bool({ description: 'Verify the upstream TLS certificate.', default: true }),
+    certDir: path({
+      description: 'Directory with `*.cert`, `*.key` (client) and `*.crt` (CA) files.',
+    }),
+    maxRetries: int({ description: 'Retries of a failed request (needs `retryDelay`).', min: 0 }),
+    retryDelay: duration({ description: 'First back-off delay.' }),
+    maxRetryDelay: duration({ description: 'Back-off cap.', defaultNote: '`retryDelay`' }),
+    onlySigned: bool({
+      description: 'Skip images without a cosign or notation signature.',
+      default: false,
+    }),
+    syncLegacyCosignTags: bool({
+      description: 'Also sync `sha256-<digest>.sig/.sbom/.att` tags.',
+      default: true,
+    }),
+    preserveDigest: bool({
+      description: 'Store Docker manifests unconverted (needs `http.compat`).',
+      default: false,
+    }),
+    syncTimeout: duration({
+      description: 'Deadline of one sync, and HTTP client timeout.',
+      default: 3 * HOUR,
+    }),
+    responseHeaderTimeout: duration({
+      description: 'Wait for upstream response headers.',
+      default: 30 * SECOND,
+    }),
+    manifestCheckInterval: duration({
+      description: 'With `onDemand`: skip the upstream check of a tag checked this recently.',
+      default: 0,
+    }),
+    reqConcurrent: int({ description: 'In-flight requests per upstream host.', default: 3 }),
+    reqPerSec: num({ description: 'Requests per second per upstream host; absent = unlimited.' }),
+    disableHTTP2: bool({ description: 'Force HTTP/1.1.', default: false }),
+    maxIdleConnsPerHost: int({
+      description: 'Idle connections kept per host.',
+      defaultNote: '2 (or `reqConcurrent` with `disableHTTP2`)',
+    }),
+    credentialHelper: oneOf(['ecr', 'gcp', 'oauth2'], {
+      description: 'Fetch short-lived credentials instead of `credentialsFile`.',
+    }),
+    oauth2CredentialHelper,
+  },
+)
+
+export const sync = obj(
+  { description: 'Mirror upstream registries.', optional: true, status: 'planned' },
+  {
+    enable: bool({ description: 'On when the section is present.', default: true }),
+    credentialsFile: path({
+      description:
+        'JSON file of upstream credentials keyed by registry host[:port] (no scheme): ' +
+        '`{"ghcr.io": {"username": "u", "password": "p"}}`.',
+    }),
+    downloadDir: path({ description: 'Staging directory; required with remote storage.' }),
+    registries: list(registry, { description: 'Upstreams, tried in order.', default: [] }),
+  },
+)
