@@ -10,6 +10,7 @@ import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
 import { assemble } from '../lib/server/assemble'
 import { drain } from '../lib/server/drain'
 import { listen, type RunningServer } from '../lib/server/server'
+import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
 
 /** zot's level names onto the logger's four. */
@@ -48,14 +49,10 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
 
   const { app } = assemble(config, logger)
   const { address, port } = config.http
+  const tls = config.http.tls?.cert && config.http.tls.key ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined
   let server: RunningServer
   try {
-    server = listen(app, {
-      address,
-      port,
-      idleTimeoutSeconds: idleSeconds(config),
-      ...(config.http.tls?.cert && config.http.tls.key && { tls: { cert: config.http.tls.cert, key: config.http.tls.key } }),
-    })
+    server = await listen(app, { address, port, idleTimeoutSeconds: idleSeconds(config), ...(tls && { tls }) })
   } catch (error) {
     logger.error('cannot listen', { address, port, error: (error as Error).message })
     console.error(`zot: cannot listen on ${address}:${port}: ${(error as Error).message}`)
@@ -63,7 +60,17 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   }
   logger.info('serving', { url: server.url, rootDirectory: config.storage.rootDirectory, version: VERSION, commit: COMMIT })
 
+  const tlsWatch: TlsWatch | undefined =
+    tls &&
+    (await watchTls(tls, () =>
+      server.reloadTls(tls).then(
+        () => logger.info('TLS certificate reloaded', { cert: tls.cert }),
+        (error: unknown) => logger.error('new TLS certificate unusable; keeping the current one', { cert: tls.cert, error: (error as Error).message }),
+      ),
+    ))
+
   process.on('SIGHUP', () => {
+    void tlsWatch?.check()
     if (!configPath) return logger.info('SIGHUP ignored: serving the embedded default configuration')
     void readConfig(configPath).then(
       ({ config: next, warnings }) => {
@@ -81,6 +88,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   return new Promise<number>((resolveStop) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal })
+      tlsWatch?.stop()
       void drain(server, logger).then(() => resolveStop(0))
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))

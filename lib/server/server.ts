@@ -2,43 +2,74 @@
  * @module
  * Runs the hono app on Bun.serve. Blob bodies stream in both directions, so the body-size limit
  * is lifted; `idleTimeout` cuts only connections on which nothing moves (a long transfer that
- * is still moving is never cut: zot issue #4079).
+ * is still moving is never cut: zot issue #4079). New TLS material is applied by rebinding the
+ * listener: Bun's `server.reload()` keeps the old certificate.
  */
+import { createSecureContext } from 'node:tls'
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/context'
+
+export interface TlsFiles {
+  cert: string
+  key: string
+}
 
 export interface ListenOptions {
   address: string
   port: number
   /** Seconds without any byte moving before a connection is closed (Bun caps it at 255). */
   idleTimeoutSeconds?: number
-  tls?: { cert: string; key: string }
+  tls?: TlsFiles
 }
 
 export interface RunningServer {
   url: string
   port: number
+  /**
+   * Serves new connections with the certificate and key now in the files; in-flight requests
+   * finish on the old listener. Throws (keeping the current ones) when the pair is unusable.
+   */
+  reloadTls(tls: TlsFiles): Promise<void>
   /** Stops accepting, waits for in-flight requests (or closes them when `force`). */
   stop(force?: boolean): Promise<void>
 }
 
-export function listen(app: Hono<AppEnv>, options: ListenOptions): RunningServer {
-  const server = Bun.serve({
-    hostname: options.address,
-    port: options.port,
-    fetch: app.fetch,
-    // Bun shares ports between processes by default (SO_REUSEPORT): a second registry on the same
-    // address would silently receive half the traffic. Refuse instead.
-    reusePort: false,
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds ?? 120))),
-    development: false,
-    ...(options.tls && { tls: { cert: Bun.file(options.tls.cert), key: Bun.file(options.tls.key) } }),
-  })
-  const port = server.port ?? options.port
+async function readTls(tls: TlsFiles): Promise<{ cert: string; key: string }> {
+  const [cert, key] = await Promise.all([Bun.file(tls.cert).text(), Bun.file(tls.key).text()])
+  // Throws on a malformed file or a key that does not match the certificate.
+  createSecureContext({ cert, key })
+  return { cert, key }
+}
+
+export async function listen(app: Hono<AppEnv>, options: ListenOptions): Promise<RunningServer> {
+  const bind = (port: number, tls: { cert: string; key: string } | undefined) =>
+    Bun.serve({
+      hostname: options.address,
+      port,
+      fetch: app.fetch,
+      // Bun shares ports between processes by default (SO_REUSEPORT): a second registry on the
+      // same address would silently receive half the traffic. Refuse instead.
+      reusePort: false,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds ?? 120))),
+      development: false,
+      ...(tls && { tls }),
+    })
+  let current = bind(options.port, options.tls && (await readTls(options.tls)))
+  const port = current.port ?? options.port
+  const retiring: Promise<void>[] = []
   return {
-    url: server.url.toString().replace(/\/$/, ''),
+    url: current.url.toString().replace(/\/$/, ''),
     port,
-    stop: (force = false) => server.stop(force),
+    async reloadTls(files) {
+      const tls = await readTls(files)
+      const previous = current
+      // stop() closes the listening socket at once and lets open requests finish.
+      retiring.push(previous.stop(false))
+      current = bind(port, tls)
+    },
+    async stop(force = false) {
+      await Promise.all([current.stop(force), ...retiring])
+    },
   }
 }
