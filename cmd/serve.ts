@@ -7,11 +7,14 @@
  */
 import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedKeysInUse, type Config, type ConfigFinding } from '../lib/config'
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
-import { assemble } from '../lib/server/assemble'
+import { buildApp, createRuntime } from '../lib/server/assemble'
 import { drain } from '../lib/server/drain'
 import { listen, type RunningServer } from '../lib/server/server'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
+
+/** What a SIGHUP applies; storage, listener and sync settings need a restart. */
+const RELOADED = ['log.level', 'log.audit', 'http.auth', 'http.accessControl', 'http.realm', 'http.allowOrigin', 'extensions.metrics']
 
 /** zot's level names onto the logger's four. */
 const logLevel = (level: Config['log']['level']): LogLevel => (level === 'fatal' ? 'error' : level)
@@ -47,7 +50,14 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
   reportConfig(logger, config, loaded.warnings)
 
-  const { app } = assemble(config, logger)
+  const runtime = createRuntime(config)
+  let app
+  try {
+    app = buildApp(config, runtime, logger)
+  } catch (error) {
+    console.error(`zot: ${(error as Error).message}`)
+    return 1
+  }
   const { address, port } = config.http
   const tls = config.http.tls?.cert && config.http.tls.key ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined
   let server: RunningServer
@@ -72,18 +82,18 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   process.on('SIGHUP', () => {
     void tlsWatch?.check()
     if (!configPath) return logger.info('SIGHUP ignored: serving the embedded default configuration')
-    void readConfig(configPath).then(
-      ({ config: next, warnings }) => {
+    void readConfig(configPath)
+      .then(({ config: next, warnings }) => {
         reportConfig(logger, next, warnings)
+        server.replaceApp(buildApp(next, runtime, logger))
         // Said before applying: a reload that raises the level would otherwise hide its own report.
-        logger.info('configuration reloaded', { file: configPath, applied: ['log.level'] })
+        logger.info('configuration reloaded', { file: configPath, applied: RELOADED })
         logger.level = logLevel(next.log.level)
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         const findings = error instanceof ConfigError ? error.findings.map(formatFindingLine) : [(error as Error).message]
         logger.error('configuration reload failed; keeping the running configuration', { file: configPath, findings })
-      },
-    )
+      })
   })
   return new Promise<number>((resolveStop) => {
     const shutdown = (signal: string) => {

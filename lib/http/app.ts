@@ -25,6 +25,8 @@ export interface AppOptions {
   logger: Logger
   /** Runs after the target is parsed and before the API handlers (auth, metrics...). */
   middleware?: MiddlewareHandler<AppEnv>[]
+  /** The repositories a principal may see in the catalog (all of them without access control). */
+  readable?: HandlerDeps['readable']
   /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
   routes?: (app: Hono<AppEnv>) => void
 }
@@ -46,7 +48,11 @@ function handlerTable(deps: HandlerDeps): HandlerTable {
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
-  const table = handlerTable({ registry: options.registry, source: options.source ?? localSource(options.registry) })
+  const table = handlerTable({
+    registry: options.registry,
+    source: options.source ?? localSource(options.registry),
+    readable: options.readable ?? ((_principal, repositories) => [...repositories]),
+  })
   const app = new Hono<AppEnv>()
 
   app.onError((error, c) => {

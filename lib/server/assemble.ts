@@ -1,53 +1,84 @@
 /**
  * @module
- * Builds the whole registry application from the configuration: storage, registry, logs,
- * metrics, health, CORS and the distribution API. `serve` listens on the result; tests call it
- * in-process.
+ * Builds the registry from the configuration in two parts. The runtime (storage, registry,
+ * metrics) lives as long as the process; the app (middleware, auth, routes) is rebuilt from a
+ * reloaded configuration and swapped in without dropping connections.
  */
 import { resolve } from 'node:path'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
+import { setupAuth } from '../auth/setup'
 import type { Config } from '../config'
 import { createApp } from '../http/app'
 import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
 import { requestLog } from '../http/middleware/request-log'
 import { createLogger, type Logger } from '../log/logger'
-import { createRegistryMetrics } from '../metrics/registry-metrics'
+import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
+import { findTag } from '../registry/image-index'
 import { createRegistry, type Registry } from '../registry/registry'
 import { createLocalDriver } from '../storage/local-driver'
 
-export interface Assembled {
-  app: Hono<AppEnv>
+/** What survives a configuration reload. */
+export interface Runtime {
   registry: Registry
+  /** Counters keep counting across reloads. */
+  metrics: RegistryMetrics
 }
 
-export function assemble(config: Config, logger: Logger): Assembled {
-  const rootDirectory = resolve(config.storage.rootDirectory)
-  const driver = createLocalDriver({ rootDirectory, commit: config.storage.commit })
+export function createRuntime(config: Config): Runtime {
+  const driver = createLocalDriver({ rootDirectory: resolve(config.storage.rootDirectory), commit: config.storage.commit })
   const registry = createRegistry({ driver, dedupe: config.storage.dedupe })
+  return { registry, metrics: createRegistryMetrics(registry) }
+}
+
+const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
+
+/** The HTTP application for a configuration over a runtime. */
+export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono<AppEnv> {
+  const { registry, metrics } = runtime
   const metricsConfig = config.extensions?.metrics
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
-  const metrics = metricsPath ? createRegistryMetrics(registry) : undefined
   const audit = config.log.audit ? createLogger({ level: 'info', output: config.log.audit }) : undefined
+  const auth = setupAuth({
+    ...(config.http.auth && { auth: config.http.auth }),
+    ...(config.http.accessControl && { accessControl: config.http.accessControl }),
+    realm: config.http.realm,
+    ...(config.http.externalUrl && { externalUrl: config.http.externalUrl }),
+    tls: Boolean(config.http.tls?.cert),
+    driver: registry.driver,
+    tagExists: async (repository, tag) => {
+      const index = await registry.indexes.read(repository)
+      return index !== undefined && findTag(index, tag) !== undefined
+    },
+    logger,
+  })
 
+  // Logging and metrics first, so refused requests are logged and counted too.
   const middleware: MiddlewareHandler<AppEnv>[] = [requestLog({ logger, ...(audit && { audit }) })]
-  if (metrics && metricsPath) middleware.push(metrics.middleware(metricsPath))
+  if (metricsPath) middleware.push(metrics.middleware(metricsPath))
   const origins = config.http.allowOrigin.split(',').map((origin) => origin.trim()).filter(Boolean)
-  if (origins.length > 0) {
-    middleware.push(cors({ origin: origins, exposeHeaders: ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject'] }))
-  }
+  if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
+  middleware.push(...auth.middleware)
 
-  const app = createApp({
+  return createApp({
     registry,
     logger,
     middleware,
+    readable: auth.readable,
     routes: (routes) => {
-      healthRoutes(routes, { ready: { storage: async () => void (await driver.list('')) } })
-      if (metrics && metricsPath) {
+      healthRoutes(routes, { ready: { storage: async () => void (await registry.driver.list('')) } })
+      auth.routes(routes)
+      if (metricsPath) {
+        routes.use(metricsPath, auth.metricsGuard)
         routes.get(metricsPath, () => new Response(metrics.registry.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
       }
     },
   })
-  return { app, registry }
+}
+
+/** Runtime and app in one call (tests, and the first start of `serve`). */
+export function assemble(config: Config, logger: Logger): { app: Hono<AppEnv>; runtime: Runtime } {
+  const runtime = createRuntime(config)
+  return { app: buildApp(config, runtime, logger), runtime }
 }

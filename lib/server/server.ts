@@ -30,6 +30,8 @@ export interface RunningServer {
    * finish on the old listener. Throws (keeping the current ones) when the pair is unusable.
    */
   reloadTls(tls: TlsFiles): Promise<void>
+  /** Serves every request from now on with this app (a reloaded configuration). */
+  replaceApp(app: Hono<AppEnv>): void
   /** Stops accepting, waits for in-flight requests (or closes them when `force`). */
   stop(force?: boolean): Promise<void>
 }
@@ -42,11 +44,13 @@ async function readTls(tls: TlsFiles): Promise<{ cert: string; key: string }> {
 }
 
 export async function listen(app: Hono<AppEnv>, options: ListenOptions): Promise<RunningServer> {
+  let serving = app
   const bind = (port: number, tls: { cert: string; key: string } | undefined) =>
     Bun.serve({
       hostname: options.address,
       port,
-      fetch: app.fetch,
+      // Through a variable, so a reload swaps the app under open connections.
+      fetch: (request, server) => serving.fetch(request, server),
       // Bun shares ports between processes by default (SO_REUSEPORT): a second registry on the
       // same address would silently receive half the traffic. Refuse instead.
       reusePort: false,
@@ -67,6 +71,9 @@ export async function listen(app: Hono<AppEnv>, options: ListenOptions): Promise
       // stop() closes the listening socket at once and lets open requests finish.
       retiring.push(previous.stop(false))
       current = bind(port, tls)
+    },
+    replaceApp(next) {
+      serving = next
     },
     async stop(force = false) {
       await Promise.all([current.stop(force), ...retiring])

@@ -16,12 +16,13 @@ const htpasswd = obj(
   {
     description: 'Users from an htpasswd file (bcrypt, SHA-crypt).',
     optional: true,
-    status: 'planned',
+    status: 'implemented',
   },
   {
     path: path({
       description: 'The htpasswd file; reloaded when it changes.',
       example: '/etc/zot/htpasswd',
+      required: true,
     }),
   },
 )
@@ -182,9 +183,9 @@ const openidProvider = obj(
 
 const openid = obj(
   {
-    description: 'Browser login through OpenID Connect / OAuth2.',
+    description: 'Browser login through OpenID Connect (`oidc`, `google`, `gitlab`); `github` OAuth2 is not implemented yet.',
     optional: true,
-    status: 'planned',
+    status: 'implemented',
   },
   {
     providers: map(openidProvider, {
@@ -240,7 +241,7 @@ export const auth = obj(
       description: 'Seconds to wait before answering a failed login.',
       default: 0,
       min: 0,
-      status: 'planned',
+      status: 'implemented',
     }),
     htpasswd,
     ldap,
@@ -250,11 +251,11 @@ export const auth = obj(
       description: 'API keys (`/zot/auth/apikey`).',
       default: false,
       defaultNote: 'false; forced to true when `openid` is configured',
-      status: 'planned',
+      status: 'implemented',
     }),
     sessionKeysFile: path({
       description: 'File with `{"hashKey": ..., "encryptKey": ...}` for session cookies.',
-      status: 'planned',
+      status: 'implemented',
     }),
     sessionDriver: freeMap({
       description: 'Session store: `{"name": "local"}` or `{"name": "redis", "url": ...}`.',
@@ -262,7 +263,7 @@ export const auth = obj(
     }),
     secureSession: bool({
       description: 'Set the cookie `Secure` flag without TLS.',
-      status: 'planned',
+      status: 'implemented',
     }),
     mtls,
   },

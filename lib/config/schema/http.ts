@@ -23,7 +23,7 @@ const conditions = list(
       message: str({ description: 'Reason returned in the 403 body when false.', default: '' }),
     },
   ),
-  { description: 'All must be true for the grant to apply.', default: [] },
+  { description: 'All must be true for the grant to apply. Not evaluated yet: an entry with conditions never grants.', default: [], status: 'planned' },
 )
 
 const policy = obj(
@@ -37,7 +37,7 @@ const policy = obj(
 )
 
 const accessControl = obj(
-  { description: 'Authorization.', optional: true, status: 'planned' },
+  { description: 'Authorization.', optional: true, status: 'implemented' },
   {
     repositories: map(
       obj(
@@ -114,7 +114,7 @@ export const http = obj(
     }),
     externalUrl: str({
       description: 'Public URL, used for OpenID redirects.',
-      status: 'planned',
+      status: 'implemented',
       example: 'https://registry.example.com',
     }),
     realm: str({

@@ -7,7 +7,7 @@ import type { Context } from 'hono'
 import type { RequestTarget } from '../../oci/request-target'
 import type { ContentSource } from '../../registry/content-source'
 import type { Registry } from '../../registry/registry'
-import type { AppEnv } from '../context'
+import type { AppEnv, Principal } from '../context'
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
 export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, { kind: K }>
@@ -18,6 +18,8 @@ export type Handler<K extends RequestTarget['kind']> = (c: Context<AppEnv>, targ
 export interface HandlerDeps {
   registry: Registry
   source: ContentSource
+  /** The repositories of a list the principal may read (catalog filtering, mount sources). */
+  readable(principal: Principal | undefined, repositories: readonly string[]): string[]
 }
 
 /** The handlers of one resource kind, built around what they serve. */

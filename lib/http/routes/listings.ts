@@ -13,9 +13,10 @@ export const baseHandlers: ResourceHandlers<'base'> = () => ({
   HEAD: () => json({}),
 })
 
-export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry }) => ({
+export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry, readable }) => ({
   async GET(c) {
-    const page = paginate(await registry.catalog.list(), { n: c.req.query('n'), last: c.req.query('last') }, '/v2/_catalog')
+    const visible = readable(c.get('principal'), await registry.catalog.list())
+    const page = paginate(visible, { n: c.req.query('n'), last: c.req.query('last') }, '/v2/_catalog')
     return json({ repositories: page.items }, page.link ? { Link: page.link } : {})
   },
 })

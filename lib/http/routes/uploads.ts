@@ -37,12 +37,14 @@ function chunkRange(contentRange: string | undefined, contentLength: string | un
   return range
 }
 
-export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry }) => ({
+export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry, readable }) => ({
   async POST(c, target) {
     const { repository } = target
     const mount = c.req.query('mount')
     const from = c.req.query('from')
-    if (mount !== undefined && parseDigest(mount) && from !== undefined && isValidRepositoryName(from)) {
+    // A mount copies from another repository: only from one the client may read.
+    const mountable = from !== undefined && isValidRepositoryName(from) && readable(c.get('principal'), [from]).length > 0
+    if (mount !== undefined && parseDigest(mount) && from !== undefined && mountable) {
       if (await registry.blobs.mount(from, repository, mount)) {
         await registry.indexes.ensure(repository)
         return blobCreated(registry, repository, mount)

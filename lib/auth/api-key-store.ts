@@ -1,0 +1,253 @@
+/**
+ * @module
+ * API keys (zot-behaviour.md 4.3), persisted through the registry's storage driver so they
+ * survive restarts and, on S3, live in the bucket (zot issue #2591). Layout in `storage-names`.
+ *
+ * - Only the SHA-256 of a key is stored; the key itself is shown once, at creation.
+ * - A key works only with its owner's user name, until its expiration date.
+ * - `lastUsed` is recorded at most once a minute per key: a `docker pull` makes dozens of
+ *   requests and each would otherwise be a storage write.
+ * - Successful lookups are cached for a few seconds for the same reason; a key deleted on this
+ *   replica stops working at once, one deleted on another replica within `cacheMs`.
+ */
+import { PathNotFoundError, type StorageDriver } from '../storage/driver'
+import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format'
+import type { ApiKeyVerifier, KeyLogin } from './authenticate'
+import { parseKeyScope, type KeyScope } from './key-scope'
+import { storageNames } from './storage-names'
+import type { UserGroups } from './user-groups'
+
+/** zot's zero `time.Time`, which it returns for "never" and "no expiration". */
+export const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/** A key as zot's API returns it (without the secret). */
+export interface ApiKeyDetails {
+  uuid: string
+  label: string
+  scopes: string[]
+  createdAt: string
+  expirationDate: string
+  isExpired: boolean
+  lastUsed: string
+  creatorUa: string
+  generatedBy: 'manual'
+}
+
+export interface NewApiKey {
+  label?: string
+  /** Scope strings, already validated with `parseKeyScope`. */
+  scopes?: string[]
+  expirationDate?: Date
+  creatorUa?: string
+}
+
+export interface ApiKeyStore extends ApiKeyVerifier {
+  /** Creates a key; the returned `apiKey` is the only time the secret exists outside the client. */
+  create(username: string, input: NewApiKey): Promise<ApiKeyDetails & { apiKey: string }>
+  list(username: string): Promise<ApiKeyDetails[]>
+  /** Deletes one of the user's keys; false when the user has no key with that id. */
+  remove(username: string, uuid: string): Promise<boolean>
+}
+
+export interface ApiKeyStoreOptions {
+  driver: StorageDriver
+  /** Groups a key acts with: those of its owner's last interactive login. */
+  userGroups: UserGroups
+  /** How long a successful lookup is trusted (ms); default 10 s. */
+  cacheMs?: number
+  /** Minimum interval between `lastUsed` writes per key (ms); default 60 s. */
+  touchIntervalMs?: number
+  /** Most keys a user may hold; default 100. */
+  maxKeysPerUser?: number
+  now?: () => Date
+  /** Told about failures of background work (recording `lastUsed`). */
+  onError?: (message: string, fields: Record<string, unknown>) => void
+}
+
+interface StoredKey {
+  uuid: string
+  username: string
+  hash: string
+  label: string
+  scopes: string[]
+  createdAt: string
+  /** ISO date, or null for keys that never expire. */
+  expirationDate: string | null
+  creatorUa: string
+}
+
+interface CachedKey {
+  record: StoredKey
+  scopes: KeyScope[]
+  until: number
+}
+
+/** Thrown by `create` for input zot answers with 400. */
+export class ApiKeyInputError extends Error {
+  override name = 'ApiKeyInputError'
+}
+
+const decoder = new TextDecoder()
+
+/** Reads JSON at a path, or undefined when there is nothing there. */
+async function readJson<T>(driver: StorageDriver, path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(decoder.decode(await driver.getContent(path))) as T
+  } catch (error) {
+    if (error instanceof PathNotFoundError) return undefined
+    throw error
+  }
+}
+
+function validateScopes(scopes: readonly string[]): void {
+  for (const scope of scopes) {
+    try {
+      parseKeyScope(scope)
+    } catch (error) {
+      throw new ApiKeyInputError((error as Error).message)
+    }
+  }
+}
+
+/**
+ * Creates the API-key store on a storage driver.
+ *
+ * @example
+ * const keys = createApiKeyStore({ driver, userGroups: createUserGroups(driver) })
+ * const { apiKey } = await keys.create('alice', { label: 'ci', scopes: ['ci/**:read,create'] })
+ * await keys.verify('alice', apiKey) // { username: 'alice', groups: [...], scopes: [...] }
+ */
+export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
+  const { driver, userGroups } = options
+  const cacheMs = options.cacheMs ?? 10_000
+  const touchIntervalMs = options.touchIntervalMs ?? 60_000
+  const maxKeys = options.maxKeysPerUser ?? 100
+  const now = options.now ?? (() => new Date())
+  const cache = new Map<string, CachedKey>()
+  const touched = new Map<string, number>()
+
+  const isExpired = (record: StoredKey): boolean =>
+    record.expirationDate !== null && new Date(record.expirationDate).getTime() <= now().getTime()
+
+  async function lastUsed(uuid: string): Promise<string> {
+    try {
+      return (
+        decoder.decode(await driver.getContent(storageNames.keyLastUsed(uuid))).trim() || ZERO_TIME
+      )
+    } catch (error) {
+      if (error instanceof PathNotFoundError) return ZERO_TIME
+      throw error
+    }
+  }
+
+  async function details(record: StoredKey): Promise<ApiKeyDetails> {
+    return {
+      uuid: record.uuid,
+      label: record.label,
+      scopes: record.scopes,
+      createdAt: record.createdAt,
+      expirationDate: record.expirationDate ?? ZERO_TIME,
+      isExpired: isExpired(record),
+      lastUsed: await lastUsed(record.uuid),
+      creatorUa: record.creatorUa,
+      generatedBy: 'manual',
+    }
+  }
+
+  async function lookup(hash: string): Promise<CachedKey | undefined> {
+    const cached = cache.get(hash)
+    if (cached && cached.until > Date.now()) return cached
+    cache.delete(hash)
+    const pointer = await readJson<{ username: string; uuid: string }>(
+      driver,
+      storageNames.keyHash(hash),
+    )
+    const record =
+      pointer &&
+      (await readJson<StoredKey>(driver, storageNames.keyRecord(pointer.username, pointer.uuid)))
+    if (!record || record.hash !== hash) return undefined
+    const entry = { record, scopes: record.scopes.map(parseKeyScope), until: Date.now() + cacheMs }
+    cache.set(hash, entry)
+    return entry
+  }
+
+  function touch(uuid: string): void {
+    const at = now()
+    if (at.getTime() - (touched.get(uuid) ?? 0) < touchIntervalMs) return
+    touched.set(uuid, at.getTime())
+    driver.putContent(storageNames.keyLastUsed(uuid), at.toISOString()).catch((error: unknown) => {
+      options.onError?.('could not record API key use', { uuid, error })
+    })
+  }
+
+  async function records(username: string): Promise<StoredKey[]> {
+    const names = (await driver.list(storageNames.keyRecords(username))).filter((name) =>
+      name.endsWith('.json'),
+    )
+    const found = await Promise.all(
+      names.map((name) =>
+        readJson<StoredKey>(driver, storageNames.keyRecord(username, name.slice(0, -5))),
+      ),
+    )
+    return found
+      .filter((record): record is StoredKey => record !== undefined)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+  }
+
+  return {
+    async verify(username: string, key: string): Promise<KeyLogin | undefined> {
+      if (!looksLikeApiKey(key)) return undefined
+      const entry = await lookup(hashApiKey(key))
+      if (!entry || entry.record.username !== username || isExpired(entry.record)) return undefined
+      touch(entry.record.uuid)
+      return { username, groups: await userGroups.get(username), scopes: entry.scopes }
+    },
+
+    async create(username, input) {
+      const expiration = input.expirationDate
+      if (expiration && expiration.getTime() <= now().getTime()) {
+        throw new ApiKeyInputError('expirationDate is in the past')
+      }
+      validateScopes(input.scopes ?? [])
+      if ((await records(username)).length >= maxKeys) {
+        throw new ApiKeyInputError(`at most ${maxKeys} API keys per user`)
+      }
+      const apiKey = generateApiKey()
+      const record: StoredKey = {
+        uuid: crypto.randomUUID(),
+        username,
+        hash: hashApiKey(apiKey),
+        label: input.label ?? '',
+        scopes: input.scopes ?? [],
+        createdAt: now().toISOString(),
+        expirationDate: expiration ? expiration.toISOString() : null,
+        creatorUa: input.creatorUa ?? '',
+      }
+      // The record first, the lookup entry last: a crash in between leaves a listed, revocable,
+      // unusable key, never a usable key its owner cannot see.
+      await driver.putContent(storageNames.keyRecord(username, record.uuid), JSON.stringify(record))
+      await driver.putContent(
+        storageNames.keyHash(record.hash),
+        JSON.stringify({ username, uuid: record.uuid }),
+      )
+      return { ...(await details(record)), apiKey }
+    },
+
+    async list(username) {
+      return Promise.all((await records(username)).map(details))
+    },
+
+    async remove(username, uuid) {
+      if (!/^[0-9a-f-]{36}$/.test(uuid)) return false
+      const record = await readJson<StoredKey>(driver, storageNames.keyRecord(username, uuid))
+      if (!record) return false
+      // The lookup entry first: once it is gone the key no longer works, whatever happens next.
+      await driver.delete(storageNames.keyHash(record.hash))
+      cache.delete(record.hash)
+      await driver.delete(storageNames.keyRecord(username, uuid))
+      await driver.delete(storageNames.keyLastUsed(uuid))
+      touched.delete(uuid)
+      return true
+    },
+  }
+}

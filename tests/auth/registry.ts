@@ -1,0 +1,70 @@
+/**
+ * @module
+ * A real registry (local driver on a temp directory, the lead's app) behind `setupAuth`, for
+ * tests that push and pull through authentication. `as(headers)` gives a harness whose requests
+ * carry credentials, so the HTTP tests' push helpers work unchanged.
+ */
+import type { Hono } from 'hono'
+import { setupAuth, type AuthSetup } from '../../lib/auth/setup'
+import type { AccessControlOptions, AuthOptions } from '../../lib/auth/options'
+import { createApp } from '../../lib/http/app'
+import type { AppEnv } from '../../lib/http/context'
+import { silentLogger } from '../../lib/log/logger'
+import { listTags } from '../../lib/registry/image-index'
+import { createRegistry } from '../../lib/registry/registry'
+import { createLocalDriver } from '../../lib/storage/local-driver'
+import type { StorageDriver } from '../../lib/storage/driver'
+import type { Harness } from '../http/harness'
+import { tempDirectory } from './support'
+
+export interface AuthRegistry {
+  app: Hono<AppEnv>
+  auth: AuthSetup
+  driver: StorageDriver
+  rootDirectory: string
+  /** Anonymous requests. */
+  anonymous: Harness
+  /** Requests with these headers (credentials, cookies). */
+  as(headers: Record<string, string>): Harness
+}
+
+export interface AuthRegistryConfig {
+  auth?: AuthOptions
+  accessControl?: AccessControlOptions
+  realm?: string
+  externalUrl?: string
+  /** Reuse a storage root: a restart. */
+  rootDirectory?: string
+}
+
+export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegistry> {
+  const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
+  const driver = createLocalDriver({ rootDirectory })
+  const registry = createRegistry({ driver })
+  const auth = setupAuth({
+    ...config,
+    tls: false,
+    driver,
+    logger: silentLogger(),
+    tagExists: async (repository, tag) => {
+      const index = await registry.indexes.read(repository)
+      return index !== undefined && listTags(index).includes(tag)
+    },
+  })
+  const app = createApp({
+    registry,
+    logger: silentLogger(),
+    middleware: auth.middleware,
+    routes: auth.routes,
+  })
+  const as = (headers: Record<string, string>): Harness => ({
+    rootDirectory,
+    registry,
+    request: async (path, init = {}) =>
+      app.request(`http://registry.test${path}`, {
+        ...init,
+        headers: { ...headers, ...Object.fromEntries(new Headers(init.headers)) },
+      }),
+  })
+  return { app, auth, driver, rootDirectory, anonymous: as({}), as }
+}
