@@ -1,12 +1,13 @@
 #!/bin/sh
 # Debian packages the end-to-end tests drive: real clients (skopeo, podman, buildah, umoci,
-# containerd), the reference upstream registry (docker-registry), and small helpers.
+# containerd), the reference upstream registry (docker-registry), Chromium for the API-key page,
+# and small helpers.
 # Installed only when running as root and something is missing; otherwise the tests that need a
 # missing tool fail with a message naming it.
 set -u
-PACKAGES="skopeo podman buildah umoci containerd docker-registry jq apache2-utils"
+PACKAGES="skopeo podman buildah umoci containerd docker-registry jq apache2-utils chromium openssl"
 missing=""
-for tool in skopeo podman buildah umoci containerd docker-registry jq htpasswd; do
+for tool in skopeo podman buildah umoci containerd docker-registry jq htpasswd chromium openssl; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/bin/$tool" ] || missing="$missing $tool"
 done
 [ -z "$missing" ] && exit 0
