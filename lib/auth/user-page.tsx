@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * @module
  * The `/user/apikey` page, server-rendered with hono/jsx and no script at all: sign in (OpenID
