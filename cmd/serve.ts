@@ -12,6 +12,7 @@ import { drain } from '../lib/server/drain'
 import { listen, type RunningServer } from '../lib/server/server'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
+import { loadConfigOrExplain } from './load-config'
 
 /** What a SIGHUP applies; storage, listener and sync settings need a restart. */
 const RELOADED = ['log.level', 'log.audit', 'http.auth', 'http.accessControl', 'http.realm', 'http.allowOrigin', 'extensions.metrics']
@@ -37,20 +38,13 @@ function reportConfig(logger: Logger, config: Config, warnings: ConfigFinding[])
 }
 
 export async function serveCommand(configPath: string | undefined): Promise<number> {
-  let loaded: Awaited<ReturnType<typeof readConfig>>
-  try {
-    loaded = await readConfig(configPath)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    for (const finding of error.findings) console.error(formatFindingLine(finding))
-    console.error(`zot: ${configPath}: invalid configuration, not starting (zot verify-config ${configPath} explains each finding)`)
-    return 1
-  }
+  const loaded = configPath ? await loadConfigOrExplain(configPath, 'serve') : { config: defaultConfig(), warnings: [] }
+  if (!loaded) return 1
   const { config } = loaded
   const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
   reportConfig(logger, config, loaded.warnings)
 
-  const runtime = createRuntime(config)
+  const runtime = createRuntime(config, logger)
   let app
   try {
     app = buildApp(config, runtime, logger)
@@ -99,7 +93,9 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal })
       tlsWatch?.stop()
-      void drain(server, logger).then(() => resolveStop(0))
+      void drain(server, logger)
+        .then(() => runtime.close())
+        .then(() => resolveStop(0))
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))

@@ -5,7 +5,9 @@
  */
 import { Command } from 'commander'
 import { configJsonSchema, verifyConfigCommand } from '../lib/config'
+import { gcCommand, processIo, scrubCommand } from '../lib/maintenance'
 import { COMMIT, DIST_SPEC_VERSION, VERSION } from '../lib/version'
+import { loadConfigOrExplain } from './load-config'
 import { serveCommand } from './serve'
 
 const program = new Command('zot')
@@ -28,6 +30,31 @@ program
   .option('--json', 'print the findings as JSON')
   .action(async (config: string, options: { json?: boolean }) => {
     process.exitCode = await verifyConfigCommand(config, { json: options.json ?? false }, { out: (line) => console.log(line), err: (line) => console.error(line) })
+  })
+
+program
+  .command('gc')
+  .description('run one garbage-collection and retention pass now (whatever storage.gc says), with the configured delays')
+  .argument('<config>', 'zot configuration file')
+  .option('--dry-run', 'report what would be deleted and why, delete nothing')
+  .option('--json', 'print the report as JSON')
+  .action(async (path: string, options: { dryRun?: boolean; json?: boolean }) => {
+    const loaded = await loadConfigOrExplain(path, 'gc')
+    if (!loaded) return void (process.exitCode = 1)
+    const { config } = loaded
+    process.exitCode = await gcCommand({ storage: config.storage, http: config.http, dryRun: options.dryRun ?? false, json: options.json ?? false }, processIo())
+  })
+
+program
+  .command('scrub')
+  .description('re-hash everything every repository references; exit 2 when anything is affected')
+  .argument('<config>', 'zot configuration file')
+  .option('--json', 'print the results as JSON')
+  .action(async (path: string, options: { json?: boolean }) => {
+    const loaded = await loadConfigOrExplain(path, 'scrub')
+    if (!loaded) return void (process.exitCode = 1)
+    const { config } = loaded
+    process.exitCode = await scrubCommand({ storage: config.storage, http: config.http, json: options.json ?? false }, processIo())
   })
 
 program

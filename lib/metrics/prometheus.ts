@@ -115,6 +115,14 @@ export class Summary implements Family {
   }
 }
 
+/** Metrics another module keeps in plain numbers (GC, scrub), rendered here. */
+export interface ExternalFamily {
+  name: string
+  type: 'counter' | 'gauge' | 'summary'
+  help: string
+  samples: { labels: Labels; value: number; suffix?: '_sum' | '_count' }[]
+}
+
 export class MetricsRegistry {
   private readonly families: Family[] = []
 
@@ -123,11 +131,28 @@ export class MetricsRegistry {
     return family
   }
 
+  /** Adds families read from `collect` at every scrape. */
+  registerCollector(collect: () => ExternalFamily[]): void {
+    this.families.push({
+      name: '',
+      help: '',
+      type: 'gauge',
+      render: () =>
+        collect().flatMap((family) => [
+          `# HELP ${family.name} ${family.help}`,
+          `# TYPE ${family.name} ${family.type}`,
+          ...family.samples.map((sample) => `${family.name}${sample.suffix ?? ''}${labelText(sample.labels)} ${sample.value}`),
+        ]),
+    })
+  }
+
   /** The text exposition format (version 0.0.4). */
   render(): string {
     const lines: string[] = []
     for (const family of this.families) {
-      lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`, ...family.render())
+      // Collectors (no name of their own) write their families' headers themselves.
+      if (family.name) lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`)
+      lines.push(...family.render())
     }
     return lines.join('\n') + '\n'
   }

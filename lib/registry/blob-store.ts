@@ -12,12 +12,24 @@ export interface BlobStat {
   modifiedAt: Date
 }
 
+/**
+ * Where identical blobs already live, for dedupe (zot's cache DB). A hint, never the truth: an
+ * entry may name a blob that is gone (then it is dropped), and a blob missing from it is merely
+ * stored twice until the next dedupe walk.
+ */
+export interface DedupeIndex {
+  /** Repositories believed to hold the blob. */
+  holders(digest: string): Promise<string[]>
+  added(repository: string, digest: string): void
+  removed(repository: string, digest: string): void
+}
+
 const blobUnknown = (digest: string): RegistryError => new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
 
 export class BlobStore {
   constructor(
     private readonly driver: StorageDriver,
-    private readonly options: { dedupe: boolean },
+    private readonly options: { dedupe: boolean; index?: DedupeIndex },
   ) {}
 
   async stat(repository: string, digest: string): Promise<BlobStat | undefined> {
@@ -58,9 +70,35 @@ export class BlobStore {
     await this.driver.putContent(blobPath(repository, digest), bytes)
   }
 
-  /** Moves a verified upload into place. */
+  /** Moves a verified upload into place, or links it to an identical blob (dedupe). */
   async commit(repository: string, digest: string, sourcePath: string): Promise<void> {
-    await this.driver.move(sourcePath, blobPath(repository, digest))
+    if (await this.linkToHolder(repository, digest, sourcePath)) await this.driver.delete(sourcePath)
+    else await this.driver.move(sourcePath, blobPath(repository, digest))
+    this.options.index?.added(repository, digest)
+  }
+
+  /**
+   * Links the blob from another repository holding it. Sizes must agree: a truncated copy is never
+   * shared (bit rot of equal size is scrub's to find; it drops the digest from the index).
+   */
+  private async linkToHolder(repository: string, digest: string, sourcePath: string): Promise<boolean> {
+    const index = this.options.index
+    if (!this.options.dedupe || !index) return false
+    const size = (await this.driver.stat(sourcePath)).size
+    for (const holder of await index.holders(digest)) {
+      if (holder === repository) continue
+      const stat = await this.stat(holder, digest)
+      if (!stat) index.removed(holder, digest)
+      if (stat?.size !== size) continue
+      try {
+        await this.driver.copy(blobPath(holder, digest), blobPath(repository, digest), { link: true })
+        return true
+      } catch (error) {
+        if (!(error instanceof PathNotFoundError)) throw error
+        index.removed(holder, digest)
+      }
+    }
+    return false
   }
 
   /** Makes a blob of one repository available in another (hard link when dedupe is on). */
@@ -69,6 +107,7 @@ export class BlobStore {
     if (await this.exists(to, digest)) return true
     try {
       await this.driver.copy(blobPath(from, digest), blobPath(to, digest), { link: this.options.dedupe })
+      this.options.index?.added(to, digest)
       return true
     } catch (error) {
       // Deleted between the check and the copy: an ordinary miss.
@@ -79,5 +118,6 @@ export class BlobStore {
 
   async delete(repository: string, digest: string): Promise<void> {
     await this.driver.delete(blobPath(repository, digest))
+    this.options.index?.removed(repository, digest)
   }
 }

@@ -4,7 +4,7 @@
  * driver. The HTTP layer, the CLI commands and (later) sync, GC and scrub all go through it.
  */
 import type { StorageDriver } from '../storage/driver'
-import { BlobStore } from './blob-store'
+import { BlobStore, type DedupeIndex } from './blob-store'
 import { Catalog } from './catalog'
 import { RegistryEvents } from './events'
 import { IndexStore } from './index-store'
@@ -15,6 +15,8 @@ export interface RegistryOptions {
   driver: StorageDriver
   /** zot's `storage.dedupe`: share identical blobs between repositories (hard links on disk). */
   dedupe?: boolean
+  /** Where identical blobs live (the metadata store's), consulted when dedupe links a blob. */
+  dedupeIndex?: DedupeIndex
   /** Cache parsed index.json files; safe when this process is the storage's only writer. */
   cacheIndexes?: boolean
 }
@@ -33,7 +35,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const { driver } = options
   const catalog = new Catalog(driver)
   const indexes = new IndexStore(driver, { cache: options.cacheIndexes ?? true, onRepositorySeen: (repository) => catalog.add(repository) })
-  const blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true })
+  const blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true, index: options.dedupeIndex })
   const uploads = new UploadStore(driver, blobs, indexes)
   const manifests = new ManifestStore(blobs, indexes)
   return { driver, blobs, uploads, manifests, indexes, catalog, events: new RegistryEvents() }

@@ -14,6 +14,8 @@ import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
 import { requestLog } from '../http/middleware/request-log'
 import { createLogger, type Logger } from '../log/logger'
+import { startMaintenance, type Maintenance } from '../maintenance'
+import { metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { findTag } from '../registry/image-index'
 import { createRegistry, type Registry } from '../registry/registry'
@@ -24,12 +26,38 @@ export interface Runtime {
   registry: Registry
   /** Counters keep counting across reloads. */
   metrics: RegistryMetrics
+  /** Push and pull times (retention), blob locations (dedupe). */
+  meta: MetaStore
+  /** Online GC, retention, scrub and the dedupe walk. */
+  maintenance: Maintenance
+  /** Stops background work and closes the metadata store. */
+  close(): Promise<void>
 }
 
-export function createRuntime(config: Config): Runtime {
-  const driver = createLocalDriver({ rootDirectory: resolve(config.storage.rootDirectory), commit: config.storage.commit })
-  const registry = createRegistry({ driver, dedupe: config.storage.dedupe })
-  return { registry, metrics: createRegistryMetrics(registry) }
+export function createRuntime(config: Config, logger: Logger): Runtime {
+  const rootDirectory = resolve(config.storage.rootDirectory)
+  const driver = createLocalDriver({ rootDirectory, commit: config.storage.commit })
+  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
+  const registry = createRegistry({ driver, dedupe: config.storage.dedupe, dedupeIndex: meta.blobLocations })
+  const metrics = createRegistryMetrics(registry)
+  // Started even with gc off: it records the push and pull times retention decides by.
+  const maintenance = startMaintenance({
+    registry,
+    meta,
+    logger,
+    options: { storage: { ...config.storage, rootDirectory }, ...(config.extensions?.scrub && { scrub: config.extensions.scrub }) },
+  })
+  metrics.registry.registerCollector(() => maintenance.metrics())
+  return {
+    registry,
+    metrics,
+    meta,
+    maintenance,
+    async close() {
+      await maintenance.stop()
+      meta.close()
+    },
+  }
 }
 
 const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
@@ -79,6 +107,6 @@ export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono
 
 /** Runtime and app in one call (tests, and the first start of `serve`). */
 export function assemble(config: Config, logger: Logger): { app: Hono<AppEnv>; runtime: Runtime } {
-  const runtime = createRuntime(config)
+  const runtime = createRuntime(config, logger)
   return { app: buildApp(config, runtime, logger), runtime }
 }

@@ -1,5 +1,5 @@
 import { afterAll, setDefaultTimeout, describe, expect, test } from 'bun:test'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -95,7 +95,7 @@ test('serve refuses an invalid config with exit 1 and the findings', async () =>
   expect(result.code).toBe(1)
   expect(result.err).toContain('storage.rootDirectry')
   expect(result.err).toContain('http.port')
-  expect(result.err).toContain('invalid configuration, not starting')
+  expect(result.err).toContain('invalid configuration, not running serve')
 })
 
 test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a valid config and keeps the running one on an invalid one', async () => {
@@ -163,5 +163,25 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   } finally {
     server.kill('SIGTERM')
     await server.exited
+  }
+})
+
+test('gc and scrub run on a stopped registry\'s storage and explain an invalid config', async () => {
+  const directory = await scratch()
+  const path = join(directory, 'config.json')
+  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data'), gcDelay: '1s' }, http: { address: '127.0.0.1', port: freePort() } }))
+  expect((await zot('gc', path)).err).toContain('is not a directory')
+  await mkdir(join(directory, 'data'))
+  const gc = await zot('gc', path, '--dry-run')
+  expect(gc.code).toBe(0)
+  const scrub = await zot('scrub', path, '--json')
+  expect(scrub.code).toBe(0)
+  expect(() => JSON.parse(scrub.out)).not.toThrow()
+  await writeFile(path, JSON.stringify({ storage: { rootDirectory: directory, gcDelay: 'soon' } }))
+  for (const command of ['gc', 'scrub']) {
+    const refused = await zot(command, path)
+    expect(refused.code).toBe(1)
+    expect(refused.err).toContain('storage.gcDelay')
+    expect(refused.err).toContain(`not running ${command}`)
   }
 })

@@ -1,0 +1,82 @@
+/**
+ * @module
+ * What `zot gc` and `zot scrub` share: refusing to run beside a live server, opening the store
+ * (local disk unless the caller hands over another driver, e.g. S3) with its metadata store, and
+ * the progress line.
+ */
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createLogger, type Logger } from '../log/logger'
+import type { MetaStore } from '../meta/meta-store'
+import { metaStorePath, openSqliteMetaStore } from '../meta/sqlite-meta-store'
+import { createRegistry, type Registry } from '../registry/registry'
+import type { StorageDriver } from '../storage/driver'
+import { createLocalDriver } from '../storage/local-driver'
+import type { MaintenanceIo } from './io'
+import type { StoreMaintenanceOptions } from './options'
+import { somethingListens } from './server-check'
+
+export interface MaintenanceCommandOptions {
+  /** The `storage` section (the default store). */
+  storage: StoreMaintenanceOptions & { commit?: boolean }
+  /** The `http` section: the command refuses to run while something listens there. */
+  http?: { address?: string; port?: number | string }
+  /** The store's driver when it is not local disk (S3); the metadata store stays local. */
+  driver?: StorageDriver
+  /** Default: errors as JSON lines on `io.err` (the results themselves go to `io.out`). */
+  logger?: Logger
+}
+
+export interface OpenedStore {
+  registry: Registry
+  meta: MetaStore
+  logger: Logger
+  close(): void
+}
+
+/** Prints why and resolves true when a server answers on the configured address. */
+export async function refuseBesideServer(
+  command: string,
+  options: MaintenanceCommandOptions,
+  io: MaintenanceIo,
+): Promise<boolean> {
+  const address = options.http?.address ?? '127.0.0.1'
+  const port = options.http?.port ?? 8080
+  if (!(await somethingListens(address, port))) return false
+  io.err(`zot ${command}: something listens on ${address}:${port} (this config's http.address and http.port).`)
+  io.err(`  Is the server running on this storage?`)
+  io.err('  Stop it first: a second process would race its pushes and its cached indexes.')
+  io.err('  A running server does this itself: storage.gc and extensions.scrub.')
+  return true
+}
+
+/** Opens the store, or prints why it cannot and resolves undefined. */
+export function openStore(
+  command: string,
+  options: MaintenanceCommandOptions,
+  io: MaintenanceIo,
+): OpenedStore | undefined {
+  const rootDirectory = resolve(options.storage.rootDirectory)
+  if (!statSync(rootDirectory, { throwIfNoEntry: false })?.isDirectory()) {
+    io.err(`zot ${command}: storage.rootDirectory ${rootDirectory} is not a directory`)
+    return undefined
+  }
+  const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
+  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
+  const { commit = false, dedupe = true } = options.storage
+  const driver = options.driver ?? createLocalDriver({ rootDirectory, commit })
+  // Dedupe links are local-disk only: a remote store gets no index (docs/gc.md).
+  const dedupeIndex = options.driver ? undefined : meta.blobLocations
+  const registry = createRegistry({ driver, dedupe, dedupeIndex })
+  return { registry, meta, logger, close: () => meta.close() }
+}
+
+export type ProgressCallback = (done: number, total: number, repository: string) => void
+
+/** `gc: 3/40 repositories  library/nginx`, redrawn on a terminal; cleared at the end. */
+export function progressReporter(command: string, io: MaintenanceIo): ProgressCallback | undefined {
+  const progress = io.progress
+  if (!progress) return undefined
+  return (done, total, repository) =>
+    progress(done < total ? `${command}: ${done}/${total} repositories  ${repository}` : '')
+}

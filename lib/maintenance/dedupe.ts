@@ -1,0 +1,128 @@
+/**
+ * @module
+ * Reconciling local storage with `storage.dedupe` at start, in the background (zot-behaviour.md
+ * 6.3): turned on, identical blobs of different repositories become hard links to one inode;
+ * turned off, shared inodes become independent copies again. Either walk runs when the setting
+ * differs from the one the storage was last reconciled to (kept in the metadata store), and fills
+ * the dedupe index the blob store consults when it commits an upload.
+ *
+ * Every replacement is the driver's `copy` (to a temporary name, then an atomic rename), so
+ * readers see the old or the new file, never a missing one, and nothing needs a lock: blobs are
+ * immutable, so replacing a path with the same bytes changes nothing a client can observe. The
+ * copy that others are linked to is re-hashed first, so bit rot in one copy never spreads.
+ * Local disk only (hard links and inode numbers); on S3 dedupe is a no-op (docs/gc.md).
+ */
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from '../log/logger'
+import type { MetaStore } from '../meta/meta-store'
+import { createHasher, parseDigest } from '../oci/digest'
+import type { Registry } from '../registry/registry'
+import { listBlobs } from './storage-walk'
+
+export const DEDUPE_SETTING = 'storage.dedupe'
+
+export interface DedupeContext {
+  registry: Registry
+  meta: MetaStore
+  logger: Logger
+  /** The local driver's root, to read inode numbers. */
+  rootDirectory: string
+  signal?: AbortSignal
+}
+
+export interface DedupeReport {
+  /** 'dedupe', 'restore' or 'skipped' (already reconciled, or not local storage). */
+  walk: 'dedupe' | 'restore' | 'skipped'
+  blobs: number
+  /** Paths turned into links (dedupe) or into copies (restore). */
+  replaced: number
+}
+
+interface Located {
+  path: string
+  inode: string
+  links: number
+  size: number
+}
+
+async function locateAll(context: DedupeContext): Promise<Map<string, Located[]>> {
+  const byDigest = new Map<string, Located[]>()
+  for (const repository of await context.registry.catalog.list()) {
+    if (context.signal?.aborted) break
+    for (const blob of await listBlobs(context.registry.driver, repository)) {
+      const info = await stat(join(context.rootDirectory, blob.path)).catch(() => undefined)
+      if (!info) continue
+      context.meta.blobLocations.added(repository, blob.name)
+      const located = { path: blob.path, inode: `${info.dev}:${info.ino}`, links: info.nlink, size: info.size }
+      byDigest.set(blob.name, [...(byDigest.get(blob.name) ?? []), located])
+    }
+  }
+  return byDigest
+}
+
+async function verified(context: DedupeContext, digest: string, path: string): Promise<boolean> {
+  const hasher = createHasher(parseDigest(digest)!.algorithm)
+  const content = await context.registry.driver.read(path)
+  for await (const chunk of content instanceof Blob ? content.stream() : content) hasher.update(chunk)
+  return hasher.digest() === digest
+}
+
+/** Links every copy of a digest to the first copy whose bytes are right. */
+async function dedupeDigest(context: DedupeContext, digest: string, copies: Located[]): Promise<number> {
+  if (new Set(copies.map((copy) => copy.inode)).size < 2) return 0
+  let original: Located | undefined
+  for (const copy of copies) {
+    if (await verified(context, digest, copy.path).catch(() => false)) {
+      original = copy
+      break
+    }
+  }
+  if (!original) return 0
+  let replaced = 0
+  for (const copy of copies) {
+    if (copy.inode === original.inode || copy.size !== original.size) continue
+    await context.registry.driver.copy(original.path, copy.path, { link: true })
+    replaced++
+  }
+  return replaced
+}
+
+async function restoreDigest(context: DedupeContext, copies: Located[]): Promise<number> {
+  let replaced = 0
+  for (const copy of copies) {
+    if (copy.links < 2) continue
+    await context.registry.driver.copy(copy.path, copy.path, { link: false })
+    replaced++
+  }
+  return replaced
+}
+
+/**
+ * Runs the walk the setting calls for, if any, and records the setting once it completed.
+ *
+ * @example
+ * void reconcileDedupe({ registry, meta, logger, rootDirectory }, config.storage.dedupe)
+ */
+export async function reconcileDedupe(context: DedupeContext, dedupe: boolean): Promise<DedupeReport> {
+  const desired = dedupe ? 'on' : 'off'
+  if (context.registry.driver.name !== 'local' || (await context.meta.setting(DEDUPE_SETTING)) === desired) {
+    return { walk: 'skipped', blobs: 0, replaced: 0 }
+  }
+  const walk = dedupe ? 'dedupe' : 'restore'
+  const { logger, rootDirectory } = context
+  logger.info(`storage ${walk} walk started`, { module: 'dedupe', rootDirectory })
+  const located = await locateAll(context)
+  let replaced = 0
+  for (const [digest, copies] of located) {
+    if (context.signal?.aborted) return { walk, blobs: located.size, replaced }
+    try {
+      replaced += dedupe ? await dedupeDigest(context, digest, copies) : await restoreDigest(context, copies)
+    } catch (error) {
+      logger.warn(`storage ${walk} walk skipped a blob`, { module: 'dedupe', digest, error })
+    }
+  }
+  await context.meta.setSetting(DEDUPE_SETTING, desired)
+  logger.info(`storage ${walk} walk done`, { module: 'dedupe', blobs: located.size, replaced })
+  return { walk, blobs: located.size, replaced }
+}

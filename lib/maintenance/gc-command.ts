@@ -1,0 +1,57 @@
+/**
+ * @module
+ * `zot gc CONFIG [--dry-run] [--json]`: one GC and retention pass now, whatever `storage.gc`
+ * says, with the configured delays and policies. Prints every deletion with the rule behind it
+ * (or, with `--dry-run`, what would go), then a summary line.
+ */
+import { collectGarbage } from './gc'
+import { decisionLine, summaryLine } from './gc-report'
+import type { MaintenanceIo } from './io'
+import {
+  openStore,
+  progressReporter,
+  refuseBesideServer,
+  type MaintenanceCommandOptions,
+} from './command-support'
+import { resolveGcSettings, type GcSettings } from './options'
+
+export interface GcCommandOptions extends MaintenanceCommandOptions {
+  /** Report only (also forced by `storage.retention.dryRun`). */
+  dryRun?: boolean
+  json?: boolean
+}
+
+/**
+ * Runs the command; resolves to the exit code: 0 done, 1 refused or a repository failed.
+ *
+ * @example
+ * process.exitCode = await gcCommand({ storage: config.storage, http: config.http, dryRun }, processIo())
+ */
+export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): Promise<number> {
+  let settings: GcSettings
+  try {
+    settings = resolveGcSettings(options.storage, { dryRun: options.dryRun ?? false })
+  } catch (error) {
+    io.err(`zot gc: ${(error as Error).message}`)
+    return 1
+  }
+  if (await refuseBesideServer('gc', options, io)) return 1
+  const store = openStore('gc', options, io)
+  if (!store) return 1
+  try {
+    const onProgress = progressReporter('gc', io)
+    const { registry, logger, meta } = store
+    const report = await collectGarbage({ registry, logger, meta, ...(onProgress && { onProgress }) }, settings)
+    if (options.json) {
+      io.out(JSON.stringify(report, null, 2))
+    } else {
+      const deletions = report.decisions.filter((decision) => decision.action === 'delete')
+      for (const decision of deletions) io.out(decisionLine(decision, report.dryRun))
+      for (const { repository, message } of [...report.warnings, ...report.errors]) io.err(`zot gc: ${repository}: ${message}`)
+      io.out(summaryLine(report))
+    }
+    return report.errors.length > 0 ? 1 : 0
+  } finally {
+    store.close()
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * @module
+ * Maintenance of a store: GC and retention, scrub, dedupe, their scheduling for `serve`, the
+ * `zot gc` and `zot scrub` commands, and their metrics.
+ */
+export { RecentActivity } from './activity'
+export { reconcileDedupe, type DedupeReport } from './dedupe'
+export { collectGarbage, type GcContext } from './gc'
+export { gcCommand, type GcCommandOptions } from './gc-command'
+export { decisionLine, summaryLine, type GcDecision, type GcReport } from './gc-report'
+export { processIo, type MaintenanceIo } from './io'
+export {
+  startMaintenance,
+  type Maintenance,
+  type MaintenanceOptions,
+  type StartMaintenanceOptions,
+} from './maintenance'
+export { MaintenanceMetrics, type MetricFamily, type MetricSample } from './metrics'
+export {
+  resolveGcSettings,
+  type KeepRules,
+  type KeepTagsRule,
+  type RetentionOptions,
+  type RetentionPolicy,
+  type ScrubExtensionOptions,
+  type StoreMaintenanceOptions,
+} from './options'
+export { scrubStorage, type ScrubReport, type ScrubRow } from './scrub'
+export { scrubCommand, SCRUB_EXIT, type ScrubCommandOptions } from './scrub-command'
+export type { MaintenanceCommandOptions } from './command-support'

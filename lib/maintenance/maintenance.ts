@@ -1,0 +1,159 @@
+/**
+ * @module
+ * Background maintenance for `serve`: the metadata feed, GC every `gcInterval` (inside
+ * `gcTimeWindow`, with zot's random start jitter of up to 30s), scrub every
+ * `extensions.scrub.interval`, and the start-up dedupe or restore walk. Tasks run one at a time
+ * (a GC never overlaps a scrub or another GC): the machine's I/O goes to clients first.
+ */
+import type { Logger } from '../log/logger'
+import type { MetaStore } from '../meta/meta-store'
+import { recordRegistryEvents } from '../meta/record-events'
+import type { Registry } from '../registry/registry'
+import { RecentActivity } from './activity'
+import { reconcileDedupe, type DedupeReport } from './dedupe'
+import { collectGarbage } from './gc'
+import { emptyReport, type GcReport } from './gc-report'
+import { MaintenanceMetrics, type MetricFamily } from './metrics'
+import {
+  DEFAULT_GC_INTERVAL_MS,
+  DEFAULT_SCRUB_INTERVAL_MS,
+  resolveGcSettings,
+  type ScrubExtensionOptions,
+  type StoreMaintenanceOptions,
+} from './options'
+import { scrubStorage, type ScrubReport } from './scrub'
+import { delayUntilOpen, parseTimeWindow, type TimeWindow } from './time-window'
+
+export interface MaintenanceOptions {
+  /** The store's `storage` keys. */
+  storage: StoreMaintenanceOptions
+  /** `extensions.scrub`; absent or `enable: false` means no periodic scrub. */
+  scrub?: ScrubExtensionOptions
+  /** Upper bound of the random delay before the first GC (zot: 30s). */
+  maxStartJitter?: number
+}
+
+export interface StartMaintenanceOptions {
+  registry: Registry
+  meta: MetaStore
+  options: MaintenanceOptions
+  logger: Logger
+}
+
+export interface Maintenance {
+  /** GC and scrub metrics for the Prometheus endpoint. */
+  metrics(): MetricFamily[]
+  /** Queues a GC pass now and resolves with its report. */
+  runGc(overrides?: { dryRun?: boolean }): Promise<GcReport>
+  /** Queues a scrub now and resolves with its report. */
+  runScrub(): Promise<ScrubReport>
+  /** The start-up dedupe or restore walk. */
+  readonly dedupe: Promise<DedupeReport>
+  /** Stops the timers, aborts the running task between repositories and waits for it. */
+  stop(): Promise<void>
+}
+
+const ZOT_MAX_START_JITTER_MS = 30_000
+
+/**
+ * Starts maintenance for one store. It subscribes the metadata store to the registry's events
+ * (do not subscribe it elsewhere) and the GC's activity tracker.
+ *
+ * @example
+ * const options = { storage: config.storage, scrub: config.extensions?.scrub }
+ * const maintenance = startMaintenance({ registry, meta, logger, options })
+ * // on shutdown: await maintenance.stop(); meta.close()
+ */
+export function startMaintenance({ registry, meta, options, logger }: StartMaintenanceOptions): Maintenance {
+  const settings = resolveGcSettings(options.storage)
+  const { gcTimeWindow } = options.storage
+  const window: TimeWindow | undefined = gcTimeWindow ? parseTimeWindow(gcTimeWindow) : undefined
+  const metrics = new MaintenanceMetrics()
+  const activity = new RecentActivity()
+  const abort = new AbortController()
+  const { signal } = abort
+  const graceSince = Date.now()
+  const gcInterval = options.storage.gcInterval ?? DEFAULT_GC_INTERVAL_MS
+  const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
+  const timers = new Set<Timer>()
+  let queue: Promise<unknown> = Promise.resolve()
+
+  /** Runs tasks one after another; a failing task does not stop the ones after it. */
+  function enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = queue.then(task)
+    queue = run.catch(() => {})
+    return run
+  }
+
+  function later(ms: number, task: () => void): void {
+    if (signal.aborted) return
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      task()
+    }, ms)
+    timer.unref()
+    timers.add(timer)
+  }
+
+  const runGc = (overrides: { dryRun?: boolean } = {}): Promise<GcReport> =>
+    enqueue(async () => {
+      const gcSettings = overrides.dryRun ? { ...settings, dryRun: true } : settings
+      try {
+        const context = { registry, logger, meta, activity, graceSince, signal }
+        const report = await collectGarbage(context, gcSettings)
+        metrics.recordGc(report, false)
+        logger.info('gc pass done', { module: 'gc', ...report, decisions: report.decisions.length })
+        return report
+      } catch (error) {
+        metrics.recordGc(emptyReport(gcSettings.dryRun, Date.now()), true)
+        logger.error('gc pass failed', { module: 'gc', error })
+        throw error
+      }
+    })
+
+  const runScrub = (): Promise<ScrubReport> =>
+    enqueue(async () => {
+      const report = await scrubStorage({ registry, logger, dedupeIndex: meta.blobLocations, signal })
+      metrics.recordScrub(report)
+      return report
+    })
+
+  function scheduleGc(delay: number): void {
+    later(delay + (window ? delayUntilOpen(window, Date.now() + delay) : 0), () => {
+      void runGc()
+        .catch(() => {})
+        .finally(() => scheduleGc(gcInterval))
+    })
+  }
+
+  function scheduleScrub(interval: number): void {
+    later(interval, () => {
+      void runScrub()
+        .catch((error: unknown) => logger.error('scrub failed', { module: 'scrub', error }))
+        .finally(() => scheduleScrub(interval))
+    })
+  }
+
+  if (options.storage.gc !== false && gcInterval > 0) {
+    scheduleGc(Math.random() * Math.min(options.maxStartJitter ?? ZOT_MAX_START_JITTER_MS, gcInterval))
+  }
+  const scrub = options.scrub
+  if (scrub && scrub.enable !== false) scheduleScrub(scrub.interval ?? DEFAULT_SCRUB_INTERVAL_MS)
+  const { rootDirectory, dedupe: dedupeOn = true } = options.storage
+  const dedupe = enqueue(() => reconcileDedupe({ registry, meta, logger, rootDirectory, signal }, dedupeOn))
+  dedupe.catch((error: unknown) => logger.error('dedupe walk failed', { module: 'dedupe', error }))
+
+  return {
+    metrics: () => metrics.families(),
+    runGc,
+    runScrub,
+    dedupe,
+    async stop() {
+      abort.abort()
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      for (const stop of unsubscribe) stop()
+      await queue
+    },
+  }
+}

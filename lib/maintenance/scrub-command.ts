@@ -1,0 +1,54 @@
+/**
+ * @module
+ * `zot scrub CONFIG [--json]`: checks every image of the store, prints zot's table (or JSON) and
+ * a summary line, and quarantines corrupt blobs. Unlike zot it exits non-zero when anything is
+ * affected, so cron and CI notice.
+ */
+import type { MaintenanceIo } from './io'
+import {
+  openStore,
+  progressReporter,
+  refuseBesideServer,
+  type MaintenanceCommandOptions,
+} from './command-support'
+import { scrubStorage } from './scrub'
+import { scrubJson, scrubSummary, scrubTable } from './scrub-output'
+
+export interface ScrubCommandOptions extends MaintenanceCommandOptions {
+  json?: boolean
+  /** Move corrupt blobs aside so the registry answers 404 for them (default true). */
+  quarantine?: boolean
+}
+
+export const SCRUB_EXIT = { clean: 0, failed: 1, affected: 2 } as const
+
+/**
+ * Runs the command; resolves to the exit code: 0 all ok, 2 something affected, 1 refused or a
+ * repository could not be checked.
+ *
+ * @example
+ * process.exitCode = await scrubCommand({ storage: config.storage, http: config.http, json }, processIo())
+ */
+export async function scrubCommand(options: ScrubCommandOptions, io: MaintenanceIo): Promise<number> {
+  if (await refuseBesideServer('scrub', options, io)) return SCRUB_EXIT.failed
+  const store = openStore('scrub', options, io)
+  if (!store) return SCRUB_EXIT.failed
+  try {
+    const onProgress = progressReporter('scrub', io)
+    const report = await scrubStorage({
+      registry: store.registry,
+      logger: store.logger,
+      quarantine: options.quarantine ?? true,
+      dedupeIndex: store.meta.blobLocations,
+      ...(onProgress && { onProgress }),
+    })
+    if (options.json) io.out(scrubJson(report))
+    else for (const line of scrubTable(report.rows)) io.out(line)
+    for (const error of report.errors) io.err(`zot scrub: ${error.repository}: ${error.message}`)
+    if (!options.json) io.out(scrubSummary(report))
+    if (report.errors.length > 0) return SCRUB_EXIT.failed
+    return report.rows.some((row) => row.status === 'affected') ? SCRUB_EXIT.affected : SCRUB_EXIT.clean
+  } finally {
+    store.close()
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * @module
+ * The metadata store: push and pull times for retention, and the dedupe index.
+ */
+export type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
+export { recordRegistryEvents } from './record-events'
+export { META_FILE_NAME, metaStorePath, openSqliteMetaStore } from './sqlite-meta-store'

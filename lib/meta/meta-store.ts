@@ -1,0 +1,49 @@
+/**
+ * @module
+ * The metadata store: when each tag and manifest was pushed and pulled, and which repositories
+ * hold which blobs (the dedupe index). Retention's time and count rules read it, so it must
+ * survive restarts; it is written from registry events and read by GC.
+ *
+ * The interface is small and its reads are async so that a store other than the local SQLite one
+ * (a shared database for several replicas on S3) can implement it later. Writes are synchronous
+ * fire-and-forget calls because they run inside event listeners, which must never wait.
+ */
+import type { DedupeIndex } from '../registry/blob-store'
+
+/** Times are milliseconds since the epoch. */
+export interface ManifestStats {
+  /** Last time the manifest was pushed (undefined: it arrived some other way, e.g. a sync). */
+  pushedAt?: number
+  /** Last time it was pulled, by tag or by digest. */
+  pulledAt?: number
+  pullCount: number
+}
+
+export interface TagStats {
+  /** The manifest the tag pointed to when it was last pushed. */
+  digest: string
+  pushedAt: number
+}
+
+export interface RepositoryStats {
+  tags: Map<string, TagStats>
+  manifests: Map<string, ManifestStats>
+}
+
+export interface MetaStore {
+  /** Where the store lives, for logs. */
+  readonly location: string
+  /** The dedupe index the blob store consults. */
+  readonly blobLocations: DedupeIndex
+  recordPush(repository: string, digest: string, tags: readonly string[], at?: number): void
+  recordPull(repository: string, digest: string, tag: string | undefined, at?: number): void
+  forgetTag(repository: string, tag: string): void
+  /** Forgets the manifest and every tag that pointed to it. */
+  forgetManifest(repository: string, digest: string): void
+  forgetRepository(repository: string): void
+  repositoryStats(repository: string): Promise<RepositoryStats>
+  /** Small persistent settings (e.g. the dedupe mode the storage was last reconciled to). */
+  setting(key: string): Promise<string | undefined>
+  setSetting(key: string, value: string): Promise<void>
+  close(): void
+}

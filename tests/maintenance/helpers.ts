@@ -1,0 +1,111 @@
+/**
+ * @module
+ * A registry on a temp directory with the metadata store, the activity tracker and the app, as
+ * `serve` will assemble them, plus helpers to age files and run GC passes "in the future".
+ */
+import { afterAll } from 'bun:test'
+import { utimes } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../lib/http/app'
+import { silentLogger } from '../../lib/log/logger'
+import { RecentActivity } from '../../lib/maintenance/activity'
+import { collectGarbage } from '../../lib/maintenance/gc'
+import type { GcReport } from '../../lib/maintenance/gc-report'
+import { resolveGcSettings, type RetentionOptions } from '../../lib/maintenance/options'
+import type { MetaStore } from '../../lib/meta/meta-store'
+import { recordRegistryEvents } from '../../lib/meta/record-events'
+import { metaStorePath, openSqliteMetaStore } from '../../lib/meta/sqlite-meta-store'
+import { blobPath } from '../../lib/registry/layout'
+import { createRegistry } from '../../lib/registry/registry'
+import type { StorageDriver } from '../../lib/storage/driver'
+import { createLocalDriver } from '../../lib/storage/local-driver'
+import type { Harness } from '../http/harness'
+
+export const HOUR = 3_600_000
+
+export interface MaintenanceHarness extends Harness {
+  meta: MetaStore
+  activity: RecentActivity
+  /** One GC pass with the clock `ahead` ms in the future (default 2h: everything is idle). */
+  gc(options?: { gcDelay?: number; retention?: RetentionOptions; dryRun?: boolean; ahead?: number }): Promise<GcReport>
+  /** The blob's file on disk. */
+  blobFile(repository: string, digest: string): string
+  close(): void
+}
+
+const cleanups: (() => Promise<void>)[] = []
+afterAll(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
+})
+
+export async function tempDirectory(prefix: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), prefix))
+  cleanups.push(() => rm(directory, { recursive: true, force: true }))
+  return directory
+}
+
+export async function makeMaintenanceHarness(
+  options: { rootDirectory?: string; dedupe?: boolean; driver?: StorageDriver } = {},
+): Promise<MaintenanceHarness> {
+  const rootDirectory = options.rootDirectory ?? (await tempDirectory('zot-gc-'))
+  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
+  const logger = silentLogger()
+  // A remote store keeps its metadata under rootDirectory and gets no dedupe index (docs/gc.md).
+  const driver = options.driver ?? createLocalDriver({ rootDirectory })
+  const dedupeIndex = options.driver ? undefined : meta.blobLocations
+  const registry = createRegistry({ driver, dedupe: options.dedupe ?? true, dedupeIndex })
+  const activity = new RecentActivity()
+  const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
+  const app = createApp({ registry, logger })
+  return {
+    rootDirectory,
+    registry,
+    meta,
+    activity,
+    request: async (path, init) => app.request(`http://registry.test${path}`, init),
+    gc: ({ gcDelay = HOUR, retention, dryRun, ahead = 2 * HOUR } = {}) => {
+      const store = { rootDirectory, gcDelay, ...(retention && { retention }) }
+      const settings = resolveGcSettings(store, { dryRun: dryRun ?? false })
+      return collectGarbage({ registry, logger, meta, activity, clock: () => Date.now() + ahead }, settings)
+    },
+    blobFile: (repository, digest) => join(rootDirectory, blobPath(repository, digest)),
+    close: () => {
+      for (const stop of unsubscribe) stop()
+      meta.close()
+    },
+  }
+}
+
+/** Sets a file's mtime `ms` into the past. */
+export async function age(file: string, ms: number): Promise<void> {
+  const when = new Date(Date.now() - ms)
+  await utimes(file, when, when)
+}
+
+export async function exists(file: string): Promise<boolean> {
+  return Bun.file(file).exists()
+}
+
+/** Collects what a command writes. */
+export function captureIo() {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, io: { out: (line: string) => void out.push(line), err: (line: string) => void err.push(line) } }
+}
+
+/** A TCP port nothing listens on (bound, then released). */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: () => {} } })
+  const port = listener.port
+  listener.stop(true)
+  return port
+}
+
+/** Overwrites a file with different bytes of the same length (bit rot). */
+export async function corrupt(file: string): Promise<void> {
+  const data = new Uint8Array(await Bun.file(file).arrayBuffer())
+  data[0] = data[0]! ^ 0xff
+  await Bun.write(file, data)
+}
