@@ -14,8 +14,8 @@ import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
 import { loadConfigOrExplain } from './load-config'
 
-/** What a SIGHUP applies; storage, listener and sync settings need a restart. */
-const RELOADED = ['log.level', 'log.audit', 'http.auth', 'http.accessControl', 'http.realm', 'http.allowOrigin', 'extensions.metrics']
+/** What a SIGHUP applies; storage location, listener and TLS paths need a restart. */
+const RELOADED = ['log.level', 'log.audit', 'http.auth', 'http.accessControl', 'http.realm', 'http.allowOrigin', 'extensions.metrics', 'extensions.sync', 'extensions.scrub', 'storage.gc', 'storage.retention']
 
 /** zot's level names onto the logger's four. */
 const logLevel = (level: Config['log']['level']): LogLevel => (level === 'fatal' ? 'error' : level)
@@ -77,8 +77,9 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     void tlsWatch?.check()
     if (!configPath) return logger.info('SIGHUP ignored: serving the embedded default configuration')
     void readConfig(configPath)
-      .then(({ config: next, warnings }) => {
+      .then(async ({ config: next, warnings }) => {
         reportConfig(logger, next, warnings)
+        await runtime.reconfigure(next)
         server.replaceApp(buildApp(next, runtime, logger))
         // Said before applying: a reload that raises the level would otherwise hide its own report.
         logger.info('configuration reloaded', { file: configPath, applied: RELOADED })

@@ -4,6 +4,7 @@
  * metrics) lives as long as the process; the app (middleware, auth, routes) is rebuilt from a
  * reloaded configuration and swapped in without dropping connections.
  */
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
@@ -18,6 +19,7 @@ import { startMaintenance, type Maintenance } from '../maintenance'
 import { metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { findTag } from '../registry/image-index'
+import { createSync, type Sync } from '../sync'
 import { createRegistry, type Registry } from '../registry/registry'
 import { createLocalDriver } from '../storage/local-driver'
 
@@ -28,10 +30,22 @@ export interface Runtime {
   metrics: RegistryMetrics
   /** Push and pull times (retention), blob locations (dedupe). */
   meta: MetaStore
-  /** Online GC, retention, scrub and the dedupe walk. */
-  maintenance: Maintenance
+  /** Online GC, retention, scrub and the dedupe walk (replaced on reload). */
+  readonly maintenance: Maintenance
+  /** The pull-through cache and mirror (replaced on reload). */
+  readonly sync: Sync
+  /** Restarts sync and maintenance with a reloaded configuration. */
+  reconfigure(config: Config): Promise<void>
   /** Stops background work and closes the metadata store. */
   close(): Promise<void>
+}
+
+/** The names this registry is reached by, so a sync URL or `?ns=` naming itself means itself. */
+function ownHosts(config: Config): string[] {
+  const { address, port, externalUrl } = config.http
+  const hosts = [`${address}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `${hostname()}:${port}`]
+  if (externalUrl) hosts.push(new URL(externalUrl).host)
+  return hosts
 }
 
 export function createRuntime(config: Config, logger: Logger): Runtime {
@@ -41,30 +55,42 @@ export function createRuntime(config: Config, logger: Logger): Runtime {
   const registry = createRegistry({ driver, dedupe: config.storage.dedupe, dedupeIndex: meta.blobLocations })
   const metrics = createRegistryMetrics(registry)
   // Started even with gc off: it records the push and pull times retention decides by.
-  const maintenance = startMaintenance({
-    registry,
-    meta,
-    logger,
-    options: { storage: { ...config.storage, rootDirectory }, ...(config.extensions?.scrub && { scrub: config.extensions.scrub }) },
-  })
-  metrics.registry.registerCollector(() => maintenance.metrics())
-  return {
+  const maintain = (next: Config) =>
+    startMaintenance({
+      registry,
+      meta,
+      logger,
+      options: { storage: { ...next.storage, rootDirectory }, ...(next.extensions?.scrub && { scrub: next.extensions.scrub }) },
+    })
+  const synchronise = (next: Config) => {
+    const sync = createSync({ registry, config: next.extensions?.sync ?? { enable: false, registries: [] }, logger, ownHosts: ownHosts(next) })
+    sync.start()
+    return sync
+  }
+  const runtime: Runtime = {
     registry,
     metrics,
     meta,
-    maintenance,
+    maintenance: maintain(config),
+    sync: synchronise(config),
+    async reconfigure(next) {
+      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
+      Object.assign(runtime, { maintenance: maintain(next), sync: synchronise(next) })
+    },
     async close() {
-      await maintenance.stop()
+      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
       meta.close()
     },
   }
+  metrics.registry.registerCollector(() => runtime.maintenance.metrics())
+  return runtime
 }
 
 const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
 
 /** The HTTP application for a configuration over a runtime. */
 export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono<AppEnv> {
-  const { registry, metrics } = runtime
+  const { registry, metrics, sync } = runtime
   const metricsConfig = config.extensions?.metrics
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
   const audit = config.log.audit ? createLogger({ level: 'info', output: config.log.audit }) : undefined
@@ -87,10 +113,12 @@ export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono
   if (metricsPath) middleware.push(metrics.middleware(metricsPath))
   const origins = config.http.allowOrigin.split(',').map((origin) => origin.trim()).filter(Boolean)
   if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
-  middleware.push(...auth.middleware)
+  // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
+  middleware.push(...sync.middleware, ...auth.middleware)
 
   return createApp({
     registry,
+    source: sync.source,
     logger,
     middleware,
     readable: auth.readable,

@@ -104,12 +104,12 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
   const path = join(directory, 'config.json')
   const config = (level: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port }, log: { level }, ...extra })
-  await writeFile(path, config('info', { extensions: { scrub: { interval: '24h' } } }))
+  await writeFile(path, config('info', { extensions: { lint: { mandatoryAnnotations: ['org.opencontainers.image.source'] } } }))
   const server = Bun.spawn(['bun', CLI, 'serve', path], { stdout: 'pipe', stderr: 'pipe' })
   const lines = collectLines(server.stdout)
   try {
     await waitForLine(lines, /"message":"serving"/)
-    expect(lines.filter((l) => l.includes('extensions.scrub is accepted but not implemented yet')).length).toBe(1)
+    expect(lines.filter((l) => l.includes('extensions.lint is accepted but not implemented yet')).length).toBe(1)
 
     await writeFile(path, config('warn'))
     server.kill('SIGHUP')

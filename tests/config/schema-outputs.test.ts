@@ -160,8 +160,8 @@ describe('planned keys in use', () => {
       }),
     )
     const { config } = await parseConfigText(text, 'json', 'planned.json')
-    // readTimeout, htpasswd, log.audit and extensions.metrics are implemented: not reported.
-    expect(plannedKeysInUse(config)).toEqual(['storage.remoteCache', 'storage.retention', 'extensions.sync'])
+    // readTimeout, htpasswd, retention, log.audit, sync and metrics are implemented: not reported.
+    expect(plannedKeysInUse(config)).toEqual(['storage.remoteCache'])
   })
 
   test('the embedded default uses none; a hand-built config is compared with the defaults', () => {

@@ -37,7 +37,8 @@ const checkUrls: RegistryCheck = (registry, path, report) => {
 }
 
 const checkTiming: RegistryCheck = (registry, path, report) => {
-  const interval = registry.manifestCheckInterval
+  // Absent, sync's own default applies (to on-demand registries only): nothing to check.
+  const interval = registry.manifestCheckInterval ?? 0
   if (interval < 0)
     report(`${path}.manifestCheckInterval`, 'must not be negative', { fix: 'use "0s" or more' })
   else if (interval > 0 && !registry.onDemand) {

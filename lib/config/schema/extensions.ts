@@ -111,7 +111,7 @@ export const extensions = obj(
     }, 'implemented'),
     scrub: extension('Background integrity check.', {
       interval: duration({ description: 'Period (at least 2h).', default: 24 * HOUR }),
-    }),
+    }, 'implemented'),
     lint: extension('Refuse manifests missing annotations.', {
       mandatoryAnnotations: list(str({ description: 'Annotation key.' }), {
         description: 'Required annotations.',

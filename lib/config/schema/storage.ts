@@ -67,7 +67,7 @@ const retentionPolicy = obj(
 )
 
 const retention = obj(
-  { description: 'Tag and manifest retention, run with GC.', status: 'planned' },
+  { description: 'Tag and manifest retention, run with GC.', status: 'implemented' },
   {
     dryRun: bool({
       description: 'Only log what would be deleted; delete nothing.',
@@ -122,6 +122,7 @@ function storeFields(level: Level) {
     gcDelay: gcTiming('Minimum age of an unreferenced blob or upload before GC removes it.'),
     gcInterval: gcTiming('Time between GC sweeps.'),
     gcTimeWindow: str({
+      status: 'implemented',
       description: 'UTC window `HH:MM-HH:MM` in which a sweep may start; may wrap midnight.',
       example: '01:00-05:00',
     }),

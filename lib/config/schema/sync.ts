@@ -34,7 +34,7 @@ const content = obj(
 )
 
 const oauth2CredentialHelper = obj(
-  { description: 'Options of the `oauth2` credential helper.', optional: true },
+  { description: 'Options of the `oauth2` credential helper.', optional: true, status: 'planned' },
   {
     tokenURL: str({ description: 'OAuth2 token endpoint.' }),
     assertionFile: path({ description: 'Pre-signed assertion, re-read on every refresh.' }),
@@ -97,25 +97,28 @@ const registry = obj(
       default: 30 * SECOND,
     }),
     manifestCheckInterval: duration({
-      description: 'With `onDemand`: skip the upstream check of a tag checked this recently.',
-      default: 0,
+      description:
+        'With `onDemand`: skip the upstream check of a tag checked this recently. Absent: 5 minutes (zot checks on every pull, burning rate limits); `0s` checks on every pull.',
+      defaultNote: '5m (zot: 0)',
     }),
     reqConcurrent: int({ description: 'In-flight requests per upstream host.', default: 3 }),
     reqPerSec: num({ description: 'Requests per second per upstream host; absent = unlimited.' }),
-    disableHTTP2: bool({ description: 'Force HTTP/1.1.', default: false }),
+    disableHTTP2: bool({ description: 'Force HTTP/1.1 (the upstream client always speaks HTTP/1.1).', default: false, status: 'planned' }),
     maxIdleConnsPerHost: int({
       description: 'Idle connections kept per host.',
       defaultNote: '2 (or `reqConcurrent` with `disableHTTP2`)',
+      status: 'planned',
     }),
     credentialHelper: oneOf(['ecr', 'gcp', 'oauth2'], {
       description: 'Fetch short-lived credentials instead of `credentialsFile`.',
+      status: 'planned',
     }),
     oauth2CredentialHelper,
   },
 )
 
 export const sync = obj(
-  { description: 'Mirror upstream registries.', optional: true, status: 'planned' },
+  { description: 'Mirror upstream registries.', optional: true, status: 'implemented' },
   {
     enable: bool({ description: 'On when the section is present.', default: true }),
     credentialsFile: path({

@@ -1,0 +1,214 @@
+/**
+ * @module
+ * Pull-through blobs, single flight per (repository, digest): the first request starts one
+ * upstream GET that is written to a spool; that request, every concurrent one and the storage
+ * commit all tail the spool. The commit goes through the registry's own upload path, which
+ * verifies the digest while it streams, and the fill checks it too before any reader may see the
+ * last byte; a mismatch stores nothing and breaks every transfer. The fill belongs to no client:
+ * one that disconnects only stops its own tail.
+ *
+ * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
+ * `syncTimeout`, never for being long (zot #2416, #3359, #4079).
+ */
+import type { Logger } from '../log/logger'
+import { createHasher, requireDigest } from '../oci/digest'
+import type { Registry } from '../registry/registry'
+import type { Content } from '../storage/driver'
+import { firstRoute, upstreamFailure } from './failures'
+import { routeLabel, type Route } from './route'
+import { Spool } from './spool'
+import { UpstreamError } from './upstream-error'
+import type { BlobDownload } from './upstream-source'
+
+export interface BlobFillsOptions {
+  registry: Registry
+  /** Where spools are created (zot's `downloadDir`, else the system temp directory). */
+  spoolDirectory: string
+  logger: Logger
+}
+
+/** How long a finished fill keeps answering "it is in storage now" to late joiners. */
+const COMMITTED_GRACE_MS = 10_000
+
+interface Fill {
+  /** Resolves once the upstream answered (size known); rejects when no route has the blob. */
+  ready: Promise<Spool>
+  /** Resolves once the blob is in storage. */
+  committed: Promise<void>
+  isCommitted: boolean
+  size: number | undefined
+}
+
+export class BlobFills {
+  private readonly fills = new Map<string, Fill>()
+
+  constructor(private readonly options: BlobFillsOptions) {}
+
+  /** The size of a blob being filled, once its upstream answered. */
+  size(repository: string, digest: string): number | undefined {
+    return this.fills.get(key(repository, digest))?.size
+  }
+
+  /** Streams the blob (or a range of it) from the running fill, starting one if needed. */
+  async open(
+    repository: string,
+    digest: string,
+    routes: Route[],
+    range?: { offset: number; length: number },
+  ): Promise<Content> {
+    const fill = this.join(repository, digest, routes)
+    if (fill.isCommitted) return this.options.registry.blobs.open(repository, digest, range)
+    const spool = await fill.ready
+    return spool.tail(range?.offset ?? 0, range?.length)
+  }
+
+  /** Fetches and stores the blob unless it is already being fetched; resolves once stored. */
+  async ensure(repository: string, digest: string, routes: Route[]): Promise<void> {
+    await this.join(repository, digest, routes).committed
+  }
+
+  private join(repository: string, digest: string, routes: Route[]): Fill {
+    const k = key(repository, digest)
+    const running = this.fills.get(k)
+    if (running) return running
+    let resolveReady!: (spool: Spool) => void
+    let rejectReady!: (error: unknown) => void
+    const fill: Fill = {
+      ready: new Promise((resolve, reject) => ((resolveReady = resolve), (rejectReady = reject))),
+      committed: Promise.resolve(),
+      isCommitted: false,
+      size: undefined,
+    }
+    // A rejection nobody awaits (all clients gone) must not crash the process.
+    fill.ready.catch(() => {})
+    fill.committed = this.run(repository, digest, routes, fill, resolveReady, rejectReady)
+    fill.committed.then(
+      () => {
+        fill.isCommitted = true
+        setTimeout(
+          () => this.fills.get(k) === fill && this.fills.delete(k),
+          COMMITTED_GRACE_MS,
+        ).unref()
+      },
+      () => this.fills.get(k) === fill && this.fills.delete(k),
+    )
+    this.fills.set(k, fill)
+    return fill
+  }
+
+  private async run(
+    repository: string,
+    digest: string,
+    routes: Route[],
+    fill: Fill,
+    ready: (spool: Spool) => void,
+    fail: (error: unknown) => void,
+  ): Promise<void> {
+    let spool: Spool | undefined
+    let commit: Promise<void> | undefined
+    const controller = new AbortController()
+    try {
+      spool = await Spool.create(this.options.spoolDirectory)
+      const { route, download } = await this.download(digest, routes, controller.signal)
+      fill.size = download.size
+      ready(spool)
+      commit = this.commit(repository, digest, spool)
+      commit.catch(() => {})
+      await this.pump(digest, route, download, spool, controller)
+      await spool.complete()
+      await commit
+      this.options.logger.debug('sync: blob cached', {
+        repository,
+        digest,
+        size: spool.size,
+        upstream: routeLabel(route),
+      })
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error))
+      spool?.fail(failure)
+      fail(failure)
+      controller.abort()
+      await commit?.catch(() => {})
+      this.options.logger.warn('sync: blob not cached', {
+        repository,
+        digest,
+        error: failure.message,
+      })
+      throw failure
+    } finally {
+      spool?.release()
+    }
+  }
+
+  /** The first route whose upstream has the blob; a 404 or 503 naming each one asked if none. */
+  private async download(
+    digest: string,
+    routes: Route[],
+    signal: AbortSignal,
+  ): Promise<{ route: Route; download: BlobDownload }> {
+    const found = await firstRoute(routes, (route) =>
+      route.upstream.fetchBlob(route.remote, digest, { signal }),
+    )
+    if (!('value' in found)) throw upstreamFailure('BLOB_UNKNOWN', { digest }, found.failures)
+    return { route: found.route, download: found.value }
+  }
+
+  /** Copies the download into the spool, hashing, with an idle watchdog and an overall cap. */
+  private async pump(
+    digest: string,
+    route: Route,
+    download: BlobDownload,
+    spool: Spool,
+    controller: AbortController,
+  ): Promise<void> {
+    const expected = requireDigest(digest)
+    const hasher = createHasher(expected.algorithm)
+    const { responseHeaderTimeout: idle, syncTimeout } = route.registry
+    const idleTimer = setTimeout(() => controller.abort(), idle)
+    const capTimer = setTimeout(() => controller.abort(), syncTimeout)
+    try {
+      for await (const chunk of download.body) {
+        idleTimer.refresh()
+        hasher.update(chunk)
+        await spool.append(chunk)
+      }
+    } catch (error) {
+      const reason = controller.signal.aborted
+        ? `no data for ${idle} ms or past syncTimeout`
+        : (error as Error).message
+      throw new UpstreamError(
+        'unavailable',
+        `${routeLabel(route)}@${digest}: transfer broke: ${reason}`,
+        { cause: error },
+      )
+    } finally {
+      clearTimeout(idleTimer)
+      clearTimeout(capTimer)
+    }
+    const actual = hasher.digest()
+    if (
+      actual !== expected.value ||
+      (download.size !== undefined && download.size !== spool.size)
+    ) {
+      throw new UpstreamError(
+        'invalid',
+        `${routeLabel(route)} sent ${spool.size} bytes hashing to ${actual} for ${digest}`,
+      )
+    }
+  }
+
+  /** Streams the spool into storage through a verified upload. */
+  private async commit(repository: string, digest: string, spool: Spool): Promise<void> {
+    const { uploads } = this.options.registry
+    const session = await uploads.start(repository)
+    try {
+      await uploads.append(repository, session.id, spool.tail())
+      await uploads.finish(repository, session.id, digest, null)
+    } catch (error) {
+      await uploads.cancel(repository, session.id).catch(() => {})
+      throw error
+    }
+  }
+}
+
+const key = (repository: string, digest: string): string => `${repository}@${digest}`

@@ -1,0 +1,63 @@
+/**
+ * @module
+ * What a client hears when no upstream could supply uncached content: not a bare
+ * MANIFEST_UNKNOWN, but which upstreams were asked and what each said. An upstream that is
+ * down or rate-limited is a 503 with Retry-After (so clients and containerd back off or fall
+ * back); one that does not have the content, or refused our credentials, is a 404.
+ */
+import { RegistryError, type ErrorCode } from '../errors/registry-error'
+import { routeLabel, type Route } from './route'
+import { isUpstreamError } from './upstream-error'
+
+export interface RouteFailure {
+  route: Route
+  error: unknown
+}
+
+/** Runs `attempt` on each route in order until one succeeds; collects why the others failed. */
+export async function firstRoute<T>(
+  routes: readonly Route[],
+  attempt: (route: Route) => Promise<T>,
+): Promise<{ route: Route; value: T } | { failures: RouteFailure[] }> {
+  const failures: RouteFailure[] = []
+  for (const route of routes) {
+    try {
+      return { route, value: await attempt(route) }
+    } catch (error) {
+      if (!(error instanceof RegistryError) && !isUpstreamError(error)) throw error
+      failures.push({ route, error })
+    }
+  }
+  return { failures }
+}
+
+const reason = (error: unknown): string =>
+  error instanceof RegistryError
+    ? 'not found'
+    : error instanceof Error
+      ? error.message
+      : String(error)
+
+/** The error for content no route could supply. */
+export function upstreamFailure(
+  code: ErrorCode,
+  detail: Record<string, unknown>,
+  failures: readonly RouteFailure[],
+): RegistryError {
+  const upstreams = failures.map(({ route, error }) => `${routeLabel(route)}: ${reason(error)}`)
+  const unavailable = failures
+    .map(({ error }) => error)
+    .filter((error) => isUpstreamError(error, 'unavailable') || isUpstreamError(error, 'invalid'))
+  if (unavailable.length === 0) return new RegistryError(code, { detail: { ...detail, upstreams } })
+  const retryAfter = Math.max(
+    1,
+    ...unavailable.map((error) =>
+      Math.ceil((isUpstreamError(error) ? (error.retryAfter ?? 0) : 0) / 1000),
+    ),
+  )
+  return new RegistryError('UNAVAILABLE', {
+    message: 'upstream unavailable and the content is not cached',
+    detail: { ...detail, upstreams },
+    headers: { 'Retry-After': String(retryAfter) },
+  })
+}

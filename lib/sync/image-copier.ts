@@ -1,0 +1,96 @@
+/**
+ * @module
+ * Eager copies for periodic mirroring: a tag with everything it reaches (every platform of an
+ * index, every blob), then its referrers (signatures, SBOMs, recursively) and cosign's legacy
+ * `sha256-<hex>.sig|.att|.sbom` tags. Blobs go through the same fills as pull-through requests,
+ * so a client pulling an image while the mirror copies it shares the download. Children and
+ * blobs are stored before the manifest that names them, so a mirrored tag is always complete.
+ */
+import type { Registry } from '../registry/registry'
+import type { BlobFills } from './blob-fills'
+import type { ManifestCache, Placement } from './manifest-cache'
+import type { Route } from './route'
+import { isSigned } from './signatures'
+import { legacyReferenceTags } from './tag-filter'
+
+export interface ImageCopierOptions {
+  registry: Registry
+  fills: BlobFills
+  manifests: ManifestCache
+  /** Blobs of one image downloaded at once. */
+  blobConcurrency?: number
+}
+
+export type CopyOutcome = 'copied' | 'unchanged' | 'unsigned'
+
+const MAX_REFERRER_DEPTH = 3
+
+export class ImageCopier {
+  constructor(private readonly options: ImageCopierOptions) {}
+
+  /** Mirrors one upstream tag into `local`; `upstreamTags` lets legacy signature tags follow. */
+  async copyTag(
+    route: Route,
+    local: string,
+    tag: string,
+    upstreamTags: readonly string[],
+  ): Promise<CopyOutcome> {
+    const current = await route.upstream.resolveManifest(route.remote, tag)
+    const cached = await this.options.manifests.lookup(local, tag)
+    if (cached?.descriptor.digest === current.digest) return 'unchanged'
+    if (route.registry.onlySigned && !(await isSigned(route, current.digest))) return 'unsigned'
+    await this.copyManifest(route, local, current.digest, { tag })
+    await this.copyReferrers(route, local, current.digest, 1)
+    if (route.registry.syncLegacyCosignTags) {
+      for (const legacy of legacyReferenceTags(upstreamTags, current.digest))
+        await this.copyManifest(route, local, legacy, { tag: legacy })
+    }
+    return 'copied'
+  }
+
+  /** A manifest and everything it reaches, children and blobs first. */
+  private async copyManifest(
+    route: Route,
+    local: string,
+    reference: string,
+    placement: Placement,
+  ): Promise<void> {
+    const fetched = await route.upstream.fetchManifest(route.remote, reference)
+    for (const child of fetched.info.manifests) {
+      if (!(await this.options.manifests.lookup(local, child.digest))?.stored)
+        await this.copyManifest(route, local, child.digest, { child: true })
+    }
+    await this.copyBlobs(
+      route,
+      local,
+      fetched.info.blobs.map((blob) => blob.digest),
+    )
+    await this.options.manifests.store(local, fetched, placement)
+  }
+
+  private async copyReferrers(
+    route: Route,
+    local: string,
+    digest: string,
+    depth: number,
+  ): Promise<void> {
+    for (const referrer of await route.upstream.listReferrers(route.remote, digest)) {
+      if (!(await this.options.manifests.lookup(local, referrer.digest))?.stored)
+        await this.copyManifest(route, local, referrer.digest, {})
+      if (depth < MAX_REFERRER_DEPTH)
+        await this.copyReferrers(route, local, referrer.digest, depth + 1)
+    }
+  }
+
+  private async copyBlobs(route: Route, local: string, digests: string[]): Promise<void> {
+    const { registry, fills } = this.options
+    const queue = [...new Set(digests)]
+    const worker = async (): Promise<void> => {
+      for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
+        if (!(await registry.blobs.exists(local, digest)))
+          await fills.ensure(local, digest, [route])
+      }
+    }
+    await Promise.all(Array.from({ length: this.options.blobConcurrency ?? 3 }, worker))
+  }
+}

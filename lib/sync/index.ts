@@ -1,0 +1,142 @@
+/**
+ * @module
+ * The sync extension, assembled: upstream clients per registry entry, the router, blob fills,
+ * the pull-through ContentSource, the `?ns=` middleware and periodic mirroring. `serve` hands
+ * `source` and `middleware` to `createApp` and calls `start`/`stop` with the server.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AppEnv } from '../http/context'
+import type { Logger } from '../log/logger'
+import { localSource, type ContentSource } from '../registry/content-source'
+import type { Registry } from '../registry/registry'
+import { BlobFills } from './blob-fills'
+import { resolveRegistry, type ResolvedRegistry, type SyncConfig } from './config'
+import { loadCredentials, type CredentialLookup } from './credentials'
+import { hostKey, urlHostKey } from './hosts'
+import { ImageCopier } from './image-copier'
+import { ManifestCache } from './manifest-cache'
+import { namespaceRouting } from './namespace-routing'
+import { PeriodicSync } from './periodic'
+import { PullThroughSource } from './pull-through'
+import { Router, type SyncEntry } from './router'
+import { TagChecks } from './tag-checks'
+import { loadUpstreamTls } from './tls'
+import { UpstreamClient } from './upstream-client'
+import { UpstreamSource } from './upstream-source'
+
+export type { SyncConfig, SyncContentConfig, SyncRegistryConfig } from './config'
+
+export interface SyncOptions {
+  registry: Registry
+  /** `extensions.sync`, decoded (durations in ms). */
+  config: SyncConfig
+  logger: Logger
+  /** host[:port] names this registry is reached by (externalUrl host, listen address). */
+  ownHosts?: readonly string[]
+}
+
+export interface Sync {
+  /** Serves every pull; pass to `createApp({ source })`. */
+  source: ContentSource
+  /** The `?ns=` router; run it before authorization, which must see the mapped name. */
+  middleware: MiddlewareHandler<AppEnv>[]
+  /** Starts periodic mirroring. */
+  start(): void
+  /** Stops periodic mirroring and records pending tag checks. */
+  stop(): Promise<void>
+}
+
+/** zot drops URLs that point back at this registry when an entry has others to use. */
+function withoutOwnUrls(registry: ResolvedRegistry, own: ReadonlySet<string>): ResolvedRegistry {
+  if (registry.urls.length < 2) return registry
+  const urls = registry.urls.filter((url) => !own.has(urlHostKey(url)))
+  return urls.length > 0 ? { ...registry, urls } : registry
+}
+
+function upstreamEntry(
+  registry: ResolvedRegistry,
+  credentials: Promise<CredentialLookup>,
+  logger: Logger,
+): SyncEntry {
+  const client = new UpstreamClient({
+    registry,
+    credentials: async (host) => (await credentials)(host),
+    tls: loadUpstreamTls(registry),
+    logger,
+  })
+  return { registry, upstream: new UpstreamSource(client) }
+}
+
+/** Keys sync accepts but cannot honour yet: say so once, at start. */
+function warnUnsupported(config: SyncConfig, logger: Logger): void {
+  for (const [index, entry] of config.registries.entries()) {
+    if (!entry.credentialHelper) continue
+    logger.warn('sync: credentialHelper is not supported; using credentialsFile', {
+      registry: index,
+      credentialHelper: entry.credentialHelper,
+    })
+  }
+}
+
+/**
+ * Builds the sync extension over a registry.
+ *
+ * @param options.registry the registry whose storage caches upstream content
+ * @param options.config zot's `extensions.sync`; `enable: false` or no registries: local only
+ * @returns the pull source, middleware and the periodic job's start/stop
+ * @example
+ * const sync = createSync({ registry, config: syncConfig, logger, ownHosts: ['zot.example.com'] })
+ * const middleware = [...sync.middleware, ...auth]
+ * const app = createApp({ registry, logger, source: sync.source, middleware })
+ * sync.start()
+ */
+export function createSync(options: SyncOptions): Sync {
+  const { registry, config, logger } = options
+  if (config.enable === false || config.registries.length === 0) {
+    return { source: localSource(registry), middleware: [], start: () => {}, stop: async () => {} }
+  }
+  const credentials = loadCredentials(config.credentialsFile).catch((error: unknown) => {
+    logger.error('sync: cannot read credentialsFile; upstreams are asked anonymously', {
+      file: config.credentialsFile,
+      error,
+    })
+    return (() => undefined) satisfies CredentialLookup
+  })
+  warnUnsupported(config, logger)
+  const own = new Set((options.ownHosts ?? []).map(hostKey))
+  const registries = config.registries.map((entry, index) =>
+    withoutOwnUrls(resolveRegistry(entry, index), own),
+  )
+  const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger))
+  const fills = new BlobFills({
+    registry,
+    spoolDirectory: config.downloadDir ?? join(tmpdir(), 'zot-sync'),
+    logger,
+  })
+  const manifests = new ManifestCache(registry)
+  const tagChecks = new TagChecks(registry.driver, { logger })
+  const source = new PullThroughSource({
+    registry,
+    router: new Router(entries),
+    fills,
+    manifests,
+    tagChecks,
+    logger,
+  })
+  const periodic = new PeriodicSync({
+    entries,
+    copier: new ImageCopier({ registry, fills, manifests }),
+    logger,
+  })
+  return {
+    source,
+    middleware: [namespaceRouting({ registries, ownHosts: own })],
+    start: () => periodic.start(),
+    stop: async () => {
+      await periodic.stop()
+      await tagChecks.flush()
+    },
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * @module
+ * Periodic mirroring (`pollInterval`, zot-behaviour.md 5.4): per registry entry with content
+ * rules, list the upstream catalog, keep the repositories a rule covers, filter their tags
+ * (regex, excludeRegex, semver) and copy each new or moved tag with its referrers. One run per
+ * entry at a time — the next is scheduled when the last ends — and a failed run backs off
+ * (doubling from `retryDelay`, or 30 s, up to `pollInterval`). A failing tag is logged and
+ * skipped; it does not stop the run.
+ *
+ * Unlike zot, an upstream without a catalog (Docker Hub, GHCR) is still mirrored: rules whose
+ * prefix is a plain repository name (`library/nginx`) are synced by name.
+ */
+import { RegistryError } from '../errors/registry-error'
+import type { Logger } from '../log/logger'
+import type { ImageCopier } from './image-copier'
+import { contentForRemote, localName } from './name-mapping'
+import type { SyncEntry } from './router'
+import { filterTags } from './tag-filter'
+import { isUpstreamError } from './upstream-error'
+
+const FIRST_BACKOFF_MS = 30_000
+const GLOB_META = /[*?[\]{}]/
+
+/** The upstream is down or limiting us: the rest of the run would fail the same way. */
+const isUnavailable = (error: unknown): boolean =>
+  isUpstreamError(error, 'unavailable') ||
+  (error instanceof RegistryError && error.code === 'UNAVAILABLE')
+
+export interface PeriodicSyncOptions {
+  entries: readonly SyncEntry[]
+  copier: ImageCopier
+  logger: Logger
+}
+
+export interface RunReport {
+  repositories: number
+  copied: number
+  failed: number
+}
+
+export class PeriodicSync {
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private readonly running = new Set<Promise<unknown>>()
+  private stopped = false
+
+  constructor(private readonly options: PeriodicSyncOptions) {}
+
+  /** Starts every entry with a poll interval and content rules; the first run starts now. */
+  start(): void {
+    this.stopped = false
+    for (const entry of this.options.entries) {
+      if (entry.registry.pollInterval > 0 && entry.registry.content.length > 0)
+        this.schedule(entry, 0, 0)
+    }
+  }
+
+  /** Cancels what is scheduled and waits for running copies to finish their current tag. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    await Promise.allSettled([...this.running])
+  }
+
+  /** One pass over an entry's upstream. */
+  async runOnce(entry: SyncEntry): Promise<RunReport> {
+    const { registry, upstream } = entry
+    const report: RunReport = { repositories: 0, copied: 0, failed: 0 }
+    for (const remote of await this.repositories(entry)) {
+      const rule = contentForRemote(registry.content, remote)
+      if (!rule || this.stopped) continue
+      report.repositories++
+      const route = { registry, upstream, remote }
+      const local = localName(rule, remote)
+      const tags = await upstream.listTags(remote)
+      for (const tag of filterTags(rule, tags)) {
+        if (this.stopped) break
+        try {
+          if ((await this.options.copier.copyTag(route, local, tag, tags)) === 'copied')
+            report.copied++
+        } catch (error) {
+          report.failed++
+          this.options.logger.warn('sync: periodic copy failed', {
+            upstream: upstream.name,
+            repository: remote,
+            tag,
+            error: (error as Error).message,
+          })
+          if (isUnavailable(error)) throw error
+        }
+      }
+    }
+    return report
+  }
+
+  /** The catalog, or the plain names among the rules when the upstream has none. */
+  private async repositories(entry: SyncEntry): Promise<string[]> {
+    try {
+      return await entry.upstream.catalog()
+    } catch (error) {
+      if (!(error instanceof RegistryError) && !isUpstreamError(error, 'unauthorized')) throw error
+      return entry.registry.content
+        .map((rule) => rule.prefix.replace(/^\/+|\/+$/g, ''))
+        .filter((prefix) => prefix !== '' && !GLOB_META.test(prefix))
+    }
+  }
+
+  private schedule(entry: SyncEntry, delay: number, backoff: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      const run = this.runOnce(entry).then(
+        (report) => {
+          this.options.logger.info('sync: periodic run done', {
+            upstream: entry.upstream.name,
+            ...report,
+          })
+          return 0
+        },
+        (error: unknown) => {
+          const next = Math.min(
+            backoff === 0 ? entry.registry.retryDelay || FIRST_BACKOFF_MS : backoff * 2,
+            entry.registry.pollInterval,
+          )
+          this.options.logger.warn('sync: periodic run failed', {
+            upstream: entry.upstream.name,
+            retryIn: next,
+            error: (error as Error).message,
+          })
+          return next
+        },
+      )
+      this.running.add(run)
+      void run.then((retry) => {
+        this.running.delete(run)
+        if (!this.stopped) this.schedule(entry, retry || entry.registry.pollInterval, retry)
+      })
+    }, delay)
+    this.timers.add(timer)
+  }
+}

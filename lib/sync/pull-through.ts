@@ -1,0 +1,194 @@
+/**
+ * @module
+ * The pull-through cache as a ContentSource: local storage composed with the upstream sources
+ * the router picks for a repository. Every rule here answers a zot complaint
+ * (zot-behaviour.md 5.2 and 10):
+ *
+ * - Digests are immutable: a pull by digest that is cached never contacts an upstream.
+ * - A tag is revalidated with one HEAD at most once per `manifestCheckInterval`; if the
+ *   upstream is down, rate-limited, refusing us or just slow (past `staleAfter`), the cached
+ *   manifest is served at once and the check finishes in the background.
+ * - A manifest is answered as soon as it arrives; only the manifests and blobs a client asks
+ *   for are fetched (one platform of a multi-arch image, not all of them).
+ * - Blobs stream to the client while they are stored, one upstream GET however many clients.
+ * - tags/list merges the upstream's tags (briefly cached) with the cached ones.
+ * - Referrers of a subject are synced when asked for.
+ */
+import { RegistryError } from '../errors/registry-error'
+import type { Logger } from '../log/logger'
+import { isDigest } from '../oci/digest'
+import type { Descriptor } from '../oci/manifest'
+import { localSource, type ContentSource, type ManifestBody } from '../registry/content-source'
+import type { Registry } from '../registry/registry'
+import type { Content } from '../storage/driver'
+import type { BlobFills } from './blob-fills'
+import { ExpiringCache } from './expiring-cache'
+import { firstRoute, upstreamFailure } from './failures'
+import type { ManifestCache } from './manifest-cache'
+import { ManifestSync } from './manifest-sync'
+import type { Router } from './router'
+import { SingleFlight } from './single-flight'
+import type { TagChecks } from './tag-checks'
+
+export interface PullThroughOptions {
+  registry: Registry
+  router: Router
+  fills: BlobFills
+  manifests: ManifestCache
+  tagChecks: TagChecks
+  logger: Logger
+  /** How long a pull waits for a tag check before it is served the cached manifest (ms). */
+  staleAfter?: number
+  /** How long upstream tag lists and referrer syncs are reused (ms). */
+  listTtl?: number
+}
+
+const isMissing = (error: unknown): boolean =>
+  error instanceof RegistryError &&
+  (error.code === 'NAME_UNKNOWN' ||
+    error.code === 'MANIFEST_UNKNOWN' ||
+    error.code === 'BLOB_UNKNOWN')
+
+export class PullThroughSource implements ContentSource {
+  private readonly local: ContentSource
+  private readonly flights = new SingleFlight<Descriptor>()
+  private readonly upstreamTags: ExpiringCache<string[]>
+  private readonly referrerSyncs: ExpiringCache<void>
+  private readonly sync: ManifestSync
+  private readonly staleAfter: number
+
+  constructor(private readonly options: PullThroughOptions) {
+    this.local = localSource(options.registry)
+    this.sync = new ManifestSync(options.manifests, options.tagChecks)
+    this.upstreamTags = new ExpiringCache(options.listTtl ?? 60_000)
+    this.referrerSyncs = new ExpiringCache(options.listTtl ?? 60_000)
+    this.staleAfter = options.staleAfter ?? 2000
+  }
+
+  async resolveManifest(repository: string, reference: string): Promise<Descriptor> {
+    const { manifests, router, tagChecks } = this.options
+    const cached = await manifests.lookup(repository, reference)
+    const routes = router.routes(repository)
+    if (routes.length === 0) {
+      if (cached) return cached.descriptor
+      throw router.onDemand
+        ? router.noRule(repository, reference)
+        : new RegistryError('MANIFEST_UNKNOWN', { detail: { name: repository, reference } })
+    }
+    if (isDigest(reference)) {
+      if (cached?.stored) return cached.descriptor
+      return this.flights.run(`${repository}@${reference}`, () =>
+        this.sync.byDigest(repository, reference, routes, cached !== undefined),
+      )
+    }
+    const interval = routes[0]!.registry.manifestCheckInterval
+    const fresh = cached && (await tagChecks.isFresh(repository, reference, interval))
+    if (fresh) return cached.descriptor
+    const check = this.flights.run(`${repository}:${reference}`, () =>
+      this.sync.byTag(repository, reference, routes, cached),
+    )
+    return cached ? this.staleIfSlow(check, cached.descriptor, repository, reference) : check
+  }
+
+  async openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
+    return this.local.openManifest(repository, descriptor)
+  }
+
+  async statBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
+    const local = await this.local.statBlob(repository, digest)
+    if (local) return local
+    const routes = this.options.router.routes(repository)
+    if (routes.length === 0) return undefined
+    const size = this.options.fills.size(repository, digest) ?? this.sync.blobSize(digest)
+    if (size !== undefined) return { size }
+    const found = await firstRoute(routes, async (route) => {
+      const stat = await route.upstream.statBlob(route.remote, digest)
+      if (!stat) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
+      return stat
+    })
+    return 'value' in found ? found.value : undefined
+  }
+
+  async openBlob(
+    repository: string,
+    digest: string,
+    range?: { offset: number; length: number },
+  ): Promise<Content> {
+    try {
+      return await this.local.openBlob(repository, digest, range)
+    } catch (error) {
+      const routes = isMissing(error) ? this.options.router.routes(repository) : []
+      if (routes.length === 0) throw error
+      return this.options.fills.open(repository, digest, routes, range)
+    }
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const { router } = this.options
+    const local = await this.local
+      .listTags(repository)
+      .catch((error: unknown) => (isMissing(error) ? undefined : Promise.reject(error)))
+    const routes = router.routes(repository)
+    if (routes.length === 0) {
+      if (local) return local
+      throw router.onDemand
+        ? router.noRule(repository)
+        : new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
+    }
+    const upstream = await firstRoute(routes, (route) =>
+      this.upstreamTags.get(`${route.registry.index}|${route.remote}`, () =>
+        route.upstream.listTags(route.remote),
+      ),
+    )
+    if ('value' in upstream) return [...new Set([...(local ?? []), ...upstream.value])].sort()
+    if (local) return local
+    throw upstreamFailure('NAME_UNKNOWN', { name: repository }, upstream.failures)
+  }
+
+  async listReferrers(
+    repository: string,
+    digest: string,
+    artifactType?: string,
+  ): Promise<Descriptor[]> {
+    const routes = this.options.router.routes(repository)
+    if (routes.length > 0) {
+      await this.referrerSyncs
+        .get(`${repository}@${digest}`, () => this.sync.referrers(repository, digest, routes))
+        .catch((error: unknown) => {
+          this.options.logger.warn('sync: referrers not refreshed; answering from the cache', {
+            repository,
+            digest,
+            error,
+          })
+        })
+    }
+    return this.local.listReferrers(repository, digest, artifactType)
+  }
+
+  /** The check's answer if it comes within `staleAfter`, else (or on failure) the cached one. */
+  private staleIfSlow(
+    check: Promise<Descriptor>,
+    cached: Descriptor,
+    repository: string,
+    tag: string,
+  ): Promise<Descriptor> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(cached), this.staleAfter)
+      check.then(
+        (descriptor) => {
+          clearTimeout(timer)
+          resolve(descriptor)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          this.options.logger.warn('sync: tag check failed; serving the cached manifest', {
+            repository,
+            tag,
+            error: (error as Error).message,
+          })
+          resolve(cached)
+        },
+      )
+    })
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * @module
+ * A spool: one writer appends a download to a temporary file while any number of readers tail
+ * it, each at its own pace, from any offset. This is how one upstream fetch feeds N clients and
+ * the storage commit at once (peers-and-demands.md B.4): nobody waits for the whole blob, and
+ * a slow client never slows the download, because the bytes wait on disk, not in memory.
+ *
+ * The file is unlinked as soon as it is open, so a crash leaves nothing behind; the descriptor
+ * closes when the writer and the last reader are done. Readers never see the final byte before
+ * the writer declares the content complete (verified): a client can never receive a whole blob
+ * whose digest turned out wrong, only a transfer that breaks.
+ */
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+
+const READ_CHUNK = 1 << 20
+/** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
+const MAX_QUEUED = 16 << 20
+
+export class Spool {
+  /** Bytes on disk, readable by tails. */
+  private written = 0
+  /** Bytes appended, on disk or queued. */
+  private appended = 0
+  private queue: Uint8Array[] = []
+  private flushing: Promise<void> | undefined
+  private writeError: Error | undefined
+  private state: 'filling' | 'complete' | 'failed' = 'filling'
+  private failure: Error | undefined
+  private references = 1
+  private waiters: (() => void)[] = []
+
+  private constructor(private readonly handle: FileHandle) {}
+
+  /** Creates an anonymous spool file in `directory`. */
+  static async create(directory: string): Promise<Spool> {
+    await mkdir(directory, { recursive: true })
+    const path = join(directory, `.zot-sync-${crypto.randomUUID()}.spool`)
+    const handle = await open(path, 'w+', 0o600)
+    await unlink(path)
+    return new Spool(handle)
+  }
+
+  /** Bytes appended so far. */
+  get size(): number {
+    return this.appended
+  }
+
+  /**
+   * Queues a chunk for the disk. Chunks that arrive while a write is in flight go out together
+   * in the next one (one writev instead of one awaited write per network chunk: 2x faster).
+   */
+  async append(chunk: Uint8Array): Promise<void> {
+    if (this.state !== 'filling') throw new Error('spool is closed for writing')
+    if (this.writeError) throw this.writeError
+    this.queue.push(chunk)
+    this.appended += chunk.byteLength
+    this.flushing ??= this.drain()
+    if (this.appended - this.written > MAX_QUEUED) await this.flushing
+  }
+
+  /** The content is whole and verified: once it is on disk, readers may have the last byte. */
+  async complete(): Promise<void> {
+    while (this.flushing) await this.flushing
+    if (this.writeError) throw this.writeError
+    if (this.state !== 'filling') return
+    this.state = 'complete'
+    this.wake()
+  }
+
+  /** The content is bad or incomplete: every reader's stream errors. */
+  fail(error: Error): void {
+    if (this.state !== 'filling') return
+    this.state = 'failed'
+    this.failure = error
+    this.wake()
+  }
+
+  /** The writer is done with the spool (readers may still be tailing it). */
+  release(): void {
+    if (--this.references === 0) void this.handle.close().catch(() => {})
+  }
+
+  /** A stream of `length` bytes (all when absent) from `offset`, following the writer. */
+  tail(offset = 0, length?: number): ReadableStream<Uint8Array> {
+    this.references++
+    let position = offset
+    const end = length === undefined ? undefined : offset + length
+    let open = true
+    const close = (): void => {
+      if (!open) return
+      open = false
+      this.release()
+    }
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        for (;;) {
+          if (this.state === 'failed') {
+            close()
+            return controller.error(this.failure)
+          }
+          const complete = this.state === 'complete'
+          const available = complete ? this.written : this.written - 1
+          const limit = end === undefined ? available : Math.min(end, available)
+          if (position < limit) {
+            const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, limit - position))
+            const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, position)
+            position += bytesRead
+            return controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead))
+          }
+          if (end !== undefined && position >= end) {
+            close()
+            return controller.close()
+          }
+          if (complete) {
+            close()
+            if (end !== undefined)
+              return controller.error(
+                new Error(`spool holds ${this.written} bytes, ${end} asked for`),
+              )
+            return controller.close()
+          }
+          await new Promise<void>((resolve) => this.waiters.push(resolve))
+        }
+      },
+      cancel: () => close(),
+    })
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue
+        this.queue = []
+        this.written += await writeAll(this.handle, batch, this.written)
+        this.wake()
+      }
+    } catch (error) {
+      this.writeError = error instanceof Error ? error : new Error(String(error))
+    } finally {
+      this.flushing = undefined
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const resolve of waiters) resolve()
+  }
+}
+
+/** Writes every buffer at `position`, finishing partial writes; returns the bytes written. */
+async function writeAll(
+  handle: FileHandle,
+  buffers: Uint8Array[],
+  position: number,
+): Promise<number> {
+  let pending = buffers
+  let total = 0
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, position + total)
+    total += bytesWritten
+    let skip = bytesWritten
+    while (pending.length > 0 && skip >= pending[0]!.byteLength) skip -= pending.shift()!.byteLength
+    if (skip > 0) pending = [pending[0]!.subarray(skip), ...pending.slice(1)]
+  }
+  return total
+}

@@ -1,0 +1,34 @@
+/**
+ * @module
+ * TLS towards an upstream: `tlsVerify: false` skips verification; `certDir` holds `*.crt` CA
+ * certificates and a `*.cert`/`*.key` client pair, Docker's certs.d convention that zot follows.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** What Bun's fetch takes as its `tls` option. */
+export interface UpstreamTls {
+  rejectUnauthorized: boolean
+  ca?: string[]
+  cert?: string
+  key?: string
+}
+
+export async function loadUpstreamTls(options: {
+  tlsVerify: boolean
+  certDir: string | undefined
+}): Promise<UpstreamTls> {
+  const tls: UpstreamTls = { rejectUnauthorized: options.tlsVerify }
+  if (!options.certDir) return tls
+  const names = (await readdir(options.certDir)).sort()
+  const read = (name: string): Promise<string> => readFile(join(options.certDir!, name), 'utf8')
+  const ca = await Promise.all(names.filter((name) => name.endsWith('.crt')).map(read))
+  if (ca.length > 0) tls.ca = ca
+  const cert = names.find((name) => name.endsWith('.cert'))
+  const key = names.find((name) => name.endsWith('.key'))
+  if (cert && key) {
+    tls.cert = await read(cert)
+    tls.key = await read(key)
+  }
+  return tls
+}

@@ -1,0 +1,280 @@
+/**
+ * @module
+ * HTTP to one upstream registry entry: its URLs in order (the first is primary, the rest take
+ * over when it fails), token authentication per URL, redirects followed by hand so
+ * `Authorization` never leaves the registry's origin (registry.k8s.io and Docker Hub redirect
+ * blobs to CDNs: containers/image#641), `reqConcurrent`/`reqPerSec`, retries with exponential
+ * back-off, and a circuit breaker per URL. Upstream `Retry-After` opens the breaker for that long;
+ * Docker Hub's `ratelimit-remaining: 0` opens it before the 429 comes.
+ *
+ * Only availability is judged here: 2xx-4xx responses (except 429) come back to the caller as
+ * they are, so a 404 is an answer, not a failure.
+ */
+import type { Logger } from '../log/logger'
+import { CircuitBreaker } from './circuit-breaker'
+import type { ResolvedRegistry } from './config'
+import type { Credentials } from './credentials'
+import { hostKey } from './hosts'
+import { RequestLimiter } from './request-limiter'
+import type { UpstreamTls } from './tls'
+import { UpstreamAuth } from './upstream-auth'
+import { UpstreamError } from './upstream-error'
+
+export interface UpstreamRequest {
+  method: 'GET' | 'HEAD'
+  /** `/v2/...` with query. */
+  path: string
+  /** Token scope, e.g. `repository:library/alpine:pull`. */
+  scope?: string
+  headers?: Record<string, string>
+  /** The caller's cancellation (an idle-body watchdog, a stopping periodic job). */
+  signal?: AbortSignal
+}
+
+type FetchLike = (url: string, init: RequestInit) => Promise<Response>
+
+export interface UpstreamClientOptions {
+  registry: ResolvedRegistry
+  credentials: (host: string) => Promise<Credentials | undefined>
+  tls: Promise<UpstreamTls>
+  logger: Logger
+}
+
+interface Endpoint {
+  url: string
+  origin: string
+  breaker: CircuitBreaker
+}
+
+/** The last response of a redirect chain, and where it came from. */
+interface Hop {
+  response: Response
+  origin: string
+  authorized: boolean
+}
+
+const MAX_REDIRECTS = 10
+const USER_AGENT = 'zot-bun-sync'
+
+/** Parses Retry-After (seconds or an HTTP date) into ms from now. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Docker Hub's `ratelimit-remaining: 0;w=21600`: out of pulls for the window. */
+const rateLimitExhausted = (headers: Headers): boolean =>
+  /^\s*0\s*(;|$)/.test(headers.get('ratelimit-remaining') ?? '')
+
+export class UpstreamClient {
+  /** The primary URL, naming the upstream in logs and errors. */
+  readonly name: string
+  private readonly endpoints: Endpoint[]
+  private readonly limiter: RequestLimiter
+  private readonly session: Promise<FetchLike>
+  /** Token state per origin: a redirect target (pkg.dev behind registry.k8s.io) has its own. */
+  private readonly auths = new Map<string, UpstreamAuth>()
+
+  constructor(private readonly options: UpstreamClientOptions) {
+    const { registry } = options
+    this.name = registry.urls[0] ?? '(no url)'
+    this.limiter = new RequestLimiter(registry.reqConcurrent, registry.reqPerSec)
+    this.session = options.tls.then((tls) => {
+      const session = new Bun.FetchSession({ tls })
+      return (url, init) => session.fetch(url, init)
+    })
+    this.endpoints = registry.urls.map((url) => ({
+      url,
+      origin: new URL(url).origin,
+      breaker: new CircuitBreaker({ cooldown: Math.max(registry.retryDelay, 10_000) }),
+    }))
+  }
+
+  /** Milliseconds until some URL of this upstream may be tried (0: one may be tried now). */
+  unavailableFor(): number {
+    return Math.min(...this.endpoints.map((endpoint) => endpoint.breaker.remaining()))
+  }
+
+  /** Sends the request to the first URL that answers; throws UpstreamError when none does. */
+  async send(request: UpstreamRequest): Promise<Response> {
+    const { maxRetries, retryDelay, maxRetryDelay } = this.options.registry
+    let lastError: UpstreamError | undefined
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      if (attempt > 0) await Bun.sleep(Math.min(retryDelay * 2 ** (attempt - 1), maxRetryDelay))
+      let tried = false
+      for (const endpoint of this.endpoints) {
+        if (request.signal?.aborted)
+          throw new UpstreamError('unavailable', `${this.name}: cancelled`)
+        if (!endpoint.breaker.tryAcquire()) {
+          const seconds = Math.ceil(endpoint.breaker.remaining() / 1000)
+          const message = `${endpoint.url} is failing; next try in ${seconds} s`
+          lastError ??= new UpstreamError('unavailable', message)
+          continue
+        }
+        tried = true
+        try {
+          return await this.sendTo(endpoint, request)
+        } catch (error) {
+          lastError =
+            error instanceof UpstreamError
+              ? error
+              : new UpstreamError('unavailable', String(error), { cause: error })
+          if (lastError.kind !== 'unavailable') throw lastError
+          this.options.logger.debug('sync: upstream request failed', {
+            upstream: endpoint.url,
+            path: request.path,
+            error: lastError.message,
+          })
+        }
+      }
+      // Every breaker open, or told to come back later than we would retry: retrying cannot help.
+      if (!tried || (lastError?.retryAfter ?? 0) > maxRetryDelay) break
+    }
+    throw lastError ?? new UpstreamError('unavailable', `${this.name}: no URL configured`)
+  }
+
+  private async sendTo(endpoint: Endpoint, request: UpstreamRequest): Promise<Response> {
+    let response: Response
+    const release = await this.limiter.acquire()
+    try {
+      let hop = await this.follow(endpoint, request)
+      if (hop.response.status === 401) {
+        const challenge = hop.response.headers.get('WWW-Authenticate')
+        const scope = scopeAt(endpoint, hop.origin, request)
+        if (await this.authFor(hop.origin).challenged(challenge, scope, hop.authorized)) {
+          await hop.response.body?.cancel()
+          hop = await this.follow(endpoint, request)
+        }
+      }
+      response = hop.response
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError'
+      const cancelled = request.signal?.aborted === true
+      // A refused token still proves the upstream is there; a cancellation proves nothing.
+      if (cancelled || (error instanceof UpstreamError && error.kind !== 'unavailable'))
+        endpoint.breaker.success()
+      else endpoint.breaker.failure(timedOut ? 'timeout' : 'error')
+      if (error instanceof UpstreamError) throw error
+      if (cancelled)
+        throw new UpstreamError('unavailable', `${endpoint.url}: cancelled`, { cause: error })
+      throw new UpstreamError(
+        'unavailable',
+        `${endpoint.url}: ${timedOut ? 'no response in time' : (error as Error).message}`,
+        { cause: error },
+      )
+    } finally {
+      release()
+    }
+    return this.judge(endpoint, request, response)
+  }
+
+  /** Decides whether a response counts against the upstream's availability. */
+  private async judge(
+    endpoint: Endpoint,
+    request: UpstreamRequest,
+    response: Response,
+  ): Promise<Response> {
+    const retryAfter = retryAfterMs(response.headers.get('Retry-After'))
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel()
+      endpoint.breaker.failure(response.status === 429 ? 'rate-limited' : 'error', retryAfter)
+      throw new UpstreamError(
+        'unavailable',
+        `${endpoint.url} answered ${response.status} to ${request.method} ${request.path}`,
+        {
+          status: response.status,
+          ...(retryAfter !== undefined && { retryAfter }),
+        },
+      )
+    }
+    if (rateLimitExhausted(response.headers)) {
+      this.options.logger.warn(
+        'sync: upstream rate limit exhausted; serving cached content only for a while',
+        { upstream: endpoint.url },
+      )
+      endpoint.breaker.failure('rate-limited', retryAfter ?? 60_000)
+    } else {
+      endpoint.breaker.success()
+    }
+    return response
+  }
+
+  /**
+   * Follows redirects by hand. Each hop carries only the authorization its own origin issued:
+   * the registry's token never reaches a CDN, and a redirect target that challenges us gets a
+   * token from its own realm.
+   */
+  private async follow(endpoint: Endpoint, request: UpstreamRequest): Promise<Hop> {
+    let url = endpoint.url + request.path
+    let method: string = request.method
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const origin = new URL(url).origin
+      const authorization = await this.authFor(origin).authorization(
+        scopeAt(endpoint, origin, request),
+      )
+      const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...request.headers }
+      if (authorization) headers.Authorization = authorization
+      const response = await this.withHeaderTimeout(request.signal, (signal) =>
+        this.fetch(url, { method, headers, redirect: 'manual', signal }),
+      )
+      const location = response.headers.get('Location')
+      if (response.status < 300 || response.status > 399 || response.status === 304 || !location) {
+        return { response, origin, authorized: authorization !== undefined }
+      }
+      await response.body?.cancel()
+      url = new URL(location, url).toString()
+      if (response.status === 303) method = 'GET'
+    }
+    throw new UpstreamError(
+      'unavailable',
+      `${endpoint.url}: more than ${MAX_REDIRECTS} redirects for ${request.path}`,
+    )
+  }
+
+  private authFor(origin: string): UpstreamAuth {
+    let auth = this.auths.get(origin)
+    if (!auth) {
+      const host = hostKey(new URL(origin).host)
+      auth = new UpstreamAuth({
+        credentials: () => this.options.credentials(host),
+        fetch: (tokenUrl, init) =>
+          this.withHeaderTimeout(init.signal ?? undefined, (signal) =>
+            this.fetch(tokenUrl, { ...init, signal }),
+          ),
+      })
+      this.auths.set(origin, auth)
+    }
+    return auth
+  }
+
+  /** Bounds the wait for response headers only; the body is the caller's to watch. */
+  private async withHeaderTimeout<T>(
+    outer: AbortSignal | undefined,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController()
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('no response headers in time', 'TimeoutError')),
+      this.options.registry.responseHeaderTimeout,
+    )
+    const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal
+    try {
+      return await run(signal)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
+    return (await this.session)(url, init)
+  }
+}
+
+/** Our scope on the registry itself; elsewhere the one the origin's own challenge names. */
+const scopeAt = (
+  endpoint: Endpoint,
+  origin: string,
+  request: UpstreamRequest,
+): string | undefined => (origin === endpoint.origin ? request.scope : undefined)

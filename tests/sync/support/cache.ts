@@ -1,0 +1,79 @@
+/**
+ * @module
+ * The system under test: a registry with sync composed in, served by Bun.serve on 127.0.0.1 the
+ * way `serve` will wire it (`createSync` → `createApp({ source, middleware })`). A cache can be
+ * stopped and started again on the same root directory to test what survives a restart.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../../lib/http/app'
+import { createLogger, type Logger } from '../../../lib/log/logger'
+import { createRegistry, type Registry } from '../../../lib/registry/registry'
+import { createLocalDriver } from '../../../lib/storage/local-driver'
+import { createSync, type Sync, type SyncConfig } from '../../../lib/sync'
+
+export interface RunningCache {
+  url: string
+  host: string
+  rootDirectory: string
+  registry: Registry
+  sync: Sync
+  /** JSON log lines the cache wrote. */
+  logs: string[]
+  /** Stops the server and the sync jobs; keeps the root directory. */
+  stop(): Promise<void>
+}
+
+export interface CacheOptions {
+  rootDirectory?: string
+  ownHosts?: string[]
+  /** Start periodic sync (default true). */
+  start?: boolean
+}
+
+const roots: string[] = []
+
+/** Starts a cache over `config`; the root directory is temporary unless given. */
+export async function startCache(
+  config: SyncConfig,
+  options: CacheOptions = {},
+): Promise<RunningCache> {
+  const rootDirectory = options.rootDirectory ?? (await mkdtemp(join(tmpdir(), 'zot-sync-cache-')))
+  if (!options.rootDirectory) roots.push(rootDirectory)
+  const logs: string[] = []
+  const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) })
+  const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+  const sync = createSync({ registry, config, logger, ownHosts: options.ownHosts ?? [] })
+  const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
+  const server = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: app.fetch,
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: 0,
+  })
+  if (options.start !== false) sync.start()
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    host: `127.0.0.1:${server.port}`,
+    rootDirectory,
+    registry,
+    sync,
+    logs,
+    stop: async () => {
+      await server.stop(true)
+      await sync.stop()
+    },
+  }
+}
+
+/** Removes every temporary root directory `startCache` created. */
+export async function removeCacheRoots(): Promise<void> {
+  await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })))
+}
+
+/** A registry entry pulling `urls` on demand, with test-friendly timings. */
+export function onDemandConfig(urls: string[], extra: Record<string, unknown> = {}): SyncConfig {
+  return { registries: [{ urls, onDemand: true, responseHeaderTimeout: 5000, ...extra }] }
+}

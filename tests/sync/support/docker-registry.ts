@@ -1,0 +1,146 @@
+/**
+ * @module
+ * Debian's docker-registry (CNCF distribution 2.8.2) as an upstream on 127.0.0.1: plain, with
+ * htpasswd, or behind a token server. Its access log (Apache combined format) is kept, so tests
+ * count the requests the upstream really received. Stopped by the PID we started.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from '../../support/clients'
+import { freePort } from '../../support/server'
+import type { TokenServer } from './token-server'
+
+export interface DockerRegistryOptions {
+  htpasswd?: { username: string; password: string }
+  token?: TokenServer
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (its PEM is `certificate`). */
+  tls?: boolean
+}
+
+export interface DockerRegistry {
+  url: string
+  /** The self-signed certificate of a TLS registry (PEM file path). */
+  certificate?: string
+  host: string
+  /** `METHOD /path status user-agent` per access-log line. */
+  accessLog(): string[]
+  count(method: string, path: RegExp): number
+  stop(): Promise<void>
+}
+
+const ACCESS_LINE =
+  /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/
+
+async function authSection(directory: string, options: DockerRegistryOptions): Promise<string[]> {
+  if (options.htpasswd) {
+    const path = join(directory, 'htpasswd')
+    const { stdout } = await run('htpasswd', [
+      '-Bbn',
+      options.htpasswd.username,
+      options.htpasswd.password,
+    ])
+    await writeFile(path, stdout)
+    return ['auth:', '  htpasswd:', '    realm: test', `    path: ${JSON.stringify(path)}`]
+  }
+  if (options.token) {
+    const { realm, service, issuer, certificatePath } = options.token
+    return [
+      'auth:',
+      '  token:',
+      `    realm: ${realm}`,
+      `    service: ${service}`,
+      `    issuer: ${issuer}`,
+      `    rootcertbundle: ${JSON.stringify(certificatePath)}`,
+    ]
+  }
+  return []
+}
+
+export async function startDockerRegistry(
+  options: DockerRegistryOptions = {},
+): Promise<DockerRegistry> {
+  const directory = await mkdtemp(join(tmpdir(), 'zot-sync-distribution-'))
+  const port = await freePort()
+  const configPath = join(directory, 'config.yml')
+  const certificate = options.tls ? join(directory, 'registry.crt') : undefined
+  const key = join(directory, 'registry.key')
+  if (certificate) {
+    const subject = [
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      ...subject,
+      '-keyout',
+      key,
+      '-out',
+      certificate,
+    ])
+  }
+  await writeFile(
+    configPath,
+    [
+      'version: 0.1',
+      'log: { level: error, accesslog: { disabled: false } }',
+      `storage: { filesystem: { rootdirectory: ${JSON.stringify(join(directory, 'data'))} }, delete: { enabled: true } }`,
+      `http: { addr: "127.0.0.1:${port}"${certificate ? `, tls: { certificate: ${JSON.stringify(certificate)}, key: ${JSON.stringify(key)} }` : ''} }`,
+      ...(await authSection(directory, options)),
+      '',
+    ].join('\n'),
+  )
+  const child = Bun.spawn(['docker-registry', 'serve', configPath], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let output = ''
+  const drain = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
+    const decoder = new TextDecoder()
+    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true })
+  }
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)])
+  const url = `${certificate ? 'https' : 'http'}://127.0.0.1:${port}`
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const status = await fetch(`${url}/v2/`, { tls: { rejectUnauthorized: false } }).then(
+      (response) => response.status,
+      () => 0,
+    )
+    if (status === 200 || status === 401) break
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL')
+      throw new Error(`docker-registry did not start:\n${output}`)
+    }
+    await Bun.sleep(50)
+  }
+  const accessLog = (): string[] =>
+    output.split('\n').flatMap((line) => {
+      const match = ACCESS_LINE.exec(line)
+      return match ? [`${match[1]} ${match[2]} ${match[3]} ${match[4]}`] : []
+    })
+  return {
+    url,
+    ...(certificate && { certificate }),
+    host: `127.0.0.1:${port}`,
+    accessLog,
+    count: (method, path) =>
+      accessLog().filter((line) => line.startsWith(`${method} `) && path.test(line.split(' ')[1]!))
+        .length,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await child.exited
+      await drained
+      await rm(directory, { recursive: true, force: true })
+    },
+  }
+}
