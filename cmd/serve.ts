@@ -7,7 +7,7 @@
  */
 import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedKeysInUse, type Config, type ConfigFinding } from '../lib/config'
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
-import { buildApp, createRuntime } from '../lib/server/assemble'
+import { buildApp, createRuntime, type Runtime } from '../lib/server/assemble'
 import { drain } from '../lib/server/drain'
 import { listen, type RunningServer } from '../lib/server/server'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
@@ -44,11 +44,13 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
   reportConfig(logger, config, loaded.warnings)
 
-  const runtime = createRuntime(config, logger)
+  let runtime: Runtime
   let app
   try {
+    runtime = await createRuntime(config, logger)
     app = buildApp(config, runtime, logger)
   } catch (error) {
+    logger.error('cannot start', { error: (error as Error).message })
     console.error(`zot: ${(error as Error).message}`)
     return 1
   }

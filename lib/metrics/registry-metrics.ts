@@ -62,8 +62,8 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
   }
 
   target.events.subscribe({
-    manifestPushed: (repository) => {
-      uploads.inc({ repo: repository })
+    manifestPushed: (repository, _digest, _tags, origin) => {
+      if (origin === 'push') uploads.inc({ repo: repository })
       measureLater(repository)
     },
     manifestDeleted: (repository) => measureLater(repository),

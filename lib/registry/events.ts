@@ -5,8 +5,12 @@
  * not throw; a slow one delays nothing because emit does not wait for promises.
  */
 export interface RegistryListener {
-  /** A manifest was stored under its digest and these tags (none: pushed by digest). */
-  manifestPushed(repository: string, digest: string, tags: string[]): void
+  /**
+   * A manifest was stored under its digest and these tags (none: pushed by digest), by a client
+   * (`push`) or by the pull-through cache (`sync`): retention counts both, upload metrics only
+   * pushes.
+   */
+  manifestPushed(repository: string, digest: string, tags: string[], origin: 'push' | 'sync'): void
   /** A manifest was downloaded (GET, not HEAD), by tag or digest. */
   manifestPulled(repository: string, digest: string, tag: string | undefined): void
   /** A manifest or tag was deleted through the API. */

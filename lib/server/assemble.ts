@@ -21,6 +21,7 @@ import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry
 import { findTag } from '../registry/image-index'
 import { createSync, type Sync } from '../sync'
 import { createRegistry, type Registry } from '../registry/registry'
+import type { StorageDriver } from '../storage/driver'
 import { createLocalDriver } from '../storage/local-driver'
 
 /** What survives a configuration reload. */
@@ -48,11 +49,35 @@ function ownHosts(config: Config): string[] {
   return hosts
 }
 
-export function createRuntime(config: Config, logger: Logger): Runtime {
+/**
+ * The storage driver the config names: S3 (`storageDriver.name: s3`), else local disk. The AWS
+ * SDK is loaded only for S3, so a local registry never pays for it in memory or start-up. A
+ * bucket that cannot be used stops start-up with one line naming it and the fix.
+ */
+async function openStorage(config: Config, rootDirectory: string): Promise<{ driver: StorageDriver; shared: boolean }> {
+  const params = config.storage.storageDriver
+  if (!params) return { driver: createLocalDriver({ rootDirectory, commit: config.storage.commit }), shared: false }
+  const name = String(params.name ?? '')
+  if (name !== 's3') throw new Error(`storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`)
+  const { checkS3Bucket, createS3Driver, s3OptionsFromZotParams } = await import('../storage/s3')
+  const options = s3OptionsFromZotParams(params)
+  await checkS3Bucket(options)
+  return { driver: createS3Driver(options), shared: true }
+}
+
+export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const rootDirectory = resolve(config.storage.rootDirectory)
-  const driver = createLocalDriver({ rootDirectory, commit: config.storage.commit })
+  const { driver, shared } = await openStorage(config, rootDirectory)
+  // The local root keeps local metadata only (zot keeps its BoltDB files there too).
   const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
-  const registry = createRegistry({ driver, dedupe: config.storage.dedupe, dedupeIndex: meta.blobLocations })
+  const registry = createRegistry({
+    driver,
+    dedupe: config.storage.dedupe,
+    // A bucket may be shared by replicas: never trust a cached index.json there.
+    cacheIndexes: !shared,
+    // Hard links exist on local disk only.
+    ...(!shared && { dedupeIndex: meta.blobLocations }),
+  })
   const metrics = createRegistryMetrics(registry)
   // Started even with gc off: it records the push and pull times retention decides by.
   const maintain = (next: Config) =>
@@ -134,7 +159,7 @@ export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono
 }
 
 /** Runtime and app in one call (tests, and the first start of `serve`). */
-export function assemble(config: Config, logger: Logger): { app: Hono<AppEnv>; runtime: Runtime } {
-  const runtime = createRuntime(config, logger)
+export async function assemble(config: Config, logger: Logger): Promise<{ app: Hono<AppEnv>; runtime: Runtime }> {
+  const runtime = await createRuntime(config, logger)
   return { app: buildApp(config, runtime, logger), runtime }
 }

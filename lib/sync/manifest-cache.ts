@@ -68,6 +68,7 @@ export class ManifestCache {
         repository,
         descriptor.digest,
         placement.tag ? [placement.tag] : [],
+        'sync',
       )
   }
 
@@ -79,6 +80,6 @@ export class ManifestCache {
       size: descriptor.size,
     }
     await this.registry.indexes.update(repository, (index) => putManifestEntry(index, entry, tag))
-    this.registry.events.emit('manifestPushed', repository, descriptor.digest, [tag])
+    this.registry.events.emit('manifestPushed', repository, descriptor.digest, [tag], 'sync')
   }
 }

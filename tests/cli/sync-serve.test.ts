@@ -11,7 +11,7 @@ afterAll(() => Promise.all(running.map((r) => r.stop())))
 
 const sha256 = (data: Uint8Array | string) => `sha256:${new Bun.CryptoHasher('sha256').update(data).digest('hex')}`
 
-async function pushImage(base: string, repository: string, tag: string): Promise<{ manifest: string; layer: Uint8Array }> {
+async function pushImage(base: string, repository: string, tag: string): Promise<{ manifest: string; layer: Uint8Array<ArrayBuffer> }> {
   const layer = crypto.getRandomValues(new Uint8Array(200_000))
   const config = JSON.stringify({ architecture: 'amd64', os: 'linux' })
   for (const blob of [layer, new TextEncoder().encode(config)]) {

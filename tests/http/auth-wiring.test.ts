@@ -41,7 +41,7 @@ describe('auth on the distribution API', async () => {
     'json',
     'auth wiring',
   )
-  const { app } = assemble(config, silentLogger())
+  const { app } = await assemble(config, silentLogger())
   const request = (path: string, init?: RequestInit) => app.request(`http://registry.test${path}`, init)
   const blob = new TextEncoder().encode('auth blob')
   const digest = digestOf(blob)

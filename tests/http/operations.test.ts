@@ -25,7 +25,7 @@ async function assembled(options: { metrics?: boolean; audit?: boolean } = {}) {
     'json',
     'test config',
   )
-  const { app } = assemble(config, logger)
+  const { app } = await assemble(config, logger)
   const request = (path: string, init?: RequestInit) => app.request(`http://registry.test${path}`, init)
   return { request, lines, auditLog }
 }

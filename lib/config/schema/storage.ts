@@ -138,8 +138,9 @@ function storeFields(level: Level) {
       default: false,
     }),
     storageDriver: freeMap({
+      status: 'implemented',
       description:
-        'Remote storage: `name` (`s3`, `gcs`, `azure`) plus the driver parameters ' +
+        'Remote storage: `name` (`s3`; `gcs` and `azure` are not implemented) plus the driver parameters ' +
         '(S3: `region`, `bucket`, `regionendpoint`, `forcepathstyle`, `secure`, ...).',
       example: { name: 's3', region: 'us-east-1', bucket: 'zot' },
     }),

@@ -40,7 +40,7 @@ export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, sourc
     })
     if (result.subject) headers.set('OCI-Subject', result.subject)
     for (const tag of result.tags) headers.append('OCI-Tag', tag)
-    registry.events.emit('manifestPushed', target.repository, result.digest, result.tags)
+    registry.events.emit('manifestPushed', target.repository, result.digest, result.tags, 'push')
     return new Response(null, { status: 201, headers })
   },
 

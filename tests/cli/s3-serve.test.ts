@@ -1,0 +1,67 @@
+/**
+ * `serve` on S3 (a real Ceph RGW): zot's doubled key layout in the bucket, a push/pull round
+ * trip, nothing but local metadata in rootDirectory, and a missing bucket stopping start-up with
+ * one clear line.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
+import { ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createTestBucket, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { startRegistry, type RunningRegistry } from '../support/server'
+
+setDefaultTimeout(120_000)
+let rgw: CephRgw
+const running: RunningRegistry[] = []
+const directories: string[] = []
+beforeAll(async () => {
+  rgw = await startCephRgw()
+}, 180_000)
+afterAll(async () => {
+  await Promise.all(running.map((r) => r.stop()))
+  await rgw?.stop()
+  await Promise.all(directories.map((d) => rm(d, { recursive: true, force: true })))
+})
+
+const sha256 = (data: Uint8Array | string) => `sha256:${new Bun.CryptoHasher('sha256').update(data).digest('hex')}`
+const driverFor = (bucket: string) => ({ name: 's3', region: rgw.region, bucket, regionendpoint: rgw.endpoint, accesskey: rgw.accessKey, secretkey: rgw.secretKey, secure: false, rootdirectory: '/zot' })
+
+test('push and pull on S3 with zot\'s key layout; rootDirectory holds only local metadata', async () => {
+  const bucket = await createTestBucket(rgw, 'serve')
+  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  running.push(registry)
+  const layer = crypto.getRandomValues(new Uint8Array(300_000))
+  const config = JSON.stringify({ architecture: 'arm64', os: 'linux' })
+  for (const blob of [layer, new TextEncoder().encode(config)]) {
+    expect((await fetch(`${registry.url}/v2/s3/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  }
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+  })
+  expect((await fetch(`${registry.url}/v2/s3/app/manifests/v1`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(201)
+  const pulled = await fetch(`${registry.url}/v2/s3/app/blobs/${sha256(layer)}`, { headers: { Range: 'bytes=100-199' } })
+  expect(pulled.status).toBe(206)
+  expect(new Uint8Array(await pulled.arrayBuffer())).toEqual(layer.subarray(100, 200))
+  expect(await (await fetch(`${registry.url}/v2/s3/app/manifests/v1`)).text()).toBe(manifest)
+  expect(await (await fetch(`${registry.url}/v2/_catalog`)).json()).toEqual({ repositories: ['s3/app'] })
+
+  const listed = await rawS3Client(rgw).send(new ListObjectsV2Command({ Bucket: bucket }))
+  const keys = (listed.Contents ?? []).map((object) => object.Key!)
+  expect(keys).toContain('zot/zot/s3/app/index.json')
+  expect(keys).toContain(`zot/zot/s3/app/blobs/sha256/${sha256(layer).slice(7)}`)
+  expect((await readdir(registry.rootDirectory)).filter((name) => !name.startsWith('_meta'))).toEqual([])
+})
+
+test('a missing bucket stops serve with one line naming it', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'zot-s3-serve-'))
+  directories.push(directory)
+  const path = join(directory, 'config.json')
+  await writeFile(path, JSON.stringify({ storage: { rootDirectory: directory, dedupe: false, storageDriver: driverFor('no-such-bucket') }, http: { address: '127.0.0.1', port: 0 } }))
+  const run = Bun.spawn(['bun', join(import.meta.dir, '../../cmd/zot.ts'), 'serve', path], { stdout: 'ignore', stderr: 'pipe' })
+  expect(await run.exited).toBe(1)
+  expect(await new Response(run.stderr).text()).toContain('no-such-bucket')
+})
