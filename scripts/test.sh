@@ -4,7 +4,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 sh scripts/install-test-tools.sh
-if [ -f scripts/install-s3-tools.sh ]; then sh scripts/install-s3-tools.sh; fi
 echo "== type-check"
 bunx tsc --noEmit -p . || { echo "tests: 0 passed, 1 failed (type-check)"; exit 1; }
 echo "== bun test"

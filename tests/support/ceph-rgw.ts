@@ -84,7 +84,7 @@ export async function startCephRgw(): Promise<CephRgw> {
   for (const tool of TOOLS) {
     if (!Bun.which(tool)) {
       throw new Error(
-        `${tool} is missing: run scripts/install-s3-tools.sh as root ` +
+        `${tool} is missing: run scripts/install-test-tools.sh as root ` +
           '(apt-get install radosgw ceph-mon ceph-osd ceph-common)',
       )
     }
