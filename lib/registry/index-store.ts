@@ -3,7 +3,9 @@
  * Reads and updates repositories' `index.json`. Updates of one repository are serialised and each
  * is one atomic `putContent`, so concurrent tag pushes never lose a tag and a crash leaves the old
  * or the new index, never a torn one. Parsed indexes are cached: this process is the only writer
- * of its storage (`cache: false` turns that off for storage shared between processes).
+ * of its storage. Storage shared between processes (S3 replicas, `shared: true`) is never cached,
+ * and each update is a compare-and-swap on index.json, retried when another replica won, so two
+ * replicas pushing tags to one repository at once never lose one.
  */
 import { RegistryError } from '../errors/registry-error'
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
@@ -12,10 +14,16 @@ import { KeyedMutex } from './keyed-mutex'
 import { indexPath, OCI_LAYOUT_CONTENT, ociLayoutPath } from './layout'
 
 export interface IndexStoreOptions {
-  cache: boolean
+  /** Other processes write this storage too: no cache, compare-and-swap updates. */
+  shared: boolean
   /** Called when a repository is first seen or created, to keep the catalog current. */
   onRepositorySeen?: (repository: string) => void
 }
+
+/** Rounds of compare-and-swap before giving up on a repository that keeps changing. */
+const MAX_SWAP_ATTEMPTS = 20
+
+type Mutation = (index: ImageIndex) => ImageIndex | undefined | Promise<ImageIndex | undefined>
 
 export class IndexStore {
   private readonly cache = new Map<string, ImageIndex>()
@@ -46,7 +54,7 @@ export class IndexStore {
         detail: { description: `${indexPath(repository)} cannot be parsed: ${(error as Error).message}`, repository },
       })
     }
-    if (this.options.cache) this.cache.set(repository, index)
+    if (!this.options.shared) this.cache.set(repository, index)
     this.options.onRepositorySeen?.(repository)
     return index
   }
@@ -66,10 +74,11 @@ export class IndexStore {
    */
   async update(
     repository: string,
-    mutate: (index: ImageIndex) => ImageIndex | undefined | Promise<ImageIndex | undefined>,
+    mutate: Mutation,
     { create = true, afterWrite }: { create?: boolean; afterWrite?: () => Promise<void> } = {},
   ): Promise<ImageIndex> {
     return this.locks.run(repository, async () => {
+      if (this.options.shared) return this.swap(repository, mutate, create, afterWrite)
       let current = await this.read(repository)
       if (!current) {
         if (!create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
@@ -102,7 +111,38 @@ export class IndexStore {
 
   private async write(repository: string, index: ImageIndex): Promise<void> {
     await this.driver.putContent(indexPath(repository), serializeImageIndex(index))
-    if (this.options.cache) this.cache.set(repository, index)
+    if (!this.options.shared) this.cache.set(repository, index)
     this.options.onRepositorySeen?.(repository)
+  }
+
+  /**
+   * The shared-storage update: read index.json with its version, apply the mutation, write only
+   * if nobody wrote in between; otherwise start again from what the winner wrote. Mutations are
+   * re-runnable (they check and decide from the index they are given).
+   */
+  private async swap(repository: string, mutate: Mutation, create: boolean, afterWrite: (() => Promise<void>) | undefined): Promise<ImageIndex> {
+    const { getContentWithETag, putContentIf } = this.driver
+    if (!getContentWithETag || !putContentIf) throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
+    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
+      const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
+        ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
+        (error: unknown) => {
+          if (error instanceof PathNotFoundError) return undefined
+          throw error
+        },
+      )
+      if (!current && !create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
+      if (!current) await this.driver.putContent(ociLayoutPath(repository), OCI_LAYOUT_CONTENT)
+      const base = current?.index ?? emptyIndex()
+      const next = (await mutate(base)) ?? (current ? undefined : base)
+      if (!next) return base
+      const condition = current ? { ifMatch: current.etag } : ({ ifNoneMatch: '*' } as const)
+      const { written } = await putContentIf.call(this.driver, indexPath(repository), serializeImageIndex(next), condition)
+      if (!written) continue
+      this.options.onRepositorySeen?.(repository)
+      await afterWrite?.()
+      return next
+    }
+    throw new RegistryError('UNAVAILABLE', { detail: { description: `${indexPath(repository)} kept changing under concurrent updates; retry`, repository } })
   }
 }

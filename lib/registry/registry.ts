@@ -17,8 +17,11 @@ export interface RegistryOptions {
   dedupe?: boolean
   /** Where identical blobs live (the metadata store's), consulted when dedupe links a blob. */
   dedupeIndex?: DedupeIndex
-  /** Cache parsed index.json files; safe when this process is the storage's only writer. */
-  cacheIndexes?: boolean
+  /**
+   * Other processes write this storage too (S3 replicas on one bucket): index.json is never
+   * cached and every update is a compare-and-swap.
+   */
+  sharedStorage?: boolean
 }
 
 export interface Registry {
@@ -34,7 +37,7 @@ export interface Registry {
 export function createRegistry(options: RegistryOptions): Registry {
   const { driver } = options
   const catalog = new Catalog(driver)
-  const indexes = new IndexStore(driver, { cache: options.cacheIndexes ?? true, onRepositorySeen: (repository) => catalog.add(repository) })
+  const indexes = new IndexStore(driver, { shared: options.sharedStorage ?? false, onRepositorySeen: (repository) => catalog.add(repository) })
   const blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true, index: options.dedupeIndex })
   const uploads = new UploadStore(driver, blobs, indexes)
   const manifests = new ManifestStore(blobs, indexes)

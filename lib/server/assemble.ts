@@ -73,8 +73,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   const registry = createRegistry({
     driver,
     dedupe: config.storage.dedupe,
-    // A bucket may be shared by replicas: never trust a cached index.json there.
-    cacheIndexes: !shared,
+    // A bucket may be shared by replicas: no cached index.json, compare-and-swap updates.
+    sharedStorage: shared,
     // Hard links exist on local disk only.
     ...(!shared && { dedupeIndex: meta.blobLocations }),
   })

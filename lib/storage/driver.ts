@@ -34,7 +34,7 @@ export interface FileInfo {
 /** What `read` hands out: a `Blob` (a file the server can sendfile) or a byte stream. */
 export type Content = Blob | ReadableStream<Uint8Array>
 
-/** A resumable writer for one path. Nothing is visible at the path until `commit`. */
+/** A resumable writer for one path. What it wrote becomes readable at `close`. */
 export interface FileWriter {
   /** Bytes written so far, including those of earlier sessions (append mode). */
   readonly size: number
@@ -67,6 +67,13 @@ export interface StorageDriver {
   delete(path: string): Promise<void>
   /** A URL a client may fetch the content from directly, when the backend can presign. */
   redirectURL?(path: string): Promise<string | undefined>
+  /**
+   * Compare-and-swap for storage shared by several processes (S3 replicas): a small object with
+   * its version tag, and a write that happens only if the object is still at that version
+   * (`ifMatch`) or does not exist yet (`ifNoneMatch: '*'`).
+   */
+  getContentWithETag?(path: string): Promise<{ data: Uint8Array; etag: string }>
+  putContentIf?(path: string, data: Uint8Array | string, condition: { ifNoneMatch: '*' } | { ifMatch: string }): Promise<{ written: boolean }>
 }
 
 const SAFE_SEGMENT = /^(?!\.{1,2}$)[^/\0]+$/

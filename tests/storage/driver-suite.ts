@@ -102,6 +102,7 @@ export function testDriver(name: string, makeDriver: () => Promise<DriverUnderTe
       await second.write(new TextEncoder().encode('world'))
       expect(second.size).toBe(11)
       await second.close()
+      expect(second.size).toBe(11)
       expect(text(await driver.getContent(path))).toBe('hello world')
     })
 

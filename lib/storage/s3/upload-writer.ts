@@ -78,8 +78,11 @@ class UploadWriter implements FileWriter {
     private readonly buffer: PartBuffer,
   ) {}
 
+  /** Set at close: the buffer is released then, and its bytes live on in the tail object. */
+  private closedSize: number | undefined
+
   get size(): number {
-    return this.state.partsBytes + this.buffer.size
+    return this.closedSize ?? this.state.partsBytes + this.buffer.size
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -94,6 +97,7 @@ class UploadWriter implements FileWriter {
 
   async close(): Promise<void> {
     this.assertOpen()
+    this.closedSize = this.size
     this.finished = true
     const metadata = segmentMetadata(this.state)
     let stored = false
