@@ -22,12 +22,13 @@ export interface OpenIdIdentity {
 /** The secrets of one login attempt, kept sealed in the browser between login and callback. */
 export interface LoginAttempt {
   state: string
-  nonce: string
+  /** OpenID Connect only: plain OAuth2 (GitHub) has no ID token to bind it to. */
+  nonce?: string
   verifier: string
 }
 
 export interface OpenIdProvider {
-  /** The config key: `oidc`, `google`, `gitlab`. */
+  /** The config key: `oidc`, `google`, `gitlab`, `github`. */
   readonly id: string
   /** Display name (`name`), else the id. */
   readonly name: string
@@ -49,6 +50,12 @@ export class OpenIdLoginError extends Error {
   override name = 'OpenIdLoginError'
 }
 
+/** Any failure while completing a login, as the error `complete` promises. */
+export const asLoginError = (error: unknown): OpenIdLoginError =>
+  error instanceof OpenIdLoginError
+    ? error
+    : new OpenIdLoginError(error instanceof Error ? error.message : String(error), { cause: error })
+
 /** Issuers of the providers zot knows by name. */
 const DEFAULT_ISSUERS: Record<string, string> = {
   google: 'https://accounts.google.com',
@@ -61,7 +68,8 @@ const DEFAULT_ISSUERS: Record<string, string> = {
  */
 const DEFAULT_SCOPES = ['openid', 'profile', 'email']
 
-function clientCredentials(options: OpenIdProviderOptions): {
+/** The client id and secret of a provider entry, `credentialsFile` winning over inline keys. */
+export function clientCredentials(options: OpenIdProviderOptions): {
   clientId: string
   clientSecret: string | undefined
 } {
@@ -182,10 +190,7 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderOptions)
       try {
         claimSets = await exchange(as, callbackUrl, redirectUri, attempt)
       } catch (error) {
-        if (error instanceof OpenIdLoginError) throw error
-        throw new OpenIdLoginError(error instanceof Error ? error.message : String(error), {
-          cause: error,
-        })
+        throw asLoginError(error)
       }
       const username = usernameFromClaims(claimSets, options.claimMapping)
       if (!username) throw new OpenIdLoginError('the claims name no user')

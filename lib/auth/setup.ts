@@ -15,6 +15,7 @@ import { createApiKeyStore, type ApiKeyStore } from './api-key-store'
 import { authenticate } from './authenticate'
 import { authorize, authorizeMetrics } from './authorize'
 import { trustedOriginsOf } from './callback-ui'
+import { createGitHubProvider } from './github-provider'
 import { createHtpasswd, type Htpasswd } from './htpasswd'
 import { createOpenIdProvider, type OpenIdProvider } from './openid-provider'
 import { openIdRoutes } from './openid-routes'
@@ -58,12 +59,17 @@ export interface AuthSetup {
   authenticating: boolean
 }
 
-/** zot's login kinds this build supports; `github` (plain OAuth2) is not implemented yet. */
-const OPENID_KINDS = new Set(['oidc', 'google', 'gitlab'])
+/** zot's login kinds and how each is built: OpenID Connect, or GitHub's plain OAuth2. */
+const OPENID_KINDS = new Map<string, typeof createOpenIdProvider>([
+  ['oidc', createOpenIdProvider],
+  ['google', createOpenIdProvider],
+  ['gitlab', createOpenIdProvider],
+  ['github', createGitHubProvider],
+])
 /** zot's authentication methods this build does not implement yet. */
 const UNSUPPORTED_METHODS = ['ldap', 'bearer', 'mtls'] as const
 
-/** The configured methods nobody can log in with here, e.g. `ldap`, `openid.github`. */
+/** The configured methods nobody can log in with here, e.g. `ldap`, `openid.keycloak`. */
 function unsupportedMethods(auth: AuthOptions | undefined): string[] {
   const methods = UNSUPPORTED_METHODS.filter((method) => auth?.[method] !== undefined)
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !OPENID_KINDS.has(id))
@@ -76,13 +82,14 @@ function openIdProviders(
 ): Record<string, OpenIdProvider> {
   const providers: Record<string, OpenIdProvider> = {}
   for (const [id, options] of Object.entries(auth?.openid?.providers ?? {})) {
-    if (!OPENID_KINDS.has(id)) continue
+    const create = OPENID_KINDS.get(id)
+    if (!create) continue
     if (options.keypath) {
       const message =
         'openid keypath (JWT client authentication) is not supported; the secret is used'
       logger.warn(message, { provider: id })
     }
-    providers[id] = createOpenIdProvider(id, options)
+    providers[id] = create(id, options)
   }
   return providers
 }

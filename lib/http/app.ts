@@ -27,6 +27,8 @@ export interface AppOptions {
   middleware?: MiddlewareHandler<AppEnv>[]
   /** The repositories a principal may see in the catalog (all of them without access control). */
   readable?: HandlerDeps['readable']
+  /** zot's `storage.redirectBlobURL`. */
+  redirectBlobs?: boolean
   /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
   routes?: (app: Hono<AppEnv>) => void
 }
@@ -52,6 +54,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     registry: options.registry,
     source: options.source ?? localSource(options.registry),
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
+    redirectBlobs: options.redirectBlobs ?? false,
   })
   const app = new Hono<AppEnv>()
 

@@ -116,6 +116,11 @@ export class BlobStore {
     }
   }
 
+  /** A URL the client can download the blob from directly (S3 presigned), when storage has one. */
+  async redirectURL(repository: string, digest: string): Promise<string | undefined> {
+    return this.driver.redirectURL?.(blobPath(repository, digest))
+  }
+
   async delete(repository: string, digest: string): Promise<void> {
     await this.driver.delete(blobPath(repository, digest))
     this.options.index?.removed(repository, digest)

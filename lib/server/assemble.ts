@@ -147,6 +147,7 @@ export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono
     logger,
     middleware,
     readable: auth.readable,
+    redirectBlobs: config.storage.redirectBlobURL,
     routes: (routes) => {
       healthRoutes(routes, { ready: { storage: async () => void (await registry.driver.list('')) } })
       auth.routes(routes)

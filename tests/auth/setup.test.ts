@@ -54,12 +54,15 @@ describe('setupAuth on the real-world configs', () => {
     expect(built.middleware).toHaveLength(2)
   })
 
-  test('GitHub next to an OIDC provider is reported and skipped', async () => {
+  test('an unknown provider kind next to an OIDC provider is reported and skipped', async () => {
     const { auth } = await fixtureAuth('handbook-openid-two-providers.json')
+    const providers = auth?.openid?.providers ?? {}
+    providers['keycloak'] = { ...providers['oidc'] }
     const warnings: string[] = []
     const built = setup({ auth }, warnings)
     expect(built.authenticating).toBe(true)
-    expect(warnings.join('\n')).toContain('openid.github')
+    expect(warnings.join('\n')).toContain('openid.keycloak')
+    expect(warnings.join('\n')).not.toContain('openid.github')
   })
 
   test('a config whose only methods are unsupported refuses to run open', async () => {

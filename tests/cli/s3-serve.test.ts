@@ -65,3 +65,43 @@ test('a missing bucket stops serve with one line naming it', async () => {
   expect(await run.exited).toBe(1)
   expect(await new Response(run.stderr).text()).toContain('no-such-bucket')
 })
+
+test('redirectBlobURL answers whole-blob GETs with a 307 to a presigned URL that serves the bytes', async () => {
+  const bucket = await createTestBucket(rgw, 'redirect')
+  const registry = await startRegistry({ config: { storage: { dedupe: false, redirectBlobURL: true, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  running.push(registry)
+  const blob = crypto.getRandomValues(new Uint8Array(50_000))
+  expect((await fetch(`${registry.url}/v2/redirect/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  const redirected = await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { redirect: 'manual' })
+  expect(redirected.status).toBe(307)
+  const location = redirected.headers.get('Location')!
+  expect(location).toContain('X-Amz-Signature')
+  expect(new Uint8Array(await (await fetch(location)).arrayBuffer())).toEqual(blob)
+  // HEAD and ranged GETs are answered by the registry itself.
+  expect((await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { method: 'HEAD' })).status).toBe(200)
+  expect((await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { headers: { Range: 'bytes=0-9' } })).status).toBe(206)
+})
+
+test('S3 going away while serving: 503 with the spec error body, /readyz fails, and the registry recovers by itself', async () => {
+  const bucket = await createTestBucket(rgw, 'outage')
+  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'error' } } })
+  running.push(registry)
+  const blob = new TextEncoder().encode('survives the outage')
+  expect((await fetch(`${registry.url}/v2/outage/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  await rgw.stopGateway()
+  try {
+    const failing = await fetch(`${registry.url}/v2/outage/app/blobs/${sha256(blob)}`)
+    expect(failing.status).toBe(503)
+    expect(((await failing.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('UNAVAILABLE')
+    expect((await fetch(`${registry.url}/readyz`)).status).toBe(500)
+  } finally {
+    await rgw.startGateway()
+  }
+  let status = 0
+  for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+    status = (await fetch(`${registry.url}/v2/outage/app/blobs/${sha256(blob)}`)).status
+    if (status !== 200) await Bun.sleep(200)
+  }
+  expect(status).toBe(200)
+  expect((await fetch(`${registry.url}/readyz`)).status).toBe(200)
+})

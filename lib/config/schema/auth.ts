@@ -165,8 +165,14 @@ const openidProvider = obj(
     }),
     keypath: str({ description: 'Key file for signing (rarely needed).' }),
     issuer: str({ description: 'Issuer URL (OIDC providers).' }),
-    authurl: str({ description: 'Authorization URL (GitHub Enterprise).' }),
-    tokenurl: str({ description: 'Token URL (GitHub Enterprise).' }),
+    authurl: str({
+      description:
+        'GitHub Enterprise authorization URL (`https://<host>/login/oauth/authorize`); the REST ' +
+        'API is then `https://<host>/api/v3`. GitHub.com when unset.',
+    }),
+    tokenurl: str({
+      description: 'GitHub token URL; `/login/oauth/access_token` on the host of `authurl` when unset.',
+    }),
     scopes: list(str({ description: 'Scope.' }), {
       description: 'Scopes to request.',
       default: [],
@@ -183,7 +189,8 @@ const openidProvider = obj(
 
 const openid = obj(
   {
-    description: 'Browser login through OpenID Connect (`oidc`, `google`, `gitlab`); `github` OAuth2 is not implemented yet.',
+    description:
+      'Browser login through OpenID Connect (`oidc`, `google`, `gitlab`) or GitHub OAuth2 (`github`).',
     optional: true,
     status: 'implemented',
   },

@@ -134,6 +134,7 @@ function storeFields(level: Level) {
       min: 0,
     }),
     redirectBlobURL: bool({
+      status: 'implemented',
       description: 'Remote drivers only: answer blob GETs with a 307 to a presigned URL.',
       default: false,
     }),

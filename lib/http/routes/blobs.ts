@@ -24,7 +24,7 @@ async function statOrThrow(source: ContentSource, target: TargetOf<'blob'>) {
   return { digest, size: stat.size }
 }
 
-export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source }) => ({
+export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source, redirectBlobs }) => ({
   async HEAD(_c, target) {
     const { digest, size } = await statOrThrow(source, target)
     registry.events.emit('blobTouched', target.repository, digest)
@@ -33,6 +33,11 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source }) => 
 
   async GET(c, target) {
     const { digest, size } = await statOrThrow(source, target)
+    if (redirectBlobs && !c.req.header('Range')) {
+      // Only blobs held here: a pull-through fill still streams through the registry.
+      const url = (await registry.blobs.exists(target.repository, digest)) ? await registry.blobs.redirectURL(target.repository, digest) : undefined
+      if (url) return new Response(null, { status: 307, headers: { Location: url, 'Docker-Content-Digest': digest } })
+    }
     const range = parseRangeHeader(c.req.header('Range'), size)
     if (range === 'unsatisfiable') {
       throw new RegistryError('RANGE_INVALID', {

@@ -20,6 +20,8 @@ export interface HandlerDeps {
   source: ContentSource
   /** The repositories of a list the principal may read (catalog filtering, mount sources). */
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
+  /** zot's `redirectBlobURL`: answer whole-blob GETs with a 307 to the storage's own URL. */
+  redirectBlobs: boolean
 }
 
 /** The handlers of one resource kind, built around what they serve. */

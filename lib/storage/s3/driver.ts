@@ -5,7 +5,7 @@
  * reads stream, uploads are segmented objects (`segmented-object.ts`) assembled server-side when
  * moved, and every failure is a PathNotFoundError or a StorageUnavailableError naming the bucket.
  */
-import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { PathNotFoundError, type FileInfo, type StorageDriver } from '../driver'
 import { S3Bucket } from './bucket'
 import { createS3Client } from './client'
@@ -34,6 +34,9 @@ export interface S3Driver extends StorageDriver {
   /** Closes the pooled sockets; the driver is unusable afterwards. */
   destroy(): void
 }
+
+/** How long a redirected client has to start its download. */
+const PRESIGNED_URL_SECONDS = 20 * 60
 
 export function createS3Driver(options: S3DriverOptions): S3Driver {
   const resolved = resolveS3Options(options)
@@ -122,6 +125,16 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     async delete(path) {
       if (path === '') await bucket.deletePrefix(bucket.directoryPrefix(path))
       else await bucket.deleteTree(bucket.keyOf(path))
+    },
+
+    /**
+     * A presigned GET for `redirectBlobURL`. Blob paths always hold plain objects (uploads are
+     * assembled when moved into place), so the client gets exactly the blob's bytes.
+     */
+    async redirectURL(path) {
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner')
+      const command = new GetObjectCommand({ Bucket: bucket.name, Key: bucket.keyOf(path) })
+      return getSignedUrl(bucket.client, command, { expiresIn: PRESIGNED_URL_SECONDS })
     },
 
     putContentIf: (path, data, condition) => putContentIf(conditionalBucket, path, data, condition),
