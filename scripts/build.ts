@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util'
 const { values } = parseArgs({ options: { target: { type: 'string' }, outfile: { type: 'string', default: 'dist/zot' } } })
 const commit = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' }).stdout.toString().trim() || 'unknown'
 const args = [
-  'build', 'cmd/zot.ts', '--compile', '--minify', '--sourcemap=none',
+  // --bytecode: module evaluation from precompiled bytecode; start to first 200 goes from
+  // ~180 ms to ~54 ms on this machine, for 6 MB more binary.
+  'build', 'cmd/zot.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--sourcemap=none',
   '--outfile', values.outfile!,
   '--define', `ZOT_BUILD_COMMIT=${JSON.stringify(commit)}`,
   ...(values.target ? ['--target', values.target] : []),
