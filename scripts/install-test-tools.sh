@@ -5,7 +5,8 @@
 #   (docker-registry), Chromium for the API-key page, and small helpers;
 # - a throwaway single-node Ceph (monitor, memstore OSD, RADOS gateway): the only S3 server
 #   available offline that checks signatures and implements multipart and conditional writes
-#   (see tests/support/ceph-rgw.ts).
+#   (see tests/support/ceph-rgw.ts);
+# - qemu for the arm64 binary, strace for the unit's system-call filter, systemd-analyze.
 set -u
 updated=""
 
@@ -33,6 +34,8 @@ install_missing() {
 
 install_missing "test clients" "skopeo podman buildah umoci containerd docker-registry jq apache2-utils chromium openssl" \
   skopeo podman buildah umoci containerd docker-registry jq htpasswd chromium openssl
+install_missing "emulation and tracing for the packaging tests" "qemu-user-static libc6-arm64-cross strace systemd" \
+  qemu-aarch64-static strace systemd-analyze
 install_missing "Ceph for the S3 tests" "radosgw ceph-mon ceph-osd ceph-common" \
   radosgw ceph-mon ceph-osd ceph radosgw-admin ceph-authtool monmaptool
 exit 0
