@@ -9,6 +9,7 @@ import { resolve } from 'node:path'
 import { createLogger, type Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { metaStorePath, openSqliteMetaStore } from '../meta/sqlite-meta-store'
+import { createBucketMetaStore } from '../meta/bucket-meta-store'
 import { createRegistry, type Registry } from '../registry/registry'
 import type { StorageDriver } from '../storage/driver'
 import { createLocalDriver } from '../storage/local-driver'
@@ -31,7 +32,8 @@ export interface OpenedStore {
   registry: Registry
   meta: MetaStore
   logger: Logger
-  close(): void
+  /** Flushes what the metadata store buffered, then closes it. */
+  close(): Promise<void>
 }
 
 /** Prints why and resolves true when a server answers on the configured address. */
@@ -62,13 +64,18 @@ export function openStore(
     return undefined
   }
   const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
-  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
   const { commit = false, dedupe = true } = options.storage
+  // A given driver is remote storage (S3): its push and pull times live in the bucket, and
+  // dedupe links are local-disk only, so it gets no dedupe index (docs/gc.md).
+  const meta = options.driver ? createBucketMetaStore(options.driver) : openSqliteMetaStore(metaStorePath(rootDirectory))
   const driver = options.driver ?? createLocalDriver({ rootDirectory, commit })
-  // Dedupe links are local-disk only: a remote store gets no index (docs/gc.md).
   const dedupeIndex = options.driver ? undefined : meta.blobLocations
-  const registry = createRegistry({ driver, dedupe, dedupeIndex })
-  return { registry, meta, logger, close: () => meta.close() }
+  const registry = createRegistry({ driver, dedupe, dedupeIndex, sharedStorage: options.driver !== undefined })
+  const close = async (): Promise<void> => {
+    await meta.flush()
+    meta.close()
+  }
+  return { registry, meta, logger, close }
 }
 
 export type ProgressCallback = (done: number, total: number, repository: string) => void

@@ -52,6 +52,6 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
     }
     return report.errors.length > 0 ? 1 : 0
   } finally {
-    store.close()
+    await store.close()
   }
 }

@@ -49,6 +49,6 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
     if (report.errors.length > 0) return SCRUB_EXIT.failed
     return report.rows.some((row) => row.status === 'affected') ? SCRUB_EXIT.affected : SCRUB_EXIT.clean
   } finally {
-    store.close()
+    await store.close()
   }
 }

@@ -4,8 +4,8 @@
  * hold which blobs (the dedupe index). Retention's time and count rules read it, so it must
  * survive restarts; it is written from registry events and read by GC.
  *
- * The interface is small and its reads are async so that a store other than the local SQLite one
- * (a shared database for several replicas on S3) can implement it later. Writes are synchronous
+ * The interface is small and its reads are async so that stores other than the local SQLite one
+ * can implement it: `bucket-meta-store.ts` keeps it in the bucket for replicas sharing S3. Writes are synchronous
  * fire-and-forget calls because they run inside event listeners, which must never wait.
  */
 import type { DedupeIndex } from '../registry/blob-store'
@@ -45,5 +45,7 @@ export interface MetaStore {
   /** Small persistent settings (e.g. the dedupe mode the storage was last reconciled to). */
   setting(key: string): Promise<string | undefined>
   setSetting(key: string, value: string): Promise<void>
+  /** Makes every recorded event durable (a store that buffers writes them now). */
+  flush(): Promise<void>
   close(): void
 }

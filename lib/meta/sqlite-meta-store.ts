@@ -155,6 +155,8 @@ export function openSqliteMetaStore(path: string): MetaStore {
     },
     setting: async (key) => statements.setting.get(key)?.value,
     setSetting: async (key, value) => void statements.setSetting.run(key, value),
+    // Every write is already in the database.
+    flush: async () => {},
     close: () => db.close(),
   }
 }

@@ -16,13 +16,12 @@ import { healthRoutes } from '../http/health'
 import { requestLog } from '../http/middleware/request-log'
 import { createLogger, type Logger } from '../log/logger'
 import { startMaintenance, type Maintenance } from '../maintenance'
-import { metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
+import { createBucketMetaStore, metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { findTag } from '../registry/image-index'
 import { createSync, type Sync } from '../sync'
 import { createRegistry, type Registry } from '../registry/registry'
-import type { StorageDriver } from '../storage/driver'
-import { createLocalDriver } from '../storage/local-driver'
+import { openStorage } from './storage'
 
 /** What survives a configuration reload. */
 export interface Runtime {
@@ -49,27 +48,12 @@ function ownHosts(config: Config): string[] {
   return hosts
 }
 
-/**
- * The storage driver the config names: S3 (`storageDriver.name: s3`), else local disk. The AWS
- * SDK is loaded only for S3, so a local registry never pays for it in memory or start-up. A
- * bucket that cannot be used stops start-up with one line naming it and the fix.
- */
-async function openStorage(config: Config, rootDirectory: string): Promise<{ driver: StorageDriver; shared: boolean }> {
-  const params = config.storage.storageDriver
-  if (!params) return { driver: createLocalDriver({ rootDirectory, commit: config.storage.commit }), shared: false }
-  const name = String(params.name ?? '')
-  if (name !== 's3') throw new Error(`storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`)
-  const { checkS3Bucket, createS3Driver, s3OptionsFromZotParams } = await import('../storage/s3')
-  const options = s3OptionsFromZotParams(params)
-  await checkS3Bucket(options)
-  return { driver: createS3Driver(options), shared: true }
-}
-
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const rootDirectory = resolve(config.storage.rootDirectory)
-  const { driver, shared } = await openStorage(config, rootDirectory)
-  // The local root keeps local metadata only (zot keeps its BoltDB files there too).
-  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
+  const { driver, shared } = await openStorage(config.storage, rootDirectory)
+  // Replicas sharing a bucket share push and pull times through it; a single registry keeps
+  // them in SQLite under its local root (where zot keeps its BoltDB files).
+  const meta = shared ? createBucketMetaStore(driver) : openSqliteMetaStore(metaStorePath(rootDirectory))
   const registry = createRegistry({
     driver,
     dedupe: config.storage.dedupe,
@@ -104,6 +88,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     },
     async close() {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
+      await meta.flush()
       meta.close()
     },
   }

@@ -105,3 +105,30 @@ test('S3 going away while serving: 503 with the spec error body, /readyz fails, 
   expect(status).toBe(200)
   expect((await fetch(`${registry.url}/readyz`)).status).toBe(200)
 })
+
+test('zot gc and zot scrub on an S3 config work on the bucket, not the local directory', async () => {
+  const bucket = await createTestBucket(rgw, 'gc')
+  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  running.push(registry)
+  const blob = new TextEncoder().encode('orphan')
+  expect((await fetch(`${registry.url}/v2/gc/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  const directory = await mkdtemp(join(tmpdir(), 'zot-s3-gc-'))
+  directories.push(directory)
+  const configPath = join(directory, 'config.json')
+  await writeFile(configPath, JSON.stringify({ storage: { rootDirectory: directory, dedupe: false, gcDelay: '1s', storageDriver: driverFor(bucket) }, http: { address: '127.0.0.1', port: 1 } }))
+  await registry.stop()
+  running.splice(running.indexOf(registry), 1)
+  await Bun.sleep(1100)
+  const zotCli = (...args: string[]) => {
+    const run = Bun.spawnSync(['bun', join(import.meta.dir, '../../cmd/zot.ts'), ...args], { stdout: 'pipe', stderr: 'pipe' })
+    return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }
+  }
+  const gc = zotCli('gc', configPath, '--json')
+  expect(gc.err).toBe('')
+  expect(gc.code).toBe(0)
+  // The unreferenced blob older than gcDelay was found in the bucket and deleted.
+  expect(gc.out).toContain(sha256(blob).slice(7))
+  const listed = await rawS3Client(rgw).send(new ListObjectsV2Command({ Bucket: bucket }))
+  expect((listed.Contents ?? []).some((object) => object.Key!.endsWith(sha256(blob).slice(7)))).toBe(false)
+  expect(zotCli('scrub', configPath).code).toBe(0)
+})
