@@ -188,7 +188,9 @@ describe('s3 driver: uploads', () => {
       const uploadRate = upload.rate(200)
       const digest = hasher.digest('hex')
       expect((await replicaB.stat(path)).size).toBe(200 * MiB)
-      expect(memory.growth).toBeLessThan(100)
+      // Holding the upload would add 200 MiB. The margin is for garbage not yet collected in a
+      // test process shared with every other test file (105 MiB was seen in a full run).
+      expect(memory.growth).toBeLessThan(150)
 
       const blob = `library/big/blobs/sha256/${digest}`
       const move = new Stopwatch()
