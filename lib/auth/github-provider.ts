@@ -9,6 +9,7 @@
 import * as oauth from 'oauth4webapi'
 import { githubEndpoints, githubIdentity } from './github-api'
 import {
+  startAuthorization,
   asLoginError,
   clientCredentials,
   type OpenIdIdentity,
@@ -66,21 +67,7 @@ export function createGitHubProvider(id: string, options: OpenIdProviderOptions)
     id,
     name: options.name || 'GitHub',
     async authorization(redirectUri) {
-      const attempt = {
-        state: oauth.generateRandomState(),
-        verifier: oauth.generateRandomCodeVerifier(),
-      }
-      const url = new URL(endpoints.authorization)
-      url.search = new URLSearchParams({
-        client_id: clientId,
-        redirect_uri: redirectUri,
-        response_type: 'code',
-        scope,
-        state: attempt.state,
-        code_challenge: await oauth.calculatePKCECodeChallenge(attempt.verifier),
-        code_challenge_method: 'S256',
-      }).toString()
-      return { url, attempt }
+      return startAuthorization(endpoints.authorization, { clientId, redirectUri, scope, withNonce: false })
     },
     async complete(callbackUrl, redirectUri, attempt): Promise<OpenIdIdentity> {
       try {

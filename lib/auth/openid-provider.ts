@@ -100,6 +100,33 @@ const scopesOf = (options: OpenIdProviderOptions): string => {
  * const provider = createOpenIdProvider('oidc', config.http.auth.openid.providers.oidc)
  * const { url, attempt } = await provider.authorization('https://registry/zot/auth/callback/oidc')
  */
+/**
+ * A fresh login attempt and the authorization URL that starts it: state and PKCE always, a nonce
+ * when the provider issues ID tokens to check it against (OpenID Connect, not GitHub).
+ */
+export async function startAuthorization(
+  endpoint: string,
+  request: { clientId: string; redirectUri: string; scope: string; withNonce: boolean },
+): Promise<{ url: URL; attempt: LoginAttempt }> {
+  const attempt: LoginAttempt = {
+    state: oauth.generateRandomState(),
+    ...(request.withNonce && { nonce: oauth.generateRandomNonce() }),
+    verifier: oauth.generateRandomCodeVerifier(),
+  }
+  const url = new URL(endpoint)
+  url.search = new URLSearchParams({
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: 'code',
+    scope: request.scope,
+    state: attempt.state,
+    ...(attempt.nonce && { nonce: attempt.nonce }),
+    code_challenge: await oauth.calculatePKCECodeChallenge(attempt.verifier),
+    code_challenge_method: 'S256',
+  }).toString()
+  return { url, attempt }
+}
+
 export function createOpenIdProvider(id: string, options: OpenIdProviderOptions): OpenIdProvider {
   const issuer = options.issuer ?? DEFAULT_ISSUERS[id]
   if (!issuer) throw new Error(`OpenID provider ${id}: no issuer`)
@@ -166,23 +193,7 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderOptions)
       if (!as.authorization_endpoint) {
         throw new Error(`OpenID provider ${id}: no authorization endpoint`)
       }
-      const attempt = {
-        state: oauth.generateRandomState(),
-        nonce: oauth.generateRandomNonce(),
-        verifier: oauth.generateRandomCodeVerifier(),
-      }
-      const url = new URL(as.authorization_endpoint)
-      url.search = new URLSearchParams({
-        client_id: clientId,
-        redirect_uri: redirectUri,
-        response_type: 'code',
-        scope: scopesOf(options),
-        state: attempt.state,
-        nonce: attempt.nonce,
-        code_challenge: await oauth.calculatePKCECodeChallenge(attempt.verifier),
-        code_challenge_method: 'S256',
-      }).toString()
-      return { url, attempt }
+      return startAuthorization(as.authorization_endpoint, { clientId, redirectUri, scope: scopesOf(options), withNonce: true })
     },
     async complete(callbackUrl, redirectUri, attempt) {
       const as = await server()
