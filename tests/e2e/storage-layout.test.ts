@@ -1,8 +1,9 @@
 /**
  * @module
- * zot's on-disk contract: every repository directory is a plain OCI image layout. What the
- * registry writes is readable by `skopeo copy oci:`, and a layout made by hand and dropped into
- * the root is served as-is (which is how users migrate a zot data directory to us).
+ * zot's storage contract: every repository directory (or bucket prefix, on S3) is a plain OCI
+ * image layout. What the registry writes is readable by `skopeo copy oci:` (downloaded first from
+ * S3), and a layout made by hand and dropped into the root or uploaded to the bucket is served
+ * as-is (which is how users migrate a zot data directory or bucket to us).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -19,6 +20,7 @@ import {
 import { buildMultiPlatformIndex, buildRandomImage, type BuiltImage } from '../support/images'
 import { OciLayout, readLayoutTag, REF_NAME_ANNOTATION } from '../support/oci-layout'
 import { againstReference, startTarget } from '../support/server'
+import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 
 const PLATFORMS = [
   { os: 'linux', architecture: 'amd64' },
@@ -34,7 +36,7 @@ describe.skipIf(againstReference)('zot storage layout', () => {
     await pushLayoutTag(context, layout, 'image', 'layout/written')
     await pushLayoutTag(context, layout, 'index', 'layout/written', ['--all'])
 
-    const repositoryDirectory = join(context.registry.rootDirectory, 'layout/written')
+    const repositoryDirectory = await context.registry.storage.materialize('layout/written')
     expect(JSON.parse(await readFile(join(repositoryDirectory, 'oci-layout'), 'utf8'))).toEqual({
       imageLayoutVersion: '1.0.0',
     })
@@ -61,6 +63,7 @@ describe.skipIf(againstReference)('zot storage layout', () => {
 
 describe.skipIf(againstReference)('a data directory made by hand', () => {
   let root = ''
+  let storage: TestStorage | undefined
   let handmade: E2EContext
   const built: Record<string, { layout: OciLayout; content: BuiltImage }> = {}
 
@@ -79,10 +82,12 @@ describe.skipIf(againstReference)('a data directory made by hand', () => {
       `oci:${app.directory}:v1`,
       `oci:${join(root, 'copied/by-skopeo')}:v1`,
     ])
-    handmade = { ...context, registry: await startTarget({ rootDirectory: root }) }
+    storage = await createTestStorage({ label: 'e2e-handmade', seed: root })
+    handmade = { ...context, registry: await startTarget({ storage }) }
   }, E2E_TIMEOUT_MS)
   afterAll(async () => {
     await handmade?.registry.stop()
+    await storage?.remove()
     await rm(root, { recursive: true, force: true })
   })
 

@@ -11,20 +11,27 @@ import { parseConfigText } from '../../lib/config'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { assemble } from '../../lib/server/assemble'
+import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 
 const directories: string[] = []
-afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
+const storages: TestStorage[] = []
+afterAll(async () => {
+  await Promise.all(directories.map((d) => rm(d, { recursive: true, force: true })))
+  await Promise.all(storages.map((storage) => storage.remove()))
+})
 
 const basic = (user: string, password: string) => ({ Authorization: `Basic ${btoa(`${user}:${password}`)}` })
 
 describe('auth on the distribution API', async () => {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-auth-wiring-'))
   directories.push(rootDirectory)
+  const storage = await createTestStorage({ label: 'http-auth' })
+  storages.push(storage)
   const htpasswd = join(rootDirectory, 'htpasswd')
   await writeFile(htpasswd, ['alice', 'bob', 'carol'].map((user) => `${user}:${bcrypt.hashSync(`${user}-pw`, 4)}`).join('\n') + '\n')
   const { config } = await parseConfigText(
     JSON.stringify({
-      storage: { rootDirectory: join(rootDirectory, 'data') },
+      storage: storage.config,
       http: {
         realm: 'test-realm',
         auth: { htpasswd: { path: htpasswd } },

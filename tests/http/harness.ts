@@ -1,37 +1,40 @@
 /**
  * @module
- * In-process harness: a registry on a temp directory behind the real app, called with
- * `app.request()` (no sockets), plus helpers that push content the way clients do.
+ * In-process harness: a registry on fresh storage behind the real app, called with
+ * `app.request()` (no sockets), plus helpers that push content the way clients do. The storage is
+ * a temp directory, or a fresh S3 bucket with `ZOT_TEST_STORAGE=s3` (support/storage-under-test).
  */
 import { afterAll } from 'bun:test'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
-import { createRegistry, type Registry } from '../../lib/registry/registry'
-import { createLocalDriver } from '../../lib/storage/local-driver'
+import type { Registry } from '../../lib/registry/registry'
+import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 
 export interface Harness {
+  /** zot's `storage.rootDirectory`: the data on disk, local metadata only with S3. */
   rootDirectory: string
   registry: Registry
   request(path: string, init?: RequestInit): Promise<Response>
 }
 
-const cleanups: (() => Promise<void>)[] = []
-afterAll(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
-})
+/** A harness on the storage under test. */
+export interface StorageHarness extends Harness {
+  /** What the registry stored, seen behind its back (files on disk, objects in the bucket). */
+  storage: TestStorage
+}
 
-export async function makeHarness(): Promise<Harness> {
-  const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-http-'))
-  cleanups.push(() => rm(rootDirectory, { recursive: true, force: true }))
-  const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+export async function makeHarness(): Promise<StorageHarness> {
+  const storage = await createTestStorage({ label: 'http' })
+  // Registered per call: bun evaluates this module once per process, so a hook at its top level
+  // would belong to the first test file only and never clean up after the others.
+  afterAll(() => storage.remove())
+  const registry = await storage.openRegistry()
   const app = createApp({ registry, logger: silentLogger() })
   return {
-    rootDirectory,
+    rootDirectory: storage.rootDirectory,
+    storage,
     registry,
     request: async (path, init) => app.request(`http://registry.test${path}`, init),
   }

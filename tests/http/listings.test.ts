@@ -1,6 +1,4 @@
 import { describe, expect, test } from 'bun:test'
-import { mkdir, writeFile, cp } from 'node:fs/promises'
-import { join } from 'node:path'
 import { MediaType } from '../../lib/oci/media-types'
 import { buildImage, errorCode, makeHarness, pushImage, putManifest } from './harness'
 
@@ -70,14 +68,14 @@ describe('_catalog', async () => {
     expect(((await next.json()) as { repositories: string[] }).repositories).toEqual(['zeta'])
   })
 
-  test('a zot data directory is found by walking storage on first use', async () => {
+  test('zot data (a directory or a bucket) is found by walking storage on first use', async () => {
     const fresh = await makeHarness()
+    for (const path of await h.storage.list('alpha')) {
+      await fresh.storage.write(path.replace(/^alpha\//, 'copied/from/zot/'), await h.storage.read(path))
+    }
     // An OCI layout written by another tool (zot writes "manifests": null for an empty index).
-    const source = h.rootDirectory
-    await cp(join(source, 'alpha'), join(fresh.rootDirectory, 'copied/from/zot'), { recursive: true })
-    await mkdir(join(fresh.rootDirectory, 'empty/repo'), { recursive: true })
-    await writeFile(join(fresh.rootDirectory, 'empty/repo/index.json'), '{"schemaVersion":2,"manifests":null}')
-    await writeFile(join(fresh.rootDirectory, 'empty/repo/oci-layout'), '{"imageLayoutVersion":"1.0.0"}')
+    await fresh.storage.write('empty/repo/index.json', '{"schemaVersion":2,"manifests":null}')
+    await fresh.storage.write('empty/repo/oci-layout', '{"imageLayoutVersion":"1.0.0"}')
     expect(((await (await fresh.request('/v2/_catalog')).json()) as { repositories: string[] }).repositories).toEqual(['copied/from/zot', 'copied/from/zot/one', 'empty/repo'])
     expect(((await (await fresh.request('/v2/copied/from/zot/tags/list')).json()) as { tags: string[] }).tags).toEqual(['v1'])
     expect(((await (await fresh.request('/v2/empty/repo/tags/list')).json()) as { tags: string[] }).tags).toEqual([])

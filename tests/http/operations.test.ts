@@ -1,24 +1,23 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfigText } from '../../lib/config'
 import { createLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { assemble } from '../../lib/server/assemble'
+import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 
-const directories: string[] = []
-afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
+const storages: TestStorage[] = []
+afterAll(() => Promise.all(storages.map((storage) => storage.remove())))
 
 async function assembled(options: { metrics?: boolean; audit?: boolean } = {}) {
-  const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-ops-'))
-  directories.push(rootDirectory)
+  const storage = await createTestStorage({ label: 'http-ops' })
+  storages.push(storage)
   const lines: Record<string, unknown>[] = []
   const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) })
-  const auditLog = join(rootDirectory, 'audit.log')
+  const auditLog = join(storage.rootDirectory, 'audit.log')
   const { config } = await parseConfigText(
     JSON.stringify({
-      storage: { rootDirectory },
+      storage: storage.config,
       log: { level: 'info', ...(options.audit && { audit: auditLog }) },
       ...(options.metrics && { extensions: { metrics: {} } }),
     }),

@@ -1,13 +1,13 @@
 /**
  * @module
- * Checks a zot root directory the way a crash test must: every file under `blobs/sha256/` is
- * named by the digest of its content (no half-written blob is visible), every `index.json`
- * parses, and every manifest it lists is present. Returns problems instead of throwing, so a test
- * reports all of them at once.
+ * Checks a zot store the way a crash test must: every blob under `blobs/sha256/` is named by the
+ * digest of its content (no half-written blob is visible), every `index.json` parses, and every
+ * manifest it lists is present. Works on what is stored (files on disk, objects in a bucket),
+ * not through the registry. Returns problems instead of throwing, so a test reports all at once.
  */
-import { readdir } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { REF_NAME_ANNOTATION, type Descriptor } from './oci-layout'
+import type { TestStorage } from './storage-under-test'
 
 const SHA256_HEX = /^[a-f0-9]{64}$/
 
@@ -17,11 +17,16 @@ export interface IntegrityReport {
   problems: string[]
 }
 
-export async function checkLayoutIntegrity(rootDirectory: string): Promise<IntegrityReport> {
-  const entries = await readdir(rootDirectory, { recursive: true, withFileTypes: true })
-  const files = entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
+/**
+ * `verified` lists blobs that hashed right in an earlier check of the same storage; they are not
+ * read again (a blob is never rewritten in place), which keeps repeated checks on S3 linear. The
+ * blobs this check finds intact are added to it.
+ */
+export async function checkLayoutIntegrity(
+  storage: Pick<TestStorage, 'list' | 'read'>,
+  verified = new Set<string>(),
+): Promise<IntegrityReport> {
+  const files = await storage.list()
   const blobFiles = files.filter(isBlobFile)
   const indexFiles = files.filter(
     (file) => file.endsWith('/index.json') && !file.includes('/blobs/'),
@@ -29,22 +34,25 @@ export async function checkLayoutIntegrity(rootDirectory: string): Promise<Integ
   const problems: string[] = []
 
   for (const file of blobFiles) {
+    if (verified.has(file)) continue
     const name = file.slice(file.lastIndexOf('/') + 1)
     if (!SHA256_HEX.test(name)) {
-      problems.push(`${relative(rootDirectory, file)}: not named by a sha256 digest`)
+      problems.push(`${file}: not named by a sha256 digest`)
       continue
     }
-    const actual = await hashFile(file)
-    if (actual !== name)
-      problems.push(`${relative(rootDirectory, file)}: content hashes to ${actual}`)
+    const actual = new Bun.CryptoHasher('sha256').update(await storage.read(file)).digest('hex')
+    if (actual === name) verified.add(file)
+    else problems.push(`${file}: content hashes to ${actual}`)
   }
 
-  const blobSet = new Set(blobFiles.map((file) => relative(rootDirectory, file)))
+  const blobSet = new Set(blobFiles)
+  const repositoryOf = (indexFile: string) => indexFile.slice(0, -'/index.json'.length)
   for (const file of indexFiles) {
-    const repository = relative(rootDirectory, file.slice(0, -'/index.json'.length))
+    const repository = repositoryOf(file)
     let manifests: Descriptor[]
     try {
-      manifests = (JSON.parse(await Bun.file(file).text()) as { manifests: Descriptor[] }).manifests
+      const text = new TextDecoder().decode(await storage.read(file))
+      manifests = (JSON.parse(text) as { manifests: Descriptor[] }).manifests
       if (!Array.isArray(manifests)) throw new Error('no manifests array')
     } catch (error) {
       problems.push(`${repository}/index.json does not parse: ${String(error)}`)
@@ -60,19 +68,10 @@ export async function checkLayoutIntegrity(rootDirectory: string): Promise<Integ
       }
     }
   }
-  const repositories = indexFiles.map((file) =>
-    relative(rootDirectory, file.slice(0, -'/index.json'.length)),
-  )
-  return { repositories, blobCount: blobFiles.length, problems }
+  return { repositories: indexFiles.map(repositoryOf), blobCount: blobFiles.length, problems }
 }
 
 function isBlobFile(path: string): boolean {
   const parts = path.split('/')
   return parts.at(-3) === 'blobs' && parts.at(-2) === 'sha256'
-}
-
-async function hashFile(path: string): Promise<string> {
-  const hasher = new Bun.CryptoHasher('sha256')
-  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk)
-  return hasher.digest('hex')
 }

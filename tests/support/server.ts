@@ -3,13 +3,21 @@
  * Starts real registries as child processes for end-to-end tests: our server (from source or the
  * compiled binary) and Debian's `docker-registry` as the reference. Both come back with the same
  * handle, so a test can target either; `startTarget()` picks one from `ZOT_E2E_TARGET`.
- * Processes are stopped by the PID we started, never by name.
+ * Our server stores on the storage under test (`ZOT_TEST_STORAGE`, support/storage-under-test):
+ * a temp directory, or a fresh bucket of the shared Ceph RGW. Processes are stopped by the PID we
+ * started, never by name.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from './binary'
 import { REPOSITORY_ROOT } from './paths'
+import {
+  createTestStorage,
+  storageKind,
+  type StorageKind,
+  type TestStorage,
+} from './storage-under-test'
 
 export interface RunningRegistry {
   /** `http://127.0.0.1:PORT` */
@@ -17,13 +25,19 @@ export interface RunningRegistry {
   /** `127.0.0.1:PORT`, as image references spell it */
   host: string
   port: number
+  /** zot's `storage.rootDirectory`: the data on disk, local metadata only on S3. */
   rootDirectory: string
+  /**
+   * What the server stores on, to look at behind its back. When the test's own config names a
+   * `storageDriver`, this is only the local root and the data is in the test's bucket.
+   */
+  storage: TestStorage
   pid: number
   /** Which implementation answers: decides what a test may expect from the disk layout. */
   kind: 'zot' | 'reference'
   /** Resolves with the exit code (or null when killed by a signal) once the process is gone. */
   exited: Promise<number | null>
-  /** SIGTERM, then SIGKILL after a grace period; removes the root only if we created it. */
+  /** SIGTERM, then SIGKILL after a grace period; removes the storage only if we created it. */
   stop(): Promise<void>
   kill(signal: NodeJS.Signals): void
   /** Everything the process wrote to stdout and stderr so far (the tail, when it is huge). */
@@ -35,8 +49,11 @@ export interface StartOptions {
   config?: Record<string, unknown>
   /** Path to a compiled `zot`; the default runs `bun cmd/zot.ts` from this checkout. */
   binary?: string
-  /** Reuse a root (restarts, hand-made data directories); it is then never removed by stop(). */
-  rootDirectory?: string
+  /**
+   * Serve this storage (restarts, data made by hand); stop() then leaves it. By default a fresh
+   * storage of the kind under test, removed by stop().
+   */
+  storage?: TestStorage
   env?: Record<string, string>
   cwd?: string
   readyTimeoutMs?: number
@@ -48,9 +65,13 @@ const LOG_LIMIT = 1 << 20
 
 /** Starts our registry on a free loopback port and waits until `GET /v2/` answers. */
 export async function startRegistry(options: StartOptions = {}): Promise<RunningRegistry> {
-  return startWithRetries('zot', options, async (port, rootDirectory, scratch) => {
+  // A test that brings its own storageDriver keeps it; ours would replace its bucket.
+  const storageConfig = options.config?.storage
+  const ownDriver = isPlainObject(storageConfig) && 'storageDriver' in storageConfig
+  const kind = ownDriver ? 'local' : storageKind()
+  return startWithRetries('zot', options, kind, async (port, storage, scratch) => {
     const config = mergeConfig(options.config ?? {}, {
-      storage: { rootDirectory },
+      storage: storage.config,
       http: { address: '127.0.0.1', port: String(port) },
     })
     const configPath = join(scratch, 'config.json')
@@ -64,7 +85,12 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
 
 /** Starts Debian's `docker-registry` (CNCF distribution 2.8.2) with filesystem storage. */
 export async function startReferenceRegistry(options: StartOptions = {}): Promise<RunningRegistry> {
-  return startWithRetries('reference', options, async (port, rootDirectory, scratch) => {
+  // It is the yardstick of the client tests, not of our storage: it always runs on local disk.
+  if (options.storage && options.storage.kind !== 'local') {
+    throw new Error('docker-registry runs on local disk only; start it without an S3 storage')
+  }
+  return startWithRetries('reference', options, 'local', async (port, storage, scratch) => {
+    const { rootDirectory } = storage
     // The packaged /etc/docker/registry/config.yml enables htpasswd with a directory as path.
     const configPath = join(scratch, 'config.yml')
     await writeFile(
@@ -109,23 +135,29 @@ export async function startTarget(options: StartOptions = {}): Promise<RunningRe
   }
 }
 
-type CommandFactory = (port: number, rootDirectory: string, scratch: string) => Promise<string[]>
+type CommandFactory = (port: number, storage: TestStorage, scratch: string) => Promise<string[]>
 
 /** A port picked free can be taken before the child binds it: retry with a new one. */
 async function startWithRetries(
   kind: RunningRegistry['kind'],
   options: StartOptions,
+  storageKindToCreate: StorageKind,
   makeCommand: CommandFactory,
 ): Promise<RunningRegistry> {
+  const storage =
+    options.storage ??
+    (await createTestStorage({ label: `e2e-${kind}`, kind: storageKindToCreate }))
+  const removeOwnStorage = () => (options.storage ? Promise.resolve() : storage.remove())
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(kind, options, makeCommand)
+      return await startOnce(kind, options, storage, removeOwnStorage, makeCommand)
     } catch (error) {
       lastError = error
       if (!(error instanceof EarlyExitError && PORT_TAKEN.test(error.message))) break
     }
   }
+  await removeOwnStorage()
   throw lastError
 }
 
@@ -136,12 +168,13 @@ const PORT_TAKEN = /address already in use|is port \d+ in use/i
 async function startOnce(
   kind: RunningRegistry['kind'],
   options: StartOptions,
+  storage: TestStorage,
+  removeOwnStorage: () => Promise<void>,
   makeCommand: CommandFactory,
 ): Promise<RunningRegistry> {
   const scratch = await mkdtemp(join(tmpdir(), `zot-e2e-${kind}-`))
-  const rootDirectory = options.rootDirectory ?? join(scratch, 'root')
   const port = await freePort()
-  const command = await makeCommand(port, rootDirectory, scratch)
+  const command = await makeCommand(port, storage, scratch)
   const child = Bun.spawn(command, {
     cwd: options.cwd ?? scratch,
     env: { ...process.env, ...options.env },
@@ -159,7 +192,8 @@ async function startOnce(
     url,
     host: `127.0.0.1:${port}`,
     port,
-    rootDirectory,
+    rootDirectory: storage.rootDirectory,
+    storage,
     pid: child.pid,
     kind,
     exited,
@@ -174,8 +208,8 @@ async function startOnce(
       await exited
       clearTimeout(forceKill)
       await drained
-      // A caller's root lives outside scratch, so this removes our root only.
       await removeScratch()
+      await removeOwnStorage()
     },
   }
 
