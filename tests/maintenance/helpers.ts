@@ -35,14 +35,11 @@ export interface MaintenanceHarness extends Harness {
   close(): void
 }
 
-const cleanups: (() => Promise<void>)[] = []
-afterAll(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()))
-})
-
+// Registered per call: Bun evaluates this module once per process, so a top-level afterAll
+// would clean up after the first test file only.
 export async function tempDirectory(prefix: string): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), prefix))
-  cleanups.push(() => rm(directory, { recursive: true, force: true }))
+  afterAll(() => rm(directory, { recursive: true, force: true }))
   return directory
 }
 
