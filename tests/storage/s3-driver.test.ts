@@ -243,7 +243,9 @@ describe('s3 driver: uploads', () => {
           `RSS growth: upload ${uploadMemory.growth.toFixed(0)} MiB, ` +
           `read ${readMemory.growth.toFixed(0)} MiB`,
       )
-      expect(uploadMemory.growth).toBeLessThan(100)
+      // Buffering the blob would add 256 MiB; the margin is for garbage of a test process shared
+      // with every other test file (134 MiB was seen in a full run).
+      expect(uploadMemory.growth).toBeLessThan(200)
       // Reading frees its chunks only when the collector runs: more garbage, but never the blob.
       expect(readMemory.growth).toBeLessThan(200)
       expect(await allKeys(raw, bucket)).toEqual([blob])
