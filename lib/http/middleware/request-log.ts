@@ -37,29 +37,36 @@ export const requestLog = (options: RequestLogOptions) =>
       failed = error
       throw error
     } finally {
+      const logRequest = options.logger.enabled('info')
       const status = failed ? 500 : c.res.status
-      const user = c.get('principal')?.username || undefined
-      const target = c.get('target')
-      const fields = {
-        method: c.req.method,
-        path: c.req.path,
-        status,
-        bytes: Number(c.res.headers.get('Content-Length') ?? 0),
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        user,
-        client: clientAddress(c),
-      }
-      if (options.logger.enabled('info')) options.logger.info('request', fields)
-      if (options.audit && MUTATING.has(c.req.method) && status >= 200 && status < 300) {
-        options.audit.info('audit', {
-          clientIP: fields.client,
-          subject: user ?? 'anonymous',
-          action: c.req.method,
-          object: c.req.path,
-          repository: target && 'repository' in target ? target.repository : undefined,
-          reference: target?.kind === 'manifest' ? target.reference : undefined,
-          status,
-        })
+      const audited = options.audit !== undefined && MUTATING.has(c.req.method) && status >= 200 && status < 300
+      // The hottest path of the registry: build nothing when nothing is written.
+      if (logRequest || audited) {
+        const user = c.get('principal')?.username || undefined
+        const client = clientAddress(c)
+        if (logRequest) {
+          options.logger.info('request', {
+            method: c.req.method,
+            path: c.req.path,
+            status,
+            bytes: Number(c.res.headers.get('Content-Length') ?? 0),
+            durationMs: Math.round((performance.now() - started) * 100) / 100,
+            user,
+            client,
+          })
+        }
+        if (audited) {
+          const target = c.get('target')
+          options.audit!.info('audit', {
+            clientIP: client,
+            subject: user ?? 'anonymous',
+            action: c.req.method,
+            object: c.req.path,
+            repository: target && 'repository' in target ? target.repository : undefined,
+            reference: target?.kind === 'manifest' ? target.reference : undefined,
+            status,
+          })
+        }
       }
     }
   })
