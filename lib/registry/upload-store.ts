@@ -93,9 +93,9 @@ export class UploadStore {
   async finish(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null): Promise<{ digest: string; size: number }> {
     const expected = requireDigest(digest)
     return this.locks.run(id, async () => {
-      await this.size(repository, id)
-      const size = body ? await this.write(repository, id, body) : await this.size(repository, id)
-      const actual = await this.digestOf(repository, id, expected.algorithm)
+      const stored = await this.size(repository, id)
+      const size = body ? await this.write(repository, id, body) : stored
+      const actual = await this.digestOf(repository, id, expected.algorithm, size)
       if (actual !== expected.value) {
         await this.discard(repository, id)
         throw new RegistryError('DIGEST_INVALID', { detail: { description: `the content's digest is ${actual}`, digest: expected.value } })
@@ -164,9 +164,10 @@ export class UploadStore {
     return { hasher, hashed: storedSize, lastUsed: Date.now() }
   }
 
-  private async digestOf(repository: string, id: string, algorithm: DigestAlgorithm): Promise<string> {
+  /** The digest of the session's `size` stored bytes: from the hash state when it covers them. */
+  private async digestOf(repository: string, id: string, algorithm: DigestAlgorithm, size: number): Promise<string> {
     const state = this.hashStates.get(id)
-    if (algorithm === 'sha256' && state && state.hashed === (await this.size(repository, id))) return state.hasher.digest()
+    if (algorithm === 'sha256' && state && state.hashed === size) return state.hasher.digest()
     return (await this.hashStored(repository, id, algorithm)).digest()
   }
 
