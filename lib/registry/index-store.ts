@@ -28,6 +28,8 @@ type Mutation = (index: ImageIndex) => ImageIndex | undefined | Promise<ImageInd
 export class IndexStore {
   private readonly cache = new Map<string, ImageIndex>()
   private readonly locks = new KeyedMutex()
+  /** Repositories known to exist, so `ensure` costs nothing after the first time. */
+  private readonly existing = new Set<string>()
 
   constructor(
     private readonly driver: StorageDriver,
@@ -55,7 +57,7 @@ export class IndexStore {
       })
     }
     if (!this.options.shared) this.cache.set(repository, index)
-    this.options.onRepositorySeen?.(repository)
+    this.noteExists(repository)
     return index
   }
 
@@ -101,18 +103,24 @@ export class IndexStore {
 
   /** Creates the repository if it does not exist. */
   async ensure(repository: string): Promise<void> {
-    if (!this.cache.has(repository)) await this.update(repository, () => undefined)
+    if (!this.existing.has(repository)) await this.update(repository, () => undefined)
   }
 
   /** Forgets a deleted repository. */
   forget(repository: string): void {
     this.cache.delete(repository)
+    this.existing.delete(repository)
+  }
+
+  private noteExists(repository: string): void {
+    this.existing.add(repository)
+    this.options.onRepositorySeen?.(repository)
   }
 
   private async write(repository: string, index: ImageIndex): Promise<void> {
     await this.driver.putContent(indexPath(repository), serializeImageIndex(index))
     if (!this.options.shared) this.cache.set(repository, index)
-    this.options.onRepositorySeen?.(repository)
+    this.noteExists(repository)
   }
 
   /**
@@ -135,11 +143,14 @@ export class IndexStore {
       if (!current) await this.driver.putContent(ociLayoutPath(repository), OCI_LAYOUT_CONTENT)
       const base = current?.index ?? emptyIndex()
       const next = (await mutate(base)) ?? (current ? undefined : base)
-      if (!next) return base
+      if (!next) {
+        this.noteExists(repository)
+        return base
+      }
       const condition = current ? { ifMatch: current.etag } : ({ ifNoneMatch: '*' } as const)
       const { written } = await putContentIf.call(this.driver, indexPath(repository), serializeImageIndex(next), condition)
       if (!written) continue
-      this.options.onRepositorySeen?.(repository)
+      this.noteExists(repository)
       await afterWrite?.()
       return next
     }
