@@ -2,6 +2,7 @@ import { afterAll, setDefaultTimeout, describe, expect, test } from 'bun:test'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../support/server'
 
 setDefaultTimeout(60_000)
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
@@ -19,13 +20,6 @@ async function zot(...args: string[]): Promise<{ code: number; out: string; err:
   const run = Bun.spawn(['bun', CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
   const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
   return { code, out, err }
-}
-
-function freePort(): number {
-  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
-  return port
 }
 
 /** Reads a child's stdout until a line matches (or the time runs out). */
@@ -100,7 +94,7 @@ test('serve refuses an invalid config with exit 1 and the findings', async () =>
 
 test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a valid config and keeps the running one on an invalid one', async () => {
   const directory = await scratch()
-  const port = freePort()
+  const port = await freePort()
   const path = join(directory, 'config.json')
   const config = (level: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port }, log: { level }, ...extra })
@@ -143,7 +137,7 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   const second = await makeCertificate('second')
   await writeFile(cert, first.cert)
   await writeFile(key, first.key)
-  const port = freePort()
+  const port = await freePort()
   const path = join(directory, 'config.json')
   await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port, tls: { cert, key } }, log: { level: 'info' } }))
   const server = Bun.spawn(['bun', CLI, 'serve', path], { stdout: 'pipe', stderr: 'inherit' })
@@ -169,7 +163,7 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
 test('gc and scrub run on a stopped registry\'s storage and explain an invalid config', async () => {
   const directory = await scratch()
   const path = join(directory, 'config.json')
-  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data'), gcDelay: '1s' }, http: { address: '127.0.0.1', port: freePort() } }))
+  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data'), gcDelay: '1s' }, http: { address: '127.0.0.1', port: await freePort() } }))
   expect((await zot('gc', path)).err).toContain('is not a directory')
   await mkdir(join(directory, 'data'))
   const gc = await zot('gc', path, '--dry-run')

@@ -8,7 +8,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestBucket, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, zotS3Params, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 import { startRegistry, type RunningRegistry } from '../support/server'
 
 setDefaultTimeout(120_000)
@@ -25,7 +25,7 @@ afterAll(async () => {
 })
 
 const sha256 = (data: Uint8Array | string) => `sha256:${new Bun.CryptoHasher('sha256').update(data).digest('hex')}`
-const driverFor = (bucket: string) => ({ name: 's3', region: rgw.region, bucket, regionendpoint: rgw.endpoint, accesskey: rgw.accessKey, secretkey: rgw.secretKey, secure: false, rootdirectory: '/zot' })
+const driverFor = (bucket: string) => zotS3Params(rgw, bucket)
 
 test('push and pull on S3 with zot\'s key layout; rootDirectory holds only local metadata', async () => {
   const bucket = await createTestBucket(rgw, 'serve')

@@ -2,6 +2,7 @@ import { afterAll, setDefaultTimeout, expect, test } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../support/server'
 
 setDefaultTimeout(60_000)
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
@@ -36,9 +37,7 @@ test('serve exits non-zero with a clear message when the port is taken (zot exit
 })
 
 test('SIGTERM drains and exits 0', async () => {
-  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() })
-  const port = probe.port!
-  probe.stop(true)
+  const port = await freePort()
   const run = Bun.spawn(['bun', CLI, 'serve', await configOn(port)], { stdout: 'pipe', stderr: 'pipe' })
   await waitForRegistry(`http://127.0.0.1:${port}/v2/`)
   run.kill('SIGTERM')

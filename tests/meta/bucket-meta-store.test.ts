@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { createBucketMetaStore } from '../../lib/meta'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 
 setDefaultTimeout(60_000)
 let rgw: CephRgw
@@ -16,7 +16,7 @@ afterAll(() => rgw?.stop())
 
 async function replicaStores(count: number) {
   const bucket = await createTestBucket(rgw, 'meta')
-  const params = { name: 's3', region: rgw.region, bucket, regionendpoint: rgw.endpoint, accesskey: rgw.accessKey, secretkey: rgw.secretKey, secure: false, rootdirectory: '/zot' }
+  const params = zotS3Params(rgw, bucket)
   // A long interval: flushes happen when the test says so.
   return Array.from({ length: count }, () => createBucketMetaStore(createS3Driver(s3OptionsFromZotParams(params)), { flushIntervalMs: 3_600_000 }))
 }

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../support/server'
 
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
 const SIZE = 1024 * 1024 * 1024
@@ -19,12 +20,7 @@ const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSyn
 test('a 1 GiB blob goes up and down with flat server memory', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'zot-stream-'))
   directories.push(directory)
-  const port = (() => {
-    const probe = Bun.serve({ port: 0, fetch: () => new Response() })
-    const p = probe.port!
-    probe.stop(true)
-    return p
-  })()
+  const port = await freePort()
   await writeFile(join(directory, 'config.json'), JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port }, log: { level: 'warn' } }))
   const server = Bun.spawn(['bun', CLI, 'serve', join(directory, 'config.json')], { stdout: 'ignore', stderr: 'inherit' })
   const base = `http://127.0.0.1:${port}`

@@ -10,7 +10,7 @@ import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { createRegistry } from '../../lib/registry/registry'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 
 setDefaultTimeout(120_000)
 let rgw: CephRgw
@@ -21,7 +21,7 @@ afterAll(() => rgw?.stop())
 
 async function replicas(count: number) {
   const bucket = await createTestBucket(rgw, 'replicas')
-  const params = { name: 's3', region: rgw.region, bucket, regionendpoint: rgw.endpoint, accesskey: rgw.accessKey, secretkey: rgw.secretKey, secure: false, rootdirectory: '/zot' }
+  const params = zotS3Params(rgw, bucket)
   return Array.from({ length: count }, () => {
     const registry = createRegistry({ driver: createS3Driver(s3OptionsFromZotParams(params)), sharedStorage: true })
     const app = createApp({ registry, logger: silentLogger() })

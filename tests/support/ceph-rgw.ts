@@ -188,6 +188,20 @@ export function rawS3Client(rgw: CephRgw): S3Client {
 }
 
 /** Creates a bucket with a unique name (RGW is shared by a whole test file). */
+/** zot's `storage.storageDriver` for a bucket on this gateway, with zot's doubled `/zot` prefix. */
+export function zotS3Params(rgw: CephRgw, bucket: string) {
+  return {
+    name: 's3',
+    region: rgw.region,
+    bucket,
+    regionendpoint: rgw.endpoint,
+    accesskey: rgw.accessKey,
+    secretkey: rgw.secretKey,
+    secure: false,
+    rootdirectory: '/zot',
+  }
+}
+
 export async function createTestBucket(rgw: CephRgw, label: string): Promise<string> {
   const bucket = `${label}-${crypto.randomUUID().slice(0, 8)}`
   const s3 = rawS3Client(rgw)

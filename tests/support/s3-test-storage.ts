@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { createRegistry } from '../../lib/registry/registry'
-import { createTestBucket, rawS3Client, startCephRgw, type CephRgw } from './ceph-rgw'
+import { createTestBucket, rawS3Client, startCephRgw, zotS3Params, type CephRgw } from './ceph-rgw'
 import type { TestStorage } from './storage-under-test'
 
 /** zot stores `rootdirectory: /zot` under `zot/zot/` (its doubled prefix, reference 6.4). */
@@ -81,16 +81,7 @@ export async function s3Storage(
 ): Promise<TestStorage> {
   const rgw = await sharedRgw()
   const bucket = await createTestBucket(rgw, label)
-  const storageDriver = {
-    name: 's3',
-    region: rgw.region,
-    bucket,
-    regionendpoint: rgw.endpoint,
-    accesskey: rgw.accessKey,
-    secretkey: rgw.secretKey,
-    secure: false,
-    rootdirectory: S3_ROOT_DIRECTORY,
-  }
+  const storageDriver = { ...zotS3Params(rgw, bucket), rootdirectory: S3_ROOT_DIRECTORY }
   const s3 = rawS3Client(rgw)
   const destroyOnRemove: { destroy(): void }[] = [s3]
   const keyOf = (path: string) => KEY_PREFIX + path
