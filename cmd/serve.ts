@@ -48,7 +48,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   let app
   try {
     runtime = await createRuntime(config, logger)
-    app = buildApp(config, runtime, logger)
+    app = await buildApp(config, runtime, logger)
   } catch (error) {
     logger.error('cannot start', { error: (error as Error).message })
     console.error(`zot: ${(error as Error).message}`)
@@ -82,7 +82,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
       .then(async ({ config: next, warnings }) => {
         reportConfig(logger, next, warnings)
         await runtime.reconfigure(next)
-        server.replaceApp(buildApp(next, runtime, logger))
+        server.replaceApp(await buildApp(next, runtime, logger))
         // Said before applying: a reload that raises the level would otherwise hide its own report.
         logger.info('configuration reloaded', { file: configPath, applied: RELOADED })
         logger.level = logLevel(next.log.level)

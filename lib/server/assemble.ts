@@ -19,7 +19,8 @@ import { startMaintenance, type Maintenance } from '../maintenance'
 import { createBucketMetaStore, metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { findTag } from '../registry/image-index'
-import { createSync, type Sync } from '../sync'
+import type { Sync } from '../sync'
+import { loadSync } from '../sync/load'
 import { createRegistry, type Registry } from '../registry/registry'
 import { openStorage } from './storage'
 
@@ -71,8 +72,8 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       logger,
       options: { storage: { ...next.storage, rootDirectory }, ...(next.extensions?.scrub && { scrub: next.extensions.scrub }) },
     })
-  const synchronise = (next: Config) => {
-    const sync = createSync({ registry, config: next.extensions?.sync ?? { enable: false, registries: [] }, logger, ownHosts: ownHosts(next) })
+  const synchronise = async (next: Config) => {
+    const sync = await loadSync({ registry, config: next.extensions?.sync ?? { enable: false, registries: [] }, logger, ownHosts: ownHosts(next) })
     sync.start()
     return sync
   }
@@ -81,10 +82,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     metrics,
     meta,
     maintenance: maintain(config),
-    sync: synchronise(config),
+    sync: await synchronise(config),
     async reconfigure(next) {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
-      Object.assign(runtime, { maintenance: maintain(next), sync: synchronise(next) })
+      Object.assign(runtime, { maintenance: maintain(next), sync: await synchronise(next) })
     },
     async close() {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
@@ -99,12 +100,12 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
 const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
 
 /** The HTTP application for a configuration over a runtime. */
-export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono<AppEnv> {
+export async function buildApp(config: Config, runtime: Runtime, logger: Logger): Promise<Hono<AppEnv>> {
   const { registry, metrics, sync } = runtime
   const metricsConfig = config.extensions?.metrics
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
   const audit = config.log.audit ? createLogger({ level: 'info', output: config.log.audit }) : undefined
-  const auth = setupAuth({
+  const auth = await setupAuth({
     ...(config.http.auth && { auth: config.http.auth }),
     ...(config.http.accessControl && { accessControl: config.http.accessControl }),
     realm: config.http.realm,
@@ -147,5 +148,5 @@ export function buildApp(config: Config, runtime: Runtime, logger: Logger): Hono
 /** Runtime and app in one call (tests, and the first start of `serve`). */
 export async function assemble(config: Config, logger: Logger): Promise<{ app: Hono<AppEnv>; runtime: Runtime }> {
   const runtime = await createRuntime(config, logger)
-  return { app: buildApp(config, runtime, logger), runtime }
+  return { app: await buildApp(config, runtime, logger), runtime }
 }

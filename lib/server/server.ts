@@ -5,7 +5,6 @@
  * is still moving is never cut: zot issue #4079). New TLS material is applied by rebinding the
  * listener: Bun's `server.reload()` keeps the old certificate.
  */
-import { createSecureContext } from 'node:tls'
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/context'
 
@@ -38,7 +37,9 @@ export interface RunningServer {
 
 async function readTls(tls: TlsFiles): Promise<{ cert: string; key: string }> {
   const [cert, key] = await Promise.all([Bun.file(tls.cert).text(), Bun.file(tls.key).text()])
-  // Throws on a malformed file or a key that does not match the certificate.
+  // Throws on a malformed file or a key that does not match the certificate. Imported here, so a
+  // registry without TLS never loads node:tls (idle memory).
+  const { createSecureContext } = await import('node:tls')
   createSecureContext({ cert, key })
   return { cert, key }
 }

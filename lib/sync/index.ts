@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppEnv } from '../http/context'
 import type { Logger } from '../log/logger'
-import { localSource, type ContentSource } from '../registry/content-source'
+import type { ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
 import { BlobFills } from './blob-fills'
 import { resolveRegistry, type ResolvedRegistry, type SyncConfig } from './config'
 import { loadCredentials, type CredentialLookup } from './credentials'
+import { localOnlySync, syncEnabled } from './load'
 import { hostKey, urlHostKey } from './hosts'
 import { ImageCopier } from './image-copier'
 import { ManifestCache } from './manifest-cache'
@@ -94,9 +95,7 @@ function warnUnsupported(config: SyncConfig, logger: Logger): void {
  */
 export function createSync(options: SyncOptions): Sync {
   const { registry, config, logger } = options
-  if (config.enable === false || config.registries.length === 0) {
-    return { source: localSource(registry), middleware: [], start: () => {}, stop: async () => {} }
-  }
+  if (!syncEnabled(config)) return localOnlySync(registry)
   const credentials = loadCredentials(config.credentialsFile).catch((error: unknown) => {
     logger.error('sync: cannot read credentialsFile; upstreams are asked anonymously', {
       file: config.credentialsFile,

@@ -291,7 +291,7 @@ describe('the handbook config with GitHub and Keycloak side by side', async () =
   githubEntry!.tokenurl = ghe.tokenurl
   oidcEntry!.issuer = idp.issuer
   const warnings: string[] = []
-  const built = setupAuth({
+  const built = await setupAuth({
     auth,
     externalUrl: config.http.externalUrl,
     tls: false,

@@ -41,7 +41,7 @@ export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegi
   const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
   const driver = createLocalDriver({ rootDirectory })
   const registry = createRegistry({ driver })
-  const auth = setupAuth({
+  const auth = await setupAuth({
     ...config,
     tls: false,
     driver,

@@ -45,7 +45,7 @@ describe('setupAuth on the real-world configs', () => {
     'handbook-full.json',
   ])('%s builds without contacting anything', async (name) => {
     const { auth, config } = await fixtureAuth(name)
-    const built = setup({
+    const built = await setup({
       auth,
       accessControl: config.http.accessControl,
       externalUrl: config.http.externalUrl,
@@ -59,7 +59,7 @@ describe('setupAuth on the real-world configs', () => {
     const providers = auth?.openid?.providers ?? {}
     providers['keycloak'] = { ...providers['oidc'] }
     const warnings: string[] = []
-    const built = setup({ auth }, warnings)
+    const built = await setup({ auth }, warnings)
     expect(built.authenticating).toBe(true)
     expect(warnings.join('\n')).toContain('openid.keycloak')
     expect(warnings.join('\n')).not.toContain('openid.github')
@@ -67,11 +67,11 @@ describe('setupAuth on the real-world configs', () => {
 
   test('a config whose only methods are unsupported refuses to run open', async () => {
     const { auth } = await fixtureAuth('handbook-ldap.json')
-    expect(() => setup({ auth })).toThrow(/ldap/)
+    await expect(setup({ auth })).rejects.toThrow(/ldap/)
   })
 
   test('no auth at all: only authorization, and the ping answers 200', async () => {
-    const built = setup({})
+    const built = await setup({})
     expect(built.authenticating).toBe(false)
     const app = testApp(built.middleware)
     expect((await app.request('/v2/')).status).toBe(200)
@@ -79,7 +79,7 @@ describe('setupAuth on the real-world configs', () => {
   })
 
   test('401s to the zot UI carry no Basic challenge (no browser password dialog)', async () => {
-    const built = setup({ auth: { htpasswd: { path: htpasswd } }, realm: 'zot' })
+    const built = await setup({ auth: { htpasswd: { path: htpasswd } }, realm: 'zot' })
     const app = testApp(built.middleware)
     expect((await app.request('/v2/')).headers.get('WWW-Authenticate')).toBe('Basic realm="zot"')
     const ui = await app.request('/v2/', { headers: { [UI_CLIENT_HEADER]: UI_CLIENT_VALUE } })

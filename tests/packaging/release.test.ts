@@ -7,13 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { copyFile, readdir, readFile, readlink, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import packageJson from '../../package.json' with { type: 'json' }
 import { sha256File } from '../../scripts/release'
 import { REPOSITORY_ROOT } from '../support/paths'
 import {
   CPU_TYPE,
-  embeddedProgram,
+  embeddedModules,
   verifyCodeDirectory,
   ensureTool,
   hasCommand,
@@ -92,21 +92,31 @@ describe('bun run release', () => {
   }, TIMEOUT_MS)
 
   test('all four embed the same minified program, so all four print the same --version', async () => {
-    const programs = await Promise.all(RELEASE_NAMES.map(async (name) => embeddedProgram(await readFile(release.binary(name)))))
+    const programs = await Promise.all(RELEASE_NAMES.map(async (name) => embeddedModules(await readFile(release.binary(name)))))
     // Compared by digest: a diff of two 1 MB lines says nothing. (Each target is bundled on its own,
     // so sources edited while the release builds also make them differ.)
-    const digest = (program: string) => new Bun.CryptoHasher('sha256').update(program).digest('hex')
-    expect(Object.fromEntries(RELEASE_NAMES.map((name, index) => [name, digest(programs[index]!)])))
-      .toEqual(Object.fromEntries(RELEASE_NAMES.map((name) => [name, digest(programs[0]!)])))
-    // Minified, without a source map: about 1 MB in about 130 lines (unminified: 1.9 MB, 55,000).
-    expect(programs[0]!.length).toBeLessThan(3_000_000)
-    expect(programs[0]!.split('\n').length).toBeLessThan(2_000)
-    expect(programs[0]!).not.toContain('sourceMappingURL')
-    // Run the darwin binaries' program with this Bun: what they print on a Mac.
+    const digest = (source: string) => new Bun.CryptoHasher('sha256').update(source).digest('hex')
+    // The entry point is named after the output file (`zot-linux-x64`); chunks are `<name>-<hash>.js`.
+    const isEntry = (name: string) => !name.endsWith('.js')
+    const digests = (modules: Map<string, string>) => Object.fromEntries([...modules].map(([name, source]) => [isEntry(name) ? '(entry)' : name, digest(source)]))
+    expect(Object.fromEntries(RELEASE_NAMES.map((name, index) => [name, digests(programs[index]!)])))
+      .toEqual(Object.fromEntries(RELEASE_NAMES.map((name) => [name, digests(programs[0]!)])))
+    // The entry point and the chunks --splitting loads on demand (S3, sync, logins).
+    const modules = programs[RELEASE_NAMES.indexOf('darwin-arm64')]!
+    expect([...modules.keys()].filter(isEntry)).toEqual(['/$bunfs/root/zot-darwin-arm64'])
+    expect(modules.size).toBeGreaterThan(5)
+    // Minified, without a source map: about 1 MB in all, in a few hundred lines (unminified: 1.9 MB, 55,000).
+    const sources = [...modules.values()]
+    expect(sources.reduce((total, source) => total + source.length, 0)).toBeLessThan(3_000_000)
+    expect(sources.reduce((total, source) => total + source.split('\n').length, 0)).toBeLessThan(2_000)
+    for (const source of sources) expect(source).not.toContain('sourceMappingURL')
+    // Run the darwin binaries' program with this Bun: what they print on a Mac. Chunks import
+    // each other by their embedded path, which becomes the directory they are written to.
     const directory = await temporaryDirectory('program')
-    const script = join(directory, 'zot-darwin-arm64.js')
-    await Bun.write(script, programs[RELEASE_NAMES.indexOf('darwin-arm64')]!)
-    expect((await mustRun([process.execPath, script, '--version'], { cwd: directory })).stdout.trim()).toBe(nativeVersion)
+    for (const [name, source] of modules) {
+      await Bun.write(join(directory, isEntry(name) ? 'zot.js' : basename(name)), source.replaceAll('"/$bunfs/root/', '"./'))
+    }
+    expect((await mustRun([process.execPath, join(directory, 'zot.js'), '--version'], { cwd: directory })).stdout.trim()).toBe(nativeVersion)
   }, TIMEOUT_MS)
 
   test('the linux-arm64 binary answers --version under qemu-user-static like the x64 one', async () => {

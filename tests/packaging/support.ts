@@ -401,22 +401,34 @@ export function machO(file: Buffer): MachO {
 }
 
 /**
- * The entry point's JavaScript in a `bun build --compile` executable. Bun stores the module graph
- * in the `.bun` ELF section or the `__BUN,__bun` Mach-O section; the entry source sits in it as
- * text that starts with Bun's `// @bun` pragma (after the shebang, if any) and ends at a NUL,
- * whether or not `--bytecode` put compiled bytecode before it (Bun 1.4's layout).
+ * The JavaScript modules of a `bun build --compile` executable, by their `/$bunfs/root/...` name
+ * (the entry point and, with `--splitting`, its chunks). Bun stores the module graph in the `.bun`
+ * ELF section or the `__BUN,__bun` Mach-O section, after an 8-byte length: each source is text
+ * that starts with Bun's `// @bun` pragma (after the shebang, if any) and ends at a NUL, whether
+ * or not `--bytecode` put compiled bytecode before it; each module's record holds the name's and
+ * then the source's {offset, length} as 32-bit pairs (Bun 1.4's layout).
  */
-export function embeddedProgram(file: Buffer): string {
+export function embeddedModules(file: Buffer): Map<string, string> {
   const section = file.readUInt32LE(0) === MACHO_MAGIC_64
     ? machO(file).sections.get('__BUN,__bun')
     : elfSection(file, '.bun')
   if (!section) throw new Error('no embedded Bun module graph found')
-  const graph = file.subarray(section.offset, section.offset + section.size)
-  const pragma = graph.indexOf('// @bun')
-  if (pragma < 0) throw new Error('no "// @bun" source in the embedded module graph')
-  const shebang = graph.lastIndexOf('#!', pragma)
-  const start = shebang >= 0 && !graph.subarray(shebang, pragma - 1).includes(0x0a) && graph[pragma - 1] === 0x0a ? shebang : pragma
-  return graph.toString('utf8', start, graph.indexOf(0, pragma))
+  const graph = file.subarray(section.offset + 8, section.offset + section.size)
+  const modules = new Map<string, string>()
+  for (let pragma = graph.indexOf('// @bun'); pragma >= 0; pragma = graph.indexOf('// @bun', pragma + 1)) {
+    const shebang = graph.lastIndexOf('#!', pragma)
+    const start = shebang >= 0 && !graph.subarray(shebang, pragma - 1).includes(0x0a) && graph[pragma - 1] === 0x0a ? shebang : pragma
+    const end = graph.indexOf(0, pragma)
+    const contents = Buffer.alloc(8)
+    contents.writeUInt32LE(start, 0)
+    contents.writeUInt32LE(end - start, 4)
+    const record = graph.indexOf(contents)
+    if (record < 8) throw new Error(`no module record points at the source at ${start}`)
+    const nameOffset = graph.readUInt32LE(record - 8)
+    modules.set(graph.toString('utf8', nameOffset, nameOffset + graph.readUInt32LE(record - 4)), graph.toString('utf8', start, end))
+  }
+  if (modules.size === 0) throw new Error('no "// @bun" source in the embedded module graph')
+  return modules
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Blob bodies stream in both directions: a 1 GiB upload and download through the real server
- * leave its memory flat. (Memory is behaviour; speed is measured by scripts/bench, not here.)
+ * leave its memory flat, and the download carries its Content-Length. (Memory is behaviour; speed
+ * is measured by scripts/bench, not here.)
  */
 import { afterAll, expect, test } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -51,6 +52,10 @@ test('a 1 GiB blob goes up and down with flat server memory', async () => {
     expect(put.status).toBe(201)
 
     const download = await fetch(`${base}/v2/stream/test/blobs/${digest}`)
+    // A local blob goes out as the file itself (sendfile), framed by its length: Bun frames any
+    // stream body as chunked and drops Content-Length (oven-sh/bun#10507).
+    expect(download.headers.get('Content-Length')).toBe(String(SIZE))
+    expect(download.headers.get('Transfer-Encoding')).toBeNull()
     const actual = new Bun.CryptoHasher('sha256')
     let received = 0
     for await (const part of download.body!) {
