@@ -2,6 +2,8 @@
  * @module
  * Latency statistics and the result record every benchmark scenario returns.
  */
+import { readFileSync } from 'node:fs'
+
 export interface ScenarioResult {
   name: string
   /** Whole operations (an image push or pull, a manifest GET...). */
@@ -13,11 +15,22 @@ export interface ScenarioResult {
   /** Payload MB/s (10^6 bytes), when the scenario moves bytes. */
   megabytesPerSecond?: number
   latencyMs: { p50: number; p90: number; p99: number; max: number }
+  /** Server CPU (user + system) per operation, when the server's pid is known. */
+  serverCpuMsPerOp?: number
 }
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!)
 
-export function summarize(name: string, latencies: number[], failed: number, seconds: number, bytes = 0): ScenarioResult {
+/** What a pool of operations measured: see `runPool`. */
+export interface PoolResult {
+  latencies: number[]
+  failed: number
+  seconds: number
+  bytes: number
+  serverCpuSeconds?: number
+}
+
+export function summarize(name: string, { latencies, failed, seconds, bytes, serverCpuSeconds }: PoolResult): ScenarioResult {
   const sorted = [...latencies].sort((a, b) => a - b)
   const round = (n: number) => Math.round(n * 100) / 100
   return {
@@ -28,11 +41,32 @@ export function summarize(name: string, latencies: number[], failed: number, sec
     rate: round(latencies.length / seconds),
     ...(bytes > 0 && { megabytesPerSecond: round(bytes / 1e6 / seconds) }),
     latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? 0) },
+    ...(serverCpuSeconds !== undefined && latencies.length > 0 && { serverCpuMsPerOp: round((serverCpuSeconds * 1000) / latencies.length) }),
   }
 }
 
-/** Runs `operation` `total` times with `concurrency` workers; returns latencies and failures. */
-export async function runPool(total: number, concurrency: number, operation: (index: number) => Promise<number | void>): Promise<{ latencies: number[]; failed: number; seconds: number; bytes: number }> {
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined elsewhere. */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Runs `operation` `total` times with `concurrency` workers; returns latencies, failures and,
+ * with `serverPid`, the server CPU seconds the pool cost.
+ */
+export async function runPool(
+  total: number,
+  concurrency: number,
+  operation: (index: number) => Promise<number | void>,
+  serverPid?: number,
+): Promise<PoolResult> {
+  const cpuBefore = cpuSecondsOf(serverPid)
   const latencies: number[] = []
   let failed = 0
   let bytes = 0
@@ -52,5 +86,7 @@ export async function runPool(total: number, concurrency: number, operation: (in
       }
     }),
   )
-  return { latencies, failed, seconds: (performance.now() - started) / 1000, bytes }
+  const cpuAfter = cpuSecondsOf(serverPid)
+  const seconds = (performance.now() - started) / 1000
+  return { latencies, failed, seconds, bytes, ...(cpuBefore !== undefined && cpuAfter !== undefined && { serverCpuSeconds: cpuAfter - cpuBefore }) }
 }

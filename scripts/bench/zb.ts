@@ -6,9 +6,12 @@
  *   bun scripts/bench/zb.ts --url http://127.0.0.1:5000 [-c 10] [-n 100] [-t 'Pull|Push'] [--json out.json]
  *   bun scripts/bench/zb.ts --url URL --upstream UPSTREAM_URL -t Sync   # on-demand sync through URL
  *   bun scripts/bench/zb.ts --compare [-c 10] [-n 50]   # dist/zot vs Debian's docker-registry
+ *   bun scripts/bench/zb.ts --compare -A bench:secret    # both with htpasswd; zot with accessControl too
+ *   bun scripts/bench/zb.ts --compare --s3 -n 20         # both on a throwaway Ceph RADOS gateway
  *
  * --compare starts both registries on free ports with throwaway storage, runs every scenario
- * against each, and prints the two side by side with the ratio (zot / reference).
+ * against each, and prints the two side by side with the ratio (zot / reference), with the
+ * server CPU each operation cost (from /proc; `--pid` gives it for `--url`).
  */
 import { parseArgs } from 'node:util'
 import { BenchClient } from './client'
@@ -24,6 +27,8 @@ const { values } = parseArgs({
     requests: { type: 'string', short: 'n', default: '100' },
     tests: { type: 'string', short: 't', default: '.' },
     auth: { type: 'string', short: 'A' },
+    s3: { type: 'boolean', default: false },
+    pid: { type: 'string' },
     json: { type: 'string' },
   },
 })
@@ -36,14 +41,17 @@ const run = crypto.randomUUID().slice(0, 8)
 
 type Scenario = { name: string; run: (client: BenchClient, upstream?: BenchClient) => Promise<ScenarioResult> }
 
+/** The server under test, for CPU accounting. */
+let serverPid: number | undefined
+
 /** Fewer operations for big images, so a default run stays within minutes. */
 const countFor = (size: number): number => Math.max(1, Math.round(requests / (size / MB >= 100 ? 20 : size / MB >= 10 ? 4 : 1)))
 
 const pushScenario = (size: number, streamed: boolean): Scenario => ({
   name: `Push ${streamed ? 'Chunk Streamed' : 'Monolith'} ${size / MB}MB`,
   run: async (client) => {
-    const { latencies, failed, seconds, bytes } = await runPool(countFor(size), concurrency, (i) => client.pushImage(`zb-${run}/push-${streamed ? 's' : 'm'}${size / MB}-${i % 100}`, `t${i}`, size, streamed))
-    return summarize(`Push ${streamed ? 'Chunk Streamed' : 'Monolith'} ${size / MB}MB`, latencies, failed, seconds, bytes)
+    const pool = await runPool(countFor(size), concurrency, (i) => client.pushImage(`zb-${run}/push-${streamed ? 's' : 'm'}${size / MB}-${i % 100}`, `t${i}`, size, streamed), serverPid)
+    return summarize(`Push ${streamed ? 'Chunk Streamed' : 'Monolith'} ${size / MB}MB`, pool)
   },
 })
 
@@ -52,8 +60,8 @@ const pullScenario = (size: number): Scenario => ({
   run: async (client) => {
     const repository = `zb-${run}/pull-${size / MB}`
     await client.pushImage(repository, 'latest', size, false)
-    const { latencies, failed, seconds, bytes } = await runPool(countFor(size), concurrency, () => client.pullImage(repository, 'latest'))
-    return summarize(`Pull ${size / MB}MB`, latencies, failed, seconds, bytes)
+    const pool = await runPool(countFor(size), concurrency, () => client.pullImage(repository, 'latest'), serverPid)
+    return summarize(`Pull ${size / MB}MB`, pool)
   },
 })
 
@@ -63,12 +71,12 @@ const requestStorm = (name: string, path: (repository: string) => string, method
     const repository = `zb-${run}/storm`
     await client.pushImage(repository, 'latest', 1024, false)
     const target = `${client.baseUrl}${path(repository)}`
-    const { latencies, failed, seconds } = await runPool(requests * 50, connections, async () => {
+    const pool = await runPool(requests * 50, connections, async () => {
       const response = await fetch(target, { method, headers: client.authHeaders({ Accept: 'application/vnd.oci.image.manifest.v1+json' }) })
       await response.arrayBuffer()
       if (response.status !== 200) throw new Error(String(response.status))
-    })
-    return summarize(name, latencies, failed, seconds)
+    }, serverPid)
+    return summarize(name, pool)
   },
 })
 
@@ -85,13 +93,14 @@ const scenarios: Scenario[] = [
       if (!upstream) throw new Error('needs --upstream: a registry the server under test syncs from on demand')
       const repositories = Array.from({ length: countFor(100 * MB) }, (_, i) => `zb-${run}/sync-${i}`)
       for (const repository of repositories) await upstream.pushImage(repository, 'latest', 100 * MB, false)
-      const { latencies, failed, seconds, bytes } = await runPool(repositories.length, concurrency, (i) => client.pullImage(repositories[i]!, 'latest'))
-      return summarize('On-demand Sync 100MB', latencies, failed, seconds, bytes)
+      const pool = await runPool(repositories.length, concurrency, (i) => client.pullImage(repositories[i]!, 'latest'), serverPid)
+      return summarize('On-demand Sync 100MB', pool)
     },
   },
 ]
 
-async function runAll(url: string, upstream?: string): Promise<ScenarioResult[]> {
+async function runAll(url: string, pid: number | undefined, upstream?: string): Promise<ScenarioResult[]> {
+  serverPid = pid
   const client = new BenchClient(url, values.auth ? `Basic ${btoa(values.auth)}` : undefined)
   const upstreamClient = upstream ? new BenchClient(upstream) : undefined
   const results: ScenarioResult[] = []
@@ -108,12 +117,12 @@ function row(cells: (string | number)[], widths: number[]): string {
 }
 
 function printTable(columns: { label: string; results: ScenarioResult[] }[]): void {
-  const widths = [32, ...columns.flatMap(() => [10, 9, 9, 8])]
-  console.log(row(['scenario', ...columns.flatMap((c) => [`${c.label} ops/s`, 'MB/s', 'p99 ms', 'failed'])], widths))
+  const widths = [32, ...columns.flatMap(() => [10, 9, 9, 10, 8])]
+  console.log(row(['scenario', ...columns.flatMap((c) => [`${c.label} ops/s`, 'MB/s', 'p99 ms', 'CPU ms/op', 'failed'])], widths))
   for (const [index, first] of (columns[0]?.results ?? []).entries()) {
     const cells = columns.flatMap((c) => {
       const result = c.results[index]!
-      return [result.rate, result.megabytesPerSecond ?? '-', result.latencyMs.p99, result.failed]
+      return [result.rate, result.megabytesPerSecond ?? '-', result.latencyMs.p99, result.serverCpuMsPerOp ?? '-', result.failed]
     })
     const ratio = columns.length === 2 ? `  x${(columns[0]!.results[index]!.rate / Math.max(columns[1]!.results[index]!.rate, 1e-9)).toFixed(2)}` : ''
     console.log(row([first.name, ...cells], widths) + ratio)
@@ -121,10 +130,10 @@ function printTable(columns: { label: string; results: ScenarioResult[] }[]): vo
 }
 
 if (values.compare) {
-  const targets = await startBenchTargets()
+  const targets = await startBenchTargets({ ...(values.auth && { auth: values.auth }), s3: values.s3! })
   try {
-    const zot = await runAll(targets.zot.url)
-    const reference = await runAll(targets.reference.url)
+    const zot = await runAll(targets.zot.url, targets.zot.pid)
+    const reference = await runAll(targets.reference.url, targets.reference.pid)
     printTable([{ label: 'zot', results: zot }, { label: 'ref', results: reference }])
     if (values.json) await Bun.write(values.json, JSON.stringify({ zot, reference }, null, 2))
   } finally {
@@ -132,7 +141,7 @@ if (values.compare) {
   }
 } else {
   if (!values.url) throw new Error('give --url URL (or --compare)')
-  const results = await runAll(values.url.replace(/\/$/, ''), values.upstream)
+  const results = await runAll(values.url.replace(/\/$/, ''), values.pid ? Number(values.pid) : undefined, values.upstream)
   printTable([{ label: 'target', results }])
   if (values.json) await Bun.write(values.json, JSON.stringify(results, null, 2))
 }
