@@ -4,11 +4,7 @@
  * and a small hono app (the lead's request-target parsing plus the middleware under test) whose
  * routes answer 200 so only the auth decision is observed.
  */
-import { afterAll } from 'bun:test'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { RegistryError } from '../../lib/errors/registry-error'
 import type { AppEnv, Principal } from '../../lib/http/context'
 import { requestTarget } from '../../lib/http/middleware/request-target'
@@ -36,11 +32,7 @@ export const user = (
   method,
 })
 
-export async function tempDirectory(prefix: string): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), `zot-${prefix}-`))
-  afterAll(() => rm(directory, { recursive: true, force: true }))
-  return directory
-}
+export { tempDirectory } from '../support/temp'
 
 /** An app like the lead's: target parsing, one error renderer, the middleware, 200 everywhere. */
 export function testApp(

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { gcCommand } from '../../lib/maintenance/gc-command'
 import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { pushImage } from '../http/harness'
-import { age, captureIo, exists, freePort, HOUR, makeMaintenanceHarness } from './helpers'
+import { freePort } from '../support/server'
+import { age, captureIo, exists, HOUR, makeMaintenanceHarness } from './helpers'
 
 describe('zot gc', () => {
   test('--dry-run prints each deletion with its rule and a summary, and deletes nothing', async () => {
@@ -16,7 +17,7 @@ describe('zot gc', () => {
     const { io, out } = captureIo()
 
     const storage = { rootDirectory: h.rootDirectory, gcDelay: HOUR }
-    const code = await gcCommand({ storage, http: { port: freePort() }, dryRun: true }, io)
+    const code = await gcCommand({ storage, http: { port: await freePort() }, dryRun: true }, io)
 
     expect(code).toBe(0)
     const manifestLine = out.find((line) => line.includes(doomed.digest) && line.includes('manifest'))
@@ -36,7 +37,7 @@ describe('zot gc', () => {
     const { io, out } = captureIo()
 
     const storage = { rootDirectory: h.rootDirectory, gcDelay: 0, retention: { delay: 0 } }
-    const code = await gcCommand({ storage, http: { port: freePort() }, json: true }, io)
+    const code = await gcCommand({ storage, http: { port: await freePort() }, json: true }, io)
 
     expect(code).toBe(0)
     const report = JSON.parse(out.join('\n')) as { deleted: Record<string, number>; decisions: { reference: string }[] }
@@ -68,7 +69,7 @@ describe('the commands refuse to run beside a server', () => {
 
   test('a missing rootDirectory is an error, not an empty success', async () => {
     const { io, err } = captureIo()
-    expect(await gcCommand({ storage: { rootDirectory: '/nonexistent/zot' }, http: { port: freePort() } }, io)).toBe(1)
+    expect(await gcCommand({ storage: { rootDirectory: '/nonexistent/zot' }, http: { port: await freePort() } }, io)).toBe(1)
     expect(err[0]).toContain('is not a directory')
   })
 })

@@ -3,10 +3,7 @@
  * A registry on a temp directory with the metadata store, the activity tracker and the app, as
  * `serve` will assemble them, plus helpers to age files and run GC passes "in the future".
  */
-import { afterAll } from 'bun:test'
 import { utimes } from 'node:fs/promises'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
@@ -22,6 +19,7 @@ import { createRegistry } from '../../lib/registry/registry'
 import type { StorageDriver } from '../../lib/storage/driver'
 import { createLocalDriver } from '../../lib/storage/local-driver'
 import type { Harness } from '../http/harness'
+import { tempDirectory } from '../support/temp'
 
 export const HOUR = 3_600_000
 
@@ -35,18 +33,13 @@ export interface MaintenanceHarness extends Harness {
   close(): void
 }
 
-// Registered per call: Bun evaluates this module once per process, so a top-level afterAll
-// would clean up after the first test file only.
-export async function tempDirectory(prefix: string): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), prefix))
-  afterAll(() => rm(directory, { recursive: true, force: true }))
-  return directory
-}
+
+export { tempDirectory }
 
 export async function makeMaintenanceHarness(
   options: { rootDirectory?: string; dedupe?: boolean; driver?: StorageDriver } = {},
 ): Promise<MaintenanceHarness> {
-  const rootDirectory = options.rootDirectory ?? (await tempDirectory('zot-gc-'))
+  const rootDirectory = options.rootDirectory ?? (await tempDirectory('gc'))
   const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
   const logger = silentLogger()
   // A remote store keeps its metadata under rootDirectory and gets no dedupe index (docs/gc.md).
@@ -92,13 +85,6 @@ export function captureIo() {
   return { out, err, io: { out: (line: string) => void out.push(line), err: (line: string) => void err.push(line) } }
 }
 
-/** A TCP port nothing listens on (bound, then released). */
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data: () => {} } })
-  const port = listener.port
-  listener.stop(true)
-  return port
-}
 
 /** Overwrites a file with different bytes of the same length (bit rot). */
 export async function corrupt(file: string): Promise<void> {

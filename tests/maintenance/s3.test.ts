@@ -8,7 +8,8 @@ import { blobPath } from '../../lib/registry/layout'
 import { createS3Driver } from '../../lib/storage/s3'
 import { pushImage } from '../http/harness'
 import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
-import { captureIo, freePort, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
+import { freePort } from '../support/server'
+import { captureIo, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
 const CLUSTER_START_MS = 180_000
 let cluster: Promise<CephRgw> | undefined
@@ -26,12 +27,12 @@ async function s3Harness(): Promise<MaintenanceHarness> {
     endpoint: server.endpoint,
     credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
   })
-  return makeMaintenanceHarness({ rootDirectory: await tempDirectory('zot-gc-s3-'), driver })
+  return makeMaintenanceHarness({ rootDirectory: await tempDirectory('gc-s3'), driver })
 }
 
 async function scrub(h: MaintenanceHarness): Promise<{ code: number; out: string[] }> {
   const { io, out } = captureIo()
-  const options = { storage: { rootDirectory: h.rootDirectory }, http: { port: freePort() }, driver: h.registry.driver }
+  const options = { storage: { rootDirectory: h.rootDirectory }, http: { port: await freePort() }, driver: h.registry.driver }
   return { code: await scrubCommand(options, io), out }
 }
 

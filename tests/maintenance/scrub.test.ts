@@ -2,7 +2,8 @@ import { describe, expect, test } from 'bun:test'
 import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { MediaType } from '../../lib/oci/media-types'
 import { bytes, pushBlob, pushImage, putManifest, randomBlob } from '../http/harness'
-import { captureIo, corrupt, exists, freePort, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
+import { freePort } from '../support/server'
+import { captureIo, corrupt, exists, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
 /** Pushes `repository:v1`, an image whose only layer is `layer`; returns the layer's digest. */
 async function pushImageOf(h: MaintenanceHarness, repository: string, layer: Uint8Array): Promise<string> {
@@ -21,7 +22,7 @@ async function pushImageOf(h: MaintenanceHarness, repository: string, layer: Uin
 
 const scrub = async (h: MaintenanceHarness, extra: { json?: boolean; port?: number } = {}) => {
   const capture = captureIo()
-  const http = { address: '127.0.0.1', port: extra.port ?? freePort() }
+  const http = { address: '127.0.0.1', port: extra.port ?? (await freePort()) }
   const code = await scrubCommand({ storage: { rootDirectory: h.rootDirectory }, http, json: extra.json ?? false }, capture.io)
   return { code, ...capture }
 }

@@ -6,7 +6,7 @@ import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
 
 describe('the SQLite metadata store', () => {
   test('push and pull times survive a restart', async () => {
-    const root = await tempDirectory('zot-meta-')
+    const root = await tempDirectory('meta')
     const first = openSqliteMetaStore(metaStorePath(root))
     first.recordPush('app', 'sha256:aa', ['v1', 'latest'], 1000)
     first.recordPull('app', 'sha256:aa', 'v1', 2000)
@@ -40,7 +40,7 @@ describe('the SQLite metadata store', () => {
   })
 
   test('a store written by a newer schema is refused, not misread', async () => {
-    const root = await tempDirectory('zot-meta-')
+    const root = await tempDirectory('meta')
     const db = new Database(metaStorePath(root), { create: true })
     db.run('PRAGMA user_version = 99')
     db.close()

@@ -187,7 +187,6 @@ export function rawS3Client(rgw: CephRgw): S3Client {
   })
 }
 
-/** Creates a bucket with a unique name (RGW is shared by a whole test file). */
 /** zot's `storage.storageDriver` for a bucket on this gateway, with zot's doubled `/zot` prefix. */
 export function zotS3Params(rgw: CephRgw, bucket: string) {
   return {
@@ -202,6 +201,7 @@ export function zotS3Params(rgw: CephRgw, bucket: string) {
   }
 }
 
+/** Creates a bucket with a unique name (RGW is shared by a whole test file). */
 export async function createTestBucket(rgw: CephRgw, label: string): Promise<string> {
   const bucket = `${label}-${crypto.randomUUID().slice(0, 8)}`
   const s3 = rawS3Client(rgw)
