@@ -30,7 +30,9 @@ function expectAllDone(results: ScenarioResult[], names: string[]): void {
   for (const result of results) {
     expect(result.failed).toBe(0)
     expect(result.completed).toBeGreaterThan(0)
-    expect(result.serverCpuMsPerOp).toBeGreaterThan(0)
+    // Present because the server's pid is known; /proc counts in 10 ms ticks, so a short
+    // scenario may round to 0.
+    expect(result.serverCpuMsPerOp).toBeGreaterThanOrEqual(0)
   }
 }
 
