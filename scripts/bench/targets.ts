@@ -9,6 +9,7 @@
  * - `s3`: both store in buckets of a throwaway Ceph RADOS gateway (the tests' real S3 server),
  *   the reference with redirects off so blob bytes flow through both registries alike.
  */
+import type { Subprocess } from 'bun'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,10 +20,19 @@ export interface BenchTarget {
   pid: number
 }
 
+export interface BenchTargets {
+  zot: BenchTarget
+  reference: BenchTarget
+  /** With `sync`: the registry both pull through from. */
+  upstream?: BenchTarget
+  stop(): Promise<void>
+}
+
 export interface TargetOptions {
   /** `user:password` both registries require (htpasswd), or undefined for open registries. */
   auth?: string
   s3?: boolean
+  sync?: boolean
 }
 
 function freePort(): number {
@@ -72,6 +82,11 @@ async function s3Storage(directory: string): Promise<Storage> {
   }
 }
 
+async function writeConfig(path: string, text: string): Promise<string> {
+  await writeFile(path, text)
+  return path
+}
+
 /** htpasswd with one bcrypt entry (cost 5, as `htpasswd -B` writes by default). */
 async function writeHtpasswd(path: string, credentials: string): Promise<string> {
   const [user, password] = credentials.split(':') as [string, string]
@@ -80,56 +95,91 @@ async function writeHtpasswd(path: string, credentials: string): Promise<string>
   return user
 }
 
-export async function startBenchTargets(options: TargetOptions = {}): Promise<{ zot: BenchTarget; reference: BenchTarget; stop(): Promise<void> }> {
-  const directory = await mkdtemp(join(tmpdir(), 'zot-bench-'))
-  const zotPort = freePort()
-  const referencePort = freePort()
+/** The reference's YAML config: storage, listener, and optionally htpasswd or a proxy upstream. */
+function referenceConfig(storage: string, port: number, extra: { htpasswd?: string; proxy?: string }): string {
+  return [
+    'version: 0.1',
+    'log: { level: error, accesslog: { disabled: true } }',
+    `storage: ${storage}`,
+    `http: { addr: 127.0.0.1:${port} }`,
+    ...(extra.htpasswd ? [`auth: { htpasswd: { realm: bench, path: ${extra.htpasswd} } }`] : []),
+    ...(extra.proxy ? [`proxy: { remoteurl: "${extra.proxy}" }`] : []),
+    '',
+  ].join('\n')
+}
+
+// The reference's aws-sdk-go panics on AWS_CA_BUNDLE (set on some machines) with its transport.
+const { AWS_CA_BUNDLE: _, ...referenceEnv } = process.env
+const startReference = (config: string) =>
+  Bun.spawn(['docker-registry', 'serve', config], { stdout: 'ignore', stderr: 'inherit', env: referenceEnv })
+
+export async function startBenchTargets(options: TargetOptions = {}): Promise<BenchTargets> {
   if (!(await Bun.file('dist/zot').exists())) Bun.spawnSync(['bun', 'run', 'build'], { stdout: 'ignore' })
-  const storage = options.s3 ? await s3Storage(directory) : await localStorage(directory)
-  const htpasswd = join(directory, 'htpasswd')
-  const user = options.auth ? await writeHtpasswd(htpasswd, options.auth) : undefined
-  const zotHttp = {
-    address: '127.0.0.1',
-    port: zotPort,
-    ...(user && {
-      auth: { htpasswd: { path: htpasswd } },
-      accessControl: { repositories: { '**': { policies: [{ users: [user], actions: ['read', 'create', 'update', 'delete'] }] } } },
-    }),
+  const directory = await mkdtemp(join(tmpdir(), 'zot-bench-'))
+  const children: Subprocess[] = []
+  let storage: Storage | undefined
+  const stop = async () => {
+    for (const child of children) child.kill()
+    await Promise.all(children.map((child) => child.exited))
+    await storage?.stop()
+    await rm(directory, { recursive: true, force: true })
   }
-  await writeFile(join(directory, 'zot.json'), JSON.stringify({ storage: storage.zot, http: zotHttp, log: { level: 'warn' } }))
-  await writeFile(
-    join(directory, 'reference.yml'),
-    [
-      'version: 0.1',
-      'log: { level: error, accesslog: { disabled: true } }',
-      `storage: ${storage.reference}`,
-      `http: { addr: 127.0.0.1:${referencePort} }`,
-      ...(user ? [`auth: { htpasswd: { realm: bench, path: ${htpasswd} } }`] : []),
-      '',
-    ].join('\n'),
-  )
-  const zot = Bun.spawn(['./dist/zot', 'serve', join(directory, 'zot.json')], { stdout: 'ignore', stderr: 'inherit' })
-  // The reference's aws-sdk-go panics on AWS_CA_BUNDLE (set on some machines) with its transport.
-  const { AWS_CA_BUNDLE: _, ...referenceEnv } = process.env
-  const reference = Bun.spawn(['docker-registry', 'serve', join(directory, 'reference.yml')], { stdout: 'ignore', stderr: 'inherit', env: referenceEnv })
-  const targets = { zot: { url: `http://127.0.0.1:${zotPort}`, pid: zot.pid }, reference: { url: `http://127.0.0.1:${referencePort}`, pid: reference.pid } }
-  const authorization = options.auth ? `Basic ${btoa(options.auth)}` : undefined
-  await Promise.all([waitFor(targets.zot.url, authorization), waitFor(targets.reference.url, authorization)])
-  if (authorization) {
-    // A benchmark of auth that silently ran open would measure the wrong thing.
-    for (const { url } of Object.values(targets)) {
-      const status = (await fetch(`${url}/v2/`)).status
-      if (status !== 401) throw new Error(`${url} answers ${status} without credentials: auth is not on`)
+  try {
+    // The reference in proxy mode refuses to start unless its upstream answers: upstream first.
+    const upstream = options.sync ? await startUpstream(directory, children) : undefined
+    storage = options.s3 ? await s3Storage(directory) : await localStorage(directory)
+    const htpasswd = join(directory, 'htpasswd')
+    const user = options.auth ? await writeHtpasswd(htpasswd, options.auth) : undefined
+    const zotPort = freePort()
+    const referencePort = freePort()
+    const zotConfig = {
+      storage: storage.zot,
+      http: {
+        address: '127.0.0.1',
+        port: zotPort,
+        ...(user && {
+          auth: { htpasswd: { path: htpasswd } },
+          accessControl: { repositories: { '**': { policies: [{ users: [user], actions: ['read', 'create', 'update', 'delete'] }] } } },
+        }),
+      },
+      log: { level: 'warn' },
+      ...(upstream && {
+        extensions: { sync: { enable: true, registries: [{ urls: [upstream.url], onDemand: true, tlsVerify: false, content: [{ prefix: '**' }] }] } },
+      }),
     }
+    const zotFile = await writeConfig(join(directory, 'zot.json'), JSON.stringify(zotConfig))
+    const referenceFile = await writeConfig(
+      join(directory, 'reference.yml'),
+      referenceConfig(storage.reference, referencePort, { ...(user && { htpasswd }), ...(upstream && { proxy: upstream.url }) }),
+    )
+    const zot = Bun.spawn(['./dist/zot', 'serve', zotFile], { stdout: 'ignore', stderr: 'inherit' })
+    children.push(zot)
+    const reference = startReference(referenceFile)
+    children.push(reference)
+    const targets = { zot: { url: `http://127.0.0.1:${zotPort}`, pid: zot.pid }, reference: { url: `http://127.0.0.1:${referencePort}`, pid: reference.pid } }
+    const authorization = options.auth ? `Basic ${btoa(options.auth)}` : undefined
+    await Promise.all([waitFor(targets.zot.url, authorization), waitFor(targets.reference.url, authorization)])
+    if (authorization) {
+      // A benchmark of auth that silently ran open would measure the wrong thing.
+      for (const { url } of Object.values(targets)) {
+        const status = (await fetch(`${url}/v2/`)).status
+        if (status !== 401) throw new Error(`${url} answers ${status} without credentials: auth is not on`)
+      }
+    }
+    return { ...targets, ...(upstream && { upstream }), stop }
+  } catch (error) {
+    await stop()
+    throw error
   }
-  return {
-    ...targets,
-    async stop() {
-      zot.kill()
-      reference.kill()
-      await Promise.all([zot.exited, reference.exited])
-      await storage.stop()
-      await rm(directory, { recursive: true, force: true })
-    },
-  }
+}
+
+/** An open docker-registry on local disk: what the `sync` variant pulls through from. */
+async function startUpstream(directory: string, children: Subprocess[]): Promise<BenchTarget> {
+  const port = freePort()
+  const storage = `{ filesystem: { rootdirectory: ${join(directory, 'upstream')} }, delete: { enabled: true } }`
+  const upstream = startReference(await writeConfig(join(directory, 'upstream.yml'), referenceConfig(storage, port, {})))
+  children.push(upstream)
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(url)
+  return { url, pid: upstream.pid }
 }

@@ -8,6 +8,7 @@
  *   bun scripts/bench/zb.ts --compare [-c 10] [-n 50]   # dist/zot vs Debian's docker-registry
  *   bun scripts/bench/zb.ts --compare -A bench:secret    # both with htpasswd; zot with accessControl too
  *   bun scripts/bench/zb.ts --compare --s3 -n 20         # both on a throwaway Ceph RADOS gateway
+ *   bun scripts/bench/zb.ts --compare --sync -t Sync     # both as on-demand caches of a third registry
  *
  * --compare starts both registries on free ports with throwaway storage, runs every scenario
  * against each, and prints the two side by side with the ratio (zot / reference), with the
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     tests: { type: 'string', short: 't', default: '.' },
     auth: { type: 'string', short: 'A' },
     s3: { type: 'boolean', default: false },
+    sync: { type: 'boolean', default: false },
     pid: { type: 'string' },
     json: { type: 'string' },
   },
@@ -130,10 +132,10 @@ function printTable(columns: { label: string; results: ScenarioResult[] }[]): vo
 }
 
 if (values.compare) {
-  const targets = await startBenchTargets({ ...(values.auth && { auth: values.auth }), s3: values.s3! })
+  const targets = await startBenchTargets({ ...(values.auth && { auth: values.auth }), s3: values.s3!, sync: values.sync! })
   try {
-    const zot = await runAll(targets.zot.url, targets.zot.pid)
-    const reference = await runAll(targets.reference.url, targets.reference.pid)
+    const zot = await runAll(targets.zot.url, targets.zot.pid, targets.upstream?.url)
+    const reference = await runAll(targets.reference.url, targets.reference.pid, targets.upstream?.url)
     printTable([{ label: 'zot', results: zot }, { label: 'ref', results: reference }])
     if (values.json) await Bun.write(values.json, JSON.stringify({ zot, reference }, null, 2))
   } finally {

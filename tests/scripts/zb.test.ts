@@ -1,6 +1,7 @@
 /**
  * The load generator users run (`scripts/bench/zb.ts`): its side-by-side mode starts dist/zot and
- * Debian's docker-registry with auth on, or on a real S3 server, drives both through the
+ * Debian's docker-registry with auth on, on a real S3 server, or as pull-through caches of a third
+ * registry, drives both through the
  * distribution API and reports every operation as done, with the server CPU it cost. Speed is not
  * asserted here (it is reported by hand); that the benchmark measures what it says is.
  */
@@ -43,6 +44,13 @@ describe('zb --compare', () => {
     expectAllDone(zot, names)
     expectAllDone(reference, names)
   }, 120_000)
+
+  test('with --sync, both pull a 100 MB image through from a third registry on demand', async () => {
+    const { zot, reference } = await compare('sync', ['--sync', '-t', 'Sync'])
+    expectAllDone(zot, ['On-demand Sync 100MB'])
+    expectAllDone(reference, ['On-demand Sync 100MB'])
+    expect(zot[0]!.megabytesPerSecond).toBeGreaterThan(0)
+  }, 180_000)
 
   test('with --s3, both registries store in a Ceph RADOS gateway and every push and pull succeeds', async () => {
     const { zot, reference } = await compare('s3', ['--s3', '-t', 'Push Chunk Streamed 1MB|Pull 1MB'])
