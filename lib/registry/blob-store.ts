@@ -78,6 +78,20 @@ export class BlobStore {
   }
 
   /**
+   * Takes a local file whose content is already verified as the blob, when the driver can rename
+   * it into place; false when it cannot (another filesystem, remote storage) or when dedupe would
+   * rather link another repository's copy: then commit it through an upload.
+   */
+  async adopt(repository: string, digest: string, file: string): Promise<boolean> {
+    if (!this.driver.adopt) return false
+    const index = this.options.index
+    if (this.options.dedupe && index && (await index.holders(digest)).some((holder) => holder !== repository)) return false
+    if (!(await this.driver.adopt(file, blobPath(repository, digest)))) return false
+    index?.added(repository, digest)
+    return true
+  }
+
+  /**
    * Links the blob from another repository holding it. Sizes must agree: a truncated copy is never
    * shared (bit rot of equal size is scrub's to find; it drops the digest from the index).
    */

@@ -5,7 +5,7 @@
  * reloaded configuration and swapped in without dropping connections.
  */
 import { hostname } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { setupAuth } from '../auth/setup'
@@ -73,7 +73,14 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       options: { storage: { ...next.storage, rootDirectory }, ...(next.extensions?.scrub && { scrub: next.extensions.scrub }) },
     })
   const synchronise = async (next: Config) => {
-    const sync = await loadSync({ registry, config: next.extensions?.sync ?? { enable: false, registries: [] }, logger, ownHosts: ownHosts(next) })
+    const sync = await loadSync({
+      registry,
+      config: next.extensions?.sync ?? { enable: false, registries: [] },
+      logger,
+      ownHosts: ownHosts(next),
+      // zot stages pulls under its storage root too; there a verified blob is renamed in.
+      defaultSpoolDirectory: join(rootDirectory, '.sync'),
+    })
     sync.start()
     return sync
   }

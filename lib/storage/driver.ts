@@ -65,6 +65,12 @@ export interface StorageDriver {
   copy(source: string, destination: string, options?: { link?: boolean }): Promise<void>
   /** Deletes a file or a whole directory tree; a missing path is not an error. */
   delete(path: string): Promise<void>
+  /**
+   * Moves a file of the local filesystem to `path` when the backend keeps its files on the same
+   * filesystem (a rename, no copy), made as durable as a write; false when it cannot, and then
+   * nothing changed.
+   */
+  adopt?(file: string, path: string): Promise<boolean>
   /** A URL a client may fetch the content from directly, when the backend can presign. */
   redirectURL?(path: string): Promise<string | undefined>
   /**

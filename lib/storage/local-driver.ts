@@ -173,6 +173,24 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
       }
     },
 
+    async adopt(file, path) {
+      try {
+        if (durable) {
+          const handle = await fs.open(file, 'r')
+          try {
+            await handle.sync()
+          } finally {
+            await handle.close()
+          }
+        }
+        await renameInto(file, resolve(path))
+        return true
+      } catch (error) {
+        if (isErrno(error, 'EXDEV')) return false
+        throw translate(error, path)
+      }
+    },
+
     async copy(source, destination, copyOptions) {
       const from = resolve(source)
       const to = resolve(destination)

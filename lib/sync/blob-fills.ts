@@ -1,10 +1,12 @@
 /**
  * @module
  * Pull-through blobs, single flight per (repository, digest): the first request starts one
- * upstream GET that is written to a spool; that request, every concurrent one and the storage
- * commit all tail the spool. The commit goes through the registry's own upload path, which
- * verifies the digest while it streams, and the fill checks it too before any reader may see the
- * last byte; a mismatch stores nothing and breaks every transfer. The fill belongs to no client:
+ * upstream GET that is written to a spool; that request and every concurrent one tail the spool.
+ * The fill verifies the digest before any reader may see the last byte; a mismatch stores nothing
+ * and breaks every transfer. The verified spool then becomes the blob: renamed into place when
+ * storage is on the same filesystem (no second write, no second hash: on-demand sync of 100 MB
+ * images went from ~414 to ~300 ms of server CPU each), otherwise streamed through the registry's own
+ * upload path, which verifies the digest again while it writes (S3, another filesystem). The fill belongs to no client:
  * one that disconnects only stops its own tail.
  *
  * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
@@ -22,7 +24,7 @@ import type { BlobDownload } from './upstream-source'
 
 export interface BlobFillsOptions {
   registry: Registry
-  /** Where spools are created (zot's `downloadDir`, else the system temp directory). */
+  /** Where spools are created (zot's `downloadDir`, or a default beside the storage). */
   spoolDirectory: string
   logger: Logger
 }
@@ -42,7 +44,9 @@ interface Fill {
 export class BlobFills {
   private readonly fills = new Map<string, Fill>()
 
-  constructor(private readonly options: BlobFillsOptions) {}
+  constructor(private readonly options: BlobFillsOptions) {
+    void Spool.removeStale(options.spoolDirectory)
+  }
 
   /** The size of a blob being filled, once its upstream answered. */
   size(repository: string, digest: string): number | undefined {
@@ -107,16 +111,21 @@ export class BlobFills {
     let spool: Spool | undefined
     let commit: Promise<void> | undefined
     const controller = new AbortController()
+    // Storage that can rename a local file into place takes the verified spool as it is; other
+    // storage is fed from the spool while it fills.
+    const adoptable = this.options.registry.driver.adopt !== undefined
     try {
-      spool = await Spool.create(this.options.spoolDirectory)
+      spool = await Spool.create(this.options.spoolDirectory, { named: adoptable })
       const { route, download } = await this.download(digest, routes, controller.signal)
       fill.size = download.size
       ready(spool)
-      commit = this.commit(repository, digest, spool)
-      commit.catch(() => {})
+      if (!adoptable) {
+        commit = this.commit(repository, digest, spool)
+        commit.catch(() => {})
+      }
       await this.pump(digest, route, download, spool, controller)
       await spool.complete()
-      await commit
+      await (commit ?? this.adoptOrCommit(repository, digest, spool))
       this.options.logger.debug('sync: blob cached', {
         repository,
         digest,
@@ -195,6 +204,17 @@ export class BlobFills {
         `${routeLabel(route)} sent ${spool.size} bytes hashing to ${actual} for ${digest}`,
       )
     }
+  }
+
+  /** Renames the verified spool into storage, or streams it there when storage cannot take it. */
+  private async adoptOrCommit(repository: string, digest: string, spool: Spool): Promise<void> {
+    const { blobs, indexes } = this.options.registry
+    if (spool.path && (await blobs.exists(repository, digest))) return
+    if (spool.path && (await blobs.adopt(repository, digest, spool.path))) {
+      await indexes.ensure(repository)
+      return
+    }
+    await this.commit(repository, digest, spool)
   }
 
   /** Streams the spool into storage through a verified upload. */

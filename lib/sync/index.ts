@@ -34,6 +34,8 @@ export interface SyncOptions {
   /** `extensions.sync`, decoded (durations in ms). */
   config: SyncConfig
   logger: Logger
+  /** Spools go here when `downloadDir` is not set: beside local storage, so blobs are renamed in. */
+  defaultSpoolDirectory?: string
   /** host[:port] names this registry is reached by (externalUrl host, listen address). */
   ownHosts?: readonly string[]
 }
@@ -111,7 +113,7 @@ export function createSync(options: SyncOptions): Sync {
   const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger))
   const fills = new BlobFills({
     registry,
-    spoolDirectory: config.downloadDir ?? join(tmpdir(), 'zot-sync'),
+    spoolDirectory: config.downloadDir ?? options.defaultSpoolDirectory ?? join(tmpdir(), 'zot-sync'),
     logger,
   })
   const manifests = new ManifestCache(registry)

@@ -5,17 +5,22 @@
  * the storage commit at once (peers-and-demands.md B.4): nobody waits for the whole blob, and
  * a slow client never slows the download, because the bytes wait on disk, not in memory.
  *
- * The file is unlinked as soon as it is open, so a crash leaves nothing behind; the descriptor
- * closes when the writer and the last reader are done. Readers never see the final byte before
+ * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named
+ * spool keeps its file until the last user is done, so that, complete and verified, it can be
+ * renamed into storage instead of copied (`path`); one a crash left behind is swept at the next
+ * start (`removeStaleSpools`). The descriptor closes when the writer and the last reader are done. Readers never see the final byte before
  * the writer declares the content complete (verified): a client can never receive a whole blob
  * whose digest turned out wrong, only a transfer that breaks.
  */
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
 const MAX_QUEUED = 16 << 20
+const SPOOL_NAME = /^\.zot-sync-[0-9a-f-]{36}\.spool$/
+/** A named spool this old at start-up belongs to a process that died. */
+const STALE_SPOOL_MS = 60 * 60 * 1000
 
 export class Spool {
   /** Bytes on disk, readable by tails. */
@@ -30,15 +35,35 @@ export class Spool {
   private references = 1
   private waiters: (() => void)[] = []
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    /** The file's name while it has one (named spools), for renaming it into storage. */
+    readonly path: string | undefined,
+  ) {}
 
-  /** Creates an anonymous spool file in `directory`. */
-  static async create(directory: string): Promise<Spool> {
+  /** Creates a spool file in `directory`: anonymous, or `named` to be adopted by storage. */
+  static async create(directory: string, options: { named?: boolean } = {}): Promise<Spool> {
     await mkdir(directory, { recursive: true })
     const path = join(directory, `.zot-sync-${crypto.randomUUID()}.spool`)
     const handle = await open(path, 'w+', 0o600)
+    if (options.named) return new Spool(handle, path)
     await unlink(path)
-    return new Spool(handle)
+    return new Spool(handle, undefined)
+  }
+
+  /** Deletes named spools older than an hour: a process that died left them. */
+  static async removeStale(directory: string): Promise<void> {
+    const names = await readdir(directory).catch(() => [] as string[])
+    const cutoff = Date.now() - STALE_SPOOL_MS
+    await Promise.all(
+      names
+        .filter((name) => SPOOL_NAME.test(name))
+        .map(async (name) => {
+          const path = join(directory, name)
+          const info = await stat(path).catch(() => undefined)
+          if (info && info.mtimeMs < cutoff) await unlink(path).catch(() => {})
+        }),
+    )
   }
 
   /** Bytes appended so far. */
@@ -78,7 +103,10 @@ export class Spool {
 
   /** The writer is done with the spool (readers may still be tailing it). */
   release(): void {
-    if (--this.references === 0) void this.handle.close().catch(() => {})
+    if (--this.references > 0) return
+    void this.handle.close().catch(() => {})
+    // Renamed into storage, the name is gone and this finds nothing.
+    if (this.path) void unlink(this.path).catch(() => {})
   }
 
   /** A stream of `length` bytes (all when absent) from `offset`, following the writer. */

@@ -50,3 +50,23 @@ test('local: temporaries live in <root>/.tmp, never beside their target; stale o
   expect(await readdir(join(rootDirectory, '.tmp'))).toEqual(['live.1.abc.tmp'])
   await rm(rootDirectory, { recursive: true, force: true })
 })
+
+test('local: adopt renames a file on the same filesystem into place; from another (tmpfs) it declines and touches nothing', async () => {
+  const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-local-driver-'))
+  const driver = createLocalDriver({ rootDirectory, commit: true })
+  const sameFs = join(rootDirectory, 'spool')
+  await Bun.write(sameFs, 'same filesystem')
+  const inode = (await stat(sameFs)).ino
+  expect(await driver.adopt!(sameFs, 'repo/blobs/sha256/aa')).toBe(true)
+  expect(new TextDecoder().decode(await driver.getContent('repo/blobs/sha256/aa'))).toBe('same filesystem')
+  expect((await stat(join(rootDirectory, 'repo/blobs/sha256/aa'))).ino).toBe(inode)
+  expect(await Bun.file(sameFs).exists()).toBe(false)
+
+  const otherFs = await mkdtemp('/dev/shm/zot-adopt-')
+  const foreign = join(otherFs, 'spool')
+  await Bun.write(foreign, 'tmpfs')
+  expect(await driver.adopt!(foreign, 'repo/blobs/sha256/bb')).toBe(false)
+  expect(await Bun.file(foreign).text()).toBe('tmpfs')
+  expect(await Bun.file(join(rootDirectory, 'repo/blobs/sha256/bb')).exists()).toBe(false)
+  await Promise.all([rm(rootDirectory, { recursive: true, force: true }), rm(otherFs, { recursive: true, force: true })])
+})

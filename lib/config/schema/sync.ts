@@ -126,7 +126,11 @@ export const sync = obj(
         'JSON file of upstream credentials keyed by registry host[:port] (no scheme): ' +
         '`{"ghcr.io": {"username": "u", "password": "p"}}`.',
     }),
-    downloadDir: path({ description: 'Staging directory; required with remote storage.' }),
+    downloadDir: path({
+      description:
+        'Staging directory for blobs being pulled; required with remote storage. Default with local ' +
+        'storage: `<rootDirectory>/.sync`, where a verified blob is renamed into place, not copied.',
+    }),
     registries: list(registry, { description: 'Upstreams, tried in order.', default: [] }),
   },
 )
