@@ -1,9 +1,10 @@
 /**
  * @module
  * Structured logs: one JSON object per line (`time`, `level`, `message`, then fields), written to
- * stdout or a file (zot's `log.output`). Levels follow zot's names.
+ * stdout or a file (zot's `log.output`), batched per event-loop turn (`line-output.ts`). Levels
+ * follow zot's names.
  */
-import { appendFileSync } from 'node:fs'
+import { fileOutput, stdoutOutput } from './line-output'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -26,8 +27,7 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 export function createLogger(options: { level?: LogLevel; output?: string; write?: (line: string) => void } = {}): Logger {
-  const write =
-    options.write ?? (options.output ? (line: string) => appendFileSync(options.output!, line + '\n') : (line: string) => void process.stdout.write(line + '\n'))
+  const { write } = options.write ? { write: options.write } : options.output ? fileOutput(options.output) : stdoutOutput()
   const logger: Logger = {
     level: options.level ?? 'info',
     enabled: (level) => RANK[level] >= RANK[logger.level],
