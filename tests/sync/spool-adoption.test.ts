@@ -40,9 +40,12 @@ async function pullThrough(spoolParent: string, repository: string) {
     expect((await pullManifest(cache.url, repository, '1')).status).toBe(200)
     const layer = image.blobs[1]!
     expect(await pullBlob(cache.url, repository, layer.digest)).toEqual({ status: 200, digest: layer.digest, size: layer.size })
-    await cache.sync.stop()
+    // The client may have its last byte before the fill has stored the blob: wait for the store.
+    for (let attempt = 0; attempt < 100 && !(await cache.registry.blobs.exists(repository, layer.digest)); attempt++) await Bun.sleep(20)
     const stored = await stat(join(cache.rootDirectory, blobPath(repository, layer.digest)))
     expect(stored.size).toBe(layer.size)
+    // The spool's name goes when its last reader and the writer are done.
+    for (let attempt = 0; attempt < 100 && (await readdir(downloadDir)).length > 0; attempt++) await Bun.sleep(20)
     expect(await readdir(downloadDir)).toEqual([])
     return { stored, downloadDir, uploadSessions }
   } finally {
