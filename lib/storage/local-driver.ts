@@ -15,6 +15,7 @@ import {
   type FileWriter,
   type StorageDriver,
 } from './driver'
+import { removeStaleFiles } from './stale-files'
 
 export interface LocalDriverOptions {
   /** Absolute or relative directory all paths are resolved under. */
@@ -63,7 +64,7 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
     await temporaryDirectoryReady
     return join(temporaryDirectory, `${process.pid}.${++temporarySequence}.${crypto.randomUUID().slice(0, 8)}.tmp`)
   }
-  void removeStaleTemporaries(temporaryDirectory)
+  void removeStaleFiles(temporaryDirectory, STALE_TEMPORARY_MS)
 
   async function syncDirectory(directory: string): Promise<void> {
     if (!durable) return
@@ -217,18 +218,6 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
       }
     },
   }
-}
-
-async function removeStaleTemporaries(directory: string): Promise<void> {
-  const names = await fs.readdir(directory).catch(() => [] as string[])
-  const cutoff = Date.now() - STALE_TEMPORARY_MS
-  await Promise.all(
-    names.map(async (name) => {
-      const path = join(directory, name)
-      const info = await fs.stat(path).catch(() => undefined)
-      if (info && info.mtimeMs < cutoff) await fs.rm(path, { force: true })
-    }),
-  )
 }
 
 /**

@@ -5,9 +5,9 @@
  * The fill verifies the digest before any reader may see the last byte; a mismatch stores nothing
  * and breaks every transfer. The verified spool then becomes the blob: renamed into place when
  * storage is on the same filesystem (no second write, no second hash: on-demand sync of 100 MB
- * images went from ~414 to ~300 ms of server CPU each), otherwise streamed through the registry's own
- * upload path, which verifies the digest again while it writes (S3, another filesystem). The fill belongs to no client:
- * one that disconnects only stops its own tail.
+ * images went from ~414 to ~300 ms of server CPU each), otherwise streamed through the
+ * registry's own upload path, which verifies the digest again while it writes (S3, another
+ * filesystem). The fill belongs to no client: one that disconnects only stops its own tail.
  *
  * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
  * `syncTimeout`, never for being long (zot #2416, #3359, #4079).
@@ -209,10 +209,9 @@ export class BlobFills {
   /** Renames the verified spool into storage, or streams it there when storage cannot take it. */
   private async adoptOrCommit(repository: string, digest: string, spool: Spool): Promise<void> {
     const { blobs, indexes } = this.options.registry
-    if (spool.path && (await blobs.exists(repository, digest))) return
-    if (spool.path && (await blobs.adopt(repository, digest, spool.path))) {
-      await indexes.ensure(repository)
-      return
+    if (spool.path) {
+      if (await blobs.exists(repository, digest)) return
+      if (await blobs.adopt(repository, digest, spool.path)) return indexes.ensure(repository)
     }
     await this.commit(repository, digest, spool)
   }

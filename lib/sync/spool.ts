@@ -8,12 +8,14 @@
  * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named
  * spool keeps its file until the last user is done, so that, complete and verified, it can be
  * renamed into storage instead of copied (`path`); one a crash left behind is swept at the next
- * start (`removeStaleSpools`). The descriptor closes when the writer and the last reader are done. Readers never see the final byte before
- * the writer declares the content complete (verified): a client can never receive a whole blob
- * whose digest turned out wrong, only a transfer that breaks.
+ * start (`removeStale`). The descriptor closes when the writer and the last reader are done.
+ * Readers never see the final byte before the writer declares the content complete (verified):
+ * a client can never receive a whole blob whose digest turned out wrong, only a transfer that
+ * breaks.
  */
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { removeStaleFiles } from '../storage/stale-files'
 
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
@@ -52,18 +54,8 @@ export class Spool {
   }
 
   /** Deletes named spools older than an hour: a process that died left them. */
-  static async removeStale(directory: string): Promise<void> {
-    const names = await readdir(directory).catch(() => [] as string[])
-    const cutoff = Date.now() - STALE_SPOOL_MS
-    await Promise.all(
-      names
-        .filter((name) => SPOOL_NAME.test(name))
-        .map(async (name) => {
-          const path = join(directory, name)
-          const info = await stat(path).catch(() => undefined)
-          if (info && info.mtimeMs < cutoff) await unlink(path).catch(() => {})
-        }),
-    )
+  static removeStale(directory: string): Promise<void> {
+    return removeStaleFiles(directory, STALE_SPOOL_MS, (name) => SPOOL_NAME.test(name))
   }
 
   /** Bytes appended so far. */

@@ -46,7 +46,7 @@ export function summarize(name: string, { latencies, failed, seconds, bytes, ser
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc; undefined elsewhere. */
-export function cpuSecondsOf(pid: number | undefined): number | undefined {
+function cpuSecondsOf(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
