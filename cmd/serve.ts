@@ -9,6 +9,7 @@ import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedK
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
 import { buildApp, createRuntime, type Runtime } from '../lib/server/assemble'
 import { drain } from '../lib/server/drain'
+import { softLimitFromEnvironment, startMemoryGovernor } from '../lib/server/memory-governor'
 import { listen, type RunningServer } from '../lib/server/server'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
@@ -23,6 +24,8 @@ const logLevel = (level: Config['log']['level']): LogLevel => (level === 'fatal'
 async function readConfig(path: string | undefined): Promise<{ config: Config; warnings: ConfigFinding[] }> {
   return path ? loadConfigFile(path) : { config: defaultConfig(), warnings: [] }
 }
+
+const mebibytes = (bytes: number): number => Math.round(bytes / 1048576)
 
 /** The idle timeout Bun enforces: zot's read/write timeouts, never cutting a moving transfer. */
 function idleSeconds(config: Config): number {
@@ -41,6 +44,13 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   const loaded = configPath ? await loadConfigOrExplain(configPath, 'serve') : { config: defaultConfig(), warnings: [] }
   if (!loaded) return 1
   const { config } = loaded
+  let softLimitBytes: number
+  try {
+    softLimitBytes = softLimitFromEnvironment()
+  } catch (error) {
+    console.error(`zot: ${(error as Error).message}`)
+    return 1
+  }
   const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
   reportConfig(logger, config, loaded.warnings)
 
@@ -64,7 +74,12 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     console.error(`zot: cannot listen on ${address}:${port}: ${(error as Error).message}`)
     return 1
   }
-  logger.info('serving', { url: server.url, rootDirectory: config.storage.rootDirectory, version: VERSION, commit: COMMIT })
+  const governor = startMemoryGovernor({
+    softLimitBytes,
+    onCollection: ({ beforeBytes, afterBytes, milliseconds, limitBytes }) =>
+      logger.debug('RSS over the soft memory limit: forced a full garbage collection', { rssBeforeMiB: mebibytes(beforeBytes), rssAfterMiB: mebibytes(afterBytes), ms: Math.round(milliseconds), limitMiB: mebibytes(limitBytes) }),
+  })
+  logger.info('serving', { url: server.url, rootDirectory: config.storage.rootDirectory, version: VERSION, commit: COMMIT, memoryLimitMiB: softLimitBytes > 0 ? mebibytes(softLimitBytes) : 'off' })
 
   const tlsWatch: TlsWatch | undefined =
     tls &&
@@ -96,6 +111,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal })
       tlsWatch?.stop()
+      governor.stop()
       void drain(server, logger)
         .then(() => runtime.close())
         .then(() => resolveStop(0))

@@ -44,3 +44,18 @@ test('SIGTERM drains and exits 0', async () => {
   expect(await run.exited).toBe(0)
   expect(await new Response(run.stdout).text()).toContain('"signal":"SIGTERM"')
 })
+
+test('serve refuses a GOMEMLIMIT it cannot read, naming the value and the fix', async () => {
+  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(await freePort())], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, GOMEMLIMIT: '2GB' } })
+  expect(await run.exited).toBe(1)
+  expect(await new Response(run.stderr).text()).toContain('GOMEMLIMIT=2GB is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off')
+})
+
+test('serve reports its soft memory limit, from GOMEMLIMIT when set', async () => {
+  const port = await freePort()
+  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(port)], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, GOMEMLIMIT: '300MiB' } })
+  await waitForRegistry(`http://127.0.0.1:${port}/v2/`)
+  run.kill('SIGTERM')
+  expect(await run.exited).toBe(0)
+  expect(await new Response(run.stdout).text()).toContain('"memoryLimitMiB":300')
+})
