@@ -24,7 +24,7 @@ import { createSealer, readSessionKeysFile } from './seal'
 import { createSessions } from './sessions'
 import { createUserGroups } from './user-groups'
 import { userPageRoutes } from './user-page-routes'
-import type { OpenIdKind } from './setup'
+import { isOpenIdKind, type OpenIdKind } from './setup'
 
 /** How each of zot's login kinds is built: OpenID Connect, or GitHub's plain OAuth2. */
 const OPENID_CREATORS: Record<OpenIdKind, typeof createOpenIdProvider> = {
@@ -55,12 +55,12 @@ export interface Logins {
 function openIdProviders(auth: AuthOptions, logger: Logger): Record<string, OpenIdProvider> {
   const providers: Record<string, OpenIdProvider> = {}
   for (const [id, options] of Object.entries(auth.openid?.providers ?? {})) {
-    if (!Object.hasOwn(OPENID_CREATORS, id)) continue
+    if (!isOpenIdKind(id)) continue
     if (options.keypath) {
       const message = 'openid keypath (JWT client authentication) is not supported; the secret is used'
       logger.warn(message, { provider: id })
     }
-    providers[id] = OPENID_CREATORS[id as OpenIdKind](id, options)
+    providers[id] = OPENID_CREATORS[id](id, options)
   }
   return providers
 }

@@ -50,7 +50,7 @@ export interface AuthSetup {
 /** zot's OpenID login kinds built here: OpenID Connect, and GitHub's plain OAuth2. */
 const OPENID_KINDS = ['oidc', 'google', 'gitlab', 'github'] as const
 export type OpenIdKind = (typeof OPENID_KINDS)[number]
-const isOpenIdKind = (id: string): id is OpenIdKind => (OPENID_KINDS as readonly string[]).includes(id)
+export const isOpenIdKind = (id: string): id is OpenIdKind => (OPENID_KINDS as readonly string[]).includes(id)
 /** zot's authentication methods this build does not implement yet. */
 const UNSUPPORTED_METHODS = ['ldap', 'bearer', 'mtls'] as const
 

@@ -66,9 +66,10 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
   }
   void removeStaleFiles(temporaryDirectory, STALE_TEMPORARY_MS)
 
-  async function syncDirectory(directory: string): Promise<void> {
+  /** fsyncs a file or a directory when writes must be durable. */
+  async function syncPath(path: string): Promise<void> {
     if (!durable) return
-    const handle = await fs.open(directory, 'r')
+    const handle = await fs.open(path, 'r')
     try {
       await handle.sync()
     } finally {
@@ -85,7 +86,7 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
       await fs.mkdir(dirname(to), { recursive: true })
       await fs.rename(from, to)
     }
-    await syncDirectory(dirname(to))
+    await syncPath(dirname(to))
   }
 
   async function writeTemporary(data: Uint8Array | string): Promise<string> {
@@ -176,14 +177,7 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
 
     async adopt(file, path) {
       try {
-        if (durable) {
-          const handle = await fs.open(file, 'r')
-          try {
-            await handle.sync()
-          } finally {
-            await handle.close()
-          }
-        }
+        await syncPath(file)
         await renameInto(file, resolve(path))
         return true
       } catch (error) {
