@@ -66,7 +66,7 @@ describe('htpasswd verification', async () => {
 
   test('the shared example file parses', async () => {
     const example = createHtpasswd({
-      path: join(import.meta.dir, '../../../shared/fixtures/configs/files/htpasswd.example'),
+      path: join(import.meta.dir, '../fixtures/configs/files/htpasswd.example'),
     })
     expect(await example.verify('youruser', 'wrong')).toBe(false)
   })

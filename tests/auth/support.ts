@@ -11,8 +11,8 @@ import { requestTarget } from '../../lib/http/middleware/request-target'
 import { renderError } from '../../lib/http/render-error'
 import type { AccessControlOptions, AuthOptions } from '../../lib/auth/options'
 
-/** ../shared sits beside the checkout. */
-const FIXTURES = new URL('../../../shared/fixtures/configs/', import.meta.url)
+/** Real users' configs, kept in the repository (tests/fixtures/configs/README.md). */
+const FIXTURES = new URL('../fixtures/configs/', import.meta.url)
 
 export interface FixtureConfig {
   http: { auth?: AuthOptions; accessControl?: AccessControlOptions; externalUrl?: string }

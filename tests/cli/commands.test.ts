@@ -6,7 +6,7 @@ import { freePort } from '../support/server'
 
 setDefaultTimeout(60_000)
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
-const FIXTURES = join(import.meta.dir, '../../../shared/fixtures/configs')
+const FIXTURES = join(import.meta.dir, '../fixtures/configs')
 const directories: string[] = []
 afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * Every real-world config in ../shared/fixtures/configs: the valid ones verify once the files
+ * Every real-world config in tests/fixtures/configs: the valid ones verify once the files
  * they name exist (copied from files/ into a temp folder), the invalid one is refused with a
  * message that explains zot's credentialsFile.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Shared helpers of the config tests: the shared fixtures folder, a temp folder with the secret
+ * Shared helpers of the config tests: the fixtures folder, a temp folder with the secret
  * and TLS files configs name, and a way to inspect a config given as an object.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import type { ConfigFinding } from '../../lib/config'
 import { inspectConfigText } from '../../lib/config/load'
 
-/** ../shared sits beside the checkout. */
-export const FIXTURES = new URL('../../../shared/fixtures/configs/', import.meta.url)
+/** Real users' configs, kept in the repository (tests/fixtures/configs/README.md). */
+export const FIXTURES = new URL('../fixtures/configs/', import.meta.url)
 
 export interface TempFiles {
   dir: string

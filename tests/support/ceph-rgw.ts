@@ -3,7 +3,7 @@
  * A throwaway single-node Ceph cluster with the RADOS gateway: the real S3 server of the tests
  * (it checks SigV4 signatures and implements paging, multipart and conditional writes; the npm
  * "S3 servers" are fakes). One monitor, one in-memory ("memstore") OSD, no manager, one radosgw,
- * all in a temp dir on free 127.0.0.1 ports; see ../shared/reference/test-infrastructure.md.
+ * all in a temp dir on free 127.0.0.1 ports.
  *
  * Start it once per test file (it takes a few seconds). The daemons detach, so they are stopped
  * by their pid files: from `stop()`, and from an exit hook in case the test runner dies first.

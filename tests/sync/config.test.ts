@@ -1,9 +1,10 @@
 /**
- * Real users' mirror configs (shared fixtures), decoded by lib/config and handed to sync as the
+ * Real users' mirror configs (tests/fixtures/configs), decoded by lib/config and handed to sync as the
  * lead will wire it: the types fit, durations arrive in milliseconds, and local names route to
  * the right upstream — checked without sending a single request (the fixtures name public hosts).
  */
 import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { inspectConfigFile, type SyncConfig as DecodedSyncConfig } from '../../lib/config'
 import { silentLogger } from '../../lib/log/logger'
 import { resolveRegistry, type SyncConfig } from '../../lib/sync/config'
@@ -12,7 +13,7 @@ import { Router } from '../../lib/sync/router'
 import { UpstreamClient } from '../../lib/sync/upstream-client'
 import { UpstreamSource } from '../../lib/sync/upstream-source'
 
-const FIXTURES = '/work/shared/fixtures/configs'
+const FIXTURES = join(import.meta.dir, '../fixtures/configs')
 
 /** Compile-time check: what lib/config decodes is what createSync takes. */
 const asSyncConfig = (decoded: DecodedSyncConfig): SyncConfig => decoded
