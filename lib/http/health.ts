@@ -4,6 +4,7 @@
  * Readiness never waits for a storage walk: it checks that storage answers now.
  */
 import type { Hono } from 'hono'
+import { StorageUnavailableError } from '../storage/driver'
 import type { AppEnv } from './context'
 
 export type HealthCheck = () => Promise<void>
@@ -17,7 +18,9 @@ export function healthRoutes(app: Hono<AppEnv>, checks: { ready: Record<string, 
       try {
         await check()
       } catch (error) {
-        return new Response(`[-]${name} failed: ${(error as Error).message}\nreadyz check failed`, { status: 500, headers: { 'Content-Type': 'text/plain' } })
+        // Anyone may ask: a storage failure is told by its class, never its paths or endpoints.
+        const reason = error instanceof StorageUnavailableError ? error.reason : (error as Error).message
+        return new Response(`[-]${name} failed: ${reason}\nreadyz check failed`, { status: 500, headers: { 'Content-Type': 'text/plain' } })
       }
     }
     return ok()

@@ -8,13 +8,17 @@ import { StorageUnavailableError } from '../storage/driver'
 
 export const API_VERSION_HEADER = { 'Docker-Distribution-API-Version': 'registry/2.0' } as const
 
-/** Converts anything thrown into a RegistryError (unknown errors are reported through `onBug`). */
-export function toRegistryError(error: unknown, onBug: (error: unknown) => void): RegistryError {
+/**
+ * Converts anything thrown into a RegistryError. Storage outages and bugs are reported through
+ * `onUnexpected` with their full message; the client gets no path, bucket or stack (a 5xx can be
+ * caused by anyone, anonymous included).
+ */
+export function toRegistryError(error: unknown, onUnexpected: (error: unknown) => void): RegistryError {
   if (error instanceof RegistryError) return error
+  onUnexpected(error)
   if (error instanceof StorageUnavailableError) {
-    return new RegistryError('UNAVAILABLE', { detail: { description: error.message }, headers: { 'Retry-After': '5' } })
+    return new RegistryError('UNAVAILABLE', { detail: { description: error.reason }, headers: { 'Retry-After': '5' } })
   }
-  onBug(error)
   return new RegistryError('UNKNOWN', { detail: { description: 'internal error; the server log has the details' } })
 }
 

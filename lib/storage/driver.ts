@@ -16,11 +16,18 @@ export class PathNotFoundError extends Error {
   }
 }
 
-/** Thrown when the backend itself fails (disk full, S3 down); rendered as 503. */
+/**
+ * Thrown when the backend itself fails (disk full, S3 down); rendered as 503. `message` is for
+ * the server log and may name paths, buckets and endpoints; clients get only `reason`, a short
+ * class of failure that reveals nothing about the machine (anyone can trigger a 503).
+ */
 export class StorageUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly reason: string
+
+  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
     super(message, options)
     this.name = 'StorageUnavailableError'
+    this.reason = options?.reason ?? 'the storage backend is unavailable'
   }
 }
 

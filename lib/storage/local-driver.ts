@@ -27,11 +27,23 @@ export interface LocalDriverOptions {
 const isErrno = (error: unknown, code: string): boolean =>
   error instanceof Error && (error as NodeJS.ErrnoException).code === code
 
+/** What a client is told for each filesystem failure that makes storage unavailable. */
+const UNAVAILABLE_REASONS: Record<string, string> = {
+  ENOSPC: 'the storage is full',
+  EDQUOT: 'the storage quota is exhausted',
+  EIO: 'the storage had an I/O error',
+  EROFS: 'the storage is read-only',
+  EACCES: 'the storage refused access',
+  EPERM: 'the storage refused access',
+}
+
 /** Maps a filesystem error to the driver's error vocabulary. */
 function translate(error: unknown, path: string): Error {
   if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return new PathNotFoundError(path)
-  if (isErrno(error, 'ENOSPC') || isErrno(error, 'EIO') || isErrno(error, 'EROFS') || isErrno(error, 'EACCES')) {
-    return new StorageUnavailableError(`local storage: ${(error as Error).message}`, { cause: error })
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined
+  const reason = code === undefined ? undefined : UNAVAILABLE_REASONS[code]
+  if (reason !== undefined) {
+    return new StorageUnavailableError(`local storage: ${(error as Error).message}`, { cause: error, reason })
   }
   return error instanceof Error ? error : new Error(String(error))
 }
