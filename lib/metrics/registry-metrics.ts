@@ -17,6 +17,16 @@ export interface RegistryMetrics {
 
 const startTime = Date.now() / 1000
 
+/**
+ * Label values come from the request, so each is folded into a bounded set: otherwise anyone,
+ * anonymous included, could grow memory and scrape size without limit by requesting made-up
+ * repository names or methods. A repository is its own label only once it exists (the catalog
+ * knows it); every other name, and requests outside a repository, are zot's `N/A`.
+ */
+const NO_REPOSITORY = 'N/A'
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'OTHER')
+
 /** Bytes of a repository's blobs (manifests included), by listing its blob directories. */
 async function repositoryBytes(target: Registry, repository: string): Promise<number> {
   let total = 0
@@ -80,10 +90,12 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
           await next()
         } finally {
           const seconds = (performance.now() - started) / 1000
-          const target = c.get('target')
-          requests.inc({ method: c.req.method, code: String(c.res.status) })
-          methodLatency.observe({ method: c.req.method }, seconds)
-          repoLatency.observe({ repo: target && 'repository' in target ? target.repository : 'N/A' }, seconds)
+          const requested = c.get('target')
+          const repository = requested && 'repository' in requested ? requested.repository : undefined
+          const method = methodLabel(c.req.method)
+          requests.inc({ method, code: String(c.res.status) })
+          methodLatency.observe({ method }, seconds)
+          repoLatency.observe({ repo: repository !== undefined && target.catalog.has(repository) ? repository : NO_REPOSITORY }, seconds)
         }
       }),
   }

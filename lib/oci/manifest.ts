@@ -6,6 +6,7 @@
 import { RegistryError } from '../errors/registry-error'
 import { parseDigest } from './digest'
 import { essence, IMAGE_MEDIA_TYPES, INDEX_MEDIA_TYPES, MediaType } from './media-types'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth'
 
 export interface Descriptor {
   mediaType: string
@@ -99,6 +100,9 @@ function resolveMediaType(contentType: string, body: Record<string, unknown>): s
 
 /** Parses a manifest body, throwing MANIFEST_INVALID with a precise description when it is bad. */
 export function parseManifest(bytes: Uint8Array, contentType: string): ManifestInfo {
+  if (nestsDeeperThan(bytes, MAX_JSON_DEPTH)) {
+    throw invalid(`the manifest nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`)
+  }
   let body: unknown
   try {
     body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))

@@ -21,6 +21,11 @@ export class Catalog {
     this.sorted = undefined
   }
 
+  /** Whether the repository is known to exist (walked, created or read), without a storage call. */
+  has(repository: string): boolean {
+    return this.known.has(repository)
+  }
+
   remove(repository: string): void {
     if (this.known.delete(repository)) this.sorted = undefined
   }

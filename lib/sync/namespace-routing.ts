@@ -50,12 +50,27 @@ export function namespacedRepository(registry: ResolvedRegistry, path: string, n
   return requireRepositoryName(localName(rule, remote))
 }
 
+/**
+ * A registry host as containerd sends it: a DNS name or bracketed IPv6 address, optional port.
+ * Checked before anything else looks at it: the value comes from anyone (this middleware runs
+ * before authentication) and is echoed in the `OCI-Namespace` header, where CR/LF would make the
+ * response itself fail.
+ */
+const NAMESPACE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
+const NAMESPACE_MAX_LENGTH = 255
+
 /** Hono middleware resolving `?ns=`; runs after the request target is parsed. */
 export function namespaceRouting(options: NamespaceRoutingOptions): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async function namespaceRouting(c, next) {
     const ns = c.req.query('ns')
     const target = c.get('target')
     if (!ns || !target || !('repository' in target)) return next()
+    if (ns.length > NAMESPACE_MAX_LENGTH || !NAMESPACE_HOST.test(ns)) {
+      throw new RegistryError('NAME_INVALID', {
+        message: 'invalid namespace',
+        detail: { description: 'ns must be a registry host, optionally with :port (e.g. docker.io, 10.0.0.5:5000)' },
+      })
+    }
     const key = hostKey(ns)
     let scope: NamespaceScope
     if (options.ownHosts.has(key)) {
