@@ -51,7 +51,13 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     console.error(`zot: ${(error as Error).message}`)
     return 1
   }
-  const logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
+  let logger: Logger
+  try {
+    logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
+  } catch (error) {
+    console.error(`zot: log.output ${config.log.output}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as, or remove log.output to log to stdout`)
+    return 1
+  }
   reportConfig(logger, config, loaded.warnings)
 
   let runtime: Runtime

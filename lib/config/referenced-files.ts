@@ -5,7 +5,7 @@
  * catches them in CI. Secret files are read strictly and the LDAP and OpenID credentials in them
  * are copied into the config.
  */
-import { checkFileExists } from './file-checks'
+import { checkAppendable, checkFileExists } from './file-checks'
 import { entryPath, type FindingList } from './findings'
 import type { Config } from './schema'
 import {
@@ -29,6 +29,10 @@ export async function checkReferencedFiles(config: Config, findings: FindingList
   ]
   // One after the other, so findings come in config order.
   for (const [path, file] of mustExist) if (file) await checkFileExists(file, path, findings)
+  // Logs that cannot be written would be lost (audit lines above all): refuse them up front.
+  for (const [path, file] of [['log.output', config.log.output], ['log.audit', config.log.audit]] as const) {
+    if (file) await checkAppendable(file, path, findings)
+  }
 
   const ldap = auth?.ldap
   if (ldap?.credentialsFile) {

@@ -42,6 +42,38 @@ export function batchedOutput(sink: (text: string) => void): LineOutput {
   }
 }
 
-export const fileOutput = (path: string): LineOutput => batchedOutput((text) => appendFileSync(path, text))
+/** A file output, which can tell whether its writes are failing. */
+export interface FileOutput extends LineOutput {
+  /** Why the last write failed; undefined once a write succeeds again. */
+  failure(): Error | undefined
+}
+
+/**
+ * Appends to `path` (`log.output`, `log.audit`). The file is created, or checked writable, now:
+ * a path that cannot be written stops the caller at start instead of dropping every line.
+ * A write that fails later (the directory removed, the disk full or remounted read-only) never
+ * loses the lines silently: they go to stderr, after one loud notice per failure spell, and
+ * `failure()` reports it until a write succeeds (readiness turns red meanwhile).
+ *
+ * @throws Error when the file cannot be opened for appending
+ */
+export function fileOutput(path: string, label = 'log'): FileOutput {
+  appendFileSync(path, '')
+  let failure: Error | undefined
+  const output = batchedOutput((text) => {
+    try {
+      appendFileSync(path, text)
+      if (failure) process.stderr.write(`zot: ${label} ${path} is writable again\n`)
+      failure = undefined
+    } catch (error) {
+      if (!failure) {
+        process.stderr.write(`zot: cannot write ${label} ${path} (${(error as Error).message}); its lines follow on stderr until it is writable again\n`)
+      }
+      failure = error as Error
+      process.stderr.write(text)
+    }
+  })
+  return { ...output, failure: () => failure }
+}
 
 export const stdoutOutput = (): LineOutput => batchedOutput((text) => void process.stdout.write(text))

@@ -18,6 +18,8 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void
   error(message: string, fields?: LogFields): void
   enabled(level: LogLevel): boolean
+  /** Why writes to the log file are failing (lines then go to stderr); undefined when they work. */
+  writeFailure(): Error | undefined
 }
 
 /** Errors serialise to nothing by default; keep their message and stack. */
@@ -26,10 +28,24 @@ function replacer(_key: string, value: unknown): unknown {
   return value
 }
 
-export function createLogger(options: { level?: LogLevel; output?: string; write?: (line: string) => void } = {}): Logger {
-  const { write } = options.write ? { write: options.write } : options.output ? fileOutput(options.output) : stdoutOutput()
+export interface LoggerOptions {
+  level?: LogLevel
+  /** A file to append to; absent = stdout. */
+  output?: string
+  /** What the file holds, for the messages about failing writes (`log`, `audit log`). */
+  label?: string
+  write?: (line: string) => void
+}
+
+/**
+ * @throws Error when `output` cannot be opened for appending (see `fileOutput`)
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const file = !options.write && options.output ? fileOutput(options.output, options.label) : undefined
+  const write = options.write ?? (file ?? stdoutOutput()).write
   const logger: Logger = {
     level: options.level ?? 'info',
+    writeFailure: () => file?.failure(),
     enabled: (level) => RANK[level] >= RANK[logger.level],
     debug: (message, fields) => emit('debug', message, fields),
     info: (message, fields) => emit('info', message, fields),

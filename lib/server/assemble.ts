@@ -104,6 +104,19 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   return runtime
 }
 
+/** The audit logger; a path it cannot append to stops start-up (or a reload) with the fix. */
+function openAuditLog(path: string): Logger {
+  try {
+    return createLogger({ level: 'info', output: path, label: 'audit log' })
+  } catch (error) {
+    throw new Error(`log.audit ${path}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as`)
+  }
+}
+
+const throwIf = (failure: Error | undefined, message: string): void => {
+  if (failure) throw new Error(message)
+}
+
 const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
 
 /** The HTTP application for a configuration over a runtime. */
@@ -111,7 +124,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   const { registry, metrics, sync } = runtime
   const metricsConfig = config.extensions?.metrics
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
-  const audit = config.log.audit ? createLogger({ level: 'info', output: config.log.audit }) : undefined
+  const audit = config.log.audit ? openAuditLog(config.log.audit) : undefined
   const auth = await setupAuth({
     ...(config.http.auth && { auth: config.http.auth }),
     ...(config.http.accessControl && { accessControl: config.http.accessControl }),
@@ -142,7 +155,14 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     readable: auth.readable,
     redirectBlobs: config.storage.redirectBlobURL,
     routes: (routes) => {
-      healthRoutes(routes, { ready: { storage: async () => void (await registry.driver.list('')) } })
+      healthRoutes(routes, {
+        ready: {
+          storage: async () => void (await registry.driver.list('')),
+          // Lines that cannot reach their file go to stderr; readiness says so until they can.
+          log: async () => throwIf(logger.writeFailure(), 'log.output writes are failing'),
+          'audit-log': async () => throwIf(audit?.writeFailure(), 'log.audit writes are failing'),
+        },
+      })
       auth.routes(routes)
       if (metricsPath) {
         routes.use(metricsPath, auth.metricsGuard)

@@ -51,6 +51,7 @@ function localFileFor(keys: string[], files: TempFiles): string | undefined {
   }
   if (key === 'credentialsfile' && keys.includes('ldap')) return files.ldapCredentials
   if (key === 'credentialsfile' && keys.includes('sync')) return files.syncCredentials
+  if (parent === 'log' && (key === 'output' || key === 'audit')) return join(files.dir, `${key}.log`)
   if (parent === 'tls') return { cert: files.cert, key: files.key, cacert: files.ca }[key ?? '']
   return undefined
 }
@@ -100,12 +101,14 @@ describe('real-world configs', () => {
     expect(error?.value).toEqual({ username: 'sync-user', password: '***' })
   })
 
-  test('without the secret files, configs that name them are refused for that reason', async () => {
+  test('without the secret files and log directories, configs that name them are refused for that reason', async () => {
     const { findings } = await inspectConfigFile(join(fixturesDir, 'handbook-full.json'))
     expect(errorsOf(findings).map((finding) => finding.path)).toEqual([
       'http.auth.htpasswd.path',
       'http.tls.cert',
       'http.tls.key',
+      'log.output',
+      'log.audit',
     ])
     expect(errorsOf(findings)[0]?.message).toBe('file not found: /etc/zot/htpasswd')
   })
