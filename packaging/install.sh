@@ -19,7 +19,8 @@ usage() {
 usage: install.sh [options]
 
   --binary FILE     the zot binary to install (default: zot-<os>-<arch> found next to this
-                    script, in ./dist, ../dist or the current directory)
+                    script, in ./dist, ../dist or the current directory; else the dist/zot
+                    that `bun run build` makes, for this machine's platform)
   --config FILE     config to install when none exists yet (default: packaging/systemd/config.json)
   --edge            a pull-through cache on a small device: packaging/edge/config.json as the
                     config (unless --config) and memory limits for the unit (Linux only)
@@ -112,13 +113,20 @@ live && [ "$OS" != "$HOST_OS" ] && die "--os $OS differs from this machine ($HOS
 
 HOST_ARCH=$(uname -m)
 [ -n "$ARCH" ] || ARCH=$HOST_ARCH
+# The release name of an architecture ($1): x64 or arm64; empty for one Bun does not build.
+arch_name() {
+  case "$1" in
+    x86_64 | amd64 | x64) echo x64 ;;
+    aarch64 | arm64) echo arm64 ;;
+  esac
+}
+host_arch_name() { arch_name "$HOST_ARCH"; }
 case "$ARCH" in
-  x86_64 | amd64 | x64) ARCH_NAME=x64 ;;
-  aarch64 | arm64) ARCH_NAME=arm64 ;;
   armv6* | armv7* | armv8l | armhf | arm)
     die "32-bit ARM ($ARCH) is not supported: Bun has no 32-bit ARM build. A Raspberry Pi 3, 4 or 5 works with a 64-bit OS (Raspberry Pi OS 64-bit, Debian or Ubuntu arm64)." ;;
-  *) die "unsupported architecture: $ARCH (x86_64 and aarch64/arm64 only)" ;;
 esac
+ARCH_NAME=$(arch_name "$ARCH")
+[ -n "$ARCH_NAME" ] || die "unsupported architecture: $ARCH (x86_64 and aarch64/arm64 only)"
 # A 64-bit kernel can run a 32-bit userland (older Raspberry Pi OS does): the arm64 binary needs
 # the 64-bit loader, so refuse early instead of failing with "No such file or directory".
 if live && [ "$OS" = Linux ] && [ "$(getconf LONG_BIT 2>/dev/null || echo 64)" = 32 ]; then
@@ -156,7 +164,14 @@ find_binary() {
   for candidate in "$SCRIPT_DIR/$name" "$SCRIPT_DIR/../dist/$name" "./dist/$name" "./$name"; do
     if [ -f "$candidate" ]; then BINARY=$candidate; return; fi
   done
-  die "cannot find $name: pass --binary FILE (build it with 'bun run release')"
+  # `bun run build` writes dist/zot for this machine only: usable when installing for this
+  # machine's platform, never for another --os/--arch.
+  if [ "$OS" = "$HOST_OS" ] && [ "$ARCH_NAME" = "$(host_arch_name)" ]; then
+    for candidate in "$SCRIPT_DIR/../dist/zot" "./dist/zot"; do
+      if [ -f "$candidate" ]; then BINARY=$candidate; return; fi
+    done
+  fi
+  die "cannot find $name or dist/zot: pass --binary FILE (build it with 'bun run build' for this machine or 'bun run release')"
 }
 
 check_binary() {

@@ -7,7 +7,8 @@
  * not, and the refusals (32-bit ARM, a binary that does not match its checksum).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { copyFile, lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import {
   mustRun,
@@ -198,5 +199,28 @@ describe('packaging/install.sh on Linux (in a temporary root)', () => {
     const result = await runCommand(['sh', join(unpacked, 'install.sh'), '--root', root, '--os', 'Linux', '--arch', 'x86_64'])
     expect(result.exitCode).toBe(0)
     expect((await mustRun([join(root, 'usr/local/bin/zot'), '--version'])).stdout.trim()).toBe(version)
+  }, TIMEOUT_MS)
+
+  test('finds the dist/zot that `bun run build` makes in a checkout, for this machine only', async () => {
+    // A checkout after `bun run build`: packaging/ beside dist/zot, run from elsewhere.
+    const checkout = await temporaryDirectory('checkout')
+    await mustRun(['cp', '-r', PACKAGING, join(checkout, 'packaging')])
+    await mkdir(join(checkout, 'dist'))
+    const hostBuild = (await releaseBuild()).binary(process.arch === 'arm64' ? 'linux-arm64' : 'linux-x64')
+    await copyFile(hostBuild, join(checkout, 'dist/zot'))
+    await chmod(join(checkout, 'dist/zot'), 0o755)
+    const script = join(checkout, 'packaging/install.sh')
+    const root = await temporaryDirectory('root-built')
+    const result = await runCommand(['sh', script, '--root', root], { cwd: tmpdir() })
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    expect((await mustRun([join(root, 'usr/local/bin/zot'), '--version'])).stdout.trim()).toBe(version)
+
+    // dist/zot is built for this machine: another architecture still needs its release binary.
+    const other = process.arch === 'arm64' ? 'x86_64' : 'aarch64'
+    const elsewhere = await temporaryDirectory('root-other-arch')
+    const refused = await runCommand(['sh', script, '--root', elsewhere, '--arch', other], { cwd: tmpdir() })
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toContain('bun run build')
   }, TIMEOUT_MS)
 })
