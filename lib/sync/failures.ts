@@ -38,6 +38,17 @@ const reason = (error: unknown): string =>
       ? error.message
       : String(error)
 
+/**
+ * What each upstream said, from an error `upstreamFailure` made (its client-facing message is
+ * about content that is not cached), or the message of any other error.
+ */
+export function upstreamReasons(error: unknown): readonly unknown[] | string {
+  if (error instanceof RegistryError && Array.isArray(error.detail.upstreams)) {
+    return error.detail.upstreams
+  }
+  return error instanceof Error ? error.message : String(error)
+}
+
 /** The error for content no route could supply. */
 export function upstreamFailure(
   code: ErrorCode,

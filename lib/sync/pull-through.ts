@@ -23,7 +23,7 @@ import type { Registry } from '../registry/registry'
 import type { Content } from '../storage/driver'
 import type { BlobFills } from './blob-fills'
 import { ExpiringCache } from './expiring-cache'
-import { firstRoute, upstreamFailure } from './failures'
+import { firstRoute, upstreamFailure, upstreamReasons } from './failures'
 import type { ManifestCache } from './manifest-cache'
 import { ManifestSync } from './manifest-sync'
 import type { Router } from './router'
@@ -181,10 +181,12 @@ export class PullThroughSource implements ContentSource {
         },
         (error: unknown) => {
           clearTimeout(timer)
-          this.options.logger.warn('sync: tag check failed; serving the cached manifest', {
+          // The error's own message speaks to a client with nothing cached; here a cached copy
+          // is served, so the line carries what the upstreams said instead.
+          this.options.logger.warn('sync: tag check failed upstream; served the cached manifest', {
             repository,
             tag,
-            error: (error as Error).message,
+            upstreams: upstreamReasons(error),
           })
           resolve(cached)
         },

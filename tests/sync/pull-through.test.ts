@@ -194,6 +194,20 @@ describe('integrity and availability', () => {
       const uncached = await pullManifest(stale.url, 'mirror/apps/never-pulled', 'latest')
       expect(uncached.status).toBe(503)
       expect(uncached.headers.get('Retry-After')).not.toBeNull()
+      // One warning per failed check that says what happened: the cached copy was served, and
+      // why the upstream could not answer (not the 503's "the content is not cached").
+      const checks = stale.logs.filter((line) => line.includes('tag check failed'))
+      expect(checks.length).toBeGreaterThan(0)
+      for (const line of checks) {
+        expect(JSON.parse(line)).toMatchObject({
+          level: 'warn',
+          message: 'sync: tag check failed upstream; served the cached manifest',
+          repository: 'mirror/apps/resilient',
+          tag: 'latest',
+          upstreams: [expect.stringContaining(upstream.url.replace('http://', ''))],
+        })
+        expect(line).not.toContain('not cached')
+      }
     } finally {
       upstream.start()
       await stale.stop()
