@@ -15,6 +15,7 @@ import type { StorageDriver } from '../storage/driver'
 import { createLocalDriver } from '../storage/local-driver'
 import type { MaintenanceIo } from './io'
 import type { StoreMaintenanceOptions } from './options'
+import { refuseAsRootOnForeignStore } from './owner-check'
 import { somethingListens } from './server-check'
 
 export interface MaintenanceCommandOptions {
@@ -59,10 +60,13 @@ export function openStore(
   io: MaintenanceIo,
 ): OpenedStore | undefined {
   const rootDirectory = resolve(options.storage.rootDirectory)
-  if (!statSync(rootDirectory, { throwIfNoEntry: false })?.isDirectory()) {
+  const root = statSync(rootDirectory, { throwIfNoEntry: false })
+  if (!root?.isDirectory()) {
     io.err(`zot ${command}: storage.rootDirectory ${rootDirectory} is not a directory`)
     return undefined
   }
+  // Local disk only: a remote driver (S3) creates nothing on this machine's disk.
+  if (!options.driver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io)) return undefined
   const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
   const { commit = false, dedupe = true } = options.storage
   // A given driver is remote storage (S3): its push and pull times live in the bucket, and

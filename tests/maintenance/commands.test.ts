@@ -1,9 +1,12 @@
 import { describe, expect, test } from 'bun:test'
+import { lchown, lstat, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { gcCommand } from '../../lib/maintenance/gc-command'
 import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { pushImage } from '../http/harness'
+import { REPOSITORY_ROOT } from '../support/paths'
 import { freePort } from '../support/server'
-import { age, captureIo, exists, HOUR, makeMaintenanceHarness } from './helpers'
+import { age, captureIo, exists, HOUR, makeMaintenanceHarness, tempDirectory } from './helpers'
 
 describe('zot gc', () => {
   test('--dry-run prints each deletion with its rule and a summary, and deletes nothing', async () => {
@@ -46,6 +49,46 @@ describe('zot gc', () => {
     expect(await exists(h.blobFile('app', doomed.layers[0]!))).toBe(false)
   })
 })
+
+describe('run as root on a data directory that belongs to the service user', () => {
+  const SERVICE_UID = 65534
+  const ownersUnder = async (directory: string): Promise<Set<number>> => {
+    const owners = new Set([(await stat(directory)).uid])
+    for (const entry of await readdir(directory, { recursive: true })) owners.add((await lstat(join(directory, entry))).uid)
+    return owners
+  }
+
+  test('scrub and gc refuse, naming the owner and the command to run instead; nothing becomes root-owned', async () => {
+    const h = await makeMaintenanceHarness()
+    await pushImage(h, 'app', 'v1')
+    h.close()
+    const config = join(await tempDirectory('gc-config'), 'config.json')
+    await writeFile(config, JSON.stringify({ storage: { rootDirectory: h.rootDirectory }, http: { address: '127.0.0.1', port: String(await freePort()) } }))
+    const asRoot = process.getuid?.() === 0
+    if (asRoot) await chownTree(h.rootDirectory, SERVICE_UID)
+    const owner = asRoot ? SERVICE_UID : process.getuid!()
+    for (const command of ['scrub', 'gc']) {
+      const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), command, config], { stdout: 'pipe', stderr: 'pipe' })
+      const [code, err] = await Promise.all([run.exited, new Response(run.stderr).text()])
+      if (asRoot) {
+        expect(code).toBe(1)
+        expect(err).toContain(`storage.rootDirectory ${h.rootDirectory} belongs to nobody (uid ${SERVICE_UID}) and this runs as root`)
+        expect(err).toContain(`fix: run it as the owner: sudo -u nobody zot ${command} ${config}`)
+      } else {
+        // Not root: the owner's own files, so the command runs.
+        expect(err).not.toContain('belongs to')
+        expect(code).toBe(0)
+      }
+    }
+    expect(await ownersUnder(h.rootDirectory)).toEqual(new Set([owner]))
+  })
+})
+
+/** chown -R, without following links. */
+async function chownTree(directory: string, uid: number): Promise<void> {
+  await lchown(directory, uid, uid)
+  for (const entry of await readdir(directory, { recursive: true })) await lchown(join(directory, entry), uid, uid)
+}
 
 describe('the commands refuse to run beside a server', () => {
   test('gc and scrub exit 1 with a clear message when something listens on http.address:port', async () => {
