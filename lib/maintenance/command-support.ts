@@ -1,8 +1,8 @@
 /**
  * @module
- * What `zot gc` and `zot scrub` share: refusing to run beside a live server, opening the store
- * (local disk unless the caller hands over another driver, e.g. S3) with its metadata store, and
- * the progress line.
+ * What `zot gc` and `zot scrub` share: refusing to run beside a live server (or as root on a data
+ * directory another user owns), opening the store (local disk unless the caller hands over
+ * another driver, e.g. S3) with its metadata store.
  */
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -80,14 +80,4 @@ export function openStore(
     meta.close()
   }
   return { registry, meta, logger, close }
-}
-
-export type ProgressCallback = (done: number, total: number, repository: string) => void
-
-/** `gc: 3/40 repositories  library/nginx`, redrawn on a terminal; cleared at the end. */
-export function progressReporter(command: string, io: MaintenanceIo): ProgressCallback | undefined {
-  const progress = io.progress
-  if (!progress) return undefined
-  return (done, total, repository) =>
-    progress(done < total ? `${command}: ${done}/${total} repositories  ${repository}` : '')
 }

@@ -1,11 +1,15 @@
 /**
  * @module
- * Small formatting helpers for reports: ages, byte counts, plurals.
+ * Small formatting helpers for reports: ages, times taken, byte counts, plurals.
  */
 import { formatDuration } from '../config/duration'
 
 /** A duration rounded to whole seconds, in Go's notation (`1h2m3s`). */
 export const formatAge = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000) * 1000))
+
+/** Time taken: `0.4s` under a minute (tenths matter there), else whole seconds as `2m10s`. */
+export const formatElapsed = (ms: number): string =>
+  ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatAge(ms)
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const
 

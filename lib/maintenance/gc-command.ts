@@ -7,13 +7,9 @@
 import { collectGarbage } from './gc'
 import { decisionLine, summaryLine } from './gc-report'
 import type { MaintenanceIo } from './io'
-import {
-  openStore,
-  progressReporter,
-  refuseBesideServer,
-  type MaintenanceCommandOptions,
-} from './command-support'
+import { openStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
 import { resolveGcSettings, type GcSettings } from './options'
+import { startProgress } from './progress'
 
 export interface GcCommandOptions extends MaintenanceCommandOptions {
   /** Report only (also forced by `storage.retention.dryRun`). */
@@ -38,10 +34,12 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
   if (await refuseBesideServer('gc', options, io)) return 1
   const store = openStore('gc', options, io)
   if (!store) return 1
+  const { registry, logger, meta } = store
+  const progress = startProgress('gc', io, registry)
   try {
-    const onProgress = progressReporter('gc', io)
-    const { registry, logger, meta } = store
+    const onProgress = progress?.repository
     const report = await collectGarbage({ registry, logger, meta, ...(onProgress && { onProgress }) }, settings)
+    progress?.stop()
     if (options.json) {
       io.out(JSON.stringify(report, null, 2))
     } else {
@@ -52,6 +50,7 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
     }
     return report.errors.length > 0 ? 1 : 0
   } finally {
+    progress?.stop()
     await store.close()
   }
 }

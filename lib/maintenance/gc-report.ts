@@ -4,7 +4,7 @@
  * keep), each naming the rule that made it, plus totals. Rendered as log lines, as the text of
  * `zot gc [--dry-run]` and as JSON.
  */
-import { formatBytes, plural } from './format'
+import { formatBytes, formatElapsed, plural } from './format'
 
 export type GcSubject = 'tag' | 'manifest' | 'blob' | 'upload' | 'quarantine' | 'repository'
 
@@ -25,6 +25,9 @@ export interface GcReport {
   durationMs: number
   repositories: number
   deleted: Record<GcSubject, number>
+  /** Bytes freed (or, in a dry run, that would be) by kind: blobs, uploads, quarantined copies. */
+  bytesDeleted: Record<GcSubject, number>
+  /** All of bytesDeleted. */
   bytesFreed: number
   decisions: GcDecision[]
   errors: { repository: string; message: string }[]
@@ -39,6 +42,7 @@ export function emptyReport(dryRun: boolean, startedAt: number): GcReport {
     durationMs: 0,
     repositories: 0,
     deleted: { tag: 0, manifest: 0, blob: 0, upload: 0, quarantine: 0, repository: 0 },
+    bytesDeleted: { tag: 0, manifest: 0, blob: 0, upload: 0, quarantine: 0, repository: 0 },
     bytesFreed: 0,
     decisions: [],
     errors: [],
@@ -50,25 +54,33 @@ export function addDecision(report: GcReport, decision: GcDecision): void {
   report.decisions.push(decision)
   if (decision.action !== 'delete') return
   report.deleted[decision.kind]++
+  report.bytesDeleted[decision.kind] += decision.bytes ?? 0
   report.bytesFreed += decision.bytes ?? 0
 }
 
-/** `gc: 3 repositories, deleted 2 tags, 1 manifest, 4 blobs (1.2 MiB), 0 uploads in 0.4s`. */
+/**
+ * `gc: 3 repositories, deleted 2 tags, 1 manifest, 4 blobs (1.2 MiB), 1 upload (38.2 MiB) in 0.4s`:
+ * each count that frees space carries its own bytes, so a count and its size always agree.
+ */
 export function summaryLine(report: GcReport): string {
-  const { deleted } = report
+  const { deleted, bytesDeleted } = report
   const verb = report.dryRun ? 'would delete' : 'deleted'
+  const sized = (kind: GcSubject, word: string, many?: string): string => {
+    const count = plural(deleted[kind], word, many)
+    return deleted[kind] > 0 ? `${count} (${formatBytes(bytesDeleted[kind])})` : count
+  }
   const parts = [
     plural(deleted.tag, 'tag'),
     plural(deleted.manifest, 'manifest'),
-    `${plural(deleted.blob, 'blob')} (${formatBytes(report.bytesFreed)})`,
-    plural(deleted.upload, 'upload'),
+    sized('blob', 'blob'),
+    sized('upload', 'upload'),
   ]
+  if (deleted.quarantine > 0) parts.push(sized('quarantine', 'quarantined copy', 'quarantined copies'))
   if (deleted.repository > 0) parts.push(plural(deleted.repository, 'empty repository', 'empty repositories'))
   const errors = report.errors.length > 0 ? `, ${plural(report.errors.length, 'error')}` : ''
   const repositories = plural(report.repositories, 'repository', 'repositories')
-  const seconds = (report.durationMs / 1000).toFixed(1)
   const mode = report.dryRun ? ' (dry run)' : ''
-  return `gc${mode}: ${repositories}, ${verb} ${parts.join(', ')}${errors} in ${seconds}s`
+  return `gc${mode}: ${repositories}, ${verb} ${parts.join(', ')}${errors} in ${formatElapsed(report.durationMs)}`
 }
 
 /** One line per deletion: `would delete  blob  repo  sha256:...  unreferenced ...`. */

@@ -5,13 +5,9 @@
  * affected, so cron and CI notice.
  */
 import type { MaintenanceIo } from './io'
-import {
-  openStore,
-  progressReporter,
-  refuseBesideServer,
-  type MaintenanceCommandOptions,
-} from './command-support'
-import { scrubStorage } from './scrub'
+import { openStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
+import { startProgress } from './progress'
+import { scrubStorage, type ScrubReport } from './scrub'
 import { scrubJson, scrubSummary, scrubTable } from './scrub-output'
 
 export interface ScrubCommandOptions extends MaintenanceCommandOptions {
@@ -33,8 +29,11 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
   if (await refuseBesideServer('scrub', options, io)) return SCRUB_EXIT.failed
   const store = openStore('scrub', options, io)
   if (!store) return SCRUB_EXIT.failed
+  const progress = startProgress('scrub', io, store.registry)
   try {
-    const onProgress = progressReporter('scrub', io)
+    const onProgress = progress
+      && ((done: number, total: number, repository: string, running: ScrubReport) =>
+        progress.repository(done, total, repository, () => running.bytesChecked))
     const report = await scrubStorage({
       registry: store.registry,
       logger: store.logger,
@@ -42,6 +41,7 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
       dedupeIndex: store.meta.blobLocations,
       ...(onProgress && { onProgress }),
     })
+    progress?.stop()
     if (options.json) io.out(scrubJson(report))
     else for (const line of scrubTable(report.rows)) io.out(line)
     for (const error of report.errors) io.err(`zot scrub: ${error.repository}: ${error.message}`)
@@ -49,6 +49,7 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
     if (report.errors.length > 0) return SCRUB_EXIT.failed
     return report.rows.some((row) => row.status === 'affected') ? SCRUB_EXIT.affected : SCRUB_EXIT.clean
   } finally {
+    progress?.stop()
     await store.close()
   }
 }

@@ -5,7 +5,7 @@
  * summary line.
  */
 import { parseDigest } from '../oci/digest'
-import { formatBytes, plural } from './format'
+import { formatBytes, formatElapsed, plural } from './format'
 import type { ScrubReport, ScrubRow } from './scrub'
 
 const HEADER = ['REPOSITORY', 'TAG', 'STATUS', 'AFFECTED BLOB', 'ERROR'] as const
@@ -50,5 +50,5 @@ export function scrubSummary(report: ScrubReport): string {
   ]
   if (report.quarantined.length > 0) parts.push(`${plural(report.quarantined.length, 'blob')} quarantined`)
   if (report.errors.length > 0) parts.push(plural(report.errors.length, 'error'))
-  return `scrub: ${parts.join(', ')} in ${(report.durationMs / 1000).toFixed(1)}s`
+  return `scrub: ${parts.join(', ')} in ${formatElapsed(report.durationMs)}`
 }
