@@ -13,6 +13,11 @@
  * Without `accessControl` every authenticated user may do everything. Each action is checked on
  * its own: `update` does not imply `create`, so read+create is "immutable tags". Policy entries
  * with CEL `conditions` never grant here (fail closed): conditions are not evaluated.
+ *
+ * API-key scopes narrow every decision, with or without `accessControl` (htpasswd + keys and no
+ * policies is zot's most common setup), the catalog and cross-repository mounts included (both
+ * go through `canRead`). A key with scopes never scrapes metrics, whatever `accessControl.metrics`
+ * says, because the metrics name every repository in their labels, beyond any scope.
  */
 import type { Action, Principal } from '../http/context'
 import { scopesAllow } from './key-scope'
@@ -27,7 +32,7 @@ export interface AccessControl {
   canRead(principal: Principal, repository: string): boolean
   /** The static groups (`accessControl.groups`) listing the user. */
   staticGroups(username: string): string[]
-  /** Whether `/metrics` may be scraped by this principal (`accessControl.metrics`). */
+  /** Whether `/metrics` may be scraped (`accessControl.metrics`; never with a scoped key). */
   canScrapeMetrics(principal: Principal): boolean
   /** True when `accessControl` is configured at all. */
   readonly configured: boolean
@@ -78,29 +83,22 @@ function conditionalEntries(options: AccessControlOptions): string[] {
   return where
 }
 
-/**
- * Builds the access controller for `http.accessControl` (or its absence).
- *
- * @param options the parsed `accessControl` section, or undefined when the config has none
- * @param onWarning told once about settings that cannot take effect (CEL conditions)
- * @example
- * const access = createAccessControl(config.http.accessControl)
- * access.can(principal, 'update', 'ci/app') // false for a read+create CI group
- */
-export function createAccessControl(
-  options: AccessControlOptions | undefined,
+/** The owner's side of the decision: what the policies allow, before key scopes narrow it. */
+type Policies = Omit<AccessControl, 'canRead' | 'configured'>
+
+/** No `accessControl`: any authenticated user may do anything, anonymous requests nothing. */
+const USERS_MAY_DO_EVERYTHING: Policies = {
+  anonymousAccess: false,
+  can: (principal) => !isAnonymous(principal),
+  staticGroups: () => [],
+  canScrapeMetrics: (principal) => !isAnonymous(principal),
+}
+
+/** The policies of a configured `accessControl`. */
+function configuredPolicies(
+  options: AccessControlOptions,
   onWarning?: (message: string, fields: Record<string, unknown>) => void,
-): AccessControl {
-  if (!options) {
-    return {
-      configured: false,
-      anonymousAccess: false,
-      can: (principal) => !isAnonymous(principal),
-      canRead: (principal) => !isAnonymous(principal),
-      staticGroups: () => [],
-      canScrapeMetrics: (principal) => !isAnonymous(principal),
-    }
-  }
+): Policies {
   const groups: CompiledGroup[] = Object.entries(options.repositories ?? {}).map(
     ([pattern, policy]) => ({
       pattern,
@@ -131,19 +129,13 @@ export function createAccessControl(
     (!isAnonymous(principal) && has(admin.users, principal.username)) ||
     intersects(admin.groups, principal.groups)
 
-  function can(principal: Principal, action: Action, repository: string): boolean {
-    const scopes = scopesOf(principal)
-    if (scopes && !scopesAllow(scopes, action, repository)) return false
-    const group = winningGroup(repository)
-    if (group && groupAllows(group.policy, principal, action)) return true
-    return isAdmin(principal) && grants(admin, action)
-  }
-
   return {
-    configured: true,
     anonymousAccess: groups.some((group) => (group.policy.anonymousPolicy?.length ?? 0) > 0),
-    can,
-    canRead: (principal, repository) => can(principal, 'read', repository),
+    can(principal, action, repository) {
+      const group = winningGroup(repository)
+      if (group && groupAllows(group.policy, principal, action)) return true
+      return isAdmin(principal) && grants(admin, action)
+    },
     staticGroups: (username) =>
       Object.entries(options.groups ?? {})
         .filter(([, group]) => has(group.users, username))
@@ -152,5 +144,38 @@ export function createAccessControl(
       isAnonymous(principal)
         ? has(options.metrics?.anonymousPolicy, 'read')
         : has(options.metrics?.users, principal.username),
+  }
+}
+
+/**
+ * Builds the access controller for `http.accessControl` (or its absence).
+ *
+ * @param options the parsed `accessControl` section, or undefined when the config has none
+ * @param onWarning told once about settings that cannot take effect (CEL conditions)
+ * @throws Error when a repository glob expands to too many brace alternatives
+ * @example
+ * const access = createAccessControl(config.http.accessControl)
+ * access.can(principal, 'update', 'ci/app') // false for a read+create CI group
+ */
+export function createAccessControl(
+  options: AccessControlOptions | undefined,
+  onWarning?: (message: string, fields: Record<string, unknown>) => void,
+): AccessControl {
+  const policies = options ? configuredPolicies(options, onWarning) : USERS_MAY_DO_EVERYTHING
+
+  function can(principal: Principal, action: Action, repository: string): boolean {
+    const scopes = scopesOf(principal)
+    if (scopes && !scopesAllow(scopes, action, repository)) return false
+    return policies.can(principal, action, repository)
+  }
+
+  return {
+    configured: options !== undefined,
+    anonymousAccess: policies.anonymousAccess,
+    can,
+    canRead: (principal, repository) => can(principal, 'read', repository),
+    staticGroups: policies.staticGroups,
+    canScrapeMetrics: (principal) =>
+      scopesOf(principal) === undefined && policies.canScrapeMetrics(principal),
   }
 }

@@ -4,15 +4,17 @@
  *
  * Keys are managed only by a user who logged in with a password or OpenID: a principal that
  * authenticated with an API key may list keys but not create or delete any, so a leaked CI key
- * cannot mint itself a successor that outlives its revocation (zot allows it). State-changing
- * calls a browser marks as cross-site are refused (CSRF).
+ * cannot mint itself a successor that outlives its revocation (zot allows it). A key with scopes
+ * may not even list keys (403): it is meant for a few repositories, and the list would show
+ * every other key of its owner, with their labels and scopes. State-changing calls a browser
+ * marks as cross-site are refused (CSRF).
  */
 import { Hono, type Context } from 'hono'
 import { readLimitedBody } from '../http/read-body'
 import type { AppEnv, Principal } from '../http/context'
 import { ApiKeyInputError, type ApiKeyStore, type NewApiKey } from './api-key-store'
 import { denied, problem, unauthorized, type FailureOptions } from './failures'
-import { isAnonymous } from './principal'
+import { isAnonymous, scopesOf } from './principal'
 import { sameOrigin } from './same-origin'
 
 export interface ApiKeyRoutesOptions extends FailureOptions {
@@ -90,7 +92,11 @@ export function apiKeyRoutes(options: ApiKeyRoutesOptions): Hono<AppEnv> {
 
   app.use(API_KEY_PATH, sameOrigin(options.trustedOrigins ?? []))
 
-  app.get(API_KEY_PATH, async (c) => c.json({ apiKeys: await store.list(owner(c).username) }))
+  app.get(API_KEY_PATH, async (c) => {
+    const principal = owner(c)
+    if (scopesOf(principal)) throw denied('API keys with scopes cannot list API keys')
+    return c.json({ apiKeys: await store.list(principal.username) })
+  })
 
   app.post(API_KEY_PATH, async (c) => {
     const principal = manager(c)

@@ -13,7 +13,7 @@
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format'
 import type { ApiKeyVerifier, KeyLogin } from './authenticate'
-import { parseKeyScope, type KeyScope } from './key-scope'
+import { parseKeyScope, parseKeyScopes, type KeyScope } from './key-scope'
 import { storageNames } from './storage-names'
 import type { UserGroups } from './user-groups'
 
@@ -100,12 +100,10 @@ async function readJson<T>(driver: StorageDriver, path: string): Promise<T | und
 }
 
 function validateScopes(scopes: readonly string[]): void {
-  for (const scope of scopes) {
-    try {
-      parseKeyScope(scope)
-    } catch (error) {
-      throw new ApiKeyInputError((error as Error).message)
-    }
+  try {
+    parseKeyScopes(scopes)
+  } catch (error) {
+    throw new ApiKeyInputError((error as Error).message)
   }
 }
 

@@ -5,17 +5,16 @@
  * entry wins, and `destination`/`stripPrefix` say where the repository lands locally. On demand
  * the inverse runs: the local name picks the entry and the upstream name is rebuilt from it.
  */
-import picomatch from 'picomatch'
+import { repositoryGlob, type RepositoryMatcher } from '../auth/repository-glob'
 import type { SyncContentConfig } from './config'
 
-const matchers = new Map<string, (name: string) => boolean>()
+/** Compiled globs by text: the config's prefixes and the local patterns derived from them. */
+const matchers = new Map<string, RepositoryMatcher>()
 
 function matches(glob: string, name: string): boolean {
-  // doublestar matches an empty pattern against the empty name only; picomatch refuses it.
-  if (glob === '') return name === ''
   let matcher = matchers.get(glob)
   if (!matcher) {
-    matcher = picomatch(glob)
+    matcher = repositoryGlob(glob)
     matchers.set(glob, matcher)
   }
   return matcher(name)
