@@ -5,6 +5,10 @@
  * (access-control conditions). Each returns a reason when the text would not compile in zot.
  */
 
+/** The `fix:` for any glob `globProblem` refuses. */
+export const GLOB_FIX =
+  'write it in doublestar syntax (*, **, ?, [abc], {a,b}); a literal [ ] { } or \\ needs a \\ before it'
+
 /** Why doublestar (zot's glob library) would refuse the pattern, or undefined when it is fine.
  * Mirrors doublestar's `ValidatePattern`: escapes need a following character, classes must be
  * closed and non-empty, and `{`/`}` must balance. */

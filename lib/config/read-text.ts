@@ -39,7 +39,8 @@ export function parseText(text: string, format: ConfigFormat, findings: FindingL
   try {
     return parseOrThrow(text, format, findings)
   } catch (error) {
-    findings.error('', syntaxMessage(format, error), syntaxFix(format, error))
+    const line = format === 'json' ? undefined : errorLine(text, format)
+    findings.error('', syntaxMessage(format, error, line), syntaxFix(format, error, line))
     return undefined
   }
 }
@@ -62,9 +63,11 @@ export function parseAnyFormat(text: string, findings: FindingList): unknown {
   return undefined
 }
 
+const parseYamlOrToml = (text: string, format: 'yaml' | 'toml'): unknown =>
+  format === 'yaml' ? Bun.YAML.parse(text) : Bun.TOML.parse(text)
+
 function parseOrThrow(text: string, format: ConfigFormat, findings: FindingList): unknown {
-  if (format === 'yaml') return Bun.YAML.parse(text)
-  if (format === 'toml') return Bun.TOML.parse(text)
+  if (format !== 'json') return parseYamlOrToml(text, format)
   const { value, duplicates } = parseJsonText(text)
   for (const duplicate of duplicates) {
     findings.error(
@@ -77,16 +80,46 @@ function parseOrThrow(text: string, format: ConfigFormat, findings: FindingList)
   return value
 }
 
-function syntaxMessage(format: ConfigFormat, error: unknown): string {
-  if (error instanceof JsonSyntaxError) return `JSON syntax error at ${error.message}`
-  const detail =
-    error instanceof Error ? error.message.replace(/^(YAML|TOML) Parse error: /, '') : String(error)
-  return `${format.toUpperCase()} syntax error: ${detail}`
+const complaint = (error: unknown): string =>
+  error instanceof Error ? error.message.replace(/^(YAML|TOML) Parse error: /, '') : String(error)
+
+/** Texts longer than this are not searched for the line: the search parses once per line. */
+const LINE_SEARCH_LIMIT = 2000
+
+/**
+ * The line (1-based, with its text) where YAML or TOML `text` stops making sense. Bun's parsers
+ * do not say (their error's `line` is the caller's), so it is the line after the longest run of
+ * leading lines that still parses on its own: a value that spans lines (a flow list, a quoted
+ * string) fails while cut and parses again once closed, so a cut is not mistaken for the error.
+ * Configs are short: the search costs a few milliseconds, and only when the file is broken.
+ */
+function errorLine(text: string, format: 'yaml' | 'toml'): { number: number; text: string } | undefined {
+  const lines = text.split('\n')
+  if (lines.length > LINE_SEARCH_LIMIT) return undefined
+  let parsed = 0
+  let prefix = ''
+  for (const [index, line] of lines.entries()) {
+    prefix += index === 0 ? line : `\n${line}`
+    try {
+      parseYamlOrToml(prefix, format)
+      parsed = index + 1
+    } catch {
+      // Not yet (or no longer) valid: the error is after the last prefix that was.
+    }
+  }
+  const number = Math.min(parsed + 1, lines.length)
+  return { number, text: lines[number - 1]!.replace(/\r$/, '') }
 }
 
-function syntaxFix(format: ConfigFormat, error: unknown): { fix?: string } {
+function syntaxMessage(format: ConfigFormat, error: unknown, line?: { number: number }): string {
+  if (error instanceof JsonSyntaxError) return `JSON syntax error at ${error.message}`
+  const where = line ? ` at line ${line.number}` : ''
+  return `${format.toUpperCase()} syntax error${where}: ${complaint(error)}`
+}
+
+function syntaxFix(format: ConfigFormat, error: unknown, line?: { number: number; text: string }): { fix?: string } {
   if (error instanceof JsonSyntaxError && error.hint) return { fix: error.hint }
-  if (format === 'yaml')
-    return { fix: 'check the indentation (spaces only) around the reported token' }
-  return {}
+  const at = line ? `line ${line.number}: ${JSON.stringify(line.text)}` : 'the reported token'
+  if (format === 'yaml') return { fix: `check the indentation (spaces only), brackets and quotes of ${at}` }
+  return line ? { fix: `check ${at}` } : {}
 }

@@ -4,8 +4,10 @@
  * point at the mistake.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { ConfigError, loadConfigFile, parseConfigText } from '../../lib/config'
 import { inspectConfigFile, inspectConfigText } from '../../lib/config/load'
+import { REPOSITORY_ROOT } from '../support/paths'
 import { makeTempFiles } from './helpers'
 
 const files = makeTempFiles()
@@ -104,6 +106,46 @@ describe('formats', () => {
   })
 })
 
+describe('YAML and TOML syntax errors give the line', () => {
+  const yamlError = async (text: string) => (await inspectConfigText(text, 'yaml')).findings[0]
+
+  test('the line a YAML mistake is on, with its text in the fix', async () => {
+    const broken = 'storage:\n  rootDirectory: /srv/zot\nhttp:\n  port: "5000"\n  address: [oops\n'
+    expect(await yamlError(broken)).toMatchObject({
+      message: 'YAML syntax error at line 5: Unexpected token',
+      fix: 'check the indentation (spaces only), brackets and quotes of line 5: "  address: [oops"',
+    })
+    expect((await yamlError('storage:\n  rootDirectory: /srv/zot\n address: x\n'))?.message).toStartWith(
+      'YAML syntax error at line 3:',
+    )
+  })
+
+  test('values that span lines are not mistaken for the error; an unclosed quote is found where it opens', async () => {
+    expect((await yamlError('http:\n  port: [1,\n    2]\n  address: a: b\n'))?.message).toStartWith(
+      'YAML syntax error at line 4:',
+    )
+    expect((await yamlError('storage:\n  rootDirectory: "/srv/zot\nhttp:\n  port: "5000"\n'))?.fix).toContain(
+      'line 2: "  rootDirectory: \\"/srv/zot"',
+    )
+  })
+
+  test('TOML too', async () => {
+    const { findings } = await inspectConfigText('[storage]\nrootDirectory = "/x"\ngc =\n[http]\nport = 5000\n', 'toml')
+    expect(findings[0]).toMatchObject({
+      message: "TOML syntax error at line 3: Missing value after '='; values must be on the same line",
+      fix: 'check line 3: "gc ="',
+    })
+  })
+
+  test('zot verify-config prints the line and the fix', async () => {
+    const file = files.write('broken.yaml', 'storage:\n  rootDirectory: /srv/zot\nhttp:\n  address: [oops\n')
+    const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'verify-config', file], { stdout: 'pipe', stderr: 'pipe' })
+    const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
+    expect(code).toBe(1)
+    expect(out + err).toContain('YAML syntax error at line 4: Unexpected token\n  fix: check the indentation')
+  })
+})
+
 describe('JSON syntax errors give line and column', () => {
   test('a missing comma is reported where the comma belongs', async () => {
     const finding = await syntaxError(
@@ -154,9 +196,9 @@ describe('JSON syntax errors give line and column', () => {
   test('YAML and TOML errors name the problem', async () => {
     expect(
       (await inspectConfigText('storage:\n\trootDirectory: /x', 'yaml')).findings[0]?.message,
-    ).toBe('YAML syntax error: Tab characters cannot be used as indentation')
+    ).toBe('YAML syntax error at line 2: Tab characters cannot be used as indentation')
     expect(
       (await inspectConfigText('[storage]\nrootDirectory = \n', 'toml')).findings[0]?.message,
-    ).toStartWith('TOML syntax error: Missing value')
+    ).toStartWith('TOML syntax error at line 2: Missing value')
   })
 })

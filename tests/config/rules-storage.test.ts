@@ -123,6 +123,7 @@ const CASES: RuleCase[] = [
     patch: { storage: { retention: { policies: [{ repositories: ['infra/[abc'] }] } } },
     path: 'storage.retention.policies[0].repositories[0]',
     message: 'character class',
+    fix: 'doublestar syntax',
   },
   {
     title: 'retention tag regex',

@@ -75,6 +75,7 @@ const CASES: RuleCase[] = [
     patch: registry({ content: [{ prefix: 'library/[' }] }),
     path: `${R0}.content[0].prefix`,
     message: 'character class',
+    fix: 'doublestar syntax (*, **, ?, [abc], {a,b}); a literal [ ] { } or \\ needs a \\ before it',
   },
   {
     title: 'lookahead in tag regex',

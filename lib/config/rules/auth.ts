@@ -5,7 +5,7 @@
  * makes sense with some way to log in.
  */
 import { entryPath, itemPath } from '../findings'
-import { celProblem, globProblem } from '../patterns'
+import { celProblem, GLOB_FIX, globProblem } from '../patterns'
 import type { Config } from '../schema'
 import { nearest } from '../suggest'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
@@ -178,7 +178,7 @@ export const authRules: readonly Rule[] = [
         const problem = globProblem(glob)
         if (problem)
           report(path, `the repository glob ${problem}`, {
-            fix: 'fix the glob (doublestar syntax: *, **, ?, [abc], {a,b})',
+            fix: GLOB_FIX,
           })
         for (const [index, policy] of group.policies.entries())
           checkConditions(policy.conditions, itemPath(`${path}.policies`, index), report)

@@ -6,7 +6,7 @@
 import { resolve, sep } from 'node:path'
 import { formatDuration } from '../duration'
 import { childPath, itemPath } from '../findings'
-import { globProblem, goRegexProblem } from '../patterns'
+import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
 import { nearest } from '../suggest'
 import { allStores, describeStore, driverName, isRemote, type StoreEntry } from '../stores'
 import type { Rule } from './rule'
@@ -215,6 +215,7 @@ export const storageRules: readonly Rule[] = [
             if (problem)
               report(itemPath(`${policyPath}.repositories`, globIndex), `the glob ${problem}`, {
                 value: glob,
+                fix: GLOB_FIX,
               })
           }
           for (const [ruleIndex, rule] of (policy.keepTags ?? []).entries()) {

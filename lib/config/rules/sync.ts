@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path'
 import { itemPath } from '../findings'
-import { globProblem, goRegexProblem } from '../patterns'
+import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
 import type { Config, SyncRegistryConfig } from '../schema'
 import { allStores, isRemote } from '../stores'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
@@ -84,7 +84,8 @@ const checkContent: RegistryCheck = (registry, path, report) => {
   for (const [index, content] of (registry.content ?? []).entries()) {
     const contentPath = itemPath(`${path}.content`, index)
     const problem = globProblem(content.prefix)
-    if (problem) report(`${contentPath}.prefix`, `the glob ${problem}`, { value: content.prefix })
+    if (problem)
+      report(`${contentPath}.prefix`, `the glob ${problem}`, { value: content.prefix, fix: GLOB_FIX })
     for (const key of ['regex', 'excludeRegex'] as const) {
       const pattern = content.tags?.[key]
       const regexProblem = pattern === undefined ? undefined : goRegexProblem(pattern)
