@@ -79,6 +79,11 @@ export const authorize = (options: AuthorizeOptions) =>
       if (anonymous) throw unauthorized(c, options, description)
       return failAfterDelay(options, denied(description))
     }
+    // Create without update: the tags looked new just now, but another push may create them before
+    // this body is stored, so the registry checks again under the repository's lock.
+    if (c.req.method === 'PUT' && target.kind === 'manifest' && !options.access.can(who, 'update', target.repository)) {
+      c.set('tagMustBeNew', true)
+    }
     return next()
   })
 

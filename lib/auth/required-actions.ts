@@ -4,7 +4,9 @@
  * deletes `delete`, every write `create`, except that putting a manifest under a tag that
  * already exists is `update`: a policy granting read+create therefore lets CI push new tags but
  * never move one. With `?tag=` parameters each tag counts: any new tag needs `create`, any
- * existing one `update`, and all must pass.
+ * existing one `update`, and all must pass. This look at the tags happens before the body
+ * arrives, so it only answers early: for a principal with `create` but not `update`, `authorize`
+ * has the registry check again, under the repository's lock, that no tag it writes exists.
  */
 import type { Action } from '../http/context'
 import type { RequestTarget } from '../oci/request-target'

@@ -21,6 +21,12 @@ export interface AppVariables {
   target: RequestTarget | undefined
   /** Set by authentication; absent when no authentication is configured. */
   principal: Principal | undefined
+  /**
+   * Set by authorization on a manifest PUT by a principal that may create tags but not update
+   * them: the registry re-checks under the repository's lock that no tag it writes exists already
+   * (authorization looked before the body arrived, and another push may have won since).
+   */
+  tagMustBeNew: boolean | undefined
 }
 
 export type AppEnv = { Variables: AppVariables }

@@ -44,12 +44,24 @@ export function isDigest(value: string): boolean {
   return parseDigest(value) !== undefined
 }
 
+/** A streaming hasher; `copy` forks its state (so a chunk that turns out invalid can be undone). */
+export interface Hasher {
+  update(chunk: Uint8Array): void
+  /** `algorithm:hex` */
+  digest(): string
+  copy(): Hasher
+}
+
 /** A hasher for the algorithm; `digest()` returns `algorithm:hex`. */
-export function createHasher(algorithm: DigestAlgorithm = 'sha256'): { update(chunk: Uint8Array): void; digest(): string } {
-  const hasher = new Bun.CryptoHasher(algorithm)
+export function createHasher(algorithm: DigestAlgorithm = 'sha256'): Hasher {
+  return wrapHasher(new Bun.CryptoHasher(algorithm), algorithm)
+}
+
+function wrapHasher(hasher: Bun.CryptoHasher, algorithm: DigestAlgorithm): Hasher {
   return {
     update: (chunk) => void hasher.update(chunk),
     digest: () => `${algorithm}:${hasher.digest('hex')}`,
+    copy: () => wrapHasher(hasher.copy(), algorithm),
   }
 }
 

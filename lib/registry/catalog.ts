@@ -3,9 +3,8 @@
  * The list of repositories. Built once by walking storage (lazily, on the first catalog request,
  * so start-up never waits for a walk) and kept current as repositories are created or seen.
  */
-import { isValidRepositoryName } from '../oci/names'
+import { isValidRepositoryName, STORAGE_LAYOUT_NAMES } from '../oci/names'
 import type { StorageDriver } from '../storage/driver'
-import { RESERVED_REPOSITORY_ENTRIES } from './layout'
 
 export class Catalog {
   private readonly known = new Set<string>()
@@ -38,11 +37,15 @@ export class Catalog {
     return this.sorted
   }
 
-  /** A directory holding index.json is a repository; repositories may nest (`a` and `a/b`). */
+  /**
+   * A directory holding index.json is a repository; repositories may nest (`a` and `a/b`). The
+   * layout's own directories (`blobs`, `.uploads`...) are never descended into, so nothing inside
+   * a repository's layout is taken for a repository, even data written before names were checked.
+   */
   private async walkStorage(directory: string): Promise<void> {
     const entries = await this.driver.list(directory)
     if (directory !== '' && entries.includes('index.json') && isValidRepositoryName(directory)) this.add(directory)
-    const children = entries.filter((name) => !RESERVED_REPOSITORY_ENTRIES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'))
+    const children = entries.filter((name) => !STORAGE_LAYOUT_NAMES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'))
     await Promise.all(children.map((name) => this.walkStorage(directory === '' ? name : `${directory}/${name}`)))
   }
 }

@@ -22,6 +22,13 @@ export interface PutManifestResult {
   tags: string[]
 }
 
+export interface PutManifestOptions {
+  /** The request's `?tag=` tags, recorded besides the reference. */
+  extraTags?: string[]
+  /** Refuse (DENIED) to move a tag that exists: the pusher may create tags, not update them. */
+  tagMustBeNew?: boolean
+}
+
 const MANIFEST_CACHE_BYTES = 16 * 1024 * 1024
 const MAX_CACHED_MANIFEST_BYTES = 256 * 1024
 
@@ -32,6 +39,21 @@ const manifestUnknown = (repository: string, reference: string): RegistryError =
 export function parseReference(reference: string): { digest: string } | { tag: string } {
   if (reference.includes(':')) return { digest: requireDigest(reference).value }
   return { tag: requireTag(reference) }
+}
+
+/**
+ * Throws DENIED when one of `tags` already names another manifest in `index`. The same manifest
+ * under its own tag changes nothing and passes: a push that lost only its response may retry.
+ */
+function requireNewTags(repository: string, index: ImageIndex, tags: string[], manifest: Descriptor): void {
+  for (const tag of tags) {
+    const current = findTag(index, tag)
+    if (!current || (current.digest === manifest.digest && current.mediaType === manifest.mediaType)) continue
+    throw new RegistryError('DENIED', {
+      message: 'tag exists',
+      detail: { description: `update access to repository ${repository} is not allowed: tag ${tag} already names ${current.digest}`, tag },
+    })
+  }
 }
 
 export class ManifestStore {
@@ -79,8 +101,13 @@ export class ManifestStore {
     return info
   }
 
-  /** Stores a pushed manifest under a tag or its digest, plus any `?tag=` tags. */
-  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string, extraTags: string[] = []): Promise<PutManifestResult> {
+  /**
+   * Stores a pushed manifest under a tag or its digest, plus any `?tag=` tags. With
+   * `tagMustBeNew` (a principal that may create tags but not update them), a tag that already
+   * names another manifest is DENIED: decided on the index being written, under the repository's
+   * lock or inside the compare-and-swap, so of racing pushes to one new tag exactly one wins.
+   */
+  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string, options: PutManifestOptions = {}): Promise<PutManifestResult> {
     const parsed = parseReference(reference)
     const info = parseManifest(bytes, contentType)
     const algorithm = 'digest' in parsed ? requireDigest(parsed.digest).algorithm : 'sha256'
@@ -88,10 +115,11 @@ export class ManifestStore {
     if ('digest' in parsed && parsed.digest !== digest) {
       throw new RegistryError('DIGEST_INVALID', { detail: { description: `the manifest's digest is ${digest}`, digest: parsed.digest } })
     }
-    const tags = [...new Set(['tag' in parsed ? [parsed.tag] : [], extraTags.map(requireTag)].flat())]
+    const tags = [...new Set(['tag' in parsed ? [parsed.tag] : [], (options.extraTags ?? []).map(requireTag)].flat())]
     const descriptor: Descriptor = { mediaType: info.mediaType, digest, size: bytes.byteLength }
 
     await this.indexes.update(repository, async (index) => {
+      if (options.tagMustBeNew) requireNewTags(repository, index, tags, descriptor)
       await this.requireReferences(repository, info)
       if (!(await this.blobs.exists(repository, digest))) await this.blobs.putContent(repository, digest, bytes)
       let next: ImageIndex | undefined

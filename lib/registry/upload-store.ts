@@ -3,17 +3,17 @@
  * Blob upload sessions (`<repo>/.uploads/<uuid>`). Request bodies stream through a hasher into
  * the storage writer chunk by chunk, so memory stays flat for any blob size and the digest is
  * known the moment the last byte lands. The hash state lives in memory; after a restart (or on
- * another replica) it is rebuilt by re-reading what the session already holds.
+ * another replica) it is rebuilt by re-reading what the session already holds. Sessions a client
+ * opens count against its caps (UploadQuota) until they end.
  */
 import { RegistryError } from '../errors/registry-error'
-import { createHasher, requireDigest, type DigestAlgorithm } from '../oci/digest'
+import { createHasher, requireDigest, type DigestAlgorithm, type Hasher } from '../oci/digest'
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
 import type { BlobStore } from './blob-store'
 import type { IndexStore } from './index-store'
 import { KeyedMutex } from './keyed-mutex'
 import { uploadPath } from './layout'
-
-type Hasher = ReturnType<typeof createHasher>
+import { UploadQuota } from './upload-quota'
 
 interface HashState {
   hasher: Hasher
@@ -29,10 +29,17 @@ export interface UploadStatus {
   size: number
 }
 
-/** A chunk's declared position, from the PATCH's Content-Range. */
+/** A chunk's declared position, from the PATCH's Content-Range (inclusive `end`). */
 export interface ChunkRange {
   start: number
   end: number
+}
+
+export interface WriteOptions {
+  /** The chunk's declared position: it must start where the session ends and fill it exactly. */
+  range?: ChunkRange
+  /** Whom the session counts against (UploadQuota); absent for the registry's own sessions. */
+  owner?: string
 }
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -43,6 +50,13 @@ const uploadUnknown = (id: string): RegistryError => new RegistryError('BLOB_UPL
 /** `Range` header value for a session holding `size` bytes (the spec's inclusive end offset). */
 export const rangeHeader = (size: number): string => `0-${Math.max(size - 1, 0)}`
 
+/** 416 for a chunk that does not fit the session, with its Range so the client can resume. */
+const rangeInvalid = (repository: string, id: string, size: number, description: string): RegistryError =>
+  new RegistryError('RANGE_INVALID', {
+    detail: { description, uuid: id },
+    headers: { Range: rangeHeader(size), Location: `/v2/${repository}/blobs/uploads/${id}` },
+  })
+
 export class UploadStore {
   private readonly hashStates = new Map<string, HashState>()
   private readonly locks = new KeyedMutex()
@@ -51,16 +65,38 @@ export class UploadStore {
     private readonly driver: StorageDriver,
     private readonly blobs: BlobStore,
     private readonly indexes: IndexStore,
+    private readonly quota = new UploadQuota(),
   ) {}
 
-  /** Opens a new, empty session. */
-  async start(repository: string): Promise<UploadStatus> {
+  /** Opens a new, empty session, counted against `owner`'s caps (429 when full). */
+  async start(repository: string, owner?: string): Promise<UploadStatus> {
     const id = crypto.randomUUID()
-    const writer = await this.driver.writer(uploadPath(repository, id), { append: false })
-    await writer.close()
+    if (owner !== undefined) this.quota.claim(id, owner)
+    try {
+      const writer = await this.driver.writer(uploadPath(repository, id), { append: false })
+      await writer.close()
+    } catch (error) {
+      this.quota.release(id)
+      throw error
+    }
     this.hashStates.set(id, { hasher: createHasher(), hashed: 0, lastUsed: Date.now() })
     this.forgetIdleHashStates()
     return { repository, id, size: 0 }
+  }
+
+  /**
+   * A monolithic upload (POST `?digest=`): its session is never shown to the client, which cannot
+   * resume it, so nothing of it outlives the request, whatever goes wrong.
+   */
+  async upload(repository: string, digest: string, body: ReadableStream<Uint8Array> | null, owner?: string): Promise<{ digest: string; size: number }> {
+    requireDigest(digest)
+    const session = await this.start(repository, owner)
+    try {
+      return await this.finish(repository, session.id, digest, body, { owner })
+    } catch (error) {
+      await this.discard(repository, session.id).catch(() => {})
+      throw error
+    }
   }
 
   async status(repository: string, id: string): Promise<UploadStatus> {
@@ -68,21 +104,19 @@ export class UploadStore {
   }
 
   /**
-   * Appends a request body. With `range`, the chunk must start exactly where the session ends
-   * (416 otherwise, with the session's Range so the client can resume).
+   * Appends a request body. With a `range`, the chunk must start exactly where the session ends
+   * and the body must be exactly as long as declared; otherwise 416 RANGE_INVALID, nothing is
+   * appended, and the answer carries the session's Range so the client can resume.
    */
-  async append(repository: string, id: string, body: ReadableStream<Uint8Array> | null, range?: ChunkRange): Promise<UploadStatus> {
+  async append(repository: string, id: string, body: ReadableStream<Uint8Array> | null, { range, owner }: WriteOptions = {}): Promise<UploadStatus> {
     return this.locks.run(id, async () => {
       const size = await this.size(repository, id)
       if (range && range.start !== size) {
-        throw new RegistryError('BLOB_UPLOAD_INVALID', {
-          status: 416,
-          message: 'chunk out of order',
-          detail: { description: `the chunk starts at ${range.start} but the upload holds ${size} bytes`, uuid: id },
-          headers: { Range: rangeHeader(size), Location: `/v2/${repository}/blobs/uploads/${id}` },
-        })
+        throw rangeInvalid(repository, id, size, `the chunk starts at ${range.start} but the upload holds ${size} bytes`)
       }
-      return { repository, id, size: await this.write(repository, id, body) }
+      const length = range && range.end - range.start + 1
+      const written = await this.quota.writing(id, owner, () => this.write(repository, id, body, length))
+      return { repository, id, size: written }
     })
   }
 
@@ -90,11 +124,11 @@ export class UploadStore {
    * Completes the session: appends a final body, checks the content against `digest` and moves it
    * to its content-addressed path. On a mismatch nothing is stored and the session is gone.
    */
-  async finish(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null): Promise<{ digest: string; size: number }> {
+  async finish(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null, { owner }: Pick<WriteOptions, 'owner'> = {}): Promise<{ digest: string; size: number }> {
     const expected = requireDigest(digest)
     return this.locks.run(id, async () => {
       const stored = await this.size(repository, id)
-      const size = body ? await this.write(repository, id, body) : stored
+      const size = body ? await this.quota.writing(id, owner, () => this.write(repository, id, body)) : stored
       const actual = await this.digestOf(repository, id, expected.algorithm, size)
       if (actual !== expected.value) {
         await this.discard(repository, id)
@@ -104,7 +138,7 @@ export class UploadStore {
         await this.discard(repository, id)
       } else {
         await this.blobs.commit(repository, expected.value, uploadPath(repository, id))
-        this.hashStates.delete(id)
+        this.ended(id)
       }
       await this.indexes.ensure(repository)
       return { digest: expected.value, size }
@@ -128,29 +162,57 @@ export class UploadStore {
     }
   }
 
-  private async discard(repository: string, id: string): Promise<void> {
+  /** The session is over (stored or discarded): its hash state and its quota slot go. */
+  private ended(id: string): void {
     this.hashStates.delete(id)
+    this.quota.release(id)
+  }
+
+  private async discard(repository: string, id: string): Promise<void> {
+    this.ended(id)
     await this.driver.delete(uploadPath(repository, id))
   }
 
-  /** Streams the body into the session; returns the new size. */
-  private async write(repository: string, id: string, body: ReadableStream<Uint8Array> | null): Promise<number> {
+  /**
+   * Streams the body into the session; returns the new size. With `length` (a declared chunk)
+   * the write is all or nothing: a body longer or shorter than declared, or one that breaks off,
+   * appends nothing and leaves the hash state as it was, so the client can send the chunk again.
+   * Without it, what arrived before a failure stays (a streamed upload resumes from its Range).
+   */
+  private async write(repository: string, id: string, body: ReadableStream<Uint8Array> | null, length?: number): Promise<number> {
     const writer = await this.driver.writer(uploadPath(repository, id), { append: true })
-    const state = await this.hashStateFor(repository, id, writer.size)
+    const start = writer.size
+    const before = await this.hashStateFor(repository, id, start).catch(async (error: unknown) => {
+      await writer.close()
+      throw error
+    })
     // Until the body is fully written the hash state may disagree with storage: drop it, so a
     // failure half-way (client gone, disk full) forces a re-hash instead of a wrong digest.
     this.hashStates.delete(id)
+    const state: HashState = { hasher: before.hasher.copy(), hashed: before.hashed, lastUsed: before.lastUsed }
+    const wrongLength = (received: string): RegistryError =>
+      rangeInvalid(repository, id, start, `Content-Range declares ${length} bytes but the body has ${received}; nothing was appended`)
     try {
-      if (body) {
-        for await (const chunk of body) {
-          await writer.write(chunk)
-          state.hasher.update(chunk)
-          state.hashed += chunk.byteLength
-        }
+      let received = 0
+      for await (const chunk of body ?? []) {
+        received += chunk.byteLength
+        // Checked before the bytes are written: an oversized chunk is refused as soon as it shows.
+        if (length !== undefined && received > length) throw wrongLength('more')
+        await writer.write(chunk)
+        state.hasher.update(chunk)
+        state.hashed += chunk.byteLength
       }
-    } finally {
-      await writer.close()
+      if (length !== undefined && received !== length) throw wrongLength(String(received))
+    } catch (error) {
+      if (length === undefined) {
+        await writer.close()
+        throw error
+      }
+      await writer.abort()
+      this.hashStates.set(id, before)
+      throw error
     }
+    await writer.close()
     state.lastUsed = Date.now()
     this.hashStates.set(id, state)
     return writer.size

@@ -50,6 +50,11 @@ export interface FileWriter {
   close(): Promise<void>
   /** Removes what was written. */
   cancel(): Promise<void>
+  /**
+   * Closes without keeping anything written through this writer: the path holds what it held
+   * when an appending writer was opened (a chunk that broke its declared range is not appended).
+   */
+  abort(): Promise<void>
 }
 
 export interface StorageDriver {

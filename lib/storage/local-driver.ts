@@ -4,7 +4,7 @@
  * moment leaves either the old or the new file, never a half-written one; with `commit: true`
  * (zot's `storage.commit`) files and their directories are also fsynced before a write counts.
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, promises as fs } from 'node:fs'
+import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync, promises as fs } from 'node:fs'
 import { dirname, join } from 'node:path'
 import {
   assertSafePath,
@@ -232,6 +232,7 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
  */
 function localFileWriter(fd: number, target: string, path: string, durable: boolean): FileWriter {
   let size = fstatSync(fd).size
+  const openedSize = size
   const sink = Bun.file(fd).writer({ highWaterMark: 1 << 20 })
   let closed = false
   const release = async (): Promise<void> => {
@@ -258,6 +259,21 @@ function localFileWriter(fd: number, target: string, path: string, durable: bool
       size += chunk.byteLength
     },
     close: release,
+    async abort() {
+      if (closed) return
+      closed = true
+      try {
+        // Flushed first, so no buffered chunk lands after the truncation.
+        await Promise.resolve(sink.end()).catch(() => {})
+        ftruncateSync(fd, openedSize)
+        size = openedSize
+        if (durable) fsyncSync(fd)
+      } catch (error) {
+        throw translate(error, path)
+      } finally {
+        closeSync(fd)
+      }
+    },
     async cancel() {
       await release().catch(() => {})
       await fs.rm(target, { force: true }).catch((error: unknown) => {

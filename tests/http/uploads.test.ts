@@ -146,7 +146,7 @@ describe('uploads', async () => {
     // A fresh registry over the same storage has no in-memory hash state.
     const restarted = await h.storage.openRegistry()
     const id = location.split('/').pop()!
-    await restarted.uploads.append('up/restart', id, new Blob([data.subarray(20_000)]).stream(), { start: 20_000, end: 49_999 })
+    await restarted.uploads.append('up/restart', id, new Blob([data.subarray(20_000)]).stream(), { range: { start: 20_000, end: 49_999 } })
     const result = await restarted.uploads.finish('up/restart', id, digestOf(data), null)
     expect(result).toEqual({ digest: digestOf(data), size: 50_000 })
   })

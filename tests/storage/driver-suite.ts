@@ -116,6 +116,26 @@ export function testDriver(name: string, makeDriver: () => Promise<DriverUnderTe
       expect(text(await driver.getContent(path))).toBe('new')
     })
 
+    test('writer abort keeps what the path held when the writer was opened', async () => {
+      const path = `${fresh()}/aborted`
+      const before = randomBytes(1000)
+      const first = await driver.writer(path, { append: true })
+      await first.write(before)
+      await first.close()
+      const aborted = await driver.writer(path, { append: true })
+      // Past one S3 part, so a part object is written before the abort.
+      await aborted.write(randomBytes(6 * 1024 * 1024))
+      await aborted.abort()
+      expect((await driver.stat(path)).size).toBe(1000)
+      expect(await bytesOf(await driver.read(path))).toEqual(before)
+      const after = await driver.writer(path, { append: true })
+      expect(after.size).toBe(1000)
+      await after.write(new TextEncoder().encode('tail'))
+      await after.close()
+      expect(text(await driver.getContent(path)).endsWith('tail')).toBe(true)
+      expect((await driver.stat(path)).size).toBe(1004)
+    })
+
     test('writer cancel removes what was written', async () => {
       const path = `${fresh()}/cancelled`
       const writer = await driver.writer(path, { append: true })

@@ -17,7 +17,7 @@ test.each([
   [`/v2/lib/x/referrers/${digest}`, { kind: 'referrers', repository: 'lib/x', digest }],
   // Names may contain the API's own words: the last occurrence decides.
   ['/v2/manifests/manifests/manifests/v1', { kind: 'manifest', repository: 'manifests/manifests', reference: 'v1' }],
-  ['/v2/blobs/tags/list', { kind: 'tags', repository: 'blobs' }],
+  ['/v2/tags/tags/list', { kind: 'tags', repository: 'tags' }],
 ])('%s', (path, expected) => {
   expect(parseRequestTarget(path)).toEqual(expected as never)
 })
@@ -27,7 +27,8 @@ test('paths outside the API are not targets', () => {
 })
 
 test('invalid names throw NAME_INVALID', () => {
-  for (const path of ['/v2/A/tags/list', '/v2/a..b/manifests/x', '/v2/_x/tags/list']) {
+  // Storage layout names too: `a/blobs/...` would map into repository a's blobs directory.
+  for (const path of ['/v2/A/tags/list', '/v2/a..b/manifests/x', '/v2/_x/tags/list', '/v2/blobs/tags/list', '/v2/a/index.json/blobs/uploads/']) {
     try {
       parseRequestTarget(path)
       throw new Error('no error')

@@ -11,7 +11,8 @@ import type { AppEnv } from '../context'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-function clientAddress(c: Context<AppEnv>): string | undefined {
+/** The peer's address (the proxy's, behind one); undefined in-process (tests). */
+export function clientAddress(c: Context<AppEnv>): string | undefined {
   // c.env is Bun's server when running under Bun.serve; in-process tests have none.
   if (!c.env) return undefined
   try {

@@ -31,8 +31,10 @@ export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, sourc
 
   async PUT(c, target) {
     const body = await readLimitedBody(c.req.raw, MAX_MANIFEST_BYTES)
-    const extraTags = c.req.queries('tag') ?? []
-    const result = await registry.manifests.put(target.repository, target.reference, body, c.req.header('Content-Type') ?? '', extraTags)
+    const result = await registry.manifests.put(target.repository, target.reference, body, c.req.header('Content-Type') ?? '', {
+      extraTags: c.req.queries('tag') ?? [],
+      tagMustBeNew: c.get('tagMustBeNew') === true,
+    })
     const headers = new Headers({
       Location: `/v2/${target.repository}/manifests/${result.digest}`,
       'Docker-Content-Digest': result.digest,

@@ -10,6 +10,7 @@ import type { Registry } from '../../registry/registry'
 import { rangeHeader, type UploadStatus } from '../../registry/upload-store'
 import { parseContentRange, type ByteRange } from '../ranges'
 import { noContent, type ResourceHandlers } from './handler'
+import { uploadOwner } from './upload-owner'
 
 const sessionHeaders = (status: UploadStatus): Record<string, string> => ({
   Location: `/v2/${status.repository}/blobs/uploads/${status.id}`,
@@ -52,12 +53,10 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry, rea
     }
     const digest = c.req.query('digest')
     if (digest !== undefined) {
-      requireDigest(digest)
-      const session = await registry.uploads.start(repository)
-      const result = await registry.uploads.finish(repository, session.id, digest, c.req.raw.body)
+      const result = await registry.uploads.upload(repository, digest, c.req.raw.body, uploadOwner(c))
       return blobCreated(registry, repository, result.digest)
     }
-    return noContent(202, sessionHeaders(await registry.uploads.start(repository)))
+    return noContent(202, sessionHeaders(await registry.uploads.start(repository, uploadOwner(c))))
   },
 })
 
@@ -68,7 +67,7 @@ export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) 
 
   async PATCH(c, target) {
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
-    const status = await registry.uploads.append(target.repository, target.uploadId, c.req.raw.body, range)
+    const status = await registry.uploads.append(target.repository, target.uploadId, c.req.raw.body, { range, owner: uploadOwner(c) })
     return noContent(202, sessionHeaders(status))
   },
 
@@ -80,8 +79,9 @@ export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) 
     requireDigest(digest)
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
     const body = c.req.raw.body
-    if (range) await registry.uploads.append(target.repository, target.uploadId, body, range)
-    const result = await registry.uploads.finish(target.repository, target.uploadId, digest, range ? null : body)
+    const owner = uploadOwner(c)
+    if (range) await registry.uploads.append(target.repository, target.uploadId, body, { range, owner })
+    const result = await registry.uploads.finish(target.repository, target.uploadId, digest, range ? null : body, { owner })
     return blobCreated(registry, target.repository, result.digest)
   },
 

@@ -119,6 +119,12 @@ class UploadWriter implements FileWriter {
     }
   }
 
+  /** The tail object is the commit point: not rewriting it keeps the content as it was. */
+  async abort(): Promise<void> {
+    this.finished = true
+    this.buffer.release(false)
+  }
+
   async cancel(): Promise<void> {
     this.finished = true
     this.buffer.release(false)
