@@ -4,7 +4,9 @@
  * survive restarts and, on S3, live in the bucket (zot issue #2591). Layout in `storage-names`.
  *
  * - Only the SHA-256 of a key is stored; the key itself is shown once, at creation.
- * - A key works only with its owner's user name, until its expiration date.
+ * - A key works only with its owner's user name, until its expiration date, and only while its
+ *   owner still exists (`ownerExists`, user-validity.ts: an htpasswd user deleted from the file
+ *   loses their keys at once, though the records stay until revoked).
  * - `lastUsed` is recorded at most once a minute per key: a `docker pull` makes dozens of
  *   requests and each would otherwise be a storage write.
  * - Successful lookups are cached for a few seconds for the same reason; a key deleted on this
@@ -53,6 +55,8 @@ export interface ApiKeyStoreOptions {
   driver: StorageDriver
   /** Groups a key acts with: those of its owner's last interactive login. */
   userGroups: UserGroups
+  /** Whether a key's owner still exists in a configured source; checked at every use. */
+  ownerExists: (username: string) => Promise<boolean>
   /** How long a successful lookup is trusted (ms); default 10 s. */
   cacheMs?: number
   /** Minimum interval between `lastUsed` writes per key (ms); default 60 s. */
@@ -111,12 +115,12 @@ function validateScopes(scopes: readonly string[]): void {
  * Creates the API-key store on a storage driver.
  *
  * @example
- * const keys = createApiKeyStore({ driver, userGroups: createUserGroups(driver) })
+ * const keys = createApiKeyStore({ driver, userGroups, ownerExists: validity.exists })
  * const { apiKey } = await keys.create('alice', { label: 'ci', scopes: ['ci/**:read,create'] })
  * await keys.verify('alice', apiKey) // { username: 'alice', groups: [...], scopes: [...] }
  */
 export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
-  const { driver, userGroups } = options
+  const { driver, userGroups, ownerExists } = options
   const cacheMs = options.cacheMs ?? 10_000
   const touchIntervalMs = options.touchIntervalMs ?? 60_000
   const maxKeys = options.maxKeysPerUser ?? 100
@@ -197,6 +201,7 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
       if (!looksLikeApiKey(key)) return undefined
       const entry = await lookup(hashApiKey(key))
       if (!entry || entry.record.username !== username || isExpired(entry.record)) return undefined
+      if (!(await ownerExists(username))) return undefined
       touch(entry.record.uuid)
       return { username, groups: await userGroups.get(username), scopes: entry.scopes }
     },

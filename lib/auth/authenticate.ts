@@ -8,11 +8,13 @@
  *
  * Offered credentials that do not check out are a 401 even where anonymous access would have
  * been allowed (a typo must not silently downgrade a push to an anonymous pull), after
- * `failDelay`. The `Authorization` value is never logged or echoed.
+ * `failDelay`; password guesses beyond the throttle's limits are a 429 with `Retry-After`, also
+ * after `failDelay` (password-login.ts). The `Authorization` value is never logged or echoed.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Principal } from '../http/context'
+import { clientAddress } from '../http/middleware/request-log'
 import type { Logger } from '../log/logger'
 import type { AccessControl } from './access-control'
 import { looksLikeApiKey } from './api-key-format'
@@ -20,10 +22,12 @@ import { parseAuthorization, type BasicCredentials } from './basic-credentials'
 import { failAfterDelay, unauthorized, type FailureOptions } from './failures'
 import type { Htpasswd } from './htpasswd'
 import type { KeyScope } from './key-scope'
+import type { LoginThrottle } from './login-throttle'
+import { checkPassword, tooManyLogins } from './password-login'
 import { anonymousPrincipal, type ScopedPrincipal } from './principal'
 import { isUiClient } from './ui-client'
 
-/** What an API-key check yields: the owner as known at their last interactive login. */
+/** What an API-key check yields: the owner, with the groups of their last OpenID login. */
 export interface KeyLogin {
   username: string
   groups: string[]
@@ -32,13 +36,15 @@ export interface KeyLogin {
 
 /** The part of the API-key store authentication needs. */
 export interface ApiKeyVerifier {
-  /** The key's owner when `key` is a live key of `username`; undefined otherwise. */
+  /** The key's owner when `key` is a live key of `username`, who still exists; else undefined. */
   verify(username: string, key: string): Promise<KeyLogin | undefined>
 }
 
 export interface AuthenticateOptions extends FailureOptions {
   access: AccessControl
   htpasswd?: Htpasswd
+  /** Throttles password guesses; without it every attempt is hashed (in-process tests). */
+  throttle?: LoginThrottle
   apiKeys?: ApiKeyVerifier
   /** Reads a cookie session (OpenID or UI login); consulted only with the zot-ui header. */
   session?: (c: Context<AppEnv>) => Promise<Principal | undefined>
@@ -54,21 +60,25 @@ function withStaticGroups<P extends Principal>(principal: P, access: AccessContr
   return { ...principal, groups }
 }
 
+/** A principal, undefined for wrong credentials, or a refusal to check them now. */
 async function checkBasic(
   options: AuthenticateOptions,
   { username, password }: BasicCredentials,
-): Promise<ScopedPrincipal | undefined> {
+  address: string | undefined,
+): Promise<ScopedPrincipal | { retryAfterSeconds: number } | undefined> {
   // Only key-shaped passwords go to the key store; a failed key still falls back to htpasswd in
   // case someone's htpasswd password happens to look like a key. Either way the identity is the
-  // same user: a key is only accepted with its owner's name.
+  // same user: a key is only accepted with its owner's name. Keys are not throttled: they cost
+  // no hash and cannot be guessed.
   if (options.apiKeys && looksLikeApiKey(password)) {
     const login = await options.apiKeys.verify(username, password)
     if (login) return { ...login, method: 'apikey' }
   }
-  if (options.htpasswd && (await options.htpasswd.verify(username, password))) {
-    return { username, groups: [], method: 'htpasswd' }
-  }
-  return undefined
+  if (!options.htpasswd) return undefined
+  const attempt = { username, password, address }
+  const verdict = await checkPassword(options.htpasswd, options.throttle, attempt)
+  if (verdict === 'ok') return { username, groups: [], method: 'htpasswd' }
+  return verdict === 'wrong' ? undefined : verdict
 }
 
 /**
@@ -88,14 +98,18 @@ export const authenticate = (options: AuthenticateOptions) =>
       return failAfterDelay(options, unauthorized(c, options, header.reason))
     }
     if (header.kind === 'basic') {
-      principal = await checkBasic(options, header.credentials)
-      if (!principal) {
-        options.logger?.info('authentication failed', {
+      const outcome = await checkBasic(options, header.credentials, clientAddress(c))
+      if (!outcome || !('username' in outcome)) {
+        options.logger?.info(outcome ? 'authentication throttled' : 'authentication failed', {
           username: header.credentials.username,
           path: c.req.path,
         })
-        return failAfterDelay(options, unauthorized(c, options, 'invalid credentials'))
+        return failAfterDelay(
+          options,
+          outcome ? tooManyLogins(outcome) : unauthorized(c, options, 'invalid credentials'),
+        )
       }
+      principal = outcome
     } else if (options.session && isUiClient(c)) {
       principal = await options.session(c)
     }

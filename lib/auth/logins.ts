@@ -17,6 +17,7 @@ import { trustedOriginsOf } from './callback-ui'
 import type { FailureOptions } from './failures'
 import { createGitHubProvider } from './github-provider'
 import { createHtpasswd } from './htpasswd'
+import { createLoginThrottle } from './login-throttle'
 import { createOpenIdProvider, type OpenIdProvider } from './openid-provider'
 import { openIdRoutes } from './openid-routes'
 import type { AuthOptions } from './options'
@@ -24,6 +25,7 @@ import { createSealer, readSessionKeysFile } from './seal'
 import { createSessions } from './sessions'
 import { createUserGroups } from './user-groups'
 import { userPageRoutes } from './user-page-routes'
+import { createUserValidity } from './user-validity'
 import { isOpenIdKind, type OpenIdKind } from './setup'
 
 /** How each of zot's login kinds is built: OpenID Connect, or GitHub's plain OAuth2. */
@@ -73,14 +75,20 @@ export function setupLogins(options: LoginOptions): Logins {
   const providers = openIdProviders(auth, logger)
   const hasOpenId = Object.keys(providers).length > 0
   const userGroups = createUserGroups(driver)
+  const validity = createUserValidity({ driver, htpasswd, userGroups, openIdProviders: Object.keys(providers) })
   // zot forces API keys on whenever OpenID is configured: they are how CLIs log in then.
-  const apiKeys = auth.apikey || hasOpenId ? createApiKeyStore({ driver, userGroups, onError: warn }) : undefined
+  const apiKeys =
+    auth.apikey || hasOpenId
+      ? createApiKeyStore({ driver, userGroups, ownerExists: validity.exists, onError: warn })
+      : undefined
   const sealer = createSealer(auth.sessionKeysFile ? readSessionKeysFile(auth.sessionKeysFile) : undefined)
-  const sessions = createSessions({ sealer, userGroups, secure })
+  const sessions = createSessions({ sealer, userGroups, validity, secure })
   const trustedOrigins = trustedOriginsOf(options.externalUrl, auth.openid?.callbackAllowOrigins)
+  // One throttle for both password entrances, so the sign-in form is no way around it.
+  const throttle = createLoginThrottle()
 
   return {
-    authentication: authenticate({ ...failure, access, htpasswd, apiKeys, session: sessions.principal, logger }),
+    authentication: authenticate({ ...failure, access, htpasswd, throttle, apiKeys, session: sessions.principal, logger }),
     routes(app) {
       if (apiKeys) app.route('/', apiKeyRoutes({ ...failure, store: apiKeys, trustedOrigins }))
       if (hasOpenId) {
@@ -99,7 +107,10 @@ export function setupLogins(options: LoginOptions): Logins {
         )
       }
       if (apiKeys) {
-        app.route('/', userPageRoutes({ ...failure, store: apiKeys, sessions, sealer, htpasswd, providers, trustedOrigins }))
+        app.route(
+          '/',
+          userPageRoutes({ ...failure, store: apiKeys, sessions, sealer, htpasswd, throttle, providers, trustedOrigins }),
+        )
       }
     },
   }

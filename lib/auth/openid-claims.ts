@@ -4,6 +4,16 @@
  * name is the configured claim (default `email`), falling back to `email` when that claim is
  * empty; groups are the configured claim (default `groups`) from every claim set (ID token and
  * UserInfo), a string or a list, deduplicated and sorted.
+ *
+ * One name space: a user name from an IdP is the same user as the htpasswd entry of that name,
+ * with the same API keys, groups record and policies (as in zot). So the claim that names users
+ * must be one the IdP's users cannot choose freely: when the name comes from the `email` claim
+ * (the default), a login is refused unless that claim set also says `email_verified: true`.
+ * Otherwise anyone who can register `alice@example.com` unverified at a shared IdP would become
+ * that user here. There is no switch for it (zot's config has no place for one): an IdP that
+ * sends no `email_verified` (Entra ID, for one) needs `claimMapping.username` set to a claim it
+ * controls, such as `preferred_username` or `sub`. Other claims carry no verification flag, so
+ * none is asked for; GitHub logins use the primary verified email (github-api.ts).
  */
 import type { ClaimMappingOptions } from './options'
 
@@ -15,15 +25,31 @@ const DEFAULT_GROUPS_CLAIM = 'groups'
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined
 
-/** The user name the claims give, or undefined when they name nobody. */
+/** What the claims say about the user name: the name, or why the login must be refused. */
+export type UsernameOutcome = { username: string } | { refusal: string }
+
+/** `email_verified` as IdPs send it: a JSON boolean, or the string "true" from some (Cognito). */
+const isVerified = (value: unknown): boolean => value === true || value === 'true'
+
+/** The user name the claims give, or the reason they give none. */
 export function usernameFromClaims(
   claimSets: readonly Claims[],
   mapping: ClaimMappingOptions | undefined,
-): string | undefined {
-  const claim = mapping?.username || DEFAULT_USERNAME_CLAIM
-  const first = (name: string): string | undefined =>
-    claimSets.map((claims) => text(claims[name])).find(Boolean)
-  return first(claim) ?? first(DEFAULT_USERNAME_CLAIM)
+): UsernameOutcome {
+  const configured = mapping?.username || DEFAULT_USERNAME_CLAIM
+  const source = (name: string) => claimSets.find((claims) => text(claims[name]))
+  const claim = source(configured) ? configured : DEFAULT_USERNAME_CLAIM
+  const claims = source(claim)
+  if (!claims) return { refusal: `no ${configured} claim names the user` }
+  const username = claims[claim] as string
+  if (claim === DEFAULT_USERNAME_CLAIM) {
+    // Another claim set (ID token vs UserInfo) may be the one that carries the flag.
+    const verified = claimSets.some(
+      (set) => set.email === username && isVerified(set.email_verified),
+    )
+    if (!verified) return { refusal: 'the email naming the user is not verified (email_verified)' }
+  }
+  return { username }
 }
 
 /** The groups the claims give. */

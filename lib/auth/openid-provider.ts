@@ -203,9 +203,9 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderOptions)
       } catch (error) {
         throw asLoginError(error)
       }
-      const username = usernameFromClaims(claimSets, options.claimMapping)
-      if (!username) throw new OpenIdLoginError('the claims name no user')
-      return { username, groups: groupsFromClaims(claimSets, options.claimMapping) }
+      const named = usernameFromClaims(claimSets, options.claimMapping)
+      if ('refusal' in named) throw new OpenIdLoginError(named.refusal)
+      return { username: named.username, groups: groupsFromClaims(claimSets, options.claimMapping) }
     },
     async endSessionUrl(postLogoutRedirectUri) {
       const endpoint = (await server()).end_session_endpoint

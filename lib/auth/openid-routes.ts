@@ -6,9 +6,10 @@
  *   state, nonce and PKCE verifier travel in a sealed `statecookie` (path `/zot/auth/callback`,
  *   10 minutes), so nothing is kept server-side and any replica can finish the login.
  * - `/zot/auth/callback/<id>`: checks the cookie belongs to this provider, then state, code
- *   (PKCE) and ID token (nonce); records the user's groups; starts the session; 302 to the
- *   validated `callback_ui`, or 201 without one.
- * - `POST /zot/auth/logout`: ends the session; `{"endSessionUrl"}` when the IdP has one.
+ *   (PKCE) and ID token (nonce); records the user's groups and provider; starts the session;
+ *   302 to the validated `callback_ui`, or 201 without one.
+ * - `POST /zot/auth/logout`: ends the user's sessions server-side (a copied cookie stops working
+ *   too); `{"endSessionUrl"}` when the IdP has one.
  *
  * A callback without our cookie, or with another attempt's state, is refused: this is what stops
  * an attacker from logging a victim into the attacker's account (login CSRF) with a stolen or
@@ -121,15 +122,14 @@ export function openIdRoutes(options: OpenIdRoutesOptions): Hono<AppEnv> {
       })
       throw loginFailed('the identity provider did not confirm the login')
     }
-    await options.userGroups.set(identity.username, identity.groups)
+    await options.userGroups.set(identity.username, identity.groups, provider.id)
     sessions.issue(c, { username: identity.username, provider: provider.id })
     options.logger?.info('openid login', { provider: provider.id, username: identity.username })
     return stored.callbackUi === undefined ? c.body(null, 201) : c.redirect(stored.callbackUi, 302)
   })
 
   app.post(LOGOUT_PATH, sameOrigin(trustedOrigins), async (c) => {
-    const session = sessions.read(c)
-    sessions.clear(c)
+    const session = await sessions.end(c)
     const provider = session && providers[session.provider]
     const endSessionUrl = provider
       ? await provider

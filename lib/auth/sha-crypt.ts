@@ -3,6 +3,10 @@
  * SHA-crypt (`$5$` SHA-256, `$6$` SHA-512) as published by Ulrich Drepper
  * (https://www.akkadia.org/drepper/SHA-crypt.txt), the format `htpasswd -2/-5` and glibc write
  * and zot accepts in htpasswd files. The step numbers in comments are the spec's.
+ *
+ * The rounds run on the main thread (Bun has no native SHA-crypt), so they yield to the event
+ * loop every `ROUNDS_PER_SLICE` rounds: a hash with a huge round count, or many checks at once,
+ * then slow down logins, never every other request. At ~1 µs a round, a slice is about 1 ms.
  */
 import { timingSafeEqual } from 'node:crypto'
 
@@ -36,6 +40,7 @@ const ROUNDS_DEFAULT = 5000
 const ROUNDS_MIN = 1000
 const ROUNDS_MAX = 999_999_999
 const SALT_MAX = 16
+const ROUNDS_PER_SLICE = 1000
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const SETTING = /^\$([56])\$(?:rounds=(\d+)\$)?([^$]*)(?:\$|$)/
 
@@ -70,13 +75,16 @@ function encode(bytes: Uint8Array, order: readonly number[]): string {
   return out
 }
 
+/** Lets queued I/O and timers run (setImmediate runs after them; a resolved promise would not). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** The core of the algorithm: the final digest for a password, salt and round count. */
-function shaCryptDigest(
+async function shaCryptDigest(
   variant: Variant,
   password: Uint8Array,
   salt: Uint8Array,
   rounds: number,
-): Uint8Array {
+): Promise<Uint8Array> {
   const { algorithm } = variant
   const b = digest(algorithm, password, salt, password) // steps 4-8
   const aParts: Uint8Array[] = [password, salt, repeatTo(b, password.length)] // steps 1-3, 9-10
@@ -90,6 +98,7 @@ function shaCryptDigest(
   const s = repeatTo(ds, salt.length) // step 20
   let c = a
   for (let round = 0; round < rounds; round++) {
+    if (round % ROUNDS_PER_SLICE === ROUNDS_PER_SLICE - 1) await yieldToEventLoop()
     // step 21
     const hasher = new Bun.CryptoHasher(algorithm)
     hasher.update(round & 1 ? p : c)
@@ -104,31 +113,36 @@ function shaCryptDigest(
 /** True when the text looks like a SHA-crypt hash this module handles. */
 export const isShaCrypt = (hash: string): boolean => SETTING.test(hash)
 
+/** The round count a setting asks for, after the spec's clamping to 1000..999,999,999. */
+export function shaCryptRounds(setting: string): number {
+  const explicit = SETTING.exec(setting)?.[2]
+  return explicit === undefined
+    ? ROUNDS_DEFAULT
+    : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, Number(explicit)))
+}
+
 /**
  * Computes the SHA-crypt string for `password` with the settings (`$5$[rounds=N$]salt[$...]`) of
  * `setting`, typically a stored hash.
  *
  * @throws Error when `setting` is not a `$5$`/`$6$` string.
  */
-export function shaCrypt(password: string, setting: string): string {
+export async function shaCrypt(password: string, setting: string): Promise<string> {
   const match = SETTING.exec(setting)
   if (!match) throw new Error('not a SHA-crypt ($5$/$6$) setting')
   const variant = VARIANTS[match[1] as '5' | '6']
-  const explicitRounds = match[2]
-  const rounds =
-    explicitRounds === undefined
-      ? ROUNDS_DEFAULT
-      : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, Number(explicitRounds)))
+  const rounds = shaCryptRounds(setting)
   const salt = (match[3] ?? '').slice(0, SALT_MAX)
   const encoder = new TextEncoder()
-  const final = shaCryptDigest(variant, encoder.encode(password), encoder.encode(salt), rounds)
-  const roundsField = explicitRounds === undefined ? '' : `rounds=${rounds}$`
+  const [key, saltBytes] = [encoder.encode(password), encoder.encode(salt)]
+  const final = await shaCryptDigest(variant, key, saltBytes, rounds)
+  const roundsField = match[2] === undefined ? '' : `rounds=${rounds}$`
   return `$${match[1]}$${roundsField}${salt}$${encode(final, variant.order)}`
 }
 
 /** Checks a password against a stored SHA-crypt hash in constant time (for equal lengths). */
-export function verifyShaCrypt(password: string, hash: string): boolean {
-  const computed = Buffer.from(shaCrypt(password, hash))
+export async function verifyShaCrypt(password: string, hash: string): Promise<boolean> {
+  const computed = Buffer.from(await shaCrypt(password, hash))
   const expected = Buffer.from(hash)
   return computed.length === expected.length && timingSafeEqual(computed, expected)
 }

@@ -20,6 +20,14 @@ export const storageNames = {
   keyHash: (hash: string): string => `${ROOT}/apikeys/hashes/${hash}.json`,
   /** Kept apart from the record so that frequent updates never rewrite (or resurrect) it. */
   keyLastUsed: (uuid: string): string => `${ROOT}/apikeys/last-used/${uuid}`,
-  /** Groups of the user's last interactive login (what API keys and sessions act with). */
+  /**
+   * Groups of the user's last OpenID login (what API keys and sessions act with), and the
+   * providers they logged in with.
+   */
   userGroups: (username: string): string => `${ROOT}/users/${userSegment(username)}.json`,
+  /**
+   * When the user last logged out: sessions issued before are dead. A file of its own, so that a
+   * login recording groups on one replica cannot overwrite a logout written on another.
+   */
+  userLogout: (username: string): string => `${ROOT}/users/${userSegment(username)}.logout`,
 } as const

@@ -1,54 +1,87 @@
 /**
  * @module
- * The groups each user had at their last interactive (OpenID) login, kept in storage. API keys
- * act with these groups, as in zot (MetaDB `SetUserGroups`): a user removed from `admins` at the
- * identity provider loses admin rights for their keys at their next login. Static groups from
- * `accessControl.groups` are added by `authenticate` and need not be stored.
+ * What each OpenID login leaves behind, kept in storage: the user's groups at their last login,
+ * and the providers they have logged in with.
+ *
+ * - API keys act with these groups, as in zot (MetaDB `SetUserGroups`): a user removed from
+ *   `admins` at the identity provider loses admin rights for their keys at their next login.
+ *   Static groups from `accessControl.groups` are added by `authenticate` and need not be stored.
+ * - The providers are how `user-validity.ts` tells an OpenID user (no directory to ask; their
+ *   keys stand while the provider is configured) from an htpasswd user (who must still be in the
+ *   file). Records written before providers were recorded came from OpenID logins only, so they
+ *   count as "some OpenID provider" (`ANY_OPENID_PROVIDER`).
  */
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
 import { storageNames } from './storage-names'
 
+/** Stands for the unrecorded provider of a record older than the providers list. */
+export const ANY_OPENID_PROVIDER = '*'
+
 export interface UserGroups {
   get(username: string): Promise<string[]>
-  /** Records the groups of a login; writes only when they changed. */
-  set(username: string, groups: string[]): Promise<void>
+  /** Records an OpenID login through `provider`; writes only when something changed. */
+  set(username: string, groups: string[], provider: string): Promise<void>
+  /** The OpenID providers the user has logged in with (none for htpasswd-only users). */
+  providers(username: string): Promise<string[]>
+}
+
+interface UserRecord {
+  groups: string[]
+  providers: string[]
 }
 
 /** How long a read is trusted; another replica's login shows up here after at most this. */
 const CACHE_MS = 60_000
+const CACHE_LIMIT = 10_000
 
-/** Stores user groups through the registry's storage driver, with a short read cache. */
+const strings = (value: unknown): string[] | undefined =>
+  Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : undefined
+
+/** Stores user records through the registry's storage driver, with a short read cache. */
 export function createUserGroups(driver: StorageDriver): UserGroups {
-  const cache = new Map<string, { groups: string[]; until: number }>()
+  const cache = new Map<string, { record: UserRecord; until: number }>()
 
-  async function get(username: string): Promise<string[]> {
+  function remember(username: string, record: UserRecord): void {
+    if (cache.size >= CACHE_LIMIT) cache.clear()
+    cache.set(username, { record, until: Date.now() + CACHE_MS })
+  }
+
+  async function read(username: string): Promise<UserRecord> {
     const cached = cache.get(username)
-    if (cached && cached.until > Date.now()) return cached.groups
-    let groups: string[] = []
+    if (cached && cached.until > Date.now()) return cached.record
+    let record: UserRecord = { groups: [], providers: [] }
     try {
       const stored = JSON.parse(
         new TextDecoder().decode(await driver.getContent(storageNames.userGroups(username))),
-      ) as { groups?: unknown }
-      if (Array.isArray(stored.groups)) {
-        groups = stored.groups.filter((group): group is string => typeof group === 'string')
+      ) as { groups?: unknown; providers?: unknown }
+      record = {
+        groups: strings(stored.groups) ?? [],
+        providers: strings(stored.providers) ?? [ANY_OPENID_PROVIDER],
       }
     } catch (error) {
       if (!(error instanceof PathNotFoundError)) throw error
     }
-    cache.set(username, { groups, until: Date.now() + CACHE_MS })
-    return groups
+    remember(username, record)
+    return record
   }
 
   return {
-    get,
-    async set(username, groups) {
-      const sorted = [...new Set(groups)].sort()
-      if (JSON.stringify(await get(username)) === JSON.stringify(sorted)) return
+    get: async (username) => (await read(username)).groups,
+    providers: async (username) => (await read(username)).providers,
+    async set(username, groups, provider) {
+      const current = await read(username)
+      const record: UserRecord = {
+        groups: [...new Set(groups)].sort(),
+        providers: [...new Set([...current.providers, provider])].sort(),
+      }
+      if (JSON.stringify(current) === JSON.stringify(record)) return
       await driver.putContent(
         storageNames.userGroups(username),
-        JSON.stringify({ groups: sorted, updatedAt: new Date().toISOString() }),
+        JSON.stringify({ ...record, updatedAt: new Date().toISOString() }),
       )
-      cache.set(username, { groups: sorted, until: Date.now() + CACHE_MS })
+      remember(username, record)
     },
   }
 }

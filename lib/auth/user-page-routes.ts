@@ -1,7 +1,8 @@
 /**
  * @module
  * Routes of the `/user/apikey` page: sign in with htpasswd credentials (OpenID sign-in goes
- * through `/zot/auth/login`), create, revoke, sign out. Plain HTML forms, so CSRF is handled
+ * through `/zot/auth/login`; password guesses share `authenticate`'s throttle), create, revoke,
+ * sign out (which ends the user's sessions server-side). Plain HTML forms, so CSRF is handled
  * here twice: browsers' `Origin`/`Sec-Fetch-Site` must not say cross-site, and every form of a
  * signed-in user carries a token sealed for that user. Answers are never cached (one carries a
  * new key) and may not be framed.
@@ -9,21 +10,27 @@
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../http/context'
+import { clientAddress } from '../http/middleware/request-log'
 import { readLimitedBody } from '../http/read-body'
 import { ApiKeyInputError, type ApiKeyStore } from './api-key-store'
 import { sleepFailDelay, type FailureOptions } from './failures'
 import type { Htpasswd } from './htpasswd'
+import type { LoginThrottle } from './login-throttle'
 import type { OpenIdProvider } from './openid-provider'
+import { checkPassword } from './password-login'
 import { sameOrigin } from './same-origin'
 import type { Sealer } from './seal'
 import { SESSION_MAX_AGE, type SessionData, type Sessions } from './sessions'
 import { PAGE_PATH, renderKeys, renderSignIn } from './user-page'
+import { PASSWORD_PROVIDER } from './user-validity'
 
 export interface UserPageOptions extends FailureOptions {
   store: ApiKeyStore
   sessions: Sessions
   sealer: Sealer
   htpasswd?: Htpasswd
+  /** Throttles the sign-in form's password guesses, shared with `authenticate`. */
+  throttle?: LoginThrottle
   providers: Record<string, OpenIdProvider>
   /** Origins besides the request's own that may post forms. */
   trustedOrigins: string[]
@@ -74,7 +81,7 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
     sealer.seal(CSRF, { username: session.username }, SESSION_MAX_AGE)
   const app = new Hono<AppEnv>()
 
-  const signIn = (c: Context, status: 200 | 401 = 200, error?: string) =>
+  const signIn = (c: Context, status: 200 | 401 | 429 = 200, error?: string) =>
     c.html(
       renderSignIn({
         providers: providerList,
@@ -102,8 +109,11 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
   }
 
   /** The session of a form post, when its CSRF token was sealed for that same user. */
-  function formSession(c: Context, fields: URLSearchParams): SessionData | undefined {
-    const session = sessions.read(c)
+  async function formSession(
+    c: Context,
+    fields: URLSearchParams,
+  ): Promise<SessionData | undefined> {
+    const session = await sessions.read(c)
     const token = sealer.unseal<{ username?: string }>(CSRF, fields.get(CSRF) ?? undefined)
     return session && token?.username === session.username ? session : undefined
   }
@@ -112,24 +122,29 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
   app.use(`${PAGE_PATH}/*`, securityHeaders, sameOrigin(options.trustedOrigins))
 
   app.get(PAGE_PATH, async (c) => {
-    const session = sessions.read(c)
+    const session = await sessions.read(c)
     return session ? keysPage(c, session) : signIn(c)
   })
 
   app.post(`${PAGE_PATH}/login`, async (c) => {
     const fields = await form(c)
     const username = fields.get('username') ?? ''
-    if (!htpasswd || !(await htpasswd.verify(username, fields.get('password') ?? ''))) {
+    const attempt = { username, password: fields.get('password') ?? '', address: clientAddress(c) }
+    const verdict = htpasswd ? await checkPassword(htpasswd, options.throttle, attempt) : 'wrong'
+    if (verdict !== 'ok') {
       await sleepFailDelay(options)
-      return signIn(c, 401, 'Wrong user name or password.')
+      if (verdict === 'wrong') return signIn(c, 401, 'Wrong user name or password.')
+      c.header('Retry-After', String(verdict.retryAfterSeconds))
+      const wait = verdict.retryAfterSeconds
+      return signIn(c, 429, `Too many sign-in attempts; try again in ${wait} s.`)
     }
-    sessions.issue(c, { username, provider: 'htpasswd' })
+    sessions.issue(c, { username, provider: PASSWORD_PROVIDER })
     return c.redirect(PAGE_PATH, 303)
   })
 
   app.post(`${PAGE_PATH}/create`, async (c) => {
     const fields = await form(c)
-    const session = formSession(c, fields)
+    const session = await formSession(c, fields)
     if (!session) return signIn(c, 401, 'Your session has ended; sign in again.')
     const label = (fields.get('label') ?? '').trim()
     const scopes = (fields.get('scopes') ?? '')
@@ -158,7 +173,7 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
 
   app.post(`${PAGE_PATH}/revoke`, async (c) => {
     const fields = await form(c)
-    const session = formSession(c, fields)
+    const session = await formSession(c, fields)
     if (!session) return signIn(c, 401, 'Your session has ended; sign in again.')
     await store.remove(session.username, fields.get('id') ?? '')
     return c.redirect(PAGE_PATH, 303)
@@ -166,7 +181,7 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
 
   app.post(`${PAGE_PATH}/logout`, async (c) => {
     const fields = await form(c)
-    if (formSession(c, fields)) sessions.clear(c)
+    if (await formSession(c, fields)) await sessions.end(c)
     return c.redirect(PAGE_PATH, 303)
   })
 

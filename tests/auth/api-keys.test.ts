@@ -27,10 +27,17 @@ function clock(start = Date.parse('2026-01-01T00:00:00Z')) {
   return { now: () => new Date(time), advance: (ms: number) => void (time += ms) }
 }
 
-function store(options: { now?: () => Date; touchIntervalMs?: number } = {}) {
+function store(
+  options: {
+    now?: () => Date
+    touchIntervalMs?: number
+    ownerExists?: (username: string) => Promise<boolean>
+  } = {},
+) {
   const driver = memoryDriver()
   const userGroups = createUserGroups(driver)
-  return { driver, userGroups, keys: createApiKeyStore({ driver, userGroups, ...options }) }
+  const ownerExists = async () => true
+  return { driver, userGroups, keys: createApiKeyStore({ driver, userGroups, ownerExists, ...options }) }
 }
 
 describe('API key store', () => {
@@ -63,7 +70,7 @@ describe('API key store', () => {
 
   test('a key works only with its owner name', async () => {
     const { keys, userGroups } = store()
-    await userGroups.set('alice', ['devs', 'admins', 'devs'])
+    await userGroups.set('alice', ['devs', 'admins', 'devs'], 'oidc')
     const { apiKey } = await keys.create('alice', {})
     expect(await keys.verify('alice', apiKey)).toEqual({
       username: 'alice',
@@ -78,6 +85,18 @@ describe('API key store', () => {
       ),
     ).toBeUndefined()
     expect(await keys.verify('alice', 'not-a-key')).toBeUndefined()
+  })
+
+  test("a key stops working while its owner does not exist, and works again when they do", async () => {
+    let exists = true
+    const { keys } = store({ ownerExists: async (username) => exists && username === 'alice' })
+    const { apiKey } = await keys.create('alice', {})
+    expect(await keys.verify('alice', apiKey)).toBeDefined()
+    exists = false
+    // Checked at every use, past the lookup cache.
+    expect(await keys.verify('alice', apiKey)).toBeUndefined()
+    exists = true
+    expect(await keys.verify('alice', apiKey)).toBeDefined()
   })
 
   test('expired keys are refused and listed as expired; past dates are refused at creation', async () => {
@@ -136,7 +155,7 @@ describe('API key store', () => {
     const rootDirectory = await tempDirectory('apikeys')
     const open = () => {
       const driver = createLocalDriver({ rootDirectory })
-      return createApiKeyStore({ driver, userGroups: createUserGroups(driver) })
+      return createApiKeyStore({ driver, userGroups: createUserGroups(driver), ownerExists: async () => true })
     }
     const { apiKey, uuid } = await open().create('alice', { label: 'persisted' })
     const reopened = open()

@@ -76,36 +76,102 @@ describe('htpasswd timing', async () => {
   const users = createHtpasswd({
     path: await file([line('alice', 'right', 9), line('bob', 'other', 9)].join('\n')),
   })
+  const costOf = (hash: unknown) => /^\$2.\$(\d\d)\$/.exec(String(hash))?.[1]
 
   // Asserted on the work done, not on wall-clock ratios, which a loaded CI machine breaks: an
   // unknown user pays exactly one bcrypt comparison at the cost the file's users pay.
   test('an unknown user costs as much as a wrong password', async () => {
-    const compare = spyOn(bcrypt, 'compare')
+    const verify = spyOn(Bun.password, 'verify')
     try {
       expect(await users.verify('alice', 'wrong')).toBe(false)
-      expect(compare).toHaveBeenCalledTimes(1)
-      const userHash = compare.mock.calls[0]![1] as string
-      compare.mockClear()
+      expect(verify).toHaveBeenCalledTimes(1)
+      const userHash = verify.mock.calls[0]![1]
+      verify.mockClear()
       expect(await users.verify('nobody', 'wrong')).toBe(false)
-      expect(compare).toHaveBeenCalledTimes(1)
-      expect(bcrypt.getRounds(compare.mock.calls[0]![1] as string)).toBe(bcrypt.getRounds(userHash))
+      expect(verify).toHaveBeenCalledTimes(1)
+      expect(costOf(verify.mock.calls[0]![1])).toBe(costOf(userHash))
     } finally {
-      compare.mockRestore()
+      verify.mockRestore()
     }
   })
 
-  test('a success is remembered, a failure never is', async () => {
+  test('an outcome is remembered: repeating credentials, right or wrong, costs no hash', async () => {
     expect(await users.verify('alice', 'right')).toBe(true)
-    const compare = spyOn(bcrypt, 'compare')
+    expect(await users.verify('bob', 'wrong-once')).toBe(false)
+    const verify = spyOn(Bun.password, 'verify')
     try {
       expect(await users.verify('alice', 'right')).toBe(true)
-      expect(compare).toHaveBeenCalledTimes(0)
-      expect(await users.verify('alice', 'wrong')).toBe(false)
-      expect(await users.verify('alice', 'wrong')).toBe(false)
-      expect(compare).toHaveBeenCalledTimes(2)
+      expect(await users.verify('bob', 'wrong-once')).toBe(false)
+      expect(await users.recall('alice', 'right')).toBe(true)
+      expect(await users.recall('bob', 'wrong-once')).toBe(false)
+      expect(await users.recall('bob', 'never-tried')).toBeUndefined()
+      expect(verify).toHaveBeenCalledTimes(0)
+      expect(await users.verify('alice', 'wrong-twice')).toBe(false)
+      expect(verify).toHaveBeenCalledTimes(1)
     } finally {
-      compare.mockRestore()
+      verify.mockRestore()
     }
+  })
+
+  test('concurrent checks of the same credentials share one hash', async () => {
+    const verify = spyOn(Bun.password, 'verify')
+    try {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => users.verify('bob', 'other')))
+      expect(answers).toEqual(Array(8).fill(true))
+      expect(verify).toHaveBeenCalledTimes(1)
+    } finally {
+      verify.mockRestore()
+    }
+  })
+})
+
+describe('bcrypt compatibility', async () => {
+  // Past 72 bytes bcrypt reads nothing; Bun would pre-hash such a password unless it is cut.
+  const long = 'a-very-long-passphrase-that-goes-on-and-on-beyond-the-seventy-two-byte-bcrypt-limit-xyz'
+  const unicode = 'pässwörd-ünïcödé'
+  const users = createHtpasswd({
+    path: await file(
+      [
+        // `htpasswd -nbB -C 4 <user> <password>` (Apache's crypt_blowfish)
+        'apache-long:$2y$04$p3.6sR0xgL2mTy4OFdymBeC9D.2PN6ubLvAfi8/bDNKbzPCHVoVQy',
+        'apache-unicode:$2y$04$PWke0RdMJdZEY9a6qlC8g.BXU.pEuufI9yJOgMRcabGWY1e0vQoD.',
+        line('bcryptjs-long', long, 4, '$2a$'),
+        line('bcryptjs-unicode', unicode, 4, '$2b$'),
+        line('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'é', 4),
+        line('empty', '', 4),
+      ].join('\n'),
+    ),
+  })
+
+  test('hashes from htpasswd -B and bcryptjs verify, long passwords by their first 72 bytes', async () => {
+    for (const user of ['apache-long', 'bcryptjs-long']) {
+      expect(await users.verify(user, long)).toBe(true)
+      expect(await users.verify(user, long.slice(0, 72) + 'anything')).toBe(true)
+      expect(await users.verify(user, long.slice(0, 71))).toBe(false)
+    }
+    for (const user of ['apache-unicode', 'bcryptjs-unicode']) {
+      expect(await users.verify(user, unicode)).toBe(true)
+      expect(await users.verify(user, unicode.normalize('NFD'))).toBe(false)
+    }
+    // The 72-byte cut falls inside the 2-byte é, as it does for bcrypt itself.
+    expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'é')).toBe(true)
+    expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'è')).toBe(true)
+    expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(72))).toBe(false)
+    // An empty password in the file is one, as for htpasswd and zot.
+    expect(await users.verify('empty', '')).toBe(true)
+    expect(await users.verify('empty', 'x')).toBe(false)
+    expect(await users.verify('apache-unicode', '')).toBe(false)
+  })
+
+  test('SHA-crypt entries beyond the rounds limit are skipped with a warning', async () => {
+    const warnings: unknown[] = []
+    const heavy = createHtpasswd({
+      path: await file(`heavy:$6$rounds=999999999$salt$${'x'.repeat(86)}\n${BOB}\n`),
+      onWarning: (message, fields) => warnings.push(fields),
+    })
+    expect(await heavy.has('heavy')).toBe(false)
+    expect(await heavy.verify('bob', 'pw')).toBe(true)
+    expect(JSON.stringify(warnings)).toContain('rounds above 1000000')
   })
 })
 

@@ -14,6 +14,8 @@ import type { CookieJar } from './cookie-jar'
 export interface Account {
   groups?: string[]
   email?: string
+  /** Default true, as IdPs say of addresses they checked. */
+  email_verified?: boolean
   preferred_username?: string
 }
 
@@ -50,6 +52,7 @@ export async function startIdentityProvider(clients: IdpClient[]): Promise<Ident
         claims: async () => ({
           sub: id,
           email: account.email ?? `${id}@example.test`,
+          email_verified: account.email_verified ?? true,
           preferred_username: account.preferred_username ?? id,
           groups: account.groups ?? [],
         }),
@@ -58,7 +61,7 @@ export async function startIdentityProvider(clients: IdpClient[]): Promise<Ident
     claims: {
       openid: ['sub'],
       profile: ['preferred_username'],
-      email: ['email'],
+      email: ['email', 'email_verified'],
       groups: ['groups'],
     },
     scopes: ['openid', 'profile', 'email', 'groups'],

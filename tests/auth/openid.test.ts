@@ -15,6 +15,7 @@ import type { OpenIdProviderOptions } from '../../lib/auth/options'
 import { createSealer, readSessionKeysFile } from '../../lib/auth/seal'
 import { createSessions } from '../../lib/auth/sessions'
 import { createUserGroups } from '../../lib/auth/user-groups'
+import { createUserValidity } from '../../lib/auth/user-validity'
 import { CookieJar } from './cookie-jar'
 import { browse, startIdentityProvider } from './identity-provider'
 import { memoryDriver } from './memory-driver'
@@ -57,8 +58,9 @@ async function registry(
   const userGroups = createUserGroups(driver)
   const sealer = options.sealer ?? createSealer()
   const secure = options.secure ?? false
-  const sessions = createSessions({ sealer, userGroups, secure })
-  const apiKeys = createApiKeyStore({ driver, userGroups })
+  const validity = createUserValidity({ driver, userGroups, openIdProviders: ['oidc'] })
+  const sessions = createSessions({ sealer, userGroups, validity, secure })
+  const apiKeys = createApiKeyStore({ driver, userGroups, ownerExists: validity.exists })
   const access = createAccessControl(config.http.accessControl)
   const app = testApp(
     [

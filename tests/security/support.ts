@@ -26,17 +26,19 @@ export interface SecurityTarget extends RunningRegistry {
 export interface SecurityTargetOptions {
   /** htpasswd users, each with password `<name>-pw`; default alice, bob. */
   users?: string[]
+  /** Their bcrypt cost; default 4. Attacks on hashing need a real one (htpasswd -B uses 5). */
+  bcryptCost?: number
   /** Merged into the generated config (`http.accessControl`, `extensions`, `log`...). */
   config?: Record<string, unknown>
   env?: Record<string, string>
   binary?: string
 }
 
-/** Writes an htpasswd file (bcrypt cost 4: tests need no real work factor). */
-export async function writeHtpasswd(path: string, users: string[]): Promise<void> {
+/** Writes an htpasswd file (bcrypt cost 4 unless given: most tests need no real work factor). */
+export async function writeHtpasswd(path: string, users: string[], cost = 4): Promise<void> {
   const lines = await Promise.all(
     users.map(async (name) => {
-      const hash = await Bun.password.hash(`${name}${PASSWORD_SUFFIX}`, { algorithm: 'bcrypt', cost: 4 })
+      const hash = await Bun.password.hash(`${name}${PASSWORD_SUFFIX}`, { algorithm: 'bcrypt', cost })
       return `${name}:${hash}`
     }),
   )
@@ -64,7 +66,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 export async function startSecurityTarget(options: SecurityTargetOptions = {}): Promise<SecurityTarget> {
   const directory = await tempDirectory('security')
   const htpasswdPath = join(directory, 'htpasswd')
-  await writeHtpasswd(htpasswdPath, options.users ?? ['alice', 'bob'])
+  await writeHtpasswd(htpasswdPath, options.users ?? ['alice', 'bob'], options.bcryptCost)
   const config = merge(
     { http: { auth: { htpasswd: { path: htpasswdPath }, apikey: true } }, log: { level: 'warn' } },
     options.config ?? {},
