@@ -156,6 +156,20 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     }
   }
 
+  /**
+   * A stored key's scopes, or undefined when they no longer parse: a key created before the scope
+   * limits (or by zot, which never checked scopes) may hold one that is refused today. Such a key
+   * works for nothing, rather than for everything or with a 500; its owner re-creates it.
+   */
+  function storedScopes(record: StoredKey): KeyScope[] | undefined {
+    try {
+      return record.scopes.map(parseKeyScope)
+    } catch (error) {
+      options.onError?.('API key refused: a stored scope breaks the scope limits; re-create the key', { uuid: record.uuid, username: record.username, reason: (error as Error).message })
+      return undefined
+    }
+  }
+
   async function lookup(hash: string): Promise<CachedKey | undefined> {
     const cached = cache.get(hash)
     if (cached && cached.until > Date.now()) return cached
@@ -168,7 +182,9 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
       pointer &&
       (await readJson<StoredKey>(driver, storageNames.keyRecord(pointer.username, pointer.uuid)))
     if (!record || record.hash !== hash) return undefined
-    const entry = { record, scopes: record.scopes.map(parseKeyScope), until: Date.now() + cacheMs }
+    const scopes = storedScopes(record)
+    if (!scopes) return undefined
+    const entry = { record, scopes, until: Date.now() + cacheMs }
     cache.set(hash, entry)
     return entry
   }

@@ -14,6 +14,7 @@ import { authenticate } from '../../lib/auth/authenticate'
 import { authorize } from '../../lib/auth/authorize'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
 import { createHtpasswd } from '../../lib/auth/htpasswd'
+import { storageNames } from '../../lib/auth/storage-names'
 import { createUserGroups } from '../../lib/auth/user-groups'
 import { createLocalDriver } from '../../lib/storage/local-driver'
 import { memoryDriver } from './memory-driver'
@@ -149,6 +150,19 @@ describe('API key store', () => {
     await expect(keys.create('alice', { scopes: ['ci/**:push'] })).rejects.toBeInstanceOf(
       ApiKeyInputError,
     )
+  })
+
+  test('a stored key whose scope breaks today\'s limits works for nothing (no 500, no widening)', async () => {
+    const { driver, userGroups } = store()
+    const errors: string[] = []
+    const keys = createApiKeyStore({ driver, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    const created = await keys.create('alice', { scopes: ['ci/**:read'] })
+    const path = storageNames.keyRecord('alice', created.uuid)
+    const record = JSON.parse(new TextDecoder().decode(await driver.getContent(path))) as { scopes: string[] }
+    await driver.putContent(path, new TextEncoder().encode(JSON.stringify({ ...record, scopes: ['*a*a*a*a*a*a*a*a*a*b:read'] })))
+    const restarted = createApiKeyStore({ driver, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    expect(await restarted.verify('alice', created.apiKey)).toBeUndefined()
+    expect(errors).toEqual(['API key refused: a stored scope breaks the scope limits; re-create the key'])
   })
 
   test('keys survive a restart on the local driver (same directory, new store)', async () => {
