@@ -12,6 +12,7 @@ import type { Registry } from '../registry/registry'
 import type { AppEnv } from './context'
 import { requestTarget } from './middleware/request-target'
 import { renderError, toRegistryError } from './render-error'
+import { recordingStreams } from './streamed-content'
 import { blobHandlers } from './routes/blobs'
 import type { Handler, HandlerDeps, Method } from './routes/handler'
 import { baseHandlers, catalogHandlers, referrersHandlers, tagsHandlers } from './routes/listings'
@@ -52,7 +53,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
   const table = handlerTable({
     registry: options.registry,
-    source: options.source ?? localSource(options.registry),
+    // Streams the source hands out are recorded, so the request log can time them to the last byte.
+    source: recordingStreams(options.source ?? localSource(options.registry)),
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs ?? false,
   })

@@ -33,13 +33,16 @@ describe('request and audit logs', async () => {
   const { request, lines, auditLog } = await assembled({ audit: true })
   const body = new TextEncoder().encode('log me')
   const digest = digestOf(body)
-  await request(`/v2/logs/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body, headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==' } })
-  await request(`/v2/logs/app/blobs/${digest}`)
-  await request('/v2/logs/app/manifests/missing', { method: 'PUT', body: '{}' })
+  // A request's line is written once its response body has gone out: read every body.
+  const sent = async (response: Response | Promise<Response>) => void (await (await response).arrayBuffer())
+  await sent(request(`/v2/logs/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body, headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==' } }))
+  await sent(request(`/v2/logs/app/blobs/${digest}`))
+  await sent(request('/v2/logs/app/manifests/missing', { method: 'PUT', body: '{}' }))
 
   test('one JSON line per request with method, path, status, duration; never the Authorization value', () => {
     const requestLines = lines.filter((line) => line.message === 'request')
     expect(requestLines.map((line) => [line.method, line.status])).toEqual([['POST', 201], ['GET', 200], ['PUT', 400]])
+    expect(requestLines[1]!.bytes).toBe(body.length)
     for (const line of requestLines) {
       expect(typeof line.time).toBe('string')
       expect(line.level).toBe('info')

@@ -1,13 +1,16 @@
 /**
  * @module
- * One log line per request (method, path, status, bytes, duration, user, client), and zot's audit
- * log: one line per successful mutating request. The Authorization header is never logged.
+ * One log line per request (method, path, status, bytes sent, time until the last byte, user,
+ * client), and zot's audit log: one line per successful mutating request. The Authorization
+ * header is never logged.
  */
 import { createMiddleware } from 'hono/factory'
 import { getConnInfo } from 'hono/bun'
 import type { Context } from 'hono'
 import type { Logger } from '../../log/logger'
 import type { AppEnv } from '../context'
+import { isStreamedContent } from '../streamed-content'
+import { measuredBody } from './measured-body'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -46,15 +49,34 @@ export const requestLog = (options: RequestLogOptions) =>
         const user = c.get('principal')?.username || undefined
         const client = clientAddress(c)
         if (logRequest) {
-          options.logger.info('request', {
-            method: c.req.method,
-            path: c.req.path,
-            status,
-            bytes: Number(c.res.headers.get('Content-Length') ?? 0),
-            durationMs: Math.round((performance.now() - started) * 100) / 100,
-            user,
-            client,
-          })
+          const { method, path } = c.req
+          const line = (bytes: number) =>
+            options.logger.info('request', {
+              method,
+              path,
+              status,
+              bytes,
+              durationMs: Math.round((performance.now() - started) * 100) / 100,
+              user,
+              client,
+            })
+          // A HEAD answer's body (hono runs the GET handler) and a failure's are never sent.
+          const body = failed || method === 'HEAD' ? null : c.res.body
+          const length = c.res.headers.get('Content-Length')
+          if (!body) line(0)
+          else if (length !== null && !isStreamedContent(body)) {
+            // A file or bytes in memory: Bun sends it whole by itself (files with sendfile, which
+            // reading it here would forfeit); the line cannot wait for its last byte.
+            line(Number(length))
+          } else {
+            // A stream (S3, a pull-through fill) or a body of unknown length (JSON): the line
+            // waits for the last byte, or the client's cancel, and says what went out.
+            const measured = new Response(measuredBody(body, line), c.res)
+            // hono's setter would copy the response once more to merge the old one's headers in;
+            // the new one has them all already.
+            c.res = undefined
+            c.res = measured
+          }
         }
         if (audited) {
           const target = c.get('target')
