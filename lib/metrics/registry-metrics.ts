@@ -11,7 +11,10 @@ import { Counter, Gauge, Histogram, MetricsRegistry, Summary } from './prometheu
 
 export interface RegistryMetrics {
   readonly registry: MetricsRegistry
-  /** Counts and times every request except scrapes of the metrics path itself. */
+  /**
+   * Counts and times every request except scrapes of the metrics path itself. The first call
+   * (metrics are enabled) also starts measuring every repository's storage in the background.
+   */
   middleware(metricsPath: string): ReturnType<typeof createMiddleware<AppEnv>>
 }
 
@@ -61,7 +64,10 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
 
   const storageBytes = registry.register(new Gauge('zot_repo_storage_bytes', 'Storage used per zot repo', ['repo']))
   const pendingMeasurements = new Map<string, Timer>()
+  /** Repositories a push or delete has scheduled a measurement of: fresher than the walk's. */
+  const remeasured = new Set<string>()
   const measureLater = (repository: string): void => {
+    remeasured.add(repository)
     if (pendingMeasurements.has(repository)) return
     const timer = setTimeout(() => {
       pendingMeasurements.delete(repository)
@@ -69,6 +75,21 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
     }, STORAGE_MEASURE_DELAY_MS)
     timer.unref()
     pendingMeasurements.set(repository, timer)
+  }
+
+  // Every repository once, one at a time, behind the catalog's walk: after a restart the gauge has
+  // every repository, not only those pushed to since. Nothing waits for it (readiness neither).
+  let walk: Promise<void> | undefined
+  const measureAll = async (): Promise<void> => {
+    for (const repository of await target.catalog.list()) {
+      if (remeasured.has(repository)) continue
+      const bytes = await repositoryBytes(target, repository).catch(() => undefined)
+      if (bytes !== undefined && !remeasured.has(repository)) storageBytes.set({ repo: repository }, bytes)
+    }
+  }
+  const startMeasuringAll = (): void => {
+    // Storage that cannot be walked now is walked again at the next reload (SIGHUP).
+    walk ??= measureAll().catch(() => void (walk = undefined))
   }
 
   target.events.subscribe({
@@ -82,8 +103,9 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
 
   return {
     registry,
-    middleware: (metricsPath) =>
-      createMiddleware<AppEnv>(async function countRequests(c, next) {
+    middleware: (metricsPath) => {
+      startMeasuringAll()
+      return createMiddleware<AppEnv>(async function countRequests(c, next) {
         if (c.req.path === metricsPath) return next()
         const started = performance.now()
         try {
@@ -97,6 +119,7 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
           methodLatency.observe({ method }, seconds)
           repoLatency.observe({ repo: repository !== undefined && target.catalog.has(repository) ? repository : NO_REPOSITORY }, seconds)
         }
-      }),
+      })
+    },
   }
 }
