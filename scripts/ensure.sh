@@ -2,6 +2,10 @@
 # The README's two commands land here: make sure Bun and the project's packages are present,
 # then serve or test. Bun comes from the npm registry (the only thing a fresh machine needs is
 # Node.js and npm); it is installed into .tools/ so no global state is touched.
+#
+# `npm start` runs this as `exec sh scripts/ensure.sh serve` and this script execs bun: npm sends
+# a SIGTERM it receives (from a supervisor, or kill) to its child only, so the server must be
+# that child. A shell in between would die of the signal and leave the server running, orphaned.
 set -eu
 cd "$(dirname "$0")/.."
 BUN_VERSION=1.4.5
