@@ -53,8 +53,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
   const table = handlerTable({
     registry: options.registry,
-    // Streams the source hands out are recorded, so the request log can time them to the last byte.
-    source: recordingStreams(options.source ?? localSource(options.registry)),
+    // Streams the source hands out are recorded (the request log times them to the last byte),
+    // and their failures logged rather than printed.
+    source: recordingStreams(options.source ?? localSource(options.registry), logger),
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs ?? false,
   })

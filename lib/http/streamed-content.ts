@@ -1,13 +1,19 @@
 /**
  * @module
- * Which response bodies stream through JavaScript. Content handed out as a web stream (an S3
+ * The streams a content source hands to responses. Content handed out as a web stream (an S3
  * object, a pull-through fill) is produced chunk by chunk in JavaScript; a Blob (a file on local
  * disk, bytes in memory) is sent by Bun.serve itself, with sendfile(2) for files. A response
- * cannot tell the two apart afterwards (its `body` is a ReadableStream either way), so the content
- * source records the streams it hands out. The request log measures those as they go out;
+ * cannot tell the two apart afterwards (its `body` is a ReadableStream either way), so the source
+ * records the streams it hands out: the request log measures those as they go out, while
  * measuring a file the same way would read it through JavaScript and forfeit sendfile (5 to 7
  * times the server's CPU per downloaded byte with scripts/bench/zb.ts).
+ *
+ * A stream that fails mid-transfer (an upstream's corrupt bytes, a storage error) cuts the
+ * client's connection, as it must; the failure is logged here as a JSON line, because Bun.serve
+ * would print the error's stack trace to stderr instead.
  */
+import type { Logger } from '../log/logger'
+import type { Descriptor } from '../oci/manifest'
 import type { ContentSource } from '../registry/content-source'
 
 const streamed = new WeakSet<ReadableStream<Uint8Array>>()
@@ -15,19 +21,56 @@ const streamed = new WeakSet<ReadableStream<Uint8Array>>()
 /** Whether `body` is a stream a content source handed out (see `recordingStreams`). */
 export const isStreamedContent = (body: ReadableStream<Uint8Array>): boolean => streamed.has(body)
 
-const recorded = <T>(content: T): T => {
-  if (content instanceof ReadableStream) streamed.add(content)
-  return content
+/** `stream`, ended without a reason when it fails: Bun.serve prints a reason's stack to stderr. */
+function failingQuietly(
+  stream: ReadableStream<Uint8Array>,
+  failed: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read()
+          if (done) controller.close()
+          else controller.enqueue(value)
+        } catch (error) {
+          failed(error)
+          controller.error()
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
 }
 
-/** `source`, with every stream it hands out recorded for `isStreamedContent`. */
-export function recordingStreams(source: ContentSource): ContentSource {
+/**
+ * `source`, with every stream it hands out recorded for `isStreamedContent`, and its failure
+ * logged instead of printed.
+ */
+export function recordingStreams(source: ContentSource, logger: Logger): ContentSource {
+  const recorded = <T>(content: T, repository: string, digest: string): T | ReadableStream<Uint8Array> => {
+    if (!(content instanceof ReadableStream)) return content
+    const guarded = failingQuietly(content, (error) =>
+      logger.warn('response body failed; the client connection was cut', {
+        repository,
+        digest,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    )
+    streamed.add(guarded)
+    return guarded
+  }
   return {
     resolveManifest: (repository, reference) => source.resolveManifest(repository, reference),
-    openManifest: async (repository, descriptor) => recorded(await source.openManifest(repository, descriptor)),
+    openManifest: async (repository, descriptor: Descriptor) =>
+      recorded(await source.openManifest(repository, descriptor), repository, descriptor.digest),
     statBlob: (repository, digest) => source.statBlob(repository, digest),
-    openBlob: async (repository, digest, range) => recorded(await source.openBlob(repository, digest, range)),
+    openBlob: async (repository, digest, range) =>
+      recorded(await source.openBlob(repository, digest, range), repository, digest),
     listTags: (repository) => source.listTags(repository),
-    listReferrers: (repository, digest, artifactType) => source.listReferrers(repository, digest, artifactType),
+    listReferrers: (repository, digest, artifactType) =>
+      source.listReferrers(repository, digest, artifactType),
   }
 }

@@ -8,8 +8,8 @@
 import { afterAll } from 'bun:test'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Provider from 'oidc-provider'
 import type { CookieJar } from './cookie-jar'
+import { holdBackProviderWarnings } from './provider-warnings'
 
 export interface Account {
   groups?: string[]
@@ -34,6 +34,9 @@ export interface IdpClient {
 
 /** Starts the IdP; it stops by itself after the test file. */
 export async function startIdentityProvider(clients: IdpClient[]): Promise<IdentityProvider> {
+  // Before the import: oidc-provider warns about the runtime as it loads.
+  holdBackProviderWarnings()
+  const { default: Provider } = await import('oidc-provider')
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

@@ -155,6 +155,21 @@ describe('integrity and availability', () => {
     }
     await Bun.sleep(100)
     expect(await cache.registry.blobs.exists('mirror/apps/corrupt', layer.digest)).toBe(false)
+    // Logged as JSON lines (what was refused, and that the client's transfer was cut), never
+    // printed as a stack trace.
+    const warnings = cache.logs.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(warnings).toContainEqual(expect.objectContaining({
+      message: 'sync: blob not cached',
+      digest: layer.digest,
+      error: expect.stringContaining('hashing to'),
+    }))
+    expect(warnings).toContainEqual(expect.objectContaining({
+      level: 'warn',
+      message: 'response body failed; the client connection was cut',
+      repository: 'mirror/apps/corrupt',
+      digest: layer.digest,
+      error: expect.stringContaining('hashing to'),
+    }))
     // The next pull fetches again, and gets good bytes.
     expect(await pullBlob(cache.url, 'mirror/apps/corrupt', layer.digest)).toEqual({
       status: 200,
