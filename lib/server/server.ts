@@ -1,12 +1,14 @@
 /**
  * @module
  * Runs the hono app on Bun.serve. Blob bodies stream in both directions, so the body-size limit
- * is lifted; `idleTimeout` cuts only connections on which nothing moves (a long transfer that
- * is still moving is never cut: zot issue #4079). New TLS material is applied by rebinding the
- * listener: Bun's `server.reload()` keeps the old certificate.
+ * is lifted; the idle timeout cuts only connections on which nothing moves (a long transfer that
+ * is still moving is never cut: zot issue #4079; see idle-timeout.ts for what that takes). New
+ * TLS material is applied by rebinding the listener: Bun's `server.reload()` keeps the old
+ * certificate.
  */
 import type { Hono } from 'hono'
 import type { AppEnv } from '../http/context'
+import { bunIdleSeconds, rearmOnBodyProgress } from './idle-timeout'
 
 export interface TlsFiles {
   cert: string
@@ -16,7 +18,7 @@ export interface TlsFiles {
 export interface ListenOptions {
   address: string
   port: number
-  /** Seconds without any byte moving before a connection is closed (Bun caps it at 255). */
+  /** Seconds without any byte moving before a connection is closed (at most 251; 0: never). */
   idleTimeoutSeconds?: number
   tls?: TlsFiles
 }
@@ -46,17 +48,21 @@ async function readTls(tls: TlsFiles): Promise<{ cert: string; key: string }> {
 
 export async function listen(app: Hono<AppEnv>, options: ListenOptions): Promise<RunningServer> {
   let serving = app
+  const idleTimeout = bunIdleSeconds(options.idleTimeoutSeconds ?? 120)
   const bind = (port: number, tls: { cert: string; key: string } | undefined) =>
     Bun.serve({
       hostname: options.address,
       port,
-      // Through a variable, so a reload swaps the app under open connections.
-      fetch: (request, server) => serving.fetch(request, server),
+      fetch: (request, server) => {
+        rearmOnBodyProgress(request, server, idleTimeout)
+        // Through a variable, so a reload swaps the app under open connections.
+        return serving.fetch(request, server)
+      },
       // Bun shares ports between processes by default (SO_REUSEPORT): a second registry on the
       // same address would silently receive half the traffic. Refuse instead.
       reusePort: false,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      idleTimeout: Math.min(255, Math.max(0, Math.round(options.idleTimeoutSeconds ?? 120))),
+      idleTimeout,
       development: false,
       ...(tls && { tls }),
     })
