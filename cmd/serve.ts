@@ -1,16 +1,16 @@
 /**
  * @module
  * `zot serve [CONFIG]`: load and check the configuration, assemble the registry, listen, and
- * handle signals: SIGTERM/SIGINT drain and exit 0; SIGHUP re-reads the configuration and applies
- * what can change without a restart (zot shuts down on SIGHUP; systemd's ExecReload expects a
- * reload).
+ * handle signals: SIGTERM/SIGINT cancel background work, drain and exit 0 (lib/server/shutdown);
+ * SIGHUP re-reads the configuration and applies what can change without a restart (zot shuts
+ * down on SIGHUP; systemd's ExecReload expects a reload), one reload at a time.
  */
 import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedKeysInUse, type Config, type ConfigFinding } from '../lib/config'
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
 import { buildApp, createRuntime, type Runtime } from '../lib/server/assemble'
-import { drain } from '../lib/server/drain'
 import { softLimitFromEnvironment, startMemoryGovernor } from '../lib/server/memory-governor'
 import { listen, type RunningServer } from '../lib/server/server'
+import { stopOnSignals } from '../lib/server/shutdown'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
 import { loadConfigOrExplain } from './load-config'
@@ -60,10 +60,12 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   }
   reportConfig(logger, config, loaded.warnings)
 
+  // Aborted at SIGTERM/SIGINT: every background job stops at once.
+  const background = new AbortController()
   let runtime: Runtime
   let app
   try {
-    runtime = await createRuntime(config, logger)
+    runtime = await createRuntime(config, logger, background.signal)
     app = await buildApp(config, runtime, logger)
   } catch (error) {
     logger.error('cannot start', { error: (error as Error).message })
@@ -96,33 +98,41 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
       ),
     ))
 
+  background.signal.addEventListener('abort', () => {
+    tlsWatch?.stop()
+    governor.stop()
+  })
+
+  // Reloads run one after another, so one restart of sync and maintenance ends before the next.
+  let reloading = Promise.resolve()
   process.on('SIGHUP', () => {
+    if (background.signal.aborted) return logger.info('SIGHUP ignored: shutting down')
     void tlsWatch?.check()
     if (!configPath) return logger.info('SIGHUP ignored: serving the embedded default configuration')
-    void readConfig(configPath)
+    reloading = reloading.then(() => reload(configPath))
+  })
+  const reload = (path: string): Promise<void> =>
+    readConfig(path)
       .then(async ({ config: next, warnings }) => {
         reportConfig(logger, next, warnings)
         await runtime.reconfigure(next)
         server.replaceApp(await buildApp(next, runtime, logger))
         // Said before applying: a reload that raises the level would otherwise hide its own report.
-        logger.info('configuration reloaded', { file: configPath, applied: RELOADED })
+        logger.info('configuration reloaded', { file: path, applied: RELOADED })
         logger.level = logLevel(next.log.level)
       })
       .catch((error: unknown) => {
         const findings = error instanceof ConfigError ? error.findings.map(formatFindingLine) : [(error as Error).message]
-        logger.error('configuration reload failed; keeping the running configuration', { file: configPath, findings })
+        logger.error('configuration reload failed; keeping the running configuration', { file: path, findings })
       })
-  })
-  return new Promise<number>((resolveStop) => {
-    const shutdown = (signal: string) => {
-      logger.info('shutting down', { signal })
-      tlsWatch?.stop()
-      governor.stop()
-      void drain(server, logger)
-        .then(() => runtime.close())
-        .then(() => resolveStop(0))
-    }
-    process.once('SIGTERM', () => shutdown('SIGTERM'))
-    process.once('SIGINT', () => shutdown('SIGINT'))
+
+  return stopOnSignals({
+    server,
+    logger,
+    background,
+    close: async () => {
+      await reloading
+      await runtime.close()
+    },
   })
 }

@@ -64,7 +64,11 @@ async function locateAll(context: DedupeContext): Promise<Map<string, Located[]>
 async function verified(context: DedupeContext, digest: string, path: string): Promise<boolean> {
   const hasher = createHasher(parseDigest(digest)!.algorithm)
   const content = await context.registry.driver.read(path)
-  for await (const chunk of content instanceof Blob ? content.stream() : content) hasher.update(chunk)
+  for await (const chunk of content instanceof Blob ? content.stream() : content) {
+    // Not verified, so not linked: the walk ends at the next digest (a stop must not wait).
+    if (context.signal?.aborted) return false
+    hasher.update(chunk)
+  }
   return hasher.digest() === digest
 }
 

@@ -4,6 +4,7 @@
  * `gcTimeWindow`, with zot's random start jitter of up to 30s), scrub every
  * `extensions.scrub.interval`, and the start-up dedupe or restore walk. Tasks run one at a time
  * (a GC never overlaps a scrub or another GC): the machine's I/O goes to clients first.
+ * The server's shutdown signal, like `stop()`, cancels the schedule and the running task.
  */
 import type { Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
@@ -38,6 +39,8 @@ export interface StartMaintenanceOptions {
   meta: MetaStore
   options: MaintenanceOptions
   logger: Logger
+  /** The server's shutdown: once aborted, nothing more is scheduled and the running task ends. */
+  signal?: AbortSignal
 }
 
 export interface Maintenance {
@@ -64,18 +67,26 @@ const ZOT_MAX_START_JITTER_MS = 30_000
  * const maintenance = startMaintenance({ registry, meta, logger, options })
  * // on shutdown: await maintenance.stop(); meta.close()
  */
-export function startMaintenance({ registry, meta, options, logger }: StartMaintenanceOptions): Maintenance {
+export function startMaintenance({ registry, meta, options, logger, signal: shutdown }: StartMaintenanceOptions): Maintenance {
   const settings = resolveGcSettings(options.storage)
   const { gcTimeWindow } = options.storage
   const window: TimeWindow | undefined = gcTimeWindow ? parseTimeWindow(gcTimeWindow) : undefined
   const metrics = new MaintenanceMetrics()
   const activity = new RecentActivity()
   const abort = new AbortController()
-  const { signal } = abort
+  const signal = shutdown ? AbortSignal.any([shutdown, abort.signal]) : abort.signal
   const graceSince = Date.now()
   const gcInterval = options.storage.gcInterval ?? DEFAULT_GC_INTERVAL_MS
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
   const timers = new Set<Timer>()
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+    },
+    { once: true },
+  )
   let queue: Promise<unknown> = Promise.resolve()
 
   /** Runs tasks one after another; a failing task does not stop the ones after it. */
@@ -150,8 +161,6 @@ export function startMaintenance({ registry, meta, options, logger }: StartMaint
     dedupe,
     async stop() {
       abort.abort()
-      for (const timer of timers) clearTimeout(timer)
-      timers.clear()
       for (const stop of unsubscribe) stop()
       await queue
     },

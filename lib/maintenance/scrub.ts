@@ -79,6 +79,8 @@ class RepositoryScrub {
     for (const entry of index?.manifests ?? []) {
       if (this.context.signal?.aborted) return
       const problem = await this.checkManifest(entry)
+      // A check cut short by the signal says nothing about the manifest.
+      if (this.context.signal?.aborted) return
       if (problem?.error === BLOB_NOT_FOUND && !(await this.stillListed(entry.digest))) continue
       this.report.rows.push({
         repository: this.repository,
@@ -119,6 +121,8 @@ class RepositoryScrub {
     try {
       const content = await this.context.registry.driver.read(path)
       for await (const chunk of content instanceof Blob ? content.stream() : content) {
+        // A multi-GB blob takes seconds to hash: a stop must not wait for it.
+        if (this.context.signal?.aborted) return 'cancelled'
         hasher.update(chunk)
         size += chunk.byteLength
       }

@@ -49,7 +49,8 @@ function ownHosts(config: Config): string[] {
   return hosts
 }
 
-export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/** `signal` is the server's shutdown: aborting it cancels every background job at once. */
+export async function createRuntime(config: Config, logger: Logger, signal?: AbortSignal): Promise<Runtime> {
   const rootDirectory = resolve(config.storage.rootDirectory)
   const { driver, shared } = await openStorage(config.storage, rootDirectory)
   // Replicas sharing a bucket share push and pull times through it; a single registry keeps
@@ -70,6 +71,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       registry,
       meta,
       logger,
+      signal,
       options: { storage: { ...next.storage, rootDirectory }, ...(next.extensions?.scrub && { scrub: next.extensions.scrub }) },
     })
   const synchronise = async (next: Config) => {
@@ -80,6 +82,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
       ownHosts: ownHosts(next),
       // zot stages pulls under its storage root too; there a verified blob is renamed in.
       defaultSpoolDirectory: join(rootDirectory, '.sync'),
+      signal,
     })
     sync.start()
     return sync

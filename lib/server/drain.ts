@@ -8,15 +8,21 @@ import type { RunningServer } from './server'
 
 export const DRAIN_TIMEOUT_MS = 30_000
 
-export async function drain(server: RunningServer, logger: Logger, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
+/** Whether `work` settles within `timeoutMs`; its rejection propagates. */
+export async function settlesWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: Timer | undefined
-  const forced = new Promise<'forced'>((resolve) => {
-    timer = setTimeout(() => resolve('forced'), timeoutMs)
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs)
   })
-  const outcome = await Promise.race([server.stop(false).then(() => 'drained' as const), forced])
-  clearTimeout(timer)
-  if (outcome === 'forced') {
-    logger.warn('in-flight requests did not finish in time; closing them', { timeoutMs })
-    await server.stop(true)
+  try {
+    return await Promise.race([work.then(() => true), late])
+  } finally {
+    clearTimeout(timer)
   }
+}
+
+export async function drain(server: RunningServer, logger: Logger, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
+  if (await settlesWithin(server.stop(false), timeoutMs)) return
+  logger.warn('in-flight requests did not finish in time; closing them', { timeoutMs })
+  await server.stop(true)
 }

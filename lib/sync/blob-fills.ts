@@ -8,6 +8,8 @@
  * images went from ~414 to ~300 ms of server CPU each), otherwise streamed through the
  * registry's own upload path, which verifies the digest again while it writes (S3, another
  * filesystem). The fill belongs to no client: one that disconnects only stops its own tail.
+ * Once sync stops (`signal`), a fill nobody waits for is cancelled; one that clients are still
+ * reading goes on until the last of them is gone, so a stop never breaks a download in flight.
  *
  * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
  * `syncTimeout`, never for being long (zot #2416, #3359, #4079).
@@ -27,6 +29,8 @@ export interface BlobFillsOptions {
   /** Where spools are created (zot's `downloadDir`, or a default beside the storage). */
   spoolDirectory: string
   logger: Logger
+  /** Sync's lifetime: once aborted, fills nobody waits for are cancelled. */
+  signal?: AbortSignal
 }
 
 /** How long a finished fill keeps answering "it is in storage now" to late joiners. */
@@ -39,6 +43,10 @@ interface Fill {
   committed: Promise<void>
   isCommitted: boolean
   size: number | undefined
+  /** Clients tailing the spool, and `ensure` callers still waiting. */
+  waiters: number
+  /** Cancels the download. */
+  controller: AbortController
 }
 
 export class BlobFills {
@@ -46,6 +54,13 @@ export class BlobFills {
 
   constructor(private readonly options: BlobFillsOptions) {
     void Spool.removeStale(options.spoolDirectory)
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        for (const fill of this.fills.values()) if (fill.waiters === 0) fill.controller.abort()
+      },
+      { once: true },
+    )
   }
 
   /** The size of a blob being filled, once its upstream answered. */
@@ -62,13 +77,44 @@ export class BlobFills {
   ): Promise<Content> {
     const fill = this.join(repository, digest, routes)
     if (fill.isCommitted) return this.options.registry.blobs.open(repository, digest, range)
-    const spool = await fill.ready
-    return spool.tail(range?.offset ?? 0, range?.length)
+    fill.waiters++
+    let spool: Spool
+    try {
+      spool = await fill.ready
+    } catch (error) {
+      this.leave(fill)
+      throw error
+    }
+    return spool.tail(range?.offset ?? 0, range?.length, () => this.leave(fill))
   }
 
-  /** Fetches and stores the blob unless it is already being fetched; resolves once stored. */
-  async ensure(repository: string, digest: string, routes: Route[]): Promise<void> {
-    await this.join(repository, digest, routes).committed
+  /**
+   * Fetches and stores the blob unless it is already being fetched; resolves once stored. Stops
+   * waiting (rejects) when `signal` aborts; the fill goes on while others wait for it.
+   */
+  async ensure(
+    repository: string,
+    digest: string,
+    routes: Route[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const fill = this.join(repository, digest, routes)
+    fill.waiters++
+    try {
+      await unlessAborted(fill.committed, signal)
+    } finally {
+      this.leave(fill)
+    }
+  }
+
+  /** Resolves once every fill nobody waits for has ended (cancelled, once sync stops). */
+  async settled(): Promise<void> {
+    const unwaited = [...this.fills.values()].filter((fill) => fill.waiters === 0)
+    await Promise.allSettled(unwaited.map((fill) => fill.committed))
+  }
+
+  private leave(fill: Fill): void {
+    if (--fill.waiters === 0 && this.options.signal?.aborted) fill.controller.abort()
   }
 
   private join(repository: string, digest: string, routes: Route[]): Fill {
@@ -82,6 +128,8 @@ export class BlobFills {
       committed: Promise.resolve(),
       isCommitted: false,
       size: undefined,
+      waiters: 0,
+      controller: new AbortController(),
     }
     // A rejection nobody awaits (all clients gone) must not crash the process.
     fill.ready.catch(() => {})
@@ -110,7 +158,7 @@ export class BlobFills {
   ): Promise<void> {
     let spool: Spool | undefined
     let commit: Promise<void> | undefined
-    const controller = new AbortController()
+    const { controller } = fill
     // Storage that can rename a local file into place takes the verified spool as it is; other
     // storage is fed from the spool while it fills.
     const adoptable = this.options.registry.driver.adopt !== undefined
@@ -182,9 +230,11 @@ export class BlobFills {
         await spool.append(chunk)
       }
     } catch (error) {
-      const reason = controller.signal.aborted
-        ? `no data for ${idle} ms or past syncTimeout`
-        : (error as Error).message
+      const reason = !controller.signal.aborted
+        ? (error as Error).message
+        : this.options.signal?.aborted
+          ? 'cancelled: sync is stopping and nobody is waiting for it'
+          : `no data for ${idle} ms or past syncTimeout`
       throw new UpstreamError(
         'unavailable',
         `${routeLabel(route)}@${digest}: transfer broke: ${reason}`,
@@ -231,3 +281,14 @@ export class BlobFills {
 }
 
 const key = (repository: string, digest: string): string => `${repository}@${digest}`
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(signal.reason)
+    if (signal.aborted) return abort()
+    signal.addEventListener('abort', abort, { once: true })
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
+}

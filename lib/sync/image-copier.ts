@@ -28,22 +28,27 @@ const MAX_REFERRER_DEPTH = 3
 export class ImageCopier {
   constructor(private readonly options: ImageCopierOptions) {}
 
-  /** Mirrors one upstream tag into `local`; `upstreamTags` lets legacy signature tags follow. */
+  /**
+   * Mirrors one upstream tag into `local`; `upstreamTags` lets legacy signature tags follow.
+   * Once `signal` is aborted, the next upstream request or blob wait throws.
+   */
   async copyTag(
     route: Route,
     local: string,
     tag: string,
     upstreamTags: readonly string[],
+    signal?: AbortSignal,
   ): Promise<CopyOutcome> {
-    const current = await route.upstream.resolveManifest(route.remote, tag)
+    const current = await route.upstream.resolveManifest(route.remote, tag, signal)
     const cached = await this.options.manifests.lookup(local, tag)
     if (cached?.descriptor.digest === current.digest) return 'unchanged'
-    if (route.registry.onlySigned && !(await isSigned(route, current.digest))) return 'unsigned'
-    await this.copyManifest(route, local, current.digest, { tag })
-    await this.copyReferrers(route, local, current.digest, 1)
+    if (route.registry.onlySigned && !(await isSigned(route, current.digest, signal)))
+      return 'unsigned'
+    await this.copyManifest(route, local, current.digest, { tag }, signal)
+    await this.copyReferrers(route, local, current.digest, 1, signal)
     if (route.registry.syncLegacyCosignTags) {
       for (const legacy of legacyReferenceTags(upstreamTags, current.digest))
-        await this.copyManifest(route, local, legacy, { tag: legacy })
+        await this.copyManifest(route, local, legacy, { tag: legacy }, signal)
     }
     return 'copied'
   }
@@ -54,16 +59,18 @@ export class ImageCopier {
     local: string,
     reference: string,
     placement: Placement,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
-    const fetched = await route.upstream.fetchManifest(route.remote, reference)
+    const fetched = await route.upstream.fetchManifest(route.remote, reference, signal)
     for (const child of fetched.info.manifests) {
       if (!(await this.options.manifests.lookup(local, child.digest))?.stored)
-        await this.copyManifest(route, local, child.digest, { child: true })
+        await this.copyManifest(route, local, child.digest, { child: true }, signal)
     }
     await this.copyBlobs(
       route,
       local,
       fetched.info.blobs.map((blob) => blob.digest),
+      signal,
     )
     await this.options.manifests.store(local, fetched, placement)
   }
@@ -73,22 +80,29 @@ export class ImageCopier {
     local: string,
     digest: string,
     depth: number,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
-    for (const referrer of await route.upstream.listReferrers(route.remote, digest)) {
+    const referrers = await route.upstream.listReferrers(route.remote, digest, undefined, signal)
+    for (const referrer of referrers) {
       if (!(await this.options.manifests.lookup(local, referrer.digest))?.stored)
-        await this.copyManifest(route, local, referrer.digest, {})
+        await this.copyManifest(route, local, referrer.digest, {}, signal)
       if (depth < MAX_REFERRER_DEPTH)
-        await this.copyReferrers(route, local, referrer.digest, depth + 1)
+        await this.copyReferrers(route, local, referrer.digest, depth + 1, signal)
     }
   }
 
-  private async copyBlobs(route: Route, local: string, digests: string[]): Promise<void> {
+  private async copyBlobs(
+    route: Route,
+    local: string,
+    digests: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const { registry, fills } = this.options
     const queue = [...new Set(digests)]
     const worker = async (): Promise<void> => {
       for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
         if (!(await registry.blobs.exists(local, digest)))
-          await fills.ensure(local, digest, [route])
+          await fills.ensure(local, digest, [route], signal)
       }
     }
     await Promise.all(Array.from({ length: this.options.blobConcurrency ?? 3 }, worker))

@@ -38,6 +38,11 @@ export interface SyncOptions {
   defaultSpoolDirectory?: string
   /** host[:port] names this registry is reached by (externalUrl host, listen address). */
   ownHosts?: readonly string[]
+  /**
+   * The server's shutdown: aborting it cancels periodic mirroring (retry waits included) and
+   * fills nobody waits for, as `stop()` does.
+   */
+  signal?: AbortSignal
 }
 
 export interface Sync {
@@ -47,7 +52,10 @@ export interface Sync {
   middleware: MiddlewareHandler<AppEnv>[]
   /** Starts periodic mirroring. */
   start(): void
-  /** Stops periodic mirroring and records pending tag checks. */
+  /**
+   * Cancels periodic mirroring and fills nobody waits for, waits for them to end and records
+   * pending tag checks. Fills that clients are reading go on until the last of them is gone.
+   */
   stop(): Promise<void>
 }
 
@@ -63,10 +71,19 @@ function upstreamEntry(
   credentials: Promise<CredentialLookup>,
   logger: Logger,
 ): SyncEntry {
+  const tls = loadUpstreamTls(registry)
+  // The config check refuses a missing certDir; one unreadable now is said once, here, and each
+  // request to this upstream fails with it.
+  tls.catch((error: unknown) =>
+    logger.error('sync: cannot read certDir; requests to this upstream fail until it is fixed', {
+      upstream: registry.urls[0],
+      error: (error as Error).message,
+    }),
+  )
   const client = new UpstreamClient({
     registry,
     credentials: async (host) => (await credentials)(host),
-    tls: loadUpstreamTls(registry),
+    tls,
     logger,
   })
   return { registry, upstream: new UpstreamSource(client) }
@@ -111,10 +128,15 @@ export function createSync(options: SyncOptions): Sync {
     withoutOwnUrls(resolveRegistry(entry, index), own),
   )
   const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger))
+  const lifetime = new AbortController()
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, lifetime.signal])
+    : lifetime.signal
   const fills = new BlobFills({
     registry,
     spoolDirectory: config.downloadDir ?? options.defaultSpoolDirectory ?? join(tmpdir(), 'zot-sync'),
     logger,
+    signal,
   })
   const manifests = new ManifestCache(registry)
   const tagChecks = new TagChecks(registry.driver, { logger })
@@ -130,13 +152,15 @@ export function createSync(options: SyncOptions): Sync {
     entries,
     copier: new ImageCopier({ registry, fills, manifests }),
     logger,
+    signal,
   })
   return {
     source,
     middleware: [namespaceRouting({ registries, ownHosts: own })],
     start: () => periodic.start(),
     stop: async () => {
-      await periodic.stop()
+      lifetime.abort()
+      await Promise.all([periodic.finished(), fills.settled()])
       await tagChecks.flush()
     },
   }

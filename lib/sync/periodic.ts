@@ -5,7 +5,8 @@
  * (regex, excludeRegex, semver) and copy each new or moved tag with its referrers. One run per
  * entry at a time — the next is scheduled when the last ends — and a failed run backs off
  * (doubling from `retryDelay`, or 30 s, up to `pollInterval`). A failing tag is logged and
- * skipped; it does not stop the run.
+ * skipped; it does not stop the run. The caller's signal cancels the schedule and the running
+ * pass at once, retry waits included (a stop must not wait for a 5 m `retryDelay`).
  *
  * Unlike zot, an upstream without a catalog (Docker Hub, GHCR) is still mirrored: rules whose
  * prefix is a plain repository name (`library/nginx`) are synced by name.
@@ -30,6 +31,8 @@ export interface PeriodicSyncOptions {
   entries: readonly SyncEntry[]
   copier: ImageCopier
   logger: Logger
+  /** Ends mirroring: nothing more is scheduled and the running passes give up. */
+  signal: AbortSignal
 }
 
 export interface RunReport {
@@ -41,44 +44,51 @@ export interface RunReport {
 export class PeriodicSync {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private readonly running = new Set<Promise<unknown>>()
-  private stopped = false
 
-  constructor(private readonly options: PeriodicSyncOptions) {}
+  constructor(private readonly options: PeriodicSyncOptions) {
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        for (const timer of this.timers) clearTimeout(timer)
+        this.timers.clear()
+      },
+      { once: true },
+    )
+  }
 
   /** Starts every entry with a poll interval and content rules; the first run starts now. */
   start(): void {
-    this.stopped = false
     for (const entry of this.options.entries) {
       if (entry.registry.pollInterval > 0 && entry.registry.content.length > 0)
         this.schedule(entry, 0, 0)
     }
   }
 
-  /** Cancels what is scheduled and waits for running copies to finish their current tag. */
-  async stop(): Promise<void> {
-    this.stopped = true
-    for (const timer of this.timers) clearTimeout(timer)
-    this.timers.clear()
+  /** Resolves once the running passes have ended (soon after the signal is aborted). */
+  async finished(): Promise<void> {
     await Promise.allSettled([...this.running])
   }
 
   /** One pass over an entry's upstream. */
   async runOnce(entry: SyncEntry): Promise<RunReport> {
     const { registry, upstream } = entry
+    const { signal } = this.options
     const report: RunReport = { repositories: 0, copied: 0, failed: 0 }
     for (const remote of await this.repositories(entry)) {
       const rule = contentForRemote(registry.content, remote)
-      if (!rule || this.stopped) continue
+      if (!rule) continue
+      signal.throwIfAborted()
       report.repositories++
       const route = { registry, upstream, remote }
       const local = localName(rule, remote)
-      const tags = await upstream.listTags(remote)
+      const tags = await upstream.listTags(remote, signal)
       for (const tag of filterTags(rule, tags)) {
-        if (this.stopped) break
         try {
-          if ((await this.options.copier.copyTag(route, local, tag, tags)) === 'copied')
+          if ((await this.options.copier.copyTag(route, local, tag, tags, signal)) === 'copied')
             report.copied++
         } catch (error) {
+          // Cancelled, not failed: the whole pass ends here.
+          if (signal.aborted) throw error
           report.failed++
           this.options.logger.warn('sync: periodic copy failed', {
             upstream: upstream.name,
@@ -96,7 +106,7 @@ export class PeriodicSync {
   /** The catalog, or the plain names among the rules when the upstream has none. */
   private async repositories(entry: SyncEntry): Promise<string[]> {
     try {
-      return await entry.upstream.catalog()
+      return await entry.upstream.catalog(this.options.signal)
     } catch (error) {
       if (!(error instanceof RegistryError) && !isUpstreamError(error, 'unauthorized')) throw error
       return entry.registry.content
@@ -106,6 +116,8 @@ export class PeriodicSync {
   }
 
   private schedule(entry: SyncEntry, delay: number, backoff: number): void {
+    const { signal } = this.options
+    if (signal.aborted) return
     const timer = setTimeout(() => {
       this.timers.delete(timer)
       const run = this.runOnce(entry).then(
@@ -117,6 +129,12 @@ export class PeriodicSync {
           return 0
         },
         (error: unknown) => {
+          if (signal.aborted) {
+            this.options.logger.debug('sync: periodic run cancelled', {
+              upstream: entry.upstream.name,
+            })
+            return 0
+          }
           const next = Math.min(
             backoff === 0 ? entry.registry.retryDelay || FIRST_BACKOFF_MS : backoff * 2,
             entry.registry.pollInterval,
@@ -132,7 +150,7 @@ export class PeriodicSync {
       this.running.add(run)
       void run.then((retry) => {
         this.running.delete(run)
-        if (!this.stopped) this.schedule(entry, retry || entry.registry.pollInterval, retry)
+        this.schedule(entry, retry || entry.registry.pollInterval, retry)
       })
     }, delay)
     this.timers.add(timer)

@@ -6,6 +6,8 @@
  * requests, not bytes), and holding a slot for a multi-GB layer would make a tag check queue
  * behind it for minutes.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
+
 export class RequestLimiter {
   private active = 0
   private readonly queue: (() => void)[] = []
@@ -16,28 +18,53 @@ export class RequestLimiter {
     private readonly perSecond: number,
   ) {}
 
-  /** Waits for a slot (and the rate); returns its release function. */
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.concurrency)
-      await new Promise<void>((resolve) => this.queue.push(resolve))
+  /**
+   * Waits for a slot (and the rate); returns its release function. Rejects with the signal's
+   * reason once `signal` is aborted, leaving the queue (a stopping job must not wait its turn).
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.active >= this.concurrency) await this.queued(signal)
     else this.active++
-    await this.pace()
     let released = false
-    return () => {
+    const release = (): void => {
       if (released) return
       released = true
       const next = this.queue.shift()
       if (next) next()
       else this.active--
     }
+    try {
+      await this.pace(signal)
+    } catch (error) {
+      release()
+      throw error
+    }
+    return release
+  }
+
+  /** Waits until a released slot is handed over, or leaves the queue when `signal` aborts. */
+  private queued(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      signal?.throwIfAborted()
+      const handOver = (): void => {
+        signal?.removeEventListener('abort', leave)
+        resolve()
+      }
+      const leave = (): void => {
+        this.queue.splice(this.queue.indexOf(handOver), 1)
+        reject(signal?.reason)
+      }
+      this.queue.push(handOver)
+      signal?.addEventListener('abort', leave, { once: true })
+    })
   }
 
   /** Spaces request starts 1/perSecond apart. */
-  private async pace(): Promise<void> {
+  private async pace(signal: AbortSignal | undefined): Promise<void> {
     if (!Number.isFinite(this.perSecond)) return
     const now = Date.now()
     const start = Math.max(now, this.nextStart)
     this.nextStart = start + 1000 / this.perSecond
-    if (start > now) await Bun.sleep(start - now)
+    if (start > now) await sleep(start - now, undefined, { signal })
   }
 }

@@ -11,12 +11,16 @@ const SIGNATURE_ARTIFACT_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.cncf.notary.signature',
 ])
 
-export async function isSigned(route: Route, digest: string): Promise<boolean> {
-  const referrers = await route.upstream.listReferrers(route.remote, digest)
+export async function isSigned(
+  route: Route,
+  digest: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const referrers = await route.upstream.listReferrers(route.remote, digest, undefined, signal)
   if (referrers.some((referrer) => SIGNATURE_ARTIFACT_TYPES.has(referrer.artifactType ?? '')))
     return true
   try {
-    await route.upstream.resolveManifest(route.remote, `${digest.replace(':', '-')}.sig`)
+    await route.upstream.resolveManifest(route.remote, `${digest.replace(':', '-')}.sig`, signal)
     return true
   } catch (error) {
     if (error instanceof RegistryError) return false

@@ -101,8 +101,11 @@ export class Spool {
     if (this.path) void unlink(this.path).catch(() => {})
   }
 
-  /** A stream of `length` bytes (all when absent) from `offset`, following the writer. */
-  tail(offset = 0, length?: number): ReadableStream<Uint8Array> {
+  /**
+   * A stream of `length` bytes (all when absent) from `offset`, following the writer.
+   * `onClose` runs once when the stream ends, fails or is cancelled (its reader is gone).
+   */
+  tail(offset = 0, length?: number, onClose?: () => void): ReadableStream<Uint8Array> {
     this.references++
     let position = offset
     const end = length === undefined ? undefined : offset + length
@@ -111,6 +114,7 @@ export class Spool {
       if (!open) return
       open = false
       this.release()
+      onClose?.()
     }
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {

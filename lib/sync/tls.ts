@@ -19,16 +19,22 @@ export async function loadUpstreamTls(options: {
   certDir: string | undefined
 }): Promise<UpstreamTls> {
   const tls: UpstreamTls = { rejectUnauthorized: options.tlsVerify }
-  if (!options.certDir) return tls
-  const names = (await readdir(options.certDir)).sort()
-  const read = (name: string): Promise<string> => readFile(join(options.certDir!, name), 'utf8')
-  const ca = await Promise.all(names.filter((name) => name.endsWith('.crt')).map(read))
-  if (ca.length > 0) tls.ca = ca
-  const cert = names.find((name) => name.endsWith('.cert'))
-  const key = names.find((name) => name.endsWith('.key'))
-  if (cert && key) {
-    tls.cert = await read(cert)
-    tls.key = await read(key)
+  const { certDir } = options
+  if (!certDir) return tls
+  try {
+    const names = (await readdir(certDir)).sort()
+    const read = (name: string): Promise<string> => readFile(join(certDir, name), 'utf8')
+    const ca = await Promise.all(names.filter((name) => name.endsWith('.crt')).map(read))
+    if (ca.length > 0) tls.ca = ca
+    const cert = names.find((name) => name.endsWith('.cert'))
+    const key = names.find((name) => name.endsWith('.key'))
+    if (cert && key) {
+      tls.cert = await read(cert)
+      tls.key = await read(key)
+    }
+  } catch (error) {
+    // Node's message names the path but not the setting.
+    throw new Error(`certDir ${certDir}: ${(error as Error).message}`, { cause: error })
   }
   return tls
 }

@@ -10,6 +10,7 @@
  * Only availability is judged here: 2xx-4xx responses (except 429) come back to the caller as
  * they are, so a 404 is an answer, not a failure.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../log/logger'
 import { CircuitBreaker } from './circuit-breaker'
 import type { ResolvedRegistry } from './config'
@@ -85,6 +86,8 @@ export class UpstreamClient {
       const session = new Bun.FetchSession({ tls })
       return (url, init) => session.fetch(url, init)
     })
+    // Unreadable TLS files are reported by whoever loaded them; each request fails with the error.
+    this.session.catch(() => {})
     this.endpoints = registry.urls.map((url) => ({
       url,
       origin: new URL(url).origin,
@@ -102,7 +105,10 @@ export class UpstreamClient {
     const { maxRetries, retryDelay, maxRetryDelay } = this.options.registry
     let lastError: UpstreamError | undefined
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      if (attempt > 0) await Bun.sleep(Math.min(retryDelay * 2 ** (attempt - 1), maxRetryDelay))
+      const backOff = Math.min(retryDelay * 2 ** (attempt - 1), maxRetryDelay)
+      // A cancellation ends the wait early (a 5 m retryDelay must not hold up a stop); the check
+      // below then gives up.
+      if (attempt > 0) await sleep(backOff, undefined, { signal: request.signal }).catch(() => {})
       let tried = false
       for (const endpoint of this.endpoints) {
         if (request.signal?.aborted)
@@ -137,8 +143,9 @@ export class UpstreamClient {
 
   private async sendTo(endpoint: Endpoint, request: UpstreamRequest): Promise<Response> {
     let response: Response
-    const release = await this.limiter.acquire()
+    let release: (() => void) | undefined
     try {
+      release = await this.limiter.acquire(request.signal)
       let hop = await this.follow(endpoint, request)
       if (hop.response.status === 401) {
         const challenge = hop.response.headers.get('WWW-Authenticate')
@@ -165,7 +172,7 @@ export class UpstreamClient {
         { cause: error },
       )
     } finally {
-      release()
+      release?.()
     }
     return this.judge(endpoint, request, response)
   }

@@ -84,14 +84,22 @@ export class UpstreamSource implements ContentSource {
     return this.client.name
   }
 
-  /** HEAD: what a tag or digest names now, without a download (Docker Hub does not count HEADs). */
-  async resolveManifest(repository: string, reference: string): Promise<Descriptor> {
+  /**
+   * HEAD: what a tag or digest names now, without a download (Docker Hub does not count HEADs).
+   * Like every method here, it gives up once `signal` (a stopping job's) is aborted.
+   */
+  async resolveManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<Descriptor> {
     const what = `${this.name}/${repository}:${reference}`
     const response = await this.send({
       method: 'HEAD',
       path: `/v2/${repository}/manifests/${reference}`,
       scope: repositoryScope(repository),
       headers: { Accept: MANIFEST_ACCEPT },
+      signal,
     })
     if (!response.ok)
       throw await failure(response, what, () => manifestUnknown(repository, reference))
@@ -105,7 +113,7 @@ export class UpstreamSource implements ContentSource {
       !Number.isSafeInteger(size) ||
       !MANIFEST_MEDIA_TYPES.has(mediaType)
     ) {
-      return (await this.fetchManifest(repository, reference)).descriptor
+      return (await this.fetchManifest(repository, reference, signal)).descriptor
     }
     return { mediaType, digest, size }
   }
@@ -115,13 +123,18 @@ export class UpstreamSource implements ContentSource {
   }
 
   /** GET: the manifest's bytes, verified against the digest asked for or announced. */
-  async fetchManifest(repository: string, reference: string): Promise<FetchedManifest> {
+  async fetchManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<FetchedManifest> {
     const what = `${this.name}/${repository}:${reference}`
     const response = await this.send({
       method: 'GET',
       path: `/v2/${repository}/manifests/${reference}`,
       scope: repositoryScope(repository),
       headers: { Accept: MANIFEST_ACCEPT },
+      signal,
     })
     if (!response.ok)
       throw await failure(response, what, () => manifestUnknown(repository, reference))
@@ -196,18 +209,19 @@ export class UpstreamSource implements ContentSource {
     return { body: response.body, size: declared === null ? undefined : Number(declared) }
   }
 
-  async listTags(repository: string): Promise<string[]> {
+  async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
     const tags = await this.paginate(
       `/v2/${repository}/tags/list?n=${PAGE_SIZE}`,
       repositoryScope(repository),
       'tags',
       () => new RegistryError('NAME_UNKNOWN', { detail: { name: repository } }),
+      signal,
     )
     return [...new Set(tags)].sort()
   }
 
   /** Every repository the upstream lists (Docker Hub has no catalog: NAME_UNKNOWN/401 there). */
-  async catalog(): Promise<string[]> {
+  async catalog(signal?: AbortSignal): Promise<string[]> {
     return this.paginate(
       `/v2/_catalog?n=${PAGE_SIZE}`,
       'registry:catalog:*',
@@ -216,6 +230,7 @@ export class UpstreamSource implements ContentSource {
         new RegistryError('UNSUPPORTED', {
           detail: { description: `${this.name} has no catalog` },
         }),
+      signal,
     )
   }
 
@@ -224,6 +239,7 @@ export class UpstreamSource implements ContentSource {
     repository: string,
     digest: string,
     artifactType?: string,
+    signal?: AbortSignal,
   ): Promise<Descriptor[]> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : ''
     const response = await this.send({
@@ -231,6 +247,7 @@ export class UpstreamSource implements ContentSource {
       path: `/v2/${repository}/referrers/${digest}${query}`,
       scope: repositoryScope(repository),
       headers: { Accept: MediaType.ociIndex },
+      signal,
     })
     let manifests: Descriptor[]
     if (response.ok) {
@@ -242,7 +259,7 @@ export class UpstreamSource implements ContentSource {
           manifestUnknown(repository, digest),
         )
       await response.body?.cancel()
-      manifests = await this.referrersTag(repository, digest)
+      manifests = await this.referrersTag(repository, digest, signal)
     }
     const valid = manifests.filter(
       (m) =>
@@ -251,9 +268,13 @@ export class UpstreamSource implements ContentSource {
     return artifactType ? valid.filter((m) => m.artifactType === artifactType) : valid
   }
 
-  private async referrersTag(repository: string, digest: string): Promise<Descriptor[]> {
+  private async referrersTag(
+    repository: string,
+    digest: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Descriptor[]> {
     try {
-      const { info } = await this.fetchManifest(repository, digest.replace(':', '-'))
+      const { info } = await this.fetchManifest(repository, digest.replace(':', '-'), signal)
       return info.manifests
     } catch (error) {
       if (error instanceof RegistryError) return []
@@ -267,6 +288,7 @@ export class UpstreamSource implements ContentSource {
     scope: string,
     key: 'tags' | 'repositories',
     notFound: () => RegistryError,
+    signal: AbortSignal | undefined,
   ): Promise<string[]> {
     const items: string[] = []
     let path: string | undefined = first
@@ -276,6 +298,7 @@ export class UpstreamSource implements ContentSource {
         path,
         scope,
         headers: { Accept: 'application/json' },
+        signal,
       })
       if (!response.ok) throw await failure(response, `${this.name}${path}`, notFound)
       const body = (await response.json()) as Record<string, unknown>
