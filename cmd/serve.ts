@@ -9,14 +9,12 @@ import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedK
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
 import { buildApp, createRuntime, type Runtime } from '../lib/server/assemble'
 import { softLimitFromEnvironment, startMemoryGovernor } from '../lib/server/memory-governor'
+import { RELOADED_SETTINGS, restartOnlyChanges } from '../lib/server/reload-scope'
 import { listen, type RunningServer } from '../lib/server/server'
 import { stopOnSignals } from '../lib/server/shutdown'
 import { watchTls, type TlsWatch } from '../lib/server/tls-watch'
 import { COMMIT, VERSION } from '../lib/version'
 import { loadConfigOrExplain } from './load-config'
-
-/** What a SIGHUP applies; storage location, listener and TLS paths need a restart. */
-const RELOADED = ['log.level', 'log.audit', 'http.auth', 'http.accessControl', 'http.realm', 'http.allowOrigin', 'extensions.metrics', 'extensions.sync', 'extensions.scrub', 'storage.gc', 'storage.retention']
 
 /** zot's level names onto the logger's four. */
 const logLevel = (level: Config['log']['level']): LogLevel => (level === 'fatal' ? 'error' : level)
@@ -118,7 +116,11 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
         await runtime.reconfigure(next)
         server.replaceApp(await buildApp(next, runtime, logger))
         // Said before applying: a reload that raises the level would otherwise hide its own report.
-        logger.info('configuration reloaded', { file: path, applied: RELOADED })
+        logger.info('configuration reloaded', { file: path, applied: RELOADED_SETTINGS })
+        const notApplied = restartOnlyChanges(config, next)
+        if (notApplied.length > 0) {
+          logger.warn('configuration reload: these settings need a restart; the old values stay in force', { settings: notApplied })
+        }
         logger.level = logLevel(next.log.level)
       })
       .catch((error: unknown) => {

@@ -114,6 +114,14 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
     // At warn, the request is no longer logged.
     expect(lines.slice(before).some((l) => l.includes('"message":"request"'))).toBe(false)
 
+    // Restart-only settings are named, and the old values stay in force.
+    const otherPort = await freePort()
+    await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'other') }, http: { address: '127.0.0.1', port: otherPort }, log: { level: 'warn' } }))
+    server.kill('SIGHUP')
+    const warning = await waitForLine(lines, /these settings need a restart/)
+    expect(JSON.parse(warning).settings).toEqual(['http.port', 'storage.rootDirectory'])
+    expect((await fetch(`http://127.0.0.1:${port}/v2/`)).status).toBe(200)
+
     await writeFile(path, '{ "storage": { broken')
     server.kill('SIGHUP')
     await waitForLine(lines, /configuration reload failed; keeping the running configuration/)
