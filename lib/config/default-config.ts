@@ -3,8 +3,7 @@
  * The configuration `serve` uses when started without one: local disk under `./data`, listening
  * on 127.0.0.1:5000, everything else zot's defaults.
  */
-import { ConfigError, FindingList } from './findings'
-import { decodeConfig } from './load'
+import { configFromObject } from './load'
 import type { Config } from './schema'
 
 export const EMBEDDED_DEFAULT_CONFIG = {
@@ -14,8 +13,5 @@ export const EMBEDDED_DEFAULT_CONFIG = {
 
 /** A fresh, fully defaulted copy of the embedded default configuration. */
 export function defaultConfig(): Config {
-  const findings = new FindingList()
-  const config = decodeConfig(structuredClone(EMBEDDED_DEFAULT_CONFIG), findings)
-  if (findings.hasErrors) throw new ConfigError('embedded default config', findings.all)
-  return config
+  return configFromObject(structuredClone(EMBEDDED_DEFAULT_CONFIG), 'embedded default config')
 }

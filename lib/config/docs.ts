@@ -3,7 +3,7 @@
  * Renders docs/config.md from the schema and the rules, so the reference cannot drift from what
  * the loader does. `scripts/gen-config-docs.ts` writes it; a test checks the committed file.
  */
-import { CORRECTIONS } from './defaults'
+import { CORRECTIONS } from './corrections'
 import { formatDuration } from './duration'
 import { RULE_GROUPS } from './rules'
 import { configSchema } from './schema'

@@ -8,8 +8,12 @@ export type {
   Config,
   ExtensionsConfig,
   HttpConfig,
+  KeepRulesConfig,
+  RetentionPolicyConfig,
+  ScrubConfig,
   StorageConfig,
   SyncConfig,
+  SyncContentConfig,
   SyncRegistryConfig,
 } from './schema'
 export { DIST_SPEC_VERSION } from './schema'
@@ -17,6 +21,7 @@ export type { DurationMs } from './schema/builder'
 export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
 export type { ConfigFormat } from './read-text'
 export {
+  configFromObject,
   inspectConfigFile,
   loadConfigFile,
   parseConfigText,

@@ -5,14 +5,15 @@
  * corrections. `inspect*` return every finding; `load*`/`parseConfigText` throw `ConfigError`
  * when there is an error and return the warnings otherwise.
  */
+import { applyCorrections } from './corrections'
 import { decode, isRecord } from './decode'
-import { applyContextDefaults, applyCorrections } from './defaults'
 import { ConfigError, FindingList, type ConfigFinding } from './findings'
-import { rememberSetPaths } from './planned'
 import { formatForPath, parseAnyFormat, parseText, type ConfigFormat } from './read-text'
 import { checkReferencedFiles } from './referenced-files'
 import { ALL_RULES, runRules } from './rules'
 import { configSchema, type Config } from './schema'
+import { applyContextDefaults } from './schema/context-defaults'
+import { rememberSetPaths, type IsSet } from './set-paths'
 import { substituteSecrets } from './substitute'
 
 export interface LoadedConfig {
@@ -93,9 +94,9 @@ async function inspectParsed(raw: unknown, findings: FindingList): Promise<Inspe
     findings.error('', 'the config has no settings', { fix: 'add at least storage.rootDirectory' })
     return { findings: findings.all }
   }
-  const config = decodeConfig(substituteSecrets(raw, findings), findings)
+  const { config, isSet } = decodeWithSetPaths(substituteSecrets(raw, findings), findings)
   await checkReferencedFiles(config, findings)
-  runRulesWithoutCascades(config, findings)
+  runRulesWithoutCascades(config, isSet, findings)
   applyCorrections(config, findings)
   return { config, findings: findings.all }
 }
@@ -103,12 +104,12 @@ async function inspectParsed(raw: unknown, findings: FindingList): Promise<Inspe
 /** A key that failed to decode (or whose file failed to load) is replaced by its default, which
  * can make a rule fail on the same key, a key inside it or the section holding it. Such errors
  * are consequences, so they are left out: the first problem is reported, not its echoes. */
-function runRulesWithoutCascades(config: Config, findings: FindingList): void {
+function runRulesWithoutCascades(config: Config, isSet: IsSet, findings: FindingList): void {
   const failedPaths = findings.all
     .filter((finding) => finding.severity === 'error')
     .map((finding) => finding.path)
   const ruleFindings = new FindingList()
-  runRules(ALL_RULES, config, ruleFindings)
+  runRules(ALL_RULES, config, isSet, ruleFindings)
   for (const finding of ruleFindings.all) {
     const echo =
       finding.severity === 'error' && failedPaths.some((failed) => related(failed, finding.path))
@@ -124,10 +125,31 @@ function related(a: string, b: string): boolean {
 
 /** Decoding and defaults only: what every config goes through, files and rules aside. */
 export function decodeConfig(raw: unknown, findings: FindingList): Config {
+  return decodeWithSetPaths(raw, findings).config
+}
+
+function decodeWithSetPaths(raw: unknown, findings: FindingList): { config: Config; isSet: IsSet } {
   const { value, setPaths } = decode(configSchema, raw, findings)
   const config = value as Config
-  applyContextDefaults(config, (path) => setPaths.has(path))
+  const isSet: IsSet = (path) => setPaths.has(path)
+  applyContextDefaults(config, isSet)
   rememberSetPaths(config, setPaths)
+  return { config, isSet }
+}
+
+/**
+ * A configuration written as an object, decoded like a file: every default the schema gives,
+ * fixed and context-dependent, but no referenced files read, no cross-field checks and no
+ * corrections. For configurations built in code: the embedded default, tests, benchmarks.
+ *
+ * @throws ConfigError when a value does not decode or a required key is missing
+ * @example
+ * const { extensions } = configFromObject({ storage: { rootDirectory }, extensions: { sync } }, 'test')
+ */
+export function configFromObject(raw: Record<string, unknown>, sourceName: string): Config {
+  const findings = new FindingList()
+  const config = decodeConfig(raw, findings)
+  if (findings.hasErrors) throw new ConfigError(sourceName, findings.all)
   return config
 }
 

@@ -7,18 +7,13 @@
 import { entryPath, childPath, itemPath } from './findings'
 import { configSchema, type Config } from './schema'
 import { defaultOf, type AnyNode } from './schema/builder'
+import { setPathsOf } from './set-paths'
 import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from './status'
-
-const setPathsOf = new WeakMap<Config, ReadonlySet<string>>()
-
-export function rememberSetPaths(config: Config, setPaths: ReadonlySet<string>): void {
-  setPathsOf.set(config, setPaths)
-}
 
 /** Key paths set in this config whose schema status is `planned`, outermost first: a planned
  * section is reported once, not key by key. */
 export function plannedKeysInUse(config: Config): string[] {
-  const setPaths = setPathsOf.get(config)
+  const setPaths = setPathsOf(config)
   const isSet = (node: AnyNode, value: unknown, path: string) =>
     setPaths ? setPaths.has(path) : differsFromDefault(node, value)
   const found: string[] = []

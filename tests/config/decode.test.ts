@@ -185,7 +185,23 @@ describe('defaults', () => {
       syncTimeout: 3 * HOUR,
       reqConcurrent: 3,
       onDemand: false,
+      content: [],
+      maxRetries: 0,
+      retryDelay: 0,
+      maxRetryDelay: 0,
+      manifestCheckInterval: 5 * 60_000,
     })
+  })
+
+  test('sync stages pulls under the storage root; the back-off cap follows retryDelay', async () => {
+    const registries = [{ urls: ['https://ghcr.io'], retryDelay: '10s' }]
+    const { config } = await load({ extensions: { sync: { registries } } })
+    expect(config.extensions?.sync?.downloadDir).toBe('/tmp/zot-config-test-root/.sync')
+    expect(config.extensions?.sync?.registries[0]).toMatchObject({ retryDelay: 10_000, maxRetryDelay: 10_000 })
+    const written = { downloadDir: '/var/spool/zot', registries: [{ ...registries[0], maxRetryDelay: '1m' }] }
+    const sync = (await load({ extensions: { sync: written } })).config.extensions?.sync
+    expect(sync?.downloadDir).toBe('/var/spool/zot')
+    expect(sync?.registries[0]?.maxRetryDelay).toBe(60_000)
   })
 
   test('the embedded default listens on 127.0.0.1:5000 and stores under ./data', () => {
@@ -197,6 +213,7 @@ describe('defaults', () => {
       repositories: [],
       deleteReferrers: false,
       deleteUntagged: true,
+      keepTags: [],
     })
     expect(defaultConfig().storage.retention.policies).toEqual([])
   })

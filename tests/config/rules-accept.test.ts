@@ -56,6 +56,17 @@ describe('configs the rules accept', () => {
     expect((await inspect(merge(BASE_CONFIG, patch))).findings).toEqual([])
   })
 
+  test('defaults are never read as written: a polling registry, S3 sync with its downloadDir', async () => {
+    const registry = { urls: ['https://ghcr.io'], pollInterval: '1h', content: [{ prefix: '**' }] }
+    const local = { extensions: { sync: { registries: [registry] } } }
+    expect((await inspect(merge(BASE_CONFIG, local))).findings).toEqual([])
+    const remote = {
+      storage: { dedupe: false, storageDriver: s3 },
+      extensions: { sync: { downloadDir: '/var/spool/zot', registries: [{ ...registry, maxRetries: 2, retryDelay: '5s' }] } },
+    }
+    expect((await inspect(merge(BASE_CONFIG, remote))).findings).toEqual([])
+  })
+
   test('corrections are applied to the config', async () => {
     const patch = {
       distSpecVersion: '1.0.0',

@@ -6,6 +6,7 @@
  */
 import type { FindingList } from '../findings'
 import type { Config } from '../schema'
+import type { IsSet } from '../set-paths'
 
 export interface Extra {
   value?: unknown
@@ -18,16 +19,22 @@ export interface Rule {
   severity: 'error' | 'warning'
   /** What the rule refuses (errors) or points out (warnings), for the docs. */
   summary: string
-  check: (config: Config, report: Report) => void
+  /** `isSet` tells a key the file wrote from one the schema's defaults filled. */
+  check: (config: Config, report: Report, isSet: IsSet) => void
 }
 
-export function runRules(rules: readonly Rule[], config: Config, findings: FindingList): void {
+export function runRules(
+  rules: readonly Rule[],
+  config: Config,
+  isSet: IsSet,
+  findings: FindingList,
+): void {
   for (const rule of rules) {
     const report: Report =
       rule.severity === 'error'
         ? (path, message, extra) => findings.error(path, message, extra)
         : (path, message, extra) => findings.warn(path, message, extra)
-    rule.check(config, report)
+    rule.check(config, report, isSet)
   }
 }
 

@@ -218,7 +218,7 @@ export const storageRules: readonly Rule[] = [
                 fix: GLOB_FIX,
               })
           }
-          for (const [ruleIndex, rule] of (policy.keepTags ?? []).entries()) {
+          for (const [ruleIndex, rule] of policy.keepTags.entries()) {
             for (const [patternIndex, pattern] of rule.patterns.entries()) {
               const problem = goRegexProblem(pattern)
               const patternPath = itemPath(

@@ -8,17 +8,23 @@ import { posix } from 'node:path'
 import { itemPath } from '../findings'
 import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
 import type { Config, SyncRegistryConfig } from '../schema'
+import type { IsSet } from '../set-paths'
 import { allStores, isRemote } from '../stores'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
-type RegistryCheck = (registry: SyncRegistryConfig, path: string, report: Report) => void
+type RegistryCheck = (
+  registry: SyncRegistryConfig,
+  path: string,
+  report: Report,
+  isSet: IsSet,
+) => void
 
 /** Runs a check over every sync registry, with its key path. */
-function forEachRegistry(config: Config, report: Report, check: RegistryCheck): void {
+function forEachRegistry(config: Config, report: Report, isSet: IsSet, check: RegistryCheck): void {
   for (const [index, registry] of (config.extensions?.sync?.registries ?? []).entries()) {
-    check(registry, itemPath('extensions.sync.registries', index), report)
+    check(registry, itemPath('extensions.sync.registries', index), report, isSet)
   }
 }
 
@@ -36,25 +42,26 @@ const checkUrls: RegistryCheck = (registry, path, report) => {
   }
 }
 
-const checkTiming: RegistryCheck = (registry, path, report) => {
-  // Absent, sync's own default applies (to on-demand registries only): nothing to check.
-  const interval = registry.manifestCheckInterval ?? 0
+const checkTiming: RegistryCheck = (registry, path, report, isSet) => {
+  const set = (key: string) => isSet(`${path}.${key}`)
+  const interval = registry.manifestCheckInterval
   if (interval < 0)
     report(`${path}.manifestCheckInterval`, 'must not be negative', { fix: 'use "0s" or more' })
-  else if (interval > 0 && !registry.onDemand) {
+  // The default applies to on-demand registries only: only a written value can be misplaced.
+  else if (interval > 0 && !registry.onDemand && set('manifestCheckInterval')) {
     report(
       `${path}.manifestCheckInterval`,
       'only applies to on-demand sync, and onDemand is false',
       { fix: 'set "onDemand": true, or remove it' },
     )
   }
-  if (registry.maxRetries !== undefined && registry.retryDelay === undefined) {
+  if (set('maxRetries') && !set('retryDelay')) {
     report(`${path}.retryDelay`, 'maxRetries needs a retryDelay', {
       fix: 'add e.g. "retryDelay": "5m"',
     })
   }
-  if (registry.maxRetryDelay !== undefined) {
-    if (registry.retryDelay === undefined)
+  if (set('maxRetryDelay')) {
+    if (!set('retryDelay'))
       report(`${path}.maxRetryDelay`, 'needs retryDelay (the first back-off step)', {
         fix: 'add retryDelay',
       })
@@ -81,7 +88,7 @@ const checkLimits: RegistryCheck = (registry, path, report) => {
 }
 
 const checkContent: RegistryCheck = (registry, path, report) => {
-  for (const [index, content] of (registry.content ?? []).entries()) {
+  for (const [index, content] of registry.content.entries()) {
     const contentPath = itemPath(`${path}.content`, index)
     const problem = globProblem(content.prefix)
     if (problem)
@@ -163,7 +170,7 @@ const checkPreserveDigest =
   }
 
 const checkPolling: RegistryCheck = (registry, path, report) => {
-  if (registry.pollInterval > 0 && (registry.content ?? []).length === 0) {
+  if (registry.pollInterval > 0 && registry.content.length === 0) {
     report(`${path}.pollInterval`, 'periodic sync only runs for registries with content filters', {
       fix: 'add content (e.g. [{"prefix": "library/**"}]), or remove pollInterval',
     })
@@ -175,14 +182,14 @@ const checkPolling: RegistryCheck = (registry, path, report) => {
 const checkRetentionOverlap =
   (policies: ReadonlyMap<string, RetentionPolicy>): RegistryCheck =>
   (registry, path, report) => {
-    for (const [index, content] of (registry.content ?? []).entries()) {
+    for (const [index, content] of registry.content.entries()) {
       const glob = localRepositoryGlob(content.prefix, content.destination)
       const policy = policies.get(glob)
       const tagsRegex = content.tags?.regex
       if (!policy) continue
       const keepsSyncedTags =
         tagsRegex !== undefined &&
-        (policy.keepTags ?? []).some((rule) => rule.patterns.includes(tagsRegex))
+        policy.keepTags.some((rule) => rule.patterns.includes(tagsRegex))
       if (keepsSyncedTags) continue
       report(
         itemPath(`${path}.content`, index),
@@ -201,44 +208,45 @@ export const syncRules: readonly Rule[] = [
   {
     severity: 'error',
     summary: 'A sync registry without URLs or with a URL that is not absolute http(s).',
-    check: (config, report) => forEachRegistry(config, report, checkUrls),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkUrls),
   },
   {
     severity: 'error',
     summary:
       '`manifestCheckInterval` negative, or set without `onDemand`; `maxRetries` without ' +
       '`retryDelay`; `maxRetryDelay` without or below `retryDelay`.',
-    check: (config, report) => forEachRegistry(config, report, checkTiming),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkTiming),
   },
   {
     severity: 'error',
     summary: '`reqConcurrent` ≤ 0, `reqPerSec` not a positive number, `maxIdleConnsPerHost` ≤ 0.',
-    check: (config, report) => forEachRegistry(config, report, checkLimits),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkLimits),
   },
   {
     severity: 'error',
     summary:
       'A `content[].prefix` glob or `tags` regex that does not compile; `stripPrefix` with ' +
       'destination `/` and a prefix without `/*`.',
-    check: (config, report) => forEachRegistry(config, report, checkContent),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkContent),
   },
   {
     severity: 'error',
     summary: 'credentialHelper `oauth2` with a missing or inconsistent `oauth2CredentialHelper`.',
-    check: (config, report) => forEachRegistry(config, report, checkOAuth2Helper),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkOAuth2Helper),
   },
   {
     severity: 'error',
     summary: '`preserveDigest` without `http.compat`.',
-    check: (config, report) =>
-      forEachRegistry(config, report, checkPreserveDigest(config.http.compat)),
+    check: (config, report, isSet) =>
+      forEachRegistry(config, report, isSet, checkPreserveDigest(config.http.compat)),
   },
   {
     severity: 'error',
     summary: 'Sync with remote storage but no `downloadDir`.',
-    check(config, report) {
+    check(config, report, isSet) {
       const sync = config.extensions?.sync
-      if (!sync?.enable || sync.downloadDir) return
+      // The `<rootDirectory>/.sync` default is for local disk; remote storage needs a directory chosen.
+      if (!sync?.enable || (isSet('extensions.sync.downloadDir') && sync.downloadDir)) return
       if (!allStores(config).some(({ store }) => isRemote(store))) return
       report(
         'extensions.sync.downloadDir',
@@ -250,15 +258,15 @@ export const syncRules: readonly Rule[] = [
   {
     severity: 'warning',
     summary: 'Periodic sync (`pollInterval`) without `content`, which zot never runs.',
-    check: (config, report) => forEachRegistry(config, report, checkPolling),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkPolling),
   },
   {
     severity: 'warning',
     summary:
       'Sync content whose repository pattern is also a retention policy pattern (unless the ' +
       'policy keeps the synced tags regex): retention may delete what sync fetches again.',
-    check: (config, report) =>
-      forEachRegistry(config, report, checkRetentionOverlap(retentionPoliciesByGlob(config))),
+    check: (config, report, isSet) =>
+      forEachRegistry(config, report, isSet, checkRetentionOverlap(retentionPoliciesByGlob(config))),
   },
 ]
 

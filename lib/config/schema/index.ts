@@ -86,5 +86,10 @@ export type StorageConfig = Config['storage']
 export type HttpConfig = Config['http']
 export type AuthConfig = NonNullable<HttpConfig['auth']>
 export type ExtensionsConfig = NonNullable<Config['extensions']>
+export type RetentionPolicyConfig = StorageConfig['retention']['policies'][number]
+/** The rules of `keepUntagged`, and of each `keepTags[]` entry besides its patterns. */
+export type KeepRulesConfig = NonNullable<RetentionPolicyConfig['keepUntagged']>
+export type ScrubConfig = NonNullable<ExtensionsConfig['scrub']>
 export type SyncConfig = NonNullable<ExtensionsConfig['sync']>
 export type SyncRegistryConfig = SyncConfig['registries'][number]
+export type SyncContentConfig = SyncRegistryConfig['content'][number]

@@ -54,6 +54,7 @@ const retentionPolicy = obj(
         description:
           'When non-empty, every tag no entry keeps is deleted. The first entry whose patterns ' +
           'match a tag owns it.',
+        default: [],
       },
     ),
     keepUntagged: obj(

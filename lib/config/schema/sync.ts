@@ -3,7 +3,7 @@
  * `extensions.sync` (zot-behaviour.md 5.1): mirroring and pull-through caching of upstream
  * registries. Upstream credentials are never inline: they live in `credentialsFile`.
  */
-import { HOUR, SECOND } from '../duration'
+import { HOUR, MINUTE, SECOND } from '../duration'
 import { bool, duration, int, list, num, obj, oneOf, path, str } from './builder'
 
 const content = obj(
@@ -68,14 +68,19 @@ const registry = obj(
     }),
     content: list(content, {
       description: 'Filters and name mapping; none = every repository, same name.',
+      default: [],
     }),
     tlsVerify: bool({ description: 'Verify the upstream TLS certificate.', default: true }),
     certDir: path({
       description: 'Directory with `*.cert`, `*.key` (client) and `*.crt` (CA) files.',
     }),
-    maxRetries: int({ description: 'Retries of a failed request (needs `retryDelay`).', min: 0 }),
-    retryDelay: duration({ description: 'First back-off delay.' }),
-    maxRetryDelay: duration({ description: 'Back-off cap.', defaultNote: '`retryDelay`' }),
+    maxRetries: int({
+      description: 'Retries of a failed request (needs `retryDelay`).',
+      default: 0,
+      min: 0,
+    }),
+    retryDelay: duration({ description: 'First back-off delay.', default: 0 }),
+    maxRetryDelay: duration({ description: 'Back-off cap.', filled: true, defaultNote: '`retryDelay`' }),
     onlySigned: bool({
       description: 'Skip images without a cosign or notation signature.',
       default: false,
@@ -96,9 +101,13 @@ const registry = obj(
       description: 'Wait for upstream response headers.',
       default: 30 * SECOND,
     }),
+    // zot's 0 (ask upstream on every tag pull) burns Docker Hub rate limits and makes every hit
+    // wait for the upstream (zot #3724, #3129, #4184); five minutes bounds the staleness of
+    // `latest` to what most CI accepts.
     manifestCheckInterval: duration({
       description:
         'With `onDemand`: skip the upstream check of a tag checked this recently. Absent: 5 minutes (zot checks on every pull, burning rate limits); `0s` checks on every pull.',
+      default: 5 * MINUTE,
       defaultNote: '5m (zot: 0)',
     }),
     reqConcurrent: int({ description: 'In-flight requests per upstream host.', default: 3 }),
@@ -128,8 +137,10 @@ export const sync = obj(
     }),
     downloadDir: path({
       description:
-        'Staging directory for blobs being pulled; required with remote storage. Default with local ' +
-        'storage: `<rootDirectory>/.sync`, where a verified blob is renamed into place, not copied.',
+        'Staging directory for blobs being pulled. Under the local storage root a verified blob ' +
+        'is renamed into place, not copied.',
+      filled: true,
+      defaultNote: '`<rootDirectory>/.sync`; required with remote storage',
     }),
     registries: list(registry, { description: 'Upstreams, tried in order.', default: [] }),
   },

@@ -1,37 +1,12 @@
 /**
  * @module
- * zot's defaults that depend on other keys (`applyDefaultValues` in zot), and the corrections
- * zot makes with a warning after validation (replaced dist-spec version, raised intervals,
- * implied S3 path style). Fixed defaults live in the schema; these are the rest.
+ * The corrections zot makes with a warning after validation (replaced dist-spec version, raised
+ * intervals, implied S3 path style). Defaults, fixed and context-dependent, live in the schema.
  */
 import { formatDuration, HOUR } from './duration'
-import { childPath, type FindingList } from './findings'
+import type { FindingList } from './findings'
 import { DIST_SPEC_VERSION, type Config } from './schema'
 import { allStores } from './stores'
-
-export type IsSet = (path: string) => boolean
-
-export function applyContextDefaults(config: Config, isSet: IsSet): void {
-  for (const { path, route, store } of allStores(config)) {
-    const unset = (key: string) => !isSet(childPath(path, key))
-    if (store.gc) {
-      // Sub-stores do not inherit the top-level defaults, except these when gc is on.
-      if (route !== undefined && unset('gcDelay')) store.gcDelay = HOUR
-      if (route !== undefined && unset('gcInterval')) store.gcInterval = HOUR
-      if (unset('retention.delay')) store.retention.delay = store.gcDelay
-    } else {
-      if (unset('gcDelay')) store.gcDelay = 0
-      if (unset('gcInterval')) store.gcInterval = 0
-      if (unset('retention.delay')) store.retention.delay = 0
-    }
-    // With remote storage, dedupe needs a shared cache, so zot assumes a remote one.
-    if (store.dedupe && store.storageDriver !== undefined && unset('remoteCache'))
-      store.remoteCache = true
-  }
-  const auth = config.http.auth
-  // OpenID users need API keys for the registry API (browsers log in, clients cannot).
-  if (auth?.openid !== undefined) auth.apikey = true
-}
 
 /** A change zot makes to a config, with the warning it logs. */
 interface Correction {

@@ -1,0 +1,54 @@
+/**
+ * @module
+ * The defaults that depend on other keys (zot's `applyDefaultValues`, and sync's own): the
+ * schema's fixed defaults cannot express them, so each key says `filled` or has a
+ * `defaultNote`, and the decoder runs this right after filling the fixed ones. Together they
+ * are every default a config gets: modules that use a decoded config apply none of their own.
+ */
+import { resolve } from 'node:path'
+import { HOUR } from '../duration'
+import { childPath, itemPath } from '../findings'
+import type { IsSet } from '../set-paths'
+import { allStores } from '../stores'
+import type { Config } from './index'
+
+export function applyContextDefaults(config: Config, isSet: IsSet): void {
+  applyStoreDefaults(config, isSet)
+  applySyncDefaults(config, isSet)
+  const auth = config.http.auth
+  // OpenID users need API keys for the registry API (browsers log in, clients cannot).
+  if (auth?.openid !== undefined) auth.apikey = true
+}
+
+function applyStoreDefaults(config: Config, isSet: IsSet): void {
+  for (const { path, route, store } of allStores(config)) {
+    const unset = (key: string) => !isSet(childPath(path, key))
+    if (store.gc) {
+      // Sub-stores do not inherit the top-level defaults, except these when gc is on.
+      if (route !== undefined && unset('gcDelay')) store.gcDelay = HOUR
+      if (route !== undefined && unset('gcInterval')) store.gcInterval = HOUR
+      if (unset('retention.delay')) store.retention.delay = store.gcDelay
+    } else {
+      if (unset('gcDelay')) store.gcDelay = 0
+      if (unset('gcInterval')) store.gcInterval = 0
+      if (unset('retention.delay')) store.retention.delay = 0
+    }
+    // With remote storage, dedupe needs a shared cache, so zot assumes a remote one.
+    if (store.dedupe && store.storageDriver !== undefined && unset('remoteCache'))
+      store.remoteCache = true
+  }
+}
+
+function applySyncDefaults(config: Config, isSet: IsSet): void {
+  const sync = config.extensions?.sync
+  if (!sync) return
+  // zot stages pulls under its storage root too; on local disk a verified blob is then renamed
+  // into place instead of copied. Remote storage needs a local directory: a check asks for one.
+  if (!isSet('extensions.sync.downloadDir'))
+    sync.downloadDir = resolve(config.storage.rootDirectory, '.sync')
+  for (const [index, registry] of sync.registries.entries()) {
+    // Without a cap of its own, the back-off stays at the first delay.
+    if (!isSet(`${itemPath('extensions.sync.registries', index)}.maxRetryDelay`))
+      registry.maxRetryDelay = registry.retryDelay
+  }
+}
