@@ -5,7 +5,7 @@
  * reloaded configuration and swapped in without dropping connections.
  */
 import { hostname } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { setupAuth } from '../auth/setup'
@@ -77,11 +77,9 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
   const synchronise = async (next: Config) => {
     const sync = await loadSync({
       registry,
-      config: next.extensions?.sync ?? { enable: false, registries: [] },
+      config: next.extensions?.sync,
       logger,
       ownHosts: ownHosts(next),
-      // zot stages pulls under its storage root too; there a verified blob is renamed in.
-      defaultSpoolDirectory: join(rootDirectory, '.sync'),
       signal,
     })
     sync.start()

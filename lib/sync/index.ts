@@ -5,14 +5,13 @@
  * `source` and `middleware` to `createApp` and calls `start`/`stop` with the server.
  */
 import type { MiddlewareHandler } from 'hono'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { SyncConfig } from '../config'
 import type { AppEnv } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
 import { BlobFills } from './blob-fills'
-import { resolveRegistry, type ResolvedRegistry, type SyncConfig } from './config'
+import { resolveRegistry, type ResolvedRegistry } from './config'
 import { loadCredentials, type CredentialLookup } from './credentials'
 import { localOnlySync, syncEnabled } from './load'
 import { hostKey, urlHostKey } from './hosts'
@@ -27,15 +26,11 @@ import { loadUpstreamTls } from './tls'
 import { UpstreamClient } from './upstream-client'
 import { UpstreamSource } from './upstream-source'
 
-export type { SyncConfig, SyncContentConfig, SyncRegistryConfig } from './config'
-
 export interface SyncOptions {
   registry: Registry
-  /** `extensions.sync`, decoded (durations in ms). */
-  config: SyncConfig
+  /** `extensions.sync` as lib/config decodes it; absent, disabled or without registries: local only. */
+  config: SyncConfig | undefined
   logger: Logger
-  /** Spools go here when `downloadDir` is not set: beside local storage, so blobs are renamed in. */
-  defaultSpoolDirectory?: string
   /** host[:port] names this registry is reached by (externalUrl host, listen address). */
   ownHosts?: readonly string[]
   /**
@@ -104,7 +99,7 @@ function warnUnsupported(config: SyncConfig, logger: Logger): void {
  * Builds the sync extension over a registry.
  *
  * @param options.registry the registry whose storage caches upstream content
- * @param options.config zot's `extensions.sync`; `enable: false` or no registries: local only
+ * @param options.config zot's `extensions.sync`; absent, `enable: false` or no registries: local only
  * @returns the pull source, middleware and the periodic job's start/stop
  * @example
  * const sync = createSync({ registry, config: syncConfig, logger, ownHosts: ['zot.example.com'] })
@@ -134,7 +129,7 @@ export function createSync(options: SyncOptions): Sync {
     : lifetime.signal
   const fills = new BlobFills({
     registry,
-    spoolDirectory: config.downloadDir ?? options.defaultSpoolDirectory ?? join(tmpdir(), 'zot-sync'),
+    spoolDirectory: config.downloadDir,
     logger,
     signal,
   })

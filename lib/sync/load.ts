@@ -4,13 +4,14 @@
  * `extensions.sync` never loads the upstream client, its TLS setup or the spool (part of the
  * idle-memory budget, see docs/performance.md).
  */
+import type { SyncConfig } from '../config'
 import { localSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
-import type { SyncConfig } from './config'
 import type { Sync, SyncOptions } from './index'
 
-/** Sync is on when it is not disabled and names at least one upstream. */
-export const syncEnabled = (config: SyncConfig): boolean => config.enable !== false && config.registries.length > 0
+/** Sync is on when the config has the section, does not disable it and names an upstream. */
+export const syncEnabled = (config: SyncConfig | undefined): config is SyncConfig =>
+  config !== undefined && config.enable && config.registries.length > 0
 
 /** What a registry without sync serves: its own storage, no background work. */
 export const localOnlySync = (registry: Registry): Sync => ({

@@ -6,7 +6,7 @@
  * the inverse runs: the local name picks the entry and the upstream name is rebuilt from it.
  */
 import { repositoryGlob, type RepositoryMatcher } from '../auth/repository-glob'
-import type { SyncContentConfig } from './config'
+import type { SyncContentConfig } from '../config'
 
 /** Compiled globs by text: the config's prefixes and the local patterns derived from them. */
 const matchers = new Map<string, RepositoryMatcher>()
@@ -66,13 +66,13 @@ export function contentForLocal(
 /** The glob a local name must match for this entry: `destination/prefix`, or its glob part. */
 export function localPattern(entry: SyncContentConfig): string {
   const prefix = trimChars(entry.prefix, '/') + '/'
-  const destination = trimChars(entry.destination ?? '', '/')
+  const destination = trimChars(entry.destination, '/')
   return joinTrimmed(destination, entry.stripPrefix ? globPart(prefix) : prefix)
 }
 
 /** Where an upstream repository is stored locally (zot's getRepoDestination). */
 export function localName(entry: SyncContentConfig, remote: string): string {
-  const destination = trimChars(entry.destination ?? '', '/')
+  const destination = trimChars(entry.destination, '/')
   let name = trimChars(remote, '/')
   if (entry.stripPrefix) name = trimChars(stripLeading(name, trimChars(entry.prefix, '/*')), '/')
   return joinTrimmed(destination, name)
@@ -80,7 +80,7 @@ export function localName(entry: SyncContentConfig, remote: string): string {
 
 /** The upstream repository a local one mirrors (zot's getRepoSource, the inverse of localName). */
 export function remoteName(entry: SyncContentConfig, local: string): string {
-  const destination = trimChars(entry.destination ?? '', '/')
+  const destination = trimChars(entry.destination, '/')
   const rest = trimChars(stripLeading(trimChars(local, '/'), destination), '/')
   return entry.stripPrefix ? joinTrimmed(trimChars(entry.prefix, '/*'), rest) : rest
 }

@@ -35,8 +35,8 @@ export function namespacedRepository(registry: ResolvedRegistry, path: string, n
   const remote = dockerHub ? dockerHubName(path) : path
   if (registry.content.length === 0) return remote
   const asLocal = contentForLocal(registry.content, path)
-  const destination = asLocal?.destination?.replace(/^\/+|\/+$/g, '') ?? ''
-  if (destination !== '' && path.startsWith(`${destination}/`)) return path
+  const destination = asLocal?.destination.replace(/^\/+|\/+$/g, '')
+  if (destination && path.startsWith(`${destination}/`)) return path
   const rule = contentForRemote(registry.content, remote)
   if (!rule) {
     throw new RegistryError('NAME_UNKNOWN', {

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { SyncRegistryConfig } from '../config'
 
 /** What Bun's fetch takes as its `tls` option. */
 export interface UpstreamTls {
@@ -14,10 +15,9 @@ export interface UpstreamTls {
   key?: string
 }
 
-export async function loadUpstreamTls(options: {
-  tlsVerify: boolean
-  certDir: string | undefined
-}): Promise<UpstreamTls> {
+export async function loadUpstreamTls(
+  options: Pick<SyncRegistryConfig, 'tlsVerify' | 'certDir'>,
+): Promise<UpstreamTls> {
   const tls: UpstreamTls = { rejectUnauthorized: options.tlsVerify }
   const { certDir } = options
   if (!certDir) return tls

@@ -1,13 +1,14 @@
 /**
- * Real users' mirror configs (tests/fixtures/configs), decoded by lib/config and handed to sync as the
- * lead will wire it: the types fit, durations arrive in milliseconds, and local names route to
- * the right upstream — checked without sending a single request (the fixtures name public hosts).
+ * Real users' mirror configs (tests/fixtures/configs), decoded by lib/config and handed to sync as
+ * `serve` wires it: durations arrive in milliseconds, defaults are the schema's, and local names
+ * route to the right upstream — checked without sending a single request (the fixtures name
+ * public hosts).
  */
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { inspectConfigFile, type SyncConfig as DecodedSyncConfig } from '../../lib/config'
+import { inspectConfigFile, type SyncConfig } from '../../lib/config'
 import { silentLogger } from '../../lib/log/logger'
-import { resolveRegistry, type SyncConfig } from '../../lib/sync/config'
+import { resolveRegistry } from '../../lib/sync/config'
 import { namespacedRepository } from '../../lib/sync/namespace-routing'
 import { Router } from '../../lib/sync/router'
 import { UpstreamClient } from '../../lib/sync/upstream-client'
@@ -15,15 +16,12 @@ import { UpstreamSource } from '../../lib/sync/upstream-source'
 
 const FIXTURES = join(import.meta.dir, '../fixtures/configs')
 
-/** Compile-time check: what lib/config decodes is what createSync takes. */
-const asSyncConfig = (decoded: DecodedSyncConfig): SyncConfig => decoded
-
 async function syncOf(fixture: string): Promise<SyncConfig> {
   // Inspected, not loaded: the fixtures name files (htpasswd, secrets) this machine lacks.
   const { config } = await inspectConfigFile(`${FIXTURES}/${fixture}`)
   const sync = config?.extensions?.sync
   if (!sync) throw new Error(`${fixture} has no extensions.sync`)
-  return asSyncConfig(sync)
+  return sync
 }
 
 /** A router over the config; its upstream clients are never asked anything. */

@@ -5,7 +5,6 @@
  * run, and an upstream without a catalog mirrored by the plain names in its rules.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import type { SyncContentConfig } from '../../lib/sync'
 import { removeCacheRoots, startCache, type RunningCache } from './support/cache'
 import { descriptorOf, pushImage, pushIndex, pushManifest } from './support/content'
 import { startOwnUpstream, type OwnUpstream } from './support/own-upstream'
@@ -23,9 +22,9 @@ afterAll(async () => {
   await removeCacheRoots()
 })
 
-async function mirror(content: SyncContentConfig[], pollInterval = 60_000): Promise<RunningCache> {
+async function mirror(content: Record<string, unknown>[], pollInterval = '1m'): Promise<RunningCache> {
   const cache = await startCache({
-    registries: [{ urls: [upstream.url], pollInterval, content, responseHeaderTimeout: 5000 }],
+    registries: [{ urls: [upstream.url], pollInterval, content, responseHeaderTimeout: '5s' }],
   })
   caches.push(cache)
   return cache
@@ -95,7 +94,7 @@ test('only covered repositories and filtered tags are mirrored, with every platf
 
 test('a moved tag is copied again on the next run; unchanged tags cost one HEAD', async () => {
   await pushImage(upstream, 'moving/app', { tag: '1.0' })
-  const cache = await mirror([{ prefix: 'moving/**' }], 300)
+  const cache = await mirror([{ prefix: 'moving/**' }], '300ms')
   await runsDone(cache, 1)
   const moved = await pushImage(upstream, 'moving/app', { tag: '1.0' })
   await runsDone(cache, 3)

@@ -19,7 +19,7 @@ beforeAll(async () => {
   cache = await startCache(
     onDemandConfig([upstream.url], {
       content: [{ prefix: '**', destination: '/mirror' }],
-      manifestCheckInterval: 60_000,
+      manifestCheckInterval: '1m',
     }),
   )
 })
@@ -258,7 +258,7 @@ describe('revalidation', () => {
 
   test('a tag is checked with HEAD once per interval, follows a moved tag, and the check time survives a restart', async () => {
     const first = await pushImage(upstream, 'apps/moving', { tag: 'latest' })
-    const config = onDemandConfig([upstream.url], { manifestCheckInterval: 400 })
+    const config = onDemandConfig([upstream.url], { manifestCheckInterval: '400ms' })
     const moving = await startCache(config)
     try {
       expect((await pullManifest(moving.url, 'apps/moving', 'latest')).digest).toBe(first.digest)
@@ -276,7 +276,7 @@ describe('revalidation', () => {
       await moving.stop()
     }
     const restarted = await startCache(
-      { registries: [{ ...config.registries[0]!, manifestCheckInterval: 3_600_000 }] },
+      { registries: [{ ...config.registries[0], manifestCheckInterval: '1h' }] },
       { rootDirectory: moving.rootDirectory },
     )
     try {

@@ -5,10 +5,10 @@
  * breaker.
  */
 import { describe, expect, test } from 'bun:test'
+import type { SyncContentConfig } from '../../lib/config'
 import { RegistryError } from '../../lib/errors/registry-error'
 import { CircuitBreaker } from '../../lib/sync/circuit-breaker'
-import type { ResolvedRegistry, SyncContentConfig } from '../../lib/sync/config'
-import { resolveRegistry } from '../../lib/sync/config'
+import { resolveRegistry, type ResolvedRegistry } from '../../lib/sync/config'
 import { hostKey, urlHostKey } from '../../lib/sync/hosts'
 import {
   contentForLocal,
@@ -20,9 +20,18 @@ import { namespacedRepository } from '../../lib/sync/namespace-routing'
 import { filterTags, legacyReferenceTags } from '../../lib/sync/tag-filter'
 import { parseChallenge } from '../../lib/sync/upstream-auth'
 import { retryAfterMs } from '../../lib/sync/upstream-client'
+import { testSyncConfig } from '../support/config'
+
+type ContentJson = Record<string, unknown>
+
+/** `content[]` entries as a config file writes them, decoded with the schema's defaults. */
+function contentOf(entries: ContentJson[]): SyncContentConfig[] {
+  return testSyncConfig({ registries: [{ urls: ['https://upstream.test'], content: entries }] })
+    .registries[0]!.content
+}
 
 describe('name mapping (zot test vectors)', () => {
-  const cases: [local: string, remote: string, content: SyncContentConfig][] = [
+  const cases: [local: string, remote: string, content: ContentJson][] = [
     [
       'alpine/zot-fold/alpine',
       'zot-fold/alpine',
@@ -40,13 +49,15 @@ describe('name mapping (zot test vectors)', () => {
     ['docker.io/library/alpine', 'library/alpine', { prefix: '**', destination: '/docker.io' }],
     ['local/a/b', 'repo1/a/b', { prefix: '/repo1/**', destination: '/local', stripPrefix: true }],
   ]
-  test.each(cases)('%s <-> %s', (local, remote, content) => {
-    expect(localName(content, remote)).toBe(local)
-    expect(remoteName(content, local)).toBe(remote)
+  test.each(cases)('%s <-> %s', (local, remote, written) => {
+    const [content] = contentOf([written])
+    expect(localName(content!, remote)).toBe(local)
+    expect(remoteName(content!, local)).toBe(remote)
   })
 
   test('the first content entry covering a local name wins', () => {
-    const pick = (local: string, content: SyncContentConfig[]) => {
+    const pick = (local: string, entries: ContentJson[]) => {
+      const content = contentOf(entries)
       const found = contentForLocal(content, local)
       return found ? content.indexOf(found) : -1
     }
@@ -89,7 +100,7 @@ describe('name mapping (zot test vectors)', () => {
   })
 
   test('upstream names pick content by prefix glob, leading slash ignored', () => {
-    const content = [{ prefix: '/library/**' }, { prefix: 'bitnami/*' }]
+    const content = contentOf([{ prefix: '/library/**' }, { prefix: 'bitnami/*' }])
     expect(contentForRemote(content, 'library/nginx')).toBe(content[0])
     expect(contentForRemote(content, 'bitnami/redis')).toBe(content[1])
     expect(contentForRemote(content, 'bitnami/charts/redis')).toBeUndefined()
@@ -97,12 +108,14 @@ describe('name mapping (zot test vectors)', () => {
 })
 
 describe('tag filters', () => {
+  const filter = (entry: ContentJson, tags: string[]) => filterTags(contentOf([entry])[0], tags)
+
   test('regex, then excludeRegex, then semver (Masterminds v1 grammar)', () => {
     expect(
-      filterTags({ prefix: '**', tags: { regex: '.*', semver: true } }, ['1s0', '2v9', 'v3.0.3']),
+      filter({ prefix: '**', tags: { regex: '.*', semver: true } }, ['1s0', '2v9', 'v3.0.3']),
     ).toEqual(['v3.0.3'])
     expect(
-      filterTags({ prefix: '**', tags: { semver: true } }, [
+      filter({ prefix: '**', tags: { semver: true } }, [
         'latest',
         'v1.0.1',
         '1.2',
@@ -111,7 +124,7 @@ describe('tag filters', () => {
       ]),
     ).toEqual(['v1.0.1', '1.2', '3', '1.2.3-rc.1'])
     expect(
-      filterTags({ prefix: '**', tags: { regex: '^1\\.2[0-9]', excludeRegex: '-alpine$' } }, [
+      filter({ prefix: '**', tags: { regex: '^1\\.2[0-9]', excludeRegex: '-alpine$' } }, [
         '1.25',
         '1.25-alpine',
         '1.19',
@@ -119,7 +132,7 @@ describe('tag filters', () => {
       ]),
     ).toEqual(['1.25'])
     expect(
-      filterTags({ prefix: '**', tags: { regex: '(?i)^LATEST$' } }, ['latest', 'Latest', 'v1']),
+      filter({ prefix: '**', tags: { regex: '(?i)^LATEST$' } }, ['latest', 'Latest', 'v1']),
     ).toEqual(['latest', 'Latest'])
     expect(filterTags(undefined, ['a', 'b'])).toEqual(['a', 'b'])
   })
@@ -132,14 +145,14 @@ describe('tag filters', () => {
       `sha256-${'a'.repeat(64)}.sbom`,
       `sha256-${'b'.repeat(64)}.sig`,
     ]
-    expect(filterTags({ prefix: '**' }, tags)).toEqual(['1.0'])
+    expect(filter({ prefix: '**' }, tags)).toEqual(['1.0'])
     expect(legacyReferenceTags(tags, digest)).toEqual(tags.slice(1, 3))
   })
 })
 
 describe('hosts and ?ns= mapping', () => {
-  const entry = (url: string, content: SyncContentConfig[] = []): ResolvedRegistry =>
-    resolveRegistry({ urls: [url], onDemand: true, content }, 0)
+  const entry = (url: string, content: ContentJson[] = []): ResolvedRegistry =>
+    resolveRegistry(testSyncConfig({ registries: [{ urls: [url], onDemand: true, content }] }).registries[0]!, 0)
 
   test('Docker Hub aliases and default ports are one host', () => {
     expect(hostKey('index.docker.io')).toBe('docker.io')

@@ -6,9 +6,10 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { silentLogger } from '../../lib/log/logger'
-import { resolveRegistry, type SyncRegistryConfig } from '../../lib/sync/config'
+import { resolveRegistry } from '../../lib/sync/config'
 import { UpstreamClient } from '../../lib/sync/upstream-client'
 import { isUpstreamError } from '../../lib/sync/upstream-error'
+import { testSyncConfig } from '../support/config'
 
 type Handler = (request: Request, url: URL) => Response | Promise<Response>
 const servers: { stop(force?: boolean): unknown }[] = []
@@ -25,12 +26,14 @@ function serve(handler: Handler): { url: string; seen: Request[] } {
   return { url: `http://127.0.0.1:${server.port}`, seen }
 }
 
+/** A client for one `registries[]` entry, written as in a config file. */
 function client(
-  config: Partial<SyncRegistryConfig> & { urls: string[] },
+  entry: { urls: string[]; [key: string]: unknown },
   credentials?: { username: string; password: string },
 ): UpstreamClient {
+  const [registry] = testSyncConfig({ registries: [{ responseHeaderTimeout: '2s', ...entry }] }).registries
   return new UpstreamClient({
-    registry: resolveRegistry({ responseHeaderTimeout: 2000, ...config }, 0),
+    registry: resolveRegistry(registry!, 0),
     credentials: async () => credentials,
     tls: Promise.resolve({ rejectUnauthorized: true }),
     logger: silentLogger(),
@@ -119,7 +122,7 @@ describe('availability', () => {
     )
     expect(
       await (
-        await client({ urls: [flaky.url], maxRetries: 2, retryDelay: 10 }).send(get('/v2/'))
+        await client({ urls: [flaky.url], maxRetries: 2, retryDelay: '10ms' }).send(get('/v2/'))
       ).text(),
     ).toBe('ok')
     expect(flaky.seen.length).toBe(3)
@@ -137,7 +140,7 @@ describe('availability', () => {
       return new Response('late')
     })
     const started = performance.now()
-    const error = await client({ urls: [stuck.url], responseHeaderTimeout: 200 })
+    const error = await client({ urls: [stuck.url], responseHeaderTimeout: '200ms' })
       .send(get('/v2/'))
       .catch((e: unknown) => e)
     expect(isUpstreamError(error, 'unavailable')).toBe(true)

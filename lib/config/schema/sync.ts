@@ -23,7 +23,8 @@ const content = obj(
       },
     ),
     destination: str({
-      description: 'Local path the repositories are placed under.',
+      description: 'Local path the repositories are placed under; empty = the upstream name.',
+      default: '',
       example: '/docker.io',
     }),
     stripPrefix: bool({
@@ -98,7 +99,7 @@ const registry = obj(
       default: 3 * HOUR,
     }),
     responseHeaderTimeout: duration({
-      description: 'Wait for upstream response headers.',
+      description: 'Wait for upstream response headers, and the longest a body may stall.',
       default: 30 * SECOND,
     }),
     // zot's 0 (ask upstream on every tag pull) burns Docker Hub rate limits and makes every hit

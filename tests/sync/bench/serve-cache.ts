@@ -3,17 +3,23 @@
  * upstream do not share an event loop): `bun serve-cache.ts ROOT SYNC_CONFIG_JSON`, prints its URL
  * on stdout once listening. Stands in for `zot serve` until sync is wired into it.
  */
+import { configFromObject } from '../../../lib/config'
 import { createApp } from '../../../lib/http/app'
 import { createLogger } from '../../../lib/log/logger'
 import { createRegistry } from '../../../lib/registry/registry'
 import { createLocalDriver } from '../../../lib/storage/local-driver'
-import { createSync, type SyncConfig } from '../../../lib/sync'
+import { createSync } from '../../../lib/sync'
 
 const [rootDirectory, configJson] = process.argv.slice(2)
 if (!rootDirectory || !configJson) throw new Error('usage: serve-cache.ts ROOT SYNC_CONFIG_JSON')
 const logger = createLogger({ level: 'warn' })
 const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
-const sync = createSync({ registry, config: JSON.parse(configJson) as SyncConfig, logger })
+// Decoded as `serve` decodes it, so the benchmark runs with the defaults production has.
+const { extensions } = configFromObject(
+  { storage: { rootDirectory }, extensions: { sync: JSON.parse(configJson) as unknown } },
+  'SYNC_CONFIG_JSON',
+)
+const sync = createSync({ registry, config: extensions?.sync, logger })
 const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
 const server = Bun.serve({
   hostname: '127.0.0.1',

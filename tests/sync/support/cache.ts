@@ -11,7 +11,8 @@ import { createApp } from '../../../lib/http/app'
 import { createLogger, type Logger } from '../../../lib/log/logger'
 import { createRegistry, type Registry } from '../../../lib/registry/registry'
 import { createLocalDriver } from '../../../lib/storage/local-driver'
-import { createSync, type Sync, type SyncConfig } from '../../../lib/sync'
+import { createSync, type Sync } from '../../../lib/sync'
+import { testSyncConfig } from '../../support/config'
 
 export interface RunningCache {
   url: string
@@ -34,16 +35,23 @@ export interface CacheOptions {
 
 const roots: string[] = []
 
-/** Starts a cache over `config`; the root directory is temporary unless given. */
-export async function startCache(
-  config: SyncConfig,
-  options: CacheOptions = {},
-): Promise<RunningCache> {
+/** `extensions.sync` as a config file writes it (durations as Go strings). */
+export interface SyncJson {
+  registries: Record<string, unknown>[]
+  [key: string]: unknown
+}
+
+/**
+ * Starts a cache over `extensions.sync`, decoded as `serve` decodes it (pulls staged under the
+ * root directory); the root directory is temporary unless given.
+ */
+export async function startCache(syncJson: SyncJson, options: CacheOptions = {}): Promise<RunningCache> {
   const rootDirectory = options.rootDirectory ?? (await mkdtemp(join(tmpdir(), 'zot-sync-cache-')))
   if (!options.rootDirectory) roots.push(rootDirectory)
   const logs: string[] = []
   const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) })
   const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+  const config = testSyncConfig(syncJson, rootDirectory)
   const sync = createSync({ registry, config, logger, ownHosts: options.ownHosts ?? [] })
   const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
   const server = Bun.serve({
@@ -74,6 +82,6 @@ export async function removeCacheRoots(): Promise<void> {
 }
 
 /** A registry entry pulling `urls` on demand, with test-friendly timings. */
-export function onDemandConfig(urls: string[], extra: Record<string, unknown> = {}): SyncConfig {
-  return { registries: [{ urls, onDemand: true, responseHeaderTimeout: 5000, ...extra }] }
+export function onDemandConfig(urls: string[], extra: Record<string, unknown> = {}): SyncJson {
+  return { registries: [{ urls, onDemand: true, responseHeaderTimeout: '5s', ...extra }] }
 }
