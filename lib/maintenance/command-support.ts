@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type { HttpConfig, StorageConfig } from '../config'
 import { createLogger, type Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { metaStorePath, openSqliteMetaStore } from '../meta/sqlite-meta-store'
@@ -20,9 +21,9 @@ import { somethingListens } from './server-check'
 
 export interface MaintenanceCommandOptions {
   /** The `storage` section (the default store). */
-  storage: StoreMaintenanceOptions & { commit?: boolean }
+  storage: StoreMaintenanceOptions & Pick<StorageConfig, 'commit'>
   /** The `http` section: the command refuses to run while something listens there. */
-  http?: { address?: string; port?: number | string }
+  http: Pick<HttpConfig, 'address' | 'port'>
   /** The store's driver when it is not local disk (S3); the metadata store stays local. */
   driver?: StorageDriver
   /** Default: errors as JSON lines on `io.err` (the results themselves go to `io.out`). */
@@ -43,8 +44,7 @@ export async function refuseBesideServer(
   options: MaintenanceCommandOptions,
   io: MaintenanceIo,
 ): Promise<boolean> {
-  const address = options.http?.address ?? '127.0.0.1'
-  const port = options.http?.port ?? 8080
+  const { address, port } = options.http
   if (!(await somethingListens(address, port))) return false
   io.err(`zot ${command}: something listens on ${address}:${port} (this config's http.address and http.port).`)
   io.err(`  Is the server running on this storage?`)
@@ -68,7 +68,7 @@ export function openStore(
   // Local disk only: a remote driver (S3) creates nothing on this machine's disk.
   if (!options.driver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io)) return undefined
   const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
-  const { commit = false, dedupe = true } = options.storage
+  const { commit, dedupe } = options.storage
   // A given driver is remote storage (S3): its push and pull times live in the bucket, and
   // dedupe links are local-disk only, so it gets no dedupe index (docs/gc.md).
   const meta = options.driver ? createBucketMetaStore(options.driver) : openSqliteMetaStore(metaStorePath(rootDirectory))

@@ -218,7 +218,8 @@ export function planIndex(input: PlanInput): IndexPlan {
   for (;;) {
     const before = entries.length
     if (policy?.deleteReferrers) entries = planner.removeOrphanReferrers(entries, policy)
-    if (policy?.deleteUntagged ?? true) entries = planner.removeUntagged(entries, policy)
+    // No policy for the repository: untagged manifests go, as in zot.
+    if (policy === undefined || policy.deleteUntagged) entries = planner.removeUntagged(entries, policy)
     if (entries.length === before) break
   }
   entries = planner.removeStale(entries)

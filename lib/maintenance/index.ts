@@ -16,15 +16,7 @@ export {
   type StartMaintenanceOptions,
 } from './maintenance'
 export { MaintenanceMetrics, type MetricFamily, type MetricSample } from './metrics'
-export {
-  resolveGcSettings,
-  type KeepRules,
-  type KeepTagsRule,
-  type RetentionOptions,
-  type RetentionPolicy,
-  type ScrubExtensionOptions,
-  type StoreMaintenanceOptions,
-} from './options'
+export { resolveGcSettings, type StoreMaintenanceOptions } from './options'
 export { scrubStorage, type ScrubReport, type ScrubRow } from './scrub'
 export { scrubCommand, SCRUB_EXIT, type ScrubCommandOptions } from './scrub-command'
 export type { MaintenanceCommandOptions } from './command-support'

@@ -6,6 +6,7 @@
  * (a GC never overlaps a scrub or another GC): the machine's I/O goes to clients first.
  * The server's shutdown signal, like `stop()`, cancels the schedule and the running task.
  */
+import type { ScrubConfig } from '../config'
 import type { Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { recordRegistryEvents } from '../meta/record-events'
@@ -15,13 +16,7 @@ import { reconcileDedupe, type DedupeReport } from './dedupe'
 import { collectGarbage } from './gc'
 import { emptyReport, type GcReport } from './gc-report'
 import { MaintenanceMetrics, type MetricFamily } from './metrics'
-import {
-  DEFAULT_GC_INTERVAL_MS,
-  DEFAULT_SCRUB_INTERVAL_MS,
-  resolveGcSettings,
-  type ScrubExtensionOptions,
-  type StoreMaintenanceOptions,
-} from './options'
+import { resolveGcSettings, type StoreMaintenanceOptions } from './options'
 import { scrubStorage, type ScrubReport } from './scrub'
 import { delayUntilOpen, parseTimeWindow, type TimeWindow } from './time-window'
 
@@ -29,7 +24,7 @@ export interface MaintenanceOptions {
   /** The store's `storage` keys. */
   storage: StoreMaintenanceOptions
   /** `extensions.scrub`; absent or `enable: false` means no periodic scrub. */
-  scrub?: ScrubExtensionOptions
+  scrub?: ScrubConfig
   /** Upper bound of the random delay before the first GC (zot: 30s). */
   maxStartJitter?: number
 }
@@ -76,7 +71,7 @@ export function startMaintenance({ registry, meta, options, logger, signal: shut
   const abort = new AbortController()
   const signal = shutdown ? AbortSignal.any([shutdown, abort.signal]) : abort.signal
   const graceSince = Date.now()
-  const gcInterval = options.storage.gcInterval ?? DEFAULT_GC_INTERVAL_MS
+  const { gcInterval } = options.storage
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
   const timers = new Set<Timer>()
   signal.addEventListener(
@@ -145,12 +140,12 @@ export function startMaintenance({ registry, meta, options, logger, signal: shut
     })
   }
 
-  if (options.storage.gc !== false && gcInterval > 0) {
+  if (options.storage.gc && gcInterval > 0) {
     scheduleGc(Math.random() * Math.min(options.maxStartJitter ?? ZOT_MAX_START_JITTER_MS, gcInterval))
   }
   const scrub = options.scrub
-  if (scrub && scrub.enable !== false) scheduleScrub(scrub.interval ?? DEFAULT_SCRUB_INTERVAL_MS)
-  const { rootDirectory, dedupe: dedupeOn = true } = options.storage
+  if (scrub?.enable) scheduleScrub(scrub.interval)
+  const { rootDirectory, dedupe: dedupeOn } = options.storage
   const dedupe = enqueue(() => reconcileDedupe({ registry, meta, logger, rootDirectory, signal }, dedupeOn))
   dedupe.catch((error: unknown) => logger.error('dedupe walk failed', { module: 'dedupe', error }))
 

@@ -1,73 +1,24 @@
 /**
  * @module
- * The maintenance options, shaped like zot's config keys (zot-behaviour.md 2.1, 2.2) so the
- * config module can hand its `storage` and `extensions.scrub` objects over as they are. Durations
- * are milliseconds. `resolveGcSettings` fills zot's defaults and compiles patterns once.
+ * What maintenance reads of a store: the schema's own `storage` keys (lib/config applies every
+ * default, zot's `gcDelay` 1h and `retention.delay` = `gcDelay` included), and the GC settings
+ * compiled from them once. Durations are milliseconds.
  */
 import { repositoryGlob, type RepositoryMatcher } from '../auth/repository-glob'
+import type { KeepRulesConfig, RetentionPolicyConfig, StorageConfig } from '../config'
 import { toJsRegex } from '../config/patterns'
 
-/** Rules shared by `keepTags[]` entries and `keepUntagged`; they are OR-ed. */
-export interface KeepRules {
-  pulledWithin?: number
-  pushedWithin?: number
-  mostRecentlyPushedCount?: number
-  mostRecentlyPulledCount?: number
-}
-
-export interface KeepTagsRule extends KeepRules {
-  /** Unanchored Go regular expressions; empty or absent matches every tag. */
-  patterns?: string[]
-}
-
-export interface RetentionPolicy {
-  /** doublestar globs; a policy without any matches no repository (as in zot). */
-  repositories?: string[]
-  deleteReferrers?: boolean
-  /** Defaults to true. */
-  deleteUntagged?: boolean
-  keepTags?: KeepTagsRule[]
-  keepUntagged?: KeepRules
-}
-
-export interface RetentionOptions {
-  dryRun?: boolean
-  /** Minimum age of untagged manifests and orphan referrers; defaults to `gcDelay`. */
-  delay?: number
-  policies?: RetentionPolicy[]
-}
-
 /** One store's `storage` keys that maintenance reads. */
-export interface StoreMaintenanceOptions {
-  rootDirectory: string
-  dedupe?: boolean
-  gc?: boolean
-  /** Minimum age of an unreferenced blob or a stale upload; default 1h. */
-  gcDelay?: number
-  /** Time between sweeps; default 1h. */
-  gcInterval?: number
-  /** UTC `HH:MM-HH:MM` in which a sweep may start. */
-  gcTimeWindow?: string
-  retention?: RetentionOptions
-}
-
-/** `extensions.scrub`. */
-export interface ScrubExtensionOptions {
-  enable?: boolean
-  /** Default 24h; zot requires at least 2h. */
-  interval?: number
-}
-
-export const HOUR_MS = 3_600_000
-export const DEFAULT_GC_DELAY_MS = HOUR_MS
-export const DEFAULT_GC_INTERVAL_MS = HOUR_MS
-export const DEFAULT_SCRUB_INTERVAL_MS = 24 * HOUR_MS
+export type StoreMaintenanceOptions = Pick<
+  StorageConfig,
+  'rootDirectory' | 'dedupe' | 'gc' | 'gcDelay' | 'gcInterval' | 'gcTimeWindow' | 'retention'
+>
 
 export interface CompiledKeepTags {
   /** Position in `keepTags`, for explanations. */
   index: number
   patterns: RegExp[]
-  rules: KeepRules
+  rules: KeepRulesConfig
 }
 
 export interface CompiledPolicy {
@@ -77,10 +28,10 @@ export interface CompiledPolicy {
   deleteReferrers: boolean
   deleteUntagged: boolean
   keepTags: CompiledKeepTags[]
-  keepUntagged?: KeepRules
+  keepUntagged?: KeepRulesConfig
 }
 
-/** Everything one GC pass needs to know, defaults applied. */
+/** Everything one GC pass needs to know. */
 export interface GcSettings {
   gcDelay: number
   retentionDelay: number
@@ -96,16 +47,16 @@ function compilePattern(pattern: string, where: string): RegExp {
   }
 }
 
-function compilePolicy(policy: RetentionPolicy, index: number): CompiledPolicy {
-  const globs = (policy.repositories ?? []).map(repositoryGlob)
+function compilePolicy(policy: RetentionPolicyConfig, index: number): CompiledPolicy {
+  const globs = policy.repositories.map(repositoryGlob)
   return {
     index,
     matches: (repository) => globs.some((matches) => matches(repository)),
-    deleteReferrers: policy.deleteReferrers ?? false,
-    deleteUntagged: policy.deleteUntagged ?? true,
-    keepTags: (policy.keepTags ?? []).map((entry, position) => ({
+    deleteReferrers: policy.deleteReferrers,
+    deleteUntagged: policy.deleteUntagged,
+    keepTags: policy.keepTags.map((entry, position) => ({
       index: position,
-      patterns: (entry.patterns ?? []).map((pattern) =>
+      patterns: entry.patterns.map((pattern) =>
         compilePattern(pattern, `retention.policies[${index}].keepTags[${position}]`),
       ),
       rules: entry,
@@ -115,19 +66,18 @@ function compilePolicy(policy: RetentionPolicy, index: number): CompiledPolicy {
 }
 
 /**
- * zot's defaults: gcDelay 1h, retention.delay = gcDelay. `dryRun` forces a dry run whatever the
- * config says (`zot gc --dry-run`).
+ * The settings of one GC pass over a store, its retention patterns compiled. `dryRun` forces a
+ * dry run whatever the config says (`zot gc --dry-run`).
  */
 export function resolveGcSettings(
-  store: StoreMaintenanceOptions,
+  store: Pick<StorageConfig, 'gcDelay' | 'retention'>,
   overrides: { dryRun?: boolean } = {},
 ): GcSettings {
-  const gcDelay = store.gcDelay ?? DEFAULT_GC_DELAY_MS
-  const retention = store.retention ?? {}
+  const { retention } = store
   return {
-    gcDelay,
-    retentionDelay: retention.delay ?? gcDelay,
-    dryRun: overrides.dryRun === true || retention.dryRun === true,
-    policies: (retention.policies ?? []).map(compilePolicy),
+    gcDelay: store.gcDelay,
+    retentionDelay: retention.delay,
+    dryRun: overrides.dryRun === true || retention.dryRun,
+    policies: retention.policies.map(compilePolicy),
   }
 }

@@ -10,9 +10,10 @@
  *   several entries with `mostRecentlyPushedCount: 1` each keep one tag: zot #3804).
  * - An entry with patterns only keeps everything it owns; a tag without statistics is kept.
  */
+import type { KeepRulesConfig } from '../config'
 import { formatDuration } from '../config/duration'
 import { formatAge } from './format'
-import type { CompiledPolicy, KeepRules } from './options'
+import type { CompiledPolicy } from './options'
 
 export interface RetentionCandidate {
   /** The tag, or the digest of an untagged manifest. */
@@ -35,9 +36,9 @@ export function policyFor(
   return policies.find((policy) => policy.matches(repository))
 }
 
-export function hasRules(rules: KeepRules | undefined): boolean {
+export function hasRules(rules: KeepRulesConfig | undefined): boolean {
   if (!rules) return false
-  const counts = (rules.mostRecentlyPulledCount ?? 0) > 0 || (rules.mostRecentlyPushedCount ?? 0) > 0
+  const counts = rules.mostRecentlyPulledCount > 0 || rules.mostRecentlyPushedCount > 0
   return counts || rules.pulledWithin !== undefined || rules.pushedWithin !== undefined
 }
 
@@ -61,14 +62,14 @@ interface RuleCheck {
 
 /** The rules of one entry, in zot's order of evaluation. */
 function ruleChecks(
-  rules: KeepRules,
+  rules: KeepRulesConfig,
   candidates: readonly RetentionCandidate[],
   now: number,
   label: string,
 ): RuleCheck[] {
   const checks: RuleCheck[] = []
   const count = (key: 'mostRecentlyPulledCount' | 'mostRecentlyPushedCount', time: Time, verb: string): void => {
-    const limit = rules[key] ?? 0
+    const limit = rules[key]
     if (limit <= 0) return
     const ranked = rankBy(candidates, time)
     const rank = new Map(ranked.map((candidate, position) => [candidate.name, position + 1]))
@@ -107,7 +108,7 @@ function ruleChecks(
  * is kept by `patternsReason` (an entry with patterns only).
  */
 export function applyRules(
-  rules: KeepRules,
+  rules: KeepRulesConfig,
   candidates: readonly RetentionCandidate[],
   now: number,
   label: string,

@@ -6,7 +6,7 @@ import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { pushImage } from '../http/harness'
 import { REPOSITORY_ROOT } from '../support/paths'
 import { freePort } from '../support/server'
-import { age, captureIo, exists, HOUR, makeMaintenanceHarness, tempDirectory } from './helpers'
+import { age, captureIo, commandSections, exists, HOUR, makeMaintenanceHarness, tempDirectory } from './helpers'
 
 describe('zot gc', () => {
   test('--dry-run prints each deletion with its rule and a summary, and deletes nothing', async () => {
@@ -19,8 +19,8 @@ describe('zot gc', () => {
     h.close()
     const { io, out } = captureIo()
 
-    const storage = { rootDirectory: h.rootDirectory, gcDelay: HOUR }
-    const code = await gcCommand({ storage, http: { port: await freePort() }, dryRun: true }, io)
+    const sections = commandSections({ rootDirectory: h.rootDirectory, gcDelay: '1h' }, { port: await freePort() })
+    const code = await gcCommand({ ...sections, dryRun: true }, io)
 
     expect(code).toBe(0)
     const manifestLine = out.find((line) => line.includes(doomed.digest) && line.includes('manifest'))
@@ -39,8 +39,8 @@ describe('zot gc', () => {
     h.close()
     const { io, out } = captureIo()
 
-    const storage = { rootDirectory: h.rootDirectory, gcDelay: 0, retention: { delay: 0 } }
-    const code = await gcCommand({ storage, http: { port: await freePort() }, json: true }, io)
+    const storage = { rootDirectory: h.rootDirectory, gcDelay: '0s', retention: { delay: '0s' } }
+    const code = await gcCommand({ ...commandSections(storage, { port: await freePort() }), json: true }, io)
 
     expect(code).toBe(0)
     const report = JSON.parse(out.join('\n')) as { deleted: Record<string, number>; decisions: { reference: string }[] }
@@ -100,7 +100,7 @@ describe('the commands refuse to run beside a server', () => {
       for (const command of [gcCommand, scrubCommand]) {
         const { io, err, out } = captureIo()
         const http = { address: '0.0.0.0', port: server.port! }
-        expect(await command({ storage: { rootDirectory: h.rootDirectory, gcDelay: 0 }, http }, io)).toBe(1)
+        expect(await command(commandSections({ rootDirectory: h.rootDirectory, gcDelay: '0s' }, http), io)).toBe(1)
         expect(err[0]).toContain(`something listens on 0.0.0.0:${server.port}`)
         expect(out).toEqual([])
       }
@@ -112,7 +112,7 @@ describe('the commands refuse to run beside a server', () => {
 
   test('a missing rootDirectory is an error, not an empty success', async () => {
     const { io, err } = captureIo()
-    expect(await gcCommand({ storage: { rootDirectory: '/nonexistent/zot' }, http: { port: await freePort() } }, io)).toBe(1)
+    expect(await gcCommand(commandSections({ rootDirectory: '/nonexistent/zot' }, { port: await freePort() }), io)).toBe(1)
     expect(err[0]).toContain('is not a directory')
   })
 })

@@ -4,6 +4,7 @@ import { silentLogger } from '../../lib/log/logger'
 import { reconcileDedupe } from '../../lib/maintenance/dedupe'
 import { startMaintenance } from '../../lib/maintenance/maintenance'
 import { pushBlob, randomBlob } from '../http/harness'
+import { testStorageConfig } from '../support/config'
 import { corrupt, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
 type H = MaintenanceHarness
@@ -97,7 +98,7 @@ describe('dedupe on local disk', () => {
       registry: h.registry,
       meta: h.meta,
       logger: silentLogger(),
-      options: { storage: { rootDirectory: h.rootDirectory, dedupe: false, gc: false } },
+      options: { storage: testStorageConfig({ rootDirectory: h.rootDirectory, dedupe: false, gc: false }) },
     })
 
     expect(await maintenance.dedupe).toMatchObject({ walk: 'restore', replaced: 3 })

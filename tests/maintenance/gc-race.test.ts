@@ -13,6 +13,7 @@ import { scrubStorage } from '../../lib/maintenance/scrub'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import { bytes, putManifest, randomBlob } from '../http/harness'
+import { testStorageConfig } from '../support/config'
 import { makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
 const DURATION_MS = 3000
@@ -161,7 +162,9 @@ test('no acknowledged image ever fails to pull while GC runs back to back', asyn
     registry: h.registry,
     meta: h.meta,
     logger: silentLogger(),
-    options: { storage: { rootDirectory: h.rootDirectory, gc: false, gcDelay: 5, retention: { delay: 0 } } },
+    options: {
+      storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false, gcDelay: '5ms', retention: { delay: '0s' } }),
+    },
   })
   let passes = 0
   let collecting = true

@@ -10,7 +10,8 @@ import { silentLogger } from '../../lib/log/logger'
 import { RecentActivity } from '../../lib/maintenance/activity'
 import { collectGarbage } from '../../lib/maintenance/gc'
 import type { GcReport } from '../../lib/maintenance/gc-report'
-import { resolveGcSettings, type RetentionOptions } from '../../lib/maintenance/options'
+import type { Config } from '../../lib/config'
+import { resolveGcSettings } from '../../lib/maintenance/options'
 import type { MetaStore } from '../../lib/meta/meta-store'
 import { recordRegistryEvents } from '../../lib/meta/record-events'
 import { metaStorePath, openSqliteMetaStore } from '../../lib/meta/sqlite-meta-store'
@@ -19,6 +20,7 @@ import { createRegistry } from '../../lib/registry/registry'
 import type { StorageDriver } from '../../lib/storage/driver'
 import { createLocalDriver } from '../../lib/storage/local-driver'
 import type { Harness } from '../http/harness'
+import { testConfig, testStorageConfig } from '../support/config'
 import { tempDirectory } from '../support/temp'
 
 export const HOUR = 3_600_000
@@ -26,8 +28,11 @@ export const HOUR = 3_600_000
 export interface MaintenanceHarness extends Harness {
   meta: MetaStore
   activity: RecentActivity
-  /** One GC pass with the clock `ahead` ms in the future (default 2h: everything is idle). */
-  gc(options?: { gcDelay?: number; retention?: RetentionOptions; dryRun?: boolean; ahead?: number }): Promise<GcReport>
+  /**
+   * One GC pass with the clock `ahead` ms in the future (default 2h: everything is idle), under
+   * `gcDelay` and `retention` as a config file writes them (durations as Go strings).
+   */
+  gc(options?: { gcDelay?: string; retention?: Record<string, unknown>; dryRun?: boolean; ahead?: number }): Promise<GcReport>
   /** The blob's file on disk. */
   blobFile(repository: string, digest: string): string
   close(): void
@@ -55,9 +60,9 @@ export async function makeMaintenanceHarness(
     meta,
     activity,
     request: async (path, init) => app.request(`http://registry.test${path}`, init),
-    gc: ({ gcDelay = HOUR, retention, dryRun, ahead = 2 * HOUR } = {}) => {
-      const store = { rootDirectory, gcDelay, ...(retention && { retention }) }
-      const settings = resolveGcSettings(store, { dryRun: dryRun ?? false })
+    gc: ({ gcDelay, retention, dryRun, ahead = 2 * HOUR } = {}) => {
+      const storage = testStorageConfig({ rootDirectory, gcDelay, retention })
+      const settings = resolveGcSettings(storage, { dryRun: dryRun ?? false })
       return collectGarbage({ registry, logger, meta, activity, clock: () => Date.now() + ahead }, settings)
     },
     blobFile: (repository, digest) => join(rootDirectory, blobPath(repository, digest)),
@@ -76,6 +81,12 @@ export async function age(file: string, ms: number): Promise<void> {
 
 export async function exists(file: string): Promise<boolean> {
   return Bun.file(file).exists()
+}
+
+/** The `storage` and `http` sections `zot gc` and `zot scrub` read, decoded as from a config file. */
+export function commandSections(storage: Record<string, unknown>, http: Record<string, unknown>): Pick<Config, 'storage' | 'http'> {
+  const config = testConfig({ storage, http })
+  return { storage: config.storage, http: config.http }
 }
 
 /** Collects what a command writes. */

@@ -4,6 +4,7 @@ import { startMaintenance, type Maintenance } from '../../lib/maintenance/mainte
 import { MetricsRegistry } from '../../lib/metrics/prometheus'
 import { delayUntilOpen, parseTimeWindow } from '../../lib/maintenance/time-window'
 import { pushImage } from '../http/harness'
+import { testStorageConfig } from '../support/config'
 import { corrupt, makeMaintenanceHarness } from './helpers'
 
 const sample = (maintenance: Maintenance, name: string, labels: Record<string, string> = {}, suffix?: string) =>
@@ -28,7 +29,7 @@ describe('serve maintenance', () => {
       meta: h.meta,
       logger: silentLogger(),
       options: {
-        storage: { rootDirectory: h.rootDirectory, gcDelay: 0, gcInterval: 20, retention: { delay: 0 } },
+        storage: testStorageConfig({ rootDirectory: h.rootDirectory, gcDelay: '0s', gcInterval: '20ms', retention: { delay: '0s' } }),
         maxStartJitter: 0,
       },
     })
@@ -53,7 +54,7 @@ describe('serve maintenance', () => {
       registry: h.registry,
       meta: h.meta,
       logger: silentLogger(),
-      options: { storage: { rootDirectory: h.rootDirectory, gc: false, gcInterval: 1 }, maxStartJitter: 0 },
+      options: { storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false, gcInterval: '1ms' }), maxStartJitter: 0 },
     })
     await maintenance.dedupe
     await Bun.sleep(30)
@@ -73,7 +74,7 @@ describe('serve maintenance', () => {
       registry: h.registry,
       meta: h.meta,
       logger: silentLogger(),
-      options: { storage: { rootDirectory: h.rootDirectory, gc: false }, scrub: { enable: true, interval: 20 } },
+      options: { storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false }), scrub: { enable: true, interval: 20 } },
     })
     await until(() => (sample(maintenance, 'zot_scrub_quarantined_blobs_total') ?? 0) >= 1)
     await maintenance.stop()
@@ -84,7 +85,7 @@ describe('serve maintenance', () => {
 
   test('metrics render with zot names in the exposition format', async () => {
     const h = await makeMaintenanceHarness()
-    const options = { storage: { rootDirectory: h.rootDirectory, gc: false } }
+    const options = { storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false }) }
     const maintenance = startMaintenance({ registry: h.registry, meta: h.meta, logger: silentLogger(), options })
     await maintenance.runGc()
     const registry = new MetricsRegistry()

@@ -16,7 +16,7 @@ import { scrubSummary } from '../../lib/maintenance/scrub-output'
 import { uploadPath } from '../../lib/registry/layout'
 import { pushImage, randomBlob } from '../http/harness'
 import { freePort } from '../support/server'
-import { captureIo, HOUR, makeMaintenanceHarness } from './helpers'
+import { captureIo, commandSections, HOUR, makeMaintenanceHarness } from './helpers'
 
 const MiB = 1024 * 1024
 
@@ -67,7 +67,7 @@ describe('summaries', () => {
     await utimes(file, idle, idle)
     h.close()
     const { io, out } = captureIo()
-    const code = await gcCommand({ storage: { rootDirectory: h.rootDirectory, gcDelay: HOUR }, http: { port: await freePort() } }, io)
+    const code = await gcCommand(commandSections({ rootDirectory: h.rootDirectory, gcDelay: '1h' }, { port: await freePort() }), io)
     expect(code).toBe(0)
     expect(out.at(-1)).toMatch(/^gc: 1 repository, deleted 0 tags, 0 manifests, 0 blobs, 1 upload \(3\.0 MiB\) in \d+\.\ds$/)
   })
@@ -134,7 +134,7 @@ describe('the status line on a terminal', () => {
         err: (line: string) => void events.push(`err ${line}`),
         progress: (line: string) => void events.push(`progress ${line}`),
       }
-      await command({ storage: { rootDirectory: h.rootDirectory }, http: { port: await freePort() } }, io)
+      await command(commandSections({ rootDirectory: h.rootDirectory }, { port: await freePort() }), io)
       const drawn = events.filter((event) => event.startsWith('progress '))
       expect(drawn[0]).toMatch(/^progress (scrub|gc): 0\/1 repositories/)
       expect(drawn.at(-1)).toBe('progress ')

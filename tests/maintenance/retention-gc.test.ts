@@ -3,8 +3,6 @@ import { MediaType } from '../../lib/oci/media-types'
 import { buildImage, pushImage, putManifest } from '../http/harness'
 import { exists, HOUR, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
-const DAY = 24 * HOUR
-
 /** Pushes `repository:tag` and records it as pushed `hoursAgo` hours ago. */
 async function pushedAgo(h: MaintenanceHarness, repository: string, tag: string, hoursAgo: number) {
   const image = await pushImage(h, repository, tag)
@@ -12,7 +10,7 @@ async function pushedAgo(h: MaintenanceHarness, repository: string, tag: string,
   return image
 }
 
-const now = { gcDelay: 0, ahead: 0 }
+const now = { gcDelay: '0s', ahead: 0 }
 
 describe('retention through GC', () => {
   test('tags no rule keeps are removed with their whole entry, and their blobs are freed', async () => {
@@ -40,7 +38,7 @@ describe('retention through GC', () => {
     await pushedAgo(h, 'app', 'unused', 100)
     expect((await h.request('/v2/app/manifests/used')).status).toBe(200)
 
-    await h.gc({ ...now, retention: { policies: [{ repositories: ['app'], keepTags: [{ pulledWithin: DAY }] }] } })
+    await h.gc({ ...now, retention: { policies: [{ repositories: ['app'], keepTags: [{ pulledWithin: '24h' }] }] } })
 
     expect(await h.registry.manifests.tags('app')).toEqual(['used'])
     h.close()
@@ -66,9 +64,9 @@ describe('retention through GC', () => {
     const image = await pushImage(h, 'app', 'v1')
     await h.request('/v2/app/manifests/v1', { method: 'DELETE' })
 
-    await h.gc({ gcDelay: 0, ahead: HOUR, retention: { delay: 3 * HOUR } })
+    await h.gc({ gcDelay: '0s', ahead: HOUR, retention: { delay: '3h' } })
     expect((await h.request(`/v2/app/manifests/${image.digest}`)).status).toBe(200)
-    await h.gc({ gcDelay: 0, ahead: 4 * HOUR, retention: { delay: 3 * HOUR } })
+    await h.gc({ gcDelay: '0s', ahead: 4 * HOUR, retention: { delay: '3h' } })
     expect((await h.request(`/v2/app/manifests/${image.digest}`)).status).toBe(404)
     h.close()
   })
@@ -114,9 +112,9 @@ describe('retention through GC', () => {
     await pushImage(h, 'cache', 'keep-repo')
     // Seen from 30h ahead: both were pushed 30h ago, one was pulled 10h ago.
     h.meta.recordPull('cache', pulled.digest, undefined, Date.now() + 20 * HOUR)
-    const retention = { delay: HOUR, policies: [{ repositories: ['**'], keepUntagged: { pulledWithin: DAY } }] }
+    const retention = { delay: '1h', policies: [{ repositories: ['**'], keepUntagged: { pulledWithin: '24h' } }] }
 
-    const report = await h.gc({ gcDelay: HOUR, ahead: 30 * HOUR, retention })
+    const report = await h.gc({ gcDelay: '1h', ahead: 30 * HOUR, retention })
 
     expect((await h.request(`/v2/cache/manifests/${pulled.digest}`)).status).toBe(200)
     expect((await h.request(`/v2/cache/manifests/${idle.digest}`)).status).toBe(404)
@@ -130,7 +128,7 @@ describe('retention through GC', () => {
     await h.request('/v2/app/manifests/v1', { method: 'DELETE' })
     h.meta.recordPull('app', image.digest, undefined, Date.now() + 11 * HOUR)
 
-    await h.gc({ ahead: 12 * HOUR, retention: { delay: 2 * HOUR } })
+    await h.gc({ ahead: 12 * HOUR, retention: { delay: '2h' } })
 
     expect((await h.request(`/v2/app/manifests/${image.digest}`)).status).toBe(200)
     h.close()

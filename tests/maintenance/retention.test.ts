@@ -1,13 +1,17 @@
 import { describe, expect, test } from 'bun:test'
-import { resolveGcSettings, type KeepTagsRule, type RetentionPolicy } from '../../lib/maintenance/options'
+import { resolveGcSettings } from '../../lib/maintenance/options'
 import { decideTags, policyFor, type RetentionCandidate } from '../../lib/maintenance/retention'
+import { testStorageConfig } from '../support/config'
 
 const NOW = Date.UTC(2026, 0, 10)
 const HOUR = 3_600_000
-const DAY = 24 * HOUR
 
-/** Compiles policies as the GC does. */
-const compile = (policies: RetentionPolicy[]) => resolveGcSettings({ rootDirectory: '/x', retention: { policies } }).policies
+/** A retention policy or `keepTags` entry as a config file writes it. */
+type Json = Record<string, unknown>
+
+/** Decodes policies and compiles them as the GC does. */
+const compile = (policies: Json[]) =>
+  resolveGcSettings(testStorageConfig({ rootDirectory: '/x', retention: { policies } })).policies
 
 /** `name@pushedHoursAgo[/pulledHoursAgo]` → candidate. */
 function tags(...specs: string[]): RetentionCandidate[] {
@@ -24,9 +28,9 @@ function tags(...specs: string[]): RetentionCandidate[] {
 }
 
 /** One policy for every repository with these keepTags entries. */
-const everywhere = (...keepTags: KeepTagsRule[]): RetentionPolicy[] => [{ repositories: ['**'], keepTags }]
+const everywhere = (...keepTags: Json[]): Json[] => [{ repositories: ['**'], keepTags }]
 
-function decide(policies: RetentionPolicy[], repository: string, candidates: RetentionCandidate[]) {
+function decide(policies: Json[], repository: string, candidates: RetentionCandidate[]) {
   const policy = policyFor(compile(policies), repository)
   if (!policy) return undefined
   const verdicts = decideTags(policy, candidates, NOW)
@@ -74,20 +78,20 @@ describe('keepTags', () => {
   })
 
   test('the first matching entry owns a tag: a later, more generous entry does not save it', () => {
-    const policies = [{ repositories: ['**'], keepTags: [{ patterns: ['^v'], pushedWithin: HOUR }, { patterns: ['.*'] }] }]
+    const policies = [{ repositories: ['**'], keepTags: [{ patterns: ['^v'], pushedWithin: '1h' }, { patterns: ['.*'] }] }]
     const result = decide(policies, 'app', tags('v1@2', 'v2@0.5', 'latest@100'))
     expect(result).toMatchObject({ kept: ['latest', 'v2'], deleted: ['v1'] })
     expect(result!.verdicts.get('v1')!.reason).toContain('policies[0].keepTags[0]')
   })
 
   test('pushedWithin keeps tags pushed inside the window', () => {
-    const result = decide(everywhere({ pushedWithin: DAY }), 'app', tags('new@23', 'old@25'))
+    const result = decide(everywhere({ pushedWithin: '24h' }), 'app', tags('new@23', 'old@25'))
     expect(result).toMatchObject({ kept: ['new'], deleted: ['old'] })
   })
 
   test('pulledWithin keeps tags pulled, or pushed, inside the window', () => {
     const candidates = tags('pulled@100/2', 'pushed@2', 'stale@100/50', 'never@100')
-    const result = decide(everywhere({ pulledWithin: DAY }), 'app', candidates)
+    const result = decide(everywhere({ pulledWithin: '24h' }), 'app', candidates)
     expect(result).toMatchObject({ kept: ['pulled', 'pushed'], deleted: ['never', 'stale'] })
     expect(result!.verdicts.get('stale')!.reason).toContain('beyond pulledWithin 24h')
   })
@@ -103,7 +107,7 @@ describe('keepTags', () => {
   })
 
   test('rules of one entry are OR-ed', () => {
-    const policies = [{ repositories: ['**'], keepTags: [{ mostRecentlyPushedCount: 1, pulledWithin: DAY }] }]
+    const policies = [{ repositories: ['**'], keepTags: [{ mostRecentlyPushedCount: 1, pulledWithin: '24h' }] }]
     const result = decide(policies, 'app', tags('newest@1', 'pulled@50/3', 'neither@40/30'))
     expect(result).toMatchObject({ kept: ['newest', 'pulled'], deleted: ['neither'] })
   })
@@ -137,8 +141,8 @@ describe('keepTags', () => {
             patterns: ['v2.*', '.*-prod'],
             mostRecentlyPushedCount: 10,
             mostRecentlyPulledCount: 10,
-            pulledWithin: 720 * HOUR,
-            pushedWithin: 720 * HOUR,
+            pulledWithin: '720h',
+            pushedWithin: '720h',
           },
         ],
       },

@@ -9,7 +9,7 @@ import { createS3Driver } from '../../lib/storage/s3'
 import { pushImage } from '../http/harness'
 import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 import { freePort } from '../support/server'
-import { captureIo, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
+import { captureIo, commandSections, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
 const CLUSTER_START_MS = 180_000
 let cluster: Promise<CephRgw> | undefined
@@ -32,7 +32,7 @@ async function s3Harness(): Promise<MaintenanceHarness> {
 
 async function scrub(h: MaintenanceHarness): Promise<{ code: number; out: string[] }> {
   const { io, out } = captureIo()
-  const options = { storage: { rootDirectory: h.rootDirectory }, http: { port: await freePort() }, driver: h.registry.driver }
+  const options = { ...commandSections({ rootDirectory: h.rootDirectory }, { port: await freePort() }), driver: h.registry.driver }
   return { code: await scrubCommand(options, io), out }
 }
 

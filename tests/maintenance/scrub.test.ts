@@ -3,7 +3,7 @@ import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { MediaType } from '../../lib/oci/media-types'
 import { bytes, pushBlob, pushImage, putManifest, randomBlob } from '../http/harness'
 import { freePort } from '../support/server'
-import { captureIo, corrupt, exists, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
+import { captureIo, commandSections, corrupt, exists, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
 /** Pushes `repository:v1`, an image whose only layer is `layer`; returns the layer's digest. */
 async function pushImageOf(h: MaintenanceHarness, repository: string, layer: Uint8Array): Promise<string> {
@@ -22,8 +22,8 @@ async function pushImageOf(h: MaintenanceHarness, repository: string, layer: Uin
 
 const scrub = async (h: MaintenanceHarness, extra: { json?: boolean; port?: number } = {}) => {
   const capture = captureIo()
-  const http = { address: '127.0.0.1', port: extra.port ?? (await freePort()) }
-  const code = await scrubCommand({ storage: { rootDirectory: h.rootDirectory }, http, json: extra.json ?? false }, capture.io)
+  const sections = commandSections({ rootDirectory: h.rootDirectory }, { port: extra.port ?? (await freePort()) })
+  const code = await scrubCommand({ ...sections, json: extra.json ?? false }, capture.io)
   return { code, ...capture }
 }
 

@@ -7,7 +7,7 @@
 import { posix } from 'node:path'
 import { itemPath } from '../findings'
 import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
-import type { Config, SyncRegistryConfig } from '../schema'
+import type { Config, RetentionPolicyConfig, SyncRegistryConfig } from '../schema'
 import type { IsSet } from '../set-paths'
 import { allStores, isRemote } from '../stores'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
@@ -180,7 +180,7 @@ const checkPolling: RegistryCheck = (registry, path, report) => {
 /** zot's `validateRetentionSyncOverlaps`: a content entry whose local repository glob is a
  * retention policy glob, unless the policy keeps the tags the entry syncs. */
 const checkRetentionOverlap =
-  (policies: ReadonlyMap<string, RetentionPolicy>): RegistryCheck =>
+  (policies: ReadonlyMap<string, RetentionPolicyConfig>): RegistryCheck =>
   (registry, path, report) => {
     for (const [index, content] of registry.content.entries()) {
       const glob = localRepositoryGlob(content.prefix, content.destination)
@@ -270,12 +270,10 @@ export const syncRules: readonly Rule[] = [
   },
 ]
 
-type RetentionPolicy = Config['storage']['retention']['policies'][number]
-
 /** Retention policies by the repository glob they name, as zot compares them: sub-store globs
  * prefixed with their route. */
-function retentionPoliciesByGlob(config: Config): Map<string, RetentionPolicy> {
-  const byGlob = new Map<string, RetentionPolicy>()
+function retentionPoliciesByGlob(config: Config): Map<string, RetentionPolicyConfig> {
+  const byGlob = new Map<string, RetentionPolicyConfig>()
   for (const { route, store } of allStores(config)) {
     for (const policy of store.retention.policies) {
       for (const glob of policy.repositories) {
