@@ -29,7 +29,8 @@ function replacer(_key: string, value: unknown): unknown {
 }
 
 export interface LoggerOptions {
-  level?: LogLevel
+  /** Least severe level written; `serve` passes `log.level`, whose default the schema gives. */
+  level: LogLevel
   /** A file to append to; absent = stdout. */
   output?: string
   /** What the file holds, for the messages about failing writes (`log`, `audit log`). */
@@ -40,11 +41,11 @@ export interface LoggerOptions {
 /**
  * @throws Error when `output` cannot be opened for appending (see `fileOutput`)
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions): Logger {
   const file = !options.write && options.output ? fileOutput(options.output, options.label) : undefined
   const write = options.write ?? (file ?? stdoutOutput()).write
   const logger: Logger = {
-    level: options.level ?? 'info',
+    level: options.level,
     writeFailure: () => file?.failure(),
     enabled: (level) => RANK[level] >= RANK[logger.level],
     debug: (message, fields) => emit('debug', message, fields),

@@ -19,7 +19,7 @@ export interface ListenOptions {
   address: string
   port: number
   /** Seconds without any byte moving before a connection is closed (at most 251; 0: never). */
-  idleTimeoutSeconds?: number
+  idleTimeoutSeconds: number
   tls?: TlsFiles
 }
 
@@ -48,7 +48,7 @@ async function readTls(tls: TlsFiles): Promise<{ cert: string; key: string }> {
 
 export async function listen(app: Hono<AppEnv>, options: ListenOptions): Promise<RunningServer> {
   let serving = app
-  const idleTimeout = bunIdleSeconds(options.idleTimeoutSeconds ?? 120)
+  const idleTimeout = bunIdleSeconds(options.idleTimeoutSeconds)
   const bind = (port: number, tls: { cert: string; key: string } | undefined) =>
     Bun.serve({
       hostname: options.address,

@@ -42,7 +42,7 @@ test('a log file renamed away (logrotate) is created anew by the next batch', as
 test('a process that exits right after logging still writes the line', async () => {
   const path = join(directory, 'exit.log')
   const script = `import { createLogger } from '${join(REPOSITORY_ROOT, 'lib/log/logger')}'
-createLogger({ output: ${JSON.stringify(path)} }).error('last words', { code: 3 })
+createLogger({ level: 'info', output: ${JSON.stringify(path)} }).error('last words', { code: 3 })
 process.exit(3)`
   const child = Bun.spawn(['bun', '-e', script], { stderr: 'pipe' })
   expect(await child.exited).toBe(3)
