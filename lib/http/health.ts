@@ -4,7 +4,7 @@
  * Readiness never waits for a storage walk: it checks that storage answers now.
  */
 import type { Hono } from 'hono'
-import { StorageUnavailableError } from '../storage/driver'
+import { StorageUnavailableError } from '../errors/storage-unavailable'
 import type { AppEnv } from './context'
 
 export type HealthCheck = () => Promise<void>

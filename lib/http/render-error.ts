@@ -4,7 +4,7 @@
  * failure, 503 for storage outages, and 500 (logged, details withheld) for bugs.
  */
 import { RegistryError } from '../errors/registry-error'
-import { StorageUnavailableError } from '../storage/driver'
+import { StorageUnavailableError } from '../errors/storage-unavailable'
 
 export const API_VERSION_HEADER = { 'Docker-Distribution-API-Version': 'registry/2.0' } as const
 

@@ -16,20 +16,8 @@ export class PathNotFoundError extends Error {
   }
 }
 
-/**
- * Thrown when the backend itself fails (disk full, S3 down); rendered as 503. `message` is for
- * the server log and may name paths, buckets and endpoints; clients get only `reason`, a short
- * class of failure that reveals nothing about the machine (anyone can trigger a 503).
- */
-export class StorageUnavailableError extends Error {
-  readonly reason: string
-
-  constructor(message: string, options?: { cause?: unknown; reason?: string }) {
-    super(message, options)
-    this.name = 'StorageUnavailableError'
-    this.reason = options?.reason ?? 'the storage backend is unavailable'
-  }
-}
+/** Thrown when the backend itself fails (disk full, S3 down); rendered as 503. */
+export { StorageUnavailableError } from '../errors/storage-unavailable'
 
 export interface FileInfo {
   path: string
