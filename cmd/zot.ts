@@ -7,7 +7,6 @@ import { Command } from 'commander'
 import { configJsonSchema, verifyConfigCommand } from '../lib/config'
 import { gcCommand, processIo, scrubCommand } from '../lib/maintenance'
 import { COMMIT, DIST_SPEC_VERSION, VERSION } from '../lib/version'
-import { openStorage } from '../lib/server/storage'
 import { loadConfigOrExplain } from './load-config'
 import { serveCommand } from './serve'
 
@@ -43,8 +42,7 @@ program
     const loaded = await loadConfigOrExplain(path, 'gc')
     if (!loaded) return void (process.exitCode = 1)
     const { config } = loaded
-    const { driver, shared } = await openStorage(config.storage, config.storage.rootDirectory)
-    process.exitCode = await gcCommand({ storage: config.storage, http: config.http, ...(shared && { driver }), dryRun: options.dryRun ?? false, json: options.json ?? false }, processIo())
+    process.exitCode = await gcCommand({ storage: config.storage, http: config.http, dryRun: options.dryRun ?? false, json: options.json ?? false }, processIo())
   })
 
 program
@@ -56,8 +54,7 @@ program
     const loaded = await loadConfigOrExplain(path, 'scrub')
     if (!loaded) return void (process.exitCode = 1)
     const { config } = loaded
-    const { driver, shared } = await openStorage(config.storage, config.storage.rootDirectory)
-    process.exitCode = await scrubCommand({ storage: config.storage, http: config.http, ...(shared && { driver }), json: options.json ?? false }, processIo())
+    process.exitCode = await scrubCommand({ storage: config.storage, http: config.http, json: options.json ?? false }, processIo())
   })
 
 program

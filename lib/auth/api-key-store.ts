@@ -1,7 +1,7 @@
 /**
  * @module
- * API keys (zot-behaviour.md 4.3), persisted through the registry's storage driver so they
- * survive restarts and, on S3, live in the bucket (zot issue #2591). Layout in `storage-names`.
+ * API keys (zot-behaviour.md 4.3), persisted through the registry's state store so they survive
+ * restarts and, on S3, live in the bucket (zot issue #2591). Paths: layout.ts's `statePaths`.
  *
  * - Only the SHA-256 of a key is stored; the key itself is shown once, at creation.
  * - A key works only with its owner's user name, until its expiration date, and only while its
@@ -12,11 +12,11 @@
  * - Successful lookups are cached for a few seconds for the same reason; a key deleted on this
  *   replica stops working at once, one deleted on another replica within `cacheMs`.
  */
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
+import { statePaths, type StatePath } from '../registry/layout'
+import type { StateStore } from '../registry/registry'
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format'
 import type { ApiKeyVerifier, KeyLogin } from './authenticate'
 import { parseKeyScope, parseKeyScopes, type KeyScope } from './key-scope'
-import { storageNames } from './storage-names'
 import type { UserGroups } from './user-groups'
 
 /** zot's zero `time.Time`, which it returns for "never" and "no expiration". */
@@ -52,7 +52,7 @@ export interface ApiKeyStore extends ApiKeyVerifier {
 }
 
 export interface ApiKeyStoreOptions {
-  driver: StorageDriver
+  state: StateStore
   /** Groups a key acts with: those of its owner's last interactive login. */
   userGroups: UserGroups
   /** Whether a key's owner still exists in a configured source; checked at every use. */
@@ -94,13 +94,9 @@ export class ApiKeyInputError extends Error {
 const decoder = new TextDecoder()
 
 /** Reads JSON at a path, or undefined when there is nothing there. */
-async function readJson<T>(driver: StorageDriver, path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(decoder.decode(await driver.getContent(path))) as T
-  } catch (error) {
-    if (error instanceof PathNotFoundError) return undefined
-    throw error
-  }
+async function readJson<T>(state: StateStore, path: StatePath): Promise<T | undefined> {
+  const stored = await state.read(path)
+  return stored && (JSON.parse(decoder.decode(stored)) as T)
 }
 
 function validateScopes(scopes: readonly string[]): void {
@@ -112,15 +108,15 @@ function validateScopes(scopes: readonly string[]): void {
 }
 
 /**
- * Creates the API-key store on a storage driver.
+ * Creates the API-key store on the registry's state store.
  *
  * @example
- * const keys = createApiKeyStore({ driver, userGroups, ownerExists: validity.exists })
+ * const keys = createApiKeyStore({ state: registry.state, userGroups, ownerExists: validity.exists })
  * const { apiKey } = await keys.create('alice', { label: 'ci', scopes: ['ci/**:read,create'] })
  * await keys.verify('alice', apiKey) // { username: 'alice', groups: [...], scopes: [...] }
  */
 export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
-  const { driver, userGroups, ownerExists } = options
+  const { state, userGroups, ownerExists } = options
   const cacheMs = options.cacheMs ?? 10_000
   const touchIntervalMs = options.touchIntervalMs ?? 60_000
   const maxKeys = options.maxKeysPerUser ?? 100
@@ -132,14 +128,8 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     record.expirationDate !== null && new Date(record.expirationDate).getTime() <= now().getTime()
 
   async function lastUsed(uuid: string): Promise<string> {
-    try {
-      return (
-        decoder.decode(await driver.getContent(storageNames.keyLastUsed(uuid))).trim() || ZERO_TIME
-      )
-    } catch (error) {
-      if (error instanceof PathNotFoundError) return ZERO_TIME
-      throw error
-    }
+    const stored = await state.read(statePaths.keyLastUsed(uuid))
+    return (stored && decoder.decode(stored).trim()) || ZERO_TIME
   }
 
   async function details(record: StoredKey): Promise<ApiKeyDetails> {
@@ -175,12 +165,12 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     if (cached && cached.until > Date.now()) return cached
     cache.delete(hash)
     const pointer = await readJson<{ username: string; uuid: string }>(
-      driver,
-      storageNames.keyHash(hash),
+      state,
+      statePaths.keyHash(hash),
     )
     const record =
       pointer &&
-      (await readJson<StoredKey>(driver, storageNames.keyRecord(pointer.username, pointer.uuid)))
+      (await readJson<StoredKey>(state, statePaths.keyRecord(pointer.username, pointer.uuid)))
     if (!record || record.hash !== hash) return undefined
     const scopes = storedScopes(record)
     if (!scopes) return undefined
@@ -193,18 +183,18 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     const at = now()
     if (at.getTime() - (touched.get(uuid) ?? 0) < touchIntervalMs) return
     touched.set(uuid, at.getTime())
-    driver.putContent(storageNames.keyLastUsed(uuid), at.toISOString()).catch((error: unknown) => {
+    state.write(statePaths.keyLastUsed(uuid), at.toISOString()).catch((error: unknown) => {
       options.onError?.('could not record API key use', { uuid, error })
     })
   }
 
   async function records(username: string): Promise<StoredKey[]> {
-    const names = (await driver.list(storageNames.keyRecords(username))).filter((name) =>
+    const names = (await state.list(statePaths.keyRecords(username))).filter((name) =>
       name.endsWith('.json'),
     )
     const found = await Promise.all(
       names.map((name) =>
-        readJson<StoredKey>(driver, storageNames.keyRecord(username, name.slice(0, -5))),
+        readJson<StoredKey>(state, statePaths.keyRecord(username, name.slice(0, -5))),
       ),
     )
     return found
@@ -244,9 +234,9 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
       }
       // The record first, the lookup entry last: a crash in between leaves a listed, revocable,
       // unusable key, never a usable key its owner cannot see.
-      await driver.putContent(storageNames.keyRecord(username, record.uuid), JSON.stringify(record))
-      await driver.putContent(
-        storageNames.keyHash(record.hash),
+      await state.write(statePaths.keyRecord(username, record.uuid), JSON.stringify(record))
+      await state.write(
+        statePaths.keyHash(record.hash),
         JSON.stringify({ username, uuid: record.uuid }),
       )
       return { ...(await details(record)), apiKey }
@@ -258,13 +248,13 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
 
     async remove(username, uuid) {
       if (!/^[0-9a-f-]{36}$/.test(uuid)) return false
-      const record = await readJson<StoredKey>(driver, storageNames.keyRecord(username, uuid))
+      const record = await readJson<StoredKey>(state, statePaths.keyRecord(username, uuid))
       if (!record) return false
       // The lookup entry first: once it is gone the key no longer works, whatever happens next.
-      await driver.delete(storageNames.keyHash(record.hash))
+      await state.delete(statePaths.keyHash(record.hash))
       cache.delete(record.hash)
-      await driver.delete(storageNames.keyRecord(username, uuid))
-      await driver.delete(storageNames.keyLastUsed(uuid))
+      await state.delete(statePaths.keyRecord(username, uuid))
+      await state.delete(statePaths.keyLastUsed(uuid))
       touched.delete(uuid)
       return true
     },

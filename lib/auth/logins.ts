@@ -8,7 +8,7 @@
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../http/context'
 import type { Logger } from '../log/logger'
-import type { StorageDriver } from '../storage/driver'
+import type { StateStore } from '../registry/registry'
 import type { AccessControl } from './access-control'
 import { apiKeyRoutes } from './api-key-routes'
 import { createApiKeyStore } from './api-key-store'
@@ -43,7 +43,8 @@ export interface LoginOptions {
   /** True when serving TLS or `secureSession` is set: cookies get `Secure`. */
   secure: boolean
   externalUrl?: string
-  driver: StorageDriver
+  /** Where API keys, user groups and logouts persist (the registry's state store). */
+  state: StateStore
   logger: Logger
 }
 
@@ -69,17 +70,17 @@ function openIdProviders(auth: AuthOptions, logger: Logger): Record<string, Open
 
 /** @throws Error for unusable htpasswd or sessionKeysFile files */
 export function setupLogins(options: LoginOptions): Logins {
-  const { auth, failure, access, logger, driver, secure } = options
+  const { auth, failure, access, logger, state, secure } = options
   const warn = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields)
   const htpasswd = auth.htpasswd?.path ? createHtpasswd({ path: auth.htpasswd.path, onWarning: warn }) : undefined
   const providers = openIdProviders(auth, logger)
   const hasOpenId = Object.keys(providers).length > 0
-  const userGroups = createUserGroups(driver)
-  const validity = createUserValidity({ driver, htpasswd, userGroups, openIdProviders: Object.keys(providers) })
+  const userGroups = createUserGroups(state)
+  const validity = createUserValidity({ state, htpasswd, userGroups, openIdProviders: Object.keys(providers) })
   // zot forces API keys on whenever OpenID is configured: they are how CLIs log in then.
   const apiKeys =
     auth.apikey || hasOpenId
-      ? createApiKeyStore({ driver, userGroups, ownerExists: validity.exists, onError: warn })
+      ? createApiKeyStore({ state, userGroups, ownerExists: validity.exists, onError: warn })
       : undefined
   const sealer = createSealer(auth.sessionKeysFile ? readSessionKeysFile(auth.sessionKeysFile) : undefined)
   const sessions = createSessions({ sealer, userGroups, validity, secure })

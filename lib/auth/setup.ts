@@ -3,12 +3,12 @@
  * Builds every auth piece from zot's `http.auth` and `http.accessControl` in one call, so the
  * server wires three things: `middleware` (authentication then authorization), `routes` (the
  * `/zot/auth/...` endpoints and the key page) and the catalog filter; plus `metricsGuard` on the
- * metrics path. API keys and OpenID state persist through the registry's storage driver.
+ * metrics path. API keys and OpenID state persist in the registry's state store.
  */
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AppEnv, Principal } from '../http/context'
 import type { Logger } from '../log/logger'
-import type { StorageDriver } from '../storage/driver'
+import type { StateStore } from '../registry/registry'
 import { createAccessControl, type AccessControl } from './access-control'
 import { authorize, authorizeMetrics } from './authorize'
 import type { AccessControlOptions, AuthOptions } from './options'
@@ -26,8 +26,8 @@ export interface AuthSetupOptions {
   externalUrl?: string
   /** True when serving TLS (cookies get `Secure`). */
   tls: boolean
-  /** The registry's storage driver: API keys and user groups live under `_zot/`. */
-  driver: StorageDriver
+  /** The registry's state store: API keys, user groups and logouts live under `_zot/`. */
+  state: StateStore
   /** Whether a tag exists: decides `create` vs `update` on manifest PUTs. */
   tagExists: TagExists
   logger: Logger
@@ -74,7 +74,7 @@ function hasLogins(auth: AuthOptions | undefined): auth is AuthOptions {
  * @example
  * const auth = await setupAuth({ auth: config.http.auth, accessControl: config.http.accessControl,
  *   realm: config.http.realm, externalUrl: config.http.externalUrl, tls: Boolean(config.http.tls),
- *   driver, tagExists: (repo, tag) => registry.tagExists(repo, tag), logger })
+ *   state: registry.state, tagExists: (repo, tag) => registry.tagExists(repo, tag), logger })
  * createApp({ ..., middleware: [requestLog(...), ...auth.middleware], routes: auth.routes })
  */
 export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
@@ -102,7 +102,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
         access,
         secure: options.tls || Boolean(auth.secureSession),
         ...(options.externalUrl && { externalUrl: options.externalUrl }),
-        driver: options.driver,
+        state: options.state,
         logger,
       })
     : undefined

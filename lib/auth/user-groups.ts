@@ -11,8 +11,8 @@
  *   file). Records written before providers were recorded came from OpenID logins only, so they
  *   count as "some OpenID provider" (`ANY_OPENID_PROVIDER`).
  */
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
-import { storageNames } from './storage-names'
+import { statePaths } from '../registry/layout'
+import type { StateStore } from '../registry/registry'
 
 /** Stands for the unrecorded provider of a record older than the providers list. */
 export const ANY_OPENID_PROVIDER = '*'
@@ -39,8 +39,8 @@ const strings = (value: unknown): string[] | undefined =>
     ? value.filter((item): item is string => typeof item === 'string')
     : undefined
 
-/** Stores user records through the registry's storage driver, with a short read cache. */
-export function createUserGroups(driver: StorageDriver): UserGroups {
+/** Stores user records in the registry's state store, with a short read cache. */
+export function createUserGroups(state: StateStore): UserGroups {
   const cache = new Map<string, { record: UserRecord; until: number }>()
 
   function remember(username: string, record: UserRecord): void {
@@ -52,16 +52,13 @@ export function createUserGroups(driver: StorageDriver): UserGroups {
     const cached = cache.get(username)
     if (cached && cached.until > Date.now()) return cached.record
     let record: UserRecord = { groups: [], providers: [] }
-    try {
-      const stored = JSON.parse(
-        new TextDecoder().decode(await driver.getContent(storageNames.userGroups(username))),
-      ) as { groups?: unknown; providers?: unknown }
+    const bytes = await state.read(statePaths.userGroups(username))
+    if (bytes) {
+      const stored = JSON.parse(new TextDecoder().decode(bytes)) as { groups?: unknown; providers?: unknown }
       record = {
         groups: strings(stored.groups) ?? [],
         providers: strings(stored.providers) ?? [ANY_OPENID_PROVIDER],
       }
-    } catch (error) {
-      if (!(error instanceof PathNotFoundError)) throw error
     }
     remember(username, record)
     return record
@@ -77,8 +74,8 @@ export function createUserGroups(driver: StorageDriver): UserGroups {
         providers: [...new Set([...current.providers, provider])].sort(),
       }
       if (JSON.stringify(current) === JSON.stringify(record)) return
-      await driver.putContent(
-        storageNames.userGroups(username),
+      await state.write(
+        statePaths.userGroups(username),
         JSON.stringify({ ...record, updatedAt: new Date().toISOString() }),
       )
       remember(username, record)

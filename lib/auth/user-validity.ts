@@ -13,15 +13,15 @@
  * - The name space is shared: an IdP account whose mapped name equals an htpasswd user is that
  *   user (same keys, same policies). Such a user exists while either source has them.
  *
- * Sessions also die at logout: the user's logout time is stored through the storage driver, so
+ * Sessions also die at logout: the user's logout time is stored in the registry's state, so
  * replicas on one bucket share it, and every session issued before it is refused (this ends all
  * of the user's sessions, not just the browser's that logged out). Reads are cached for
  * `cacheMs` so a docker pull's dozens of requests do not each reach storage; a logout on this
  * replica takes effect here at once, on other replicas within `cacheMs`.
  */
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
+import { statePaths } from '../registry/layout'
+import type { StateStore } from '../registry/registry'
 import type { Htpasswd } from './htpasswd'
-import { storageNames } from './storage-names'
 import { ANY_OPENID_PROVIDER, type UserGroups } from './user-groups'
 
 /** The provider of sessions started with an htpasswd password (the key page's sign-in form). */
@@ -44,7 +44,7 @@ export interface UserValidity {
 }
 
 export interface UserValidityOptions {
-  driver: StorageDriver
+  state: StateStore
   htpasswd?: Pick<Htpasswd, 'has'>
   userGroups: Pick<UserGroups, 'providers'>
   /** The ids of the OpenID providers configured now. */
@@ -56,14 +56,14 @@ export interface UserValidityOptions {
 const CACHE_LIMIT = 10_000
 
 /**
- * Creates the checks over a storage driver and the configured sources.
+ * Creates the checks over the registry's state store and the configured sources.
  *
  * @example
- * const validity = createUserValidity({ driver, htpasswd, userGroups, openIdProviders: ['oidc'] })
+ * const validity = createUserValidity({ state: registry.state, htpasswd, userGroups, openIdProviders: ['oidc'] })
  * await validity.exists('alice') // false once alice's htpasswd line is gone
  */
 export function createUserValidity(options: UserValidityOptions): UserValidity {
-  const { driver, htpasswd, userGroups, openIdProviders } = options
+  const { state, htpasswd, userGroups, openIdProviders } = options
   const cacheMs = options.cacheMs ?? 5_000
   const logouts = new Map<string, { at: number; until: number }>()
 
@@ -76,13 +76,11 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
     const cached = logouts.get(username)
     if (cached && cached.until > Date.now()) return cached.at
     let at = 0
-    try {
-      const stored = await driver.getContent(storageNames.userLogout(username))
+    const stored = await state.read(statePaths.userLogout(username))
+    if (stored) {
       at = Date.parse(new TextDecoder().decode(stored).trim())
       // Fail closed: an unreadable time must not revive sessions that a logout ended.
-      if (Number.isNaN(at)) throw new Error(`${storageNames.userLogout(username)}: not a date`)
-    } catch (error) {
-      if (!(error instanceof PathNotFoundError)) throw error
+      if (Number.isNaN(at)) throw new Error(`${statePaths.userLogout(username)}: not a date`)
     }
     remember(username, at)
     return at
@@ -107,7 +105,7 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
     },
     async endSessions(username) {
       const now = Date.now()
-      await driver.putContent(storageNames.userLogout(username), new Date(now).toISOString())
+      await state.write(statePaths.userLogout(username), new Date(now).toISOString())
       remember(username, now)
     },
   }

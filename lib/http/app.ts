@@ -7,7 +7,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { RegistryError } from '../errors/registry-error'
 import type { Logger } from '../log/logger'
 import type { RequestTarget } from '../oci/request-target'
-import { localSource, type ContentSource } from '../registry/content-source'
+import type { ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
 import type { AppEnv } from './context'
 import { requestTarget } from './middleware/request-target'
@@ -51,11 +51,12 @@ function handlerTable(deps: HandlerDeps): HandlerTable {
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
+  const { registry } = options
   const table = handlerTable({
-    registry: options.registry,
+    registry,
     // Streams the source hands out are recorded (the request log times them to the last byte),
     // and their failures logged rather than printed.
-    source: recordingStreams(options.source ?? localSource(options.registry), logger),
+    pulls: registry.pulls(recordingStreams(options.source ?? registry, logger)),
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs ?? false,
   })

@@ -6,7 +6,7 @@
  * `gcDelay` as young, so it never deletes one between a client's "blob exists" and its manifest
  * PUT (quay#6318, zot#77). Kept in memory: after a restart the server's start time stands in.
  */
-import type { RegistryEvents } from '../registry/events'
+import type { RegistryEventSource } from '../registry/events'
 
 const key = (repository: string, digest: string): string => `${repository}\u0000${digest}`
 
@@ -29,7 +29,7 @@ export class RecentActivity {
   }
 
   /** Records blob uploads, mounts and HEADs, and manifest pushes; returns the unsubscribe. */
-  follow(events: RegistryEvents): () => void {
+  follow(events: RegistryEventSource): () => void {
     return events.subscribe({
       blobTouched: (repository, digest) => this.touch(repository, digest),
       manifestPushed: (repository, digest) => this.touch(repository, digest),

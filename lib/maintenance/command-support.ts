@@ -1,31 +1,26 @@
 /**
  * @module
  * What `zot gc` and `zot scrub` share: refusing to run beside a live server (or as root on a data
- * directory another user owns), opening the store (local disk unless the caller hands over
- * another driver, e.g. S3) with its metadata store.
+ * directory another user owns), then opening the store the configuration names (local disk or
+ * S3) with its metadata store, as `serve` does.
  */
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { HttpConfig, StorageConfig } from '../config'
+import type { HttpConfig } from '../config'
 import { createLogger, type Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
-import { metaStorePath, openSqliteMetaStore } from '../meta/sqlite-meta-store'
-import { createBucketMetaStore } from '../meta/bucket-meta-store'
-import { createRegistry, type Registry } from '../registry/registry'
-import type { StorageDriver } from '../storage/driver'
-import { createLocalDriver } from '../storage/local-driver'
+import { openStore, type StoreConfig } from '../registry/open-store'
+import type { Registry } from '../registry/registry'
 import type { MaintenanceIo } from './io'
 import type { StoreMaintenanceOptions } from './options'
 import { refuseAsRootOnForeignStore } from './owner-check'
 import { somethingListens } from './server-check'
 
 export interface MaintenanceCommandOptions {
-  /** The `storage` section (the default store). */
-  storage: StoreMaintenanceOptions & Pick<StorageConfig, 'commit'>
+  /** The `storage` section (the default store), `storageDriver` included for S3. */
+  storage: StoreMaintenanceOptions & Pick<StoreConfig, 'commit' | 'storageDriver'>
   /** The `http` section: the command refuses to run while something listens there. */
   http: Pick<HttpConfig, 'address' | 'port'>
-  /** The store's driver when it is not local disk (S3); the metadata store stays local. */
-  driver?: StorageDriver
   /** Default: errors as JSON lines on `io.err` (the results themselves go to `io.out`). */
   logger?: Logger
 }
@@ -34,7 +29,7 @@ export interface OpenedStore {
   registry: Registry
   meta: MetaStore
   logger: Logger
-  /** Flushes what the metadata store buffered, then closes it. */
+  /** Flushes what the metadata store buffered, then closes the store. */
   close(): Promise<void>
 }
 
@@ -54,11 +49,11 @@ export async function refuseBesideServer(
 }
 
 /** Opens the store, or prints why it cannot and resolves undefined. */
-export function openStore(
+export async function openCommandStore(
   command: string,
   options: MaintenanceCommandOptions,
   io: MaintenanceIo,
-): OpenedStore | undefined {
+): Promise<OpenedStore | undefined> {
   const rootDirectory = resolve(options.storage.rootDirectory)
   const root = statSync(rootDirectory, { throwIfNoEntry: false })
   if (!root?.isDirectory()) {
@@ -66,18 +61,10 @@ export function openStore(
     return undefined
   }
   // Local disk only: a remote driver (S3) creates nothing on this machine's disk.
-  if (!options.driver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io)) return undefined
+  if (!options.storage.storageDriver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io)) return undefined
   const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
-  const { commit, dedupe } = options.storage
-  // A given driver is remote storage (S3): its push and pull times live in the bucket, and
-  // dedupe links are local-disk only, so it gets no dedupe index (docs/gc.md).
-  const meta = options.driver ? createBucketMetaStore(options.driver) : openSqliteMetaStore(metaStorePath(rootDirectory))
-  const driver = options.driver ?? createLocalDriver({ rootDirectory, commit })
-  const dedupeIndex = options.driver ? undefined : meta.blobLocations
-  const registry = createRegistry({ driver, dedupe, dedupeIndex, sharedStorage: options.driver !== undefined })
-  const close = async (): Promise<void> => {
-    await meta.flush()
-    meta.close()
-  }
+  // On S3 push and pull times live in the bucket, and dedupe links are local-disk only, so it
+  // gets no dedupe index (docs/gc.md): openStore decides both, as for `serve`.
+  const { registry, meta, close } = await openStore(options.storage)
   return { registry, meta, logger, close }
 }

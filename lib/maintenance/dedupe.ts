@@ -18,7 +18,6 @@ import type { Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { createHasher, parseDigest } from '../oci/digest'
 import type { Registry } from '../registry/registry'
-import { listBlobs } from './storage-walk'
 
 export const DEDUPE_SETTING = 'storage.dedupe'
 
@@ -40,7 +39,7 @@ export interface DedupeReport {
 }
 
 interface Located {
-  path: string
+  repository: string
   inode: string
   links: number
   size: number
@@ -50,20 +49,20 @@ async function locateAll(context: DedupeContext): Promise<Map<string, Located[]>
   const byDigest = new Map<string, Located[]>()
   for (const repository of await context.registry.catalog.list()) {
     if (context.signal?.aborted) break
-    for (const blob of await listBlobs(context.registry.driver, repository)) {
+    for (const blob of await context.registry.maintenance(repository).blobs()) {
       const info = await stat(join(context.rootDirectory, blob.path)).catch(() => undefined)
       if (!info) continue
       context.meta.blobLocations.added(repository, blob.name)
-      const located = { path: blob.path, inode: `${info.dev}:${info.ino}`, links: info.nlink, size: info.size }
+      const located = { repository, inode: `${info.dev}:${info.ino}`, links: info.nlink, size: info.size }
       byDigest.set(blob.name, [...(byDigest.get(blob.name) ?? []), located])
     }
   }
   return byDigest
 }
 
-async function verified(context: DedupeContext, digest: string, path: string): Promise<boolean> {
+async function verified(context: DedupeContext, digest: string, repository: string): Promise<boolean> {
   const hasher = createHasher(parseDigest(digest)!.algorithm)
-  const content = await context.registry.driver.read(path)
+  const content = await context.registry.maintenance(repository).openBlob(digest)
   for await (const chunk of content instanceof Blob ? content.stream() : content) {
     // Not verified, so not linked: the walk ends at the next digest (a stop must not wait).
     if (context.signal?.aborted) return false
@@ -77,7 +76,7 @@ async function dedupeDigest(context: DedupeContext, digest: string, copies: Loca
   if (new Set(copies.map((copy) => copy.inode)).size < 2) return 0
   let original: Located | undefined
   for (const copy of copies) {
-    if (await verified(context, digest, copy.path).catch(() => false)) {
+    if (await verified(context, digest, copy.repository).catch(() => false)) {
       original = copy
       break
     }
@@ -86,17 +85,17 @@ async function dedupeDigest(context: DedupeContext, digest: string, copies: Loca
   let replaced = 0
   for (const copy of copies) {
     if (copy.inode === original.inode || copy.size !== original.size) continue
-    await context.registry.driver.copy(original.path, copy.path, { link: true })
+    await context.registry.maintenance(copy.repository).linkBlob(digest, original.repository)
     replaced++
   }
   return replaced
 }
 
-async function restoreDigest(context: DedupeContext, copies: Located[]): Promise<number> {
+async function restoreDigest(context: DedupeContext, digest: string, copies: Located[]): Promise<number> {
   let replaced = 0
   for (const copy of copies) {
     if (copy.links < 2) continue
-    await context.registry.driver.copy(copy.path, copy.path, { link: false })
+    await context.registry.maintenance(copy.repository).unshareBlob(digest)
     replaced++
   }
   return replaced
@@ -110,7 +109,7 @@ async function restoreDigest(context: DedupeContext, copies: Located[]): Promise
  */
 export async function reconcileDedupe(context: DedupeContext, dedupe: boolean): Promise<DedupeReport> {
   const desired = dedupe ? 'on' : 'off'
-  if (context.registry.driver.name !== 'local' || (await context.meta.setting(DEDUPE_SETTING)) === desired) {
+  if (context.registry.storageName !== 'local' || (await context.meta.setting(DEDUPE_SETTING)) === desired) {
     return { walk: 'skipped', blobs: 0, replaced: 0 }
   }
   const walk = dedupe ? 'dedupe' : 'restore'
@@ -121,7 +120,7 @@ export async function reconcileDedupe(context: DedupeContext, dedupe: boolean): 
   for (const [digest, copies] of located) {
     if (context.signal?.aborted) return { walk, blobs: located.size, replaced }
     try {
-      replaced += dedupe ? await dedupeDigest(context, digest, copies) : await restoreDigest(context, copies)
+      replaced += dedupe ? await dedupeDigest(context, digest, copies) : await restoreDigest(context, digest, copies)
     } catch (error) {
       logger.warn(`storage ${walk} walk skipped a blob`, { module: 'dedupe', digest, error })
     }

@@ -7,7 +7,7 @@
 import { collectGarbage } from './gc'
 import { decisionLine, summaryLine } from './gc-report'
 import type { MaintenanceIo } from './io'
-import { openStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
+import { openCommandStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
 import { resolveGcSettings, type GcSettings } from './options'
 import { startProgress } from './progress'
 
@@ -32,7 +32,7 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
     return 1
   }
   if (await refuseBesideServer('gc', options, io)) return 1
-  const store = openStore('gc', options, io)
+  const store = await openCommandStore('gc', options, io)
   if (!store) return 1
   const { registry, logger, meta } = store
   const progress = startProgress('gc', io, registry)

@@ -13,8 +13,8 @@
  * - No push waits for GC: the expensive part (listing, stat, reading manifests) runs without the
  *   lock on a snapshot; under the lock GC only re-checks its candidates against the current index
  *   and their current mtime, then deletes. Request bodies are never read under any lock.
- * - Index rewrites go through IndexStore.update, so they serialise with pushes and tag deletes,
- *   and the cached index stays right.
+ * - Index rewrites go through the registry's index update, so they serialise with pushes and tag
+ *   deletes, and the cached index stays right.
  * - Upload sessions idle for `gcDelay`, and at least 10 minutes, are stale: a client between its
  *   POST and PUT, or between two PATCHes, is never cut off.
  */
@@ -24,8 +24,7 @@ import type { MetaStore, RepositoryStats } from '../meta/meta-store'
 import type { Descriptor } from '../oci/manifest'
 import { MANIFEST_MEDIA_TYPES } from '../oci/media-types'
 import type { ImageIndex } from '../registry/image-index'
-import { indexPath, ociLayoutPath, uploadsPath } from '../registry/layout'
-import type { Registry } from '../registry/registry'
+import type { Registry, RepositoryMaintenance, StoredFile } from '../registry/registry'
 import type { RecentActivity } from './activity'
 import { formatAge } from './format'
 import { addDecision, emptyReport, type GcDecision, type GcReport } from './gc-report'
@@ -33,14 +32,6 @@ import { planIndex, type IndexPlan, type ManifestFacts } from './index-plan'
 import type { GcSettings } from './options'
 import { reachableBlobs } from './reachability'
 import { policyFor } from './retention'
-import {
-  listBlobs,
-  listQuarantine,
-  listUploads,
-  quarantineDirectory,
-  statFile,
-  type StoredFile,
-} from './storage-walk'
 
 /** Upload sessions idle for less than this are never removed, whatever `gcDelay` says. */
 export const UPLOAD_MIN_IDLE_MS = 10 * 60_000
@@ -65,6 +56,7 @@ class RepositoryCollection {
   private readonly clock: () => number
   private readonly facts = new Map<string, ManifestFacts>()
   private quarantined = new Set<string>()
+  private readonly store: RepositoryMaintenance
 
   constructor(
     private readonly context: GcContext,
@@ -73,16 +65,13 @@ class RepositoryCollection {
     private readonly report: GcReport,
   ) {
     this.clock = context.clock ?? Date.now
-  }
-
-  private get registry(): Registry {
-    return this.context.registry
+    this.store = context.registry.maintenance(repository)
   }
 
   async run(): Promise<void> {
-    const snapshot = await this.registry.indexes.read(this.repository)
+    const snapshot = await this.store.index()
     if (!snapshot) return
-    const quarantined = await listQuarantine(this.registry.driver, this.repository)
+    const quarantined = await this.store.quarantined()
     this.quarantined = new Set(quarantined.map((file) => file.name))
     await this.gatherFacts(snapshot)
     const plan = await this.updateIndex()
@@ -105,16 +94,16 @@ class RepositoryCollection {
   private async gatherFacts(index: ImageIndex): Promise<void> {
     const visit = async (descriptor: Descriptor): Promise<void> => {
       if (this.facts.get(descriptor.digest)?.present) return
-      const stat = await this.registry.blobs.stat(this.repository, descriptor.digest)
+      const stat = await this.store.blob(descriptor.digest)
       const parse = stat !== undefined && MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)
       const info = parse
-        ? await this.registry.manifests.info(this.repository, descriptor).catch(() => undefined)
+        ? await this.store.manifestInfo(descriptor).catch(() => undefined)
         : undefined
       this.facts.set(descriptor.digest, {
         ...(info && { info }),
         present: stat !== undefined,
         quarantined: this.quarantined.has(descriptor.digest),
-        ...(stat && { modifiedAt: stat.modifiedAt.getTime() }),
+        ...(stat && { modifiedAt: stat.modifiedAt }),
       })
       for (const child of info?.manifests ?? []) await visit(child)
     }
@@ -140,7 +129,7 @@ class RepositoryCollection {
       return dryRun || !plan.changed ? undefined : plan.index
     }
     try {
-      await this.registry.indexes.update(this.repository, mutate, { create: false })
+      await this.store.updateIndex(mutate)
     } catch (error) {
       if (error instanceof RegistryError && error.code === 'NAME_UNKNOWN') return undefined
       throw error
@@ -184,11 +173,11 @@ class RepositoryCollection {
    * each is checked again against the current index and its current mtime.
    */
   private async sweepBlobs(dryRunIndex: ImageIndex | undefined): Promise<void> {
-    const { driver, indexes } = this.registry
-    const listed = await listBlobs(driver, this.repository)
-    const snapshot = dryRunIndex ?? (await indexes.read(this.repository))
+    const { store } = this
+    const listed = await store.blobs()
+    const snapshot = dryRunIndex ?? (await store.index())
     if (!snapshot) return
-    const reach = await reachableBlobs(this.registry, this.repository, snapshot, this.quarantined)
+    const reach = await reachableBlobs(store, snapshot, this.quarantined)
     if (reach.problem !== undefined) {
       const message = `every blob kept: ${reach.problem}`
       this.report.warnings.push({ repository: this.repository, message })
@@ -202,17 +191,17 @@ class RepositoryCollection {
       return
     }
     if (candidates.length === 0 && this.quarantined.size === 0) return
-    await indexes.locked(this.repository, async () => {
-      const current = await indexes.read(this.repository)
+    await store.locked(async () => {
+      const current = await store.index()
       const live = current
-        ? await reachableBlobs(this.registry, this.repository, current, this.quarantined)
+        ? await reachableBlobs(store, current, this.quarantined)
         : { blobs: new Set<string>() }
       if ('problem' in live) return
       for (const candidate of candidates) {
         if (live.blobs.has(candidate.name)) continue
-        const file = await statFile(driver, candidate.path)
+        const file = await store.blob(candidate.name)
         if (!file || !this.isIdle(file, gcDelay, candidate.name)) continue
-        await this.registry.blobs.delete(this.repository, candidate.name)
+        await store.deleteBlob(candidate.name)
         this.decide(this.deleteBlobDecision(file))
       }
       await this.sweepQuarantine(live.blobs)
@@ -221,10 +210,10 @@ class RepositoryCollection {
 
   /** Quarantined copies go once their blob is back (repaired) or no longer referenced. */
   private async sweepQuarantine(live: ReadonlySet<string>): Promise<void> {
-    for (const file of await listQuarantine(this.registry.driver, this.repository)) {
-      const repaired = await this.registry.blobs.exists(this.repository, file.name)
+    for (const file of await this.store.quarantined()) {
+      const repaired = (await this.store.blob(file.name)) !== undefined
       if (!repaired && live.has(file.name)) continue
-      await this.registry.driver.delete(file.path)
+      await this.store.deleteQuarantined(file.name)
       const rule = repaired
         ? 'the blob was repaired (pushed or fetched again)'
         : 'no manifest of the index references it any more'
@@ -234,41 +223,25 @@ class RepositoryCollection {
 
   private async sweepUploads(): Promise<void> {
     const limit = Math.max(this.settings.gcDelay, UPLOAD_MIN_IDLE_MS)
-    for (const upload of await listUploads(this.registry.driver, this.repository)) {
+    for (const upload of await this.store.uploads()) {
       if (!this.isIdle(upload, limit)) continue
       if (!this.settings.dryRun) {
         // Checked again right before deleting: a PATCH may have resumed the session meanwhile.
-        const current = await statFile(this.registry.driver, upload.path)
+        const current = await this.store.upload(upload.name)
         if (!current || !this.isIdle(current, limit)) continue
-        await this.registry.driver.delete(upload.path)
+        await this.store.deleteUpload(upload.name)
       }
       const rule = this.idleRule(upload, limit, 'stale upload session')
       this.decide({ kind: 'upload', reference: upload.name, action: 'delete', rule, bytes: upload.size })
     }
   }
 
-  /**
-   * Removes a repository left with nothing (zot removes the directory once all its blobs went).
-   * Only its own files are deleted, never the directory tree: repositories nest (`a`, `a/b`).
-   */
+  /** Removes a repository left with nothing (zot removes the directory once all its blobs went). */
   private async removeIfEmpty(): Promise<void> {
-    const { driver, indexes } = this.registry
-    const repository = this.repository
-    await indexes.locked(repository, async () => {
-      const index = await indexes.read(repository)
-      if (!index || index.manifests.length > 0) return
-      if ((await listBlobs(driver, repository)).length > 0) return
-      if ((await driver.list(uploadsPath(repository))).length > 0) return
-      if ((await driver.list(quarantineDirectory(repository))).length > 0) return
-      const own = [indexPath(repository), ociLayoutPath(repository), `${repository}/blobs`, uploadsPath(repository)]
-      for (const path of own) await driver.delete(path)
-      if ((await driver.list(repository)).length === 0) await driver.delete(repository)
-      indexes.forget(repository)
-      this.registry.catalog.remove(repository)
-      this.context.meta?.forgetRepository(repository)
-      const rule = 'no manifest, blob or upload left'
-      this.decide({ kind: 'repository', reference: repository, action: 'delete', rule })
-    })
+    if (!(await this.store.removeIfEmpty())) return
+    this.context.meta?.forgetRepository(this.repository)
+    const rule = 'no manifest, blob or upload left'
+    this.decide({ kind: 'repository', reference: this.repository, action: 'delete', rule })
   }
 }
 

@@ -119,7 +119,7 @@ export function startMaintenance({ registry, meta, options, logger, signal: shut
 
   const runScrub = (): Promise<ScrubReport> =>
     enqueue(async () => {
-      const report = await scrubStorage({ registry, logger, dedupeIndex: meta.blobLocations, signal })
+      const report = await scrubStorage({ registry, logger, signal })
       metrics.recordScrub(report)
       return report
     })

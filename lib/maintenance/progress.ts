@@ -12,7 +12,6 @@
 import type { Registry } from '../registry/registry'
 import { formatAge, formatBytes } from './format'
 import type { MaintenanceIo } from './io'
-import { listBlobs } from './storage-walk'
 
 export interface ProgressState {
   command: string
@@ -48,8 +47,7 @@ export async function repositorySizes(registry: Registry, signal?: AbortSignal):
   const sizes = new Map<string, number>()
   for (const repository of await registry.catalog.list()) {
     if (signal?.aborted) break
-    const blobs = await listBlobs(registry.driver, repository).catch(() => [])
-    sizes.set(repository, blobs.reduce((sum, blob) => sum + blob.size, 0))
+    sizes.set(repository, await registry.maintenance(repository).storedBytes().catch(() => 0))
   }
   return sizes
 }

@@ -10,7 +10,7 @@ import { parseDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
 import { MANIFEST_MEDIA_TYPES } from '../oci/media-types'
 import type { ImageIndex } from '../registry/image-index'
-import type { Registry } from '../registry/registry'
+import type { RepositoryMaintenance } from '../registry/registry'
 
 export interface Reachability {
   blobs: Set<string>
@@ -32,12 +32,12 @@ function descriptorDigests(value: unknown, found: Set<string>): void {
 }
 
 /**
- * Computes the reachable set of `index` in `repository`. `quarantined` names manifests scrub
- * moved aside: their references are unknown until a re-push, so they make the set incomplete.
+ * Computes the reachable set of `index` in the repository of `store`. `quarantined` names
+ * manifests scrub moved aside: their references are unknown until a re-push, so they make the
+ * set incomplete.
  */
 export async function reachableBlobs(
-  registry: Registry,
-  repository: string,
+  store: RepositoryMaintenance,
   index: ImageIndex,
   quarantined: ReadonlySet<string>,
 ): Promise<Reachability> {
@@ -47,7 +47,7 @@ export async function reachableBlobs(
 
   async function unknownType(descriptor: Descriptor): Promise<void> {
     try {
-      const text = new TextDecoder().decode(await registry.blobs.getContent(repository, descriptor.digest))
+      const text = new TextDecoder().decode(await store.blobContent(descriptor.digest))
       descriptorDigests(JSON.parse(text), blobs)
     } catch {
       // Not JSON: it references nothing a registry could know about.
@@ -60,7 +60,7 @@ export async function reachableBlobs(
     visited.add(descriptor.digest)
     if (!MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)) return unknownType(descriptor)
     try {
-      const info = await registry.manifests.info(repository, descriptor)
+      const info = await store.manifestInfo(descriptor)
       for (const blob of info.blobs) blobs.add(blob.digest)
       if (info.subject) blobs.add(info.subject.digest)
       for (const child of info.manifests) await mark(child)

@@ -5,7 +5,7 @@
  * affected, so cron and CI notice.
  */
 import type { MaintenanceIo } from './io'
-import { openStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
+import { openCommandStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
 import { startProgress } from './progress'
 import { scrubStorage, type ScrubReport } from './scrub'
 import { scrubJson, scrubSummary, scrubTable } from './scrub-output'
@@ -27,7 +27,7 @@ export const SCRUB_EXIT = { clean: 0, failed: 1, affected: 2 } as const
  */
 export async function scrubCommand(options: ScrubCommandOptions, io: MaintenanceIo): Promise<number> {
   if (await refuseBesideServer('scrub', options, io)) return SCRUB_EXIT.failed
-  const store = openStore('scrub', options, io)
+  const store = await openCommandStore('scrub', options, io)
   if (!store) return SCRUB_EXIT.failed
   const progress = startProgress('scrub', io, store.registry)
   try {
@@ -38,7 +38,6 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
       registry: store.registry,
       logger: store.logger,
       quarantine: options.quarantine ?? true,
-      dedupeIndex: store.meta.blobLocations,
       ...(onProgress && { onProgress }),
     })
     progress?.stop()

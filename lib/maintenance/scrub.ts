@@ -15,11 +15,9 @@ import type { Logger } from '../log/logger'
 import { createHasher, parseDigest } from '../oci/digest'
 import { parseManifest, type Descriptor } from '../oci/manifest'
 import { MANIFEST_MEDIA_TYPES } from '../oci/media-types'
-import type { DedupeIndex } from '../registry/blob-store'
 import { tagOf } from '../registry/image-index'
-import { blobPath } from '../registry/layout'
-import type { Registry } from '../registry/registry'
-import { quarantinePath, statFile, type StoredFile } from './storage-walk'
+import { quarantinePath } from '../registry/layout'
+import type { Registry, RepositoryMaintenance, StoredFile } from '../registry/registry'
 
 export interface ScrubRow {
   repository: string
@@ -46,10 +44,8 @@ export interface ScrubReport {
 export interface ScrubContext {
   registry: Registry
   logger: Logger
-  /** Move corrupt blobs aside (default true). */
+  /** Move corrupt blobs aside (default true); the registry drops them from its dedupe index. */
   quarantine?: boolean
-  /** The dedupe index to drop corrupt digests from. */
-  dedupeIndex?: DedupeIndex
   signal?: AbortSignal
   onProgress?: (done: number, total: number, repository: string, report: ScrubReport) => void
 }
@@ -67,15 +63,18 @@ class RepositoryScrub {
   private readonly checked = new Map<string, Promise<string | undefined>>()
   /** Corrupt blobs and the file state that was hashed. */
   private readonly corrupt = new Map<string, StoredFile>()
+  private readonly store: RepositoryMaintenance
 
   constructor(
     private readonly context: ScrubContext,
     private readonly repository: string,
     private readonly report: ScrubReport,
-  ) {}
+  ) {
+    this.store = context.registry.maintenance(repository)
+  }
 
   async run(): Promise<void> {
-    const index = await this.context.registry.indexes.read(this.repository)
+    const index = await this.store.index()
     for (const entry of index?.manifests ?? []) {
       if (this.context.signal?.aborted) return
       const problem = await this.checkManifest(entry)
@@ -97,7 +96,7 @@ class RepositoryScrub {
 
   /** A manifest GC removed while scrub ran is not "affected", just gone. */
   private async stillListed(digest: string): Promise<boolean> {
-    const index = await this.context.registry.indexes.read(this.repository)
+    const index = await this.store.index()
     return index?.manifests.some((entry) => entry.digest === digest) ?? false
   }
 
@@ -113,13 +112,12 @@ class RepositoryScrub {
   private async hash(digest: string): Promise<string | undefined> {
     const parsed = parseDigest(digest)
     if (!parsed) return 'invalid digest'
-    const path = blobPath(this.repository, digest)
-    const before = await statFile(this.context.registry.driver, path)
+    const before = await this.store.blob(digest)
     if (!before) return BLOB_NOT_FOUND
     const hasher = createHasher(parsed.algorithm)
     let size = 0
     try {
-      const content = await this.context.registry.driver.read(path)
+      const content = await this.store.openBlob(digest)
       for await (const chunk of content instanceof Blob ? content.stream() : content) {
         // A multi-GB blob takes seconds to hash: a stop must not wait for it.
         if (this.context.signal?.aborted) return 'cancelled'
@@ -143,7 +141,7 @@ class RepositoryScrub {
     if (!MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)) return undefined
     let info
     try {
-      const bytes = await this.context.registry.blobs.getContent(this.repository, descriptor.digest)
+      const bytes = await this.store.blobContent(descriptor.digest)
       info = parseManifest(bytes, descriptor.mediaType)
     } catch (error) {
       return { digest: descriptor.digest, error: `invalid manifest: ${(error as Error).message}` }
@@ -162,7 +160,7 @@ class RepositoryScrub {
   private async checkConfig(config: Descriptor): Promise<Problem | undefined> {
     if (!config.mediaType.endsWith('json')) return undefined
     try {
-      const bytes = await this.context.registry.blobs.getContent(this.repository, config.digest)
+      const bytes = await this.store.blobContent(config.digest)
       JSON.parse(new TextDecoder().decode(bytes))
       return undefined
     } catch (error) {
@@ -171,19 +169,10 @@ class RepositoryScrub {
   }
 
   private async quarantine(digest: string, hashed: StoredFile): Promise<void> {
-    const { registry, logger, dedupeIndex } = this.context
-    const moved = await registry.indexes.locked(this.repository, async () => {
-      const now = await statFile(registry.driver, hashed.path)
-      if (!now || now.size !== hashed.size || now.modifiedAt !== hashed.modifiedAt) return false
-      await registry.driver.move(hashed.path, quarantinePath(this.repository, digest))
-      return true
-    })
-    if (!moved) return
-    // Other repositories may share the bad inode (dedupe): never link a repair to any of them.
-    for (const holder of (await dedupeIndex?.holders(digest)) ?? []) dedupeIndex?.removed(holder, digest)
+    if (!(await this.store.quarantine(digest, hashed))) return
     this.report.quarantined.push({ repository: this.repository, digest })
     const to = quarantinePath(this.repository, digest)
-    logger.warn('scrub quarantined a corrupt blob', { module: 'scrub', repository: this.repository, digest, to })
+    this.context.logger.warn('scrub quarantined a corrupt blob', { module: 'scrub', repository: this.repository, digest, to })
   }
 }
 
@@ -214,7 +203,7 @@ export async function scrubRepository(
  * zot) and returned.
  *
  * @example
- * const report = await scrubStorage({ registry, logger, dedupeIndex: meta.blobLocations })
+ * const report = await scrubStorage({ registry, logger })
  */
 export async function scrubStorage(context: ScrubContext): Promise<ScrubReport> {
   const startedAt = Date.now()

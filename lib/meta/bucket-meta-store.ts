@@ -1,7 +1,7 @@
 /**
  * @module
  * The metadata store for storage shared by several replicas (S3): push and pull times live in
- * the bucket, one small JSON object per repository (`_zot/meta/<repo>/stats.json`), so every
+ * the bucket, one small JSON object per repository (layout.ts's `statePaths.metaStats`), so every
  * replica's retention sees every replica's pushes and pulls, and they survive any restart.
  *
  * Events arrive on every pull, far too often for one S3 write each: they are buffered in memory
@@ -10,8 +10,8 @@
  * meanwhile. The operations merge commutatively (times keep their maximum, pull counts add up,
  * forgets remove), so replicas flushing at once lose nothing.
  */
-import type { DedupeIndex } from '../registry/blob-store'
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
+import { statePaths, type StatePath } from '../registry/layout'
+import type { DedupeIndex, StateStore } from '../registry/registry'
 import type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
 
 interface StatsDocument {
@@ -24,36 +24,30 @@ const emptyStats = (): StatsDocument => ({ tags: {}, manifests: {} })
 
 const FLUSH_INTERVAL_MS = 5_000
 const MAX_SWAP_ATTEMPTS = 20
-const statsPath = (repository: string): string => `_zot/meta/${repository}/stats.json`
-const SETTINGS_PATH = '_zot/meta-settings.json'
 
 /** Hard links do not exist on shared storage: the dedupe index there knows no holders. */
 const NO_DEDUPE: DedupeIndex = { holders: async () => [], added: () => {}, removed: () => {} }
 
 const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
 
-export function createBucketMetaStore(driver: StorageDriver, options: { flushIntervalMs?: number } = {}): MetaStore {
-  const { getContentWithETag, putContentIf } = driver
-  if (!getContentWithETag || !putContentIf) throw new Error(`${driver.name} storage has no conditional writes: it cannot hold shared metadata`)
+/** The store in the state documents of shared storage, which must compare-and-swap. */
+export function createBucketMetaStore(state: StateStore, options: { flushIntervalMs?: number } = {}): MetaStore {
+  const conditional = state.conditional
+  if (!conditional) throw new Error(`${state.storageName} storage has no conditional writes: it cannot hold shared metadata`)
   const pending = new Map<string, Operation[]>()
   let flushing: Promise<void> = Promise.resolve()
 
-  async function readJson<T>(path: string, empty: () => T): Promise<{ document: T; etag?: string }> {
-    try {
-      const { data, etag } = await getContentWithETag!.call(driver, path)
-      return { document: JSON.parse(new TextDecoder().decode(data)) as T, etag }
-    } catch (error) {
-      if (error instanceof PathNotFoundError) return { document: empty() }
-      throw error
-    }
+  async function readJson<T>(path: StatePath, empty: () => T): Promise<{ document: T; version?: string }> {
+    const stored = await conditional!.read(path)
+    if (!stored) return { document: empty() }
+    return { document: JSON.parse(new TextDecoder().decode(stored.data)) as T, version: stored.version }
   }
 
-  async function swap<T>(path: string, empty: () => T, change: (document: T) => void): Promise<void> {
+  async function swap<T>(path: StatePath, empty: () => T, change: (document: T) => void): Promise<void> {
     for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
-      const { document, etag } = await readJson(path, empty)
+      const { document, version } = await readJson(path, empty)
       change(document)
-      const condition = etag === undefined ? ({ ifNoneMatch: '*' } as const) : { ifMatch: etag }
-      if ((await putContentIf!.call(driver, path, JSON.stringify(document), condition)).written) return
+      if (await conditional!.write(path, JSON.stringify(document), version)) return
     }
     throw new Error(`${path} kept changing under concurrent updates`)
   }
@@ -63,7 +57,7 @@ export function createBucketMetaStore(driver: StorageDriver, options: { flushInt
     if (!operations || operations.length === 0) return
     pending.delete(repository)
     try {
-      await swap(statsPath(repository), emptyStats, (document) => operations.forEach((operation) => operation(document)))
+      await swap(statePaths.metaStats(repository), emptyStats, (document) => operations.forEach((operation) => operation(document)))
     } catch (error) {
       // Keep them for the next flush: S3 may be back by then.
       pending.set(repository, [...operations, ...(pending.get(repository) ?? [])])
@@ -87,7 +81,7 @@ export function createBucketMetaStore(driver: StorageDriver, options: { flushInt
   }
 
   return {
-    location: `${driver.name}:_zot/meta`,
+    location: `${state.storageName}:${statePaths.metaFolder}`,
     blobLocations: NO_DEDUPE,
     recordPush(repository, digest, tags, at = Date.now()) {
       enqueue(repository, (document) => {
@@ -116,20 +110,20 @@ export function createBucketMetaStore(driver: StorageDriver, options: { flushInt
     },
     forgetRepository(repository) {
       pending.delete(repository)
-      void driver.delete(statsPath(repository))
+      void state.delete(statePaths.metaStats(repository))
     },
     async repositoryStats(repository): Promise<RepositoryStats> {
       // This replica's own recent events first, so its decisions see them.
       await flushing
       await flushRepository(repository).catch(() => {})
-      const { document } = await readJson(statsPath(repository), emptyStats)
+      const { document } = await readJson(statePaths.metaStats(repository), emptyStats)
       return { tags: new Map(Object.entries(document.tags)), manifests: new Map(Object.entries(document.manifests)) }
     },
     async setting(key) {
-      return (await readJson<Record<string, string>>(SETTINGS_PATH, () => ({}))).document[key]
+      return (await readJson<Record<string, string>>(statePaths.metaSettings, () => ({}))).document[key]
     },
     async setSetting(key, value) {
-      await swap<Record<string, string>>(SETTINGS_PATH, () => ({}), (settings) => void (settings[key] = value))
+      await swap<Record<string, string>>(statePaths.metaSettings, () => ({}), (settings) => void (settings[key] = value))
     },
     flush,
     close() {

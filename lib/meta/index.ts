@@ -4,5 +4,5 @@
  */
 export type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
 export { recordRegistryEvents } from './record-events'
-export { META_FILE_NAME, metaStorePath, openSqliteMetaStore } from './sqlite-meta-store'
+export { openSqliteMetaStore } from './sqlite-meta-store'
 export { createBucketMetaStore } from './bucket-meta-store'

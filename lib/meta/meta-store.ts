@@ -8,7 +8,7 @@
  * can implement it: `bucket-meta-store.ts` keeps it in the bucket for replicas sharing S3. Writes are synchronous
  * fire-and-forget calls because they run inside event listeners, which must never wait.
  */
-import type { DedupeIndex } from '../registry/blob-store'
+import type { DedupeIndex } from '../registry/registry'
 
 /** Times are milliseconds since the epoch. */
 export interface ManifestStats {

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger'
 import { isDigest } from '../oci/digest'
-import type { RegistryEvents } from '../registry/events'
+import type { RegistryEventSource } from '../registry/events'
 import type { MetaStore } from './meta-store'
 
 /**
@@ -15,7 +15,7 @@ import type { MetaStore } from './meta-store'
  * @example
  * const stop = recordRegistryEvents(registry.events, meta, logger)
  */
-export function recordRegistryEvents(events: RegistryEvents, meta: MetaStore, logger: Logger): () => void {
+export function recordRegistryEvents(events: RegistryEventSource, meta: MetaStore, logger: Logger): () => void {
   const guarded = (what: string, write: () => void): void => {
     try {
       write()

@@ -9,14 +9,9 @@
  */
 import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import type { DedupeIndex } from '../registry/blob-store'
+import { dirname } from 'node:path'
+import type { DedupeIndex } from '../registry/registry'
 import type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
-
-export const META_FILE_NAME = '_meta.sqlite'
-
-/** The store's path for a storage root. */
-export const metaStorePath = (rootDirectory: string): string => join(rootDirectory, META_FILE_NAME)
 
 const SCHEMA_VERSION = 1
 
@@ -68,7 +63,7 @@ function openDatabase(path: string): Database {
  * Opens (creating when needed) the SQLite metadata store at `path`; `:memory:` for tests.
  *
  * @example
- * const meta = openSqliteMetaStore(metaStorePath(config.storage.rootDirectory))
+ * const meta = openSqliteMetaStore(metaStorePath(config.storage.rootDirectory)) // layout.ts's path
  */
 export function openSqliteMetaStore(path: string): MetaStore {
   // A first start on an empty data directory: the root does not exist yet.

@@ -30,17 +30,8 @@ const NO_REPOSITORY = 'N/A'
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'OTHER')
 
-/** Bytes of a repository's blobs (manifests included), by listing its blob directories. */
-async function repositoryBytes(target: Registry, repository: string): Promise<number> {
-  let total = 0
-  for (const algorithm of await target.driver.list(`${repository}/blobs`)) {
-    const directory = `${repository}/blobs/${algorithm}`
-    for (const name of await target.driver.list(directory)) {
-      total += await target.driver.stat(`${directory}/${name}`).then((info) => info.size, () => 0)
-    }
-  }
-  return total
-}
+/** Bytes of a repository's blobs (manifests included). */
+const repositoryBytes = (target: Registry, repository: string): Promise<number> => target.maintenance(repository).storedBytes()
 
 /** How long pushes to a repository are batched before its size is measured again. */
 const STORAGE_MEASURE_DELAY_MS = 2000

@@ -5,6 +5,7 @@
  */
 import { isValidRepositoryName, STORAGE_LAYOUT_NAMES } from '../oci/names'
 import type { StorageDriver } from '../storage/driver'
+import { INDEX_FILE } from './layout'
 
 export class Catalog {
   private readonly known = new Set<string>()
@@ -44,7 +45,7 @@ export class Catalog {
    */
   private async walkStorage(directory: string): Promise<void> {
     const entries = await this.driver.list(directory)
-    if (directory !== '' && entries.includes('index.json') && isValidRepositoryName(directory)) this.add(directory)
+    if (directory !== '' && entries.includes(INDEX_FILE) && isValidRepositoryName(directory)) this.add(directory)
     const children = entries.filter((name) => !STORAGE_LAYOUT_NAMES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'))
     await Promise.all(children.map((name) => this.walkStorage(directory === '' ? name : `${directory}/${name}`)))
   }

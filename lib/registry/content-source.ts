@@ -1,13 +1,15 @@
 /**
  * @module
- * The read side of the registry as the pull API sees it. Local storage implements it here; the
- * sync extension's upstream client implements it too, so a pull-through cache is a composition of
- * sources, not special cases in the handlers.
+ * The read side of the registry as the pull API sees it. The registry implements it over its
+ * storage; the sync extension's upstream client implements it too, so a pull-through cache is a
+ * composition of sources, not special cases in the handlers. Reading a source raises no event:
+ * `Registry.pulls` wraps whichever source serves clients and raises them there.
  */
 import type { Descriptor } from '../oci/manifest'
 import type { Content } from '../storage/driver'
 import type { BlobStat } from './blob-store'
-import type { Registry } from './registry'
+
+export type { Content } from '../storage/driver'
 
 /** A manifest body: small enough to be handed out as bytes, or streamed like a blob. */
 export type ManifestBody = Content | Uint8Array
@@ -23,16 +25,4 @@ export interface ContentSource {
   /** Sorted tags; throws NAME_UNKNOWN for an unknown repository. */
   listTags(repository: string): Promise<string[]>
   listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]>
-}
-
-/** The registry's own storage as a content source. */
-export function localSource(registry: Registry): ContentSource {
-  return {
-    resolveManifest: (repository, reference) => registry.manifests.resolve(repository, reference),
-    openManifest: (repository, descriptor) => registry.manifests.open(repository, descriptor),
-    statBlob: (repository, digest) => registry.blobs.stat(repository, digest),
-    openBlob: (repository, digest, range) => registry.blobs.open(repository, digest, range),
-    listTags: (repository) => registry.manifests.tags(repository),
-    listReferrers: (repository, digest, artifactType) => registry.manifests.referrers(repository, digest, artifactType),
-  }
 }

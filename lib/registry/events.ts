@@ -19,7 +19,13 @@ export interface RegistryListener {
   blobTouched(repository: string, digest: string): void
 }
 
-export class RegistryEvents {
+/** The registry's events as its users see them: they listen, only the registry raises. */
+export interface RegistryEventSource {
+  /** Adds a listener; returns the unsubscribe function. */
+  subscribe(listener: Partial<RegistryListener>): () => void
+}
+
+export class RegistryEvents implements RegistryEventSource {
   private readonly listeners: Partial<RegistryListener>[] = []
 
   subscribe(listener: Partial<RegistryListener>): () => void {

@@ -23,7 +23,8 @@ export interface IndexStoreOptions {
 /** Rounds of compare-and-swap before giving up on a repository that keeps changing. */
 const MAX_SWAP_ATTEMPTS = 20
 
-type Mutation = (index: ImageIndex) => ImageIndex | undefined | Promise<ImageIndex | undefined>
+/** A change to index.json: the new index, or undefined for none (re-runnable: it may be retried). */
+export type Mutation = (index: ImageIndex) => ImageIndex | undefined | Promise<ImageIndex | undefined>
 
 export class IndexStore {
   private readonly cache = new Map<string, ImageIndex>()

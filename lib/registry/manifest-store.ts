@@ -14,6 +14,7 @@ import type { ManifestBody } from './content-source'
 import { findDigest, findTag, listTags, putManifestEntry, removeDigest, removeTag, type ImageIndex } from './image-index'
 import type { IndexStore } from './index-store'
 import { Lru } from './lru'
+import { requireNewTags, requireReferences } from './push-rules'
 
 export interface PutManifestResult {
   digest: string
@@ -22,7 +23,7 @@ export interface PutManifestResult {
   tags: string[]
 }
 
-export interface PutManifestOptions {
+export interface PushOptions {
   /** The request's `?tag=` tags, recorded besides the reference. */
   extraTags?: string[]
   /** Refuse (DENIED) to move a tag that exists: the pusher may create tags, not update them. */
@@ -39,21 +40,6 @@ const manifestUnknown = (repository: string, reference: string): RegistryError =
 export function parseReference(reference: string): { digest: string } | { tag: string } {
   if (reference.includes(':')) return { digest: requireDigest(reference).value }
   return { tag: requireTag(reference) }
-}
-
-/**
- * Throws DENIED when one of `tags` already names another manifest in `index`. The same manifest
- * under its own tag changes nothing and passes: a push that lost only its response may retry.
- */
-function requireNewTags(repository: string, index: ImageIndex, tags: string[], manifest: Descriptor): void {
-  for (const tag of tags) {
-    const current = findTag(index, tag)
-    if (!current || (current.digest === manifest.digest && current.mediaType === manifest.mediaType)) continue
-    throw new RegistryError('DENIED', {
-      message: 'tag exists',
-      detail: { description: `update access to repository ${repository} is not allowed: tag ${tag} already names ${current.digest}`, tag },
-    })
-  }
 }
 
 export class ManifestStore {
@@ -107,7 +93,7 @@ export class ManifestStore {
    * names another manifest is DENIED: decided on the index being written, under the repository's
    * lock or inside the compare-and-swap, so of racing pushes to one new tag exactly one wins.
    */
-  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string, options: PutManifestOptions = {}): Promise<PutManifestResult> {
+  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string, options: PushOptions = {}): Promise<PutManifestResult> {
     const parsed = parseReference(reference)
     const info = parseManifest(bytes, contentType)
     const algorithm = 'digest' in parsed ? requireDigest(parsed.digest).algorithm : 'sha256'
@@ -120,7 +106,7 @@ export class ManifestStore {
 
     await this.indexes.update(repository, async (index) => {
       if (options.tagMustBeNew) requireNewTags(repository, index, tags, descriptor)
-      await this.requireReferences(repository, info)
+      await requireReferences(this.blobs, repository, info)
       if (!(await this.blobs.exists(repository, digest))) await this.blobs.putContent(repository, digest, bytes)
       let next: ImageIndex | undefined
       for (const tag of tags.length > 0 ? tags : [undefined]) next = putManifestEntry(next ?? index, descriptor, tag) ?? next
@@ -128,6 +114,25 @@ export class ManifestStore {
     })
     this.infos.set(digest, info)
     return { digest, tags, ...(info.subject && { subject: info.subject.digest }) }
+  }
+
+  /**
+   * Stores a manifest the pull-through cache fetched, byte for byte, and lists it under `tag`,
+   * untagged, or not at all (`contentOnly`: a child of a cached index, which the index reaches).
+   * No reference check: a cached manifest is recorded before its blobs, which arrive when a
+   * client asks for them, and only for the platform it asks for.
+   */
+  async cache(repository: string, descriptor: Descriptor, bytes: Uint8Array, placement: { tag?: string; contentOnly: boolean }): Promise<void> {
+    await this.indexes.update(repository, async (index) => {
+      if (!(await this.blobs.exists(repository, descriptor.digest))) await this.blobs.putContent(repository, descriptor.digest, bytes)
+      return placement.contentOnly ? undefined : putManifestEntry(index, descriptor, placement.tag)
+    })
+  }
+
+  /** Points a tag at a manifest already in storage. */
+  async tag(repository: string, descriptor: Descriptor, tag: string): Promise<void> {
+    const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size }
+    await this.indexes.update(repository, (index) => putManifestEntry(index, entry, tag))
   }
 
   /** DELETE by tag removes the tag; by digest removes the manifest and its blob. */
@@ -202,20 +207,6 @@ export class ManifestStore {
       }
     }
     return undefined
-  }
-
-  private async requireReferences(repository: string, info: ManifestInfo): Promise<void> {
-    const check = async (descriptor: Descriptor, code: 'MANIFEST_BLOB_UNKNOWN' | 'MANIFEST_UNKNOWN'): Promise<void> => {
-      if (await this.blobs.exists(repository, descriptor.digest)) return
-      throw new RegistryError(code, {
-        status: 400,
-        detail: {
-          description: code === 'MANIFEST_UNKNOWN' ? 'a manifest this index lists is not in the repository; push it first' : 'a blob this manifest references is not in the repository; push it first',
-          digest: descriptor.digest,
-        },
-      })
-    }
-    await Promise.all([...info.blobs.map((d) => check(d, 'MANIFEST_BLOB_UNKNOWN')), ...info.manifests.map((d) => check(d, 'MANIFEST_UNKNOWN'))])
   }
 
   /** Searches the children of the repository's indexes for a digest (multi-arch images). */

@@ -5,7 +5,6 @@
  * reloaded configuration and swapped in without dropping connections.
  */
 import { hostname } from 'node:os'
-import { resolve } from 'node:path'
 import type { Hono, MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { setupAuth } from '../auth/setup'
@@ -16,13 +15,12 @@ import { healthRoutes } from '../http/health'
 import { requestLog } from '../http/middleware/request-log'
 import { createLogger, type Logger } from '../log/logger'
 import { startMaintenance, type Maintenance } from '../maintenance'
-import { createBucketMetaStore, metaStorePath, openSqliteMetaStore, type MetaStore } from '../meta'
+import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
-import { findTag } from '../registry/image-index'
+import { openStore } from '../registry/open-store'
+import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync'
 import { loadSync } from '../sync/load'
-import { createRegistry, type Registry } from '../registry/registry'
-import { openStorage } from './storage'
 
 /** What survives a configuration reload. */
 export interface Runtime {
@@ -37,7 +35,7 @@ export interface Runtime {
   readonly sync: Sync
   /** Restarts sync and maintenance with a reloaded configuration. */
   reconfigure(config: Config): Promise<void>
-  /** Stops background work and closes the metadata store. */
+  /** Stops background work and closes the store. */
   close(): Promise<void>
 }
 
@@ -51,19 +49,8 @@ function ownHosts(config: Config): string[] {
 
 /** `signal` is the server's shutdown: aborting it cancels every background job at once. */
 export async function createRuntime(config: Config, logger: Logger, signal?: AbortSignal): Promise<Runtime> {
-  const rootDirectory = resolve(config.storage.rootDirectory)
-  const { driver, shared } = await openStorage(config.storage, rootDirectory)
-  // Replicas sharing a bucket share push and pull times through it; a single registry keeps
-  // them in SQLite under its local root (where zot keeps its BoltDB files).
-  const meta = shared ? createBucketMetaStore(driver) : openSqliteMetaStore(metaStorePath(rootDirectory))
-  const registry = createRegistry({
-    driver,
-    dedupe: config.storage.dedupe,
-    // A bucket may be shared by replicas: no cached index.json, compare-and-swap updates.
-    sharedStorage: shared,
-    // Hard links exist on local disk only.
-    ...(!shared && { dedupeIndex: meta.blobLocations }),
-  })
+  const store = await openStore(config.storage)
+  const { registry, meta, rootDirectory } = store
   const metrics = createRegistryMetrics(registry)
   // Started even with gc off: it records the push and pull times retention decides by.
   const maintain = (next: Config) =>
@@ -97,8 +84,7 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
     },
     async close() {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
-      await meta.flush()
-      meta.close()
+      await store.close()
     },
   }
   metrics.registry.registerCollector(() => runtime.maintenance.metrics())
@@ -132,11 +118,8 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     realm: config.http.realm,
     ...(config.http.externalUrl && { externalUrl: config.http.externalUrl }),
     tls: Boolean(config.http.tls?.cert),
-    driver: registry.driver,
-    tagExists: async (repository, tag) => {
-      const index = await registry.indexes.read(repository)
-      return index !== undefined && findTag(index, tag) !== undefined
-    },
+    state: registry.state,
+    tagExists: (repository, tag) => registry.tagExists(repository, tag),
     logger,
   })
 
@@ -158,7 +141,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     routes: (routes) => {
       healthRoutes(routes, {
         ready: {
-          storage: async () => void (await registry.driver.list('')),
+          storage: () => registry.checkStorage(),
           // Lines that cannot reach their file go to stderr; readiness says so until they can.
           log: async () => throwIf(logger.writeFailure(), 'log.output writes are failing'),
           'audit-log': async () => throwIf(audit?.writeFailure(), 'log.audit writes are failing'),

@@ -16,8 +16,8 @@
  */
 import type { Logger } from '../log/logger'
 import { createHasher, requireDigest } from '../oci/digest'
+import type { Content } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
-import type { Content } from '../storage/driver'
 import { firstRoute, upstreamFailure } from './failures'
 import { routeLabel, type Route } from './route'
 import { Spool } from './spool'
@@ -76,7 +76,7 @@ export class BlobFills {
     range?: { offset: number; length: number },
   ): Promise<Content> {
     const fill = this.join(repository, digest, routes)
-    if (fill.isCommitted) return this.options.registry.blobs.open(repository, digest, range)
+    if (fill.isCommitted) return this.options.registry.openBlob(repository, digest, range)
     fill.waiters++
     let spool: Spool
     try {
@@ -161,7 +161,7 @@ export class BlobFills {
     const { controller } = fill
     // Storage that can rename a local file into place takes the verified spool as it is; other
     // storage is fed from the spool while it fills.
-    const adoptable = this.options.registry.driver.adopt !== undefined
+    const adoptable = this.options.registry.adoptsFiles
     try {
       spool = await Spool.create(this.options.spoolDirectory, { named: adoptable })
       const { route, download } = await this.download(digest, routes, controller.signal)
@@ -258,25 +258,17 @@ export class BlobFills {
 
   /** Renames the verified spool into storage, or streams it there when storage cannot take it. */
   private async adoptOrCommit(repository: string, digest: string, spool: Spool): Promise<void> {
-    const { blobs, indexes } = this.options.registry
+    const { registry } = this.options
     if (spool.path) {
-      if (await blobs.exists(repository, digest)) return
-      if (await blobs.adopt(repository, digest, spool.path)) return indexes.ensure(repository)
+      if (await registry.hasBlob(repository, digest)) return
+      if (await registry.adoptBlob(repository, digest, spool.path)) return
     }
     await this.commit(repository, digest, spool)
   }
 
-  /** Streams the spool into storage through a verified upload. */
+  /** Streams the spool into storage through a verified upload (nothing stays if it fails). */
   private async commit(repository: string, digest: string, spool: Spool): Promise<void> {
-    const { uploads } = this.options.registry
-    const session = await uploads.start(repository)
-    try {
-      await uploads.append(repository, session.id, spool.tail())
-      await uploads.finish(repository, session.id, digest, null)
-    } catch (error) {
-      await uploads.cancel(repository, session.id).catch(() => {})
-      throw error
-    }
+    await this.options.registry.putBlob(repository, digest, spool.tail(), { origin: 'sync' })
   }
 }
 

@@ -101,7 +101,7 @@ export class ImageCopier {
     const queue = [...new Set(digests)]
     const worker = async (): Promise<void> => {
       for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
-        if (!(await registry.blobs.exists(local, digest)))
+        if (!(await registry.hasBlob(local, digest)))
           await fills.ensure(local, digest, [route], signal)
       }
     }

@@ -134,7 +134,7 @@ export function createSync(options: SyncOptions): Sync {
     signal,
   })
   const manifests = new ManifestCache(registry)
-  const tagChecks = new TagChecks(registry.driver, { logger })
+  const tagChecks = new TagChecks(registry.state, { logger })
   const source = new PullThroughSource({
     registry,
     router: new Router(entries),

@@ -5,7 +5,6 @@
  * idle-memory budget, see docs/performance.md).
  */
 import type { SyncConfig } from '../config'
-import { localSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
 import type { Sync, SyncOptions } from './index'
 
@@ -15,7 +14,7 @@ export const syncEnabled = (config: SyncConfig | undefined): config is SyncConfi
 
 /** What a registry without sync serves: its own storage, no background work. */
 export const localOnlySync = (registry: Registry): Sync => ({
-  source: localSource(registry),
+  source: registry,
   middleware: [],
   start: () => {},
   stop: async () => {},

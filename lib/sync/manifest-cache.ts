@@ -1,16 +1,15 @@
 /**
  * @module
  * Cached manifests in local storage, byte for byte as the upstream served them (Docker v2s2
- * and manifest lists included: digests never change, zot #2584, #3307, #4184). A cached
- * manifest is recorded before its blobs are present — they arrive when a client asks for them,
- * and only for the platform it asks for — so this writes through the index store directly
- * rather than `ManifestStore.put`, whose reference check is right for pushes and wrong here.
- * Children of a cached index are stored as content only, like zot: the index reaches them.
+ * and manifest lists included: digests never change, zot #2584, #3307, #4184). They are stored
+ * through the registry's push with `origin: 'sync'`: recorded before their blobs are present
+ * (they arrive when a client asks for them, and only for the platform it asks for), so without
+ * the reference check a client's push gets. Children of a cached index are stored as content
+ * only, like zot: the index reaches them.
  */
 import { RegistryError } from '../errors/registry-error'
 import { isDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
-import { putManifestEntry } from '../registry/image-index'
 import type { Registry } from '../registry/registry'
 import type { FetchedManifest } from './upstream-source'
 
@@ -35,7 +34,7 @@ export class ManifestCache {
   async lookup(repository: string, reference: string): Promise<LocalManifest | undefined> {
     let descriptor: Descriptor
     try {
-      descriptor = await this.registry.manifests.resolve(repository, reference)
+      descriptor = await this.registry.resolveManifest(repository, reference)
     } catch (error) {
       if (
         error instanceof RegistryError &&
@@ -45,7 +44,7 @@ export class ManifestCache {
       throw error
     }
     const stored =
-      !isDigest(reference) || (await this.registry.blobs.exists(repository, descriptor.digest))
+      !isDigest(reference) || (await this.registry.hasBlob(repository, descriptor.digest))
     return { descriptor, stored }
   }
 
@@ -56,30 +55,15 @@ export class ManifestCache {
     placement: Placement = {},
   ): Promise<void> {
     const { descriptor, bytes } = fetched
-    const { blobs, indexes, events } = this.registry
-    await indexes.update(repository, async (index) => {
-      if (!(await blobs.exists(repository, descriptor.digest)))
-        await blobs.putContent(repository, descriptor.digest, bytes)
-      return placement.child ? undefined : putManifestEntry(index, descriptor, placement.tag)
+    await this.registry.putManifest(repository, placement.tag ?? descriptor.digest, bytes, {
+      origin: 'sync',
+      descriptor,
+      contentOnly: placement.child ?? false,
     })
-    if (!placement.child)
-      events.emit(
-        'manifestPushed',
-        repository,
-        descriptor.digest,
-        placement.tag ? [placement.tag] : [],
-        'sync',
-      )
   }
 
   /** Points a tag at a manifest already in storage. */
   async tag(repository: string, descriptor: Descriptor, tag: string): Promise<void> {
-    const entry: Descriptor = {
-      mediaType: descriptor.mediaType,
-      digest: descriptor.digest,
-      size: descriptor.size,
-    }
-    await this.registry.indexes.update(repository, (index) => putManifestEntry(index, entry, tag))
-    this.registry.events.emit('manifestPushed', repository, descriptor.digest, [tag], 'sync')
+    await this.registry.tagManifest(repository, tag, descriptor)
   }
 }

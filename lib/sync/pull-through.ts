@@ -18,9 +18,8 @@ import { RegistryError } from '../errors/registry-error'
 import type { Logger } from '../log/logger'
 import { isDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
-import { localSource, type ContentSource, type ManifestBody } from '../registry/content-source'
+import type { Content, ContentSource, ManifestBody } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
-import type { Content } from '../storage/driver'
 import type { BlobFills } from './blob-fills'
 import { ExpiringCache } from './expiring-cache'
 import { firstRoute, upstreamFailure, upstreamReasons } from './failures'
@@ -58,7 +57,7 @@ export class PullThroughSource implements ContentSource {
   private readonly staleAfter: number
 
   constructor(private readonly options: PullThroughOptions) {
-    this.local = localSource(options.registry)
+    this.local = options.registry
     this.sync = new ManifestSync(options.manifests, options.tagChecks)
     this.upstreamTags = new ExpiringCache(options.listTtl ?? 60_000)
     this.referrerSyncs = new ExpiringCache(options.listTtl ?? 60_000)

@@ -2,15 +2,13 @@
  * @module
  * When each cached tag was last confirmed with its upstream, so a tag is revalidated at most once
  * per `manifestCheckInterval`, and a restart (or a new pod on the same S3 bucket) does not send
- * a burst of revalidations to a rate-limited upstream. Kept in memory, written through the
- * storage driver as one small JSON file (`.sync/tag-checks.json`, outside every repository: the
- * catalog skips names that start with a dot), a moment after changes so a pull burst costs one
- * write.
+ * a burst of revalidations to a rate-limited upstream. Kept in memory, written to the registry's
+ * state store as one small JSON document (layout.ts's `statePaths.tagChecks`, outside every
+ * repository), a moment after changes so a pull burst costs one write.
  */
 import type { Logger } from '../log/logger'
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
-
-export const TAG_CHECKS_PATH = '.sync/tag-checks.json'
+import { statePaths } from '../registry/layout'
+import type { StateStore } from '../registry/registry'
 
 /** Entries older than this are dropped when the file is written: nobody relies on them. */
 const FORGET_AFTER_MS = 30 * 24 * 3600_000
@@ -31,7 +29,7 @@ export class TagChecks {
   private readonly now: () => number
 
   constructor(
-    private readonly driver: StorageDriver,
+    private readonly state: StateStore,
     private readonly options: TagChecksOptions,
   ) {
     this.now = options.now ?? Date.now
@@ -64,7 +62,7 @@ export class TagChecks {
     for (const [k, at] of this.checks) if (at < cutoff) this.checks.delete(k)
     const content = JSON.stringify({ version: 1, checks: Object.fromEntries(this.checks) })
     this.writing = this.writing
-      .then(() => this.driver.putContent(TAG_CHECKS_PATH, content))
+      .then(() => this.state.write(statePaths.tagChecks, content))
       .catch((error: unknown) =>
         this.options.logger.warn('sync: cannot record tag checks', { error }),
       )
@@ -78,19 +76,21 @@ export class TagChecks {
 
   private async read(): Promise<void> {
     try {
-      const parsed = JSON.parse(
-        new TextDecoder().decode(await this.driver.getContent(TAG_CHECKS_PATH)),
-      ) as { checks?: Record<string, unknown> }
+      // Missing is normal on first start.
+      const stored = await this.state.read(statePaths.tagChecks)
+      if (!stored) return
+      const parsed = JSON.parse(new TextDecoder().decode(stored)) as {
+        checks?: Record<string, unknown>
+      }
       for (const [k, at] of Object.entries(parsed.checks ?? {})) {
         if (typeof at === 'number' && !this.checks.has(k)) this.checks.set(k, at)
       }
     } catch (error) {
-      // Missing is normal on first start; unreadable only costs one revalidation per tag.
-      if (!(error instanceof PathNotFoundError))
-        this.options.logger.warn('sync: ignoring unreadable tag checks', {
-          path: TAG_CHECKS_PATH,
-          error,
-        })
+      // Unreadable only costs one revalidation per tag.
+      this.options.logger.warn('sync: ignoring unreadable tag checks', {
+        path: statePaths.tagChecks,
+        error,
+      })
     }
   }
 }

@@ -14,9 +14,10 @@ import { authenticate } from '../../lib/auth/authenticate'
 import { authorize } from '../../lib/auth/authorize'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
 import { createHtpasswd } from '../../lib/auth/htpasswd'
-import { storageNames } from '../../lib/auth/storage-names'
 import { createUserGroups } from '../../lib/auth/user-groups'
-import { createLocalDriver } from '../../lib/storage/local-driver'
+import { statePaths } from '../../lib/registry/layout'
+import { openStore } from '../../lib/registry/open-store'
+import { createStateStore } from '../../lib/registry/state-store'
 import { memoryDriver } from './memory-driver'
 import { errorCode, tempDirectory, testApp } from './support'
 
@@ -36,9 +37,10 @@ function store(
   } = {},
 ) {
   const driver = memoryDriver()
-  const userGroups = createUserGroups(driver)
+  const state = createStateStore(driver)
+  const userGroups = createUserGroups(state)
   const ownerExists = async () => true
-  return { driver, userGroups, keys: createApiKeyStore({ driver, userGroups, ownerExists, ...options }) }
+  return { driver, state, userGroups, keys: createApiKeyStore({ state, userGroups, ownerExists, ...options }) }
 }
 
 describe('API key store', () => {
@@ -153,26 +155,26 @@ describe('API key store', () => {
   })
 
   test('a stored key whose scope breaks today\'s limits works for nothing (no 500, no widening)', async () => {
-    const { driver, userGroups } = store()
+    const { driver, state, userGroups } = store()
     const errors: string[] = []
-    const keys = createApiKeyStore({ driver, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    const keys = createApiKeyStore({ state, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
     const created = await keys.create('alice', { scopes: ['ci/**:read'] })
-    const path = storageNames.keyRecord('alice', created.uuid)
+    const path = statePaths.keyRecord('alice', created.uuid)
     const record = JSON.parse(new TextDecoder().decode(await driver.getContent(path))) as { scopes: string[] }
     await driver.putContent(path, new TextEncoder().encode(JSON.stringify({ ...record, scopes: ['*a*a*a*a*a*a*a*a*a*b:read'] })))
-    const restarted = createApiKeyStore({ driver, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    const restarted = createApiKeyStore({ state, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
     expect(await restarted.verify('alice', created.apiKey)).toBeUndefined()
     expect(errors).toEqual(['API key refused: a stored scope breaks the scope limits; re-create the key'])
   })
 
-  test('keys survive a restart on the local driver (same directory, new store)', async () => {
+  test('keys survive a restart on local storage (same directory, new store)', async () => {
     const rootDirectory = await tempDirectory('apikeys')
-    const open = () => {
-      const driver = createLocalDriver({ rootDirectory })
-      return createApiKeyStore({ driver, userGroups: createUserGroups(driver), ownerExists: async () => true })
+    const open = async () => {
+      const { state } = (await openStore({ rootDirectory })).registry
+      return createApiKeyStore({ state, userGroups: createUserGroups(state), ownerExists: async () => true })
     }
-    const { apiKey, uuid } = await open().create('alice', { label: 'persisted' })
-    const reopened = open()
+    const { apiKey, uuid } = await (await open()).create('alice', { label: 'persisted' })
+    const reopened = await open()
     expect(await reopened.verify('alice', apiKey)).toBeDefined()
     expect((await reopened.list('alice')).map((key) => key.uuid)).toEqual([uuid])
   })

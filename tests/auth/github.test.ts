@@ -10,6 +10,7 @@ import { createLogger } from '../../lib/log/logger'
 import { CookieJar } from './cookie-jar'
 import { startFakeGitHub } from './fake-github'
 import { browse, startIdentityProvider } from './identity-provider'
+import { createStateStore } from '../../lib/registry/state-store'
 import { memoryDriver } from './memory-driver'
 import { authRegistry } from './registry'
 import { fixtureConfig, tempDirectory, testApp } from './support'
@@ -112,7 +113,7 @@ const startsSession = (response: Response): boolean =>
     .some((line) => line.startsWith('session=') && !line.startsWith('session=;'))
 
 describe('GitHub login through the registry', async () => {
-  const { call, driver } = await registry()
+  const { call, state } = await registry()
 
   test('the login redirects to GitHub with state, PKCE S256 and the default scopes', async () => {
     const response = await call('/zot/auth/login?provider=github&callback_ui=/user/apikey')
@@ -145,7 +146,7 @@ describe('GitHub login through the registry', async () => {
     expect(response.status).toBe(302)
     expect(response.headers.get('Location')).toBe('/user/apikey')
     expect(decodeURIComponent(jar.get(REGISTRY, 'user') ?? '')).toBe('octo@example.com')
-    expect(await createUserGroups(driver).get('octo@example.com')).toEqual([
+    expect(await createUserGroups(state).get('octo@example.com')).toEqual([
       'acme',
       'acme/platform',
       'acme/release',
@@ -209,7 +210,7 @@ describe('GitHub login through the registry', async () => {
   test('the access token never follows a Link to another origin', async () => {
     const { response } = await login(call, 'linked')
     expect(response.status).toBe(302)
-    expect(await createUserGroups(driver).get('linked@example.com')).toEqual(['acme/platform'])
+    expect(await createUserGroups(state).get('linked@example.com')).toEqual(['acme/platform'])
     expect(thief).toEqual([])
   })
 
@@ -295,7 +296,7 @@ describe('the handbook config with GitHub and Keycloak side by side', async () =
     auth,
     externalUrl: config.http.externalUrl,
     tls: false,
-    driver: memoryDriver(),
+    state: createStateStore(memoryDriver()),
     tagExists: async () => false,
     logger: createLogger({ level: 'warn', write: (line) => warnings.push(line) }),
   })

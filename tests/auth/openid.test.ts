@@ -18,6 +18,7 @@ import { createUserGroups } from '../../lib/auth/user-groups'
 import { createUserValidity } from '../../lib/auth/user-validity'
 import { CookieJar } from './cookie-jar'
 import { browse, startIdentityProvider } from './identity-provider'
+import { createStateStore } from '../../lib/registry/state-store'
 import { memoryDriver } from './memory-driver'
 import { fixtureConfig, tempDirectory, testApp } from './support'
 
@@ -54,13 +55,13 @@ async function registry(
     credentialsFile,
     ...options.provider,
   })
-  const driver = memoryDriver()
-  const userGroups = createUserGroups(driver)
+  const state = createStateStore(memoryDriver())
+  const userGroups = createUserGroups(state)
   const sealer = options.sealer ?? createSealer()
   const secure = options.secure ?? false
-  const validity = createUserValidity({ driver, userGroups, openIdProviders: ['oidc'] })
+  const validity = createUserValidity({ state, userGroups, openIdProviders: ['oidc'] })
   const sessions = createSessions({ sealer, userGroups, validity, secure })
-  const apiKeys = createApiKeyStore({ driver, userGroups, ownerExists: validity.exists })
+  const apiKeys = createApiKeyStore({ state, userGroups, ownerExists: validity.exists })
   const access = createAccessControl(config.http.accessControl)
   const app = testApp(
     [

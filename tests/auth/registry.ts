@@ -1,6 +1,6 @@
 /**
  * @module
- * A real registry (local driver on a temp directory, the lead's app) behind `setupAuth`, for
+ * A real registry (local storage in a temp directory, the lead's app) behind `setupAuth`, for
  * tests that push and pull through authentication. `as(headers)` gives a harness whose requests
  * carry credentials, so the HTTP tests' push helpers work unchanged.
  */
@@ -10,17 +10,16 @@ import type { AccessControlOptions, AuthOptions } from '../../lib/auth/options'
 import { createApp } from '../../lib/http/app'
 import type { AppEnv } from '../../lib/http/context'
 import { silentLogger } from '../../lib/log/logger'
-import { listTags } from '../../lib/registry/image-index'
-import { createRegistry } from '../../lib/registry/registry'
-import { createLocalDriver } from '../../lib/storage/local-driver'
-import type { StorageDriver } from '../../lib/storage/driver'
+import { openStore } from '../../lib/registry/open-store'
+import type { StateStore } from '../../lib/registry/state-store'
 import type { Harness } from '../http/harness'
 import { tempDirectory } from './support'
 
 export interface AuthRegistry {
   app: Hono<AppEnv>
   auth: AuthSetup
-  driver: StorageDriver
+  /** Where auth keeps API keys and users (the registry's state store). */
+  state: StateStore
   rootDirectory: string
   /** Anonymous requests. */
   anonymous: Harness
@@ -39,17 +38,13 @@ export interface AuthRegistryConfig {
 
 export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegistry> {
   const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
-  const driver = createLocalDriver({ rootDirectory })
-  const registry = createRegistry({ driver })
+  const { registry } = await openStore({ rootDirectory })
   const auth = await setupAuth({
     ...config,
     tls: false,
-    driver,
+    state: registry.state,
     logger: silentLogger(),
-    tagExists: async (repository, tag) => {
-      const index = await registry.indexes.read(repository)
-      return index !== undefined && listTags(index).includes(tag)
-    },
+    tagExists: (repository, tag) => registry.tagExists(repository, tag),
   })
   const app = createApp({
     registry,
@@ -66,5 +61,5 @@ export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegi
         headers: { ...headers, ...Object.fromEntries(new Headers(init.headers)) },
       }),
   })
-  return { app, auth, driver, rootDirectory, anonymous: as({}), as }
+  return { app, auth, state: registry.state, rootDirectory, anonymous: as({}), as }
 }

@@ -5,6 +5,7 @@ import type { AuthOptions } from '../../lib/auth/options'
 import { setupAuth, type AuthSetupOptions } from '../../lib/auth/setup'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/ui-client'
 import { createLogger } from '../../lib/log/logger'
+import { createStateStore } from '../../lib/registry/state-store'
 import { memoryDriver } from './memory-driver'
 import { fixtureConfig, fixturePath, tempDirectory, testApp } from './support'
 
@@ -16,7 +17,7 @@ function setup(config: Partial<AuthSetupOptions>, warnings: string[] = []) {
   const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) })
   return setupAuth({
     tls: false,
-    driver: memoryDriver(),
+    state: createStateStore(memoryDriver()),
     tagExists: async () => false,
     logger,
     ...config,

@@ -30,7 +30,7 @@ export async function makeHarness(): Promise<StorageHarness> {
   // Registered per call: bun evaluates this module once per process, so a hook at its top level
   // would belong to the first test file only and never clean up after the others.
   afterAll(() => storage.remove())
-  const registry = await storage.openRegistry()
+  const { registry } = await storage.openStore()
   const app = createApp({ registry, logger: silentLogger() })
   return {
     rootDirectory: storage.rootDirectory,

@@ -144,10 +144,10 @@ describe('uploads', async () => {
     const location = await open('up/restart')
     await h.request(location, { method: 'PATCH', body: data.subarray(0, 20_000) })
     // A fresh registry over the same storage has no in-memory hash state.
-    const restarted = await h.storage.openRegistry()
+    const { registry: restarted } = await h.storage.openStore()
     const id = location.split('/').pop()!
-    await restarted.uploads.append('up/restart', id, new Blob([data.subarray(20_000)]).stream(), { range: { start: 20_000, end: 49_999 } })
-    const result = await restarted.uploads.finish('up/restart', id, digestOf(data), null)
+    await restarted.appendUpload('up/restart', id, new Blob([data.subarray(20_000)]).stream(), { range: { start: 20_000, end: 49_999 } })
+    const result = await restarted.finishUpload('up/restart', id, digestOf(data), null)
     expect(result).toEqual({ digest: digestOf(data), size: 50_000 })
   })
 })

@@ -107,7 +107,7 @@ describe('the commands refuse to run beside a server', () => {
     } finally {
       await server.stop(true)
     }
-    expect((await h.registry.manifests.tags('app'))).toEqual(['v1'])
+    expect((await h.registry.listTags('app'))).toEqual(['v1'])
   })
 
   test('a missing rootDirectory is an error, not an empty success', async () => {

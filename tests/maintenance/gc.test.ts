@@ -158,7 +158,7 @@ describe('GC frees what nothing references and keeps the rest', () => {
     const report = await h.gc({ ahead: 0 })
 
     expect(report.decisions.find((d) => d.reference === 'lost')?.rule).toContain('manifest blob is gone')
-    expect(await h.registry.manifests.tags('app')).toEqual(['fine'])
+    expect(await h.registry.listTags('app')).toEqual(['fine'])
     h.close()
   })
 

@@ -14,11 +14,8 @@ import type { Config } from '../../lib/config'
 import { resolveGcSettings } from '../../lib/maintenance/options'
 import type { MetaStore } from '../../lib/meta/meta-store'
 import { recordRegistryEvents } from '../../lib/meta/record-events'
-import { metaStorePath, openSqliteMetaStore } from '../../lib/meta/sqlite-meta-store'
 import { blobPath } from '../../lib/registry/layout'
-import { createRegistry } from '../../lib/registry/registry'
-import type { StorageDriver } from '../../lib/storage/driver'
-import { createLocalDriver } from '../../lib/storage/local-driver'
+import { openStore, type StoreConfig } from '../../lib/registry/open-store'
 import type { Harness } from '../http/harness'
 import { testConfig, testStorageConfig } from '../support/config'
 import { tempDirectory } from '../support/temp'
@@ -42,15 +39,14 @@ export interface MaintenanceHarness extends Harness {
 export { tempDirectory }
 
 export async function makeMaintenanceHarness(
-  options: { rootDirectory?: string; dedupe?: boolean; driver?: StorageDriver } = {},
+  options: { rootDirectory?: string } & Omit<Partial<StoreConfig>, 'rootDirectory'> = {},
 ): Promise<MaintenanceHarness> {
   const rootDirectory = options.rootDirectory ?? (await tempDirectory('gc'))
-  const meta = openSqliteMetaStore(metaStorePath(rootDirectory))
   const logger = silentLogger()
-  // A remote store keeps its metadata under rootDirectory and gets no dedupe index (docs/gc.md).
-  const driver = options.driver ?? createLocalDriver({ rootDirectory })
-  const dedupeIndex = options.driver ? undefined : meta.blobLocations
-  const registry = createRegistry({ driver, dedupe: options.dedupe ?? true, dedupeIndex })
+  // As `serve` opens it: a bucket (storageDriver) keeps its metadata in the bucket and gets no
+  // dedupe index (docs/gc.md).
+  const store = await openStore({ ...options, rootDirectory })
+  const { registry, meta } = store
   const activity = new RecentActivity()
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
   const app = createApp({ registry, logger })
@@ -68,7 +64,7 @@ export async function makeMaintenanceHarness(
     blobFile: (repository, digest) => join(rootDirectory, blobPath(repository, digest)),
     close: () => {
       for (const stop of unsubscribe) stop()
-      meta.close()
+      void store.close()
     },
   }
 }

@@ -22,7 +22,7 @@ describe('retention through GC', () => {
 
     const report = await h.gc({ ...now, retention })
 
-    expect(await h.registry.manifests.tags('app')).toEqual(['v2', 'v3'])
+    expect(await h.registry.listTags('app')).toEqual(['v2', 'v3'])
     expect((await h.request(`/v2/app/manifests/${old.digest}`)).status).toBe(404)
     expect(await exists(h.blobFile('app', old.layers[0]!))).toBe(false)
     expect(await exists(h.blobFile('app', newer.layers[0]!))).toBe(true)
@@ -40,7 +40,7 @@ describe('retention through GC', () => {
 
     await h.gc({ ...now, retention: { policies: [{ repositories: ['app'], keepTags: [{ pulledWithin: '24h' }] }] } })
 
-    expect(await h.registry.manifests.tags('app')).toEqual(['used'])
+    expect(await h.registry.listTags('app')).toEqual(['used'])
     h.close()
   })
 
@@ -100,7 +100,7 @@ describe('retention through GC', () => {
 
     await h.gc({ retention: { policies: [{ repositories: ['**'], deleteReferrers: true }] } })
 
-    expect(await h.registry.manifests.tags('app')).toEqual(['other'])
+    expect(await h.registry.listTags('app')).toEqual(['other'])
     h.close()
   })
 
@@ -142,7 +142,7 @@ describe('retention through GC', () => {
     const report = await h.gc({ ...now, retention: { dryRun: true, policies } })
     expect(report.dryRun).toBe(true)
     expect(report.deleted.tag).toBe(1)
-    expect(await h.registry.manifests.tags('app')).toEqual(['v1', 'v2'])
+    expect(await h.registry.listTags('app')).toEqual(['v1', 'v2'])
     h.close()
   })
 

@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { scrubCommand } from '../../lib/maintenance/scrub-command'
 import { blobPath } from '../../lib/registry/layout'
-import { createS3Driver } from '../../lib/storage/s3'
+import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { pushImage } from '../http/harness'
-import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, startCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
 import { freePort } from '../support/server'
 import { captureIo, commandSections, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
@@ -19,20 +19,24 @@ afterAll(async () => {
   if (cluster) await (await cluster).stop()
 }, CLUSTER_START_MS)
 
-async function s3Harness(): Promise<MaintenanceHarness> {
-  const server = await rgw()
-  const driver = createS3Driver({
-    bucket: await createTestBucket(server, 'gc'),
-    region: server.region,
-    endpoint: server.endpoint,
-    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-  })
-  return makeMaintenanceHarness({ rootDirectory: await tempDirectory('gc-s3'), driver })
+interface S3Harness extends MaintenanceHarness {
+  /** zot's `storage` section for the bucket, as the commands read it. */
+  storage: { rootDirectory: string; dedupe: false; storageDriver: ReturnType<typeof zotS3Params> }
 }
 
-async function scrub(h: MaintenanceHarness): Promise<{ code: number; out: string[] }> {
+async function s3Harness(): Promise<S3Harness> {
+  const server = await rgw()
+  const storage = {
+    rootDirectory: await tempDirectory('gc-s3'),
+    dedupe: false as const,
+    storageDriver: zotS3Params(server, await createTestBucket(server, 'gc')),
+  }
+  return { ...(await makeMaintenanceHarness(storage)), storage }
+}
+
+async function scrub(h: S3Harness): Promise<{ code: number; out: string[] }> {
   const { io, out } = captureIo()
-  const options = { ...commandSections({ rootDirectory: h.rootDirectory }, { port: await freePort() }), driver: h.registry.driver }
+  const options = commandSections(h.storage, { port: await freePort() })
   return { code: await scrubCommand(options, io), out }
 }
 
@@ -47,7 +51,7 @@ describe('on S3', () => {
 
     expect(report.errors).toEqual([])
     expect(report.deleted).toMatchObject({ manifest: 1, blob: 3 })
-    expect(await h.registry.blobs.exists('app', doomed.layers[0]!)).toBe(false)
+    expect(await h.registry.hasBlob('app', doomed.layers[0]!)).toBe(false)
     expect((await h.request(`/v2/app/blobs/${live.layers[0]}`)).status).toBe(200)
     h.close()
   }, 60_000)
@@ -57,10 +61,13 @@ describe('on S3', () => {
     const image = await pushImage(h, 'app', 'v1')
     expect((await scrub(h)).code).toBe(0)
     const layer = image.layers[0]!
-    const good = await h.registry.blobs.getContent('app', layer)
+    const good = await h.registry.maintenance('app').blobContent(layer)
     const bad = good.slice()
     bad[0] = bad[0]! ^ 0xff
-    await h.registry.driver.putContent(blobPath('app', layer), bad)
+    // Bit rot behind the registry's back: straight into the bucket.
+    const driver = createS3Driver(s3OptionsFromZotParams(h.storage.storageDriver))
+    await driver.putContent(blobPath('app', layer), bad)
+    driver.destroy()
 
     const affected = await scrub(h)
 

@@ -103,7 +103,7 @@ describe('zot scrub', () => {
     const report = await h.gc()
 
     expect(report.deleted.blob).toBe(0)
-    expect(await h.registry.manifests.tags('app')).toEqual(['v1', 'v2'])
+    expect(await h.registry.listTags('app')).toEqual(['v1', 'v2'])
     expect((await putManifest(h, 'app', 'v1', image.manifest)).status).toBe(201)
     expect((await h.request('/v2/app/manifests/v1')).status).toBe(200)
     expect((await scrub(h)).code).toBe(0)

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { createBucketMetaStore } from '../../lib/meta'
+import { createStateStore } from '../../lib/registry/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 
@@ -18,7 +19,7 @@ async function replicaStores(count: number) {
   const bucket = await createTestBucket(rgw, 'meta')
   const params = zotS3Params(rgw, bucket)
   // A long interval: flushes happen when the test says so.
-  return Array.from({ length: count }, () => createBucketMetaStore(createS3Driver(s3OptionsFromZotParams(params)), { flushIntervalMs: 3_600_000 }))
+  return Array.from({ length: count }, () => createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(params))), { flushIntervalMs: 3_600_000 }))
 }
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`

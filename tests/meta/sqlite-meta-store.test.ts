@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { metaStorePath, openSqliteMetaStore } from '../../lib/meta/sqlite-meta-store'
+import { openSqliteMetaStore } from '../../lib/meta/sqlite-meta-store'
+import { metaStorePath } from '../../lib/registry/layout'
 import { pushImage } from '../http/harness'
 import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
 

@@ -5,14 +5,10 @@
  * refused (NAME_INVALID), and nothing inside a layout is ever listed as a repository.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { storageNames } from '../../lib/auth/storage-names'
-import { quarantinePath } from '../../lib/maintenance/storage-walk'
-import { META_FILE_NAME } from '../../lib/meta/sqlite-meta-store'
 import { isValidRepositoryName } from '../../lib/oci/names'
-import { blobPath, indexPath, ociLayoutPath, uploadPath } from '../../lib/registry/layout'
+import { blobPath, indexPath, META_FILE_NAME, ociLayoutPath, quarantinePath, statePaths, syncSpoolDirectory, uploadPath } from '../../lib/registry/layout'
 import { TEMPORARY_DIRECTORY } from '../../lib/storage/local-driver'
 import { partsPrefix } from '../../lib/storage/s3/segmented-object'
-import { TAG_CHECKS_PATH } from '../../lib/sync/tag-checks'
 import { startRegistry } from '../support/server'
 import { createTestStorage } from '../support/storage-under-test'
 import { pushSmallImage, sha256, startSecurityTarget } from './support'
@@ -113,7 +109,7 @@ test('every name the storage layout uses is refused as a name component', () => 
   const digest = sha256(futureBlob)
   const uuid = crypto.randomUUID()
   const inRepository = [indexPath('r'), ociLayoutPath('r'), uploadPath('r', uuid), blobPath('r', digest), quarantinePath('r', digest), partsPrefix('r')]
-  const atRoot = [TAG_CHECKS_PATH, META_FILE_NAME, TEMPORARY_DIRECTORY, storageNames.keyHash('h'), storageNames.userGroups('u')]
+  const atRoot = [statePaths.tagChecks, META_FILE_NAME, TEMPORARY_DIRECTORY, statePaths.keyHash('h'), statePaths.userGroups('u'), statePaths.metaStats('r'), syncSpoolDirectory('')]
   const components = [...inRepository.map((path) => path.split('/')[1]!), ...atRoot.map((path) => path.split('/')[0]!)]
   for (const component of components) {
     expect({ component, valid: isValidRepositoryName(component) }).toEqual({ component, valid: false })

@@ -5,11 +5,11 @@
  * pullable from the other at once.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { tmpdir } from 'node:os'
 import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
-import { createRegistry } from '../../lib/registry/registry'
-import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
+import { openStore } from '../../lib/registry/open-store'
 import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 
 setDefaultTimeout(120_000)
@@ -22,11 +22,12 @@ afterAll(() => rgw?.stop())
 async function replicas(count: number) {
   const bucket = await createTestBucket(rgw, 'replicas')
   const params = zotS3Params(rgw, bucket)
-  return Array.from({ length: count }, () => {
-    const registry = createRegistry({ driver: createS3Driver(s3OptionsFromZotParams(params)), sharedStorage: true })
+  return Promise.all(Array.from({ length: count }, async () => {
+    // As `serve` opens a bucket: shared with the other replicas.
+    const { registry } = await openStore({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
     const app = createApp({ registry, logger: silentLogger() })
     return (path: string, init?: RequestInit) => app.request(`http://replica.test${path}`, init)
-  })
+  }))
 }
 
 const manifestFor = (config: string, size: number, nonce: string) =>

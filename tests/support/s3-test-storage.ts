@@ -16,9 +16,8 @@ import {
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { createRegistry } from '../../lib/registry/registry'
 import { createTestBucket, rawS3Client, startCephRgw, zotS3Params, type CephRgw } from './ceph-rgw'
-import type { TestStorage } from './storage-under-test'
+import { storeOpener, type TestStorage } from './storage-under-test'
 
 /** zot stores `rootdirectory: /zot` under `zot/zot/` (its doubled prefix, reference 6.4). */
 const S3_ROOT_DIRECTORY = '/zot'
@@ -83,22 +82,17 @@ export async function s3Storage(
   const bucket = await createTestBucket(rgw, label)
   const storageDriver = { ...zotS3Params(rgw, bucket), rootdirectory: S3_ROOT_DIRECTORY }
   const s3 = rawS3Client(rgw)
-  const destroyOnRemove: { destroy(): void }[] = [s3]
+  // zot refuses dedupe on S3 without a cacheDriver.
+  const config = { rootDirectory, dedupe: false, storageDriver }
+  const stores = storeOpener(config)
   const keyOf = (path: string) => KEY_PREFIX + path
 
   const storage: TestStorage = {
     kind: 's3',
     rootDirectory,
-    // zot refuses dedupe on S3 without a cacheDriver.
-    config: { rootDirectory, dedupe: false, storageDriver },
-    async openRegistry() {
-      // Loaded here so a local run never pays for the AWS SDK.
-      const { createS3Driver, s3OptionsFromZotParams } = await import('../../lib/storage/s3')
-      const driver = createS3Driver(s3OptionsFromZotParams(storageDriver))
-      destroyOnRemove.push(driver)
-      // As assemble.ts opens a bucket: shared with other replicas, no dedupe.
-      return createRegistry({ driver, dedupe: false, sharedStorage: true })
-    },
+    config,
+    // As `serve` opens a bucket: shared with other replicas, metadata in the bucket.
+    openStore: stores.open,
     async list(prefix = '') {
       const keys = await listKeys(s3, bucket, keyOf(prefix))
       // A prefix names a file or a directory, never the start of a longer name.
@@ -126,10 +120,12 @@ export async function s3Storage(
       return (listed.Uploads ?? []).map((upload) => upload.Key!.slice(KEY_PREFIX.length))
     },
     async remove() {
+      // First: closing flushes the metadata buffered for the bucket.
+      await stores.close()
       // The gateway keeps objects in RAM (memstore) until the process ends: free them now.
       await emptyBucket(s3, bucket)
       await s3.send(new DeleteBucketCommand({ Bucket: bucket }))
-      for (const client of destroyOnRemove) client.destroy()
+      s3.destroy()
       await rm(scratch, { recursive: true, force: true })
     },
   }

@@ -11,8 +11,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { createRegistry, type Registry } from '../../lib/registry/registry'
-import { createLocalDriver } from '../../lib/storage/local-driver'
+import { openStore, type Store, type StoreConfig } from '../../lib/registry/open-store'
 
 export type StorageKind = 'local' | 's3'
 
@@ -33,8 +32,8 @@ export interface TestStorage {
   readonly rootDirectory: string
   /** zot's `storage` config section for this storage (`rootDirectory`, and the S3 driver). */
   readonly config: Record<string, unknown>
-  /** A registry on this storage as `serve` builds it; each call is a new process's view. */
-  openRegistry(): Promise<Registry>
+  /** The store on this storage as `serve` opens it; each call is a new process's view. */
+  openStore(): Promise<Store>
   /** Paths, relative to the storage root, of every file at or under `prefix`, sorted. */
   list(prefix?: string): Promise<string[]>
   read(path: string): Promise<Uint8Array>
@@ -78,11 +77,12 @@ export async function createTestStorage(options: TestStorageOptions): Promise<Te
 
 function localStorage(scratch: string, rootDirectory: string): TestStorage {
   const inRoot = (path: string) => join(rootDirectory, path)
+  const stores = storeOpener({ rootDirectory })
   return {
     kind: 'local',
     rootDirectory,
     config: { rootDirectory },
-    openRegistry: async () => createRegistry({ driver: createLocalDriver({ rootDirectory }) }),
+    openStore: stores.open,
     list: (prefix = '') => listFiles(rootDirectory, prefix),
     read: async (path) => new Uint8Array(await readFile(inRoot(path))),
     async write(path, data) {
@@ -91,7 +91,23 @@ function localStorage(scratch: string, rootDirectory: string): TestStorage {
     },
     materialize: async (prefix) => inRoot(prefix),
     openMultipartUploads: async () => [],
-    remove: () => rm(scratch, { recursive: true, force: true }),
+    remove: async () => {
+      await stores.close()
+      await rm(scratch, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Opens stores with `config`, remembered so that `close` releases them all. */
+export function storeOpener(config: StoreConfig): { open(): Promise<Store>; close(): Promise<void> } {
+  const opened: Store[] = []
+  return {
+    async open() {
+      const store = await openStore(config)
+      opened.push(store)
+      return store
+    },
+    close: async () => void (await Promise.all(opened.splice(0).map((store) => store.close()))),
   }
 }
 

@@ -52,9 +52,9 @@ test('a _default mirror entry routed by ?ns= pulls through the cache with upstre
   for (const digest of [index.digest, amd64.digest, ...amd64.blobs.map((blob) => blob.digest)])
     expect(stored).toContain(digest)
   // Cached under the entry's destination; only the platform containerd asked for was fetched.
-  expect((await cache.registry.manifests.resolve('mirror/org/tool', '2')).digest).toBe(index.digest)
+  expect((await cache.registry.resolveManifest('mirror/org/tool', '2')).digest).toBe(index.digest)
   expect(
-    await cache.registry.blobs.exists('mirror/org/tool', index.children[1]!.blobs[1]!.digest),
+    await cache.registry.hasBlob('mirror/org/tool', index.children[1]!.blobs[1]!.digest),
   ).toBe(false)
   // Every upstream request came from the cache: containerd never had to fall back.
   const upstreamHits = upstream.accessLog().filter((line) => line.includes('/org/tool/'))
@@ -74,7 +74,7 @@ test("zot's per-host setup (override_path with the destination in the URL) works
   const stored = await containerd.contentDigests()
   for (const digest of [image.digest, ...image.blobs.map((blob) => blob.digest)])
     expect(stored).toContain(digest)
-  expect((await cache.registry.manifests.resolve('mirror/library/app', '1.0')).digest).toBe(
+  expect((await cache.registry.resolveManifest('mirror/library/app', '1.0')).digest).toBe(
     image.digest,
   )
   expect(

@@ -47,7 +47,7 @@ test('skopeo pulls one platform of a multi-arch image from our own server throug
     if (name !== 'version') pulled.add(sha256Digest(await readFile(join(destination, name))))
   }
   expect(pulled).toEqual(new Set([arm64!.digest, ...arm64!.blobs.map((blob) => blob.digest)]))
-  expect((await cache.registry.manifests.resolve('zot/team/app', '1.0')).digest).toBe(index.digest)
+  expect((await cache.registry.resolveManifest('zot/team/app', '1.0')).digest).toBe(index.digest)
   for (const blob of amd64!.blobs)
-    expect(await cache.registry.blobs.exists('zot/team/app', blob.digest)).toBe(false)
+    expect(await cache.registry.hasBlob('zot/team/app', blob.digest)).toBe(false)
 })

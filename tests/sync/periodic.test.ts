@@ -40,7 +40,7 @@ async function runsDone(cache: RunningCache, count: number): Promise<void> {
 }
 
 const localTags = (cache: RunningCache, repository: string): Promise<string[]> =>
-  cache.registry.manifests.tags(repository).catch(() => [])
+  cache.registry.listTags(repository).catch(() => [])
 
 test('only covered repositories and filtered tags are mirrored, with every platform, blob and signature', async () => {
   const versions = ['1.20.0', '1.21.0', '1.21.0-alpine', 'latest', '2.0.0']
@@ -84,11 +84,11 @@ test('only covered repositories and filtered tags are mirrored, with every platf
   expect(await localTags(cache, 'm/filtered/semver')).toEqual(['v1.0.0'])
   expect(await cache.registry.catalog.list()).not.toContain('m/unrelated/app')
   for (const blob of signed.blobs)
-    expect(await cache.registry.blobs.exists('m/filtered/web', blob.digest)).toBe(true)
+    expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
   for (const child of index.children)
     for (const blob of child.blobs)
-      expect(await cache.registry.blobs.exists('m/filtered/web', blob.digest)).toBe(true)
-  const referrers = await cache.registry.manifests.referrers('m/filtered/web', signed.digest)
+      expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
+  const referrers = await cache.registry.listReferrers('m/filtered/web', signed.digest)
   expect(referrers.map((referrer) => referrer.digest)).toEqual([sbom.digest])
 })
 
@@ -98,7 +98,7 @@ test('a moved tag is copied again on the next run; unchanged tags cost one HEAD'
   await runsDone(cache, 1)
   const moved = await pushImage(upstream, 'moving/app', { tag: '1.0' })
   await runsDone(cache, 3)
-  expect((await cache.registry.manifests.resolve('moving/app', '1.0')).digest).toBe(moved.digest)
+  expect((await cache.registry.resolveManifest('moving/app', '1.0')).digest).toBe(moved.digest)
   expect(upstream.count('GET', new RegExp(`/moving/app/manifests/${moved.digest}$`))).toBe(1)
 })
 

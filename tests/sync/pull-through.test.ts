@@ -124,7 +124,7 @@ describe('lazy and single-flight', () => {
       await reader.cancel().catch(() => {})
       await waitFor(
         async () =>
-          (await cache.registry.blobs.exists('mirror/apps/quitter', layer.digest)) === true,
+          (await cache.registry.hasBlob('mirror/apps/quitter', layer.digest)) === true,
       )
     } finally {
       upstream.misbehave.throttleBytesPerSecond = undefined
@@ -154,7 +154,7 @@ describe('integrity and availability', () => {
       upstream.misbehave.corruptBlobs = undefined
     }
     await Bun.sleep(100)
-    expect(await cache.registry.blobs.exists('mirror/apps/corrupt', layer.digest)).toBe(false)
+    expect(await cache.registry.hasBlob('mirror/apps/corrupt', layer.digest)).toBe(false)
     // Logged as JSON lines (what was refused, and that the client's transfer was cut), never
     // printed as a stack trace.
     const warnings = cache.logs.map((line) => JSON.parse(line) as Record<string, unknown>)

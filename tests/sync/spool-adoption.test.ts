@@ -30,18 +30,18 @@ async function pullThrough(spoolParent: string, repository: string) {
   const downloadDir = await mkdtemp(join(spoolParent, 'zot-spool-'))
   spoolDirectories.push(downloadDir)
   const cache = await startCache({ ...onDemandConfig([upstream.url]), downloadDir })
-  // A copy into storage goes through an upload session; a rename needs none.
+  // A copy into storage goes through an upload session (putBlob); a rename needs none.
   let uploadSessions = 0
-  const { uploads } = cache.registry
-  const start = uploads.start.bind(uploads)
-  uploads.start = (name: string) => (uploadSessions++, start(name))
+  const { registry } = cache
+  const putBlob = registry.putBlob.bind(registry)
+  registry.putBlob = (...args) => (uploadSessions++, putBlob(...args))
   try {
     const image = await pushImage(upstream, repository, { tag: '1', layers: [3 << 20] })
     expect((await pullManifest(cache.url, repository, '1')).status).toBe(200)
     const layer = image.blobs[1]!
     expect(await pullBlob(cache.url, repository, layer.digest)).toEqual({ status: 200, digest: layer.digest, size: layer.size })
     // The client may have its last byte before the fill has stored the blob: wait for the store.
-    for (let attempt = 0; attempt < 100 && !(await cache.registry.blobs.exists(repository, layer.digest)); attempt++) await Bun.sleep(20)
+    for (let attempt = 0; attempt < 100 && !(await cache.registry.hasBlob(repository, layer.digest)); attempt++) await Bun.sleep(20)
     const stored = await stat(join(cache.rootDirectory, blobPath(repository, layer.digest)))
     expect(stored.size).toBe(layer.size)
     // The spool's name goes when its last reader and the writer are done.

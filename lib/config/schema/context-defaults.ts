@@ -6,6 +6,7 @@
  * are every default a config gets: modules that use a decoded config apply none of their own.
  */
 import { resolve } from 'node:path'
+import { syncSpoolDirectory } from '../../registry/layout'
 import { HOUR } from '../duration'
 import { childPath, itemPath } from '../findings'
 import type { IsSet } from '../set-paths'
@@ -45,7 +46,7 @@ function applySyncDefaults(config: Config, isSet: IsSet): void {
   // zot stages pulls under its storage root too; on local disk a verified blob is then renamed
   // into place instead of copied. Remote storage needs a local directory: a check asks for one.
   if (!isSet('extensions.sync.downloadDir'))
-    sync.downloadDir = resolve(config.storage.rootDirectory, '.sync')
+    sync.downloadDir = syncSpoolDirectory(resolve(config.storage.rootDirectory))
   for (const [index, registry] of sync.registries.entries()) {
     // Without a cap of its own, the back-off stays at the first delay.
     if (!isSet(`${itemPath('extensions.sync.registries', index)}.maxRetryDelay`))

@@ -3,10 +3,8 @@
  * `/v2/<name>/blobs/<digest>`: HEAD, GET (with single byte ranges), DELETE.
  */
 import { RegistryError } from '../../errors/registry-error'
-import { requireDigest } from '../../oci/digest'
 import { parseRangeHeader } from '../ranges'
-import { noContent, type ResourceHandlers, type TargetOf } from './handler'
-import type { ContentSource } from '../../registry/content-source'
+import { noContent, type ResourceHandlers } from './handler'
 
 const blobHeaders = (digest: string): Record<string, string> => ({
   'Docker-Content-Digest': digest,
@@ -17,25 +15,16 @@ const blobHeaders = (digest: string): Record<string, string> => ({
   'Cache-Control': 'max-age=31536000',
 })
 
-async function statOrThrow(source: ContentSource, target: TargetOf<'blob'>) {
-  const digest = requireDigest(target.digest).value
-  const stat = await source.statBlob(target.repository, digest)
-  if (!stat) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
-  return { digest, size: stat.size }
-}
-
-export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source, redirectBlobs }) => ({
+export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, pulls, redirectBlobs }) => ({
   async HEAD(_c, target) {
-    const { digest, size } = await statOrThrow(source, target)
-    registry.events.emit('blobTouched', target.repository, digest)
+    const { digest, size } = await pulls.checkBlob(target.repository, target.digest)
     return new Response(null, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
   },
 
   async GET(c, target) {
-    const { digest, size } = await statOrThrow(source, target)
+    const { digest, size } = await pulls.findBlob(target.repository, target.digest)
     if (redirectBlobs && !c.req.header('Range')) {
-      // Only blobs held here: a pull-through fill still streams through the registry.
-      const url = (await registry.blobs.exists(target.repository, digest)) ? await registry.blobs.redirectURL(target.repository, digest) : undefined
+      const url = await registry.blobRedirectURL(target.repository, digest)
       if (url) return new Response(null, { status: 307, headers: { Location: url, 'Docker-Content-Digest': digest } })
     }
     const range = parseRangeHeader(c.req.header('Range'), size)
@@ -46,11 +35,11 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source, redir
       })
     }
     if (!range) {
-      const content = await source.openBlob(target.repository, digest)
+      const content = await pulls.openBlob(target.repository, digest)
       return new Response(content, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
     }
     const length = range.end - range.start + 1
-    const content = await source.openBlob(target.repository, digest, { offset: range.start, length })
+    const content = await pulls.openBlob(target.repository, digest, { offset: range.start, length })
     return new Response(content, {
       status: 206,
       headers: { ...blobHeaders(digest), 'Content-Length': String(length), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` },
@@ -58,19 +47,7 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, source, redir
   },
 
   async DELETE(_c, target) {
-    const digest = requireDigest(target.digest).value
-    await registry.indexes.locked(target.repository, async () => {
-      if (!(await registry.blobs.exists(target.repository, digest))) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
-      const user = await registry.manifests.blobUser(target.repository, digest)
-      if (user) {
-        throw new RegistryError('DENIED', {
-          status: 405,
-          message: 'blob is in use',
-          detail: { description: `manifest ${user} references this blob; delete the manifest first`, digest },
-        })
-      }
-      await registry.blobs.delete(target.repository, digest)
-    })
+    await registry.deleteBlob(target.repository, target.digest)
     return noContent(202, {})
   },
 })

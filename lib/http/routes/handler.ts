@@ -5,8 +5,7 @@
  */
 import type { Context } from 'hono'
 import type { RequestTarget } from '../../oci/request-target'
-import type { ContentSource } from '../../registry/content-source'
-import type { Registry } from '../../registry/registry'
+import type { Pulls, Registry } from '../../registry/registry'
 import type { AppEnv, Principal } from '../context'
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
@@ -14,10 +13,11 @@ export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, {
 
 export type Handler<K extends RequestTarget['kind']> = (c: Context<AppEnv>, target: TargetOf<K>) => Promise<Response> | Response
 
-/** What handlers work with: the registry (writes) and the source pulls are served from. */
+/** What handlers work with: the registry (pushes, deletes) and the pulls clients are served. */
 export interface HandlerDeps {
   registry: Registry
-  source: ContentSource
+  /** Pull operations over the source pulls are served from (local, or sync's composition). */
+  pulls: Pulls
   /** The repositories of a list the principal may read (catalog filtering, mount sources). */
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
   /** zot's `redirectBlobURL`: answer whole-blob GETs with a 307 to the storage's own URL. */

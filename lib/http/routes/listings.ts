@@ -3,7 +3,6 @@
  * The listing endpoints: `/v2/`, `/v2/_catalog`, `/v2/<name>/tags/list` and
  * `/v2/<name>/referrers/<digest>`.
  */
-import { requireDigest } from '../../oci/digest'
 import { MediaType } from '../../oci/media-types'
 import { paginate } from '../pagination'
 import { json, type ResourceHandlers } from './handler'
@@ -21,19 +20,18 @@ export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry, readabl
   },
 })
 
-export const tagsHandlers: ResourceHandlers<'tags'> = ({ source }) => ({
+export const tagsHandlers: ResourceHandlers<'tags'> = ({ pulls }) => ({
   async GET(c, target) {
-    const tags = await source.listTags(target.repository)
+    const tags = await pulls.listTags(target.repository)
     const page = paginate(tags, { n: c.req.query('n'), last: c.req.query('last') }, `/v2/${target.repository}/tags/list`)
     return json({ name: target.repository, tags: page.items }, page.link ? { Link: page.link } : {})
   },
 })
 
-export const referrersHandlers: ResourceHandlers<'referrers'> = ({ source }) => ({
+export const referrersHandlers: ResourceHandlers<'referrers'> = ({ pulls }) => ({
   async GET(c, target) {
-    const digest = requireDigest(target.digest).value
     const artifactType = c.req.query('artifactType')
-    const manifests = await source.listReferrers(target.repository, digest, artifactType)
+    const manifests = await pulls.listReferrers(target.repository, target.digest, artifactType)
     const headers: Record<string, string> = { 'Content-Type': MediaType.ociIndex }
     if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType'
     return json({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, headers)

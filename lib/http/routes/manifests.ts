@@ -15,23 +15,22 @@ const manifestHeaders = (descriptor: Descriptor): Record<string, string> => ({
   ETag: `"${descriptor.digest}"`,
 })
 
-export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, source }) => ({
+export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, pulls }) => ({
   async HEAD(_c, target) {
-    const descriptor = await source.resolveManifest(target.repository, target.reference)
+    const descriptor = await pulls.resolveManifest(target.repository, target.reference)
     return new Response(null, { status: 200, headers: manifestHeaders(descriptor) })
   },
 
   async GET(_c, target) {
-    const descriptor = await source.resolveManifest(target.repository, target.reference)
-    const content = await source.openManifest(target.repository, descriptor)
-    const tag = target.reference.includes(':') ? undefined : target.reference
-    registry.events.emit('manifestPulled', target.repository, descriptor.digest, tag)
-    return new Response(content, { status: 200, headers: manifestHeaders(descriptor) })
+    const { descriptor, body } = await pulls.pullManifest(target.repository, target.reference)
+    return new Response(body, { status: 200, headers: manifestHeaders(descriptor) })
   },
 
   async PUT(c, target) {
     const body = await readLimitedBody(c.req.raw, MAX_MANIFEST_BYTES)
-    const result = await registry.manifests.put(target.repository, target.reference, body, c.req.header('Content-Type') ?? '', {
+    const result = await registry.putManifest(target.repository, target.reference, body, {
+      origin: 'push',
+      contentType: c.req.header('Content-Type') ?? '',
       extraTags: c.req.queries('tag') ?? [],
       tagMustBeNew: c.get('tagMustBeNew') === true,
     })
@@ -42,13 +41,11 @@ export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, sourc
     })
     if (result.subject) headers.set('OCI-Subject', result.subject)
     for (const tag of result.tags) headers.append('OCI-Tag', tag)
-    registry.events.emit('manifestPushed', target.repository, result.digest, result.tags, 'push')
     return new Response(null, { status: 201, headers })
   },
 
   async DELETE(_c, target) {
-    await registry.manifests.delete(target.repository, target.reference)
-    registry.events.emit('manifestDeleted', target.repository, target.reference)
+    await registry.deleteManifest(target.repository, target.reference)
     return noContent(202, {})
   },
 })

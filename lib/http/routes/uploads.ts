@@ -4,10 +4,8 @@
  * `?mount=&from=`) and `/v2/<name>/blobs/uploads/<uuid>` (PATCH, PUT, GET status, DELETE).
  */
 import { RegistryError } from '../../errors/registry-error'
-import { parseDigest, requireDigest } from '../../oci/digest'
-import { isValidRepositoryName } from '../../oci/names'
-import type { Registry } from '../../registry/registry'
-import { rangeHeader, type UploadStatus } from '../../registry/upload-store'
+import { requireDigest } from '../../oci/digest'
+import { rangeHeader, type UploadStatus } from '../../registry/registry'
 import { parseContentRange, type ByteRange } from '../ranges'
 import { noContent, type ResourceHandlers } from './handler'
 import { uploadOwner } from './upload-owner'
@@ -18,10 +16,8 @@ const sessionHeaders = (status: UploadStatus): Record<string, string> => ({
   'Docker-Upload-UUID': status.id,
 })
 
-const blobCreated = (registry: Registry, repository: string, digest: string): Response => {
-  registry.events.emit('blobTouched', repository, digest)
-  return noContent(201, { Location: `/v2/${repository}/blobs/${digest}`, 'Docker-Content-Digest': digest })
-}
+const blobCreated = (repository: string, digest: string): Response =>
+  noContent(201, { Location: `/v2/${repository}/blobs/${digest}`, 'Docker-Content-Digest': digest })
 
 /** The chunk's declared range; its length must agree with Content-Length when both are sent. */
 function chunkRange(contentRange: string | undefined, contentLength: string | undefined): ByteRange | undefined {
@@ -43,31 +39,27 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry, rea
     const { repository } = target
     const mount = c.req.query('mount')
     const from = c.req.query('from')
-    // A mount copies from another repository: only from one the client may read.
-    const mountable = from !== undefined && isValidRepositoryName(from) && readable(c.get('principal'), [from]).length > 0
-    if (mount !== undefined && parseDigest(mount) && from !== undefined && mountable) {
-      if (await registry.blobs.mount(from, repository, mount)) {
-        await registry.indexes.ensure(repository)
-        return blobCreated(registry, repository, mount)
-      }
-    }
+    // A mount copies from another repository: only from one the client may read. Otherwise (or
+    // when there is nothing to mount) the request goes on as an ordinary upload, as the spec says.
+    const mountable = mount !== undefined && from !== undefined && readable(c.get('principal'), [from]).length > 0
+    if (mountable && (await registry.mountBlob(from, repository, mount))) return blobCreated(repository, mount)
     const digest = c.req.query('digest')
     if (digest !== undefined) {
-      const result = await registry.uploads.upload(repository, digest, c.req.raw.body, uploadOwner(c))
-      return blobCreated(registry, repository, result.digest)
+      const stored = await registry.putBlob(repository, digest, c.req.raw.body, { origin: 'push', owner: uploadOwner(c) })
+      return blobCreated(repository, stored.digest)
     }
-    return noContent(202, sessionHeaders(await registry.uploads.start(repository, uploadOwner(c))))
+    return noContent(202, sessionHeaders(await registry.startUpload(repository, uploadOwner(c))))
   },
 })
 
 export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) => ({
   async GET(_c, target) {
-    return noContent(204, sessionHeaders(await registry.uploads.status(target.repository, target.uploadId)))
+    return noContent(204, sessionHeaders(await registry.uploadStatus(target.repository, target.uploadId)))
   },
 
   async PATCH(c, target) {
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
-    const status = await registry.uploads.append(target.repository, target.uploadId, c.req.raw.body, { range, owner: uploadOwner(c) })
+    const status = await registry.appendUpload(target.repository, target.uploadId, c.req.raw.body, { range, owner: uploadOwner(c) })
     return noContent(202, sessionHeaders(status))
   },
 
@@ -78,15 +70,12 @@ export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) 
     }
     requireDigest(digest)
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
-    const body = c.req.raw.body
-    const owner = uploadOwner(c)
-    if (range) await registry.uploads.append(target.repository, target.uploadId, body, { range, owner })
-    const result = await registry.uploads.finish(target.repository, target.uploadId, digest, range ? null : body, { owner })
-    return blobCreated(registry, target.repository, result.digest)
+    const stored = await registry.finishUpload(target.repository, target.uploadId, digest, c.req.raw.body, { range, owner: uploadOwner(c) })
+    return blobCreated(target.repository, stored.digest)
   },
 
   async DELETE(_c, target) {
-    await registry.uploads.cancel(target.repository, target.uploadId)
+    await registry.cancelUpload(target.repository, target.uploadId)
     return noContent(204, {})
   },
 })

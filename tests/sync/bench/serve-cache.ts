@@ -6,14 +6,13 @@
 import { configFromObject } from '../../../lib/config'
 import { createApp } from '../../../lib/http/app'
 import { createLogger } from '../../../lib/log/logger'
-import { createRegistry } from '../../../lib/registry/registry'
-import { createLocalDriver } from '../../../lib/storage/local-driver'
+import { openStore } from '../../../lib/registry/open-store'
 import { createSync } from '../../../lib/sync'
 
 const [rootDirectory, configJson] = process.argv.slice(2)
 if (!rootDirectory || !configJson) throw new Error('usage: serve-cache.ts ROOT SYNC_CONFIG_JSON')
 const logger = createLogger({ level: 'warn' })
-const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+const { registry } = await openStore({ rootDirectory })
 // Decoded as `serve` decodes it, so the benchmark runs with the defaults production has.
 const { extensions } = configFromObject(
   { storage: { rootDirectory }, extensions: { sync: JSON.parse(configJson) as unknown } },

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../../lib/http/app'
 import { createLogger, type Logger } from '../../../lib/log/logger'
-import { createRegistry, type Registry } from '../../../lib/registry/registry'
-import { createLocalDriver } from '../../../lib/storage/local-driver'
+import { openStore } from '../../../lib/registry/open-store'
+import type { Registry } from '../../../lib/registry/registry'
 import { createSync, type Sync } from '../../../lib/sync'
 import { testSyncConfig } from '../../support/config'
 
@@ -50,7 +50,8 @@ export async function startCache(syncJson: SyncJson, options: CacheOptions = {})
   if (!options.rootDirectory) roots.push(rootDirectory)
   const logs: string[] = []
   const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) })
-  const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+  const store = await openStore({ rootDirectory })
+  const { registry } = store
   const config = testSyncConfig(syncJson, rootDirectory)
   const sync = createSync({ registry, config, logger, ownHosts: options.ownHosts ?? [] })
   const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
@@ -72,6 +73,7 @@ export async function startCache(syncJson: SyncJson, options: CacheOptions = {})
     stop: async () => {
       await server.stop(true)
       await sync.stop()
+      await store.close()
     },
   }
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../../lib/http/app'
 import { silentLogger } from '../../../lib/log/logger'
-import { createRegistry, type Registry } from '../../../lib/registry/registry'
-import { createLocalDriver } from '../../../lib/storage/local-driver'
+import { openStore } from '../../../lib/registry/open-store'
+import type { Registry } from '../../../lib/registry/registry'
 
 export interface Misbehaviour {
   /** Blob bodies flow at this many bytes per second. */
@@ -87,7 +87,7 @@ function corrupt(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
 
 export async function startOwnUpstream(): Promise<OwnUpstream> {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-sync-upstream-'))
-  const registry = createRegistry({ driver: createLocalDriver({ rootDirectory }) })
+  const { registry } = await openStore({ rootDirectory })
   const app = createApp({ registry, logger: silentLogger() })
   const requests: string[] = []
   const misbehave: Misbehaviour = {}
