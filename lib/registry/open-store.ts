@@ -6,6 +6,7 @@
  * keeps them in SQLite under its local root (where zot keeps its BoltDB files).
  */
 import { resolve } from 'node:path'
+import type { StorageConfig } from '../config'
 import { createBucketMetaStore } from '../meta/bucket-meta-store'
 import type { MetaStore } from '../meta/meta-store'
 import { openSqliteMetaStore } from '../meta/sqlite-meta-store'
@@ -15,16 +16,8 @@ import { metaStorePath } from './layout'
 import { createRegistry, type Registry } from './registry'
 import { createStateStore } from './state-store'
 
-/** The `storage` keys that decide what is opened (zot's names). */
-export interface StoreConfig {
-  rootDirectory: string
-  /** Share identical blobs between repositories (hard links, local disk only); default true. */
-  dedupe?: boolean
-  /** fsync every write (local disk). */
-  commit?: boolean
-  /** zot's driver settings; absent: local disk under `rootDirectory`. */
-  storageDriver?: Record<string, unknown>
-}
+/** The `storage` keys that decide what is opened, as lib/config decodes them (defaults applied). */
+export type StoreConfig = Pick<StorageConfig, 'rootDirectory' | 'dedupe' | 'commit' | 'storageDriver'>
 
 export interface Store {
   registry: Registry
@@ -49,7 +42,7 @@ interface OpenedDriver {
  */
 async function openDriver(config: StoreConfig, rootDirectory: string): Promise<OpenedDriver> {
   const params = config.storageDriver
-  if (!params) return { driver: createLocalDriver({ rootDirectory, commit: config.commit ?? false }), shared: false, release: () => {} }
+  if (!params) return { driver: createLocalDriver({ rootDirectory, commit: config.commit }), shared: false, release: () => {} }
   const name = String(params.name ?? '')
   if (name !== 's3') throw new Error(`storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`)
   const { checkS3Bucket, createS3Driver, s3OptionsFromZotParams } = await import('../storage/s3')
@@ -71,7 +64,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   const meta = shared ? createBucketMetaStore(createStateStore(driver)) : openSqliteMetaStore(metaStorePath(rootDirectory))
   const registry = createRegistry({
     driver,
-    dedupe: config.dedupe ?? true,
+    dedupe: config.dedupe,
     // A bucket may be shared by replicas: no cached index.json, compare-and-swap updates.
     sharedStorage: shared,
     // Hard links exist on local disk only.

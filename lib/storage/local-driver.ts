@@ -21,7 +21,7 @@ export interface LocalDriverOptions {
   /** Absolute or relative directory all paths are resolved under. */
   rootDirectory: string
   /** fsync every write (zot's `storage.commit`): slower, survives power loss, not only crashes. */
-  commit?: boolean
+  commit: boolean
 }
 
 const isErrno = (error: unknown, code: string): boolean =>
@@ -62,7 +62,7 @@ let temporarySequence = 0
 
 export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
   const root = options.rootDirectory
-  const durable = options.commit ?? false
+  const durable = options.commit
 
   const resolve = (path: string): string => {
     assertSafePath(path)

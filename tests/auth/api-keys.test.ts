@@ -18,6 +18,7 @@ import { createUserGroups } from '../../lib/auth/user-groups'
 import { statePaths } from '../../lib/registry/layout'
 import { openStore } from '../../lib/registry/open-store'
 import { createStateStore } from '../../lib/registry/state-store'
+import { testStorageConfig } from '../support/config'
 import { memoryDriver } from './memory-driver'
 import { errorCode, tempDirectory, testApp } from './support'
 
@@ -170,7 +171,7 @@ describe('API key store', () => {
   test('keys survive a restart on local storage (same directory, new store)', async () => {
     const rootDirectory = await tempDirectory('apikeys')
     const open = async () => {
-      const { state } = (await openStore({ rootDirectory })).registry
+      const { state } = (await openStore(testStorageConfig({ rootDirectory }))).registry
       return createApiKeyStore({ state, userGroups: createUserGroups(state), ownerExists: async () => true })
     }
     const { apiKey, uuid } = await (await open()).create('alice', { label: 'persisted' })

@@ -13,6 +13,7 @@ import { silentLogger } from '../../lib/log/logger'
 import { openStore } from '../../lib/registry/open-store'
 import type { StateStore } from '../../lib/registry/state-store'
 import type { Harness } from '../http/harness'
+import { testStorageConfig } from '../support/config'
 import { tempDirectory } from './support'
 
 export interface AuthRegistry {
@@ -38,7 +39,7 @@ export interface AuthRegistryConfig {
 
 export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegistry> {
   const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
-  const { registry } = await openStore({ rootDirectory })
+  const { registry } = await openStore(testStorageConfig({ rootDirectory }))
   const auth = await setupAuth({
     ...config,
     tls: false,

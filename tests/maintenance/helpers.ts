@@ -45,7 +45,7 @@ export async function makeMaintenanceHarness(
   const logger = silentLogger()
   // As `serve` opens it: a bucket (storageDriver) keeps its metadata in the bucket and gets no
   // dedupe index (docs/gc.md).
-  const store = await openStore({ ...options, rootDirectory })
+  const store = await openStore(testStorageConfig({ ...options, rootDirectory }))
   const { registry, meta } = store
   const activity = new RecentActivity()
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]

@@ -14,7 +14,7 @@ for (const commit of [false, true]) {
 
 test('local: putContent leaves no temporary files behind', async () => {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-local-driver-'))
-  const driver = createLocalDriver({ rootDirectory })
+  const driver = createLocalDriver({ rootDirectory, commit: false })
   await Promise.all(Array.from({ length: 10 }, (_, i) => driver.putContent('repo/index.json', `{"n":${i}}`)))
   expect(await readdir(join(rootDirectory, 'repo'))).toEqual(['index.json'])
   await rm(rootDirectory, { recursive: true, force: true })
@@ -22,7 +22,7 @@ test('local: putContent leaves no temporary files behind', async () => {
 
 test('local: copy with link shares the inode (dedupe), without link it does not', async () => {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-local-driver-'))
-  const driver = createLocalDriver({ rootDirectory })
+  const driver = createLocalDriver({ rootDirectory, commit: false })
   await driver.putContent('a/blob', 'content')
   await driver.copy('a/blob', 'b/blob', { link: true })
   await driver.copy('a/blob', 'c/blob')
@@ -42,7 +42,7 @@ test('local: temporaries live in <root>/.tmp, never beside their target; stale o
   await writeFile(fresh, 'y')
   const old = new Date(Date.now() - 2 * 60 * 60 * 1000)
   await utimes(stale, old, old)
-  const driver = createLocalDriver({ rootDirectory })
+  const driver = createLocalDriver({ rootDirectory, commit: false })
   await driver.putContent('repo/blobs/sha256/abc', 'content')
   await driver.copy('repo/blobs/sha256/abc', 'other/blobs/sha256/abc')
   expect(await readdir(join(rootDirectory, 'repo/blobs/sha256'))).toEqual(['abc'])

@@ -11,6 +11,7 @@ import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { openStore } from '../../lib/registry/open-store'
 import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)
 let rgw: CephRgw
@@ -24,7 +25,7 @@ async function replicas(count: number) {
   const params = zotS3Params(rgw, bucket)
   return Promise.all(Array.from({ length: count }, async () => {
     // As `serve` opens a bucket: shared with the other replicas.
-    const { registry } = await openStore({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
+    const { registry } = await openStore(testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params }))
     const app = createApp({ registry, logger: silentLogger() })
     return (path: string, init?: RequestInit) => app.request(`http://replica.test${path}`, init)
   }))

@@ -11,7 +11,8 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { openStore, type Store, type StoreConfig } from '../../lib/registry/open-store'
+import { openStore, type Store } from '../../lib/registry/open-store'
+import { testStorageConfig } from './config'
 
 export type StorageKind = 'local' | 's3'
 
@@ -98,12 +99,12 @@ function localStorage(scratch: string, rootDirectory: string): TestStorage {
   }
 }
 
-/** Opens stores with `config`, remembered so that `close` releases them all. */
-export function storeOpener(config: StoreConfig): { open(): Promise<Store>; close(): Promise<void> } {
+/** Opens stores with `storage` decoded as `serve` decodes it, remembered so that `close` releases them all. */
+export function storeOpener(storage: Record<string, unknown>): { open(): Promise<Store>; close(): Promise<void> } {
   const opened: Store[] = []
   return {
     async open() {
-      const store = await openStore(config)
+      const store = await openStore(testStorageConfig(storage))
       opened.push(store)
       return store
     },

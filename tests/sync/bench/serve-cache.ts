@@ -12,13 +12,13 @@ import { createSync } from '../../../lib/sync'
 const [rootDirectory, configJson] = process.argv.slice(2)
 if (!rootDirectory || !configJson) throw new Error('usage: serve-cache.ts ROOT SYNC_CONFIG_JSON')
 const logger = createLogger({ level: 'warn' })
-const { registry } = await openStore({ rootDirectory })
 // Decoded as `serve` decodes it, so the benchmark runs with the defaults production has.
-const { extensions } = configFromObject(
+const config = configFromObject(
   { storage: { rootDirectory }, extensions: { sync: JSON.parse(configJson) as unknown } },
   'SYNC_CONFIG_JSON',
 )
-const sync = createSync({ registry, config: extensions?.sync, logger })
+const { registry } = await openStore(config.storage)
+const sync = createSync({ registry, config: config.extensions?.sync, logger })
 const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
 const server = Bun.serve({
   hostname: '127.0.0.1',

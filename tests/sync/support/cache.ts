@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../../../lib/log/logger'
 import { openStore } from '../../../lib/registry/open-store'
 import type { Registry } from '../../../lib/registry/registry'
 import { createSync, type Sync } from '../../../lib/sync'
-import { testSyncConfig } from '../../support/config'
+import { testStorageConfig, testSyncConfig } from '../../support/config'
 
 export interface RunningCache {
   url: string
@@ -50,7 +50,7 @@ export async function startCache(syncJson: SyncJson, options: CacheOptions = {})
   if (!options.rootDirectory) roots.push(rootDirectory)
   const logs: string[] = []
   const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) })
-  const store = await openStore({ rootDirectory })
+  const store = await openStore(testStorageConfig({ rootDirectory }))
   const { registry } = store
   const config = testSyncConfig(syncJson, rootDirectory)
   const sync = createSync({ registry, config, logger, ownHosts: options.ownHosts ?? [] })

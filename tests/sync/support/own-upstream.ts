@@ -12,6 +12,7 @@ import { createApp } from '../../../lib/http/app'
 import { silentLogger } from '../../../lib/log/logger'
 import { openStore } from '../../../lib/registry/open-store'
 import type { Registry } from '../../../lib/registry/registry'
+import { testStorageConfig } from '../../support/config'
 
 export interface Misbehaviour {
   /** Blob bodies flow at this many bytes per second. */
@@ -87,7 +88,7 @@ function corrupt(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
 
 export async function startOwnUpstream(): Promise<OwnUpstream> {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-sync-upstream-'))
-  const { registry } = await openStore({ rootDirectory })
+  const { registry } = await openStore(testStorageConfig({ rootDirectory }))
   const app = createApp({ registry, logger: silentLogger() })
   const requests: string[] = []
   const misbehave: Misbehaviour = {}
