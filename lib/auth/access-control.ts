@@ -19,9 +19,9 @@
  * go through `canRead`). A key with scopes never scrapes metrics, whatever `accessControl.metrics`
  * says, because the metrics name every repository in their labels, beyond any scope.
  */
+import type { AccessControlConfig } from '../config'
 import type { Action, Principal } from '../http/context'
 import { scopesAllow } from './key-scope'
-import type { AccessControlOptions, PolicyOptions, RepositoryPolicyOptions } from './options'
 import { isAnonymous, scopesOf } from './principal'
 import { repositoryGlob, type RepositoryMatcher } from './repository-glob'
 
@@ -40,27 +40,31 @@ export interface AccessControl {
   readonly anonymousAccess: boolean
 }
 
+/** Grants on the repositories matching one glob. */
+type RepositoryPolicies = AccessControlConfig['repositories'][string]
+/** One grant: the users and groups it names may perform `actions`. */
+type Policy = AccessControlConfig['adminPolicy']
+
 interface CompiledGroup {
   pattern: string
   matches: RepositoryMatcher
-  policy: RepositoryPolicyOptions
+  policy: RepositoryPolicies
 }
 
-const has = (list: readonly string[] | undefined, value: string): boolean =>
-  list?.includes(value) ?? false
-const intersects = (list: readonly string[] | undefined, values: readonly string[]): boolean =>
+const has = (list: readonly string[], value: string): boolean => list.includes(value)
+const intersects = (list: readonly string[], values: readonly string[]): boolean =>
   values.some((value) => has(list, value))
-const grants = (policy: Partial<PolicyOptions>, action: Action): boolean =>
-  has(policy.actions, action) && (policy.conditions?.length ?? 0) === 0
+const grants = (policy: Policy, action: Action): boolean =>
+  has(policy.actions, action) && policy.conditions.length === 0
 
 /** zot's `isPermitted`: does the winning glob's group allow the action? */
 function groupAllows(
-  group: RepositoryPolicyOptions,
+  group: RepositoryPolicies,
   principal: Principal,
   action: Action,
 ): boolean {
   const anonymous = isAnonymous(principal)
-  for (const policy of group.policies ?? []) {
+  for (const policy of group.policies) {
     if (!grants(policy, action)) continue
     if (!anonymous && has(policy.users, principal.username)) return true
     if (intersects(policy.groups, principal.groups)) return true
@@ -70,16 +74,16 @@ function groupAllows(
 }
 
 /** Where the config uses CEL conditions, for the warning. */
-function conditionalEntries(options: AccessControlOptions): string[] {
+function conditionalEntries(options: AccessControlConfig): string[] {
   const where: string[] = []
-  for (const [pattern, group] of Object.entries(options.repositories ?? {})) {
-    group.policies?.forEach((policy, index) => {
-      if ((policy.conditions?.length ?? 0) > 0) {
+  for (const [pattern, group] of Object.entries(options.repositories)) {
+    group.policies.forEach((policy, index) => {
+      if (policy.conditions.length > 0) {
         where.push(`repositories[${JSON.stringify(pattern)}].policies[${index}]`)
       }
     })
   }
-  if ((options.adminPolicy?.conditions?.length ?? 0) > 0) where.push('adminPolicy')
+  if (options.adminPolicy.conditions.length > 0) where.push('adminPolicy')
   return where
 }
 
@@ -96,17 +100,17 @@ const USERS_MAY_DO_EVERYTHING: Policies = {
 
 /** The policies of a configured `accessControl`. */
 function configuredPolicies(
-  options: AccessControlOptions,
+  options: AccessControlConfig,
   onWarning?: (message: string, fields: Record<string, unknown>) => void,
 ): Policies {
-  const groups: CompiledGroup[] = Object.entries(options.repositories ?? {}).map(
+  const groups: CompiledGroup[] = Object.entries(options.repositories).map(
     ([pattern, policy]) => ({
       pattern,
       matches: repositoryGlob(pattern),
       policy,
     }),
   )
-  const admin = options.adminPolicy ?? {}
+  const admin = options.adminPolicy
   const conditional = conditionalEntries(options)
   if (conditional.length > 0) {
     onWarning?.(
@@ -130,20 +134,20 @@ function configuredPolicies(
     intersects(admin.groups, principal.groups)
 
   return {
-    anonymousAccess: groups.some((group) => (group.policy.anonymousPolicy?.length ?? 0) > 0),
+    anonymousAccess: groups.some((group) => group.policy.anonymousPolicy.length > 0),
     can(principal, action, repository) {
       const group = winningGroup(repository)
       if (group && groupAllows(group.policy, principal, action)) return true
       return isAdmin(principal) && grants(admin, action)
     },
     staticGroups: (username) =>
-      Object.entries(options.groups ?? {})
+      Object.entries(options.groups)
         .filter(([, group]) => has(group.users, username))
         .map(([name]) => name),
     canScrapeMetrics: (principal) =>
       isAnonymous(principal)
-        ? has(options.metrics?.anonymousPolicy, 'read')
-        : has(options.metrics?.users, principal.username),
+        ? has(options.metrics.anonymousPolicy, 'read')
+        : has(options.metrics.users, principal.username),
   }
 }
 
@@ -158,7 +162,7 @@ function configuredPolicies(
  * access.can(principal, 'update', 'ci/app') // false for a read+create CI group
  */
 export function createAccessControl(
-  options: AccessControlOptions | undefined,
+  options: AccessControlConfig | undefined,
   onWarning?: (message: string, fields: Record<string, unknown>) => void,
 ): AccessControl {
   const policies = options ? configuredPolicies(options, onWarning) : USERS_MAY_DO_EVERYTHING

@@ -15,7 +15,7 @@ export const DEFAULT_REALM = 'Authorization Required'
 export interface FailureOptions {
   /** `http.realm`; empty or absent gives `Authorization Required`. */
   realm?: string
-  /** `http.auth.failDelay`, in seconds. */
+  /** `http.auth.failDelay`, in seconds; absent without `http.auth`. */
   failDelay?: number
 }
 
@@ -39,8 +39,7 @@ export const denied = (description: string): RegistryError =>
 
 /** Sleeps `failDelay` seconds. */
 export async function sleepFailDelay(options: FailureOptions): Promise<void> {
-  const seconds = options.failDelay ?? 0
-  if (seconds > 0) await Bun.sleep(seconds * 1000)
+  if (options.failDelay) await Bun.sleep(options.failDelay * 1000)
 }
 
 /** Sleeps `failDelay` seconds, then throws the error. */

@@ -7,6 +7,7 @@
  * groups (github-api.ts). `claimMapping` does not apply, as in zot.
  */
 import * as oauth from 'oauth4webapi'
+import type { OpenIdProviderConfig } from '../config'
 import { githubEndpoints, githubIdentity } from './github-api'
 import {
   startAuthorization,
@@ -15,13 +16,6 @@ import {
   type OpenIdIdentity,
   type OpenIdProvider,
 } from './openid-provider'
-import type { OpenIdProviderOptions } from './options'
-
-/**
- * zot requests only the configured scopes; with none, `/user/emails` and the org/team lists
- * would be refused or empty. These two are all a login needs.
- */
-const DEFAULT_SCOPES = ['read:org', 'user:email']
 
 /**
  * Creates the GitHub provider from its config entry. Reads `credentialsFile` now; contacts
@@ -32,7 +26,7 @@ const DEFAULT_SCOPES = ['read:org', 'user:email']
  * const github = createGitHubProvider('github', config.http.auth.openid.providers.github)
  * const { url, attempt } = await github.authorization('https://registry/zot/auth/callback/github')
  */
-export function createGitHubProvider(id: string, options: OpenIdProviderOptions): OpenIdProvider {
+export function createGitHubProvider(id: string, options: OpenIdProviderConfig): OpenIdProvider {
   const endpoints = githubEndpoints(options)
   const { clientId, clientSecret } = clientCredentials(options)
   const client: oauth.Client = { client_id: clientId }
@@ -45,7 +39,7 @@ export function createGitHubProvider(id: string, options: OpenIdProviderOptions)
   // An http token URL is what the operator configured (a lab server, the tests).
   const http =
     new URL(endpoints.token).protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}
-  const scope = (options.scopes?.length ? options.scopes : DEFAULT_SCOPES).join(' ')
+  const scope = options.scopes.join(' ')
 
   async function identify(callbackUrl: URL, redirectUri: string, state: string, verifier: string) {
     const parameters = oauth.validateAuthResponse(as, client, callbackUrl, state)

@@ -6,6 +6,7 @@
  * resident memory at idle, measured on the compiled binary).
  */
 import type { Hono, MiddlewareHandler } from 'hono'
+import type { AuthConfig } from '../config'
 import type { AppEnv } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { StateStore } from '../registry/registry'
@@ -20,7 +21,6 @@ import { createHtpasswd } from './htpasswd'
 import { createLoginThrottle } from './login-throttle'
 import { createOpenIdProvider, type OpenIdProvider } from './openid-provider'
 import { openIdRoutes } from './openid-routes'
-import type { AuthOptions } from './options'
 import { createSealer, readSessionKeysFile } from './seal'
 import { createSessions } from './sessions'
 import { createUserGroups } from './user-groups'
@@ -37,7 +37,7 @@ const OPENID_CREATORS: Record<OpenIdKind, typeof createOpenIdProvider> = {
 }
 
 export interface LoginOptions {
-  auth: AuthOptions
+  auth: AuthConfig
   failure: FailureOptions
   access: AccessControl
   /** True when serving TLS or `secureSession` is set: cookies get `Secure`. */
@@ -55,7 +55,7 @@ export interface Logins {
   routes(app: Hono<AppEnv>): void
 }
 
-function openIdProviders(auth: AuthOptions, logger: Logger): Record<string, OpenIdProvider> {
+function openIdProviders(auth: AuthConfig, logger: Logger): Record<string, OpenIdProvider> {
   const providers: Record<string, OpenIdProvider> = {}
   for (const [id, options] of Object.entries(auth.openid?.providers ?? {})) {
     if (!isOpenIdKind(id)) continue

@@ -15,12 +15,15 @@
  * controls, such as `preferred_username` or `sub`. Other claims carry no verification flag, so
  * none is asked for; GitHub logins use the primary verified email (github-api.ts).
  */
-import type { ClaimMappingOptions } from './options'
+import type { OpenIdProviderConfig } from '../config'
 
 export type Claims = Record<string, unknown>
 
-const DEFAULT_USERNAME_CLAIM = 'email'
-const DEFAULT_GROUPS_CLAIM = 'groups'
+/** `claimMapping` as lib/config decodes it: an empty claim name is already the default one. */
+type ClaimMapping = OpenIdProviderConfig['claimMapping']
+
+/** The claim a user name falls back to, and the one that must come verified. */
+const EMAIL_CLAIM = 'email'
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined
@@ -34,15 +37,15 @@ const isVerified = (value: unknown): boolean => value === true || value === 'tru
 /** The user name the claims give, or the reason they give none. */
 export function usernameFromClaims(
   claimSets: readonly Claims[],
-  mapping: ClaimMappingOptions | undefined,
+  mapping: ClaimMapping,
 ): UsernameOutcome {
-  const configured = mapping?.username || DEFAULT_USERNAME_CLAIM
+  const configured = mapping.username
   const source = (name: string) => claimSets.find((claims) => text(claims[name]))
-  const claim = source(configured) ? configured : DEFAULT_USERNAME_CLAIM
+  const claim = source(configured) ? configured : EMAIL_CLAIM
   const claims = source(claim)
   if (!claims) return { refusal: `no ${configured} claim names the user` }
   const username = claims[claim] as string
-  if (claim === DEFAULT_USERNAME_CLAIM) {
+  if (claim === EMAIL_CLAIM) {
     // Another claim set (ID token vs UserInfo) may be the one that carries the flag.
     const verified = claimSets.some(
       (set) => set.email === username && isVerified(set.email_verified),
@@ -55,9 +58,9 @@ export function usernameFromClaims(
 /** The groups the claims give. */
 export function groupsFromClaims(
   claimSets: readonly Claims[],
-  mapping: ClaimMappingOptions | undefined,
+  mapping: ClaimMapping,
 ): string[] {
-  const claim = mapping?.groups || DEFAULT_GROUPS_CLAIM
+  const claim = mapping.groups
   const groups = new Set<string>()
   for (const claims of claimSets) {
     const value = claims[claim]

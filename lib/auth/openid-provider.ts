@@ -10,8 +10,8 @@
  */
 import { readFileSync } from 'node:fs'
 import * as oauth from 'oauth4webapi'
+import type { OpenIdProviderConfig } from '../config'
 import { groupsFromClaims, usernameFromClaims, type Claims } from './openid-claims'
-import type { OpenIdProviderOptions } from './options'
 
 /** What a finished login yields. */
 export interface OpenIdIdentity {
@@ -56,20 +56,8 @@ export const asLoginError = (error: unknown): OpenIdLoginError =>
     ? error
     : new OpenIdLoginError(error instanceof Error ? error.message : String(error), { cause: error })
 
-/** Issuers of the providers zot knows by name. */
-const DEFAULT_ISSUERS: Record<string, string> = {
-  google: 'https://accounts.google.com',
-  gitlab: 'https://gitlab.com',
-}
-
-/**
- * zot sends only `openid` plus the configured scopes; with none configured that yields no
- * `email`, the default user-name claim, and every login fails. Standard scopes are asked instead.
- */
-const DEFAULT_SCOPES = ['openid', 'profile', 'email']
-
 /** The client id and secret of a provider entry, `credentialsFile` winning over inline keys. */
-export function clientCredentials(options: OpenIdProviderOptions): {
+export function clientCredentials(options: OpenIdProviderConfig): {
   clientId: string
   clientSecret: string | undefined
 } {
@@ -86,10 +74,8 @@ export function clientCredentials(options: OpenIdProviderOptions): {
   return { clientId: clientid, clientSecret: clientsecret || undefined }
 }
 
-const scopesOf = (options: OpenIdProviderOptions): string => {
-  const scopes = options.scopes?.length ? options.scopes : DEFAULT_SCOPES
-  return [...new Set(['openid', ...scopes])].join(' ')
-}
+const scopesOf = (options: OpenIdProviderConfig): string =>
+  [...new Set(['openid', ...options.scopes])].join(' ')
 
 /**
  * Creates a provider from its config entry. Reads `credentialsFile` now; contacts the IdP only
@@ -127,8 +113,8 @@ export async function startAuthorization(
   return { url, attempt }
 }
 
-export function createOpenIdProvider(id: string, options: OpenIdProviderOptions): OpenIdProvider {
-  const issuer = options.issuer ?? DEFAULT_ISSUERS[id]
+export function createOpenIdProvider(id: string, options: OpenIdProviderConfig): OpenIdProvider {
+  const { issuer } = options
   if (!issuer) throw new Error(`OpenID provider ${id}: no issuer`)
   const issuerUrl = new URL(issuer)
   const { clientId, clientSecret } = clientCredentials(options)

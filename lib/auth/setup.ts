@@ -6,20 +6,20 @@
  * metrics path. API keys and OpenID state persist in the registry's state store.
  */
 import type { Hono, MiddlewareHandler } from 'hono'
+import type { AccessControlConfig, AuthConfig } from '../config'
 import type { AppEnv, Principal } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { StateStore } from '../registry/registry'
 import { createAccessControl, type AccessControl } from './access-control'
 import { authorize, authorizeMetrics } from './authorize'
-import type { AccessControlOptions, AuthOptions } from './options'
 import { anonymousPrincipal } from './principal'
 import type { TagExists } from './required-actions'
 
 export interface AuthSetupOptions {
   /** `http.auth`, absent when the config has none. */
-  auth?: AuthOptions
+  auth?: AuthConfig
   /** `http.accessControl`. */
-  accessControl?: AccessControlOptions
+  accessControl?: AccessControlConfig
   /** `http.realm`. */
   realm?: string
   /** `http.externalUrl`. */
@@ -55,14 +55,14 @@ export const isOpenIdKind = (id: string): id is OpenIdKind => (OPENID_KINDS as r
 const UNSUPPORTED_METHODS = ['ldap', 'bearer', 'mtls'] as const
 
 /** The configured methods nobody can log in with here, e.g. `ldap`, `openid.keycloak`. */
-function unsupportedMethods(auth: AuthOptions | undefined): string[] {
+function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   const methods = UNSUPPORTED_METHODS.filter((method) => auth?.[method] !== undefined)
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !isOpenIdKind(id))
   return [...methods, ...providers.map((id) => `openid.${id}`)]
 }
 
 /** True when somebody can log in: htpasswd, API keys or a supported OpenID provider. */
-function hasLogins(auth: AuthOptions | undefined): auth is AuthOptions {
+function hasLogins(auth: AuthConfig | undefined): auth is AuthConfig {
   return Boolean(auth?.htpasswd?.path || auth?.apikey || Object.keys(auth?.openid?.providers ?? {}).some(isOpenIdKind))
 }
 
@@ -83,7 +83,8 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
   const access = createAccessControl(options.accessControl, warn)
   const failure = {
     ...(options.realm !== undefined && { realm: options.realm }),
-    failDelay: auth?.failDelay ?? 0,
+    // Without `http.auth` nobody logs in, so no failure is slowed down.
+    ...(auth && { failDelay: auth.failDelay }),
   }
   const unsupported = unsupportedMethods(auth)
   const authenticating = hasLogins(auth)
@@ -100,7 +101,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
         auth,
         failure,
         access,
-        secure: options.tls || Boolean(auth.secureSession),
+        secure: options.tls || auth.secureSession,
         ...(options.externalUrl && { externalUrl: options.externalUrl }),
         state: options.state,
         logger,

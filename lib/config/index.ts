@@ -4,11 +4,13 @@
  * config, `verify-config`, the JSON Schema, and which keys are not implemented yet.
  */
 export type {
+  AccessControlConfig,
   AuthConfig,
   Config,
   ExtensionsConfig,
   HttpConfig,
   KeepRulesConfig,
+  OpenIdProviderConfig,
   RetentionPolicyConfig,
   ScrubConfig,
   StorageConfig,

@@ -6,7 +6,7 @@ import { repositoryGlob } from '../../lib/auth/repository-glob'
 import { requiredActions } from '../../lib/auth/required-actions'
 import type { Action } from '../../lib/http/context'
 import type { RequestTarget } from '../../lib/oci/request-target'
-import { fixtureConfig, user } from './support'
+import { accessOf, fixtureConfig, user } from './support'
 
 const ACTIONS: Action[] = ['read', 'create', 'update', 'delete']
 const allowed = (can: (action: Action) => boolean): Action[] => ACTIONS.filter(can)
@@ -87,7 +87,7 @@ describe('lumie: anonymous and authenticated read, admin user and group', async 
 })
 
 describe('evaluation order', () => {
-  const access = createAccessControl({
+  const access = accessOf({
     repositories: {
       '**': { defaultPolicy: ['read', 'create', 'update', 'delete'], anonymousPolicy: ['read'] },
       'secret/**': { policies: [{ users: ['alice'], actions: ['read'] }] },
@@ -141,7 +141,7 @@ describe('evaluation order', () => {
 
   test('policy entries with CEL conditions grant nothing (fail closed) and are reported', () => {
     const warnings: unknown[] = []
-    createAccessControl(
+    accessOf(
       {
         repositories: {
           'cel/**': {
@@ -172,7 +172,7 @@ describe('evaluation order', () => {
     expect(access.canScrapeMetrics(user('root'))).toBe(false)
     expect(access.canScrapeMetrics(anonymous)).toBe(false)
     expect(
-      createAccessControl({ metrics: { anonymousPolicy: ['read'] } }).canScrapeMetrics(anonymous),
+      accessOf({ metrics: { anonymousPolicy: ['read'] } }).canScrapeMetrics(anonymous),
     ).toBe(true)
   })
 

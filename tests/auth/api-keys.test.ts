@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createAccessControl } from '../../lib/auth/access-control'
 import { apiKeyRoutes, parseNewApiKey } from '../../lib/auth/api-key-routes'
 import {
   ApiKeyInputError,
@@ -20,7 +19,7 @@ import { openStore } from '../../lib/registry/open-store'
 import { createStateStore } from '../../lib/registry/state-store'
 import { testStorageConfig } from '../support/config'
 import { memoryDriver } from './memory-driver'
-import { errorCode, tempDirectory, testApp } from './support'
+import { accessOf, errorCode, tempDirectory, testApp } from './support'
 
 const KEY = /^zak_[0-9a-f]{32}$/
 const DAY = 86_400_000
@@ -216,7 +215,7 @@ describe('API keys over HTTP', async () => {
   )
   const htpasswd = createHtpasswd({ path: htpasswdPath })
   const { keys } = store()
-  const access = createAccessControl({
+  const access = accessOf({
     repositories: { '**': { defaultPolicy: ['read', 'create', 'update', 'delete'] } },
   })
   const app = testApp(

@@ -59,6 +59,7 @@ describe('API-key page in a browser', async () => {
           oidc: {
             name: 'authentik',
             issuer: idp.issuer,
+            scopes: ['openid', 'profile', 'email'],
             clientid: 'zot',
             clientsecret: 'secret',
             claimMapping: { username: 'preferred_username' },

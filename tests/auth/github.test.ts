@@ -2,7 +2,6 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { githubEndpoints } from '../../lib/auth/github-api'
-import type { AccessControlOptions, OpenIdProviderOptions } from '../../lib/auth/options'
 import { setupAuth } from '../../lib/auth/setup'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/ui-client'
 import { createUserGroups } from '../../lib/auth/user-groups'
@@ -73,7 +72,7 @@ const credentials = async (name: string, clientsecret: string): Promise<string> 
 }
 const credentialsFile = await credentials('github.json', 'gh-secret')
 
-const accessControl: AccessControlOptions = {
+const accessControl = {
   repositories: {
     'platform/**': { policies: [{ groups: ['acme/platform'], actions: ['read', 'create'] }] },
     'release/**': { policies: [{ groups: ['acme/security'], actions: ['read'] }] },
@@ -82,10 +81,15 @@ const accessControl: AccessControlOptions = {
 }
 
 /** A real registry whose only login is GitHub (the fake; its API found through `authurl`). */
-async function registry(provider: Partial<OpenIdProviderOptions> = {}) {
+/** The scopes a valid config names for GitHub (verify refuses none). */
+const SCOPES = ['read:org', 'user:email']
+
+async function registry(provider: Record<string, unknown> = {}) {
   const built = await authRegistry({
     auth: {
-      openid: { providers: { github: { credentialsFile, authurl: github.authurl, ...provider } } },
+      openid: {
+        providers: { github: { credentialsFile, authurl: github.authurl, scopes: SCOPES, ...provider } },
+      },
     },
     accessControl,
   })
@@ -115,7 +119,7 @@ const startsSession = (response: Response): boolean =>
 describe('GitHub login through the registry', async () => {
   const { call, state } = await registry()
 
-  test('the login redirects to GitHub with state, PKCE S256 and the default scopes', async () => {
+  test('the login redirects to GitHub with state, PKCE S256 and the configured scopes', async () => {
     const response = await call('/zot/auth/login?provider=github&callback_ui=/user/apikey')
     expect(response.status).toBe(302)
     const location = new URL(response.headers.get('Location')!)

@@ -7,8 +7,8 @@ import { authenticate } from '../../lib/auth/authenticate'
 import { authorize, authorizeMetrics } from '../../lib/auth/authorize'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
 import { createHtpasswd } from '../../lib/auth/htpasswd'
-import type { AccessControlOptions } from '../../lib/auth/options'
-import { errorCode, fixtureConfig, tempDirectory, testApp } from './support'
+import type { AccessControlConfig } from '../../lib/config'
+import { accessOf, errorCode, fixtureConfig, tempDirectory, testApp } from './support'
 
 const directory = await tempDirectory('authz')
 const htpasswdPath = join(directory, 'htpasswd')
@@ -31,8 +31,10 @@ const tagExists = async (repository: string, tag: string) =>
 /** The blumeops policy, with its OpenID groups given to htpasswd users as static groups. */
 async function blumeopsApp(extra: { failDelay?: number; realm?: string } = {}) {
   const config = await fixtureConfig('blumeops-oidc-apikeys.json')
-  const accessControl: AccessControlOptions = {
-    ...config.http.accessControl,
+  const fixture = config.http.accessControl
+  if (!fixture) throw new Error('the blumeops fixture has no accessControl')
+  const accessControl: AccessControlConfig = {
+    ...fixture,
     groups: { 'artifact-workloads': { users: ['runner'] }, admins: { users: ['erich'] } },
   }
   const access = createAccessControl(accessControl)
@@ -213,7 +215,7 @@ describe('failDelay and realm', async () => {
 
 describe('configs without anonymous access or without accessControl', () => {
   test('no anonymousPolicy anywhere: anonymous catalog and pulls are 401', async () => {
-    const access = createAccessControl({ repositories: { '**': { defaultPolicy: ['read'] } } })
+    const access = accessOf({ repositories: { '**': { defaultPolicy: ['read'] } } })
     const app = testApp([authenticate({ access, htpasswd }), authorize({ access, tagExists })])
     expect((await app.request('/v2/_catalog')).status).toBe(401)
     expect((await app.request('/v2/app/tags/list')).status).toBe(401)
@@ -239,7 +241,7 @@ describe('configs without anonymous access or without accessControl', () => {
   })
 
   test('no authentication, anonymous-only accessControl: judged as anonymous', async () => {
-    const access = createAccessControl({
+    const access = accessOf({
       repositories: { 'public/**': { anonymousPolicy: ['read'] } },
     })
     const app = testApp([authorize({ access, tagExists })])
@@ -250,7 +252,7 @@ describe('configs without anonymous access or without accessControl', () => {
 })
 
 describe('metrics policy', () => {
-  const access = createAccessControl({ repositories: {}, metrics: { users: ['someone'] } })
+  const access = accessOf({ repositories: {}, metrics: { users: ['someone'] } })
   const app = testApp([authenticate({ access, htpasswd })], (routes) =>
     routes.use('/metrics', authorizeMetrics({ access })),
   )

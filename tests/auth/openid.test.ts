@@ -11,7 +11,7 @@ import { basicAuthorization } from '../../lib/auth/basic-credentials'
 import { safeCallbackUi } from '../../lib/auth/callback-ui'
 import { createOpenIdProvider } from '../../lib/auth/openid-provider'
 import { openIdRoutes } from '../../lib/auth/openid-routes'
-import type { OpenIdProviderOptions } from '../../lib/auth/options'
+import type { OpenIdProviderConfig } from '../../lib/config'
 import { createSealer, readSessionKeysFile } from '../../lib/auth/seal'
 import { createSessions } from '../../lib/auth/sessions'
 import { createUserGroups } from '../../lib/auth/user-groups'
@@ -41,14 +41,15 @@ idp.accounts.set('nobody', { groups: [] })
 async function registry(
   options: {
     secure?: boolean
-    provider?: Partial<OpenIdProviderOptions>
+    provider?: Partial<OpenIdProviderConfig>
     sealer?: ReturnType<typeof createSealer>
   } = {},
 ) {
   const config = await fixtureConfig('blumeops-oidc-apikeys.json')
   const credentialsFile = join(directory, 'oidc-credentials.json')
   await writeFile(credentialsFile, JSON.stringify({ clientid: 'zot', clientsecret: 'zot-secret' }))
-  const configured = config.http.auth?.openid?.providers?.oidc ?? {}
+  const configured = config.http.auth?.openid?.providers['oidc']
+  if (!configured) throw new Error('the blumeops fixture has no oidc provider')
   const provider = createOpenIdProvider('oidc', {
     ...configured,
     issuer: idp.issuer,

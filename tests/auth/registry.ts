@@ -6,14 +6,13 @@
  */
 import type { Hono } from 'hono'
 import { setupAuth, type AuthSetup } from '../../lib/auth/setup'
-import type { AccessControlOptions, AuthOptions } from '../../lib/auth/options'
 import { createApp } from '../../lib/http/app'
 import type { AppEnv } from '../../lib/http/context'
 import { silentLogger } from '../../lib/log/logger'
 import { openStore } from '../../lib/registry/open-store'
 import type { StateStore } from '../../lib/registry/state-store'
 import type { Harness } from '../http/harness'
-import { testStorageConfig } from '../support/config'
+import { testConfig, testStorageConfig } from '../support/config'
 import { tempDirectory } from './support'
 
 export interface AuthRegistry {
@@ -28,9 +27,10 @@ export interface AuthRegistry {
   as(headers: Record<string, string>): Harness
 }
 
+/** `http` keys as a config file writes them; decoded as `serve` decodes them. */
 export interface AuthRegistryConfig {
-  auth?: AuthOptions
-  accessControl?: AccessControlOptions
+  auth?: Record<string, unknown>
+  accessControl?: Record<string, unknown>
   realm?: string
   externalUrl?: string
   /** Reuse a storage root: a restart. */
@@ -40,8 +40,13 @@ export interface AuthRegistryConfig {
 export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegistry> {
   const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
   const { registry } = await openStore(testStorageConfig({ rootDirectory }))
+  const { auth: written, accessControl, realm, externalUrl } = config
+  const http = testConfig({ http: { auth: written, accessControl, realm, externalUrl } }).http
   const auth = await setupAuth({
-    ...config,
+    auth: http.auth,
+    accessControl: http.accessControl,
+    realm: http.realm,
+    externalUrl: http.externalUrl,
     tls: false,
     state: registry.state,
     logger: silentLogger(),

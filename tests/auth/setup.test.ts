@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AuthOptions } from '../../lib/auth/options'
 import { setupAuth, type AuthSetupOptions } from '../../lib/auth/setup'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/ui-client'
 import { createLogger } from '../../lib/log/logger'
+import type { AuthConfig } from '../../lib/config'
 import { createStateStore } from '../../lib/registry/state-store'
 import { memoryDriver } from './memory-driver'
-import { fixtureConfig, fixturePath, tempDirectory, testApp } from './support'
+import { authConfigOf, fixtureConfig, fixturePath, tempDirectory, testApp } from './support'
 
 const directory = await tempDirectory('setup')
 const htpasswd = join(directory, 'htpasswd')
@@ -27,7 +27,7 @@ function setup(config: Partial<AuthSetupOptions>, warnings: string[] = []) {
 /** A fixture's auth with its files pointed at local copies (as the fixtures README says). */
 async function fixtureAuth(
   name: string,
-): Promise<{ auth?: AuthOptions; config: Awaited<ReturnType<typeof fixtureConfig>> }> {
+): Promise<{ auth?: AuthConfig; config: Awaited<ReturnType<typeof fixtureConfig>> }> {
   const config = await fixtureConfig(name)
   const auth = structuredClone(config.http.auth)
   if (auth?.htpasswd) auth.htpasswd.path = htpasswd
@@ -57,8 +57,10 @@ describe('setupAuth on the real-world configs', () => {
 
   test('an unknown provider kind next to an OIDC provider is reported and skipped', async () => {
     const { auth } = await fixtureAuth('handbook-openid-two-providers.json')
-    const providers = auth?.openid?.providers ?? {}
-    providers['keycloak'] = { ...providers['oidc'] }
+    const providers = auth?.openid?.providers
+    const oidc = providers?.['oidc']
+    if (!providers || !oidc) throw new Error('the fixture has an oidc provider')
+    providers['keycloak'] = { ...oidc }
     const warnings: string[] = []
     const built = await setup({ auth }, warnings)
     expect(built.authenticating).toBe(true)
@@ -80,7 +82,7 @@ describe('setupAuth on the real-world configs', () => {
   })
 
   test('401s to the zot UI carry no Basic challenge (no browser password dialog)', async () => {
-    const built = await setup({ auth: { htpasswd: { path: htpasswd } }, realm: 'zot' })
+    const built = await setup({ auth: authConfigOf({ htpasswd: { path: htpasswd } }), realm: 'zot' })
     const app = testApp(built.middleware)
     expect((await app.request('/v2/')).headers.get('WWW-Authenticate')).toBe('Basic realm="zot"')
     const ui = await app.request('/v2/', { headers: { [UI_CLIENT_HEADER]: UI_CLIENT_VALUE } })

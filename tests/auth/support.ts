@@ -5,21 +5,20 @@
  * routes answer 200 so only the auth decision is observed.
  */
 import { Hono, type MiddlewareHandler } from 'hono'
+import { createAccessControl, type AccessControl } from '../../lib/auth/access-control'
+import type { AccessControlConfig, AuthConfig, Config, OpenIdProviderConfig } from '../../lib/config'
 import { RegistryError } from '../../lib/errors/registry-error'
 import type { AppEnv, Principal } from '../../lib/http/context'
 import { requestTarget } from '../../lib/http/middleware/request-target'
 import { renderError } from '../../lib/http/render-error'
-import type { AccessControlOptions, AuthOptions } from '../../lib/auth/options'
+import { testConfig } from '../support/config'
 
 /** Real users' configs, kept in the repository (tests/fixtures/configs/README.md). */
 const FIXTURES = new URL('../fixtures/configs/', import.meta.url)
 
-export interface FixtureConfig {
-  http: { auth?: AuthOptions; accessControl?: AccessControlOptions; externalUrl?: string }
-}
-
-export const fixtureConfig = async (name: string): Promise<FixtureConfig> =>
-  Bun.file(new URL(name, FIXTURES)).json()
+/** A fixture decoded as `serve` decodes it (the files it names are not read). */
+export const fixtureConfig = async (name: string): Promise<Config> =>
+  testConfig((await Bun.file(new URL(name, FIXTURES)).json()) as Record<string, unknown>)
 export const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname
 
 export const user = (
@@ -33,6 +32,34 @@ export const user = (
 })
 
 export { tempDirectory } from '../support/temp'
+
+/** `http.auth` as a config file writes it, decoded with the schema's defaults. */
+export function authConfigOf(auth: Record<string, unknown>): AuthConfig {
+  const decoded = testConfig({ http: { auth } }).http.auth
+  if (!decoded) throw new Error('http.auth did not decode')
+  return decoded
+}
+
+/** `http.accessControl` as a config file writes it, decoded with the schema's defaults. */
+export function accessControlOf(accessControl: Record<string, unknown>): AccessControlConfig {
+  const decoded = testConfig({ http: { accessControl } }).http.accessControl
+  if (!decoded) throw new Error('http.accessControl did not decode')
+  return decoded
+}
+
+/** The access controller for `accessControl` written as in a config file. */
+export const accessOf = (
+  accessControl: Record<string, unknown>,
+  onWarning?: (message: string, fields: Record<string, unknown>) => void,
+): AccessControl => createAccessControl(accessControlOf(accessControl), onWarning)
+
+/** One `http.auth.openid.providers` entry as a config file writes it, decoded. */
+export function openIdProviderOf(provider: Record<string, unknown>, kind = 'oidc'): OpenIdProviderConfig {
+  const providers = { [kind]: provider }
+  const decoded = testConfig({ http: { auth: { openid: { providers } } } }).http.auth?.openid?.providers[kind]
+  if (!decoded) throw new Error(`provider ${kind} did not decode`)
+  return decoded
+}
 
 /** An app like the lead's: target parsing, one error renderer, the middleware, 200 everywhere. */
 export function testApp(

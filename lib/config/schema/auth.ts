@@ -150,6 +150,9 @@ const bearer = obj(
   },
 )
 
+/** zot's claims for the user name and the groups; an empty claim name also means these. */
+export const CLAIM_MAPPING_DEFAULTS = { username: 'email', groups: 'groups' } as const
+
 const openidProvider = obj(
   { description: 'One OpenID Connect or OAuth2 provider.' },
   {
@@ -174,14 +177,22 @@ const openidProvider = obj(
       description: 'GitHub token URL; `/login/oauth/access_token` on the host of `authurl` when unset.',
     }),
     scopes: list(str({ description: 'Scope.' }), {
-      description: 'Scopes to request.',
+      description:
+        'Scopes to request; required. OpenID Connect: e.g. `["openid", "profile", "email"]` (without ' +
+        '`email` the default user-name claim is missing); GitHub: `["read:org", "user:email"]`.',
       default: [],
     }),
     claimMapping: obj(
-      { description: 'Which claims name the user and the groups.', optional: true },
+      { description: 'Which claims name the user and the groups.' },
       {
-        username: str({ description: 'Claim for the user name.', default: 'email' }),
-        groups: str({ description: 'Claim for the groups.', default: 'groups' }),
+        username: str({
+          description: 'Claim for the user name; empty = `email`. A user named by `email` needs `email_verified`.',
+          default: CLAIM_MAPPING_DEFAULTS.username,
+        }),
+        groups: str({
+          description: 'Claim for the groups; empty = `groups`.',
+          default: CLAIM_MAPPING_DEFAULTS.groups,
+        }),
       },
     ),
   },
@@ -270,6 +281,7 @@ export const auth = obj(
     }),
     secureSession: bool({
       description: 'Set the cookie `Secure` flag without TLS.',
+      default: false,
       status: 'implemented',
     }),
     mtls,

@@ -11,14 +11,25 @@ import { HOUR } from '../duration'
 import { childPath, itemPath } from '../findings'
 import type { IsSet } from '../set-paths'
 import { allStores } from '../stores'
+import { CLAIM_MAPPING_DEFAULTS } from './auth'
 import type { Config } from './index'
 
 export function applyContextDefaults(config: Config, isSet: IsSet): void {
   applyStoreDefaults(config, isSet)
   applySyncDefaults(config, isSet)
+  applyAuthDefaults(config)
+}
+
+function applyAuthDefaults(config: Config): void {
   const auth = config.http.auth
+  if (auth?.openid === undefined) return
   // OpenID users need API keys for the registry API (browsers log in, clients cannot).
-  if (auth?.openid !== undefined) auth.apikey = true
+  auth.apikey = true
+  for (const { claimMapping } of Object.values(auth.openid.providers)) {
+    // zot reads an empty claim name as its default claim.
+    claimMapping.username ||= CLAIM_MAPPING_DEFAULTS.username
+    claimMapping.groups ||= CLAIM_MAPPING_DEFAULTS.groups
+  }
 }
 
 function applyStoreDefaults(config: Config, isSet: IsSet): void {

@@ -85,6 +85,8 @@ export type Config = Infer<typeof configSchema>
 export type StorageConfig = Config['storage']
 export type HttpConfig = Config['http']
 export type AuthConfig = NonNullable<HttpConfig['auth']>
+export type AccessControlConfig = NonNullable<HttpConfig['accessControl']>
+export type OpenIdProviderConfig = NonNullable<AuthConfig['openid']>['providers'][string]
 export type ExtensionsConfig = NonNullable<Config['extensions']>
 export type RetentionPolicyConfig = StorageConfig['retention']['policies'][number]
 /** The rules of `keepUntagged`, and of each `keepTags[]` entry besides its patterns. */
