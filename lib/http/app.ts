@@ -29,7 +29,7 @@ export interface AppOptions {
   /** The repositories a principal may see in the catalog (all of them without access control). */
   readable?: HandlerDeps['readable']
   /** zot's `storage.redirectBlobURL`. */
-  redirectBlobs?: boolean
+  redirectBlobs: boolean
   /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
   routes?: (app: Hono<AppEnv>) => void
 }
@@ -58,7 +58,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     // and their failures logged rather than printed.
     pulls: registry.pulls(recordingStreams(options.source ?? registry, logger)),
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
-    redirectBlobs: options.redirectBlobs ?? false,
+    redirectBlobs: options.redirectBlobs,
   })
   const app = new Hono<AppEnv>()
 

@@ -29,14 +29,14 @@ export type { RepositoryMaintenance, StoredFile } from './repository-maintenance
 export interface RegistryOptions {
   driver: StorageDriver
   /** zot's `storage.dedupe`: share identical blobs between repositories (hard links on disk). */
-  dedupe?: boolean
+  dedupe: boolean
   /** Where identical blobs live (the metadata store's), consulted when dedupe links a blob. */
   dedupeIndex?: DedupeIndex
   /**
    * Other processes write this storage too (S3 replicas on one bucket): index.json is never
    * cached and every update is a compare-and-swap.
    */
-  sharedStorage?: boolean
+  sharedStorage: boolean
 }
 
 /** Who stored something: a client's push, or the pull-through cache and mirror. */

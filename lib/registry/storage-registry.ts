@@ -51,8 +51,8 @@ export class StorageRegistry implements Registry {
     this.storageName = driver.name
     this.adoptsFiles = driver.adopt !== undefined
     this.dedupeIndex = options.dedupeIndex
-    this.indexes = new IndexStore(driver, { shared: options.sharedStorage ?? false, onRepositorySeen: (repository) => catalog.add(repository) })
-    this.blobs = new BlobStore(driver, { dedupe: options.dedupe ?? true, index: options.dedupeIndex })
+    this.indexes = new IndexStore(driver, { shared: options.sharedStorage, onRepositorySeen: (repository) => catalog.add(repository) })
+    this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
   }

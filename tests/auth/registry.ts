@@ -39,7 +39,8 @@ export interface AuthRegistryConfig {
 
 export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegistry> {
   const rootDirectory = config.rootDirectory ?? (await tempDirectory('auth-registry'))
-  const { registry } = await openStore(testStorageConfig({ rootDirectory }))
+  const storage = testStorageConfig({ rootDirectory })
+  const { registry } = await openStore(storage)
   const { auth: written, accessControl, realm, externalUrl } = config
   const http = testConfig({ http: { auth: written, accessControl, realm, externalUrl } }).http
   const auth = await setupAuth({
@@ -55,6 +56,7 @@ export async function authRegistry(config: AuthRegistryConfig): Promise<AuthRegi
   const app = createApp({
     registry,
     logger: silentLogger(),
+    redirectBlobs: storage.redirectBlobURL,
     middleware: auth.middleware,
     routes: auth.routes,
   })

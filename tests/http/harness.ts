@@ -10,6 +10,7 @@ import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import type { Registry } from '../../lib/registry/registry'
+import { testStorageConfig } from '../support/config'
 import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 
 export interface Harness {
@@ -31,7 +32,8 @@ export async function makeHarness(): Promise<StorageHarness> {
   // would belong to the first test file only and never clean up after the others.
   afterAll(() => storage.remove())
   const { registry } = await storage.openStore()
-  const app = createApp({ registry, logger: silentLogger() })
+  const { redirectBlobURL } = testStorageConfig(storage.config)
+  const app = createApp({ registry, logger: silentLogger(), redirectBlobs: redirectBlobURL })
   return {
     rootDirectory: storage.rootDirectory,
     storage,

@@ -45,11 +45,12 @@ export async function makeMaintenanceHarness(
   const logger = silentLogger()
   // As `serve` opens it: a bucket (storageDriver) keeps its metadata in the bucket and gets no
   // dedupe index (docs/gc.md).
-  const store = await openStore(testStorageConfig({ ...options, rootDirectory }))
+  const storage = testStorageConfig({ ...options, rootDirectory })
+  const store = await openStore(storage)
   const { registry, meta } = store
   const activity = new RecentActivity()
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
-  const app = createApp({ registry, logger })
+  const app = createApp({ registry, logger, redirectBlobs: storage.redirectBlobURL })
   return {
     rootDirectory,
     registry,

@@ -25,8 +25,9 @@ async function replicas(count: number) {
   const params = zotS3Params(rgw, bucket)
   return Promise.all(Array.from({ length: count }, async () => {
     // As `serve` opens a bucket: shared with the other replicas.
-    const { registry } = await openStore(testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params }))
-    const app = createApp({ registry, logger: silentLogger() })
+    const storage = testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
+    const { registry } = await openStore(storage)
+    const app = createApp({ registry, logger: silentLogger(), redirectBlobs: storage.redirectBlobURL })
     return (path: string, init?: RequestInit) => app.request(`http://replica.test${path}`, init)
   }))
 }

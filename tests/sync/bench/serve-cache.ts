@@ -19,7 +19,13 @@ const config = configFromObject(
 )
 const { registry } = await openStore(config.storage)
 const sync = createSync({ registry, config: config.extensions?.sync, logger })
-const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
+const app = createApp({
+  registry,
+  logger,
+  redirectBlobs: config.storage.redirectBlobURL,
+  source: sync.source,
+  middleware: sync.middleware,
+})
 const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,

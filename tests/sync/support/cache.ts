@@ -50,11 +50,18 @@ export async function startCache(syncJson: SyncJson, options: CacheOptions = {})
   if (!options.rootDirectory) roots.push(rootDirectory)
   const logs: string[] = []
   const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(line) })
-  const store = await openStore(testStorageConfig({ rootDirectory }))
+  const storage = testStorageConfig({ rootDirectory })
+  const store = await openStore(storage)
   const { registry } = store
   const config = testSyncConfig(syncJson, rootDirectory)
   const sync = createSync({ registry, config, logger, ownHosts: options.ownHosts ?? [] })
-  const app = createApp({ registry, logger, source: sync.source, middleware: sync.middleware })
+  const app = createApp({
+    registry,
+    logger,
+    redirectBlobs: storage.redirectBlobURL,
+    source: sync.source,
+    middleware: sync.middleware,
+  })
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,

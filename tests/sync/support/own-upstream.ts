@@ -88,8 +88,9 @@ function corrupt(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
 
 export async function startOwnUpstream(): Promise<OwnUpstream> {
   const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-sync-upstream-'))
-  const { registry } = await openStore(testStorageConfig({ rootDirectory }))
-  const app = createApp({ registry, logger: silentLogger() })
+  const storage = testStorageConfig({ rootDirectory })
+  const { registry } = await openStore(storage)
+  const app = createApp({ registry, logger: silentLogger(), redirectBlobs: storage.redirectBlobURL })
   const requests: string[] = []
   const misbehave: Misbehaviour = {}
 
