@@ -59,7 +59,7 @@ export function createGitHubProvider(id: string, options: OpenIdProviderConfig):
 
   return {
     id,
-    name: options.name || 'GitHub',
+    name: options.name,
     async authorization(redirectUri) {
       return startAuthorization(endpoints.authorization, { clientId, redirectUri, scope, withNonce: false })
     },

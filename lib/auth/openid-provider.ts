@@ -173,7 +173,7 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderConfig):
 
   return {
     id,
-    name: options.name || id,
+    name: options.name,
     async authorization(redirectUri) {
       const as = await server()
       if (!as.authorization_endpoint) {

@@ -157,7 +157,11 @@ const openidProvider = obj(
   { description: 'One OpenID Connect or OAuth2 provider.' },
   {
     credentialsFile: path({ description: 'File with `{"clientid": ..., "clientsecret": ...}`.' }),
-    name: str({ description: 'Display name on the login page.' }),
+    name: str({
+      description: 'Display name on the login page.',
+      filled: true,
+      defaultNote: 'the provider kind; `GitHub` for `github`',
+    }),
     clientid: str({
       description:
         'Client id. Filled from `credentialsFile` when that is set (inline is deprecated).',

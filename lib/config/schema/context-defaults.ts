@@ -25,8 +25,10 @@ function applyAuthDefaults(config: Config): void {
   if (auth?.openid === undefined) return
   // OpenID users need API keys for the registry API (browsers log in, clients cannot).
   auth.apikey = true
-  for (const { claimMapping } of Object.values(auth.openid.providers)) {
+  for (const [kind, provider] of Object.entries(auth.openid.providers)) {
+    provider.name ||= kind === 'github' ? 'GitHub' : kind
     // zot reads an empty claim name as its default claim.
+    const { claimMapping } = provider
     claimMapping.username ||= CLAIM_MAPPING_DEFAULTS.username
     claimMapping.groups ||= CLAIM_MAPPING_DEFAULTS.groups
   }
