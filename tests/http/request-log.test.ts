@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { sha256Digest } from '../support/oci-layout'
 import { startRegistry, type RunningRegistry } from '../support/server'
+import { tempDirectory } from '../support/temp'
 import { pushBlob, randomBytes } from '../sync/support/content'
 import { startOwnUpstream, type OwnUpstream } from '../sync/support/own-upstream'
 
@@ -20,7 +21,8 @@ beforeAll(async () => {
   registry = await startRegistry({
     config: {
       log: { level: 'info' },
-      extensions: { sync: { registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'up/**' }] }] } },
+      // zot needs a local spool when storage is remote (the S3 pass): name one always.
+      extensions: { sync: { downloadDir: await tempDirectory('request-log-spool'), registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'up/**' }] }] } },
     },
   })
   await pushBlob(registry, 'logged', local, 'application/octet-stream')
