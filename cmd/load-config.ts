@@ -5,13 +5,18 @@
  */
 import { ConfigError, formatFindingLine, loadConfigFile, type Config, type ConfigFinding } from '../lib/config'
 
-export async function loadConfigOrExplain(path: string, command: string): Promise<{ config: Config; warnings: ConfigFinding[] } | undefined> {
+export async function loadConfigOrExplain(
+  path: string,
+  command: string,
+): Promise<{ config: Config; warnings: ConfigFinding[] } | undefined> {
   try {
     return await loadConfigFile(path)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     for (const finding of error.findings) console.error(formatFindingLine(finding))
-    console.error(`zot: ${path}: invalid configuration, not running ${command} (zot verify-config ${path} explains each finding)`)
+    console.error(
+      `zot: ${path}: invalid configuration, not running ${command} (zot verify-config ${path} explains each finding)`,
+    )
     return undefined
   }
 }

@@ -5,7 +5,15 @@
  * SIGHUP re-reads the configuration and applies what can change without a restart (zot shuts
  * down on SIGHUP; systemd's ExecReload expects a reload), one reload at a time.
  */
-import { ConfigError, defaultConfig, formatFindingLine, loadConfigFile, plannedKeysInUse, type Config, type ConfigFinding } from '../lib/config'
+import {
+  ConfigError,
+  defaultConfig,
+  formatFindingLine,
+  loadConfigFile,
+  plannedKeysInUse,
+  type Config,
+  type ConfigFinding,
+} from '../lib/config'
 import { createLogger, type Logger, type LogLevel } from '../lib/log/logger'
 import { buildApp, createRuntime, type Runtime } from '../lib/server/assemble'
 import { softLimitFromEnvironment, startMemoryGovernor } from '../lib/server/memory-governor'
@@ -51,9 +59,14 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   }
   let logger: Logger
   try {
-    logger = createLogger({ level: logLevel(config.log.level), ...(config.log.output && { output: config.log.output }) })
+    logger = createLogger({
+      level: logLevel(config.log.level),
+      ...(config.log.output && { output: config.log.output }),
+    })
   } catch (error) {
-    console.error(`zot: log.output ${config.log.output}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as, or remove log.output to log to stdout`)
+    console.error(
+      `zot: log.output ${config.log.output}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as, or remove log.output to log to stdout`,
+    )
     return 1
   }
   reportConfig(logger, config, loaded.warnings)
@@ -61,7 +74,7 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   // Aborted at SIGTERM/SIGINT: every background job stops at once.
   const background = new AbortController()
   let runtime: Runtime
-  let app
+  let app: Awaited<ReturnType<typeof buildApp>>
   try {
     runtime = await createRuntime(config, logger, background.signal)
     app = await buildApp(config, runtime, logger)
@@ -71,7 +84,8 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     return 1
   }
   const { address, port } = config.http
-  const tls = config.http.tls?.cert && config.http.tls.key ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined
+  const tls =
+    config.http.tls?.cert && config.http.tls.key ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined
   let server: RunningServer
   try {
     server = await listen(app, { address, port, idleTimeoutSeconds: idleSeconds(config), ...(tls && { tls }) })
@@ -83,16 +97,31 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
   const governor = startMemoryGovernor({
     softLimitBytes,
     onCollection: ({ beforeBytes, afterBytes, milliseconds, limitBytes }) =>
-      logger.debug('RSS over the soft memory limit: forced a full garbage collection', { rssBeforeMiB: mebibytes(beforeBytes), rssAfterMiB: mebibytes(afterBytes), ms: Math.round(milliseconds), limitMiB: mebibytes(limitBytes) }),
+      logger.debug('RSS over the soft memory limit: forced a full garbage collection', {
+        rssBeforeMiB: mebibytes(beforeBytes),
+        rssAfterMiB: mebibytes(afterBytes),
+        ms: Math.round(milliseconds),
+        limitMiB: mebibytes(limitBytes),
+      }),
   })
-  logger.info('serving', { url: server.url, rootDirectory: config.storage.rootDirectory, version: VERSION, commit: COMMIT, memoryLimitMiB: softLimitBytes > 0 ? mebibytes(softLimitBytes) : 'off' })
+  logger.info('serving', {
+    url: server.url,
+    rootDirectory: config.storage.rootDirectory,
+    version: VERSION,
+    commit: COMMIT,
+    memoryLimitMiB: softLimitBytes > 0 ? mebibytes(softLimitBytes) : 'off',
+  })
 
   const tlsWatch: TlsWatch | undefined =
     tls &&
     (await watchTls(tls, () =>
       server.reloadTls(tls).then(
         () => logger.info('TLS certificate reloaded', { cert: tls.cert }),
-        (error: unknown) => logger.error('new TLS certificate unusable; keeping the current one', { cert: tls.cert, error: (error as Error).message }),
+        (error: unknown) =>
+          logger.error('new TLS certificate unusable; keeping the current one', {
+            cert: tls.cert,
+            error: (error as Error).message,
+          }),
       ),
     ))
 
@@ -119,12 +148,15 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
         logger.info('configuration reloaded', { file: path, applied: RELOADED_SETTINGS })
         const notApplied = restartOnlyChanges(config, next)
         if (notApplied.length > 0) {
-          logger.warn('configuration reload: these settings need a restart; the old values stay in force', { settings: notApplied })
+          logger.warn('configuration reload: these settings need a restart; the old values stay in force', {
+            settings: notApplied,
+          })
         }
         logger.level = logLevel(next.log.level)
       })
       .catch((error: unknown) => {
-        const findings = error instanceof ConfigError ? error.findings.map(formatFindingLine) : [(error as Error).message]
+        const findings =
+          error instanceof ConfigError ? error.findings.map(formatFindingLine) : [(error as Error).message]
         logger.error('configuration reload failed; keeping the running configuration', { file: path, findings })
       })
 

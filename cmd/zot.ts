@@ -29,12 +29,18 @@ program
   .argument('<config>', 'zot configuration file (JSON, YAML or TOML)')
   .option('--json', 'print the findings as JSON')
   .action(async (config: string, options: { json?: boolean }) => {
-    process.exitCode = await verifyConfigCommand(config, { json: options.json ?? false }, { out: (line) => console.log(line), err: (line) => console.error(line) })
+    process.exitCode = await verifyConfigCommand(
+      config,
+      { json: options.json ?? false },
+      { out: (line) => console.log(line), err: (line) => console.error(line) },
+    )
   })
 
 program
   .command('gc')
-  .description('run one garbage-collection and retention pass now (whatever storage.gc says), with the configured delays')
+  .description(
+    'run one garbage-collection and retention pass now (whatever storage.gc says), with the configured delays',
+  )
   .argument('<config>', 'zot configuration file')
   .option('--dry-run', 'report what would be deleted and why, delete nothing')
   .option('--json', 'print the report as JSON')
@@ -42,7 +48,10 @@ program
     const loaded = await loadConfigOrExplain(path, 'gc')
     if (!loaded) return void (process.exitCode = 1)
     const { config } = loaded
-    process.exitCode = await gcCommand({ storage: config.storage, http: config.http, dryRun: options.dryRun ?? false, json: options.json ?? false }, processIo())
+    process.exitCode = await gcCommand(
+      { storage: config.storage, http: config.http, dryRun: options.dryRun ?? false, json: options.json ?? false },
+      processIo(),
+    )
   })
 
 program
@@ -54,7 +63,10 @@ program
     const loaded = await loadConfigOrExplain(path, 'scrub')
     if (!loaded) return void (process.exitCode = 1)
     const { config } = loaded
-    process.exitCode = await scrubCommand({ storage: config.storage, http: config.http, json: options.json ?? false }, processIo())
+    process.exitCode = await scrubCommand(
+      { storage: config.storage, http: config.http, json: options.json ?? false },
+      processIo(),
+    )
   })
 
 program

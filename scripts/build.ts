@@ -5,17 +5,29 @@
  */
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { target: { type: 'string' }, outfile: { type: 'string', default: 'dist/zot' } } })
-const commit = Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' }).stdout.toString().trim() || 'unknown'
+const { values } = parseArgs({
+  options: { target: { type: 'string' }, outfile: { type: 'string', default: 'dist/zot' } },
+})
+const commit =
+  Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' }).stdout.toString().trim() || 'unknown'
 const args = [
   // --bytecode: module evaluation from precompiled bytecode; start to first 200 goes from
   // ~180 ms to ~54 ms on this machine, for 6 MB more binary.
   // --splitting: dynamic imports (S3 and its AWS SDK, sync, logins, TLS) become chunks loaded on
   // first use, node: built-ins included; without it the bundler hoists every built-in import to
   // start-up, and idle RSS pays for all of them.
-  'build', 'cmd/zot.ts', '--compile', '--splitting', '--minify', '--bytecode', '--format=esm', '--sourcemap=none',
-  '--outfile', values.outfile!,
-  '--define', `ZOT_BUILD_COMMIT=${JSON.stringify(commit)}`,
+  'build',
+  'cmd/zot.ts',
+  '--compile',
+  '--splitting',
+  '--minify',
+  '--bytecode',
+  '--format=esm',
+  '--sourcemap=none',
+  '--outfile',
+  values.outfile!,
+  '--define',
+  `ZOT_BUILD_COMMIT=${JSON.stringify(commit)}`,
   ...(values.target ? ['--target', values.target] : []),
 ]
 const build = Bun.spawnSync([process.execPath, ...args], { stdout: 'inherit', stderr: 'inherit' })

@@ -97,14 +97,20 @@ function machOLayout(file: Buffer): MachOLayout {
     }
     offset += file.readUInt32LE(offset + 4)
   }
-  if (layout.signatureCommand === undefined || layout.linkeditCommand === undefined || layout.textFileSize === undefined) {
+  if (
+    layout.signatureCommand === undefined ||
+    layout.linkeditCommand === undefined ||
+    layout.textFileSize === undefined
+  ) {
     throw new Error('Mach-O file without __TEXT, __LINKEDIT or LC_CODE_SIGNATURE')
   }
   return layout as MachOLayout
 }
 
 const pageHash = (file: Buffer, page: number, codeLimit: number) =>
-  createHash('sha256').update(file.subarray(page * PAGE_SIZE, Math.min((page + 1) * PAGE_SIZE, codeLimit))).digest()
+  createHash('sha256')
+    .update(file.subarray(page * PAGE_SIZE, Math.min((page + 1) * PAGE_SIZE, codeLimit)))
+    .digest()
 
 /**
  * True when the embedded signature covers the whole file up to itself, nothing follows it, and
@@ -174,7 +180,8 @@ export function adHocSignMachO(file: Buffer, identifier: string): Buffer {
   directory.writeBigUInt64BE(BigInt(layout.textFileSize), 72) // execSegLimit
   directory.writeBigUInt64BE(BigInt(layout.executable ? CS_EXECSEG_MAIN_BINARY : 0), 80)
   ident.copy(directory, headerSize)
-  for (let page = 0; page < codeSlots; page++) pageHash(head, page, codeLimit).copy(directory, headerSize + ident.length + page * 32)
+  for (let page = 0; page < codeSlots; page++)
+    pageHash(head, page, codeLimit).copy(directory, headerSize + ident.length + page * 32)
 
   const superBlob = Buffer.alloc(20)
   superBlob.writeUInt32BE(CSMAGIC_EMBEDDED_SIGNATURE, 0)
@@ -206,7 +213,10 @@ async function main(): Promise<number> {
     },
   })
   const outdir = resolve(values.outdir!)
-  const names = values.targets!.split(',').map((name) => name.trim()).filter(Boolean)
+  const names = values
+    .targets!.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
   const known = { ...RELEASE_TARGETS, ...OPTIONAL_TARGETS }
   const unknown = names.filter((name) => !(name in known))
   if (unknown.length > 0) {
@@ -215,7 +225,7 @@ async function main(): Promise<number> {
   }
   await mkdir(outdir, { recursive: true })
 
-  const built: { file: string, bytes: number, sha256: string }[] = []
+  const built: { file: string; bytes: number; sha256: string }[] = []
   for (const name of names) {
     const file = join(outdir, `zot-${name}`)
     // A stale checksum must never sit next to a fresh (or failed) binary.
@@ -228,7 +238,7 @@ async function main(): Promise<number> {
       console.error(`release: building zot-${name} failed`)
       return build.exitCode ?? 1
     }
-    if (name.startsWith('darwin-') && await ensureValidSignature(file)) {
+    if (name.startsWith('darwin-') && (await ensureValidSignature(file))) {
       console.log(`re-signed zot-${name} ad hoc: Bun left a signature that does not match the binary`)
     }
     const sha256 = await sha256File(file)

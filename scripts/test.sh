@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs the Debian tools the end-to-end tests drive (when root), type-checks,
+# lints and checks formatting (Biome),
 # runs `bun test` over the whole tree, then the API and end-to-end suites again on S3 (a Ceph RGW
 # the tests start), and closes with one "N passed, N failed" line over both passes.
 set -uo pipefail
@@ -7,6 +8,8 @@ cd "$(dirname "$0")/.."
 sh scripts/install-test-tools.sh
 echo "== type-check"
 bunx tsc --noEmit -p . || { echo "tests: 0 passed, 1 failed (type-check)"; exit 1; }
+echo "== lint and format (biome ci; 'bun run format' fixes formatting)"
+bunx biome ci --colors=off . || { echo "tests: 0 passed, 1 failed (lint/format)"; exit 1; }
 mkdir -p .tmp
 main_log=.tmp/test-output.log
 s3_log=.tmp/test-output-s3.log

@@ -58,11 +58,7 @@ const grants = (policy: Policy, action: Action): boolean =>
   has(policy.actions, action) && policy.conditions.length === 0
 
 /** zot's `isPermitted`: does the winning glob's group allow the action? */
-function groupAllows(
-  group: RepositoryPolicies,
-  principal: Principal,
-  action: Action,
-): boolean {
+function groupAllows(group: RepositoryPolicies, principal: Principal, action: Action): boolean {
   const anonymous = isAnonymous(principal)
   for (const policy of group.policies) {
     if (!grants(policy, action)) continue
@@ -103,20 +99,17 @@ function configuredPolicies(
   options: AccessControlConfig,
   onWarning?: (message: string, fields: Record<string, unknown>) => void,
 ): Policies {
-  const groups: CompiledGroup[] = Object.entries(options.repositories).map(
-    ([pattern, policy]) => ({
-      pattern,
-      matches: repositoryGlob(pattern),
-      policy,
-    }),
-  )
+  const groups: CompiledGroup[] = Object.entries(options.repositories).map(([pattern, policy]) => ({
+    pattern,
+    matches: repositoryGlob(pattern),
+    policy,
+  }))
   const admin = options.adminPolicy
   const conditional = conditionalEntries(options)
   if (conditional.length > 0) {
-    onWarning?.(
-      'access-control conditions (CEL) are not supported: those policy entries grant nothing',
-      { where: conditional },
-    )
+    onWarning?.('access-control conditions (CEL) are not supported: those policy entries grant nothing', {
+      where: conditional,
+    })
   }
 
   function winningGroup(repository: string): CompiledGroup | undefined {
@@ -130,8 +123,7 @@ function configuredPolicies(
   }
 
   const isAdmin = (principal: Principal): boolean =>
-    (!isAnonymous(principal) && has(admin.users, principal.username)) ||
-    intersects(admin.groups, principal.groups)
+    (!isAnonymous(principal) && has(admin.users, principal.username)) || intersects(admin.groups, principal.groups)
 
   return {
     anonymousAccess: groups.some((group) => group.policy.anonymousPolicy.length > 0),
@@ -179,7 +171,6 @@ export function createAccessControl(
     can,
     canRead: (principal, repository) => can(principal, 'read', repository),
     staticGroups: policies.staticGroups,
-    canScrapeMetrics: (principal) =>
-      scopesOf(principal) === undefined && policies.canScrapeMetrics(principal),
+    canScrapeMetrics: (principal) => scopesOf(principal) === undefined && policies.canScrapeMetrics(principal),
   }
 }

@@ -59,8 +59,7 @@ export function parseNewApiKey(text: string): NewApiKey | string {
   return {
     ...(label !== undefined && { label }),
     ...(Array.isArray(scopes) && { scopes: scopes as string[] }),
-    ...(typeof expirationDate === 'string' &&
-      expirationDate !== '' && { expirationDate: new Date(expirationDate) }),
+    ...(typeof expirationDate === 'string' && expirationDate !== '' && { expirationDate: new Date(expirationDate) }),
   }
 }
 
@@ -77,8 +76,7 @@ export function apiKeyRoutes(options: ApiKeyRoutesOptions): Hono<AppEnv> {
 
   function owner(c: Context<AppEnv>): Principal {
     const principal = c.get('principal')
-    if (!principal || isAnonymous(principal))
-      throw unauthorized(c, options, 'authentication required')
+    if (!principal || isAnonymous(principal)) throw unauthorized(c, options, 'authentication required')
     return principal
   }
 
@@ -100,9 +98,7 @@ export function apiKeyRoutes(options: ApiKeyRoutesOptions): Hono<AppEnv> {
 
   app.post(API_KEY_PATH, async (c) => {
     const principal = manager(c)
-    const input = parseNewApiKey(
-      new TextDecoder().decode(await readLimitedBody(c.req.raw, BODY_LIMIT)),
-    )
+    const input = parseNewApiKey(new TextDecoder().decode(await readLimitedBody(c.req.raw, BODY_LIMIT)))
     if (typeof input === 'string') return problem(400, input)
     try {
       const created = await store.create(principal.username, {

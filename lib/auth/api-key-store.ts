@@ -155,7 +155,11 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     try {
       return record.scopes.map(parseKeyScope)
     } catch (error) {
-      options.onError?.('API key refused: a stored scope breaks the scope limits; re-create the key', { uuid: record.uuid, username: record.username, reason: (error as Error).message })
+      options.onError?.('API key refused: a stored scope breaks the scope limits; re-create the key', {
+        uuid: record.uuid,
+        username: record.username,
+        reason: (error as Error).message,
+      })
       return undefined
     }
   }
@@ -164,13 +168,8 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
     const cached = cache.get(hash)
     if (cached && cached.until > Date.now()) return cached
     cache.delete(hash)
-    const pointer = await readJson<{ username: string; uuid: string }>(
-      state,
-      statePaths.keyHash(hash),
-    )
-    const record =
-      pointer &&
-      (await readJson<StoredKey>(state, statePaths.keyRecord(pointer.username, pointer.uuid)))
+    const pointer = await readJson<{ username: string; uuid: string }>(state, statePaths.keyHash(hash))
+    const record = pointer && (await readJson<StoredKey>(state, statePaths.keyRecord(pointer.username, pointer.uuid)))
     if (!record || record.hash !== hash) return undefined
     const scopes = storedScopes(record)
     if (!scopes) return undefined
@@ -189,13 +188,9 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
   }
 
   async function records(username: string): Promise<StoredKey[]> {
-    const names = (await state.list(statePaths.keyRecords(username))).filter((name) =>
-      name.endsWith('.json'),
-    )
+    const names = (await state.list(statePaths.keyRecords(username))).filter((name) => name.endsWith('.json'))
     const found = await Promise.all(
-      names.map((name) =>
-        readJson<StoredKey>(state, statePaths.keyRecord(username, name.slice(0, -5))),
-      ),
+      names.map((name) => readJson<StoredKey>(state, statePaths.keyRecord(username, name.slice(0, -5)))),
     )
     return found
       .filter((record): record is StoredKey => record !== undefined)
@@ -235,10 +230,7 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
       // The record first, the lookup entry last: a crash in between leaves a listed, revocable,
       // unusable key, never a usable key its owner cannot see.
       await state.write(statePaths.keyRecord(username, record.uuid), JSON.stringify(record))
-      await state.write(
-        statePaths.keyHash(record.hash),
-        JSON.stringify({ username, uuid: record.uuid }),
-      )
+      await state.write(statePaths.keyHash(record.hash), JSON.stringify({ username, uuid: record.uuid }))
       return { ...(await details(record)), apiKey }
     },
 

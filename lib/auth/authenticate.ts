@@ -54,9 +54,7 @@ export interface AuthenticateOptions extends FailureOptions {
 /** Adds the static `accessControl.groups` of the user to whatever the login method found. */
 function withStaticGroups<P extends Principal>(principal: P, access: AccessControl): P {
   if (principal.username === '') return principal
-  const groups = [
-    ...new Set([...principal.groups, ...access.staticGroups(principal.username)]),
-  ].sort()
+  const groups = [...new Set([...principal.groups, ...access.staticGroups(principal.username)])].sort()
   return { ...principal, groups }
 }
 

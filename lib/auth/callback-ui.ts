@@ -22,13 +22,8 @@ export function originOf(text: string | undefined): string | undefined {
 }
 
 /** The origins of `externalUrl` and `openid.callbackAllowOrigins`: trusted besides our own. */
-export function trustedOriginsOf(
-  externalUrl: string | undefined,
-  allowed: readonly string[] = [],
-): string[] {
-  return [originOf(externalUrl), ...allowed.map(originOf)].filter(
-    (origin): origin is string => origin !== undefined,
-  )
+export function trustedOriginsOf(externalUrl: string | undefined, allowed: readonly string[] = []): string[] {
+  return [originOf(externalUrl), ...allowed.map(originOf)].filter((origin): origin is string => origin !== undefined)
 }
 
 /**
@@ -39,6 +34,7 @@ export function trustedOriginsOf(
  * because browsers strip or reinterpret them while parsing.
  */
 export function safeCallbackUi(requested: string | undefined, policy: CallbackUiPolicy): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (!requested || /[\u0000-\u001f\u007f\\]/.test(requested)) return '/'
   if (requested.startsWith('/')) return requested.startsWith('//') ? '/' : requested
   const origin = originOf(requested)

@@ -24,18 +24,13 @@ export const basicChallenge = (realm?: string): string =>
   `Basic realm="${(realm || DEFAULT_REALM).replace(/[\\"]/g, '\\$&')}"`
 
 /** 401 with a Basic challenge, except for zot's web UI (see `ui-client`). */
-export const unauthorized = (
-  c: Context,
-  options: FailureOptions,
-  description: string,
-): RegistryError =>
+export const unauthorized = (c: Context, options: FailureOptions, description: string): RegistryError =>
   new RegistryError('UNAUTHORIZED', {
     detail: { description },
     headers: isUiClient(c) ? {} : { 'WWW-Authenticate': basicChallenge(options.realm) },
   })
 
-export const denied = (description: string): RegistryError =>
-  new RegistryError('DENIED', { detail: { description } })
+export const denied = (description: string): RegistryError => new RegistryError('DENIED', { detail: { description } })
 
 /** Sleeps `failDelay` seconds. */
 export async function sleepFailDelay(options: FailureOptions): Promise<void> {
@@ -43,10 +38,7 @@ export async function sleepFailDelay(options: FailureOptions): Promise<void> {
 }
 
 /** Sleeps `failDelay` seconds, then throws the error. */
-export async function failAfterDelay(
-  options: FailureOptions,
-  error: RegistryError,
-): Promise<never> {
+export async function failAfterDelay(options: FailureOptions, error: RegistryError): Promise<never> {
   await sleepFailDelay(options)
   throw error
 }
@@ -56,7 +48,4 @@ export async function failAfterDelay(
  * RegistryErrors because the shared code table has no generic bad-request or not-found code.
  */
 export const problem = (status: 400 | 404, message: string): Response =>
-  Response.json(
-    { errors: [{ code: status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', message, detail: {} }] },
-    { status },
-  )
+  Response.json({ errors: [{ code: status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', message, detail: {} }] }, { status })

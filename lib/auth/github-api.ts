@@ -45,8 +45,7 @@ export function githubEndpoints(options: { authurl?: string; tokenurl?: string }
   }
 }
 
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
 
 const records = (value: unknown): Record<string, unknown>[] =>
   Array.isArray(value)

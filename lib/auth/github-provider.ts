@@ -37,8 +37,7 @@ export function createGitHubProvider(id: string, options: OpenIdProviderConfig):
   }
   const clientAuth = clientSecret ? oauth.ClientSecretPost(clientSecret) : oauth.None()
   // An http token URL is what the operator configured (a lab server, the tests).
-  const http =
-    new URL(endpoints.token).protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}
+  const http = new URL(endpoints.token).protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {}
   const scope = options.scopes.join(' ')
 
   async function identify(callbackUrl: URL, redirectUri: string, state: string, verifier: string) {

@@ -94,8 +94,7 @@ function parse(text: string, warn: HtpasswdOptions['onWarning']): Parsed {
   return { entries, dummy }
 }
 
-const fingerprint = (stats: Stats): string =>
-  `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`
+const fingerprint = (stats: Stats): string => `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`
 
 /**
  * Loads an htpasswd file and returns a verifier that follows changes to it.

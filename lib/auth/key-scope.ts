@@ -99,8 +99,5 @@ export function parseKeyScopes(texts: readonly string[]): KeyScope[] {
 }
 
 /** True when some scope allows the action on the repository. */
-export const scopesAllow = (
-  scopes: readonly KeyScope[],
-  action: Action,
-  repository: string,
-): boolean => scopes.some((scope) => scope.actions.includes(action) && scope.matches(repository))
+export const scopesAllow = (scopes: readonly KeyScope[], action: Action, repository: string): boolean =>
+  scopes.some((scope) => scope.actions.includes(action) && scope.matches(repository))

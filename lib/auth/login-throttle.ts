@@ -90,9 +90,7 @@ export function createLoginThrottle(limits: Partial<ThrottleLimits> = {}): Login
 
   const keysOf = (username: string, address: string | undefined) => [
     { key: `user:${username}`, limit: perUser },
-    ...(address === undefined
-      ? []
-      : [{ key: `address:${addressKey(address)}`, limit: perAddress }]),
+    ...(address === undefined ? [] : [{ key: `address:${addressKey(address)}`, limit: perAddress }]),
   ]
 
   /** The key's counter, with its window rolled over and stale strikes forgotten. */

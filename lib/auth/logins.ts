@@ -89,7 +89,15 @@ export function setupLogins(options: LoginOptions): Logins {
   const throttle = createLoginThrottle()
 
   return {
-    authentication: authenticate({ ...failure, access, htpasswd, throttle, apiKeys, session: sessions.principal, logger }),
+    authentication: authenticate({
+      ...failure,
+      access,
+      htpasswd,
+      throttle,
+      apiKeys,
+      session: sessions.principal,
+      logger,
+    }),
     routes(app) {
       if (apiKeys) app.route('/', apiKeyRoutes({ ...failure, store: apiKeys, trustedOrigins }))
       if (hasOpenId) {
@@ -110,7 +118,16 @@ export function setupLogins(options: LoginOptions): Logins {
       if (apiKeys) {
         app.route(
           '/',
-          userPageRoutes({ ...failure, store: apiKeys, sessions, sealer, htpasswd, throttle, providers, trustedOrigins }),
+          userPageRoutes({
+            ...failure,
+            store: apiKeys,
+            sessions,
+            sealer,
+            htpasswd,
+            throttle,
+            providers,
+            trustedOrigins,
+          }),
         )
       }
     },

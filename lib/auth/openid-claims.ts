@@ -25,8 +25,7 @@ type ClaimMapping = OpenIdProviderConfig['claimMapping']
 /** The claim a user name falls back to, and the one that must come verified. */
 const EMAIL_CLAIM = 'email'
 
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
 
 /** What the claims say about the user name: the name, or why the login must be refused. */
 export type UsernameOutcome = { username: string } | { refusal: string }
@@ -35,10 +34,7 @@ export type UsernameOutcome = { username: string } | { refusal: string }
 const isVerified = (value: unknown): boolean => value === true || value === 'true'
 
 /** The user name the claims give, or the reason they give none. */
-export function usernameFromClaims(
-  claimSets: readonly Claims[],
-  mapping: ClaimMapping,
-): UsernameOutcome {
+export function usernameFromClaims(claimSets: readonly Claims[], mapping: ClaimMapping): UsernameOutcome {
   const configured = mapping.username
   const source = (name: string) => claimSets.find((claims) => text(claims[name]))
   const claim = source(configured) ? configured : EMAIL_CLAIM
@@ -47,19 +43,14 @@ export function usernameFromClaims(
   const username = claims[claim] as string
   if (claim === EMAIL_CLAIM) {
     // Another claim set (ID token vs UserInfo) may be the one that carries the flag.
-    const verified = claimSets.some(
-      (set) => set.email === username && isVerified(set.email_verified),
-    )
+    const verified = claimSets.some((set) => set.email === username && isVerified(set.email_verified))
     if (!verified) return { refusal: 'the email naming the user is not verified (email_verified)' }
   }
   return { username }
 }
 
 /** The groups the claims give. */
-export function groupsFromClaims(
-  claimSets: readonly Claims[],
-  mapping: ClaimMapping,
-): string[] {
+export function groupsFromClaims(claimSets: readonly Claims[], mapping: ClaimMapping): string[] {
   const claim = mapping.groups
   const groups = new Set<string>()
   for (const claims of claimSets) {

@@ -74,8 +74,7 @@ export function clientCredentials(options: OpenIdProviderConfig): {
   return { clientId: clientid, clientSecret: clientsecret || undefined }
 }
 
-const scopesOf = (options: OpenIdProviderConfig): string =>
-  [...new Set(['openid', ...options.scopes])].join(' ')
+const scopesOf = (options: OpenIdProviderConfig): string => [...new Set(['openid', ...options.scopes])].join(' ')
 
 /**
  * Creates a provider from its config entry. Reads `credentialsFile` now; contacts the IdP only
@@ -137,9 +136,7 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderConfig):
   function clientAuth(as: oauth.AuthorizationServer): oauth.ClientAuth {
     if (!clientSecret) return oauth.None()
     const methods = as.token_endpoint_auth_methods_supported
-    return methods &&
-      !methods.includes('client_secret_basic') &&
-      methods.includes('client_secret_post')
+    return methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')
       ? oauth.ClientSecretPost(clientSecret)
       : oauth.ClientSecretBasic(clientSecret)
   }
@@ -179,7 +176,12 @@ export function createOpenIdProvider(id: string, options: OpenIdProviderConfig):
       if (!as.authorization_endpoint) {
         throw new Error(`OpenID provider ${id}: no authorization endpoint`)
       }
-      return startAuthorization(as.authorization_endpoint, { clientId, redirectUri, scope: scopesOf(options), withNonce: true })
+      return startAuthorization(as.authorization_endpoint, {
+        clientId,
+        redirectUri,
+        scope: scopesOf(options),
+        withNonce: true,
+      })
     },
     async complete(callbackUrl, redirectUri, attempt) {
       const as = await server()

@@ -70,8 +70,7 @@ export function openIdRoutes(options: OpenIdRoutesOptions): Hono<AppEnv> {
   const external = options.externalUrl?.replace(/\/+$/, '')
   const trustedOrigins = trustedOriginsOf(external, options.callbackAllowOrigins)
   const baseUrl = (c: Context): string => external ?? new URL(c.req.url).origin
-  const redirectUri = (c: Context, provider: OpenIdProvider): string =>
-    `${baseUrl(c)}${CALLBACK_PATH}/${provider.id}`
+  const redirectUri = (c: Context, provider: OpenIdProvider): string => `${baseUrl(c)}${CALLBACK_PATH}/${provider.id}`
   const stateCookie = cookieAttributes(secure, { path: CALLBACK_PATH, maxAge: STATE_MAX_AGE })
   const app = new Hono<AppEnv>()
 
@@ -132,9 +131,7 @@ export function openIdRoutes(options: OpenIdRoutesOptions): Hono<AppEnv> {
     const session = await sessions.end(c)
     const provider = session && providers[session.provider]
     const endSessionUrl = provider
-      ? await provider
-          .endSessionUrl(`${baseUrl(c)}${options.postLogoutPath ?? '/login'}`)
-          .catch(() => undefined)
+      ? await provider.endSessionUrl(`${baseUrl(c)}${options.postLogoutPath ?? '/login'}`).catch(() => undefined)
       : undefined
     return c.json(endSessionUrl ? { endSessionUrl } : {})
   })

@@ -80,9 +80,7 @@ export interface HashChecker {
  * const hashes = createHashChecker()
  * await hashes.check('alice-pw', '$2y$05$...') // true
  */
-export function createHashChecker(
-  limits: { active?: number; waiting?: number } = {},
-): HashChecker {
+export function createHashChecker(limits: { active?: number; waiting?: number } = {}): HashChecker {
   const active = limits.active ?? DEFAULT_ACTIVE
   const waiting = limits.waiting ?? DEFAULT_WAITING
   let running = 0

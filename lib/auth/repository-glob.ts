@@ -18,15 +18,7 @@
  * classic one-backtrack-point star algorithm (O(segment × pattern)), and `**` is a set of states
  * stepped once per name segment.
  */
-import {
-  GLOBSTAR,
-  GlobError,
-  parseGlob,
-  STAR,
-  type ParsedGlob,
-  type Segment,
-  type Token,
-} from './glob-syntax'
+import { GLOBSTAR, GlobError, parseGlob, STAR, type ParsedGlob, type Segment, type Token } from './glob-syntax'
 
 /** A compiled glob: true when the repository name matches. */
 export type RepositoryMatcher = (repository: string) => boolean
@@ -45,7 +37,7 @@ function matchSegment(tokens: readonly Token[], chars: readonly string[]): boole
     if (test === STAR) {
       starToken = ++token
       starChar = char
-    } else if (test !== undefined && test(chars[char] ?? '')) {
+    } else if (test?.(chars[char] ?? '')) {
       token++
       char++
     } else if (starToken < 0) {
@@ -68,10 +60,7 @@ function passGlobstars(segments: readonly Segment[], states: Uint8Array): void {
 }
 
 /** The name's segments against the glob's: `states[i]` is 1 when segment i may come next. */
-function matchSegments(
-  segments: readonly Segment[],
-  names: readonly (readonly string[])[],
-): boolean {
+function matchSegments(segments: readonly Segment[], names: readonly (readonly string[])[]): boolean {
   let states = new Uint8Array(segments.length + 1)
   states[0] = 1
   passGlobstars(segments, states)

@@ -25,11 +25,7 @@ const MAX_TAGS_CHECKED = 100
 
 const isDigest = (reference: string): boolean => reference.includes(':')
 
-async function manifestPutActions(
-  repository: string,
-  tags: string[],
-  tagExists: TagExists,
-): Promise<Action[]> {
+async function manifestPutActions(repository: string, tags: string[], tagExists: TagExists): Promise<Action[]> {
   if (tags.length === 0) return ['create']
   // Demand both rather than probe storage for each of thousands of tags.
   if (tags.length > MAX_TAGS_CHECKED) return ['create', 'update']

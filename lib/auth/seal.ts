@@ -51,12 +51,8 @@ export function readSessionKeysFile(path: string): SessionKeys {
  */
 export function createSealer(keys?: SessionKeys): Sealer {
   // One AES key from both of zot's keys; HKDF makes any key length (and quality) usable.
-  const material = keys
-    ? Buffer.from(`${keys.hashKey}\0${keys.encryptKey ?? ''}`, 'utf8')
-    : randomBytes(32)
-  const key = Buffer.from(
-    hkdfSync('sha256', material, 'zot-bun session cookies', 'aes-256-gcm', 32),
-  )
+  const material = keys ? Buffer.from(`${keys.hashKey}\0${keys.encryptKey ?? ''}`, 'utf8') : randomBytes(32)
+  const key = Buffer.from(hkdfSync('sha256', material, 'zot-bun session cookies', 'aes-256-gcm', 32))
 
   return {
     seal(purpose, payload, maxAgeSeconds) {
@@ -74,18 +70,14 @@ export function createSealer(keys?: SessionKeys): Sealer {
       try {
         const bytes = Buffer.from(sealed, 'base64url')
         if (bytes.length < IV_BYTES + TAG_BYTES) return undefined
-        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(
-          Buffer.from(purpose),
-        )
+        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(Buffer.from(purpose))
         decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES))
         const plain = Buffer.concat([
           decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
           decipher.final(),
         ])
         const payload = JSON.parse(plain.toString('utf8')) as T & { exp?: unknown }
-        return typeof payload.exp === 'number' && payload.exp > Date.now() / 1000
-          ? payload
-          : undefined
+        return typeof payload.exp === 'number' && payload.exp > Date.now() / 1000 ? payload : undefined
       } catch {
         return undefined
       }

@@ -22,16 +22,16 @@ const VARIANTS: Record<'5' | '6', Variant> = {
   '5': {
     algorithm: 'sha256',
     order: [
-      0, 10, 20, 21, 1, 11, 12, 22, 2, 3, 13, 23, 24, 4, 14, 15, 25, 5, 6, 16, 26, 27, 7, 17, 18,
-      28, 8, 9, 19, 29, 31, 30,
+      0, 10, 20, 21, 1, 11, 12, 22, 2, 3, 13, 23, 24, 4, 14, 15, 25, 5, 6, 16, 26, 27, 7, 17, 18, 28, 8, 9, 19, 29, 31,
+      30,
     ],
   },
   '6': {
     algorithm: 'sha512',
     order: [
-      0, 21, 42, 22, 43, 1, 44, 2, 23, 3, 24, 45, 25, 46, 4, 47, 5, 26, 6, 27, 48, 28, 49, 7, 50, 8,
-      29, 9, 30, 51, 31, 52, 10, 53, 11, 32, 12, 33, 54, 34, 55, 13, 56, 14, 35, 15, 36, 57, 37, 58,
-      16, 59, 17, 38, 18, 39, 60, 40, 61, 19, 62, 20, 41, 63,
+      0, 21, 42, 22, 43, 1, 44, 2, 23, 3, 24, 45, 25, 46, 4, 47, 5, 26, 6, 27, 48, 28, 49, 7, 50, 8, 29, 9, 30, 51, 31,
+      52, 10, 53, 11, 32, 12, 33, 54, 34, 55, 13, 56, 14, 35, 15, 36, 57, 37, 58, 16, 59, 17, 38, 18, 39, 60, 40, 61,
+      19, 62, 20, 41, 63,
     ],
   },
 }
@@ -116,9 +116,7 @@ export const isShaCrypt = (hash: string): boolean => SETTING.test(hash)
 /** The round count a setting asks for, after the spec's clamping to 1000..999,999,999. */
 export function shaCryptRounds(setting: string): number {
   const explicit = SETTING.exec(setting)?.[2]
-  return explicit === undefined
-    ? ROUNDS_DEFAULT
-    : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, Number(explicit)))
+  return explicit === undefined ? ROUNDS_DEFAULT : Math.min(ROUNDS_MAX, Math.max(ROUNDS_MIN, Number(explicit)))
 }
 
 /**

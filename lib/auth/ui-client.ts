@@ -9,5 +9,4 @@ import type { Context } from 'hono'
 export const UI_CLIENT_HEADER = 'X-ZOT-API-CLIENT'
 export const UI_CLIENT_VALUE = 'zot-ui'
 
-export const isUiClient = (c: Context): boolean =>
-  c.req.header(UI_CLIENT_HEADER) === UI_CLIENT_VALUE
+export const isUiClient = (c: Context): boolean => c.req.header(UI_CLIENT_HEADER) === UI_CLIENT_VALUE

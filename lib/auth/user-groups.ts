@@ -35,9 +35,7 @@ const CACHE_MS = 60_000
 const CACHE_LIMIT = 10_000
 
 const strings = (value: unknown): string[] | undefined =>
-  Array.isArray(value)
-    ? value.filter((item): item is string => typeof item === 'string')
-    : undefined
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined
 
 /** Stores user records in the registry's state store, with a short read cache. */
 export function createUserGroups(state: StateStore): UserGroups {

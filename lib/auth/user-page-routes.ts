@@ -77,8 +77,7 @@ function expiryOf(value: string | null): Date | undefined | 'invalid' {
 export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
   const { store, sessions, sealer, htpasswd } = options
   const providerList = Object.values(options.providers).map(({ id, name }) => ({ id, name }))
-  const csrfFor = (session: SessionData): string =>
-    sealer.seal(CSRF, { username: session.username }, SESSION_MAX_AGE)
+  const csrfFor = (session: SessionData): string => sealer.seal(CSRF, { username: session.username }, SESSION_MAX_AGE)
   const app = new Hono<AppEnv>()
 
   const signIn = (c: Context, status: 200 | 401 | 429 = 200, error?: string) =>
@@ -109,10 +108,7 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
   }
 
   /** The session of a form post, when its CSRF token was sealed for that same user. */
-  async function formSession(
-    c: Context,
-    fields: URLSearchParams,
-  ): Promise<SessionData | undefined> {
+  async function formSession(c: Context, fields: URLSearchParams): Promise<SessionData | undefined> {
     const session = await sessions.read(c)
     const token = sealer.unseal<{ username?: string }>(CSRF, fields.get(CSRF) ?? undefined)
     return session && token?.username === session.username ? session : undefined

@@ -74,8 +74,7 @@ export const SignInPage: FC<SignInProps> = ({ providers, passwordLogin, error })
           User name <input name="username" autocomplete="username" required />
         </label>
         <label>
-          Password{' '}
-          <input name="password" type="password" autocomplete="current-password" required />
+          Password <input name="password" type="password" autocomplete="current-password" required />
         </label>
         <button type="submit">Sign in</button>
       </form>
@@ -90,9 +89,7 @@ const KeyRow: FC<{ apiKey: ApiKeyDetails; csrf: string }> = ({ apiKey, csrf }) =
     <td>{apiKey.label}</td>
     <td>{apiKey.scopes.length > 0 ? apiKey.scopes.join(', ') : 'all your rights'}</td>
     <td>{date(apiKey.createdAt)}</td>
-    <td>
-      {apiKey.isExpired ? `expired ${date(apiKey.expirationDate)}` : date(apiKey.expirationDate)}
-    </td>
+    <td>{apiKey.isExpired ? `expired ${date(apiKey.expirationDate)}` : date(apiKey.expirationDate)}</td>
     <td>{date(apiKey.lastUsed)}</td>
     <td>
       <form class="inline" method="post" action={`${PAGE_PATH}/revoke`}>
@@ -105,14 +102,7 @@ const KeyRow: FC<{ apiKey: ApiKeyDetails; csrf: string }> = ({ apiKey, csrf }) =
 )
 
 /** The page for a signed-in user. */
-export const KeysPage: FC<KeysProps> = ({
-  username,
-  keys,
-  csrf,
-  defaultExpiry,
-  created,
-  error,
-}) => (
+export const KeysPage: FC<KeysProps> = ({ username, keys, csrf, defaultExpiry, created, error }) => (
   <Layout title="API keys">
     <p>
       Signed in as <strong id="username">{username}</strong>.{' '}

@@ -87,9 +87,7 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
   }
 
   const isConfigured = (provider: string): boolean =>
-    provider === ANY_OPENID_PROVIDER
-      ? openIdProviders.length > 0
-      : openIdProviders.includes(provider)
+    provider === ANY_OPENID_PROVIDER ? openIdProviders.length > 0 : openIdProviders.includes(provider)
 
   return {
     async exists(username) {
@@ -98,9 +96,7 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
     },
     async sessionStands({ username, provider, issuedAt }) {
       const source =
-        provider === PASSWORD_PROVIDER
-          ? ((await htpasswd?.has(username)) ?? false)
-          : openIdProviders.includes(provider)
+        provider === PASSWORD_PROVIDER ? ((await htpasswd?.has(username)) ?? false) : openIdProviders.includes(provider)
       return source && issuedAt > (await loggedOutAt(username))
     },
     async endSessions(username) {

@@ -35,14 +35,9 @@ export const CORRECTIONS: readonly Correction[] = [
     apply(config, findings) {
       const cve = config.extensions?.search?.cve
       if (cve)
-        cve.updateInterval = atLeastTwoHours(
-          cve.updateInterval,
-          'extensions.search.cve.updateInterval',
-          findings,
-        )
+        cve.updateInterval = atLeastTwoHours(cve.updateInterval, 'extensions.search.cve.updateInterval', findings)
       const scrub = config.extensions?.scrub
-      if (scrub)
-        scrub.interval = atLeastTwoHours(scrub.interval, 'extensions.scrub.interval', findings)
+      if (scrub) scrub.interval = atLeastTwoHours(scrub.interval, 'extensions.scrub.interval', findings)
     },
   },
   {
@@ -50,12 +45,7 @@ export const CORRECTIONS: readonly Correction[] = [
     apply(config, findings) {
       for (const { path, store } of allStores(config)) {
         const driver = store.storageDriver
-        if (
-          driver?.['name'] !== 's3' ||
-          !('regionendpoint' in driver) ||
-          'forcepathstyle' in driver
-        )
-          continue
+        if (driver?.name !== 's3' || !('regionendpoint' in driver) || 'forcepathstyle' in driver) continue
         findings.warn(
           `${path}.storageDriver.forcepathstyle`,
           'not set while `regionendpoint` is; path-style addressing is used',
@@ -63,7 +53,7 @@ export const CORRECTIONS: readonly Correction[] = [
             fix: 'add "forcepathstyle": true (or false if the endpoint supports virtual-hosted buckets)',
           },
         )
-        driver['forcepathstyle'] = true
+        driver.forcepathstyle = true
       }
     },
   },

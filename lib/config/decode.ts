@@ -38,27 +38,15 @@ interface Context {
 
 /** Decodes `raw` against `node`. `isConfig` is false for files that are not a zot config (secret
  * files), where pointing an unknown key to a config section would mislead. */
-export function decode(
-  node: AnyNode,
-  raw: unknown,
-  findings: FindingList,
-  isConfig = true,
-): Decoded {
+export function decode(node: AnyNode, raw: unknown, findings: FindingList, isConfig = true): Decoded {
   const context: Context = { findings, setPaths: new Set(), isConfig }
   return { value: decodeNode(node, raw, '', '', context), setPaths: context.setPaths }
 }
 
 /** `path` is the concrete key path for messages; `schemaPath` uses `[]` and `*` for indices and
  * map keys, for matching known mistakes. */
-function decodeNode(
-  node: AnyNode,
-  raw: unknown,
-  path: string,
-  schemaPath: string,
-  context: Context,
-): unknown {
-  if (raw === undefined || (raw === null && node.kind !== 'object'))
-    return absent(node, path, context)
+function decodeNode(node: AnyNode, raw: unknown, path: string, schemaPath: string, context: Context): unknown {
+  if (raw === undefined || (raw === null && node.kind !== 'object')) return absent(node, path, context)
   context.setPaths.add(path)
   if (node.doc.deprecated) {
     const { reason, fix } = node.doc.deprecated
@@ -72,9 +60,7 @@ function decodeNode(
     case 'map':
       return decodeMap(node, raw, path, schemaPath, context)
     case 'free-map':
-      return isRecord(raw)
-        ? lowerCaseKeys(raw)
-        : typeMismatch(node, raw, 'an object', path, context)
+      return isRecord(raw) ? lowerCaseKeys(raw) : typeMismatch(node, raw, 'an object', path, context)
     case 'enum':
       return decodeEnum(node, raw, path, context)
     default: {
@@ -86,23 +72,19 @@ function decodeNode(
         })
         return fallback(node)
       }
-      return checkRange(node.min, node.max, coerced.value, path, context)
-        ? coerced.value
-        : fallback(node)
+      return checkRange(node.min, node.max, coerced.value, path, context) ? coerced.value : fallback(node)
     }
   }
 }
 
 function absent(node: AnyNode, path: string, context: Context): unknown {
   if (node.required) {
-    const example =
-      node.doc.example === undefined ? '' : `, e.g. ${JSON.stringify(node.doc.example)}`
+    const example = node.doc.example === undefined ? '' : `, e.g. ${JSON.stringify(node.doc.example)}`
     context.findings.error(path, `required key is missing: ${node.doc.description}`, {
       fix: `add \`${path.replace(/^.*\./, '')}\`${example}`,
     })
   }
-  if (node.kind === 'object')
-    return node.present ? decodeObject(node, {}, path, '', context) : undefined
+  if (node.kind === 'object') return node.present ? decodeObject(node, {}, path, '', context) : undefined
   return node.defaultValue === undefined && !node.present ? undefined : fallback(node)
 }
 
@@ -130,26 +112,14 @@ function fallback(node: AnyNode): unknown {
   }
 }
 
-function decodeObject(
-  node: ObjectShape,
-  raw: unknown,
-  path: string,
-  schemaPath: string,
-  context: Context,
-): unknown {
+function decodeObject(node: ObjectShape, raw: unknown, path: string, schemaPath: string, context: Context): unknown {
   if (!isRecord(raw)) return typeMismatch(node, raw, 'an object', path, context)
   const byLowerName = new Map(Object.keys(node.fields).map((name) => [name.toLowerCase(), name]))
   const written = new Map<string, string>()
   for (const key of Object.keys(raw)) {
     const field = byLowerName.get(key.toLowerCase())
     if (field === undefined) {
-      const advice = adviseUnknownKey(
-        schemaPath,
-        key,
-        raw,
-        Object.keys(node.fields),
-        context.isConfig,
-      )
+      const advice = adviseUnknownKey(schemaPath, key, raw, Object.keys(node.fields), context.isConfig)
       context.findings.error(childPath(path, key), advice.message, {
         value: raw[key],
         ...(advice.fix ? { fix: advice.fix } : {}),
@@ -171,25 +141,13 @@ function decodeObject(
   for (const [name, child] of Object.entries(node.fields)) {
     const key = written.get(name)
     const childRaw = key === undefined ? undefined : raw[key]
-    const value = decodeNode(
-      child,
-      childRaw,
-      childPath(path, name),
-      childPath(schemaPath, name),
-      context,
-    )
+    const value = decodeNode(child, childRaw, childPath(path, name), childPath(schemaPath, name), context)
     if (value !== undefined) result[name] = value
   }
   return result
 }
 
-function decodeArray(
-  node: ArrayShape,
-  raw: unknown,
-  path: string,
-  schemaPath: string,
-  context: Context,
-): unknown {
+function decodeArray(node: ArrayShape, raw: unknown, path: string, schemaPath: string, context: Context): unknown {
   let items: unknown[]
   if (Array.isArray(raw)) items = raw
   else {
@@ -200,18 +158,10 @@ function decodeArray(
     })
     items = [raw]
   }
-  return items.map((item, index) =>
-    decodeNode(node.item, item, itemPath(path, index), `${schemaPath}[]`, context),
-  )
+  return items.map((item, index) => decodeNode(node.item, item, itemPath(path, index), `${schemaPath}[]`, context))
 }
 
-function decodeMap(
-  node: MapShape,
-  raw: unknown,
-  path: string,
-  schemaPath: string,
-  context: Context,
-): unknown {
+function decodeMap(node: MapShape, raw: unknown, path: string, schemaPath: string, context: Context): unknown {
   if (!isRecord(raw)) return typeMismatch(node, raw, 'an object', path, context)
   const result: Record<string, unknown> = {}
   for (const [writtenKey, value] of Object.entries(raw)) {
@@ -232,35 +182,21 @@ function decodeMap(
 }
 
 function decodeEnum(node: EnumShape, raw: unknown, path: string, context: Context): unknown {
-  const text =
-    typeof raw === 'string' || typeof raw === 'number'
-      ? String(raw).trim().toLowerCase()
-      : undefined
+  const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim().toLowerCase() : undefined
   const match =
     node.values.find((value) => value.toLowerCase() === text) ??
     Object.entries(node.aliases ?? {}).find(([alias]) => alias.toLowerCase() === text)?.[1]
   if (match !== undefined) return match
   const suggestion = typeof raw === 'string' ? nearest(raw, node.values) : undefined
-  context.findings.error(
-    path,
-    `not one of ${node.values.map((value) => `"${value}"`).join(', ')}`,
-    {
-      value: raw,
-      fix: suggestion ? `did you mean "${suggestion}"?` : `use one of: ${node.values.join(', ')}`,
-    },
-  )
+  context.findings.error(path, `not one of ${node.values.map((value) => `"${value}"`).join(', ')}`, {
+    value: raw,
+    fix: suggestion ? `did you mean "${suggestion}"?` : `use one of: ${node.values.join(', ')}`,
+  })
   return fallback(node)
 }
 
-function typeMismatch(
-  node: AnyNode,
-  raw: unknown,
-  expected: string,
-  path: string,
-  context: Context,
-): unknown {
-  const example =
-    node.doc.example === undefined ? '' : ` such as ${JSON.stringify(node.doc.example)}`
+function typeMismatch(node: AnyNode, raw: unknown, expected: string, path: string, context: Context): unknown {
+  const example = node.doc.example === undefined ? '' : ` such as ${JSON.stringify(node.doc.example)}`
   context.findings.error(path, `expected ${expected}${example}, found ${describeValue(raw)}`, {
     value: raw,
   })
@@ -271,13 +207,7 @@ function typeMismatch(
     : fallback(node)
 }
 
-function checkRange(
-  min: number | undefined,
-  max: number | undefined,
-  value: unknown,
-  path: string,
-  context: Context,
-) {
+function checkRange(min: number | undefined, max: number | undefined, value: unknown, path: string, context: Context) {
   if (typeof value !== 'number') return true
   if (min !== undefined && value < min) {
     context.findings.error(path, `must be at least ${min}`, {
@@ -299,18 +229,14 @@ function checkRange(
 function describeValue(raw: unknown): string {
   if (Array.isArray(raw)) return 'a list'
   if (raw === null) return 'null'
-  return typeof raw === 'string'
-    ? `the string ${JSON.stringify(raw)}`
-    : `${typeof raw} ${JSON.stringify(raw)}`
+  return typeof raw === 'string' ? `the string ${JSON.stringify(raw)}` : `${typeof raw} ${JSON.stringify(raw)}`
 }
 
 /** viper lower-cases every key it reads; driver settings reach the drivers that way in zot. */
 function lowerCaseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(lowerCaseKeys)
   if (!isRecord(value)) return value
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key.toLowerCase(), lowerCaseKeys(item)]),
-  )
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.toLowerCase(), lowerCaseKeys(item)]))
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -79,9 +79,7 @@ export function renderConfigDocs(): string {
     INTRO,
     '## Keys\n',
     renderTable('Top level', 'Keys outside any section.', topLevel),
-    ...sections.map(([key, node]) =>
-      renderTable(`\`${key}\``, node.doc.description, [[key, node]]),
-    ),
+    ...sections.map(([key, node]) => renderTable(`\`${key}\``, node.doc.description, [[key, node]])),
     renderChecks(),
   ].join('\n')
 }
@@ -127,8 +125,7 @@ function collectRows(node: AnyNode, path: string, inherited: Inherited, rows: Ro
         ? [node.value, `${path}.<${node.keyDoc}>`]
         : [node, path]
   if (container.kind !== 'object') return
-  const fieldInherited =
-    container === node ? childInherited : inheritedBy(container, childInherited)
+  const fieldInherited = container === node ? childInherited : inheritedBy(container, childInherited)
   for (const [key, child] of Object.entries(container.fields))
     collectRows(child, `${containerPath}.${key}`, fieldInherited, rows)
 }
@@ -159,8 +156,7 @@ function defaultText(node: AnyNode): string {
 
 function describe(node: AnyNode): string {
   const deprecated = node.doc.deprecated ? ` Deprecated: ${node.doc.deprecated.reason}.` : ''
-  const example =
-    node.doc.example === undefined ? '' : ` Example: \`${JSON.stringify(node.doc.example)}\`.`
+  const example = node.doc.example === undefined ? '' : ` Example: \`${JSON.stringify(node.doc.example)}\`.`
   return `${node.doc.description}${deprecated}${example}`
 }
 
@@ -170,12 +166,7 @@ function cell(text: string): string {
 
 function renderChecks(): string {
   const groups = RULE_GROUPS.map(({ section, rules }) =>
-    [
-      `### ${section}`,
-      '',
-      ...rules.map((rule) => `- **${rule.severity}**: ${rule.summary}`),
-      '',
-    ].join('\n'),
+    [`### ${section}`, '', ...rules.map((rule) => `- **${rule.severity}**: ${rule.summary}`), ''].join('\n'),
   )
   return [
     '## What `verify-config` checks',

@@ -9,11 +9,7 @@ import { dirname, resolve } from 'node:path'
 import type { FindingList } from './findings'
 
 /** True when `file` is a regular file; otherwise reports why at `configPath`. */
-export async function checkFileExists(
-  file: string,
-  configPath: string,
-  findings: FindingList,
-): Promise<boolean> {
+export async function checkFileExists(file: string, configPath: string, findings: FindingList): Promise<boolean> {
   const absolute = resolve(file)
   // The message names the resolved path; the value as written only adds to it when relative.
   const written = absolute === file ? {} : { value: file }
@@ -26,8 +22,7 @@ export async function checkFileExists(
       fix: 'point it at the file itself',
     })
   } catch {
-    const relativeNote =
-      absolute === file ? '' : ` (relative paths start at the working directory ${process.cwd()})`
+    const relativeNote = absolute === file ? '' : ` (relative paths start at the working directory ${process.cwd()})`
     findings.error(configPath, `file not found: ${absolute}${relativeNote}`, {
       ...written,
       fix: 'create the file, or correct the path',

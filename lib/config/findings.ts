@@ -23,9 +23,7 @@ export class ConfigError extends Error {
     const errors = findings.filter((finding) => finding.severity === 'error')
     const first = errors[0]
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
-    super(
-      `invalid config ${sourceName}: ${first ? formatFindingLine(first) : 'unknown error'}${more}`,
-    )
+    super(`invalid config ${sourceName}: ${first ? formatFindingLine(first) : 'unknown error'}${more}`)
     this.name = 'ConfigError'
     this.findings = findings
   }
@@ -96,7 +94,5 @@ export function itemPath(parent: string, index: number): string {
 }
 
 export function entryPath(parent: string, key: string): string {
-  return /^[A-Za-z_][\w-]*$/.test(key)
-    ? childPath(parent, key)
-    : `${parent}[${JSON.stringify(key)}]`
+  return /^[A-Za-z_][\w-]*$/.test(key) ? childPath(parent, key) : `${parent}[${JSON.stringify(key)}]`
 }

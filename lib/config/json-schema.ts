@@ -70,11 +70,7 @@ function nodeSchema(node: AnyNode, pointer: string, inherited: Inherited): JsonS
     case 'map':
       return {
         type: 'object',
-        additionalProperties: nodeSchema(
-          node.value,
-          `${pointer}/additionalProperties`,
-          childInherited,
-        ),
+        additionalProperties: nodeSchema(node.value, `${pointer}/additionalProperties`, childInherited),
         ...common,
       }
     case 'free-map':
@@ -104,9 +100,7 @@ function nodeSchema(node: AnyNode, pointer: string, inherited: Inherited): JsonS
 /** `^[rR][oO][oO][tT]...$`: the key in any letter case. */
 function anyCase(key: string): string {
   const letters = [...key].map((char) =>
-    /[a-z]/i.test(char)
-      ? `[${char.toLowerCase()}${char.toUpperCase()}]`
-      : char.replace(/[.*+?^${}()|[\]\\/-]/, '\\$&'),
+    /[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char.replace(/[.*+?^${}()|[\]\\/-]/, '\\$&'),
   )
   return `^${letters.join('')}$`
 }

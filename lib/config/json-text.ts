@@ -95,12 +95,8 @@ class Reader {
     for (;;) {
       this.skipSpace()
       if (this.peek() !== '"') {
-        const hint =
-          this.peek() === '}' ? 'remove the trailing comma before `}`' : 'keys need double quotes'
-        this.fail(
-          `expected a key in double quotes, found \`${this.peek() ?? 'end of file'}\``,
-          hint,
-        )
+        const hint = this.peek() === '}' ? 'remove the trailing comma before `}`' : 'keys need double quotes'
+        this.fail(`expected a key in double quotes, found \`${this.peek() ?? 'end of file'}\``, hint)
       }
       const line = this.position().line
       const key = this.string()
@@ -138,23 +134,17 @@ class Reader {
       const char = this.text[this.offset]
       if (char === undefined) this.fail('a string is not closed', 'add the closing "')
       if (char === '"') break
-      if (char === '\n')
-        this.fail('a string is not closed before the end of the line', 'add the closing "')
+      if (char === '\n') this.fail('a string is not closed before the end of the line', 'add the closing "')
       if (char === '\\') {
-        const escape = this.text[this.offset + 1] ?? ''
-        if (
-          escape === 'u' &&
-          /^[0-9a-fA-F]{4}$/.test(this.text.slice(this.offset + 2, this.offset + 6))
-        ) {
-          result += String.fromCharCode(
-            Number.parseInt(this.text.slice(this.offset + 2, this.offset + 6), 16),
-          )
+        const escaped = this.text[this.offset + 1] ?? ''
+        if (escaped === 'u' && /^[0-9a-fA-F]{4}$/.test(this.text.slice(this.offset + 2, this.offset + 6))) {
+          result += String.fromCharCode(Number.parseInt(this.text.slice(this.offset + 2, this.offset + 6), 16))
           this.offset += 6
           continue
         }
-        const decoded = ESCAPES[escape]
+        const decoded = ESCAPES[escaped]
         if (decoded === undefined)
-          this.fail(`invalid escape \`\\${escape}\` in a string`, 'write a backslash as \\\\')
+          this.fail(`invalid escaped \`\\${escaped}\` in a string`, 'write a backslash as \\\\')
         result += decoded
         this.offset += 2
         continue
@@ -178,14 +168,8 @@ class Reader {
     while (this.offset < this.text.length) {
       const char = this.text[this.offset] ?? ''
       if (WHITESPACE.has(char)) this.offset++
-      else if (
-        char === '/' &&
-        (this.text[this.offset + 1] === '/' || this.text[this.offset + 1] === '*')
-      ) {
-        this.fail(
-          'JSON has no comments',
-          'remove the comment, or write the config as YAML (.yaml) which has them',
-        )
+      else if (char === '/' && (this.text[this.offset + 1] === '/' || this.text[this.offset + 1] === '*')) {
+        this.fail('JSON has no comments', 'remove the comment, or write the config as YAML (.yaml) which has them')
       } else return
     }
   }
@@ -195,10 +179,7 @@ class Reader {
     const found = this.peek()
     if (found === '"' || found === '{' || found === '[') {
       this.offset = valueEnd
-      this.fail(
-        `missing \`,\` after this value (the next one starts with \`${found}\`)`,
-        'add a comma here',
-      )
+      this.fail(`missing \`,\` after this value (the next one starts with \`${found}\`)`, 'add a comma here')
     }
     this.fail(`expected \`,\` or \`${closer}\`, found \`${found ?? 'end of file'}\``)
   }

@@ -79,14 +79,11 @@ export function adviseUnknownKey(
   searchConfigSchema: boolean,
 ): Advice {
   const lower = key.toLowerCase()
-  const known = KNOWN_MISTAKES.find(
-    (mistake) => mistake.parent === schemaPath && mistake.keys.includes(lower),
-  )
+  const known = KNOWN_MISTAKES.find((mistake) => mistake.parent === schemaPath && mistake.keys.includes(lower))
   if (known) return known.advise(key, parent)
   if (schemaPath === 'http.accessControl' && /[*/]/.test(key)) {
     return {
-      message:
-        'repository globs go under `http.accessControl.repositories` (the layout of zot 2.x)',
+      message: 'repository globs go under `http.accessControl.repositories` (the layout of zot 2.x)',
       fix: `move "${key}" into "repositories": {"${key}": {...}}`,
     }
   }

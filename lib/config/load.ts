@@ -31,11 +31,7 @@ export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   return orThrow(path, await inspectConfigFile(path))
 }
 
-export async function parseConfigText(
-  text: string,
-  format: ConfigFormat,
-  sourceName: string,
-): Promise<LoadedConfig> {
+export async function parseConfigText(text: string, format: ConfigFormat, sourceName: string): Promise<LoadedConfig> {
   return orThrow(sourceName, await inspectConfigText(text, format))
 }
 
@@ -48,26 +44,18 @@ export async function inspectConfigFile(path: string): Promise<Inspection> {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
     findings.error(
       '',
-      missing
-        ? `config file not found: ${path}`
-        : `cannot read config file ${path}: ${(error as Error).message}`,
+      missing ? `config file not found: ${path}` : `cannot read config file ${path}: ${(error as Error).message}`,
       {
-        fix: missing
-          ? 'check the path (relative paths start at the working directory)'
-          : 'check its permissions',
+        fix: missing ? 'check the path (relative paths start at the working directory)' : 'check its permissions',
       },
     )
     return { findings: findings.all }
   }
   const format = formatForPath(path)
   if (format === 'unsupported') {
-    findings.error(
-      '',
-      `zot-bun reads JSON, YAML and TOML configs, not ${path.replace(/^.*\./, '.')}`,
-      {
-        fix: 'convert the config to JSON (.json), YAML (.yaml) or TOML (.toml)',
-      },
-    )
+    findings.error('', `zot-bun reads JSON, YAML and TOML configs, not ${path.replace(/^.*\./, '.')}`, {
+      fix: 'convert the config to JSON (.json), YAML (.yaml) or TOML (.toml)',
+    })
     return { findings: findings.all }
   }
   return inspectParsed(
@@ -105,14 +93,11 @@ async function inspectParsed(raw: unknown, findings: FindingList): Promise<Inspe
  * can make a rule fail on the same key, a key inside it or the section holding it. Such errors
  * are consequences, so they are left out: the first problem is reported, not its echoes. */
 function runRulesWithoutCascades(config: Config, isSet: IsSet, findings: FindingList): void {
-  const failedPaths = findings.all
-    .filter((finding) => finding.severity === 'error')
-    .map((finding) => finding.path)
+  const failedPaths = findings.all.filter((finding) => finding.severity === 'error').map((finding) => finding.path)
   const ruleFindings = new FindingList()
   runRules(ALL_RULES, config, isSet, ruleFindings)
   for (const finding of ruleFindings.all) {
-    const echo =
-      finding.severity === 'error' && failedPaths.some((failed) => related(failed, finding.path))
+    const echo = finding.severity === 'error' && failedPaths.some((failed) => related(failed, finding.path))
     if (!echo) findings.all.push(finding)
   }
 }
@@ -155,7 +140,6 @@ export function configFromObject(raw: Record<string, unknown>, sourceName: strin
 
 function orThrow(sourceName: string, inspection: Inspection): LoadedConfig {
   const { config, findings } = inspection
-  if (!config || findings.some((finding) => finding.severity === 'error'))
-    throw new ConfigError(sourceName, findings)
+  if (!config || findings.some((finding) => finding.severity === 'error')) throw new ConfigError(sourceName, findings)
   return { config, warnings: findings }
 }

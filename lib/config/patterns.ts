@@ -46,10 +46,7 @@ const GO_FLAGS_PREFIX = /^\(\?([imsU]+)\)/
 /** An unescaped position: preceded by an even number of backslashes. */
 const UNESCAPED = String.raw`(?:^|[^\\])(?:\\\\)*`
 const UNSUPPORTED_IN_GO: readonly [RegExp, string][] = [
-  [
-    new RegExp(`${UNESCAPED}\\(\\?<?[=!]`),
-    'Go regular expressions (RE2) have no lookahead or lookbehind',
-  ],
+  [new RegExp(`${UNESCAPED}\\(\\?<?[=!]`), 'Go regular expressions (RE2) have no lookahead or lookbehind'],
   [new RegExp(`${UNESCAPED}\\\\[1-9]`), 'Go regular expressions (RE2) have no backreferences'],
 ]
 

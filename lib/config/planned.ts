@@ -24,9 +24,7 @@ export function plannedKeysInUse(config: Config): string[] {
       return
     }
     const childInherited = inheritedBy(node, inherited)
-    forEachChild(node, value, path, (child, childValue, nextPath) =>
-      visit(child, childValue, nextPath, childInherited),
-    )
+    forEachChild(node, value, path, (child, childValue, nextPath) => visit(child, childValue, nextPath, childInherited))
   }
   visit(configSchema, config, '', undefined)
   return found
@@ -38,8 +36,7 @@ function forEachChild(node: AnyNode, value: unknown, path: string, visit: ChildV
   if (value === null || typeof value !== 'object') return
   const record = value as Record<string, unknown>
   if (node.kind === 'object') {
-    for (const [key, child] of Object.entries(node.fields))
-      visit(child, record[key], childPath(path, key))
+    for (const [key, child] of Object.entries(node.fields)) visit(child, record[key], childPath(path, key))
   } else if (node.kind === 'array' && Array.isArray(value)) {
     value.forEach((item, index) => visit(node.item, item, itemPath(path, index)))
   } else if (node.kind === 'map') {

@@ -16,16 +16,7 @@ const EXTENSIONS: Record<string, ConfigFormat> = {
   '.toml': 'toml',
 }
 /** Formats viper reads that zot-bun does not; named so the message can say so. */
-const UNSUPPORTED = new Set([
-  '.hcl',
-  '.tfvars',
-  '.ini',
-  '.env',
-  '.dotenv',
-  '.properties',
-  '.props',
-  '.prop',
-])
+const UNSUPPORTED = new Set(['.hcl', '.tfvars', '.ini', '.env', '.dotenv', '.properties', '.props', '.prop'])
 
 /** The format a file name implies, `undefined` when the name says nothing (try all). */
 export function formatForPath(path: string): ConfigFormat | 'unsupported' | undefined {

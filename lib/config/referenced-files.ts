@@ -30,7 +30,10 @@ export async function checkReferencedFiles(config: Config, findings: FindingList
   // One after the other, so findings come in config order.
   for (const [path, file] of mustExist) if (file) await checkFileExists(file, path, findings)
   // Logs that cannot be written would be lost (audit lines above all): refuse them up front.
-  for (const [path, file] of [['log.output', config.log.output], ['log.audit', config.log.audit]] as const) {
+  for (const [path, file] of [
+    ['log.output', config.log.output],
+    ['log.audit', config.log.audit],
+  ] as const) {
     if (file) await checkAppendable(file, path, findings)
   }
 

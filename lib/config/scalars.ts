@@ -8,8 +8,7 @@
 import { parseGoDuration } from './duration'
 import type { ScalarKind } from './schema/builder'
 
-export type Coerced =
-  { ok: true; value: string | number | boolean } | { ok: false; reason: string; fix?: string }
+export type Coerced = { ok: true; value: string | number | boolean } | { ok: false; reason: string; fix?: string }
 
 const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
 const FALSE_WORDS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False', ''])
@@ -68,9 +67,7 @@ function toBool(raw: unknown): Coerced {
 function toInteger(raw: unknown): Coerced {
   if (typeof raw === 'boolean') return { ok: true, value: raw ? 1 : 0 }
   if (typeof raw === 'number') {
-    return Number.isInteger(raw)
-      ? { ok: true, value: raw }
-      : { ok: false, reason: 'expected a whole number' }
+    return Number.isInteger(raw) ? { ok: true, value: raw } : { ok: false, reason: 'expected a whole number' }
   }
   const text = String(raw).trim()
   if (!INTEGER.test(text)) return { ok: false, reason: 'expected a whole number' }
@@ -82,20 +79,13 @@ function toInteger(raw: unknown): Coerced {
 function toNumber(raw: unknown): Coerced {
   if (typeof raw === 'boolean') return { ok: true, value: raw ? 1 : 0 }
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim())
-  if (String(raw).trim() === '' || Number.isNaN(value))
-    return { ok: false, reason: 'expected a number' }
+  if (String(raw).trim() === '' || Number.isNaN(value)) return { ok: false, reason: 'expected a number' }
   return { ok: true, value }
 }
 
 function toPort(raw: unknown): Coerced {
   const integer = typeof raw === 'boolean' ? undefined : toInteger(raw)
-  if (
-    integer?.ok &&
-    typeof integer.value === 'number' &&
-    integer.value >= 0 &&
-    integer.value <= 65535
-  )
-    return integer
+  if (integer?.ok && typeof integer.value === 'number' && integer.value >= 0 && integer.value <= 65535) return integer
   return {
     ok: false,
     reason: 'the port must be a whole number from 0 to 65535',

@@ -70,10 +70,7 @@ export async function readSessionKeys(file: string): Promise<SessionKeys> {
   return orThrow(file, (findings) => readSessionKeysInto(file, findings))
 }
 
-async function orThrow<T>(
-  file: string,
-  read: (findings: FindingList) => Promise<T | undefined>,
-): Promise<T> {
+async function orThrow<T>(file: string, read: (findings: FindingList) => Promise<T | undefined>): Promise<T> {
   const findings = new FindingList()
   const value = await read(findings)
   if (value === undefined || findings.hasErrors) throw new ConfigError(file, findings.all)
@@ -102,10 +99,7 @@ export async function readSyncCredentialsInto(
   return credentials
 }
 
-export async function readSessionKeysInto(
-  file: string,
-  findings: FindingList,
-): Promise<SessionKeys | undefined> {
+export async function readSessionKeysInto(file: string, findings: FindingList): Promise<SessionKeys | undefined> {
   const path = 'http.auth.sessionKeysFile'
   const keys = await readSecretFile(file, sessionKeys, path, findings)
   if (keys && !keys.hashKey && !keys.encryptKey) {
@@ -130,20 +124,14 @@ async function readSecretFile<N extends AnyNode>(
   const inner = new FindingList()
   const format = formatForPath(file)
   const raw =
-    format === undefined || format === 'unsupported'
-      ? parseAnyFormat(text, inner)
-      : parseText(text, format, inner)
+    format === undefined || format === 'unsupported' ? parseAnyFormat(text, inner) : parseText(text, format, inner)
   const decoded = raw === undefined ? undefined : decodeSecret(raw, schema, file, inner, allowEmpty)
   for (const finding of inner.all) {
     const where = finding.path === '' ? '' : `${finding.path}: `
     const { severity, message, ...rest } = finding
-    findings[severity === 'error' ? 'error' : 'warn'](
-      configPath,
-      `in ${file}: ${where}${message}`,
-      {
-        ...('fix' in rest ? { fix: rest.fix } : {}),
-      },
-    )
+    findings[severity === 'error' ? 'error' : 'warn'](configPath, `in ${file}: ${where}${message}`, {
+      ...('fix' in rest ? { fix: rest.fix } : {}),
+    })
   }
   return inner.hasErrors ? undefined : decoded
 }

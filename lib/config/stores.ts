@@ -32,7 +32,7 @@ export function describeStore(entry: StoreEntry): string {
 
 /** The driver name of a store: `local` without `storageDriver`. */
 export function driverName(store: AnyStore): string {
-  return store.storageDriver === undefined ? 'local' : String(store.storageDriver['name'] ?? '')
+  return store.storageDriver === undefined ? 'local' : String(store.storageDriver.name ?? '')
 }
 
 export function isRemote(store: AnyStore): boolean {

@@ -23,55 +23,30 @@ export const processEnvironment: Environment = {
 }
 
 /** Returns a copy of `value` with every reference replaced; problems become findings. */
-export function substituteSecrets(
-  value: unknown,
-  findings: FindingList,
-  environment = processEnvironment,
-): unknown {
+export function substituteSecrets(value: unknown, findings: FindingList, environment = processEnvironment): unknown {
   return walk(value, '', findings, environment)
 }
 
-function walk(
-  value: unknown,
-  path: string,
-  findings: FindingList,
-  environment: Environment,
-): unknown {
+function walk(value: unknown, path: string, findings: FindingList, environment: Environment): unknown {
   if (typeof value === 'string') return substituteString(value, path, findings, environment)
-  if (Array.isArray(value))
-    return value.map((item, index) => walk(item, itemPath(path, index), findings, environment))
+  if (Array.isArray(value)) return value.map((item, index) => walk(item, itemPath(path, index), findings, environment))
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [
-        key,
-        walk(item, entryPath(path, key), findings, environment),
-      ]),
+      Object.entries(value).map(([key, item]) => [key, walk(item, entryPath(path, key), findings, environment)]),
     )
   }
   return value
 }
 
-function substituteString(
-  text: string,
-  path: string,
-  findings: FindingList,
-  environment: Environment,
-): string {
+function substituteString(text: string, path: string, findings: FindingList, environment: Environment): string {
   warnAboutForeignPlaceholders(text, path, findings)
   return text.replace(REFERENCE, (whole, escaped: string, source: string, name: string) => {
     if (escaped) return whole.slice(1)
-    return source === 'env'
-      ? fromEnv(name, path, findings, environment)
-      : fromFile(name, path, findings, environment)
+    return source === 'env' ? fromEnv(name, path, findings, environment) : fromFile(name, path, findings, environment)
   })
 }
 
-function fromEnv(
-  name: string,
-  path: string,
-  findings: FindingList,
-  environment: Environment,
-): string {
+function fromEnv(name: string, path: string, findings: FindingList, environment: Environment): string {
   const value = environment.env[name]
   if (value !== undefined) return value
   findings.error(path, `environment variable ${name} is not set (referenced as \${env:${name}})`, {
@@ -80,17 +55,11 @@ function fromEnv(
   return ''
 }
 
-function fromFile(
-  file: string,
-  path: string,
-  findings: FindingList,
-  environment: Environment,
-): string {
+function fromFile(file: string, path: string, findings: FindingList, environment: Environment): string {
   try {
     return environment.readFile(file).replace(/[\r\n]+$/, '')
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read'
     findings.error(path, `secret file ${file} ${reason} (referenced as \${file:${file}})`, {
       fix: 'mount the file at that path, or correct the path (relative paths start at the working directory)',
     })
@@ -101,14 +70,10 @@ function fromFile(
 function warnAboutForeignPlaceholders(text: string, path: string, findings: FindingList): void {
   const shellStyle = UNSUPPORTED_REFERENCE.exec(text)
   if (shellStyle) {
-    findings.warn(
-      path,
-      `\`${shellStyle[0]}\` is not substituted; only \${env:NAME} and \${file:PATH} are`,
-      {
-        value: text,
-        fix: `write \${env:${shellStyle[1]}} to read the environment variable`,
-      },
-    )
+    findings.warn(path, `\`${shellStyle[0]}\` is not substituted; only \${env:NAME} and \${file:PATH} are`, {
+      value: text,
+      fix: `write \${env:${shellStyle[1]}} to read the environment variable`,
+    })
   } else if (INIT_CONTAINER_PLACEHOLDER.test(text)) {
     findings.warn(path, 'the value looks like a placeholder meant to be replaced before start', {
       value: text,

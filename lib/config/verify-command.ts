@@ -12,11 +12,7 @@ export interface CommandIo {
   err: (line: string) => void
 }
 
-export async function verifyConfigCommand(
-  path: string,
-  options: { json: boolean },
-  io: CommandIo,
-): Promise<number> {
+export async function verifyConfigCommand(path: string, options: { json: boolean }, io: CommandIo): Promise<number> {
   const { findings } = await inspectConfigFile(path)
   const errors = findings.filter((finding) => finding.severity === 'error').length
   const warnings = findings.length - errors

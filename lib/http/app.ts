@@ -63,10 +63,17 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
 
   app.onError((error, c) => {
-    const registryError = toRegistryError(error, (bug) => logger.error('request failed', { method: c.req.method, path: c.req.path, error: bug }))
+    const registryError = toRegistryError(error, (bug) =>
+      logger.error('request failed', { method: c.req.method, path: c.req.path, error: bug }),
+    )
     return renderError(registryError, c.req.method)
   })
-  app.notFound((c) => renderError(new RegistryError('UNSUPPORTED', { status: 404, message: 'not found', detail: { path: c.req.path } }), c.req.method))
+  app.notFound((c) =>
+    renderError(
+      new RegistryError('UNSUPPORTED', { status: 404, message: 'not found', detail: { path: c.req.path } }),
+      c.req.method,
+    ),
+  )
 
   app.use('*', requestTarget())
   for (const middleware of options.middleware ?? []) app.use('*', middleware)
@@ -77,7 +84,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (!target) return next()
     const handler = table[target.kind][c.req.method as Method] as Handler<typeof target.kind> | undefined
     if (!handler) {
-      throw new RegistryError('UNSUPPORTED', { detail: { description: `${c.req.method} is not supported on this endpoint`, method: c.req.method } })
+      throw new RegistryError('UNSUPPORTED', {
+        detail: { description: `${c.req.method} is not supported on this endpoint`, method: c.req.method },
+      })
     }
     // The table is keyed by kind, so this handler takes exactly this target; TypeScript cannot
     // correlate the two through the union, hence the cast.

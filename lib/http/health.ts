@@ -20,7 +20,10 @@ export function healthRoutes(app: Hono<AppEnv>, checks: { ready: Record<string, 
       } catch (error) {
         // Anyone may ask: a storage failure is told by its class, never its paths or endpoints.
         const reason = error instanceof StorageUnavailableError ? error.reason : (error as Error).message
-        return new Response(`[-]${name} failed: ${reason}\nreadyz check failed`, { status: 500, headers: { 'Content-Type': 'text/plain' } })
+        return new Response(`[-]${name} failed: ${reason}\nreadyz check failed`, {
+          status: 500,
+          headers: { 'Content-Type': 'text/plain' },
+        })
       }
     }
     return ok()

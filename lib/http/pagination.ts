@@ -20,7 +20,9 @@ export function paginate(sorted: string[], query: { n?: string; last?: string },
   }
   if (query.n === undefined || query.n === '') return { items }
   if (!/^\d+$/.test(query.n)) {
-    throw new RegistryError('PAGINATION_NUMBER_INVALID', { detail: { description: 'n must be a non-negative integer', n: query.n } })
+    throw new RegistryError('PAGINATION_NUMBER_INVALID', {
+      detail: { description: 'n must be a non-negative integer', n: query.n },
+    })
   }
   const n = Number(query.n)
   if (items.length <= n) return { items }

@@ -7,7 +7,11 @@ import { RegistryError } from '../errors/registry-error'
 
 export async function readLimitedBody(request: Request, limit: number): Promise<Uint8Array> {
   const tooLarge = (): RegistryError =>
-    new RegistryError('SIZE_INVALID', { status: 413, message: 'payload too large', detail: { description: `the limit is ${limit} bytes`, limit } })
+    new RegistryError('SIZE_INVALID', {
+      status: 413,
+      message: 'payload too large',
+      detail: { description: `the limit is ${limit} bytes`, limit },
+    })
   const declared = request.headers.get('Content-Length')
   if (declared !== null && Number(declared) > limit) throw tooLarge()
   if (!request.body) return new Uint8Array(0)

@@ -70,7 +70,6 @@ export function recordingStreams(source: ContentSource, logger: Logger): Content
     openBlob: async (repository, digest, range) =>
       recorded(await source.openBlob(repository, digest, range), repository, digest),
     listTags: (repository) => source.listTags(repository),
-    listReferrers: (repository, digest, artifactType) =>
-      source.listReferrers(repository, digest, artifactType),
+    listReferrers: (repository, digest, artifactType) => source.listReferrers(repository, digest, artifactType),
   }
 }

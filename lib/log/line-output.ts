@@ -67,7 +67,9 @@ export function fileOutput(path: string, label = 'log'): FileOutput {
       failure = undefined
     } catch (error) {
       if (!failure) {
-        process.stderr.write(`zot: cannot write ${label} ${path} (${(error as Error).message}); its lines follow on stderr until it is writable again\n`)
+        process.stderr.write(
+          `zot: cannot write ${label} ${path} (${(error as Error).message}); its lines follow on stderr until it is writable again\n`,
+        )
       }
       failure = error as Error
       process.stderr.write(text)

@@ -61,7 +61,8 @@ export async function openCommandStore(
     return undefined
   }
   // Local disk only: a remote driver (S3) creates nothing on this machine's disk.
-  if (!options.storage.storageDriver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io)) return undefined
+  if (!options.storage.storageDriver && refuseAsRootOnForeignStore(command, rootDirectory, root.uid, io))
+    return undefined
   const logger = options.logger ?? createLogger({ level: 'error', write: io.err })
   // On S3 push and pull times live in the bucket, and dedupe links are local-disk only, so it
   // gets no dedupe index (docs/gc.md): openStore decides both, as for `serve`.

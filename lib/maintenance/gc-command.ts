@@ -45,7 +45,8 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
     } else {
       const deletions = report.decisions.filter((decision) => decision.action === 'delete')
       for (const decision of deletions) io.out(decisionLine(decision, report.dryRun))
-      for (const { repository, message } of [...report.warnings, ...report.errors]) io.err(`zot gc: ${repository}: ${message}`)
+      for (const { repository, message } of [...report.warnings, ...report.errors])
+        io.err(`zot gc: ${repository}: ${message}`)
       io.out(summaryLine(report))
     }
     return report.errors.length > 0 ? 1 : 0

@@ -96,9 +96,7 @@ class RepositoryCollection {
       if (this.facts.get(descriptor.digest)?.present) return
       const stat = await this.store.blob(descriptor.digest)
       const parse = stat !== undefined && MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)
-      const info = parse
-        ? await this.store.manifestInfo(descriptor).catch(() => undefined)
-        : undefined
+      const info = parse ? await this.store.manifestInfo(descriptor).catch(() => undefined) : undefined
       this.facts.set(descriptor.digest, {
         ...(info && { info }),
         present: stat !== undefined,
@@ -181,7 +179,11 @@ class RepositoryCollection {
     if (reach.problem !== undefined) {
       const message = `every blob kept: ${reach.problem}`
       this.report.warnings.push({ repository: this.repository, message })
-      this.context.logger.warn('gc keeps every blob of the repository', { module: 'gc', repository: this.repository, message })
+      this.context.logger.warn('gc keeps every blob of the repository', {
+        module: 'gc',
+        repository: this.repository,
+        message,
+      })
       return
     }
     const { gcDelay } = this.settings
@@ -193,9 +195,7 @@ class RepositoryCollection {
     if (candidates.length === 0 && this.quarantined.size === 0) return
     await store.locked(async () => {
       const current = await store.index()
-      const live = current
-        ? await reachableBlobs(store, current, this.quarantined)
-        : { blobs: new Set<string>() }
+      const live = current ? await reachableBlobs(store, current, this.quarantined) : { blobs: new Set<string>() }
       if ('problem' in live) return
       for (const candidate of candidates) {
         if (live.blobs.has(candidate.name)) continue

@@ -172,9 +172,8 @@ class Planner {
     const keepRules = policy?.keepUntagged
     const candidates = [...untagged.keys()].map((digest) => this.untaggedCandidate(digest))
     const label = `${policyName(policy)}.keepUntagged`
-    const verdicts = keepRules && hasRules(keepRules)
-      ? applyRules(keepRules, candidates, this.input.now, label, '')
-      : undefined
+    const verdicts =
+      keepRules && hasRules(keepRules) ? applyRules(keepRules, candidates, this.input.now, label, '') : undefined
     const doomed = new Set<string>()
     for (const [digest, entry] of untagged) {
       if (!this.isOld(digest, this.input.retentionDelay)) continue

@@ -62,7 +62,13 @@ const ZOT_MAX_START_JITTER_MS = 30_000
  * const maintenance = startMaintenance({ registry, meta, logger, options })
  * // on shutdown: await maintenance.stop(); meta.close()
  */
-export function startMaintenance({ registry, meta, options, logger, signal: shutdown }: StartMaintenanceOptions): Maintenance {
+export function startMaintenance({
+  registry,
+  meta,
+  options,
+  logger,
+  signal: shutdown,
+}: StartMaintenanceOptions): Maintenance {
   const settings = resolveGcSettings(options.storage)
   const { gcTimeWindow } = options.storage
   const window: TimeWindow | undefined = gcTimeWindow ? parseTimeWindow(gcTimeWindow) : undefined

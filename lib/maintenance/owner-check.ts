@@ -47,8 +47,12 @@ export function refuseAsRootOnForeignStore(
   const owner = userName(ownerUid)
   // The user's own arguments (the config path, --dry-run ...) after the program and script.
   const rerun = ['sudo', '-u', owner, 'zot', ...process.argv.slice(2)].map(shellWord).join(' ')
-  io.err(`zot ${command}: storage.rootDirectory ${rootDirectory} belongs to ${owner} (uid ${ownerUid}) and this runs as root.`)
-  io.err(`  What ${command} creates there would belong to root, and the registry, running as ${owner}, would then fail with EACCES.`)
+  io.err(
+    `zot ${command}: storage.rootDirectory ${rootDirectory} belongs to ${owner} (uid ${ownerUid}) and this runs as root.`,
+  )
+  io.err(
+    `  What ${command} creates there would belong to root, and the registry, running as ${owner}, would then fail with EACCES.`,
+  )
   io.err(`  fix: run it as the owner: ${rerun}`)
   return true
 }

@@ -47,7 +47,13 @@ export async function repositorySizes(registry: Registry, signal?: AbortSignal):
   const sizes = new Map<string, number>()
   for (const repository of await registry.catalog.list()) {
     if (signal?.aborted) break
-    sizes.set(repository, await registry.maintenance(repository).storedBytes().catch(() => 0))
+    sizes.set(
+      repository,
+      await registry
+        .maintenance(repository)
+        .storedBytes()
+        .catch(() => 0),
+    )
   }
   return sizes
 }

@@ -29,10 +29,7 @@ export interface Verdict {
 }
 
 /** The first policy matching the repository, or undefined (tags kept, untagged deleted). */
-export function policyFor(
-  policies: readonly CompiledPolicy[],
-  repository: string,
-): CompiledPolicy | undefined {
+export function policyFor(policies: readonly CompiledPolicy[], repository: string): CompiledPolicy | undefined {
   return policies.find((policy) => policy.matches(repository))
 }
 
@@ -42,8 +39,7 @@ export function hasRules(rules: KeepRulesConfig | undefined): boolean {
   return counts || rules.pulledWithin !== undefined || rules.pushedWithin !== undefined
 }
 
-const ago = (now: number, at: number | undefined): string =>
-  at === undefined ? 'never' : `${formatAge(now - at)} ago`
+const ago = (now: number, at: number | undefined): string => (at === undefined ? 'never' : `${formatAge(now - at)} ago`)
 
 type Time = (candidate: RetentionCandidate) => number | undefined
 

@@ -31,8 +31,9 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
   if (!store) return SCRUB_EXIT.failed
   const progress = startProgress('scrub', io, store.registry)
   try {
-    const onProgress = progress
-      && ((done: number, total: number, repository: string, running: ScrubReport) =>
+    const onProgress =
+      progress &&
+      ((done: number, total: number, repository: string, running: ScrubReport) =>
         progress.repository(done, total, repository, () => running.bytesChecked))
     const report = await scrubStorage({
       registry: store.registry,

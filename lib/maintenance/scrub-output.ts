@@ -23,7 +23,12 @@ function cells(row: ScrubRow): string[] {
 export function scrubTable(rows: readonly ScrubRow[]): string[] {
   const table = [[...HEADER], ...rows.map(cells)]
   const widths = MIN_WIDTHS.map((min, column) => Math.max(min, ...table.map((line) => line[column]!.length)))
-  return table.map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd())
+  return table.map((line) =>
+    line
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
+  )
 }
 
 /** zot's JSON shape (`scrubResults`), with the summary and quarantined blobs added. */

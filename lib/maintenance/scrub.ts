@@ -139,7 +139,7 @@ class RepositoryScrub {
     const own = await this.checkBlob(descriptor.digest)
     if (own) return { digest: descriptor.digest, error: own }
     if (!MANIFEST_MEDIA_TYPES.has(descriptor.mediaType)) return undefined
-    let info
+    let info: ReturnType<typeof parseManifest>
     try {
       const bytes = await this.store.blobContent(descriptor.digest)
       info = parseManifest(bytes, descriptor.mediaType)
@@ -172,7 +172,12 @@ class RepositoryScrub {
     if (!(await this.store.quarantine(digest, hashed))) return
     this.report.quarantined.push({ repository: this.repository, digest })
     const to = quarantinePath(this.repository, digest)
-    this.context.logger.warn('scrub quarantined a corrupt blob', { module: 'scrub', repository: this.repository, digest, to })
+    this.context.logger.warn('scrub quarantined a corrupt blob', {
+      module: 'scrub',
+      repository: this.repository,
+      digest,
+      to,
+    })
   }
 }
 
@@ -190,11 +195,7 @@ export function emptyScrubReport(startedAt: number): ScrubReport {
 }
 
 /** Scrubs one repository, adding its rows to `report`. */
-export async function scrubRepository(
-  context: ScrubContext,
-  repository: string,
-  report: ScrubReport,
-): Promise<void> {
+export async function scrubRepository(context: ScrubContext, repository: string, report: ScrubReport): Promise<void> {
   await new RepositoryScrub(context, repository, report).run()
 }
 

@@ -19,11 +19,7 @@ const LOCAL_FOR_WILDCARD: Record<string, string> = {
  * @example
  * if (await somethingListens(config.http.address, config.http.port)) return refuse()
  */
-export async function somethingListens(
-  address: string,
-  port: number | string,
-  timeoutMs = 1000,
-): Promise<boolean> {
+export async function somethingListens(address: string, port: number | string, timeoutMs = 1000): Promise<boolean> {
   const hostname = (LOCAL_FOR_WILDCARD[address] ?? address).replace(/^\[(.*)\]$/, '$1')
   const connect = Bun.connect({
     hostname,

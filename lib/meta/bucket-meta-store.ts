@@ -28,12 +28,14 @@ const MAX_SWAP_ATTEMPTS = 20
 /** Hard links do not exist on shared storage: the dedupe index there knows no holders. */
 const NO_DEDUPE: DedupeIndex = { holders: async () => [], added: () => {}, removed: () => {} }
 
-const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
+const later = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b)
 
 /** The store in the state documents of shared storage, which must compare-and-swap. */
 export function createBucketMetaStore(state: StateStore, options: { flushIntervalMs?: number } = {}): MetaStore {
   const conditional = state.conditional
-  if (!conditional) throw new Error(`${state.storageName} storage has no conditional writes: it cannot hold shared metadata`)
+  if (!conditional)
+    throw new Error(`${state.storageName} storage has no conditional writes: it cannot hold shared metadata`)
   const pending = new Map<string, Operation[]>()
   let flushing: Promise<void> = Promise.resolve()
 
@@ -57,7 +59,9 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
     if (!operations || operations.length === 0) return
     pending.delete(repository)
     try {
-      await swap(statePaths.metaStats(repository), emptyStats, (document) => operations.forEach((operation) => operation(document)))
+      await swap(statePaths.metaStats(repository), emptyStats, (document) =>
+        operations.forEach((operation) => operation(document)),
+      )
     } catch (error) {
       // Keep them for the next flush: S3 may be back by then.
       pending.set(repository, [...operations, ...(pending.get(repository) ?? [])])
@@ -96,7 +100,11 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
     recordPull(repository, digest, _tag, at = Date.now()) {
       enqueue(repository, (document) => {
         const manifest = document.manifests[digest] ?? { pullCount: 0 }
-        document.manifests[digest] = { ...manifest, pulledAt: later(manifest.pulledAt, at)!, pullCount: manifest.pullCount + 1 }
+        document.manifests[digest] = {
+          ...manifest,
+          pulledAt: later(manifest.pulledAt, at)!,
+          pullCount: manifest.pullCount + 1,
+        }
       })
     },
     forgetTag(repository, tag) {
@@ -123,7 +131,11 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
       return (await readJson<Record<string, string>>(statePaths.metaSettings, () => ({}))).document[key]
     },
     async setSetting(key, value) {
-      await swap<Record<string, string>>(statePaths.metaSettings, () => ({}), (settings) => void (settings[key] = value))
+      await swap<Record<string, string>>(
+        statePaths.metaSettings,
+        () => ({}),
+        (settings) => void (settings[key] = value),
+      )
     },
     flush,
     close() {

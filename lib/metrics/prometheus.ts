@@ -51,7 +51,11 @@ class Series<V> {
 export class Counter implements Family {
   readonly type = 'counter'
   private readonly series: Series<{ n: number }>
-  constructor(readonly name: string, readonly help: string, labelNames: readonly string[] = []) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[] = [],
+  ) {
     this.series = new Series(labelNames, () => ({ n: 0 }))
   }
   inc(labels: Labels = {}, by = 1): void {
@@ -65,7 +69,12 @@ export class Counter implements Family {
 export class Gauge implements Family {
   readonly type = 'gauge'
   private readonly series: Series<{ n: number }>
-  constructor(readonly name: string, readonly help: string, labelNames: readonly string[] = [], private readonly collect?: (gauge: Gauge) => void) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[] = [],
+    private readonly collect?: (gauge: Gauge) => void,
+  ) {
     this.series = new Series(labelNames, () => ({ n: 0 }))
   }
   set(labels: Labels, value: number): void {
@@ -80,7 +89,12 @@ export class Gauge implements Family {
 export class Histogram implements Family {
   readonly type = 'histogram'
   private readonly series: Series<{ counts: number[]; sum: number; count: number }>
-  constructor(readonly name: string, readonly help: string, labelNames: readonly string[], private readonly buckets: readonly number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[],
+    private readonly buckets: readonly number[],
+  ) {
     this.series = new Series(labelNames, () => ({ counts: buckets.map(() => 0), sum: 0, count: 0 }))
   }
   observe(labels: Labels, value: number): void {
@@ -90,19 +104,27 @@ export class Histogram implements Family {
     entry.count++
   }
   render(): string[] {
-    return this.series.entries().flatMap(({ labels, value }) => [
-      ...this.buckets.map((bound, i) => `${this.name}_bucket${labelText(labels, ['le', String(bound)])} ${value.counts[i]}`),
-      `${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${value.count}`,
-      `${this.name}_sum${labelText(labels)} ${value.sum}`,
-      `${this.name}_count${labelText(labels)} ${value.count}`,
-    ])
+    return this.series
+      .entries()
+      .flatMap(({ labels, value }) => [
+        ...this.buckets.map(
+          (bound, i) => `${this.name}_bucket${labelText(labels, ['le', String(bound)])} ${value.counts[i]}`,
+        ),
+        `${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${value.count}`,
+        `${this.name}_sum${labelText(labels)} ${value.sum}`,
+        `${this.name}_count${labelText(labels)} ${value.count}`,
+      ])
   }
 }
 
 export class Summary implements Family {
   readonly type = 'summary'
   private readonly series: Series<{ sum: number; count: number }>
-  constructor(readonly name: string, readonly help: string, labelNames: readonly string[] = []) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[] = [],
+  ) {
     this.series = new Series(labelNames, () => ({ sum: 0, count: 0 }))
   }
   observe(labels: Labels, value: number): void {
@@ -111,7 +133,12 @@ export class Summary implements Family {
     entry.count++
   }
   render(): string[] {
-    return this.series.entries().flatMap(({ labels, value }) => [`${this.name}_sum${labelText(labels)} ${value.sum}`, `${this.name}_count${labelText(labels)} ${value.count}`])
+    return this.series
+      .entries()
+      .flatMap(({ labels, value }) => [
+        `${this.name}_sum${labelText(labels)} ${value.sum}`,
+        `${this.name}_count${labelText(labels)} ${value.count}`,
+      ])
   }
 }
 
@@ -141,7 +168,9 @@ export class MetricsRegistry {
         collect().flatMap((family) => [
           `# HELP ${family.name} ${family.help}`,
           `# TYPE ${family.name} ${family.type}`,
-          ...family.samples.map((sample) => `${family.name}${sample.suffix ?? ''}${labelText(sample.labels)} ${sample.value}`),
+          ...family.samples.map(
+            (sample) => `${family.name}${sample.suffix ?? ''}${labelText(sample.labels)} ${sample.value}`,
+          ),
         ]),
     })
   }
@@ -154,6 +183,6 @@ export class MetricsRegistry {
       if (family.name) lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`)
       lines.push(...family.render())
     }
-    return lines.join('\n') + '\n'
+    return `${lines.join('\n')}\n`
   }
 }

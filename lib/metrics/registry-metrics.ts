@@ -31,21 +31,49 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'OTHER')
 
 /** Bytes of a repository's blobs (manifests included). */
-const repositoryBytes = (target: Registry, repository: string): Promise<number> => target.maintenance(repository).storedBytes()
+const repositoryBytes = (target: Registry, repository: string): Promise<number> =>
+  target.maintenance(repository).storedBytes()
 
 /** How long pushes to a repository are batched before its size is measured again. */
 const STORAGE_MEASURE_DELAY_MS = 2000
 
 export function createRegistryMetrics(target: Registry): RegistryMetrics {
   const registry = new MetricsRegistry()
-  const requests = registry.register(new Counter('zot_http_requests_total', 'Total number of http request in zot', ['method', 'code']))
-  const repoLatency = registry.register(new Summary('zot_http_repo_latency_seconds', 'Latency of serving HTTP requests', ['repo']))
-  const methodLatency = registry.register(new Histogram('zot_http_method_latency_seconds', 'Latency of serving HTTP requests', ['method'], [0.05, 0.5, 1, 5, 30, 60, 600]))
-  const uploads = registry.register(new Counter('zot_repo_uploads_total', 'Total number times an image was uploaded', ['repo']))
-  const downloads = registry.register(new Counter('zot_repo_downloads_total', 'Total number of image downloads', ['repo']))
-  registry.register(new Gauge('zot_info', 'Information about zot', ['commit', 'binaryType', 'goVersion', 'version'], (g) => g.set({ commit: COMMIT, binaryType: 'bun', goVersion: `bun-${Bun.version}`, version: VERSION }, 0)))
-  registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes', [], (g) => g.set({}, process.memoryUsage().rss)))
-  registry.register(new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds', [], (g) => g.set({}, startTime)))
+  const requests = registry.register(
+    new Counter('zot_http_requests_total', 'Total number of http request in zot', ['method', 'code']),
+  )
+  const repoLatency = registry.register(
+    new Summary('zot_http_repo_latency_seconds', 'Latency of serving HTTP requests', ['repo']),
+  )
+  const methodLatency = registry.register(
+    new Histogram(
+      'zot_http_method_latency_seconds',
+      'Latency of serving HTTP requests',
+      ['method'],
+      [0.05, 0.5, 1, 5, 30, 60, 600],
+    ),
+  )
+  const uploads = registry.register(
+    new Counter('zot_repo_uploads_total', 'Total number times an image was uploaded', ['repo']),
+  )
+  const downloads = registry.register(
+    new Counter('zot_repo_downloads_total', 'Total number of image downloads', ['repo']),
+  )
+  registry.register(
+    new Gauge('zot_info', 'Information about zot', ['commit', 'binaryType', 'goVersion', 'version'], (g) =>
+      g.set({ commit: COMMIT, binaryType: 'bun', goVersion: `bun-${Bun.version}`, version: VERSION }, 0),
+    ),
+  )
+  registry.register(
+    new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes', [], (g) =>
+      g.set({}, process.memoryUsage().rss),
+    ),
+  )
+  registry.register(
+    new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds', [], (g) =>
+      g.set({}, startTime),
+    ),
+  )
   registry.register(
     new Gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds', [], (g) => {
       const usage = process.cpuUsage()
@@ -62,7 +90,10 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
     if (pendingMeasurements.has(repository)) return
     const timer = setTimeout(() => {
       pendingMeasurements.delete(repository)
-      void repositoryBytes(target, repository).then((bytes) => storageBytes.set({ repo: repository }, bytes), () => {})
+      void repositoryBytes(target, repository).then(
+        (bytes) => storageBytes.set({ repo: repository }, bytes),
+        () => {},
+      )
     }, STORAGE_MEASURE_DELAY_MS)
     timer.unref()
     pendingMeasurements.set(repository, timer)
@@ -108,7 +139,10 @@ export function createRegistryMetrics(target: Registry): RegistryMetrics {
           const method = methodLabel(c.req.method)
           requests.inc({ method, code: String(c.res.status) })
           methodLatency.observe({ method }, seconds)
-          repoLatency.observe({ repo: repository !== undefined && target.catalog.has(repository) ? repository : NO_REPOSITORY }, seconds)
+          repoLatency.observe(
+            { repo: repository !== undefined && target.catalog.has(repository) ? repository : NO_REPOSITORY },
+            seconds,
+          )
         }
       })
     },

@@ -52,8 +52,10 @@ function descriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw invalid(`${where} must be a descriptor object`)
   const { mediaType, digest, size } = value
   if (typeof mediaType !== 'string' || mediaType === '') throw invalid(`${where}.mediaType is required`)
-  if (typeof digest !== 'string' || !parseDigest(digest)) throw invalid(`${where}.digest is not a valid digest`, { digest })
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`${where}.size must be a non-negative integer`)
+  if (typeof digest !== 'string' || !parseDigest(digest))
+    throw invalid(`${where}.digest is not a valid digest`, { digest })
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw invalid(`${where}.size must be a non-negative integer`)
   const result: Descriptor = { mediaType, digest, size }
   const annotations = stringMap(value.annotations, `${where}.annotations`)
   if (annotations) result.annotations = annotations
@@ -71,7 +73,8 @@ function descriptorList(value: unknown, where: string): Descriptor[] {
 
 /** Layers a registry must not require: Docker foreign layers and OCI non-distributable ones with URLs. */
 const isForeign = (layer: Descriptor): boolean =>
-  layer.mediaType === MediaType.dockerForeignLayer || ((layer.urls?.length ?? 0) > 0 && layer.mediaType.includes('nondistributable'))
+  layer.mediaType === MediaType.dockerForeignLayer ||
+  ((layer.urls?.length ?? 0) > 0 && layer.mediaType.includes('nondistributable'))
 
 /**
  * Works out the manifest's media type from the request's Content-Type and the body's own
@@ -82,9 +85,14 @@ function resolveMediaType(contentType: string, body: Record<string, unknown>): s
   const header = essence(contentType)
   const headerIsManifest = IMAGE_MEDIA_TYPES.has(header) || INDEX_MEDIA_TYPES.has(header)
   if (declared !== undefined && headerIsManifest && declared !== header) {
-    throw invalid('the manifest mediaType does not match the Content-Type header', { mediaType: declared, contentType: header })
+    throw invalid('the manifest mediaType does not match the Content-Type header', {
+      mediaType: declared,
+      contentType: header,
+    })
   }
-  const mediaType = headerIsManifest ? header : declared ?? (Array.isArray(body.manifests) ? MediaType.ociIndex : MediaType.ociManifest)
+  const mediaType = headerIsManifest
+    ? header
+    : (declared ?? (Array.isArray(body.manifests) ? MediaType.ociIndex : MediaType.ociManifest))
   if (!IMAGE_MEDIA_TYPES.has(mediaType) && !INDEX_MEDIA_TYPES.has(mediaType)) {
     throw new RegistryError('MANIFEST_INVALID', {
       status: 415,

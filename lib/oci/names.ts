@@ -43,7 +43,11 @@ export const STORAGE_LAYOUT_NAMES: ReadonlySet<string> = new Set([
 ])
 
 export function isValidRepositoryName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && NAME.test(name) && !name.split('/').some((component) => STORAGE_LAYOUT_NAMES.has(component))
+  return (
+    name.length <= MAX_NAME_LENGTH &&
+    NAME.test(name) &&
+    !name.split('/').some((component) => STORAGE_LAYOUT_NAMES.has(component))
+  )
 }
 
 export function isValidTag(tag: string): boolean {

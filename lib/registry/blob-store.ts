@@ -85,7 +85,8 @@ export class BlobStore {
   async adopt(repository: string, digest: string, file: string): Promise<boolean> {
     if (!this.driver.adopt) return false
     const index = this.options.index
-    if (this.options.dedupe && index && (await index.holders(digest)).some((holder) => holder !== repository)) return false
+    if (this.options.dedupe && index && (await index.holders(digest)).some((holder) => holder !== repository))
+      return false
     if (!(await this.driver.adopt(file, blobPath(repository, digest)))) return false
     index?.added(repository, digest)
     return true

@@ -46,7 +46,9 @@ export class Catalog {
   private async walkStorage(directory: string): Promise<void> {
     const entries = await this.driver.list(directory)
     if (directory !== '' && entries.includes(INDEX_FILE) && isValidRepositoryName(directory)) this.add(directory)
-    const children = entries.filter((name) => !STORAGE_LAYOUT_NAMES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'))
+    const children = entries.filter(
+      (name) => !STORAGE_LAYOUT_NAMES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'),
+    )
     await Promise.all(children.map((name) => this.walkStorage(directory === '' ? name : `${directory}/${name}`)))
   }
 }

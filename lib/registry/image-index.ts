@@ -58,7 +58,11 @@ function withoutTag(descriptor: Descriptor): Descriptor {
  * rule reclaims it). An untagged entry of the same digest is folded into the tagged one. Returns
  * undefined when the index already says exactly this (so no write is needed).
  */
-export function putManifestEntry(index: ImageIndex, manifest: Descriptor, tag: string | undefined): ImageIndex | undefined {
+export function putManifestEntry(
+  index: ImageIndex,
+  manifest: Descriptor,
+  tag: string | undefined,
+): ImageIndex | undefined {
   const plain = withoutTag(manifest)
   if (tag === undefined) {
     if (findDigest(index, manifest.digest)) return undefined

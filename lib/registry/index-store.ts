@@ -129,9 +129,15 @@ export class IndexStore {
    * if nobody wrote in between; otherwise start again from what the winner wrote. Mutations are
    * re-runnable (they check and decide from the index they are given).
    */
-  private async swap(repository: string, mutate: Mutation, create: boolean, afterWrite: (() => Promise<void>) | undefined): Promise<ImageIndex> {
+  private async swap(
+    repository: string,
+    mutate: Mutation,
+    create: boolean,
+    afterWrite: (() => Promise<void>) | undefined,
+  ): Promise<ImageIndex> {
     const { getContentWithETag, putContentIf } = this.driver
-    if (!getContentWithETag || !putContentIf) throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
+    if (!getContentWithETag || !putContentIf)
+      throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
     for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
       const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
         ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
@@ -149,12 +155,19 @@ export class IndexStore {
         return base
       }
       const condition = current ? { ifMatch: current.etag } : ({ ifNoneMatch: '*' } as const)
-      const { written } = await putContentIf.call(this.driver, indexPath(repository), serializeImageIndex(next), condition)
+      const { written } = await putContentIf.call(
+        this.driver,
+        indexPath(repository),
+        serializeImageIndex(next),
+        condition,
+      )
       if (!written) continue
       this.noteExists(repository)
       await afterWrite?.()
       return next
     }
-    throw new RegistryError('UNAVAILABLE', { detail: { description: `${indexPath(repository)} kept changing under concurrent updates; retry`, repository } })
+    throw new RegistryError('UNAVAILABLE', {
+      detail: { description: `${indexPath(repository)} kept changing under concurrent updates; retry`, repository },
+    })
   }
 }

@@ -11,7 +11,15 @@ import { INDEX_MEDIA_TYPES } from '../oci/media-types'
 import { requireTag } from '../oci/names'
 import type { BlobStore } from './blob-store'
 import type { ManifestBody } from './content-source'
-import { findDigest, findTag, listTags, putManifestEntry, removeDigest, removeTag, type ImageIndex } from './image-index'
+import {
+  findDigest,
+  findTag,
+  listTags,
+  putManifestEntry,
+  removeDigest,
+  removeTag,
+  type ImageIndex,
+} from './image-index'
 import type { IndexStore } from './index-store'
 import { Lru } from './lru'
 import { requireNewTags, requireReferences } from './push-rules'
@@ -93,13 +101,21 @@ export class ManifestStore {
    * names another manifest is DENIED: decided on the index being written, under the repository's
    * lock or inside the compare-and-swap, so of racing pushes to one new tag exactly one wins.
    */
-  async put(repository: string, reference: string, bytes: Uint8Array, contentType: string, options: PushOptions = {}): Promise<PutManifestResult> {
+  async put(
+    repository: string,
+    reference: string,
+    bytes: Uint8Array,
+    contentType: string,
+    options: PushOptions = {},
+  ): Promise<PutManifestResult> {
     const parsed = parseReference(reference)
     const info = parseManifest(bytes, contentType)
     const algorithm = 'digest' in parsed ? requireDigest(parsed.digest).algorithm : 'sha256'
     const digest = digestOf(bytes, algorithm)
     if ('digest' in parsed && parsed.digest !== digest) {
-      throw new RegistryError('DIGEST_INVALID', { detail: { description: `the manifest's digest is ${digest}`, digest: parsed.digest } })
+      throw new RegistryError('DIGEST_INVALID', {
+        detail: { description: `the manifest's digest is ${digest}`, digest: parsed.digest },
+      })
     }
     const tags = [...new Set(['tag' in parsed ? [parsed.tag] : [], (options.extraTags ?? []).map(requireTag)].flat())]
     const descriptor: Descriptor = { mediaType: info.mediaType, digest, size: bytes.byteLength }
@@ -109,7 +125,8 @@ export class ManifestStore {
       await requireReferences(this.blobs, repository, info)
       if (!(await this.blobs.exists(repository, digest))) await this.blobs.putContent(repository, digest, bytes)
       let next: ImageIndex | undefined
-      for (const tag of tags.length > 0 ? tags : [undefined]) next = putManifestEntry(next ?? index, descriptor, tag) ?? next
+      for (const tag of tags.length > 0 ? tags : [undefined])
+        next = putManifestEntry(next ?? index, descriptor, tag) ?? next
       return next
     })
     this.infos.set(digest, info)
@@ -122,9 +139,15 @@ export class ManifestStore {
    * No reference check: a cached manifest is recorded before its blobs, which arrive when a
    * client asks for them, and only for the platform it asks for.
    */
-  async cache(repository: string, descriptor: Descriptor, bytes: Uint8Array, placement: { tag?: string; contentOnly: boolean }): Promise<void> {
+  async cache(
+    repository: string,
+    descriptor: Descriptor,
+    bytes: Uint8Array,
+    placement: { tag?: string; contentOnly: boolean },
+  ): Promise<void> {
     await this.indexes.update(repository, async (index) => {
-      if (!(await this.blobs.exists(repository, descriptor.digest))) await this.blobs.putContent(repository, descriptor.digest, bytes)
+      if (!(await this.blobs.exists(repository, descriptor.digest)))
+        await this.blobs.putContent(repository, descriptor.digest, bytes)
       return placement.contentOnly ? undefined : putManifestEntry(index, descriptor, placement.tag)
     })
   }
@@ -139,7 +162,11 @@ export class ManifestStore {
   async delete(repository: string, reference: string): Promise<void> {
     const parsed = parseReference(reference)
     if ('tag' in parsed) {
-      await this.indexes.update(repository, (index) => removeTag(index, parsed.tag) ?? Promise.reject(manifestUnknown(repository, reference)), { create: false })
+      await this.indexes.update(
+        repository,
+        (index) => removeTag(index, parsed.tag) ?? Promise.reject(manifestUnknown(repository, reference)),
+        { create: false },
+      )
       return
     }
     const digest = parsed.digest

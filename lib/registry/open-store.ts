@@ -42,9 +42,13 @@ interface OpenedDriver {
  */
 async function openDriver(config: StoreConfig, rootDirectory: string): Promise<OpenedDriver> {
   const params = config.storageDriver
-  if (!params) return { driver: createLocalDriver({ rootDirectory, commit: config.commit }), shared: false, release: () => {} }
+  if (!params)
+    return { driver: createLocalDriver({ rootDirectory, commit: config.commit }), shared: false, release: () => {} }
   const name = String(params.name ?? '')
-  if (name !== 's3') throw new Error(`storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`)
+  if (name !== 's3')
+    throw new Error(
+      `storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`,
+    )
   const { checkS3Bucket, createS3Driver, s3OptionsFromZotParams } = await import('../storage/s3')
   const options = s3OptionsFromZotParams(params)
   await checkS3Bucket(options)
@@ -61,7 +65,9 @@ async function openDriver(config: StoreConfig, rootDirectory: string): Promise<O
 export async function openStore(config: StoreConfig): Promise<Store> {
   const rootDirectory = resolve(config.rootDirectory)
   const { driver, shared, release } = await openDriver(config, rootDirectory)
-  const meta = shared ? createBucketMetaStore(createStateStore(driver)) : openSqliteMetaStore(metaStorePath(rootDirectory))
+  const meta = shared
+    ? createBucketMetaStore(createStateStore(driver))
+    : openSqliteMetaStore(metaStorePath(rootDirectory))
   const registry = createRegistry({
     driver,
     dedupe: config.dedupe,

@@ -57,6 +57,7 @@ export function createPulls(source: ContentSource, events: RegistryEvents): Pull
     findBlob,
     openBlob: (repository, digest, range) => source.openBlob(repository, digest, range),
     listTags: (repository) => source.listTags(repository),
-    listReferrers: (repository, digest, artifactType) => source.listReferrers(repository, requireDigest(digest).value, artifactType),
+    listReferrers: (repository, digest, artifactType) =>
+      source.listReferrers(repository, requireDigest(digest).value, artifactType),
   }
 }

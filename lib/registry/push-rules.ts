@@ -19,7 +19,10 @@ export function requireNewTags(repository: string, index: ImageIndex, tags: stri
     if (!current || (current.digest === manifest.digest && current.mediaType === manifest.mediaType)) continue
     throw new RegistryError('DENIED', {
       message: 'tag exists',
-      detail: { description: `update access to repository ${repository} is not allowed: tag ${tag} already names ${current.digest}`, tag },
+      detail: {
+        description: `update access to repository ${repository} is not allowed: tag ${tag} already names ${current.digest}`,
+        tag,
+      },
     })
   }
 }
@@ -31,10 +34,16 @@ export async function requireReferences(blobs: BlobStore, repository: string, in
     throw new RegistryError(code, {
       status: 400,
       detail: {
-        description: code === 'MANIFEST_UNKNOWN' ? 'a manifest this index lists is not in the repository; push it first' : 'a blob this manifest references is not in the repository; push it first',
+        description:
+          code === 'MANIFEST_UNKNOWN'
+            ? 'a manifest this index lists is not in the repository; push it first'
+            : 'a blob this manifest references is not in the repository; push it first',
         digest: descriptor.digest,
       },
     })
   }
-  await Promise.all([...info.blobs.map((d) => check(d, 'MANIFEST_BLOB_UNKNOWN')), ...info.manifests.map((d) => check(d, 'MANIFEST_UNKNOWN'))])
+  await Promise.all([
+    ...info.blobs.map((d) => check(d, 'MANIFEST_BLOB_UNKNOWN')),
+    ...info.manifests.map((d) => check(d, 'MANIFEST_UNKNOWN')),
+  ])
 }

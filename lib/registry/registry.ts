@@ -102,18 +102,39 @@ export interface Registry extends ContentSource {
   checkStorage(): Promise<void>
 
   /** Stores a manifest under a tag or its digest (manifestPushed, unless content only). */
-  putManifest(repository: string, reference: string, body: Uint8Array, options: PutManifestOptions): Promise<PutManifestResult>
+  putManifest(
+    repository: string,
+    reference: string,
+    body: Uint8Array,
+    options: PutManifestOptions,
+  ): Promise<PutManifestResult>
   /** Points a tag at a manifest the repository holds: the pull-through cache following a moved tag. */
   tagManifest(repository: string, tag: string, descriptor: Descriptor): Promise<void>
   startUpload(repository: string, owner?: string): Promise<UploadStatus>
   uploadStatus(repository: string, id: string): Promise<UploadStatus>
   /** Appends a chunk; with a range it must fit exactly (416 RANGE_INVALID, nothing appended). */
-  appendUpload(repository: string, id: string, body: ReadableStream<Uint8Array> | null, options?: UploadWriteOptions): Promise<UploadStatus>
+  appendUpload(
+    repository: string,
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    options?: UploadWriteOptions,
+  ): Promise<UploadStatus>
   /** Completes an upload with a last body or chunk, verifying the digest (blobTouched). */
-  finishUpload(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null, options?: UploadWriteOptions): Promise<BlobStored>
+  finishUpload(
+    repository: string,
+    id: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    options?: UploadWriteOptions,
+  ): Promise<BlobStored>
   cancelUpload(repository: string, id: string): Promise<void>
   /** A whole blob in one go, verified (a client's push raises blobTouched). */
-  putBlob(repository: string, digest: string, body: ReadableStream<Uint8Array> | null, options: { origin: Origin; owner?: string }): Promise<BlobStored>
+  putBlob(
+    repository: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    options: { origin: Origin; owner?: string },
+  ): Promise<BlobStored>
   /** Makes a blob of `from` available in `to`; false when there is nothing to mount (blobTouched). */
   mountBlob(from: string, to: string, digest: string): Promise<boolean>
   /** Takes a verified local file as the blob by renaming it; false when storage cannot. */

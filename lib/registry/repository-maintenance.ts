@@ -11,7 +11,17 @@ import type { BlobStore, DedupeIndex } from './blob-store'
 import type { Catalog } from './catalog'
 import type { ImageIndex } from './image-index'
 import type { IndexStore, Mutation } from './index-store'
-import { blobPath, blobsPath, indexPath, ociLayoutPath, quarantineDirectory, quarantinePath, repositoryPath, uploadPath, uploadsPath } from './layout'
+import {
+  blobPath,
+  blobsPath,
+  indexPath,
+  ociLayoutPath,
+  quarantineDirectory,
+  quarantinePath,
+  repositoryPath,
+  uploadPath,
+  uploadsPath,
+} from './layout'
 import type { ManifestStore } from './manifest-store'
 import { listDigestTree, listFiles, statFile, type StoredFile } from './storage-walk'
 
@@ -144,7 +154,13 @@ export class RepositoryMaintenance {
       if ((await this.blobs()).length > 0) return false
       if ((await driver.list(uploadsPath(repository))).length > 0) return false
       if ((await driver.list(quarantineDirectory(repository))).length > 0) return false
-      for (const path of [indexPath(repository), ociLayoutPath(repository), blobsPath(repository), uploadsPath(repository)]) await driver.delete(path)
+      for (const path of [
+        indexPath(repository),
+        ociLayoutPath(repository),
+        blobsPath(repository),
+        uploadsPath(repository),
+      ])
+        await driver.delete(path)
       if ((await driver.list(repositoryPath(repository))).length === 0) await driver.delete(repositoryPath(repository))
       indexes.forget(repository)
       catalog.remove(repository)

@@ -51,7 +51,10 @@ export class StorageRegistry implements Registry {
     this.storageName = driver.name
     this.adoptsFiles = driver.adopt !== undefined
     this.dedupeIndex = options.dedupeIndex
-    this.indexes = new IndexStore(driver, { shared: options.sharedStorage, onRepositorySeen: (repository) => catalog.add(repository) })
+    this.indexes = new IndexStore(driver, {
+      shared: options.sharedStorage,
+      onRepositorySeen: (repository) => catalog.add(repository),
+    })
     this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
@@ -103,7 +106,12 @@ export class StorageRegistry implements Registry {
     await this.driver.list('')
   }
 
-  async putManifest(repository: string, reference: string, body: Uint8Array, options: PutManifestOptions): Promise<PutManifestResult> {
+  async putManifest(
+    repository: string,
+    reference: string,
+    body: Uint8Array,
+    options: PutManifestOptions,
+  ): Promise<PutManifestResult> {
     if (options.origin === 'push') {
       const result = await this.manifests.put(repository, reference, body, options.contentType, options)
       this.events.emit('manifestPushed', repository, result.digest, result.tags, 'push')
@@ -112,7 +120,9 @@ export class StorageRegistry implements Registry {
     const { descriptor, contentOnly = false } = options
     const actual = digestOf(body, requireDigest(descriptor.digest).algorithm)
     if (actual !== descriptor.digest) {
-      throw new RegistryError('DIGEST_INVALID', { detail: { description: `the manifest's digest is ${actual}`, digest: descriptor.digest } })
+      throw new RegistryError('DIGEST_INVALID', {
+        detail: { description: `the manifest's digest is ${actual}`, digest: descriptor.digest },
+      })
     }
     const tag = parseDigest(reference) ? undefined : reference
     await this.manifests.cache(repository, descriptor, body, { ...(tag !== undefined && { tag }), contentOnly })
@@ -134,11 +144,22 @@ export class StorageRegistry implements Registry {
     return this.uploads.status(repository, id)
   }
 
-  appendUpload(repository: string, id: string, body: ReadableStream<Uint8Array> | null, options: UploadWriteOptions = {}): Promise<UploadStatus> {
+  appendUpload(
+    repository: string,
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    options: UploadWriteOptions = {},
+  ): Promise<UploadStatus> {
     return this.uploads.append(repository, id, body, options)
   }
 
-  async finishUpload(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null, options: UploadWriteOptions = {}): Promise<BlobStored> {
+  async finishUpload(
+    repository: string,
+    id: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    options: UploadWriteOptions = {},
+  ): Promise<BlobStored> {
     const { range, owner } = options
     // A last chunk with a Content-Range is appended under the same rules as any other chunk.
     if (range) await this.uploads.append(repository, id, body, { range, owner })
@@ -151,7 +172,12 @@ export class StorageRegistry implements Registry {
     return this.uploads.cancel(repository, id)
   }
 
-  async putBlob(repository: string, digest: string, body: ReadableStream<Uint8Array> | null, options: { origin: Origin; owner?: string }): Promise<BlobStored> {
+  async putBlob(
+    repository: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    options: { origin: Origin; owner?: string },
+  ): Promise<BlobStored> {
     const stored = await this.uploads.upload(repository, digest, body, options.owner)
     if (options.origin === 'push') this.events.emit('blobTouched', repository, stored.digest)
     return stored
@@ -179,7 +205,8 @@ export class StorageRegistry implements Registry {
   async deleteBlob(repository: string, digest: string): Promise<void> {
     const valid = requireDigest(digest).value
     await this.indexes.locked(repository, async () => {
-      if (!(await this.blobs.exists(repository, valid))) throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: valid } })
+      if (!(await this.blobs.exists(repository, valid)))
+        throw new RegistryError('BLOB_UNKNOWN', { detail: { digest: valid } })
       const user = await this.manifests.blobUser(repository, valid)
       if (user) throw blobInUse(valid, user)
       await this.blobs.delete(repository, valid)
@@ -191,4 +218,3 @@ export class StorageRegistry implements Registry {
     return new RepositoryMaintenance({ driver, indexes, blobs, manifests, catalog, dedupeIndex }, repository)
   }
 }
-

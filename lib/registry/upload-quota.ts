@@ -60,10 +60,13 @@ export class UploadQuota {
     const owned = (): Set<string> => this.byOwner.get(owner) ?? new Set()
     if (owned().size >= this.limits.perOwner) this.expireIdle(owned())
     if (owned().size >= this.limits.perOwner) {
-      throw tooMany(`${this.limits.perOwner} upload sessions are open already; complete or cancel one (DELETE its Location)`)
+      throw tooMany(
+        `${this.limits.perOwner} upload sessions are open already; complete or cancel one (DELETE its Location)`,
+      )
     }
     if (this.slots.size >= this.limits.total) this.expireIdle(this.slots.keys())
-    if (this.slots.size >= this.limits.total) throw tooMany('the registry has too many open upload sessions; retry later')
+    if (this.slots.size >= this.limits.total)
+      throw tooMany('the registry has too many open upload sessions; retry later')
     this.slots.set(id, { owner, writers: 0, lastUsed: this.clock() })
     this.byOwner.set(owner, owned().add(id))
   }

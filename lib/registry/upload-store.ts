@@ -88,7 +88,12 @@ export class UploadStore {
    * A monolithic upload (POST `?digest=`): its session is never shown to the client, which cannot
    * resume it, so nothing of it outlives the request, whatever goes wrong.
    */
-  async upload(repository: string, digest: string, body: ReadableStream<Uint8Array> | null, owner?: string): Promise<{ digest: string; size: number }> {
+  async upload(
+    repository: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    owner?: string,
+  ): Promise<{ digest: string; size: number }> {
     requireDigest(digest)
     const session = await this.start(repository, owner)
     try {
@@ -108,11 +113,21 @@ export class UploadStore {
    * and the body must be exactly as long as declared; otherwise 416 RANGE_INVALID, nothing is
    * appended, and the answer carries the session's Range so the client can resume.
    */
-  async append(repository: string, id: string, body: ReadableStream<Uint8Array> | null, { range, owner }: WriteOptions = {}): Promise<UploadStatus> {
+  async append(
+    repository: string,
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    { range, owner }: WriteOptions = {},
+  ): Promise<UploadStatus> {
     return this.locks.run(id, async () => {
       const size = await this.size(repository, id)
       if (range && range.start !== size) {
-        throw rangeInvalid(repository, id, size, `the chunk starts at ${range.start} but the upload holds ${size} bytes`)
+        throw rangeInvalid(
+          repository,
+          id,
+          size,
+          `the chunk starts at ${range.start} but the upload holds ${size} bytes`,
+        )
       }
       const length = range && range.end - range.start + 1
       const written = await this.quota.writing(id, owner, () => this.write(repository, id, body, length))
@@ -124,7 +139,13 @@ export class UploadStore {
    * Completes the session: appends a final body, checks the content against `digest` and moves it
    * to its content-addressed path. On a mismatch nothing is stored and the session is gone.
    */
-  async finish(repository: string, id: string, digest: string, body: ReadableStream<Uint8Array> | null, { owner }: Pick<WriteOptions, 'owner'> = {}): Promise<{ digest: string; size: number }> {
+  async finish(
+    repository: string,
+    id: string,
+    digest: string,
+    body: ReadableStream<Uint8Array> | null,
+    { owner }: Pick<WriteOptions, 'owner'> = {},
+  ): Promise<{ digest: string; size: number }> {
     const expected = requireDigest(digest)
     return this.locks.run(id, async () => {
       const stored = await this.size(repository, id)
@@ -132,7 +153,9 @@ export class UploadStore {
       const actual = await this.digestOf(repository, id, expected.algorithm, size)
       if (actual !== expected.value) {
         await this.discard(repository, id)
-        throw new RegistryError('DIGEST_INVALID', { detail: { description: `the content's digest is ${actual}`, digest: expected.value } })
+        throw new RegistryError('DIGEST_INVALID', {
+          detail: { description: `the content's digest is ${actual}`, digest: expected.value },
+        })
       }
       if (await this.blobs.exists(repository, expected.value)) {
         await this.discard(repository, id)
@@ -179,7 +202,12 @@ export class UploadStore {
    * appends nothing and leaves the hash state as it was, so the client can send the chunk again.
    * Without it, what arrived before a failure stays (a streamed upload resumes from its Range).
    */
-  private async write(repository: string, id: string, body: ReadableStream<Uint8Array> | null, length?: number): Promise<number> {
+  private async write(
+    repository: string,
+    id: string,
+    body: ReadableStream<Uint8Array> | null,
+    length?: number,
+  ): Promise<number> {
     const writer = await this.driver.writer(uploadPath(repository, id), { append: true })
     const start = writer.size
     const before = await this.hashStateFor(repository, id, start).catch(async (error: unknown) => {
@@ -191,7 +219,12 @@ export class UploadStore {
     this.hashStates.delete(id)
     const state: HashState = { hasher: before.hasher.copy(), hashed: before.hashed, lastUsed: before.lastUsed }
     const wrongLength = (received: string): RegistryError =>
-      rangeInvalid(repository, id, start, `Content-Range declares ${length} bytes but the body has ${received}; nothing was appended`)
+      rangeInvalid(
+        repository,
+        id,
+        start,
+        `Content-Range declares ${length} bytes but the body has ${received}; nothing was appended`,
+      )
     try {
       let received = 0
       for await (const chunk of body ?? []) {

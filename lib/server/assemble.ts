@@ -59,7 +59,10 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
       meta,
       logger,
       signal,
-      options: { storage: { ...next.storage, rootDirectory }, ...(next.extensions?.scrub && { scrub: next.extensions.scrub }) },
+      options: {
+        storage: { ...next.storage, rootDirectory },
+        ...(next.extensions?.scrub && { scrub: next.extensions.scrub }),
+      },
     })
   const synchronise = async (next: Config) => {
     const sync = await loadSync({
@@ -96,7 +99,9 @@ function openAuditLog(path: string): Logger {
   try {
     return createLogger({ level: 'info', output: path, label: 'audit log' })
   } catch (error) {
-    throw new Error(`log.audit ${path}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as`)
+    throw new Error(
+      `log.audit ${path}: ${(error as Error).message}; fix: create its directory and make it writable by the user zot runs as`,
+    )
   }
 }
 
@@ -104,7 +109,14 @@ const throwIf = (failure: Error | undefined, message: string): void => {
   if (failure) throw new Error(message)
 }
 
-const EXPOSED_HEADERS = ['Docker-Content-Digest', 'Docker-Distribution-API-Version', 'Location', 'Range', 'Link', 'OCI-Subject']
+const EXPOSED_HEADERS = [
+  'Docker-Content-Digest',
+  'Docker-Distribution-API-Version',
+  'Location',
+  'Range',
+  'Link',
+  'OCI-Subject',
+]
 
 /** The HTTP application for a configuration over a runtime. */
 export async function buildApp(config: Config, runtime: Runtime, logger: Logger): Promise<Hono<AppEnv>> {
@@ -126,7 +138,10 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   // Logging and metrics first, so refused requests are logged and counted too.
   const middleware: MiddlewareHandler<AppEnv>[] = [requestLog({ logger, ...(audit && { audit }) })]
   if (metricsPath) middleware.push(metrics.middleware(metricsPath))
-  const origins = config.http.allowOrigin.split(',').map((origin) => origin.trim()).filter(Boolean)
+  const origins = config.http.allowOrigin
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
   if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
   // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
   middleware.push(...sync.middleware, ...auth.middleware)
@@ -150,7 +165,10 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
       auth.routes(routes)
       if (metricsPath) {
         routes.use(metricsPath, auth.metricsGuard)
-        routes.get(metricsPath, () => new Response(metrics.registry.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }))
+        routes.get(
+          metricsPath,
+          () => new Response(metrics.registry.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }),
+        )
       }
     },
   })

@@ -36,7 +36,10 @@ export function parseMemoryLimit(text: string): number {
   const value = text.trim()
   if (value === 'off') return 0
   const match = /^(\d+)([KMGT]iB|B)?$/.exec(value)
-  if (!match) throw new Error(`GOMEMLIMIT=${text} is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off`)
+  if (!match)
+    throw new Error(
+      `GOMEMLIMIT=${text} is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off`,
+    )
   return Number(match[1]) * UNITS[match[2] ?? '']!
 }
 

@@ -9,7 +9,12 @@ import type { TlsFiles } from './server'
 
 const fingerprint = async (files: TlsFiles): Promise<string> => {
   const parts = await Promise.all(
-    [files.cert, files.key].map((path) => stat(path).then((s) => `${s.ino}:${s.size}:${s.mtimeMs}`, () => 'missing')),
+    [files.cert, files.key].map((path) =>
+      stat(path).then(
+        (s) => `${s.ino}:${s.size}:${s.mtimeMs}`,
+        () => 'missing',
+      ),
+    ),
   )
   return parts.join('|')
 }

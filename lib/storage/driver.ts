@@ -79,7 +79,11 @@ export interface StorageDriver {
    * (`ifMatch`) or does not exist yet (`ifNoneMatch: '*'`).
    */
   getContentWithETag?(path: string): Promise<{ data: Uint8Array; etag: string }>
-  putContentIf?(path: string, data: Uint8Array | string, condition: { ifNoneMatch: '*' } | { ifMatch: string }): Promise<{ written: boolean }>
+  putContentIf?(
+    path: string,
+    data: Uint8Array | string,
+    condition: { ifNoneMatch: '*' } | { ifMatch: string },
+  ): Promise<{ written: boolean }>
 }
 
 const SAFE_SEGMENT = /^(?!\.{1,2}$)[^/\0]+$/

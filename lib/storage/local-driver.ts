@@ -206,7 +206,10 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
         let linked = false
         if (copyOptions?.link) {
           // A hard link shares the inode: blobs are immutable, so sharing is safe (zot's dedupe).
-          linked = await fs.link(from, temporary).then(() => true, () => false)
+          linked = await fs.link(from, temporary).then(
+            () => true,
+            () => false,
+          )
         }
         if (!linked) await fs.copyFile(from, temporary, constants.COPYFILE_FICLONE)
         await renameInto(temporary, to)

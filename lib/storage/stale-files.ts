@@ -8,7 +8,11 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** Removes the files of `directory` (those `matches` accepts) last modified before `maxAgeMs` ago. */
-export async function removeStaleFiles(directory: string, maxAgeMs: number, matches: (name: string) => boolean = () => true): Promise<void> {
+export async function removeStaleFiles(
+  directory: string,
+  maxAgeMs: number,
+  matches: (name: string) => boolean = () => true,
+): Promise<void> {
   const names = await readdir(directory).catch(() => [] as string[])
   const cutoff = Date.now() - maxAgeMs
   await Promise.all(

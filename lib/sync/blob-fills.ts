@@ -92,12 +92,7 @@ export class BlobFills {
    * Fetches and stores the blob unless it is already being fetched; resolves once stored. Stops
    * waiting (rejects) when `signal` aborts; the fill goes on while others wait for it.
    */
-  async ensure(
-    repository: string,
-    digest: string,
-    routes: Route[],
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async ensure(repository: string, digest: string, routes: Route[], signal?: AbortSignal): Promise<void> {
     const fill = this.join(repository, digest, routes)
     fill.waiters++
     try {
@@ -137,10 +132,7 @@ export class BlobFills {
     fill.committed.then(
       () => {
         fill.isCommitted = true
-        setTimeout(
-          () => this.fills.get(k) === fill && this.fills.delete(k),
-          COMMITTED_GRACE_MS,
-        ).unref()
+        setTimeout(() => this.fills.get(k) === fill && this.fills.delete(k), COMMITTED_GRACE_MS).unref()
       },
       () => this.fills.get(k) === fill && this.fills.delete(k),
     )
@@ -203,9 +195,7 @@ export class BlobFills {
     routes: Route[],
     signal: AbortSignal,
   ): Promise<{ route: Route; download: BlobDownload }> {
-    const found = await firstRoute(routes, (route) =>
-      route.upstream.fetchBlob(route.remote, digest, { signal }),
-    )
+    const found = await firstRoute(routes, (route) => route.upstream.fetchBlob(route.remote, digest, { signal }))
     if (!('value' in found)) throw upstreamFailure('BLOB_UNKNOWN', { digest }, found.failures)
     return { route: found.route, download: found.value }
   }
@@ -235,20 +225,15 @@ export class BlobFills {
         : this.options.signal?.aborted
           ? 'cancelled: sync is stopping and nobody is waiting for it'
           : `no data for ${idle} ms or past syncTimeout`
-      throw new UpstreamError(
-        'unavailable',
-        `${routeLabel(route)}@${digest}: transfer broke: ${reason}`,
-        { cause: error },
-      )
+      throw new UpstreamError('unavailable', `${routeLabel(route)}@${digest}: transfer broke: ${reason}`, {
+        cause: error,
+      })
     } finally {
       clearTimeout(idleTimer)
       clearTimeout(capTimer)
     }
     const actual = hasher.digest()
-    if (
-      actual !== expected.value ||
-      (download.size !== undefined && download.size !== spool.size)
-    ) {
+    if (actual !== expected.value || (download.size !== undefined && download.size !== spool.size)) {
       throw new UpstreamError(
         'invalid',
         `${routeLabel(route)} sent ${spool.size} bytes hashing to ${actual} for ${digest}`,

@@ -60,8 +60,7 @@ export class CircuitBreaker {
     this.failures++
     const wasProbe = this.probing
     this.probing = false
-    if (retryAfter !== undefined && retryAfter > 0)
-      return this.open(Math.min(retryAfter, this.maxCooldown))
+    if (retryAfter !== undefined && retryAfter > 0) return this.open(Math.min(retryAfter, this.maxCooldown))
     if (wasProbe) return this.open(Math.min(this.currentCooldown * 2, this.maxCooldown))
     if (kind !== 'error' || this.failures >= this.threshold) this.open(this.currentCooldown)
   }

@@ -24,9 +24,6 @@ export function resolveRegistry(config: SyncRegistryConfig, index: number): Reso
     // in code without that check still backs off and sends.
     maxRetryDelay: Math.max(config.maxRetryDelay, config.retryDelay),
     reqConcurrent: Math.max(1, config.reqConcurrent),
-    reqPerSec:
-      config.reqPerSec !== undefined && config.reqPerSec > 0
-        ? config.reqPerSec
-        : Number.POSITIVE_INFINITY,
+    reqPerSec: config.reqPerSec !== undefined && config.reqPerSec > 0 ? config.reqPerSec : Number.POSITIVE_INFINITY,
   }
 }

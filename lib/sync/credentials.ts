@@ -29,8 +29,7 @@ export function parseCredentials(text: string, file: string): Map<string, Creden
   }
   const byHost = new Map<string, Credentials>()
   for (const [host, entry] of Object.entries(parsed)) {
-    if (!isCredentials(entry))
-      throw new Error(`${file}: "${host}" needs string "username" and "password"`)
+    if (!isCredentials(entry)) throw new Error(`${file}: "${host}" needs string "username" and "password"`)
     byHost.set(hostKey(host), { username: entry.username, password: entry.password })
   }
   return byHost

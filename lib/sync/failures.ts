@@ -32,11 +32,7 @@ export async function firstRoute<T>(
 }
 
 const reason = (error: unknown): string =>
-  error instanceof RegistryError
-    ? 'not found'
-    : error instanceof Error
-      ? error.message
-      : String(error)
+  error instanceof RegistryError ? 'not found' : error instanceof Error ? error.message : String(error)
 
 /**
  * What each upstream said, from an error `upstreamFailure` made (its client-facing message is
@@ -62,9 +58,7 @@ export function upstreamFailure(
   if (unavailable.length === 0) return new RegistryError(code, { detail: { ...detail, upstreams } })
   const retryAfter = Math.max(
     1,
-    ...unavailable.map((error) =>
-      Math.ceil((isUpstreamError(error) ? (error.retryAfter ?? 0) : 0) / 1000),
-    ),
+    ...unavailable.map((error) => Math.ceil((isUpstreamError(error) ? (error.retryAfter ?? 0) : 0) / 1000)),
   )
   return new RegistryError('UNAVAILABLE', {
     message: 'upstream unavailable and the content is not cached',

@@ -42,8 +42,7 @@ export class ImageCopier {
     const current = await route.upstream.resolveManifest(route.remote, tag, signal)
     const cached = await this.options.manifests.lookup(local, tag)
     if (cached?.descriptor.digest === current.digest) return 'unchanged'
-    if (route.registry.onlySigned && !(await isSigned(route, current.digest, signal)))
-      return 'unsigned'
+    if (route.registry.onlySigned && !(await isSigned(route, current.digest, signal))) return 'unsigned'
     await this.copyManifest(route, local, current.digest, { tag }, signal)
     await this.copyReferrers(route, local, current.digest, 1, signal)
     if (route.registry.syncLegacyCosignTags) {
@@ -86,8 +85,7 @@ export class ImageCopier {
     for (const referrer of referrers) {
       if (!(await this.options.manifests.lookup(local, referrer.digest))?.stored)
         await this.copyManifest(route, local, referrer.digest, {}, signal)
-      if (depth < MAX_REFERRER_DEPTH)
-        await this.copyReferrers(route, local, referrer.digest, depth + 1, signal)
+      if (depth < MAX_REFERRER_DEPTH) await this.copyReferrers(route, local, referrer.digest, depth + 1, signal)
     }
   }
 
@@ -101,8 +99,7 @@ export class ImageCopier {
     const queue = [...new Set(digests)]
     const worker = async (): Promise<void> => {
       for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
-        if (!(await registry.hasBlob(local, digest)))
-          await fills.ensure(local, digest, [route], signal)
+        if (!(await registry.hasBlob(local, digest))) await fills.ensure(local, digest, [route], signal)
       }
     }
     await Promise.all(Array.from({ length: this.options.blobConcurrency ?? 3 }, worker))

@@ -61,11 +61,7 @@ function withoutOwnUrls(registry: ResolvedRegistry, own: ReadonlySet<string>): R
   return urls.length > 0 ? { ...registry, urls } : registry
 }
 
-function upstreamEntry(
-  registry: ResolvedRegistry,
-  credentials: Promise<CredentialLookup>,
-  logger: Logger,
-): SyncEntry {
+function upstreamEntry(registry: ResolvedRegistry, credentials: Promise<CredentialLookup>, logger: Logger): SyncEntry {
   const tls = loadUpstreamTls(registry)
   // The config check refuses a missing certDir; one unreadable now is said once, here, and each
   // request to this upstream fails with it.
@@ -119,14 +115,10 @@ export function createSync(options: SyncOptions): Sync {
   })
   warnUnsupported(config, logger)
   const own = new Set((options.ownHosts ?? []).map(hostKey))
-  const registries = config.registries.map((entry, index) =>
-    withoutOwnUrls(resolveRegistry(entry, index), own),
-  )
+  const registries = config.registries.map((entry, index) => withoutOwnUrls(resolveRegistry(entry, index), own))
   const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger))
   const lifetime = new AbortController()
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, lifetime.signal])
-    : lifetime.signal
+  const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
   const fills = new BlobFills({
     registry,
     spoolDirectory: config.downloadDir,

@@ -10,7 +10,7 @@ import type { Sync, SyncOptions } from './index'
 
 /** Sync is on when the config has the section, does not disable it and names an upstream. */
 export const syncEnabled = (config: SyncConfig | undefined): config is SyncConfig =>
-  config !== undefined && config.enable && config.registries.length > 0
+  config?.enable === true && config.registries.length > 0
 
 /** What a registry without sync serves: its own storage, no background work. */
 export const localOnlySync = (registry: Registry): Sync => ({

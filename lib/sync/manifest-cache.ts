@@ -36,24 +36,16 @@ export class ManifestCache {
     try {
       descriptor = await this.registry.resolveManifest(repository, reference)
     } catch (error) {
-      if (
-        error instanceof RegistryError &&
-        (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN')
-      )
+      if (error instanceof RegistryError && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN'))
         return undefined
       throw error
     }
-    const stored =
-      !isDigest(reference) || (await this.registry.hasBlob(repository, descriptor.digest))
+    const stored = !isDigest(reference) || (await this.registry.hasBlob(repository, descriptor.digest))
     return { descriptor, stored }
   }
 
   /** Stores fetched manifest bytes and records them in the repository's index. */
-  async store(
-    repository: string,
-    fetched: FetchedManifest,
-    placement: Placement = {},
-  ): Promise<void> {
+  async store(repository: string, fetched: FetchedManifest, placement: Placement = {}): Promise<void> {
     const { descriptor, bytes } = fetched
     await this.registry.putManifest(repository, placement.tag ?? descriptor.digest, bytes, {
       origin: 'sync',

@@ -18,9 +18,7 @@ import type { FetchedManifest } from './upstream-source'
 
 /** Not there, or not for us: asking again soon would get the same answer. */
 const isDefinite = (error: unknown): boolean =>
-  error instanceof RegistryError ||
-  isUpstreamError(error, 'not-found') ||
-  isUpstreamError(error, 'unauthorized')
+  error instanceof RegistryError || isUpstreamError(error, 'not-found') || isUpstreamError(error, 'unauthorized')
 
 export class ManifestSync {
   /** Blob sizes from manifests fetched through us. */
@@ -37,19 +35,10 @@ export class ManifestSync {
   }
 
   /** A manifest by digest, stored untagged (or as bare content under the index listing it). */
-  async byDigest(
-    repository: string,
-    digest: string,
-    routes: Route[],
-    listedByIndex: boolean,
-  ): Promise<Descriptor> {
+  async byDigest(repository: string, digest: string, routes: Route[], listedByIndex: boolean): Promise<Descriptor> {
     const found = await firstRoute(routes, (route) => this.fetchAllowed(route, digest))
     if (!('value' in found)) {
-      throw upstreamFailure(
-        'MANIFEST_UNKNOWN',
-        { name: repository, reference: digest },
-        found.failures,
-      )
+      throw upstreamFailure('MANIFEST_UNKNOWN', { name: repository, reference: digest }, found.failures)
     }
     return this.store(repository, found.value, { child: listedByIndex })
   }
@@ -78,20 +67,12 @@ export class ManifestSync {
       referrers: await route.upstream.listReferrers(route.remote, digest),
     }))
     if (!('value' in found)) {
-      throw upstreamFailure(
-        'MANIFEST_UNKNOWN',
-        { name: repository, reference: digest },
-        found.failures,
-      )
+      throw upstreamFailure('MANIFEST_UNKNOWN', { name: repository, reference: digest }, found.failures)
     }
     const { route, referrers } = found.value
     for (const referrer of referrers) {
       if ((await this.manifests.lookup(repository, referrer.digest))?.stored) continue
-      await this.store(
-        repository,
-        await route.upstream.fetchManifest(route.remote, referrer.digest),
-        {},
-      )
+      await this.store(repository, await route.upstream.fetchManifest(route.remote, referrer.digest), {})
     }
   }
 
@@ -122,11 +103,7 @@ export class ManifestSync {
     return fetched
   }
 
-  private async store(
-    repository: string,
-    fetched: FetchedManifest,
-    placement: Placement,
-  ): Promise<Descriptor> {
+  private async store(repository: string, fetched: FetchedManifest, placement: Placement): Promise<Descriptor> {
     await this.manifests.store(repository, fetched, placement)
     for (const blob of fetched.info.blobs) this.blobSizes.set(blob.digest, blob.size)
     return fetched.descriptor

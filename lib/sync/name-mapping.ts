@@ -47,25 +47,19 @@ function globPart(pattern: string): string {
 const joinTrimmed = (...parts: string[]): string => trimChars(parts.join('/'), '/')
 
 /** The content entry that covers an upstream repository (periodic sync, `?ns=` routing). */
-export function contentForRemote(
-  content: readonly SyncContentConfig[],
-  remote: string,
-): SyncContentConfig | undefined {
+export function contentForRemote(content: readonly SyncContentConfig[], remote: string): SyncContentConfig | undefined {
   return content.find((entry) => matches(entry.prefix.replace(/^\//, ''), remote))
 }
 
 /** The content entry whose local namespace covers a local repository (on-demand sync). */
-export function contentForLocal(
-  content: readonly SyncContentConfig[],
-  local: string,
-): SyncContentConfig | undefined {
+export function contentForLocal(content: readonly SyncContentConfig[], local: string): SyncContentConfig | undefined {
   const name = trimChars(local, '/')
   return content.find((entry) => matches(localPattern(entry), name))
 }
 
 /** The glob a local name must match for this entry: `destination/prefix`, or its glob part. */
 export function localPattern(entry: SyncContentConfig): string {
-  const prefix = trimChars(entry.prefix, '/') + '/'
+  const prefix = `${trimChars(entry.prefix, '/')}/`
   const destination = trimChars(entry.destination, '/')
   return joinTrimmed(destination, entry.stripPrefix ? globPart(prefix) : prefix)
 }
@@ -89,5 +83,4 @@ const stripLeading = (text: string, prefix: string): string =>
   text.startsWith(prefix) ? text.slice(prefix.length) : text
 
 /** Docker Hub's official images live under `library/`; a bare `alpine` means `library/alpine`. */
-export const dockerHubName = (name: string): string =>
-  name.includes('/') ? name : `library/${name}`
+export const dockerHubName = (name: string): string => (name.includes('/') ? name : `library/${name}`)

@@ -56,7 +56,8 @@ export function namespacedRepository(registry: ResolvedRegistry, path: string, n
  * before authentication) and is echoed in the `OCI-Namespace` header, where CR/LF would make the
  * response itself fail.
  */
-const NAMESPACE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
+const NAMESPACE_HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
 const NAMESPACE_MAX_LENGTH = 255
 
 /** Hono middleware resolving `?ns=`; runs after the request target is parsed. */
@@ -76,9 +77,7 @@ export function namespaceRouting(options: NamespaceRoutingOptions): MiddlewareHa
     if (options.ownHosts.has(key)) {
       scope = { kind: 'own' }
     } else {
-      const registry = options.registries.find((entry) =>
-        entry.urls.some((url) => urlHostKey(url) === key),
-      )
+      const registry = options.registries.find((entry) => entry.urls.some((url) => urlHostKey(url) === key))
       if (!registry) {
         throw new RegistryError('NAME_UNKNOWN', {
           detail: {

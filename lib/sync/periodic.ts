@@ -24,8 +24,7 @@ const GLOB_META = /[*?[\]{}]/
 
 /** The upstream is down or limiting us: the rest of the run would fail the same way. */
 const isUnavailable = (error: unknown): boolean =>
-  isUpstreamError(error, 'unavailable') ||
-  (error instanceof RegistryError && error.code === 'UNAVAILABLE')
+  isUpstreamError(error, 'unavailable') || (error instanceof RegistryError && error.code === 'UNAVAILABLE')
 
 export interface PeriodicSyncOptions {
   entries: readonly SyncEntry[]
@@ -59,8 +58,7 @@ export class PeriodicSync {
   /** Starts every entry with a poll interval and content rules; the first run starts now. */
   start(): void {
     for (const entry of this.options.entries) {
-      if (entry.registry.pollInterval > 0 && entry.registry.content.length > 0)
-        this.schedule(entry, 0, 0)
+      if (entry.registry.pollInterval > 0 && entry.registry.content.length > 0) this.schedule(entry, 0, 0)
     }
   }
 
@@ -84,8 +82,7 @@ export class PeriodicSync {
       const tags = await upstream.listTags(remote, signal)
       for (const tag of filterTags(rule, tags)) {
         try {
-          if ((await this.options.copier.copyTag(route, local, tag, tags, signal)) === 'copied')
-            report.copied++
+          if ((await this.options.copier.copyTag(route, local, tag, tags, signal)) === 'copied') report.copied++
         } catch (error) {
           // Cancelled, not failed: the whole pass ends here.
           if (signal.aborted) throw error

@@ -44,9 +44,7 @@ export interface PullThroughOptions {
 
 const isMissing = (error: unknown): boolean =>
   error instanceof RegistryError &&
-  (error.code === 'NAME_UNKNOWN' ||
-    error.code === 'MANIFEST_UNKNOWN' ||
-    error.code === 'BLOB_UNKNOWN')
+  (error.code === 'NAME_UNKNOWN' || error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN')
 
 export class PullThroughSource implements ContentSource {
   private readonly local: ContentSource
@@ -108,11 +106,7 @@ export class PullThroughSource implements ContentSource {
     return 'value' in found ? found.value : undefined
   }
 
-  async openBlob(
-    repository: string,
-    digest: string,
-    range?: { offset: number; length: number },
-  ): Promise<Content> {
+  async openBlob(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content> {
     try {
       return await this.local.openBlob(repository, digest, range)
     } catch (error) {
@@ -135,20 +129,14 @@ export class PullThroughSource implements ContentSource {
         : new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
     }
     const upstream = await firstRoute(routes, (route) =>
-      this.upstreamTags.get(`${route.registry.index}|${route.remote}`, () =>
-        route.upstream.listTags(route.remote),
-      ),
+      this.upstreamTags.get(`${route.registry.index}|${route.remote}`, () => route.upstream.listTags(route.remote)),
     )
     if ('value' in upstream) return [...new Set([...(local ?? []), ...upstream.value])].sort()
     if (local) return local
     throw upstreamFailure('NAME_UNKNOWN', { name: repository }, upstream.failures)
   }
 
-  async listReferrers(
-    repository: string,
-    digest: string,
-    artifactType?: string,
-  ): Promise<Descriptor[]> {
+  async listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
     const routes = this.options.router.routes(repository)
     if (routes.length > 0) {
       await this.referrerSyncs

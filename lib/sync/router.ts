@@ -37,9 +37,7 @@ export class Router {
   routes(local: string): Route[] {
     const scope = namespaceScope.getStore()
     if (scope?.kind === 'own') return []
-    const candidates = scope
-      ? this.entries.filter((entry) => entry.registry.index === scope.index)
-      : this.entries
+    const candidates = scope ? this.entries.filter((entry) => entry.registry.index === scope.index) : this.entries
     const routes: Route[] = []
     for (const { registry, upstream } of candidates) {
       if (!registry.onDemand) continue
@@ -69,9 +67,7 @@ export class Router {
     const scope = namespaceScope.getStore()
     const rules = this.entries
       .filter(
-        (entry) =>
-          entry.registry.onDemand &&
-          (!scope || scope.kind === 'own' || entry.registry.index === scope.index),
+        (entry) => entry.registry.onDemand && (!scope || scope.kind === 'own' || entry.registry.index === scope.index),
       )
       .flatMap(({ registry }) =>
         registry.content.length > 0

@@ -11,14 +11,9 @@ const SIGNATURE_ARTIFACT_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.cncf.notary.signature',
 ])
 
-export async function isSigned(
-  route: Route,
-  digest: string,
-  signal?: AbortSignal,
-): Promise<boolean> {
+export async function isSigned(route: Route, digest: string, signal?: AbortSignal): Promise<boolean> {
   const referrers = await route.upstream.listReferrers(route.remote, digest, undefined, signal)
-  if (referrers.some((referrer) => SIGNATURE_ARTIFACT_TYPES.has(referrer.artifactType ?? '')))
-    return true
+  if (referrers.some((referrer) => SIGNATURE_ARTIFACT_TYPES.has(referrer.artifactType ?? ''))) return true
   try {
     await route.upstream.resolveManifest(route.remote, `${digest.replace(':', '-')}.sig`, signal)
     return true

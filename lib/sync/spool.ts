@@ -139,9 +139,7 @@ export class Spool {
           if (complete) {
             close()
             if (end !== undefined)
-              return controller.error(
-                new Error(`spool holds ${this.written} bytes, ${end} asked for`),
-              )
+              return controller.error(new Error(`spool holds ${this.written} bytes, ${end} asked for`))
             return controller.close()
           }
           await new Promise<void>((resolve) => this.waiters.push(resolve))
@@ -174,11 +172,7 @@ export class Spool {
 }
 
 /** Writes every buffer at `position`, finishing partial writes; returns the bytes written. */
-async function writeAll(
-  handle: FileHandle,
-  buffers: Uint8Array[],
-  position: number,
-): Promise<number> {
+async function writeAll(handle: FileHandle, buffers: Uint8Array[], position: number): Promise<number> {
   let pending = buffers
   let total = 0
   while (pending.length > 0) {

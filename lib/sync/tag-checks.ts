@@ -63,9 +63,7 @@ export class TagChecks {
     const content = JSON.stringify({ version: 1, checks: Object.fromEntries(this.checks) })
     this.writing = this.writing
       .then(() => this.state.write(statePaths.tagChecks, content))
-      .catch((error: unknown) =>
-        this.options.logger.warn('sync: cannot record tag checks', { error }),
-      )
+      .catch((error: unknown) => this.options.logger.warn('sync: cannot record tag checks', { error }))
     await this.writing
   }
 

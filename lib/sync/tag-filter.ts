@@ -21,10 +21,7 @@ export function goRegex(pattern: string): RegExp {
 export const isLegacyReferenceTag = (tag: string): boolean => LEGACY_REFERENCE_TAG.test(tag)
 
 /** The tags of `tags` that the entry's filters let through, in their order. */
-export function filterTags(
-  entry: SyncContentConfig | undefined,
-  tags: readonly string[],
-): string[] {
+export function filterTags(entry: SyncContentConfig | undefined, tags: readonly string[]): string[] {
   const include = entry?.tags?.regex ? goRegex(entry.tags.regex) : undefined
   const exclude = entry?.tags?.excludeRegex ? goRegex(entry.tags.excludeRegex) : undefined
   const semver = entry?.tags?.semver === true
@@ -32,7 +29,7 @@ export function filterTags(
     (tag) =>
       !isLegacyReferenceTag(tag) &&
       (!include || include.test(tag)) &&
-      (!exclude || !exclude.test(tag)) &&
+      !exclude?.test(tag) &&
       (!semver || SEMVER.test(tag)),
   )
 }

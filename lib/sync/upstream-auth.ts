@@ -20,11 +20,8 @@ export function parseChallenge(header: string | null): Challenge | undefined {
   const match = header ? /^\s*(bearer|basic)\b\s*(.*)$/i.exec(header) : null
   if (!match) return undefined
   const params: Record<string, string> = {}
-  for (const [, key, quoted, bare] of match[2]!.matchAll(
-    /([a-zA-Z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g,
-  )) {
-    params[key!.toLowerCase()] =
-      quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '')
+  for (const [, key, quoted, bare] of match[2]!.matchAll(/([a-zA-Z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g)) {
+    params[key!.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '')
   }
   return { scheme: match[1]!.toLowerCase() as Challenge['scheme'], params }
 }
@@ -71,11 +68,7 @@ export class UpstreamAuth {
    * Learns from a 401 response. Returns true when a retry can carry new authorization; false when
    * retrying cannot help (no challenge, or the same challenge already failed with our token).
    */
-  async challenged(
-    header: string | null,
-    scope: string | undefined,
-    sentAuthorization: boolean,
-  ): Promise<boolean> {
+  async challenged(header: string | null, scope: string | undefined, sentAuthorization: boolean): Promise<boolean> {
     const challenge = parseChallenge(header)
     if (!challenge) return false
     const known = this.challenge
@@ -111,11 +104,7 @@ export class UpstreamAuth {
     return pending
   }
 
-  private async requestToken(
-    challenge: Challenge,
-    scope: string | undefined,
-    key: string,
-  ): Promise<string> {
+  private async requestToken(challenge: Challenge, scope: string | undefined, key: string): Promise<string> {
     const realm = challenge.params.realm
     if (!realm) throw new UpstreamError('unauthorized', 'the Bearer challenge names no realm')
     const url = new URL(realm)
@@ -127,13 +116,10 @@ export class UpstreamAuth {
     const response = await this.options.fetch(url.toString(), { headers })
     if (!response.ok) {
       await response.body?.cancel()
-      const kind =
-        response.status === 401 || response.status === 403 ? 'unauthorized' : 'unavailable'
-      throw new UpstreamError(
-        kind,
-        `token request to ${url.origin}${url.pathname} answered ${response.status}`,
-        { status: response.status },
-      )
+      const kind = response.status === 401 || response.status === 403 ? 'unauthorized' : 'unavailable'
+      throw new UpstreamError(kind, `token request to ${url.origin}${url.pathname} answered ${response.status}`, {
+        status: response.status,
+      })
     }
     const body = (await response.json()) as {
       token?: string
@@ -142,14 +128,8 @@ export class UpstreamAuth {
     }
     const token = body.token ?? body.access_token
     if (!token)
-      throw new UpstreamError(
-        'unauthorized',
-        `the token endpoint ${url.origin}${url.pathname} returned no token`,
-      )
-    const seconds =
-      typeof body.expires_in === 'number' && body.expires_in > 0
-        ? body.expires_in
-        : DEFAULT_TOKEN_SECONDS
+      throw new UpstreamError('unauthorized', `the token endpoint ${url.origin}${url.pathname} returned no token`)
+    const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS
     this.tokens.set(key, {
       token,
       expiresAt: this.now() + Math.max(1, seconds - EXPIRY_MARGIN_SECONDS) * 1000,

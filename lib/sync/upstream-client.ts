@@ -66,8 +66,7 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 }
 
 /** Docker Hub's `ratelimit-remaining: 0;w=21600`: out of pulls for the window. */
-const rateLimitExhausted = (headers: Headers): boolean =>
-  /^\s*0\s*(;|$)/.test(headers.get('ratelimit-remaining') ?? '')
+const rateLimitExhausted = (headers: Headers): boolean => /^\s*0\s*(;|$)/.test(headers.get('ratelimit-remaining') ?? '')
 
 export class UpstreamClient {
   /** The primary URL, naming the upstream in logs and errors. */
@@ -111,8 +110,7 @@ export class UpstreamClient {
       if (attempt > 0) await sleep(backOff, undefined, { signal: request.signal }).catch(() => {})
       let tried = false
       for (const endpoint of this.endpoints) {
-        if (request.signal?.aborted)
-          throw new UpstreamError('unavailable', `${this.name}: cancelled`)
+        if (request.signal?.aborted) throw new UpstreamError('unavailable', `${this.name}: cancelled`)
         if (!endpoint.breaker.tryAcquire()) {
           const seconds = Math.ceil(endpoint.breaker.remaining() / 1000)
           const message = `${endpoint.url} is failing; next try in ${seconds} s`
@@ -124,9 +122,7 @@ export class UpstreamClient {
           return await this.sendTo(endpoint, request)
         } catch (error) {
           lastError =
-            error instanceof UpstreamError
-              ? error
-              : new UpstreamError('unavailable', String(error), { cause: error })
+            error instanceof UpstreamError ? error : new UpstreamError('unavailable', String(error), { cause: error })
           if (lastError.kind !== 'unavailable') throw lastError
           this.options.logger.debug('sync: upstream request failed', {
             upstream: endpoint.url,
@@ -160,12 +156,10 @@ export class UpstreamClient {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError'
       const cancelled = request.signal?.aborted === true
       // A refused token still proves the upstream is there; a cancellation proves nothing.
-      if (cancelled || (error instanceof UpstreamError && error.kind !== 'unavailable'))
-        endpoint.breaker.success()
+      if (cancelled || (error instanceof UpstreamError && error.kind !== 'unavailable')) endpoint.breaker.success()
       else endpoint.breaker.failure(timedOut ? 'timeout' : 'error')
       if (error instanceof UpstreamError) throw error
-      if (cancelled)
-        throw new UpstreamError('unavailable', `${endpoint.url}: cancelled`, { cause: error })
+      if (cancelled) throw new UpstreamError('unavailable', `${endpoint.url}: cancelled`, { cause: error })
       throw new UpstreamError(
         'unavailable',
         `${endpoint.url}: ${timedOut ? 'no response in time' : (error as Error).message}`,
@@ -178,11 +172,7 @@ export class UpstreamClient {
   }
 
   /** Decides whether a response counts against the upstream's availability. */
-  private async judge(
-    endpoint: Endpoint,
-    request: UpstreamRequest,
-    response: Response,
-  ): Promise<Response> {
+  private async judge(endpoint: Endpoint, request: UpstreamRequest, response: Response): Promise<Response> {
     const retryAfter = retryAfterMs(response.headers.get('Retry-After'))
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel()
@@ -197,10 +187,9 @@ export class UpstreamClient {
       )
     }
     if (rateLimitExhausted(response.headers)) {
-      this.options.logger.warn(
-        'sync: upstream rate limit exhausted; serving cached content only for a while',
-        { upstream: endpoint.url },
-      )
+      this.options.logger.warn('sync: upstream rate limit exhausted; serving cached content only for a while', {
+        upstream: endpoint.url,
+      })
       endpoint.breaker.failure('rate-limited', retryAfter ?? 60_000)
     } else {
       endpoint.breaker.success()
@@ -218,9 +207,7 @@ export class UpstreamClient {
     let method: string = request.method
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const origin = new URL(url).origin
-      const authorization = await this.authFor(origin).authorization(
-        scopeAt(endpoint, origin, request),
-      )
+      const authorization = await this.authFor(origin).authorization(scopeAt(endpoint, origin, request))
       const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...request.headers }
       if (authorization) headers.Authorization = authorization
       const response = await this.withHeaderTimeout(request.signal, (signal) =>
@@ -234,10 +221,7 @@ export class UpstreamClient {
       url = new URL(location, url).toString()
       if (response.status === 303) method = 'GET'
     }
-    throw new UpstreamError(
-      'unavailable',
-      `${endpoint.url}: more than ${MAX_REDIRECTS} redirects for ${request.path}`,
-    )
+    throw new UpstreamError('unavailable', `${endpoint.url}: more than ${MAX_REDIRECTS} redirects for ${request.path}`)
   }
 
   private authFor(origin: string): UpstreamAuth {
@@ -247,9 +231,7 @@ export class UpstreamClient {
       auth = new UpstreamAuth({
         credentials: () => this.options.credentials(host),
         fetch: (tokenUrl, init) =>
-          this.withHeaderTimeout(init.signal ?? undefined, (signal) =>
-            this.fetch(tokenUrl, { ...init, signal }),
-          ),
+          this.withHeaderTimeout(init.signal ?? undefined, (signal) => this.fetch(tokenUrl, { ...init, signal })),
       })
       this.auths.set(origin, auth)
     }
@@ -280,8 +262,5 @@ export class UpstreamClient {
 }
 
 /** Our scope on the registry itself; elsewhere the one the origin's own challenge names. */
-const scopeAt = (
-  endpoint: Endpoint,
-  origin: string,
-  request: UpstreamRequest,
-): string | undefined => (origin === endpoint.origin ? request.scope : undefined)
+const scopeAt = (endpoint: Endpoint, origin: string, request: UpstreamRequest): string | undefined =>
+  origin === endpoint.origin ? request.scope : undefined

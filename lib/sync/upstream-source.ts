@@ -10,12 +10,7 @@
  */
 import { RegistryError } from '../errors/registry-error'
 import { digestOf, parseDigest } from '../oci/digest'
-import {
-  MAX_MANIFEST_BYTES,
-  parseManifest,
-  type Descriptor,
-  type ManifestInfo,
-} from '../oci/manifest'
+import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor, type ManifestInfo } from '../oci/manifest'
 import { essence, MANIFEST_MEDIA_TYPES, MediaType } from '../oci/media-types'
 import type { ContentSource } from '../registry/content-source'
 import type { UpstreamClient, UpstreamRequest } from './upstream-client'
@@ -46,11 +41,7 @@ export interface BlobDownload {
 const repositoryScope = (repository: string): string => `repository:${repository}:pull`
 
 /** Turns a non-2xx answer into the error its status means. */
-async function failure(
-  response: Response,
-  what: string,
-  notFound: () => RegistryError,
-): Promise<Error> {
+async function failure(response: Response, what: string, notFound: () => RegistryError): Promise<Error> {
   await response.body?.cancel()
   if (response.status === 404) return notFound()
   if (response.status === 401 || response.status === 403)
@@ -66,14 +57,10 @@ async function readLimited(response: Response, limit: number, what: string): Pro
   const declared = Number(response.headers.get('Content-Length') ?? '0')
   if (declared > limit) {
     await response.body?.cancel()
-    throw new UpstreamError(
-      'invalid',
-      `${what}: ${declared} bytes is more than a manifest may have`,
-    )
+    throw new UpstreamError('invalid', `${what}: ${declared} bytes is more than a manifest may have`)
   }
   const bytes = new Uint8Array(await response.arrayBuffer())
-  if (bytes.byteLength > limit)
-    throw new UpstreamError('invalid', `${what}: more bytes than a manifest may have`)
+  if (bytes.byteLength > limit) throw new UpstreamError('invalid', `${what}: more bytes than a manifest may have`)
   return bytes
 }
 
@@ -88,11 +75,7 @@ export class UpstreamSource implements ContentSource {
    * HEAD: what a tag or digest names now, without a download (Docker Hub does not count HEADs).
    * Like every method here, it gives up once `signal` (a stopping job's) is aborted.
    */
-  async resolveManifest(
-    repository: string,
-    reference: string,
-    signal?: AbortSignal,
-  ): Promise<Descriptor> {
+  async resolveManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
     const what = `${this.name}/${repository}:${reference}`
     const response = await this.send({
       method: 'HEAD',
@@ -101,18 +84,12 @@ export class UpstreamSource implements ContentSource {
       headers: { Accept: MANIFEST_ACCEPT },
       signal,
     })
-    if (!response.ok)
-      throw await failure(response, what, () => manifestUnknown(repository, reference))
+    if (!response.ok) throw await failure(response, what, () => manifestUnknown(repository, reference))
     const digest = response.headers.get('Docker-Content-Digest')
     const size = Number(response.headers.get('Content-Length') ?? Number.NaN)
     const mediaType = essence(response.headers.get('Content-Type'))
     // Without a digest header the answer says nothing checkable: fall back to the manifest itself.
-    if (
-      !digest ||
-      !parseDigest(digest) ||
-      !Number.isSafeInteger(size) ||
-      !MANIFEST_MEDIA_TYPES.has(mediaType)
-    ) {
+    if (!digest || !parseDigest(digest) || !Number.isSafeInteger(size) || !MANIFEST_MEDIA_TYPES.has(mediaType)) {
       return (await this.fetchManifest(repository, reference, signal)).descriptor
     }
     return { mediaType, digest, size }
@@ -123,11 +100,7 @@ export class UpstreamSource implements ContentSource {
   }
 
   /** GET: the manifest's bytes, verified against the digest asked for or announced. */
-  async fetchManifest(
-    repository: string,
-    reference: string,
-    signal?: AbortSignal,
-  ): Promise<FetchedManifest> {
+  async fetchManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `${this.name}/${repository}:${reference}`
     const response = await this.send({
       method: 'GET',
@@ -136,17 +109,12 @@ export class UpstreamSource implements ContentSource {
       headers: { Accept: MANIFEST_ACCEPT },
       signal,
     })
-    if (!response.ok)
-      throw await failure(response, what, () => manifestUnknown(repository, reference))
+    if (!response.ok) throw await failure(response, what, () => manifestUnknown(repository, reference))
     const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what)
-    const expected =
-      parseDigest(reference) ?? parseDigest(response.headers.get('Docker-Content-Digest') ?? '')
+    const expected = parseDigest(reference) ?? parseDigest(response.headers.get('Docker-Content-Digest') ?? '')
     const digest = digestOf(bytes, expected?.algorithm ?? 'sha256')
     if (expected && expected.value !== digest)
-      throw new UpstreamError(
-        'invalid',
-        `${what}: the manifest's digest is ${digest}, not ${expected.value}`,
-      )
+      throw new UpstreamError('invalid', `${what}: the manifest's digest is ${digest}, not ${expected.value}`)
     let info: ManifestInfo
     try {
       info = parseManifest(bytes, response.headers.get('Content-Type') ?? '')
@@ -167,10 +135,7 @@ export class UpstreamSource implements ContentSource {
       scope: repositoryScope(repository),
     })
     if (response.status === 404) return undefined
-    if (!response.ok)
-      throw await failure(response, `${this.name}/${repository}@${digest}`, () =>
-        blobUnknown(digest),
-      )
+    if (!response.ok) throw await failure(response, `${this.name}/${repository}@${digest}`, () => blobUnknown(digest))
     const size = Number(response.headers.get('Content-Length') ?? Number.NaN)
     return Number.isSafeInteger(size) ? { size } : undefined
   }
@@ -202,9 +167,7 @@ export class UpstreamSource implements ContentSource {
       ...(options.signal && { signal: options.signal }),
     })
     if (!response.ok || !response.body)
-      throw await failure(response, `${this.name}/${repository}@${digest}`, () =>
-        blobUnknown(digest),
-      )
+      throw await failure(response, `${this.name}/${repository}@${digest}`, () => blobUnknown(digest))
     const declared = response.headers.get('Content-Length')
     return { body: response.body, size: declared === null ? undefined : Number(declared) }
   }
@@ -255,15 +218,12 @@ export class UpstreamSource implements ContentSource {
     } else {
       // No referrers API (distribution 2.8 and older registries): fall back to the tag schema.
       if (![400, 404, 405].includes(response.status))
-        throw await failure(response, `${this.name}/${repository} referrers`, () =>
-          manifestUnknown(repository, digest),
-        )
+        throw await failure(response, `${this.name}/${repository} referrers`, () => manifestUnknown(repository, digest))
       await response.body?.cancel()
       manifests = await this.referrersTag(repository, digest, signal)
     }
     const valid = manifests.filter(
-      (m) =>
-        typeof m.digest === 'string' && parseDigest(m.digest) && typeof m.mediaType === 'string',
+      (m) => typeof m.digest === 'string' && parseDigest(m.digest) && typeof m.mediaType === 'string',
     )
     return artifactType ? valid.filter((m) => m.artifactType === artifactType) : valid
   }
@@ -303,8 +263,7 @@ export class UpstreamSource implements ContentSource {
       if (!response.ok) throw await failure(response, `${this.name}${path}`, notFound)
       const body = (await response.json()) as Record<string, unknown>
       const list = body[key]
-      if (Array.isArray(list))
-        items.push(...list.filter((item): item is string => typeof item === 'string'))
+      if (Array.isArray(list)) items.push(...list.filter((item): item is string => typeof item === 'string'))
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('Link') ?? '')?.[1]
       path = next ? relativePath(next) : undefined
     }
@@ -324,5 +283,4 @@ function relativePath(link: string): string | undefined {
 
 const manifestUnknown = (repository: string, reference: string): RegistryError =>
   new RegistryError('MANIFEST_UNKNOWN', { detail: { name: repository, reference } })
-const blobUnknown = (digest: string): RegistryError =>
-  new RegistryError('BLOB_UNKNOWN', { detail: { digest } })
+const blobUnknown = (digest: string): RegistryError => new RegistryError('BLOB_UNKNOWN', { detail: { digest } })

@@ -30,7 +30,11 @@ async function freePort(): Promise<number> {
 }
 
 const directory = await mkdtemp(join(tmpdir(), 'zot-attack-mix-'))
-const hashes = await Promise.all(['alice', 'bob'].map(async (name) => `${name}:${await Bun.password.hash(`${name}-pw`, { algorithm: 'bcrypt', cost: 10 })}`))
+const hashes = await Promise.all(
+  ['alice', 'bob'].map(
+    async (name) => `${name}:${await Bun.password.hash(`${name}-pw`, { algorithm: 'bcrypt', cost: 10 })}`,
+  ),
+)
 await writeFile(join(directory, 'htpasswd'), `${hashes.join('\n')}\n`)
 const port = await freePort()
 const config = {
@@ -51,12 +55,25 @@ const config = {
   extensions: { metrics: { enable: true, prometheus: { path: '/metrics' } } },
 }
 await writeFile(join(directory, 'config.json'), JSON.stringify(config))
-const command = values.binary ? [resolve(values.binary), 'serve'] : [process.execPath, join(ROOT, 'cmd/zot.ts'), 'serve']
+const command = values.binary
+  ? [resolve(values.binary), 'serve']
+  : [process.execPath, join(ROOT, 'cmd/zot.ts'), 'serve']
 const server = Bun.spawn([...command, join(directory, 'config.json')], { stdout: 'inherit', stderr: 'inherit' })
 const base = `http://127.0.0.1:${port}`
-for (let attempt = 0; attempt < 200 && !(await fetch(`${base}/livez`).then((r) => r.ok, () => false)); attempt++) await Bun.sleep(50)
+for (
+  let attempt = 0;
+  attempt < 200 &&
+  !(await fetch(`${base}/livez`).then(
+    (r) => r.ok,
+    () => false,
+  ));
+  attempt++
+)
+  await Bun.sleep(50)
 
-const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` })
+const basic = (user: string, password: string) => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+})
 const deadline = Date.now() + seconds * 1000
 const statuses = new Map<string, Map<number, number>>()
 function record(loop: string, status: number): void {
@@ -75,7 +92,7 @@ const send = async (loop: string, path: string, init: RequestInit = {}): Promise
     return undefined
   }
 }
-async function loop(name: string, pauseMs: number, body: (round: number) => Promise<unknown>): Promise<void> {
+async function loop(pauseMs: number, body: (round: number) => Promise<unknown>): Promise<void> {
   for (let round = 0; Date.now() < deadline && round < MAX_REQUESTS_PER_LOOP; round++) {
     await body(round)
     await Bun.sleep(pauseMs)
@@ -86,14 +103,16 @@ const allowedKey = await fetch(`${base}/zot/auth/apikey`, {
   method: 'POST',
   headers: { ...basic('bob', 'bob-pw'), 'Content-Type': 'application/json' },
   body: JSON.stringify({ scopes: ['*a*a*a*b:read'] }),
-}).then(async (response) => (response.status === 201 ? ((await response.json()) as { apiKey: string }).apiKey : undefined))
+}).then(async (response) =>
+  response.status === 201 ? ((await response.json()) as { apiKey: string }).apiKey : undefined,
+)
 const longName = 'a'.repeat(255)
 const craftedAnonymous = `${'a-'.repeat(100)}a`
 const half = 2 * 1024 * 1024 - 16
 const deepManifest = `{"schemaVersion":2,"x":${'['.repeat(half)}${']'.repeat(half)}}`
 
 const attacks = [
-  loop('redos', 100, async (round) => {
+  loop(100, async (round) => {
     await send('redos', '/zot/auth/apikey', {
       method: 'POST',
       headers: { ...basic('bob', 'bob-pw'), 'Content-Type': 'application/json' },
@@ -102,21 +121,23 @@ const attacks = [
     if (allowedKey) await send('redos', `/v2/${longName}/tags/list`, { headers: basic('bob', allowedKey) })
     await send('redos', `/v2/${craftedAnonymous}/tags/list`)
   }),
-  loop('passwords', 1000, (round) =>
+  loop(1000, (round) =>
     Promise.all(
       Array.from({ length: 24 }, (_, index) =>
-        send('passwords', '/v2/', { headers: basic(index % 2 === 0 ? 'alice' : `ghost${round}`, `wrong-${round}-${index}`) }),
+        send('passwords', '/v2/', {
+          headers: basic(index % 2 === 0 ? 'alice' : `ghost${round}`, `wrong-${round}-${index}`),
+        }),
       ),
     ),
   ),
-  loop('deep-json', 500, () =>
+  loop(500, () =>
     send('deep-json', '/v2/deep/app/manifests/v1', {
       method: 'PUT',
       headers: { ...basic('alice', 'alice-pw'), 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
       body: deepManifest,
     }),
   ),
-  loop('metric-labels', 5, (round) => send('metric-labels', `/v2/spam${round}/${crypto.randomUUID()}/manifests/latest`)),
+  loop(5, (round) => send('metric-labels', `/v2/spam${round}/${crypto.randomUUID()}/manifests/latest`)),
 ]
 
 const latencies: number[] = []
@@ -129,7 +150,9 @@ const probe = (async () => {
   }
 })()
 await Promise.all([...attacks, probe])
-const metricsText = await fetch(`${base}/metrics`, { headers: basic('alice', 'alice-pw') }).then((response) => response.text())
+const metricsText = await fetch(`${base}/metrics`, { headers: basic('alice', 'alice-pw') }).then((response) =>
+  response.text(),
+)
 server.kill('SIGTERM')
 await server.exited
 await rm(directory, { recursive: true, force: true })
@@ -137,9 +160,15 @@ await rm(directory, { recursive: true, force: true })
 latencies.sort((a, b) => a - b)
 const at = (fraction: number) => latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))] ?? 0
 console.log(`attack mix: ${seconds} s against ${values.binary ?? 'cmd/zot.ts (source)'}`)
-console.log(`/livez: ${latencies.length} probes, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${at(1).toFixed(1)} ms, over 100 ms: ${latencies.filter((ms) => ms > 100).length}`)
+console.log(
+  `/livez: ${latencies.length} probes, p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${at(1).toFixed(1)} ms, over 100 ms: ${latencies.filter((ms) => ms > 100).length}`,
+)
 for (const [name, counts] of statuses) {
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0)
-  console.log(`${name}: ${total} requests, statuses ${[...counts].map(([status, count]) => `${status}×${count}`).join(' ')}`)
+  console.log(
+    `${name}: ${total} requests, statuses ${[...counts].map(([status, count]) => `${status}×${count}`).join(' ')}`,
+  )
 }
-console.log(`metric series: ${metricsText.split('\n').filter((line) => line.startsWith('zot_http_repo_latency_seconds_count')).length} repo latency series after the spam`)
+console.log(
+  `metric series: ${metricsText.split('\n').filter((line) => line.startsWith('zot_http_repo_latency_seconds_count')).length} repo latency series after the spam`,
+)

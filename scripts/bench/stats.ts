@@ -19,7 +19,8 @@ export interface ScenarioResult {
   serverCpuMsPerOp?: number
 }
 
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!)
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
 /** What a pool of operations measured: see `runPool`. */
 export interface PoolResult {
@@ -30,7 +31,10 @@ export interface PoolResult {
   serverCpuSeconds?: number
 }
 
-export function summarize(name: string, { latencies, failed, seconds, bytes, serverCpuSeconds }: PoolResult): ScenarioResult {
+export function summarize(
+  name: string,
+  { latencies, failed, seconds, bytes, serverCpuSeconds }: PoolResult,
+): ScenarioResult {
   const sorted = [...latencies].sort((a, b) => a - b)
   const round = (n: number) => Math.round(n * 100) / 100
   return {
@@ -40,8 +44,14 @@ export function summarize(name: string, { latencies, failed, seconds, bytes, ser
     seconds: round(seconds),
     rate: round(latencies.length / seconds),
     ...(bytes > 0 && { megabytesPerSecond: round(bytes / 1e6 / seconds) }),
-    latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? 0) },
-    ...(serverCpuSeconds !== undefined && latencies.length > 0 && { serverCpuMsPerOp: round((serverCpuSeconds * 1000) / latencies.length) }),
+    latencyMs: {
+      p50: round(percentile(sorted, 50)),
+      p90: round(percentile(sorted, 90)),
+      p99: round(percentile(sorted, 99)),
+      max: round(sorted.at(-1) ?? 0),
+    },
+    ...(serverCpuSeconds !== undefined &&
+      latencies.length > 0 && { serverCpuMsPerOp: round((serverCpuSeconds * 1000) / latencies.length) }),
   }
 }
 
@@ -63,6 +73,7 @@ function cpuSecondsOf(pid: number | undefined): number | undefined {
 export async function runPool(
   total: number,
   concurrency: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: operations return a byte count or nothing at all
   operation: (index: number) => Promise<number | void>,
   serverPid?: number,
 ): Promise<PoolResult> {
@@ -88,5 +99,11 @@ export async function runPool(
   )
   const cpuAfter = cpuSecondsOf(serverPid)
   const seconds = (performance.now() - started) / 1000
-  return { latencies, failed, seconds, bytes, ...(cpuBefore !== undefined && cpuAfter !== undefined && { serverCpuSeconds: cpuAfter - cpuBefore }) }
+  return {
+    latencies,
+    failed,
+    seconds,
+    bytes,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && { serverCpuSeconds: cpuAfter - cpuBefore }),
+  }
 }

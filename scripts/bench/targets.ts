@@ -45,7 +45,13 @@ function freePort(): number {
 async function waitFor(url: string, authorization?: string): Promise<void> {
   const headers: Record<string, string> = authorization ? { Authorization: authorization } : {}
   for (let attempt = 0; attempt < 400; attempt++) {
-    if (await fetch(`${url}/v2/`, { headers }).then((r) => r.status === 200, () => false)) return
+    if (
+      await fetch(`${url}/v2/`, { headers }).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return
     await Bun.sleep(50)
   }
   throw new Error(`${url} did not come up`)
@@ -68,7 +74,10 @@ async function localStorage(directory: string): Promise<Storage> {
 
 async function s3Storage(directory: string): Promise<Storage> {
   const rgw: CephRgw = await startCephRgw()
-  const [zotBucket, referenceBucket] = await Promise.all([createTestBucket(rgw, 'bench-zot'), createTestBucket(rgw, 'bench-ref')])
+  const [zotBucket, referenceBucket] = await Promise.all([
+    createTestBucket(rgw, 'bench-zot'),
+    createTestBucket(rgw, 'bench-ref'),
+  ])
   const reference = [
     `s3: { region: ${rgw.region}, regionendpoint: "${rgw.endpoint}", bucket: ${referenceBucket}, accesskey: ${rgw.accessKey},`,
     `secretkey: ${rgw.secretKey}, secure: false, v4auth: true, rootdirectory: /registry }`,
@@ -139,24 +148,37 @@ export async function startBenchTargets(options: TargetOptions = {}): Promise<Be
         port: zotPort,
         ...(user && {
           auth: { htpasswd: { path: htpasswd } },
-          accessControl: { repositories: { '**': { policies: [{ users: [user], actions: ['read', 'create', 'update', 'delete'] }] } } },
+          accessControl: {
+            repositories: { '**': { policies: [{ users: [user], actions: ['read', 'create', 'update', 'delete'] }] } },
+          },
         }),
       },
       log: { level: 'warn' },
       ...(upstream && {
-        extensions: { sync: { enable: true, registries: [{ urls: [upstream.url], onDemand: true, tlsVerify: false, content: [{ prefix: '**' }] }] } },
+        extensions: {
+          sync: {
+            enable: true,
+            registries: [{ urls: [upstream.url], onDemand: true, tlsVerify: false, content: [{ prefix: '**' }] }],
+          },
+        },
       }),
     }
     const zotFile = await writeConfig(join(directory, 'zot.json'), JSON.stringify(zotConfig))
     const referenceFile = await writeConfig(
       join(directory, 'reference.yml'),
-      referenceConfig(storage.reference, referencePort, { ...(user && { htpasswd }), ...(upstream && { proxy: upstream.url }) }),
+      referenceConfig(storage.reference, referencePort, {
+        ...(user && { htpasswd }),
+        ...(upstream && { proxy: upstream.url }),
+      }),
     )
     const zot = Bun.spawn(['./dist/zot', 'serve', zotFile], { stdout: 'ignore', stderr: 'inherit' })
     children.push(zot)
     const reference = startReference(referenceFile)
     children.push(reference)
-    const targets = { zot: { url: `http://127.0.0.1:${zotPort}`, pid: zot.pid }, reference: { url: `http://127.0.0.1:${referencePort}`, pid: reference.pid } }
+    const targets = {
+      zot: { url: `http://127.0.0.1:${zotPort}`, pid: zot.pid },
+      reference: { url: `http://127.0.0.1:${referencePort}`, pid: reference.pid },
+    }
     const authorization = options.auth ? `Basic ${btoa(options.auth)}` : undefined
     await Promise.all([waitFor(targets.zot.url, authorization), waitFor(targets.reference.url, authorization)])
     if (authorization) {
@@ -177,7 +199,9 @@ export async function startBenchTargets(options: TargetOptions = {}): Promise<Be
 async function startUpstream(directory: string, children: Subprocess[]): Promise<BenchTarget> {
   const port = freePort()
   const storage = `{ filesystem: { rootdirectory: ${join(directory, 'upstream')} }, delete: { enabled: true } }`
-  const upstream = startReference(await writeConfig(join(directory, 'upstream.yml'), referenceConfig(storage, port, {})))
+  const upstream = startReference(
+    await writeConfig(join(directory, 'upstream.yml'), referenceConfig(storage, port, {})),
+  )
   children.push(upstream)
   const url = `http://127.0.0.1:${port}`
   await waitFor(url)

@@ -47,12 +47,18 @@ type Scenario = { name: string; run: (client: BenchClient, upstream?: BenchClien
 let serverPid: number | undefined
 
 /** Fewer operations for big images, so a default run stays within minutes. */
-const countFor = (size: number): number => Math.max(1, Math.round(requests / (size / MB >= 100 ? 20 : size / MB >= 10 ? 4 : 1)))
+const countFor = (size: number): number =>
+  Math.max(1, Math.round(requests / (size / MB >= 100 ? 20 : size / MB >= 10 ? 4 : 1)))
 
 const pushScenario = (size: number, streamed: boolean): Scenario => ({
   name: `Push ${streamed ? 'Chunk Streamed' : 'Monolith'} ${size / MB}MB`,
   run: async (client) => {
-    const pool = await runPool(countFor(size), concurrency, (i) => client.pushImage(`zb-${run}/push-${streamed ? 's' : 'm'}${size / MB}-${i % 100}`, `t${i}`, size, streamed), serverPid)
+    const pool = await runPool(
+      countFor(size),
+      concurrency,
+      (i) => client.pushImage(`zb-${run}/push-${streamed ? 's' : 'm'}${size / MB}-${i % 100}`, `t${i}`, size, streamed),
+      serverPid,
+    )
     return summarize(`Push ${streamed ? 'Chunk Streamed' : 'Monolith'} ${size / MB}MB`, pool)
   },
 })
@@ -67,17 +73,30 @@ const pullScenario = (size: number): Scenario => ({
   },
 })
 
-const requestStorm = (name: string, path: (repository: string) => string, method: 'GET' | 'HEAD', connections: number): Scenario => ({
+const requestStorm = (
+  name: string,
+  path: (repository: string) => string,
+  method: 'GET' | 'HEAD',
+  connections: number,
+): Scenario => ({
   name,
   run: async (client) => {
     const repository = `zb-${run}/storm`
     await client.pushImage(repository, 'latest', 1024, false)
     const target = `${client.baseUrl}${path(repository)}`
-    const pool = await runPool(requests * 50, connections, async () => {
-      const response = await fetch(target, { method, headers: client.authHeaders({ Accept: 'application/vnd.oci.image.manifest.v1+json' }) })
-      await response.arrayBuffer()
-      if (response.status !== 200) throw new Error(String(response.status))
-    }, serverPid)
+    const pool = await runPool(
+      requests * 50,
+      connections,
+      async () => {
+        const response = await fetch(target, {
+          method,
+          headers: client.authHeaders({ Accept: 'application/vnd.oci.image.manifest.v1+json' }),
+        })
+        await response.arrayBuffer()
+        if (response.status !== 200) throw new Error(String(response.status))
+      },
+      serverPid,
+    )
     return summarize(name, pool)
   },
 })
@@ -95,7 +114,12 @@ const scenarios: Scenario[] = [
       if (!upstream) throw new Error('needs --upstream: a registry the server under test syncs from on demand')
       const repositories = Array.from({ length: countFor(100 * MB) }, (_, i) => `zb-${run}/sync-${i}`)
       for (const repository of repositories) await upstream.pushImage(repository, 'latest', 100 * MB, false)
-      const pool = await runPool(repositories.length, concurrency, (i) => client.pullImage(repositories[i]!, 'latest'), serverPid)
+      const pool = await runPool(
+        repositories.length,
+        concurrency,
+        (i) => client.pullImage(repositories[i]!, 'latest'),
+        serverPid,
+      )
       return summarize('On-demand Sync 100MB', pool)
     },
   },
@@ -115,35 +139,59 @@ async function runAll(url: string, pid: number | undefined, upstream?: string): 
 }
 
 function row(cells: (string | number)[], widths: number[]): string {
-  return cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!))).join('  ')
+  return cells
+    .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]!) : String(cell).padStart(widths[i]!)))
+    .join('  ')
 }
 
 function printTable(columns: { label: string; results: ScenarioResult[] }[]): void {
   const widths = [32, ...columns.flatMap(() => [10, 9, 9, 10, 8])]
-  console.log(row(['scenario', ...columns.flatMap((c) => [`${c.label} ops/s`, 'MB/s', 'p99 ms', 'CPU ms/op', 'failed'])], widths))
+  console.log(
+    row(['scenario', ...columns.flatMap((c) => [`${c.label} ops/s`, 'MB/s', 'p99 ms', 'CPU ms/op', 'failed'])], widths),
+  )
   for (const [index, first] of (columns[0]?.results ?? []).entries()) {
     const cells = columns.flatMap((c) => {
       const result = c.results[index]!
-      return [result.rate, result.megabytesPerSecond ?? '-', result.latencyMs.p99, result.serverCpuMsPerOp ?? '-', result.failed]
+      return [
+        result.rate,
+        result.megabytesPerSecond ?? '-',
+        result.latencyMs.p99,
+        result.serverCpuMsPerOp ?? '-',
+        result.failed,
+      ]
     })
-    const ratio = columns.length === 2 ? `  x${(columns[0]!.results[index]!.rate / Math.max(columns[1]!.results[index]!.rate, 1e-9)).toFixed(2)}` : ''
+    const ratio =
+      columns.length === 2
+        ? `  x${(columns[0]!.results[index]!.rate / Math.max(columns[1]!.results[index]!.rate, 1e-9)).toFixed(2)}`
+        : ''
     console.log(row([first.name, ...cells], widths) + ratio)
   }
 }
 
 if (values.compare) {
-  const targets = await startBenchTargets({ ...(values.auth && { auth: values.auth }), s3: values.s3!, sync: values.sync! })
+  const targets = await startBenchTargets({
+    ...(values.auth && { auth: values.auth }),
+    s3: values.s3!,
+    sync: values.sync!,
+  })
   try {
     const zot = await runAll(targets.zot.url, targets.zot.pid, targets.upstream?.url)
     const reference = await runAll(targets.reference.url, targets.reference.pid, targets.upstream?.url)
-    printTable([{ label: 'zot', results: zot }, { label: 'ref', results: reference }])
+    printTable([
+      { label: 'zot', results: zot },
+      { label: 'ref', results: reference },
+    ])
     if (values.json) await Bun.write(values.json, JSON.stringify({ zot, reference }, null, 2))
   } finally {
     await targets.stop()
   }
 } else {
   if (!values.url) throw new Error('give --url URL (or --compare)')
-  const results = await runAll(values.url.replace(/\/$/, ''), values.pid ? Number(values.pid) : undefined, values.upstream)
+  const results = await runAll(
+    values.url.replace(/\/$/, ''),
+    values.pid ? Number(values.pid) : undefined,
+    values.upstream,
+  )
   printTable([{ label: 'target', results }])
   if (values.json) await Bun.write(values.json, JSON.stringify(results, null, 2))
 }

@@ -76,9 +76,7 @@ describe('lumie: anonymous and authenticated read, admin user and group', async 
     ['the admin user', user('admin'), ACTIONS],
     ['an admins member', user('kc-user', ['admins'], 'openid'), ACTIONS],
   ] as const)('%s', (_, principal, expected) => {
-    expect(allowed((action) => access.can(principal, action, 'library/nginx'))).toEqual([
-      ...expected,
-    ])
+    expect(allowed((action) => access.can(principal, action, 'library/nginx'))).toEqual([...expected])
   })
 
   test('an anonymous principal named like an admin user is still anonymous', () => {
@@ -162,18 +160,18 @@ describe('evaluation order', () => {
       'secret/shared/y',
     ])
     expect(catalog.filter((repository) => access.canRead(anonymous, repository))).toEqual(['other'])
-    expect(
-      catalog.filter((repository) => access.canRead(user('runner', ['ci']), repository)),
-    ).toEqual(['other', 'secret/shared/y', 'ci/app'])
+    expect(catalog.filter((repository) => access.canRead(user('runner', ['ci']), repository))).toEqual([
+      'other',
+      'secret/shared/y',
+      'ci/app',
+    ])
   })
 
   test('metrics: listed users only; anonymous only with metrics.anonymousPolicy read', () => {
     expect(access.canScrapeMetrics(user('prometheus'))).toBe(true)
     expect(access.canScrapeMetrics(user('root'))).toBe(false)
     expect(access.canScrapeMetrics(anonymous)).toBe(false)
-    expect(
-      accessOf({ metrics: { anonymousPolicy: ['read'] } }).canScrapeMetrics(anonymous),
-    ).toBe(true)
+    expect(accessOf({ metrics: { anonymousPolicy: ['read'] } }).canScrapeMetrics(anonymous)).toBe(true)
   })
 
   test('API-key scopes narrow what the owner may do, never widen it', () => {
@@ -217,7 +215,7 @@ describe('required actions (zot 3.1)', () => {
     repository: 'app',
     reference,
   })
-  const digest = 'sha256:' + 'a'.repeat(64)
+  const digest = `sha256:${'a'.repeat(64)}`
   const cases: [string, RequestTarget, string[], Action[]][] = [
     ['GET', manifest('v1'), [], ['read']],
     ['HEAD', { kind: 'blob', repository: 'app', digest }, [], ['read']],
@@ -247,10 +245,7 @@ describe('required actions (zot 3.1)', () => {
     let probes = 0
     const counting = async () => (probes++, false)
     const tags = Array.from({ length: 500 }, (_, index) => `t${index}`)
-    expect(await requiredActions('PUT', manifest(digest), { tagExists: counting, tags })).toEqual([
-      'create',
-      'update',
-    ])
+    expect(await requiredActions('PUT', manifest(digest), { tagExists: counting, tags })).toEqual(['create', 'update'])
     expect(probes).toBe(0)
   })
 })

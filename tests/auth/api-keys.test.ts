@@ -3,12 +3,7 @@ import bcrypt from 'bcryptjs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { apiKeyRoutes, parseNewApiKey } from '../../lib/auth/api-key-routes'
-import {
-  ApiKeyInputError,
-  createApiKeyStore,
-  ZERO_TIME,
-  type ApiKeyDetails,
-} from '../../lib/auth/api-key-store'
+import { ApiKeyInputError, createApiKeyStore, ZERO_TIME, type ApiKeyDetails } from '../../lib/auth/api-key-store'
 import { authenticate } from '../../lib/auth/authenticate'
 import { authorize } from '../../lib/auth/authorize'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
@@ -30,11 +25,7 @@ function clock(start = Date.parse('2026-01-01T00:00:00Z')) {
 }
 
 function store(
-  options: {
-    now?: () => Date
-    touchIntervalMs?: number
-    ownerExists?: (username: string) => Promise<boolean>
-  } = {},
+  options: { now?: () => Date; touchIntervalMs?: number; ownerExists?: (username: string) => Promise<boolean> } = {},
 ) {
   const driver = memoryDriver()
   const state = createStateStore(driver)
@@ -62,9 +53,7 @@ describe('API key store', () => {
     expect(created.expirationDate).toBe(ZERO_TIME)
     expect(created.lastUsed).toBe(ZERO_TIME)
     expect(created.uuid).toMatch(/^[0-9a-f-]{36}$/)
-    const stored = [...driver.files.values()]
-      .map((data) => new TextDecoder().decode(data))
-      .join('\n')
+    const stored = [...driver.files.values()].map((data) => new TextDecoder().decode(data)).join('\n')
     const secret = created.apiKey.slice(4)
     expect(stored).not.toContain(secret)
     expect(stored).toContain(new Bun.CryptoHasher('sha256').update(secret).digest('hex'))
@@ -90,7 +79,7 @@ describe('API key store', () => {
     expect(await keys.verify('alice', 'not-a-key')).toBeUndefined()
   })
 
-  test("a key stops working while its owner does not exist, and works again when they do", async () => {
+  test('a key stops working while its owner does not exist, and works again when they do', async () => {
     let exists = true
     const { keys } = store({ ownerExists: async (username) => exists && username === 'alice' })
     const { apiKey } = await keys.create('alice', {})
@@ -112,9 +101,9 @@ describe('API key store', () => {
     time.advance(DAY + 1)
     expect(await keys.verify('alice', apiKey)).toBeUndefined()
     expect((await keys.list('alice'))[0]?.isExpired).toBe(true)
-    await expect(
-      keys.create('alice', { expirationDate: new Date(time.now().getTime() - 1) }),
-    ).rejects.toBeInstanceOf(ApiKeyInputError)
+    await expect(keys.create('alice', { expirationDate: new Date(time.now().getTime() - 1) })).rejects.toBeInstanceOf(
+      ApiKeyInputError,
+    )
   })
 
   test('lastUsed is recorded, at most once per interval', async () => {
@@ -149,20 +138,31 @@ describe('API key store', () => {
 
   test('invalid scopes are refused at creation', async () => {
     const { keys } = store()
-    await expect(keys.create('alice', { scopes: ['ci/**:push'] })).rejects.toBeInstanceOf(
-      ApiKeyInputError,
-    )
+    await expect(keys.create('alice', { scopes: ['ci/**:push'] })).rejects.toBeInstanceOf(ApiKeyInputError)
   })
 
-  test('a stored key whose scope breaks today\'s limits works for nothing (no 500, no widening)', async () => {
+  test("a stored key whose scope breaks today's limits works for nothing (no 500, no widening)", async () => {
     const { driver, state, userGroups } = store()
     const errors: string[] = []
-    const keys = createApiKeyStore({ state, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    const keys = createApiKeyStore({
+      state,
+      userGroups,
+      ownerExists: async () => true,
+      onError: (message) => void errors.push(message),
+    })
     const created = await keys.create('alice', { scopes: ['ci/**:read'] })
     const path = statePaths.keyRecord('alice', created.uuid)
     const record = JSON.parse(new TextDecoder().decode(await driver.getContent(path))) as { scopes: string[] }
-    await driver.putContent(path, new TextEncoder().encode(JSON.stringify({ ...record, scopes: ['*a*a*a*a*a*a*a*a*a*b:read'] })))
-    const restarted = createApiKeyStore({ state, userGroups, ownerExists: async () => true, onError: (message) => void errors.push(message) })
+    await driver.putContent(
+      path,
+      new TextEncoder().encode(JSON.stringify({ ...record, scopes: ['*a*a*a*a*a*a*a*a*a*b:read'] })),
+    )
+    const restarted = createApiKeyStore({
+      state,
+      userGroups,
+      ownerExists: async () => true,
+      onError: (message) => void errors.push(message),
+    })
     expect(await restarted.verify('alice', created.apiKey)).toBeUndefined()
     expect(errors).toEqual(['API key refused: a stored scope breaks the scope limits; re-create the key'])
   })
@@ -223,11 +223,9 @@ describe('API keys over HTTP', async () => {
       authenticate({ access, htpasswd, apiKeys: keys, failDelay: 0.05 }),
       authorize({ access, tagExists: async () => false }),
     ],
-    (routes) =>
-      routes.route('/', apiKeyRoutes({ store: keys, trustedOrigins: ['https://ui.example'] })),
+    (routes) => routes.route('/', apiKeyRoutes({ store: keys, trustedOrigins: ['https://ui.example'] })),
   )
-  const call = (path: string, init: RequestInit = {}) =>
-    app.request(`http://registry.test${path}`, init)
+  const call = (path: string, init: RequestInit = {}) => app.request(`http://registry.test${path}`, init)
   const basic = (username: string, password = `${username}-pw`) => ({
     Authorization: basicAuthorization(username, password),
   })
@@ -249,17 +247,13 @@ describe('API keys over HTTP', async () => {
     }
     expect(listed.apiKeys.map((key) => key.label)).toContain('ci')
     expect(JSON.stringify(listed)).not.toContain(body.apiKey)
-    expect(
-      (await call('/v2/any/manifests/v1', { headers: basic('alice', body.apiKey) })).status,
-    ).toBe(200)
+    expect((await call('/v2/any/manifests/v1', { headers: basic('alice', body.apiKey) })).status).toBe(200)
     const deleted = await call(`/zot/auth/apikey?id=${body.uuid}`, {
       method: 'DELETE',
       headers: basic('alice'),
     })
     expect(deleted.status).toBe(200)
-    expect(
-      (await call('/v2/any/manifests/v1', { headers: basic('alice', body.apiKey) })).status,
-    ).toBe(401)
+    expect((await call('/v2/any/manifests/v1', { headers: basic('alice', body.apiKey) })).status).toBe(401)
   })
 
   test("one user's key is useless as another user", async () => {
@@ -287,13 +281,9 @@ describe('API keys over HTTP', async () => {
     const { apiKey } = await local.keys.create('alice', {
       expirationDate: new Date(Date.now() + DAY),
     })
-    expect(
-      (await app2.request('/v2/a/manifests/v1', { headers: basic('alice', apiKey) })).status,
-    ).toBe(200)
+    expect((await app2.request('/v2/a/manifests/v1', { headers: basic('alice', apiKey) })).status).toBe(200)
     time.advance(2 * DAY)
-    expect(
-      (await app2.request('/v2/a/manifests/v1', { headers: basic('alice', apiKey) })).status,
-    ).toBe(401)
+    expect((await app2.request('/v2/a/manifests/v1', { headers: basic('alice', apiKey) })).status).toBe(401)
   })
 
   test('anonymous callers are challenged; key-authenticated callers cannot manage keys', async () => {
@@ -303,9 +293,7 @@ describe('API keys over HTTP', async () => {
     const { body } = await createKey({})
     const { response } = await createKey({}, basic('alice', body.apiKey))
     expect(response.status).toBe(403)
-    expect((await call('/zot/auth/apikey', { headers: basic('alice', body.apiKey) })).status).toBe(
-      200,
-    )
+    expect((await call('/zot/auth/apikey', { headers: basic('alice', body.apiKey) })).status).toBe(200)
     expect(
       (
         await call(`/zot/auth/apikey?id=${body.uuid}`, {
@@ -321,12 +309,8 @@ describe('API keys over HTTP', async () => {
     expect(evil.response.status).toBe(403)
     const sameSite = await createKey({}, { ...basic('alice'), 'Sec-Fetch-Site': 'same-site' })
     expect(sameSite.response.status).toBe(403)
-    expect(
-      (await createKey({}, { ...basic('alice'), Origin: 'http://registry.test' })).response.status,
-    ).toBe(201)
-    expect(
-      (await createKey({}, { ...basic('alice'), Origin: 'https://ui.example' })).response.status,
-    ).toBe(201)
+    expect((await createKey({}, { ...basic('alice'), Origin: 'http://registry.test' })).response.status).toBe(201)
+    expect((await createKey({}, { ...basic('alice'), Origin: 'https://ui.example' })).response.status).toBe(201)
     const curlLike = await call('/zot/auth/apikey', {
       method: 'POST',
       headers: { ...basic('alice'), 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -336,19 +320,13 @@ describe('API keys over HTTP', async () => {
   })
 
   test('bad requests: 400 for bad bodies, dates, scopes and ids; 413 past 8 KiB; 404 for unknown ids', async () => {
-    const post = (body: string) =>
-      call('/zot/auth/apikey', { method: 'POST', headers: basic('alice'), body })
+    const post = (body: string) => call('/zot/auth/apikey', { method: 'POST', headers: basic('alice'), body })
     expect((await post('{')).status).toBe(400)
     expect((await post('{"expirationDate":"2001-01-01T00:00:00Z"}')).status).toBe(400)
     expect((await post('{"scopes":["x:fly"]}')).status).toBe(400)
     expect((await post(JSON.stringify({ label: 'x'.repeat(9000) }))).status).toBe(413)
-    expect(
-      (await call('/zot/auth/apikey', { method: 'DELETE', headers: basic('alice') })).status,
-    ).toBe(400)
-    expect(
-      (await call('/zot/auth/apikey?id=a&id=b', { method: 'DELETE', headers: basic('alice') }))
-        .status,
-    ).toBe(400)
+    expect((await call('/zot/auth/apikey', { method: 'DELETE', headers: basic('alice') })).status).toBe(400)
+    expect((await call('/zot/auth/apikey?id=a&id=b', { method: 'DELETE', headers: basic('alice') })).status).toBe(400)
     const unknown = await call(`/zot/auth/apikey?id=${crypto.randomUUID()}`, {
       method: 'DELETE',
       headers: basic('alice'),

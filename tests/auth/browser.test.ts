@@ -28,7 +28,8 @@ const FLAGS = [
 setDefaultTimeout(60_000)
 
 // Installed by scripts/install-test-tools.sh; missing, the suite fails rather than skips.
-if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-test-tools.sh as root (apt-get install chromium)`)
+if (!existsSync(CHROMIUM))
+  throw new Error(`${CHROMIUM} is missing: run scripts/install-test-tools.sh as root (apt-get install chromium)`)
 
 describe('API-key page in a browser', async () => {
   // The IdP must know the callback URL, so the socket comes first and the app behind it later.

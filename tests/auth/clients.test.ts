@@ -19,10 +19,7 @@ setDefaultTimeout(120_000)
 const HAVE_CLIENTS = Bun.which('skopeo') !== null && Bun.which('podman') !== null
 const directory = await tempDirectory('clients')
 const htpasswd = join(directory, 'htpasswd')
-await writeFile(
-  htpasswd,
-  ['runner', 'admin'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 5)}`).join('\n'),
-)
+await writeFile(htpasswd, ['runner', 'admin'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 5)}`).join('\n'))
 const config = await fixtureConfig('blumeops-oidc-apikeys.json')
 const registry = await authRegistry({
   auth: { htpasswd: { path: htpasswd }, apikey: true },
@@ -75,27 +72,19 @@ describe('htpasswd with real clients', () => {
   test('the CI user pushes a new tag but cannot overwrite it', async () => {
     await ci.skopeo(['copy', `oci:${layout.directory}:v1`, `docker://${host}/blumeops/app:v1`])
     expect(
-      await failure(
-        ci.skopeo(['copy', `oci:${layout.directory}:v1`, `docker://${host}/blumeops/app:v1`]),
-      ),
+      await failure(ci.skopeo(['copy', `oci:${layout.directory}:v1`, `docker://${host}/blumeops/app:v1`])),
     ).toMatch(/denied|403/i)
   })
 
   test('a client without credentials pulls anonymously although the ping answers 401', async () => {
     expect((await fetch(`http://${host}/v2/`)).status).toBe(401)
-    const inspected = JSON.parse(
-      (await stranger.skopeo(['inspect', `docker://${host}/blumeops/app:v1`])).stdout,
-    ) as { Name: string }
+    const inspected = JSON.parse((await stranger.skopeo(['inspect', `docker://${host}/blumeops/app:v1`])).stdout) as {
+      Name: string
+    }
     expect(inspected.Name).toBe(`${host}/blumeops/app`)
     await stranger.podman(['pull', `${host}/blumeops/app:v1`])
     expect(
-      await failure(
-        stranger.skopeo([
-          'copy',
-          `oci:${layout.directory}:v1`,
-          `docker://${host}/blumeops/anon:v1`,
-        ]),
-      ),
+      await failure(stranger.skopeo(['copy', `oci:${layout.directory}:v1`, `docker://${host}/blumeops/anon:v1`])),
     ).toMatch(/unauthorized|401|authentication required/i)
   })
 })

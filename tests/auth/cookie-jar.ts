@@ -16,8 +16,7 @@ export class CookieJar {
       const name = pair.slice(0, pair.indexOf('='))
       const value = pair.slice(pair.indexOf('=') + 1)
       const expired = attributes.some(
-        (attribute) =>
-          /^max-age=0$/i.test(attribute) || /^expires=Thu, 01 Jan 1970/i.test(attribute),
+        (attribute) => /^max-age=0$/i.test(attribute) || /^expires=Thu, 01 Jan 1970/i.test(attribute),
       )
       if (expired || value === '') jar.delete(name)
       else jar.set(name, value)

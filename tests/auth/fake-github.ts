@@ -48,8 +48,7 @@ export interface FakeGitHub {
 /** GitHub's page size when `per_page` asks for more, kept small so pagination is exercised. */
 const MAX_PAGE = 2
 
-const json = (body: unknown, headers: Record<string, string> = {}): Response =>
-  Response.json(body, { headers })
+const json = (body: unknown, headers: Record<string, string> = {}): Response => Response.json(body, { headers })
 
 function paginate(request: URL, items: unknown[], next?: string): Response {
   const size = Math.min(Number(request.searchParams.get('per_page') ?? 30), MAX_PAGE)
@@ -118,7 +117,10 @@ export function startFakeGitHub(options: FakeGitHubOptions): FakeGitHub {
       case '/api/v3/user/emails':
         return paginate(url, account.emails)
       case '/api/v3/user/orgs':
-        return paginate(url, account.orgs.map((login) => ({ login, id: 2 })))
+        return paginate(
+          url,
+          account.orgs.map((login) => ({ login, id: 2 })),
+        )
       case '/api/v3/user/teams':
         return paginate(
           url,

@@ -112,9 +112,7 @@ const ui = (jar: CookieJar, origin = REGISTRY) => ({
 })
 
 const startsSession = (response: Response): boolean =>
-  response.headers
-    .getSetCookie()
-    .some((line) => line.startsWith('session=') && !line.startsWith('session=;'))
+  response.headers.getSetCookie().some((line) => line.startsWith('session=') && !line.startsWith('session=;'))
 
 describe('GitHub login through the registry', async () => {
   const { call, state } = await registry()
@@ -165,8 +163,7 @@ describe('GitHub login through the registry', async () => {
 
   test('the GitHub groups grant access through accessControl', async () => {
     const { jar } = await login(call, 'octocat')
-    const get = (repository: string) =>
-      call(`/v2/${repository}/tags/list`, { headers: ui(jar) }).then((r) => r.status)
+    const get = (repository: string) => call(`/v2/${repository}/tags/list`, { headers: ui(jar) }).then((r) => r.status)
     // 404: allowed in, the repository just does not exist; 403: refused.
     expect(await get('platform/api')).toBe(404)
     expect(await get('hooli/app')).toBe(404)
@@ -307,9 +304,11 @@ describe('the handbook config with GitHub and Keycloak side by side', async () =
   const app = testApp(built.middleware, built.routes)
   const call: Call = async (url, init = {}) => app.request(url, init)
   const whoami = async (jar: CookieJar) =>
-    ((await (await call(`${EXTERNAL}/whoami`, { headers: ui(jar, EXTERNAL) })).json()) as {
-      principal: unknown
-    }).principal
+    (
+      (await (await call(`${EXTERNAL}/whoami`, { headers: ui(jar, EXTERNAL) })).json()) as {
+        principal: unknown
+      }
+    ).principal
 
   test('both providers load, nothing is reported unsupported', async () => {
     expect(warnings.join('\n')).not.toContain('not supported')

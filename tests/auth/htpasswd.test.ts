@@ -137,7 +137,7 @@ describe('bcrypt compatibility', async () => {
         'apache-unicode:$2y$04$PWke0RdMJdZEY9a6qlC8g.BXU.pEuufI9yJOgMRcabGWY1e0vQoD.',
         line('bcryptjs-long', long, 4, '$2a$'),
         line('bcryptjs-unicode', unicode, 4, '$2b$'),
-        line('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'é', 4),
+        line('bcryptjs-multibyte-cut', `${'x'.repeat(71)}é`, 4),
         line('empty', '', 4),
       ].join('\n'),
     ),
@@ -146,7 +146,7 @@ describe('bcrypt compatibility', async () => {
   test('hashes from htpasswd -B and bcryptjs verify, long passwords by their first 72 bytes', async () => {
     for (const user of ['apache-long', 'bcryptjs-long']) {
       expect(await users.verify(user, long)).toBe(true)
-      expect(await users.verify(user, long.slice(0, 72) + 'anything')).toBe(true)
+      expect(await users.verify(user, `${long.slice(0, 72)}anything`)).toBe(true)
       expect(await users.verify(user, long.slice(0, 71))).toBe(false)
     }
     for (const user of ['apache-unicode', 'bcryptjs-unicode']) {
@@ -154,8 +154,8 @@ describe('bcrypt compatibility', async () => {
       expect(await users.verify(user, unicode.normalize('NFD'))).toBe(false)
     }
     // The 72-byte cut falls inside the 2-byte é, as it does for bcrypt itself.
-    expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'é')).toBe(true)
-    expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(71) + 'è')).toBe(true)
+    expect(await users.verify('bcryptjs-multibyte-cut', `${'x'.repeat(71)}é`)).toBe(true)
+    expect(await users.verify('bcryptjs-multibyte-cut', `${'x'.repeat(71)}è`)).toBe(true)
     expect(await users.verify('bcryptjs-multibyte-cut', 'x'.repeat(72))).toBe(false)
     // An empty password in the file is one, as for htpasswd and zot.
     expect(await users.verify('empty', '')).toBe(true)
@@ -167,7 +167,7 @@ describe('bcrypt compatibility', async () => {
     const warnings: unknown[] = []
     const heavy = createHtpasswd({
       path: await file(`heavy:$6$rounds=999999999$salt$${'x'.repeat(86)}\n${BOB}\n`),
-      onWarning: (message, fields) => warnings.push(fields),
+      onWarning: (_message, fields) => warnings.push(fields),
     })
     expect(await heavy.has('heavy')).toBe(false)
     expect(await heavy.verify('bob', 'pw')).toBe(true)
@@ -219,7 +219,7 @@ describe('Authorization header parsing', () => {
       kind: 'basic',
       credentials: { username: 'ålice', password: 'pa:ss' },
     })
-    expect(parseAuthorization('basic ' + btoa('u:'))).toEqual({
+    expect(parseAuthorization(`basic ${btoa('u:')}`)).toEqual({
       kind: 'basic',
       credentials: { username: 'u', password: '' },
     })
@@ -235,8 +235,8 @@ describe('Authorization header parsing', () => {
     ['Bearer abc', 'unsupported authorization scheme'],
     ['Basic', 'unsupported authorization scheme'],
     ['Basic !!!', 'malformed basic credentials'],
-    ['Basic ' + btoa('nocolon'), 'malformed basic credentials'],
-    ['Basic ' + btoa('a:b') + ', Basic ' + btoa('c:d'), 'more than one Authorization header'],
+    [`Basic ${btoa('nocolon')}`, 'malformed basic credentials'],
+    [`Basic ${btoa('a:b')}, Basic ${btoa('c:d')}`, 'more than one Authorization header'],
   ])('%s is invalid', (value, reason) => {
     expect(parseAuthorization(value)).toEqual({ kind: 'invalid', reason })
   })

@@ -14,19 +14,16 @@ const directory = await tempDirectory('authz')
 const htpasswdPath = join(directory, 'htpasswd')
 await writeFile(
   htpasswdPath,
-  ['runner', 'erich', 'someone']
-    .map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`)
-    .join('\n'),
+  ['runner', 'erich', 'someone'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`).join('\n'),
 )
 const htpasswd = createHtpasswd({ path: htpasswdPath })
 const as = (name: string, password = `${name}-pw`) => ({
   Authorization: basicAuthorization(name, password),
 })
-const DIGEST = 'sha256:' + 'b'.repeat(64)
+const DIGEST = `sha256:${'b'.repeat(64)}`
 
 const existingTags = new Set(['app:v1'])
-const tagExists = async (repository: string, tag: string) =>
-  existingTags.has(`${repository}:${tag}`)
+const tagExists = async (repository: string, tag: string) => existingTags.has(`${repository}:${tag}`)
 
 /** The blumeops policy, with its OpenID groups given to htpasswd users as static groups. */
 async function blumeopsApp(extra: { failDelay?: number; realm?: string } = {}) {
@@ -44,8 +41,7 @@ async function blumeopsApp(extra: { failDelay?: number; realm?: string } = {}) {
 
 describe('blumeops policy over HTTP', async () => {
   const app = await blumeopsApp()
-  const call = (path: string, init: RequestInit = {}) =>
-    app.request(`http://registry.test${path}`, init)
+  const call = (path: string, init: RequestInit = {}) => app.request(`http://registry.test${path}`, init)
 
   test('anonymous ping: 401 with a Basic challenge, so docker sends stored credentials', async () => {
     const response = await call('/v2/')
@@ -72,18 +68,10 @@ describe('blumeops policy over HTTP', async () => {
   })
 
   test('the CI group pushes blobs and new tags, but can never move or delete a tag', async () => {
-    expect(
-      (await call('/v2/app/blobs/uploads/', { method: 'POST', headers: as('runner') })).status,
-    ).toBe(200)
-    expect(
-      (await call('/v2/app/blobs/uploads/abc', { method: 'PATCH', headers: as('runner') })).status,
-    ).toBe(200)
-    expect(
-      (await call('/v2/app/manifests/v2', { method: 'PUT', headers: as('runner') })).status,
-    ).toBe(200)
-    expect(
-      (await call(`/v2/app/manifests/${DIGEST}`, { method: 'PUT', headers: as('runner') })).status,
-    ).toBe(200)
+    expect((await call('/v2/app/blobs/uploads/', { method: 'POST', headers: as('runner') })).status).toBe(200)
+    expect((await call('/v2/app/blobs/uploads/abc', { method: 'PATCH', headers: as('runner') })).status).toBe(200)
+    expect((await call('/v2/app/manifests/v2', { method: 'PUT', headers: as('runner') })).status).toBe(200)
+    expect((await call(`/v2/app/manifests/${DIGEST}`, { method: 'PUT', headers: as('runner') })).status).toBe(200)
     const moved = await call('/v2/app/manifests/v1', { method: 'PUT', headers: as('runner') })
     expect(moved.status).toBe(403)
     expect(await errorCode(moved)).toBe('DENIED')
@@ -92,18 +80,12 @@ describe('blumeops policy over HTTP', async () => {
       headers: as('runner'),
     })
     expect(viaTagParam.status).toBe(403)
-    expect(
-      (await call('/v2/app/manifests/v1', { method: 'DELETE', headers: as('runner') })).status,
-    ).toBe(403)
+    expect((await call('/v2/app/manifests/v1', { method: 'DELETE', headers: as('runner') })).status).toBe(403)
   })
 
   test('admins may move and delete tags', async () => {
-    expect(
-      (await call('/v2/app/manifests/v1', { method: 'PUT', headers: as('erich') })).status,
-    ).toBe(200)
-    expect(
-      (await call('/v2/app/manifests/v1', { method: 'DELETE', headers: as('erich') })).status,
-    ).toBe(200)
+    expect((await call('/v2/app/manifests/v1', { method: 'PUT', headers: as('erich') })).status).toBe(200)
+    expect((await call('/v2/app/manifests/v1', { method: 'DELETE', headers: as('erich') })).status).toBe(200)
   })
 
   test('an authenticated user without grants gets 403, not 401', async () => {
@@ -125,21 +107,13 @@ describe('blumeops policy over HTTP', async () => {
   })
 
   test('malformed, foreign-scheme and repeated Authorization headers are 401', async () => {
-    for (const value of [
-      'Bearer abc',
-      'Basic %%%',
-      `${as('runner').Authorization}, ${as('erich').Authorization}`,
-    ]) {
-      expect(
-        (await call('/v2/app/manifests/v1', { headers: { Authorization: value } })).status,
-      ).toBe(401)
+    for (const value of ['Bearer abc', 'Basic %%%', `${as('runner').Authorization}, ${as('erich').Authorization}`]) {
+      expect((await call('/v2/app/manifests/v1', { headers: { Authorization: value } })).status).toBe(401)
     }
   })
 
   test('the empty Basic Og== counts as anonymous', async () => {
-    expect(
-      (await call('/v2/app/manifests/v1', { headers: { Authorization: 'Basic Og==' } })).status,
-    ).toBe(200)
+    expect((await call('/v2/app/manifests/v1', { headers: { Authorization: 'Basic Og==' } })).status).toBe(200)
   })
 
   test('credentials are never echoed', async () => {
@@ -168,8 +142,7 @@ describe('blumeops policy over HTTP', async () => {
 
 describe('failDelay and realm', async () => {
   const app = await blumeopsApp({ failDelay: 0.3, realm: 'my "zot"' })
-  const call = async (path: string, init: RequestInit = {}) =>
-    app.request(`http://registry.test${path}`, init)
+  const call = async (path: string, init: RequestInit = {}) => app.request(`http://registry.test${path}`, init)
   const timed = async (run: () => Promise<Response>): Promise<[number, number]> => {
     const start = performance.now()
     const response = await run()
@@ -177,9 +150,7 @@ describe('failDelay and realm', async () => {
   }
 
   test('failed logins and denials wait failDelay; successes and anonymous challenges do not', async () => {
-    const [failed, failedMs] = await timed(() =>
-      call('/v2/app/manifests/v1', { headers: as('runner', 'nope') }),
-    )
+    const [failed, failedMs] = await timed(() => call('/v2/app/manifests/v1', { headers: as('runner', 'nope') }))
     expect([failed, failedMs >= 290]).toEqual([401, true])
     const [deniedStatus, deniedMs] = await timed(() =>
       call('/v2/app/manifests/v1', { method: 'DELETE', headers: as('runner') }),
@@ -189,9 +160,7 @@ describe('failDelay and realm', async () => {
     expect([ok, okMs < 200]).toEqual([200, true])
     const [ping, pingMs] = await timed(() => call('/v2/'))
     expect([ping, pingMs < 200]).toEqual([401, true])
-    const [challenge, challengeMs] = await timed(() =>
-      call('/v2/app/manifests/v1', { method: 'PUT' }),
-    )
+    const [challenge, challengeMs] = await timed(() => call('/v2/app/manifests/v1', { method: 'PUT' }))
     expect([challenge, challengeMs < 200]).toEqual([401, true])
   })
 
@@ -225,10 +194,7 @@ describe('configs without anonymous access or without accessControl', () => {
   test('authentication without accessControl: authenticated users may do everything', async () => {
     const access = createAccessControl(undefined)
     const app = testApp([authenticate({ access, htpasswd }), authorize({ access, tagExists })])
-    expect(
-      (await app.request('/v2/app/manifests/v1', { method: 'DELETE', headers: as('someone') }))
-        .status,
-    ).toBe(200)
+    expect((await app.request('/v2/app/manifests/v1', { method: 'DELETE', headers: as('someone') })).status).toBe(200)
     expect((await app.request('/v2/app/manifests/v1')).status).toBe(401)
     expect((await app.request('/v2/_catalog')).status).toBe(401)
   })

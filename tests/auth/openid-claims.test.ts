@@ -16,9 +16,9 @@ describe('user names from claims', () => {
       username: 'ann@example.test',
     })
     for (const flag of [false, 'false', undefined, 1]) {
-      expect(usernameFromClaims([{ ...verified, email_verified: flag }], mapping({ username: 'email' }))).toHaveProperty(
-        'refusal',
-      )
+      expect(
+        usernameFromClaims([{ ...verified, email_verified: flag }], mapping({ username: 'email' })),
+      ).toHaveProperty('refusal')
     }
   })
 
@@ -33,9 +33,9 @@ describe('user names from claims', () => {
   test('the fallback to email needs the flag too; other claims need none', () => {
     const claims = { preferred_username: 'ann', email: 'ann@example.test' }
     expect(usernameFromClaims([claims], mapping({ username: 'preferred_username' }))).toEqual({ username: 'ann' })
-    expect(usernameFromClaims([{ email: 'ann@example.test' }], mapping({ username: 'preferred_username' }))).toHaveProperty(
-      'refusal',
-    )
+    expect(
+      usernameFromClaims([{ email: 'ann@example.test' }], mapping({ username: 'preferred_username' })),
+    ).toHaveProperty('refusal')
     expect(usernameFromClaims([{}], mapping())).toEqual({ refusal: 'no email claim names the user' })
   })
 })

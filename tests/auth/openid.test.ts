@@ -48,7 +48,7 @@ async function registry(
   const config = await fixtureConfig('blumeops-oidc-apikeys.json')
   const credentialsFile = join(directory, 'oidc-credentials.json')
   await writeFile(credentialsFile, JSON.stringify({ clientid: 'zot', clientsecret: 'zot-secret' }))
-  const configured = config.http.auth?.openid?.providers['oidc']
+  const configured = config.http.auth?.openid?.providers.oidc
   if (!configured) throw new Error('the blumeops fixture has no oidc provider')
   const provider = createOpenIdProvider('oidc', {
     ...configured,
@@ -162,13 +162,11 @@ describe('OpenID login against a real provider', async () => {
       groups: ['admins', 'users'],
       method: 'session',
     })
-    const withoutHeader = (await (
-      await call('/whoami', { headers: { Cookie: jar.header(REGISTRY) } })
-    ).json()) as { principal: { username: string } }
+    const withoutHeader = (await (await call('/whoami', { headers: { Cookie: jar.header(REGISTRY) } })).json()) as {
+      principal: { username: string }
+    }
     expect(withoutHeader.principal.username).toBe('')
-    expect(
-      (await call('/v2/app/manifests/v1', { method: 'DELETE', headers: ui(jar) })).status,
-    ).toBe(200)
+    expect((await call('/v2/app/manifests/v1', { method: 'DELETE', headers: ui(jar) })).status).toBe(200)
   })
 
   test('an API key made after login acts with the login groups (the CI flow)', async () => {
@@ -253,9 +251,7 @@ describe('state and redirect attacks', async () => {
     expect(response.status).toBe(401)
     expect(response.headers.get('WWW-Authenticate')).toBeNull()
     expect(
-      response.headers
-        .getSetCookie()
-        .some((line) => line.startsWith('session=') && !line.startsWith('session=;')),
+      response.headers.getSetCookie().some((line) => line.startsWith('session=') && !line.startsWith('session=;')),
     ).toBe(false)
   })
 
@@ -271,14 +267,8 @@ describe('state and redirect attacks', async () => {
 
   test('a tampered or foreign-purpose state cookie is refused', async () => {
     const callback = await attackerCallback()
-    const forged = sealer.seal(
-      'session',
-      { state: new URL(callback).searchParams.get('state'), provider: 'oidc' },
-      600,
-    )
-    expect((await call(callback, { headers: { Cookie: `statecookie=${forged}` } })).status).toBe(
-      401,
-    )
+    const forged = sealer.seal('session', { state: new URL(callback).searchParams.get('state'), provider: 'oidc' }, 600)
+    expect((await call(callback, { headers: { Cookie: `statecookie=${forged}` } })).status).toBe(401)
     expect((await call(callback, { headers: { Cookie: 'statecookie=AAAA' } })).status).toBe(401)
   })
 
@@ -319,21 +309,14 @@ describe('cookies and keys across restarts', () => {
   test('Secure is set under TLS or secureSession', async () => {
     const { call } = await registry({ secure: true })
     const started = await call('/zot/auth/login?provider=oidc')
-    expect(
-      started.headers.getSetCookie().find((line) => line.startsWith('statecookie=')),
-    ).toContain('Secure')
+    expect(started.headers.getSetCookie().find((line) => line.startsWith('statecookie='))).toContain('Secure')
     const { response } = await login(call, 'erich')
-    expect(response.headers.getSetCookie().find((line) => line.startsWith('session='))).toContain(
-      'Secure',
-    )
+    expect(response.headers.getSetCookie().find((line) => line.startsWith('session='))).toContain('Secure')
   })
 
   test('with sessionKeysFile a session survives a restart; with random keys it does not', async () => {
     const keysFile = join(directory, 'session-keys.json')
-    await writeFile(
-      keysFile,
-      JSON.stringify({ hashKey: 'h'.repeat(32), encryptKey: 'e'.repeat(32) }),
-    )
+    await writeFile(keysFile, JSON.stringify({ hashKey: 'h'.repeat(32), encryptKey: 'e'.repeat(32) }))
     const before = await registry({ sealer: createSealer(readSessionKeysFile(keysFile)) })
     const { jar } = await login(before.call, 'erich')
     const after = await registry({ sealer: createSealer(readSessionKeysFile(keysFile)) })
@@ -351,9 +334,9 @@ describe('cookies and keys across restarts', () => {
     const sealer = createSealer()
     const expired = sealer.seal('session', { username: 'erich', provider: 'oidc' }, -1)
     expect(sealer.unseal('session', expired)).toBeUndefined()
-    expect(
-      sealer.unseal('session', sealer.seal('session', { username: 'erich' }, 60)),
-    ).toMatchObject({ username: 'erich' })
+    expect(sealer.unseal('session', sealer.seal('session', { username: 'erich' }, 60))).toMatchObject({
+      username: 'erich',
+    })
   })
 
   test('an unreachable IdP answers 503 and is retried at the next login', async () => {

@@ -12,9 +12,7 @@ const directory = await tempDirectory('flows')
 const htpasswd = join(directory, 'htpasswd')
 await writeFile(
   htpasswd,
-  ['runner', 'admin', 'dev']
-    .map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`)
-    .join('\n'),
+  ['runner', 'admin', 'dev'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`).join('\n'),
 )
 const basic = (name: string, password = `${name}-pw`) => ({
   Authorization: basicAuthorization(name, password),
@@ -48,23 +46,16 @@ describe('pushes and pulls through the real registry', async () => {
     const moved = await putManifest(runner, 'blumeops/app', 'v1', other.manifest)
     expect(moved.status).toBe(403)
     expect(await errorCode(moved)).toBe('DENIED')
-    expect(
-      (await runner.request('/v2/blumeops/app/manifests/v1', { method: 'DELETE' })).status,
-    ).toBe(403)
+    expect((await runner.request('/v2/blumeops/app/manifests/v1', { method: 'DELETE' })).status).toBe(403)
     // Re-pushing the very same manifest under the same tag is still `update`: zot's rule.
     expect((await putManifest(runner, 'blumeops/app', 'v1', image.manifest)).status).toBe(403)
-    expect(
-      (await putManifest(runner, 'blumeops/app', `${other.digest}?tag=v2`, other.manifest)).status,
-    ).toBe(201)
-    expect(
-      (await putManifest(runner, 'blumeops/app', `${other.digest}?tag=v2&tag=v1`, other.manifest))
-        .status,
-    ).toBe(403)
+    expect((await putManifest(runner, 'blumeops/app', `${other.digest}?tag=v2`, other.manifest)).status).toBe(201)
+    expect((await putManifest(runner, 'blumeops/app', `${other.digest}?tag=v2&tag=v1`, other.manifest)).status).toBe(
+      403,
+    )
 
     expect((await putManifest(admin, 'blumeops/app', 'v1', other.manifest)).status).toBe(201)
-    expect(
-      (await admin.request('/v2/blumeops/app/manifests/v1', { method: 'DELETE' })).status,
-    ).toBe(202)
+    expect((await admin.request('/v2/blumeops/app/manifests/v1', { method: 'DELETE' })).status).toBe(202)
   })
 
   test('anonymous pushes are challenged, anonymous pings too (the docker trap), pulls are not', async () => {

@@ -32,8 +32,7 @@ async function fixtureAuth(
   const auth = structuredClone(config.http.auth)
   if (auth?.htpasswd) auth.htpasswd.path = htpasswd
   for (const provider of Object.values(auth?.openid?.providers ?? {})) {
-    if (provider.credentialsFile)
-      provider.credentialsFile = fixturePath('files/oidc-credentials.json')
+    if (provider.credentialsFile) provider.credentialsFile = fixturePath('files/oidc-credentials.json')
   }
   return { auth, config }
 }
@@ -58,9 +57,9 @@ describe('setupAuth on the real-world configs', () => {
   test('an unknown provider kind next to an OIDC provider is reported and skipped', async () => {
     const { auth } = await fixtureAuth('handbook-openid-two-providers.json')
     const providers = auth?.openid?.providers
-    const oidc = providers?.['oidc']
+    const oidc = providers?.oidc
     if (!providers || !oidc) throw new Error('the fixture has an oidc provider')
-    providers['keycloak'] = { ...oidc }
+    providers.keycloak = { ...oidc }
     const warnings: string[] = []
     const built = await setup({ auth }, warnings)
     expect(built.authenticating).toBe(true)

@@ -21,11 +21,7 @@ export const fixtureConfig = async (name: string): Promise<Config> =>
   testConfig((await Bun.file(new URL(name, FIXTURES)).json()) as Record<string, unknown>)
 export const fixturePath = (name: string): string => new URL(name, FIXTURES).pathname
 
-export const user = (
-  username: string,
-  groups: string[] = [],
-  method: Principal['method'] = 'htpasswd',
-): Principal => ({
+export const user = (username: string, groups: string[] = [], method: Principal['method'] = 'htpasswd'): Principal => ({
   username,
   groups,
   method,
@@ -62,10 +58,7 @@ export function openIdProviderOf(provider: Record<string, unknown>, kind = 'oidc
 }
 
 /** An app like the lead's: target parsing, one error renderer, the middleware, 200 everywhere. */
-export function testApp(
-  middleware: MiddlewareHandler<AppEnv>[],
-  routes?: (app: Hono<AppEnv>) => void,
-): Hono<AppEnv> {
+export function testApp(middleware: MiddlewareHandler<AppEnv>[], routes?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.onError((error, c) => {
     if (error instanceof RegistryError) return renderError(error, c.req.method)

@@ -10,10 +10,7 @@ import { tempDirectory } from './support'
 const ORIGIN = 'http://registry.test'
 const directory = await tempDirectory('page')
 const htpasswd = join(directory, 'htpasswd')
-await writeFile(
-  htpasswd,
-  ['alice', 'bob'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`).join('\n'),
-)
+await writeFile(htpasswd, ['alice', 'bob'].map((name) => `${name}:${bcrypt.hashSync(`${name}-pw`, 4)}`).join('\n'))
 const r = await authRegistry({ auth: { htpasswd: { path: htpasswd }, apikey: true } })
 
 /** A browser: keeps cookies, posts forms, sends Origin like a real one. */
@@ -65,12 +62,8 @@ describe('/user/apikey', () => {
     expect(await wrong.text()).toContain('Wrong user name or password')
     const right = await b.post('/user/apikey/login', { username: 'alice', password: 'alice-pw' })
     expect(right.status).toBe(303)
-    expect(right.headers.getSetCookie().find((line) => line.startsWith('session='))).toContain(
-      'HttpOnly',
-    )
-    expect(await (await b.go('/user/apikey')).text()).toContain(
-      '<strong id="username">alice</strong>',
-    )
+    expect(right.headers.getSetCookie().find((line) => line.startsWith('session='))).toContain('HttpOnly')
+    expect(await (await b.go('/user/apikey')).text()).toContain('<strong id="username">alice</strong>')
   })
 
   test('create shows the key once; it works for docker login; revoke removes it', async () => {
@@ -86,9 +79,7 @@ describe('/user/apikey', () => {
     const apiKey = keyOf(html)
     expect(apiKey).toMatch(/^zak_[0-9a-f]{32}$/)
     expect(created.headers.get('Cache-Control')).toBe('no-store')
-    expect(
-      (await r.as({ Authorization: basicAuthorization('alice', apiKey) }).request('/v2/')).status,
-    ).toBe(200)
+    expect((await r.as({ Authorization: basicAuthorization('alice', apiKey) }).request('/v2/')).status).toBe(200)
     const listing = await (await b.go('/user/apikey')).text()
     expect(listing).toContain('laptop')
     expect(listing).toContain('team/**:read')
@@ -96,26 +87,16 @@ describe('/user/apikey', () => {
     expect(listing).not.toContain(apiKey)
     const id = /name="id" value="([^"]+)"/.exec(listing)?.[1] ?? ''
     expect((await b.post('/user/apikey/revoke', { csrf: b.csrf, id })).status).toBe(303)
-    expect(
-      (await r.as({ Authorization: basicAuthorization('alice', apiKey) }).request('/v2/')).status,
-    ).toBe(401)
+    expect((await r.as({ Authorization: basicAuthorization('alice', apiKey) }).request('/v2/')).status).toBe(401)
   })
 
   test('forms without a CSRF token, or with another user’s, are refused', async () => {
     const alice = await signedIn('alice')
     const bob = await signedIn('bob')
     expect((await alice.post('/user/apikey/create', { label: 'x' })).status).toBe(401)
-    expect((await alice.post('/user/apikey/create', { csrf: bob.csrf, label: 'x' })).status).toBe(
-      401,
-    )
+    expect((await alice.post('/user/apikey/create', { csrf: bob.csrf, label: 'x' })).status).toBe(401)
     expect(
-      (
-        await alice.post(
-          '/user/apikey/create',
-          { csrf: alice.csrf, label: 'x' },
-          'https://evil.example',
-        )
-      ).status,
+      (await alice.post('/user/apikey/create', { csrf: alice.csrf, label: 'x' }, 'https://evil.example')).status,
     ).toBe(403)
   })
 
@@ -147,10 +128,7 @@ describe('/user/apikey', () => {
     })
     expect(badScope.status).toBe(400)
     expect(await badScope.text()).toContain('actions must be among')
-    expect(
-      (await b.post('/user/apikey/create', { csrf: b.csrf, label: 'x', expires: '2001-01-01' }))
-        .status,
-    ).toBe(400)
+    expect((await b.post('/user/apikey/create', { csrf: b.csrf, label: 'x', expires: '2001-01-01' })).status).toBe(400)
   })
 
   test('sign out ends the session', async () => {

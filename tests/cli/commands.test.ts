@@ -18,7 +18,11 @@ async function scratch(): Promise<string> {
 
 async function zot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const run = Bun.spawn(['bun', CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
+  const [code, out, err] = await Promise.all([
+    run.exited,
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+  ])
   return { code, out, err }
 }
 
@@ -66,7 +70,9 @@ describe('verify-config', () => {
     expect(json.code).toBe(1)
     const report = JSON.parse(json.out) as { valid: boolean; findings: { path: string; severity: string }[] }
     expect(report.valid).toBe(false)
-    expect(report.findings.some((f) => f.severity === 'error' && f.path === 'extensions.sync.registries[0].credentials')).toBe(true)
+    expect(
+      report.findings.some((f) => f.severity === 'error' && f.path === 'extensions.sync.registries[0].credentials'),
+    ).toBe(true)
   })
 })
 
@@ -84,7 +90,10 @@ test('--version prints version, commit and distribution-spec version', async () 
 
 test('serve refuses an invalid config with exit 1 and the findings', async () => {
   const directory = await scratch()
-  await writeFile(join(directory, 'bad.json'), JSON.stringify({ storage: { rootDirectory: directory, rootDirectry: 'x' }, http: { port: 99999 } }))
+  await writeFile(
+    join(directory, 'bad.json'),
+    JSON.stringify({ storage: { rootDirectory: directory, rootDirectry: 'x' }, http: { port: 99999 } }),
+  )
   const result = await zot('serve', join(directory, 'bad.json'))
   expect(result.code).toBe(1)
   expect(result.err).toContain('storage.rootDirectry')
@@ -97,8 +106,16 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
   const port = await freePort()
   const path = join(directory, 'config.json')
   const config = (level: string, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port }, log: { level }, ...extra })
-  await writeFile(path, config('info', { extensions: { lint: { mandatoryAnnotations: ['org.opencontainers.image.source'] } } }))
+    JSON.stringify({
+      storage: { rootDirectory: join(directory, 'data') },
+      http: { address: '127.0.0.1', port },
+      log: { level },
+      ...extra,
+    })
+  await writeFile(
+    path,
+    config('info', { extensions: { lint: { mandatoryAnnotations: ['org.opencontainers.image.source'] } } }),
+  )
   const server = Bun.spawn(['bun', CLI, 'serve', path], { stdout: 'pipe', stderr: 'pipe' })
   const lines = collectLines(server.stdout)
   try {
@@ -116,7 +133,14 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
 
     // Restart-only settings are named, and the old values stay in force.
     const otherPort = await freePort()
-    await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'other') }, http: { address: '127.0.0.1', port: otherPort }, log: { level: 'warn' } }))
+    await writeFile(
+      path,
+      JSON.stringify({
+        storage: { rootDirectory: join(directory, 'other') },
+        http: { address: '127.0.0.1', port: otherPort },
+        log: { level: 'warn' },
+      }),
+    )
     server.kill('SIGHUP')
     const warning = await waitForLine(lines, /these settings need a restart/)
     expect(JSON.parse(warning).settings).toEqual(['http.port', 'storage.rootDirectory'])
@@ -137,9 +161,32 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   const cert = join(directory, 'cert.pem')
   const key = join(directory, 'key.pem')
   const makeCertificate = async (name: string) => {
-    const made = Bun.spawnSync(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(directory, `${name}.key`), '-out', join(directory, `${name}.pem`)], { stderr: 'pipe' })
+    const made = Bun.spawnSync(
+      [
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(directory, `${name}.key`),
+        '-out',
+        join(directory, `${name}.pem`),
+      ],
+      { stderr: 'pipe' },
+    )
     expect(made.exitCode).toBe(0)
-    return { cert: await Bun.file(join(directory, `${name}.pem`)).text(), key: await Bun.file(join(directory, `${name}.key`)).text() }
+    return {
+      cert: await Bun.file(join(directory, `${name}.pem`)).text(),
+      key: await Bun.file(join(directory, `${name}.key`)).text(),
+    }
   }
   const first = await makeCertificate('first')
   const second = await makeCertificate('second')
@@ -147,11 +194,22 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   await writeFile(key, first.key)
   const port = await freePort()
   const path = join(directory, 'config.json')
-  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port, tls: { cert, key } }, log: { level: 'info' } }))
+  await writeFile(
+    path,
+    JSON.stringify({
+      storage: { rootDirectory: join(directory, 'data') },
+      http: { address: '127.0.0.1', port, tls: { cert, key } },
+      log: { level: 'info' },
+    }),
+  )
   const server = Bun.spawn(['bun', CLI, 'serve', path], { stdout: 'pipe', stderr: 'inherit' })
   const lines = collectLines(server.stdout)
   // Each certificate is self-signed: a client trusting only one of them tells which is served.
-  const statusTrusting = (ca: string) => fetch(`https://127.0.0.1:${port}/v2/`, { tls: { ca } }).then((r) => r.status, () => 0)
+  const statusTrusting = (ca: string) =>
+    fetch(`https://127.0.0.1:${port}/v2/`, { tls: { ca } }).then(
+      (r) => r.status,
+      () => 0,
+    )
   try {
     await waitForLine(lines, /"message":"serving"/)
     expect(await statusTrusting(first.cert)).toBe(200)
@@ -168,10 +226,16 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   }
 })
 
-test('gc and scrub run on a stopped registry\'s storage and explain an invalid config', async () => {
+test("gc and scrub run on a stopped registry's storage and explain an invalid config", async () => {
   const directory = await scratch()
   const path = join(directory, 'config.json')
-  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data'), gcDelay: '1s' }, http: { address: '127.0.0.1', port: await freePort() } }))
+  await writeFile(
+    path,
+    JSON.stringify({
+      storage: { rootDirectory: join(directory, 'data'), gcDelay: '1s' },
+      http: { address: '127.0.0.1', port: await freePort() },
+    }),
+  )
   expect((await zot('gc', path)).err).toContain('is not a directory')
   await mkdir(join(directory, 'data'))
   const gc = await zot('gc', path, '--dry-run')

@@ -27,14 +27,19 @@ afterAll(async () => {
 const sha256 = (data: Uint8Array | string) => `sha256:${new Bun.CryptoHasher('sha256').update(data).digest('hex')}`
 const driverFor = (bucket: string) => zotS3Params(rgw, bucket)
 
-test('push and pull on S3 with zot\'s key layout; rootDirectory holds only local metadata', async () => {
+test("push and pull on S3 with zot's key layout; rootDirectory holds only local metadata", async () => {
   const bucket = await createTestBucket(rgw, 'serve')
-  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  const registry = await startRegistry({
+    config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } },
+  })
   running.push(registry)
   const layer = crypto.getRandomValues(new Uint8Array(300_000))
   const config = JSON.stringify({ architecture: 'arm64', os: 'linux' })
   for (const blob of [layer, new TextEncoder().encode(config)]) {
-    expect((await fetch(`${registry.url}/v2/s3/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+    expect(
+      (await fetch(`${registry.url}/v2/s3/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob }))
+        .status,
+    ).toBe(201)
   }
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -42,8 +47,18 @@ test('push and pull on S3 with zot\'s key layout; rootDirectory holds only local
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
   })
-  expect((await fetch(`${registry.url}/v2/s3/app/manifests/v1`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(201)
-  const pulled = await fetch(`${registry.url}/v2/s3/app/blobs/${sha256(layer)}`, { headers: { Range: 'bytes=100-199' } })
+  expect(
+    (
+      await fetch(`${registry.url}/v2/s3/app/manifests/v1`, {
+        method: 'PUT',
+        body: manifest,
+        headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      })
+    ).status,
+  ).toBe(201)
+  const pulled = await fetch(`${registry.url}/v2/s3/app/blobs/${sha256(layer)}`, {
+    headers: { Range: 'bytes=100-199' },
+  })
   expect(pulled.status).toBe(206)
   expect(new Uint8Array(await pulled.arrayBuffer())).toEqual(layer.subarray(100, 200))
   expect(await (await fetch(`${registry.url}/v2/s3/app/manifests/v1`)).text()).toBe(manifest)
@@ -60,18 +75,39 @@ test('a missing bucket stops serve with one line naming it', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'zot-s3-serve-'))
   directories.push(directory)
   const path = join(directory, 'config.json')
-  await writeFile(path, JSON.stringify({ storage: { rootDirectory: directory, dedupe: false, storageDriver: driverFor('no-such-bucket') }, http: { address: '127.0.0.1', port: 0 } }))
-  const run = Bun.spawn(['bun', join(import.meta.dir, '../../cmd/zot.ts'), 'serve', path], { stdout: 'ignore', stderr: 'pipe' })
+  await writeFile(
+    path,
+    JSON.stringify({
+      storage: { rootDirectory: directory, dedupe: false, storageDriver: driverFor('no-such-bucket') },
+      http: { address: '127.0.0.1', port: 0 },
+    }),
+  )
+  const run = Bun.spawn(['bun', join(import.meta.dir, '../../cmd/zot.ts'), 'serve', path], {
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
   expect(await run.exited).toBe(1)
   expect(await new Response(run.stderr).text()).toContain('no-such-bucket')
 })
 
 test('redirectBlobURL answers whole-blob GETs with a 307 to a presigned URL that serves the bytes', async () => {
   const bucket = await createTestBucket(rgw, 'redirect')
-  const registry = await startRegistry({ config: { storage: { dedupe: false, redirectBlobURL: true, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  const registry = await startRegistry({
+    config: {
+      storage: { dedupe: false, redirectBlobURL: true, storageDriver: driverFor(bucket) },
+      log: { level: 'warn' },
+    },
+  })
   running.push(registry)
   const blob = crypto.getRandomValues(new Uint8Array(50_000))
-  expect((await fetch(`${registry.url}/v2/redirect/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  expect(
+    (
+      await fetch(`${registry.url}/v2/redirect/app/blobs/uploads/?digest=${sha256(blob)}`, {
+        method: 'POST',
+        body: blob,
+      })
+    ).status,
+  ).toBe(201)
   const redirected = await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { redirect: 'manual' })
   expect(redirected.status).toBe(307)
   const location = redirected.headers.get('Location')!
@@ -79,15 +115,22 @@ test('redirectBlobURL answers whole-blob GETs with a 307 to a presigned URL that
   expect(new Uint8Array(await (await fetch(location)).arrayBuffer())).toEqual(blob)
   // HEAD and ranged GETs are answered by the registry itself.
   expect((await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { method: 'HEAD' })).status).toBe(200)
-  expect((await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { headers: { Range: 'bytes=0-9' } })).status).toBe(206)
+  expect(
+    (await fetch(`${registry.url}/v2/redirect/app/blobs/${sha256(blob)}`, { headers: { Range: 'bytes=0-9' } })).status,
+  ).toBe(206)
 })
 
 test('S3 going away while serving: 503 with the spec error body, /readyz fails, and the registry recovers by itself', async () => {
   const bucket = await createTestBucket(rgw, 'outage')
-  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'error' } } })
+  const registry = await startRegistry({
+    config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'error' } },
+  })
   running.push(registry)
   const blob = new TextEncoder().encode('survives the outage')
-  expect((await fetch(`${registry.url}/v2/outage/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  expect(
+    (await fetch(`${registry.url}/v2/outage/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob }))
+      .status,
+  ).toBe(201)
   await rgw.stopGateway()
   try {
     const failing = await fetch(`${registry.url}/v2/outage/app/blobs/${sha256(blob)}`)
@@ -108,19 +151,33 @@ test('S3 going away while serving: 503 with the spec error body, /readyz fails, 
 
 test('zot gc and zot scrub on an S3 config work on the bucket, not the local directory', async () => {
   const bucket = await createTestBucket(rgw, 'gc')
-  const registry = await startRegistry({ config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } } })
+  const registry = await startRegistry({
+    config: { storage: { dedupe: false, storageDriver: driverFor(bucket) }, log: { level: 'warn' } },
+  })
   running.push(registry)
   const blob = new TextEncoder().encode('orphan')
-  expect((await fetch(`${registry.url}/v2/gc/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })).status).toBe(201)
+  expect(
+    (await fetch(`${registry.url}/v2/gc/app/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob }))
+      .status,
+  ).toBe(201)
   const directory = await mkdtemp(join(tmpdir(), 'zot-s3-gc-'))
   directories.push(directory)
   const configPath = join(directory, 'config.json')
-  await writeFile(configPath, JSON.stringify({ storage: { rootDirectory: directory, dedupe: false, gcDelay: '1s', storageDriver: driverFor(bucket) }, http: { address: '127.0.0.1', port: 1 } }))
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      storage: { rootDirectory: directory, dedupe: false, gcDelay: '1s', storageDriver: driverFor(bucket) },
+      http: { address: '127.0.0.1', port: 1 },
+    }),
+  )
   await registry.stop()
   running.splice(running.indexOf(registry), 1)
   await Bun.sleep(1100)
   const zotCli = (...args: string[]) => {
-    const run = Bun.spawnSync(['bun', join(import.meta.dir, '../../cmd/zot.ts'), ...args], { stdout: 'pipe', stderr: 'pipe' })
+    const run = Bun.spawnSync(['bun', join(import.meta.dir, '../../cmd/zot.ts'), ...args], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
     return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }
   }
   const gc = zotCli('gc', configPath, '--json')

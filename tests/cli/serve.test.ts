@@ -13,13 +13,25 @@ async function configOn(port: number): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'zot-cli-'))
   directories.push(directory)
   const path = join(directory, 'config.json')
-  await writeFile(path, JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port: String(port) } }))
+  await writeFile(
+    path,
+    JSON.stringify({
+      storage: { rootDirectory: join(directory, 'data') },
+      http: { address: '127.0.0.1', port: String(port) },
+    }),
+  )
   return path
 }
 
 async function waitForRegistry(url: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return
     await Bun.sleep(50)
   }
   throw new Error(`no registry at ${url}`)
@@ -46,14 +58,24 @@ test('SIGTERM drains and exits 0', async () => {
 })
 
 test('serve refuses a GOMEMLIMIT it cannot read, naming the value and the fix', async () => {
-  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(await freePort())], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, GOMEMLIMIT: '2GB' } })
+  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(await freePort())], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, GOMEMLIMIT: '2GB' },
+  })
   expect(await run.exited).toBe(1)
-  expect(await new Response(run.stderr).text()).toContain('GOMEMLIMIT=2GB is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off')
+  expect(await new Response(run.stderr).text()).toContain(
+    'GOMEMLIMIT=2GB is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off',
+  )
 })
 
 test('serve reports its soft memory limit, from GOMEMLIMIT when set', async () => {
   const port = await freePort()
-  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(port)], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, GOMEMLIMIT: '300MiB' } })
+  const run = Bun.spawn(['bun', CLI, 'serve', await configOn(port)], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, GOMEMLIMIT: '300MiB' },
+  })
   await waitForRegistry(`http://127.0.0.1:${port}/v2/`)
   run.kill('SIGTERM')
   expect(await run.exited).toBe(0)

@@ -47,7 +47,8 @@ function startTricklingUpstream(): TricklingUpstream {
     fetch(request) {
       const { pathname } = new URL(request.url)
       if (pathname === '/v2/') return Response.json({})
-      if (!pathname.endsWith(`/blobs/${digest}`)) return Response.json({ errors: [{ code: 'NAME_UNKNOWN' }] }, { status: 404 })
+      if (!pathname.endsWith(`/blobs/${digest}`))
+        return Response.json({ errors: [{ code: 'NAME_UNKNOWN' }] }, { status: 404 })
       const headers = { 'Content-Length': String(BLOB_BYTES), 'Docker-Content-Digest': digest }
       if (request.method === 'HEAD') return new Response(null, { headers })
       let offset = 0
@@ -66,7 +67,13 @@ function startTricklingUpstream(): TricklingUpstream {
       return new Response(body, { headers })
     },
   })
-  return { url: `http://127.0.0.1:${server.port}`, digest, blob, sending: () => sending, stop: () => void server.stop(true) }
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    digest,
+    blob,
+    sending: () => sending,
+    stop: () => void server.stop(true),
+  }
 }
 
 /** 500 hard-linked copies of one repository of 40 images: built in a second, walked in seconds. */
@@ -74,9 +81,12 @@ async function storageWithRepositories(): Promise<TestStorage> {
   const storage = await createTestStorage({ label: 'shutdown', kind: 'local' })
   const template = join(storage.rootDirectory, 'gc/template')
   const layout = await OciLayout.create(template)
-  for (let index = 0; index < IMAGES_PER_REPOSITORY; index++) await buildRandomImage(layout, `v${index}`, { layerBytes: 64 })
+  for (let index = 0; index < IMAGES_PER_REPOSITORY; index++)
+    await buildRandomImage(layout, `v${index}`, { layerBytes: 64 })
   for (let first = 1; first < REPOSITORIES; first += 100) {
-    const batch = Array.from({ length: Math.min(100, REPOSITORIES - first) }, (_, index) => join(storage.rootDirectory, `gc/r${first + index}`))
+    const batch = Array.from({ length: Math.min(100, REPOSITORIES - first) }, (_, index) =>
+      join(storage.rootDirectory, `gc/r${first + index}`),
+    )
     await Promise.all(batch.map((copy) => Bun.spawn(['cp', '-al', template, copy]).exited))
   }
   return storage
@@ -91,7 +101,14 @@ function syncConfig(closedPort: number, upstream: TricklingUpstream, level: 'inf
       sync: {
         enable: true,
         registries: [
-          { urls: [`http://127.0.0.1:${closedPort}`], onDemand: false, pollInterval: '6h', maxRetries: 3, retryDelay: '5m', content: [{ prefix: 'mirror/**' }] },
+          {
+            urls: [`http://127.0.0.1:${closedPort}`],
+            onDemand: false,
+            pollInterval: '6h',
+            maxRetries: 3,
+            retryDelay: '5m',
+            content: [{ prefix: 'mirror/**' }],
+          },
           { urls: [upstream.url], onDemand: true, content: [{ prefix: 'cached/**' }] },
         ],
       },
@@ -119,7 +136,10 @@ async function waitForLog(registry: RunningRegistry, message: string, after = 0)
 }
 
 /** Sends a signal and waits for the exit; kills the process after GIVE_UP_MS. */
-async function signalAndWait(registry: RunningRegistry, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number; at: number }> {
+async function signalAndWait(
+  registry: RunningRegistry,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; ms: number; at: number }> {
   const sent = Date.now()
   registry.kill(signal)
   const killer = setTimeout(() => registry.kill('SIGKILL'), GIVE_UP_MS)
@@ -138,7 +158,11 @@ async function nextGcWalk(registry: RunningRegistry): Promise<() => Promise<void
 }
 
 /** Reads a blob through the registry; resolves with its bytes and when the last one came. */
-async function download(registry: RunningRegistry, repository: string, digest: string): Promise<{ firstBytes: Promise<void>; done: Promise<{ bytes: Uint8Array; at: number }> }> {
+async function download(
+  registry: RunningRegistry,
+  repository: string,
+  digest: string,
+): Promise<{ firstBytes: Promise<void>; done: Promise<{ bytes: Uint8Array; at: number }> }> {
   const response = await fetch(`${registry.url}/v2/${repository}/blobs/${digest}`)
   expect(response.status).toBe(200)
   const reader = response.body!.getReader()
@@ -174,7 +198,11 @@ afterAll(async () => {
 })
 
 async function start(level: 'info' | 'debug' = 'info', withRepositories = true): Promise<RunningRegistry> {
-  const registry = await startRegistry({ binary, config: syncConfig(closedPort, upstream, level), ...(withRepositories && { storage }) })
+  const registry = await startRegistry({
+    binary,
+    config: syncConfig(closedPort, upstream, level),
+    ...(withRepositories && { storage }),
+  })
   running.push(registry)
   return registry
 }
@@ -227,7 +255,10 @@ test('a second SIGTERM exits at once, cutting the download in flight', async () 
   expect(exit.code).toBe(1)
   expect(exit.ms).toBeLessThan(1_000)
   expect(registry.logs()).toContain('second stop signal: exiting now')
-  const outcome = await pull.done.then(({ bytes }) => (sha256(bytes) === upstream.digest ? 'complete' : 'cut'), () => 'cut')
+  const outcome = await pull.done.then(
+    ({ bytes }) => (sha256(bytes) === upstream.digest ? 'complete' : 'cut'),
+    () => 'cut',
+  )
   expect(outcome).toBe('cut')
 })
 

@@ -24,7 +24,11 @@ async function configWithCertDir(certDir: string): Promise<string> {
 
 async function zot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const run = Bun.spawn(['bun', CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
+  const [code, out, err] = await Promise.all([
+    run.exited,
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+  ])
   return { code, out, err }
 }
 

@@ -11,11 +11,18 @@ afterAll(() => Promise.all(running.map((r) => r.stop())))
 
 const sha256 = (data: Uint8Array | string) => `sha256:${new Bun.CryptoHasher('sha256').update(data).digest('hex')}`
 
-async function pushImage(base: string, repository: string, tag: string): Promise<{ manifest: string; layer: Uint8Array<ArrayBuffer> }> {
+async function pushImage(
+  base: string,
+  repository: string,
+  tag: string,
+): Promise<{ manifest: string; layer: Uint8Array<ArrayBuffer> }> {
   const layer = crypto.getRandomValues(new Uint8Array(200_000))
   const config = JSON.stringify({ architecture: 'amd64', os: 'linux' })
   for (const blob of [layer, new TextEncoder().encode(config)]) {
-    const response = await fetch(`${base}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', body: blob })
+    const response = await fetch(`${base}/v2/${repository}/blobs/uploads/?digest=${sha256(blob)}`, {
+      method: 'POST',
+      body: blob,
+    })
     expect(response.status).toBe(201)
   }
   const manifest = JSON.stringify({
@@ -24,7 +31,11 @@ async function pushImage(base: string, repository: string, tag: string): Promise
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
   })
-  const put = await fetch(`${base}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } })
+  const put = await fetch(`${base}/v2/${repository}/manifests/${tag}`, {
+    method: 'PUT',
+    body: manifest,
+    headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+  })
   expect(put.status).toBe(201)
   return { manifest, layer }
 }
@@ -36,7 +47,9 @@ test('an on-demand sync configured in config.json pulls through, then serves fro
   const cache = await startRegistry({
     config: {
       log: { level: 'warn' },
-      extensions: { sync: { registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'team/**' }] }] } },
+      extensions: {
+        sync: { registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'team/**' }] }] },
+      },
     },
   })
   running.push(cache)

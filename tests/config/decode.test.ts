@@ -132,12 +132,9 @@ describe('defaults', () => {
       gcInterval: 0,
       retention: { delay: 0 },
     })
-    expect((await load({ storage: { gcDelay: '3h' } })).config.storage.retention.delay).toBe(
-      3 * HOUR,
-    )
+    expect((await load({ storage: { gcDelay: '3h' } })).config.storage.retention.delay).toBe(3 * HOUR)
     expect(
-      (await load({ storage: { gcDelay: '3h', retention: { delay: '10m' } } })).config.storage
-        .retention.delay,
+      (await load({ storage: { gcDelay: '3h', retention: { delay: '10m' } } })).config.storage.retention.delay,
     ).toBe(10 * 60_000)
   })
 
@@ -170,9 +167,7 @@ describe('defaults', () => {
       cacheDriver: { name: 'dynamodb' },
     }
     expect((await load({ storage })).config.storage.remoteCache).toBe(true)
-    expect(
-      (await load({ storage: { ...storage, remoteCache: false } })).config.storage.remoteCache,
-    ).toBe(false)
+    expect((await load({ storage: { ...storage, remoteCache: false } })).config.storage.remoteCache).toBe(false)
   })
 
   test('present extension sections are enabled, with their own defaults', async () => {
@@ -228,18 +223,12 @@ describe('reporting', () => {
         storage: { gcDelay: '-1h' },
       }),
     )
-    expect(errorsOf(findings).map((finding) => finding.path)).toEqual([
-      'http.port',
-      'log.levle',
-      'storage.gcDelay',
-    ])
+    expect(errorsOf(findings).map((finding) => finding.path)).toEqual(['http.port', 'log.levle', 'storage.gcDelay'])
   })
 
   test('an error caused by an earlier one is not repeated', async () => {
     // The unknown key leaves accessControl without grants; "needs authentication" would be an echo.
-    const { findings } = await inspect(
-      merge(BASE_CONFIG, { http: { accessControl: { '**': { policies: [] } } } }),
-    )
+    const { findings } = await inspect(merge(BASE_CONFIG, { http: { accessControl: { '**': { policies: [] } } } }))
     expect(errorsOf(findings).map((finding) => finding.path)).toEqual(['http.accessControl.**'])
   })
 
@@ -273,8 +262,6 @@ describe('reporting', () => {
 
   test('an empty config is refused, as zot does', async () => {
     const { findings } = await inspect({})
-    expect(findings).toEqual([
-      expect.objectContaining({ severity: 'error', message: 'the config has no settings' }),
-    ])
+    expect(findings).toEqual([expect.objectContaining({ severity: 'error', message: 'the config has no settings' })])
   })
 })

@@ -10,14 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { verifyConfigCommand } from '../../lib/config'
 import { inspectConfigFile } from '../../lib/config/load'
-import {
-  describeFindings,
-  errorsOf,
-  FIXTURES,
-  makeTempFiles,
-  type Json,
-  type TempFiles,
-} from './helpers'
+import { describeFindings, errorsOf, FIXTURES, makeTempFiles, type Json, type TempFiles } from './helpers'
 
 const fixturesDir = fileURLToPath(FIXTURES)
 const fixtureNames = readdirSync(fixturesDir).filter((name) => name.endsWith('.json'))
@@ -30,8 +23,7 @@ function localize(value: Json, files: TempFiles, parents: string[] = []): Json {
   if (value === null || typeof value !== 'object') return value
   const result: { [key: string]: Json } = {}
   for (const [key, item] of Object.entries(value)) {
-    const replacement =
-      typeof item === 'string' ? localFileFor([...parents, key.toLowerCase()], files) : undefined
+    const replacement = typeof item === 'string' ? localFileFor([...parents, key.toLowerCase()], files) : undefined
     result[key] = replacement ?? localize(item, files, [...parents, key.toLowerCase()])
   }
   return result
@@ -87,9 +79,7 @@ describe('real-world configs', () => {
   }
 
   test('invalid-replica-inline-credentials.json is refused: zot has no inline credentials', async () => {
-    const { findings } = await inspectConfigFile(
-      join(fixturesDir, 'invalid-replica-inline-credentials.json'),
-    )
+    const { findings } = await inspectConfigFile(join(fixturesDir, 'invalid-replica-inline-credentials.json'))
     const errors = errorsOf(findings)
     expect(errors).toHaveLength(1)
     const [error] = errors
@@ -115,8 +105,8 @@ describe('real-world configs', () => {
 
   test('credentials from an OpenID credentialsFile end up in the config', async () => {
     const { config } = await inspectConfigFile(await localizedCopy('homelab-s3-htpasswd-oidc.json'))
-    expect(config?.http.auth?.openid?.providers['oidc']?.clientid).toBe('YOUR_CLIENT_ID')
-    expect(config?.http.auth?.openid?.providers['oidc']?.clientsecret).toBe('YOUR_CLIENT_SECRET')
+    expect(config?.http.auth?.openid?.providers.oidc?.clientid).toBe('YOUR_CLIENT_ID')
+    expect(config?.http.auth?.openid?.providers.oidc?.clientsecret).toBe('YOUR_CLIENT_SECRET')
     expect(config?.http.auth?.apikey).toBe(true)
   })
 
@@ -127,14 +117,9 @@ describe('real-world configs', () => {
     expect(config?.http.port).toBe(5000)
     expect(config?.storage.gcInterval).toBe(6 * 3_600_000)
     expect(config?.storage.subPaths?.['/production']?.gc).toBe(false)
-    expect(config?.extensions?.search?.cve?.trivy.dbRepository).toBe(
-      'ghcr.io/aquasecurity/trivy-db',
-    )
+    expect(config?.extensions?.search?.cve?.trivy.dbRepository).toBe('ghcr.io/aquasecurity/trivy-db')
     expect(config?.extensions?.sync?.registries[0]?.retryDelay).toBe(5 * 60_000)
     expect(config?.extensions?.scrub?.interval).toBe(24 * 3_600_000)
-    expect(Object.keys(config?.http.accessControl?.repositories ?? {})).toEqual([
-      '**',
-      'production/**',
-    ])
+    expect(Object.keys(config?.http.accessControl?.repositories ?? {})).toEqual(['**', 'production/**'])
   })
 })

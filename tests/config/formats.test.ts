@@ -80,9 +80,7 @@ describe('formats', () => {
   })
 
   test('without a known extension each format is tried', async () => {
-    expect(
-      (await loadConfigFile(files.write('zot-config', TOML))).config.storage.rootDirectory,
-    ).toBe('/srv/zot')
+    expect((await loadConfigFile(files.write('zot-config', TOML))).config.storage.rootDirectory).toBe('/srv/zot')
     const { findings } = await inspectConfigFile(files.write('garbage.conf', '{{{ nope'))
     expect(findings[0]?.message).toStartWith(
       'the file is not JSON, YAML or TOML (JSON syntax error at line 1, column 2:',
@@ -139,8 +137,15 @@ describe('YAML and TOML syntax errors give the line', () => {
 
   test('zot verify-config prints the line and the fix', async () => {
     const file = files.write('broken.yaml', 'storage:\n  rootDirectory: /srv/zot\nhttp:\n  address: [oops\n')
-    const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'verify-config', file], { stdout: 'pipe', stderr: 'pipe' })
-    const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
+    const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'verify-config', file], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, out, err] = await Promise.all([
+      run.exited,
+      new Response(run.stdout).text(),
+      new Response(run.stderr).text(),
+    ])
     expect(code).toBe(1)
     expect(out + err).toContain('YAML syntax error at line 4: Unexpected token\n  fix: check the indentation')
   })
@@ -148,9 +153,7 @@ describe('YAML and TOML syntax errors give the line', () => {
 
 describe('JSON syntax errors give line and column', () => {
   test('a missing comma is reported where the comma belongs', async () => {
-    const finding = await syntaxError(
-      '{\n  "storage": {\n    "rootDirectory": "/srv"\n    "dedupe": true\n  }\n}',
-    )
+    const finding = await syntaxError('{\n  "storage": {\n    "rootDirectory": "/srv"\n    "dedupe": true\n  }\n}')
     expect(finding?.message).toBe(
       'JSON syntax error at line 3, column 28: missing `,` after this value (the next one starts with `"`)',
     )
@@ -159,9 +162,7 @@ describe('JSON syntax errors give line and column', () => {
 
   test('a trailing comma', async () => {
     const finding = await syntaxError('{\n  "http": {\n    "port": 5000,\n  }\n}')
-    expect(finding?.message).toBe(
-      'JSON syntax error at line 4, column 3: expected a key in double quotes, found `}`',
-    )
+    expect(finding?.message).toBe('JSON syntax error at line 4, column 3: expected a key in double quotes, found `}`')
     expect(finding?.fix).toBe('remove the trailing comma before `}`')
   })
 
@@ -194,11 +195,11 @@ describe('JSON syntax errors give line and column', () => {
   })
 
   test('YAML and TOML errors name the problem', async () => {
-    expect(
-      (await inspectConfigText('storage:\n\trootDirectory: /x', 'yaml')).findings[0]?.message,
-    ).toBe('YAML syntax error at line 2: Tab characters cannot be used as indentation')
-    expect(
-      (await inspectConfigText('[storage]\nrootDirectory = \n', 'toml')).findings[0]?.message,
-    ).toStartWith('TOML syntax error at line 2: Missing value')
+    expect((await inspectConfigText('storage:\n\trootDirectory: /x', 'yaml')).findings[0]?.message).toBe(
+      'YAML syntax error at line 2: Tab characters cannot be used as indentation',
+    )
+    expect((await inspectConfigText('[storage]\nrootDirectory = \n', 'toml')).findings[0]?.message).toStartWith(
+      'TOML syntax error at line 2: Missing value',
+    )
   })
 })

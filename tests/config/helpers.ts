@@ -39,20 +39,14 @@ export function makeTempFiles(): TempFiles {
   mkdirSync(aDirectory)
   return {
     dir,
-    htpasswd: write(
-      'htpasswd',
-      'user:$2y$05$WczL5wFA9Ux3QmHOp6K7q.cJ5QbVb0ZJCq9yVfHfQy9hKx5Ww1c8e\n',
-    ),
+    htpasswd: write('htpasswd', 'user:$2y$05$WczL5wFA9Ux3QmHOp6K7q.cJ5QbVb0ZJCq9yVfHfQy9hKx5Ww1c8e\n'),
     cert: write('server.crt', '-----BEGIN CERTIFICATE-----\n'),
     key: write('server.key', '-----BEGIN PRIVATE KEY-----\n'),
     ca: write('ca.crt', '-----BEGIN CERTIFICATE-----\n'),
     oidcCredentials: write('oidc.json', JSON.stringify({ clientid: 'id', clientsecret: 'secret' })),
     ldapCredentials: write('ldap.json', JSON.stringify({ bindDN: 'cn=zot', bindPassword: 'pw' })),
     sessionKeys: write('session-keys.json', JSON.stringify({ hashKey: 'h'.repeat(32) })),
-    syncCredentials: write(
-      'sync.json',
-      JSON.stringify({ 'ghcr.io': { username: 'u', password: 'p' } }),
-    ),
+    syncCredentials: write('sync.json', JSON.stringify({ 'ghcr.io': { username: 'u', password: 'p' } })),
     aDirectory,
     write,
     remove: () => rmSync(dir, { recursive: true, force: true }),
@@ -92,7 +86,5 @@ export function warningsOf(findings: ConfigFinding[]): ConfigFinding[] {
 
 /** Readable dump for assertion messages. */
 export function describeFindings(findings: ConfigFinding[]): string {
-  return findings
-    .map((finding) => `${finding.severity} ${finding.path}: ${finding.message}`)
-    .join('\n')
+  return findings.map((finding) => `${finding.severity} ${finding.path}: ${finding.message}`).join('\n')
 }

@@ -48,9 +48,7 @@ export function describeRuleCases(title: string, cases: readonly RuleCase[]): vo
         const patch = typeof item.patch === 'function' ? item.patch(files) : item.patch
         const { findings } = await inspect(merge(BASE_CONFIG, patch))
         const severity = item.severity ?? 'error'
-        const matching = findings.filter(
-          (finding) => finding.severity === severity && finding.path === item.path,
-        )
+        const matching = findings.filter((finding) => finding.severity === severity && finding.path === item.path)
         expect(matching, describeFindings(findings)).toHaveLength(1)
         const [finding] = matching
         if (typeof item.message === 'string') expect(finding?.message).toContain(item.message)

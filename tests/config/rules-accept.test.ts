@@ -47,9 +47,7 @@ describe('configs the rules accept', () => {
       },
       extensions: {
         sync: {
-          registries: [
-            { urls: ['https://ghcr.io'], content: [{ prefix: '**', tags: { regex: '^v1' } }] },
-          ],
+          registries: [{ urls: ['https://ghcr.io'], content: [{ prefix: '**', tags: { regex: '^v1' } }] }],
         },
       },
     }
@@ -62,7 +60,9 @@ describe('configs the rules accept', () => {
     expect((await inspect(merge(BASE_CONFIG, local))).findings).toEqual([])
     const remote = {
       storage: { dedupe: false, storageDriver: s3 },
-      extensions: { sync: { downloadDir: '/var/spool/zot', registries: [{ ...registry, maxRetries: 2, retryDelay: '5s' }] } },
+      extensions: {
+        sync: { downloadDir: '/var/spool/zot', registries: [{ ...registry, maxRetries: 2, retryDelay: '5s' }] },
+      },
     }
     expect((await inspect(merge(BASE_CONFIG, remote))).findings).toEqual([])
   })
@@ -75,7 +75,7 @@ describe('configs the rules accept', () => {
     }
     const { config } = await inspect(merge(BASE_CONFIG, patch))
     expect(config?.distSpecVersion).toBe('1.1.1')
-    expect(config?.storage.storageDriver?.['forcepathstyle']).toBe(true)
+    expect(config?.storage.storageDriver?.forcepathstyle).toBe(true)
     expect(config?.extensions?.scrub?.interval).toBe(2 * 3_600_000)
   })
 })

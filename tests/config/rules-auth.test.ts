@@ -162,10 +162,7 @@ const CASES: RuleCase[] = [
                 {
                   users: ['a'],
                   actions: ['read'],
-                  conditions: [
-                    { expression: 'req.method == "GET"' },
-                    { expression: '(req.tls.enabled' },
-                  ],
+                  conditions: [{ expression: 'req.method == "GET"' }, { expression: '(req.tls.enabled' }],
                 },
               ],
             },

@@ -57,10 +57,7 @@ const CASES: RuleCase[] = [
           openid: {
             providers: {
               github: {
-                credentialsFile: f.write(
-                  'typo.json',
-                  '{"clientid": "x", "clientsecret": "y", "clientsecrett": "z"}',
-                ),
+                credentialsFile: f.write('typo.json', '{"clientid": "x", "clientsecret": "y", "clientsecrett": "z"}'),
                 scopes: ['user'],
               },
             },
@@ -102,10 +99,7 @@ const CASES: RuleCase[] = [
       merge(registry({}), {
         extensions: {
           sync: {
-            credentialsFile: f.write(
-              'by-url.json',
-              '{"https://ghcr.io": {"username": "u", "password": "p"}}',
-            ),
+            credentialsFile: f.write('by-url.json', '{"https://ghcr.io": {"username": "u", "password": "p"}}'),
           },
         },
       }),

@@ -5,8 +5,7 @@
 import { merge, type Json } from './helpers'
 import { describeRuleCases, type RuleCase, s3, R0, registry } from './rule-cases'
 
-const oauth2 = (helper: Json) =>
-  registry({ credentialHelper: 'oauth2', oauth2CredentialHelper: helper })
+const oauth2 = (helper: Json) => registry({ credentialHelper: 'oauth2', oauth2CredentialHelper: helper })
 
 const CASES: RuleCase[] = [
   {

@@ -6,12 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  configJsonSchema,
-  defaultConfig,
-  parseConfigText,
-  plannedKeysInUse,
-} from '../../lib/config'
+import { configJsonSchema, defaultConfig, parseConfigText, plannedKeysInUse } from '../../lib/config'
 import { renderConfigDocs } from '../../lib/config/docs'
 import { BASE_CONFIG, FIXTURES, merge } from './helpers'
 
@@ -19,42 +14,27 @@ type Schema = Record<string, unknown>
 
 /** Enough of draft-07 to check configs against what configJsonSchema produces. */
 function schemaErrors(root: Schema, schema: Schema, value: unknown, path = '$'): string[] {
-  if (typeof schema['$ref'] === 'string')
-    return schemaErrors(root, resolvePointer(root, schema['$ref']), value, path)
-  const types = [schema['type']].flat().filter((type): type is string => typeof type === 'string')
-  if (types.length > 0 && !types.some((type) => hasType(value, type)))
-    return [`${path}: expected ${types.join('|')}`]
-  if (Array.isArray(schema['enum']) && !schema['enum'].includes(value))
-    return [`${path}: not in enum`]
-  if (
-    typeof value === 'string' &&
-    typeof schema['pattern'] === 'string' &&
-    !new RegExp(schema['pattern'], 'u').test(value)
-  ) {
-    return [`${path}: does not match ${schema['pattern']}`]
+  if (typeof schema.$ref === 'string') return schemaErrors(root, resolvePointer(root, schema.$ref), value, path)
+  const types = [schema.type].flat().filter((type): type is string => typeof type === 'string')
+  if (types.length > 0 && !types.some((type) => hasType(value, type))) return [`${path}: expected ${types.join('|')}`]
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${path}: not in enum`]
+  if (typeof value === 'string' && typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) {
+    return [`${path}: does not match ${schema.pattern}`]
   }
   if (Array.isArray(value))
-    return value.flatMap((item, index) =>
-      schemaErrors(root, schema['items'] as Schema, item, `${path}[${index}]`),
-    )
+    return value.flatMap((item, index) => schemaErrors(root, schema.items as Schema, item, `${path}[${index}]`))
   if (value === null || typeof value !== 'object') return []
-  const properties = (schema['properties'] ?? {}) as Record<string, Schema>
-  const patterns = Object.entries((schema['patternProperties'] ?? {}) as Record<string, Schema>)
-  const additional = schema['additionalProperties']
+  const properties = (schema.properties ?? {}) as Record<string, Schema>
+  const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, Schema>)
+  const additional = schema.additionalProperties
   return Object.entries(value).flatMap(([key, item]) => {
     const matching = [
       properties[key],
-      ...patterns
-        .filter(([pattern]) => new RegExp(pattern, 'u').test(key))
-        .map(([, property]) => property),
+      ...patterns.filter(([pattern]) => new RegExp(pattern, 'u').test(key)).map(([, property]) => property),
     ]
     const applicable = matching.filter((property): property is Schema => property !== undefined)
     if (applicable.length > 0)
-      return [
-        ...new Set(
-          applicable.flatMap((property) => schemaErrors(root, property, item, `${path}.${key}`)),
-        ),
-      ]
+      return [...new Set(applicable.flatMap((property) => schemaErrors(root, property, item, `${path}.${key}`)))]
     return typeof additional === 'object'
       ? schemaErrors(root, additional as Schema, item, `${path}.${key}`)
       : additional === false
@@ -92,9 +72,7 @@ describe('docs/config.md', () => {
     expect(docs).toContain(
       '| `extensions.sync.registries[].credentialHelper` | `ecr` \\| `gcp` \\| `oauth2` | — | planned |',
     )
-    expect(docs).toContain(
-      '| `http.accessControl.repositories.<repository glob>.anonymousPolicy` |',
-    )
+    expect(docs).toContain('| `http.accessControl.repositories.<repository glob>.anonymousPolicy` |')
     expect(docs).toContain('`${env:NAME}`')
     expect(docs).toContain('`${file:PATH}`')
     expect(docs).toContain('- **error**: `preserveDigest` without `http.compat`')
@@ -106,36 +84,26 @@ describe('JSON Schema', () => {
 
   test('is draft-07 JSON with the top-level sections, keys in any case', () => {
     const parsed = JSON.parse(JSON.stringify(schema)) as Schema
-    expect(parsed['$schema']).toBe('http://json-schema.org/draft-07/schema#')
-    const properties = parsed['properties'] as Record<string, Schema>
-    for (const section of [
-      'distSpecVersion',
-      'storage',
-      'http',
-      'log',
-      'extensions',
-      'scheduler',
-      'cluster',
-    ]) {
+    expect(parsed.$schema).toBe('http://json-schema.org/draft-07/schema#')
+    const properties = parsed.properties as Record<string, Schema>
+    for (const section of ['distSpecVersion', 'storage', 'http', 'log', 'extensions', 'scheduler', 'cluster']) {
       expect(properties[section]).toBeDefined()
     }
-    const patterns = parsed['patternProperties'] as Record<string, Schema>
+    const patterns = parsed.patternProperties as Record<string, Schema>
     expect(patterns['^[dD][iI][sS][tT][sS][pP][eE][cC][vV][eE][rR][sS][iI][oO][nN]$']).toEqual({
       $ref: '#/properties/distSpecVersion',
     })
-    expect(
-      schemaErrors(parsed, parsed, { STORAGE: { rootdirectory: '/x', GCDelay: '1h' } }),
-    ).toEqual([])
-    expect(
-      schemaErrors(parsed, parsed, { storage: { rootDirectory: '/x', gcDelay: 3600 } }),
-    ).toEqual(['$.storage.gcDelay: expected string'])
-    const storage = properties['storage'] as { properties: Record<string, Schema> }
-    expect(storage.properties['gcDelay']).toMatchObject({
+    expect(schemaErrors(parsed, parsed, { STORAGE: { rootdirectory: '/x', GCDelay: '1h' } })).toEqual([])
+    expect(schemaErrors(parsed, parsed, { storage: { rootDirectory: '/x', gcDelay: 3600 } })).toEqual([
+      '$.storage.gcDelay: expected string',
+    ])
+    const storage = properties.storage as { properties: Record<string, Schema> }
+    expect(storage.properties.gcDelay).toMatchObject({
       type: 'string',
       default: '1h',
       'x-status': 'implemented',
     })
-    expect(storage.properties['subPaths']).toMatchObject({ 'x-status': 'planned' })
+    expect(storage.properties.subPaths).toMatchObject({ 'x-status': 'planned' })
   })
 
   test('accepts every valid fixture and refuses the invalid one', async () => {

@@ -41,7 +41,7 @@ describe('secrets from the environment and files', () => {
     )
     expect(errorsOf(findings)).toEqual([])
     expect(config?.http.port).toBe(5055)
-    expect(config?.http.auth?.openid?.providers['github']?.clientsecret).toBe('s3cr3t')
+    expect(config?.http.auth?.openid?.providers.github?.clientsecret).toBe('s3cr3t')
   })
 
   test('references inside text, from files without their trailing newline', async () => {
@@ -59,35 +59,28 @@ describe('secrets from the environment and files', () => {
         },
       }),
     )
-    expect(config?.http.auth?.sessionDriver?.['url']).toBe('redis://zot:p@ss@redis.internal:6379')
+    expect(config?.http.auth?.sessionDriver?.url).toBe('redis://zot:p@ss@redis.internal:6379')
   })
 
   test('$${...} is a literal', async () => {
-    const { config } = await inspect(
-      merge(BASE_CONFIG, { http: { realm: 'costs $${env:NOTHING}' } }),
-    )
+    const { config } = await inspect(merge(BASE_CONFIG, { http: { realm: 'costs $${env:NOTHING}' } }))
     expect(config?.http.realm).toBe('costs ${env:NOTHING}')
   })
 
   test('an unset variable is an error naming the key', async () => {
-    delete process.env['ZOT_TEST_UNSET']
-    const { findings } = await inspect(
-      merge(BASE_CONFIG, { storage: { rootDirectory: '${env:ZOT_TEST_UNSET}/zot' } }),
-    )
+    delete process.env.ZOT_TEST_UNSET
+    const { findings } = await inspect(merge(BASE_CONFIG, { storage: { rootDirectory: '${env:ZOT_TEST_UNSET}/zot' } }))
     expect(errorsOf(findings)).toEqual([
       expect.objectContaining({
         path: 'storage.rootDirectory',
-        message:
-          'environment variable ZOT_TEST_UNSET is not set (referenced as ${env:ZOT_TEST_UNSET})',
+        message: 'environment variable ZOT_TEST_UNSET is not set (referenced as ${env:ZOT_TEST_UNSET})',
       }),
     ])
   })
 
   test('a missing file is an error naming the key', async () => {
     const missing = `${files.dir}/no-such-secret`
-    const { findings } = await inspect(
-      merge(BASE_CONFIG, { http: { realm: `\${file:${missing}}` } }),
-    )
+    const { findings } = await inspect(merge(BASE_CONFIG, { http: { realm: `\${file:${missing}}` } }))
     expect(errorsOf(findings)).toEqual([
       expect.objectContaining({
         path: 'http.realm',

@@ -38,23 +38,14 @@ let attestation: BuiltImage
 beforeAll(async () => {
   layout = await context.newLayout('artifacts')
   subject = await buildRandomImage(layout, 'app')
-  signature = await buildCosignSignature(
-    layout,
-    subject.manifest,
-    `${context.registry.host}/${REPOSITORY}`,
-  )
+  signature = await buildCosignSignature(layout, subject.manifest, `${context.registry.host}/${REPOSITORY}`)
   sbom = await buildSbom(layout, subject.manifest, 'app-sbom')
   attestation = await buildArtifact(layout, 'app-attestation', {
     artifactType: ATTESTATION_TYPE,
     content: JSON.stringify({ predicateType: 'https://example.com/test' }),
     subject: subject.manifest,
   })
-  for (const tag of [
-    'app',
-    cosignSignatureTag(subject.manifest.digest),
-    'app-sbom',
-    'app-attestation',
-  ]) {
+  for (const tag of ['app', cosignSignatureTag(subject.manifest.digest), 'app-sbom', 'app-attestation']) {
     await pushLayoutTag(context, layout, tag, REPOSITORY)
   }
 }, E2E_TIMEOUT_MS)
@@ -66,12 +57,7 @@ describe('push and pull unchanged', () => {
     await pushLayoutTag(context, chartLayout, '0.1.0', 'artifacts/charts/demo')
     const served = JSON.parse(
       new TextDecoder().decode(
-        await expectServedManifest(
-          context.registry,
-          'artifacts/charts/demo',
-          '0.1.0',
-          chart.manifest,
-        ),
+        await expectServedManifest(context.registry, 'artifacts/charts/demo', '0.1.0', chart.manifest),
       ),
     ) as { config: { mediaType: string } }
     expect(served.config.mediaType).toBe('application/vnd.cncf.helm.config.v1+json')
@@ -82,18 +68,13 @@ describe('push and pull unchanged', () => {
     const tag = cosignSignatureTag(subject.manifest.digest)
     await expectServedManifest(context.registry, REPOSITORY, tag, signature.manifest)
     await expectPulledUnchanged(context, REPOSITORY, tag, signature, layout)
-    const { stdout } = await context.clients.skopeo([
-      'list-tags',
-      `docker://${context.registry.host}/${REPOSITORY}`,
-    ])
+    const { stdout } = await context.clients.skopeo(['list-tags', `docker://${context.registry.host}/${REPOSITORY}`])
     expect((JSON.parse(stdout) as { Tags: string[] }).Tags).toContain(tag)
   })
 
   test('an SBOM with artifactType and subject', async () => {
     const served = JSON.parse(
-      new TextDecoder().decode(
-        await expectServedManifest(context.registry, REPOSITORY, 'app-sbom', sbom.manifest),
-      ),
+      new TextDecoder().decode(await expectServedManifest(context.registry, REPOSITORY, 'app-sbom', sbom.manifest)),
     ) as { artifactType: string; subject: { digest: string } }
     expect(served.artifactType).toBe(SBOM_ARTIFACT_TYPE)
     expect(served.subject.digest).toBe(subject.manifest.digest)
@@ -103,30 +84,18 @@ describe('push and pull unchanged', () => {
 
 describe.skipIf(againstReference)('referrers API', () => {
   test('lists each artifact whose subject is the image, with artifactType and annotations', async () => {
-    const referrers = await fetchReferrers(
-      context.registry.url,
-      REPOSITORY,
-      subject.manifest.digest,
-    )
+    const referrers = await fetchReferrers(context.registry.url, REPOSITORY, subject.manifest.digest)
     expect(referrers.contentType?.split(';')[0]).toBe(MediaType.ociIndex)
     expect(referrers.index.schemaVersion).toBe(2)
     expect(referrers.index.mediaType).toBe(MediaType.ociIndex)
     expect(referrers.filtersApplied).toBeNull()
     // The cosign tag-scheme signature has no subject: it must not be listed.
-    const byDigest = (a: { digest: string }, b: { digest: string }) =>
-      a.digest.localeCompare(b.digest)
-    expect([...referrers.index.manifests].sort(byDigest)).toEqual(
-      [sbom.manifest, attestation.manifest].sort(byDigest),
-    )
+    const byDigest = (a: { digest: string }, b: { digest: string }) => a.digest.localeCompare(b.digest)
+    expect([...referrers.index.manifests].sort(byDigest)).toEqual([sbom.manifest, attestation.manifest].sort(byDigest))
   })
 
   test('?artifactType= keeps only matching referrers and says so in OCI-Filters-Applied', async () => {
-    const filtered = await fetchReferrers(
-      context.registry.url,
-      REPOSITORY,
-      subject.manifest.digest,
-      SBOM_ARTIFACT_TYPE,
-    )
+    const filtered = await fetchReferrers(context.registry.url, REPOSITORY, subject.manifest.digest, SBOM_ARTIFACT_TYPE)
     expect(filtered.filtersApplied).toBe('artifactType')
     expect(filtered.index.manifests).toEqual([sbom.manifest])
     const none = await fetchReferrers(

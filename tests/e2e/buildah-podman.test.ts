@@ -44,8 +44,6 @@ for (const { format, mediaType } of FORMATS) {
       '{{json .RepoDigests}}',
       pulledName,
     ])
-    expect(JSON.parse(stdout) as string[]).toContain(
-      `${context.registry.host}/${repository}@${pushedDigest}`,
-    )
+    expect(JSON.parse(stdout) as string[]).toContain(`${context.registry.host}/${repository}@${pushedDigest}`)
   })
 }

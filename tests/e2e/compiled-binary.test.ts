@@ -8,12 +8,7 @@ import { copyFile, mkdtemp, readdir, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from '../support/binary'
-import {
-  expectPulledUnchanged,
-  expectServedManifest,
-  pushLayoutTag,
-  useRegistryAndClients,
-} from '../support/e2e'
+import { expectPulledUnchanged, expectServedManifest, pushLayoutTag, useRegistryAndClients } from '../support/e2e'
 import { buildRandomImage } from '../support/images'
 import { againstReference } from '../support/server'
 

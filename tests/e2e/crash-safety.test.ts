@@ -72,11 +72,7 @@ test(`SIGKILL during pushes, ${ROUNDS} rounds: every acknowledged image survives
   }
 }, 180_000)
 
-async function pushAndKill(
-  registry: RunningRegistry,
-  round: number,
-  acknowledged: AcknowledgedImage[],
-): Promise<void> {
+async function pushAndKill(registry: RunningRegistry, round: number, acknowledged: AcknowledgedImage[]): Promise<void> {
   const stop = { requested: false }
   const pushers = PUSHER_LAYER_SIZES.map((layerSizes, pusher) =>
     pushUntilStopped({
@@ -120,9 +116,7 @@ async function expectAllServed(
     })
     for (const blob of image.blobs) {
       if (position >= firstNew) {
-        expect(sha256Digest(await fetchBlob(registry.url, image.repository, blob.digest))).toBe(
-          blob.digest,
-        )
+        expect(sha256Digest(await fetchBlob(registry.url, image.repository, blob.digest))).toBe(blob.digest)
       } else {
         const head = await fetch(`${registry.url}/v2/${image.repository}/blobs/${blob.digest}`, {
           method: 'HEAD',

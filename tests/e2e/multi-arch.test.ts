@@ -48,13 +48,9 @@ describe('buildah manifest push --all', () => {
         listName,
         dockerReference(context.registry, repository, 'v1'),
       ])
-      const list = JSON.parse(
-        await expectInspectedDigest(context, repository, 'v1', pushedDigest),
-      ) as ManifestList
+      const list = JSON.parse(await expectInspectedDigest(context, repository, 'v1', pushedDigest)) as ManifestList
       expect(list.mediaType).toBe(mediaType)
-      expect(list.manifests.map((child) => child.platform.architecture).sort()).toEqual(
-        ARCHITECTURES,
-      )
+      expect(list.manifests.map((child) => child.platform.architecture).sort()).toEqual(ARCHITECTURES)
       for (const child of list.manifests) {
         await expectInspectedDigest(context, repository, child.digest, child.digest)
       }
@@ -69,9 +65,7 @@ describe('buildah manifest push --all', () => {
       ])
       expect(sha256Digest(await Bun.file(join(pulled, 'manifest.json')).bytes())).toBe(pushedDigest)
       for (const child of list.manifests) {
-        const childBytes = await Bun.file(
-          join(pulled, `${hexOf(child.digest)}.manifest.json`),
-        ).bytes()
+        const childBytes = await Bun.file(join(pulled, `${hexOf(child.digest)}.manifest.json`)).bytes()
         expect(sha256Digest(childBytes)).toBe(child.digest)
       }
     })

@@ -27,12 +27,7 @@ describe('skopeo copy', () => {
     await pushLayoutTag(context, layout, 'v1', 'skopeo/oci', ['--format', 'oci'])
 
     await expectServedManifest(context.registry, 'skopeo/oci', 'v1', image.manifest)
-    await expectServedManifest(
-      context.registry,
-      'skopeo/oci',
-      image.manifest.digest,
-      image.manifest,
-    )
+    await expectServedManifest(context.registry, 'skopeo/oci', image.manifest.digest, image.manifest)
     await expectInspectedDigest(context, 'skopeo/oci', 'v1', image.manifest.digest)
     await expectPulledUnchanged(context, 'skopeo/oci', 'v1', image, layout)
   })
@@ -56,19 +51,13 @@ describe('skopeo copy', () => {
     const manifest = JSON.parse(raw) as { mediaType: string; layers: Array<{ digest: string }> }
     expect(manifest.mediaType).toBe(MediaType.dockerManifest)
     // Converting the manifest must not touch the layers: they are already gzip.
-    expect(manifest.layers.map((layer) => layer.digest)).toEqual(
-      image.blobs.slice(1).map((layer) => layer.digest),
-    )
+    expect(manifest.layers.map((layer) => layer.digest)).toEqual(image.blobs.slice(1).map((layer) => layer.digest))
     const served = await fetchManifest(context.registry.url, 'skopeo/docker', 'v1')
     expect(served.contentType).toBe(MediaType.dockerManifest)
     expect(served.digest).toBe(pushedDigest)
 
     const pulled = await context.clients.scratch('v2s2-pull')
-    await context.clients.skopeo([
-      'copy',
-      dockerReference(context.registry, 'skopeo/docker', 'v1'),
-      `dir:${pulled}`,
-    ])
+    await context.clients.skopeo(['copy', dockerReference(context.registry, 'skopeo/docker', 'v1'), `dir:${pulled}`])
     expect(sha256Digest(await Bun.file(`${pulled}/manifest.json`).bytes())).toBe(pushedDigest)
   })
 })
@@ -98,10 +87,7 @@ test('skopeo list-tags lists every pushed tag', async () => {
       dockerReference(context.registry, 'skopeo/tags', tag),
     ])
   }
-  const { stdout } = await context.clients.skopeo([
-    'list-tags',
-    `docker://${context.registry.host}/skopeo/tags`,
-  ])
+  const { stdout } = await context.clients.skopeo(['list-tags', `docker://${context.registry.host}/skopeo/tags`])
   const listed = JSON.parse(stdout) as { Repository: string; Tags: string[] }
   expect(listed.Repository).toBe(`${context.registry.host}/skopeo/tags`)
   // docker-registry lists tags unsorted; the spec (and our server) sorts them lexically.
@@ -122,10 +108,7 @@ test('skopeo delete removes the manifest and every tag on it, and nothing else',
     dockerReference(context.registry, 'skopeo/delete', 'alias'),
   ])
 
-  await context.clients.skopeo([
-    'delete',
-    dockerReference(context.registry, 'skopeo/delete', 'doomed'),
-  ])
+  await context.clients.skopeo(['delete', dockerReference(context.registry, 'skopeo/delete', 'doomed')])
 
   for (const reference of ['doomed', 'alias', doomed.manifest.digest]) {
     expect((await fetchManifest(context.registry.url, 'skopeo/delete', reference)).status).toBe(404)
@@ -137,9 +120,6 @@ test('skopeo delete removes the manifest and every tag on it, and nothing else',
   ])
   await expect(inspectDeleted).rejects.toBeInstanceOf(CommandError)
   await expectServedManifest(context.registry, 'skopeo/delete', 'kept', kept.manifest)
-  const { stdout } = await context.clients.skopeo([
-    'list-tags',
-    `docker://${context.registry.host}/skopeo/delete`,
-  ])
+  const { stdout } = await context.clients.skopeo(['list-tags', `docker://${context.registry.host}/skopeo/delete`])
   expect((JSON.parse(stdout) as { Tags: string[] }).Tags).toEqual(['kept'])
 })

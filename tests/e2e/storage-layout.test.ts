@@ -93,47 +93,12 @@ describe.skipIf(againstReference)('a data directory made by hand', () => {
 
   test('serves its images and indexes byte for byte', async () => {
     await expectServedManifest(handmade.registry, 'handmade/app', 'v1', built.app!.content.manifest)
-    await expectServedManifest(
-      handmade.registry,
-      'handmade/app',
-      'multi',
-      built.multi!.content.manifest,
-    )
-    await expectServedManifest(
-      handmade.registry,
-      'team/tools/cli',
-      '1.0',
-      built.cli!.content.manifest,
-    )
-    await expectPulledUnchanged(
-      handmade,
-      'handmade/app',
-      'v1',
-      built.app!.content,
-      built.app!.layout,
-    )
-    await expectPulledUnchanged(
-      handmade,
-      'handmade/app',
-      'multi',
-      built.multi!.content,
-      built.multi!.layout,
-      ['--all'],
-    )
-    await expectPulledUnchanged(
-      handmade,
-      'team/tools/cli',
-      '1.0',
-      built.cli!.content,
-      built.cli!.layout,
-    )
-    await expectPulledUnchanged(
-      handmade,
-      'copied/by-skopeo',
-      'v1',
-      built.app!.content,
-      built.app!.layout,
-    )
+    await expectServedManifest(handmade.registry, 'handmade/app', 'multi', built.multi!.content.manifest)
+    await expectServedManifest(handmade.registry, 'team/tools/cli', '1.0', built.cli!.content.manifest)
+    await expectPulledUnchanged(handmade, 'handmade/app', 'v1', built.app!.content, built.app!.layout)
+    await expectPulledUnchanged(handmade, 'handmade/app', 'multi', built.multi!.content, built.multi!.layout, ['--all'])
+    await expectPulledUnchanged(handmade, 'team/tools/cli', '1.0', built.cli!.content, built.cli!.layout)
+    await expectPulledUnchanged(handmade, 'copied/by-skopeo', 'v1', built.app!.content, built.app!.layout)
   })
 
   test('lists its repositories and tags', async () => {
@@ -141,9 +106,10 @@ describe.skipIf(againstReference)('a data directory made by hand', () => {
       repositories: string[]
     }
     expect(catalog.repositories).toEqual(['copied/by-skopeo', 'handmade/app', 'team/tools/cli'])
-    const tags = (await (
-      await fetch(`${handmade.registry.url}/v2/handmade/app/tags/list`)
-    ).json()) as { name: string; tags: string[] }
+    const tags = (await (await fetch(`${handmade.registry.url}/v2/handmade/app/tags/list`)).json()) as {
+      name: string
+      tags: string[]
+    }
     expect(tags).toEqual({ name: 'handmade/app', tags: ['multi', 'v1'] })
   })
 })

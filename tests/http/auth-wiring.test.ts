@@ -28,7 +28,10 @@ describe('auth on the distribution API', async () => {
   const storage = await createTestStorage({ label: 'http-auth' })
   storages.push(storage)
   const htpasswd = join(rootDirectory, 'htpasswd')
-  await writeFile(htpasswd, ['alice', 'bob', 'carol'].map((user) => `${user}:${bcrypt.hashSync(`${user}-pw`, 4)}`).join('\n') + '\n')
+  await writeFile(
+    htpasswd,
+    `${['alice', 'bob', 'carol'].map((user) => `${user}:${bcrypt.hashSync(`${user}-pw`, 4)}`).join('\n')}\n`,
+  )
   const { config } = await parseConfigText(
     JSON.stringify({
       storage: storage.config,
@@ -37,7 +40,11 @@ describe('auth on the distribution API', async () => {
         auth: { htpasswd: { path: htpasswd } },
         accessControl: {
           repositories: {
-            'public/**': { anonymousPolicy: ['read'], defaultPolicy: ['read'], policies: [{ users: ['alice'], actions: ['read', 'create', 'update', 'delete'] }] },
+            'public/**': {
+              anonymousPolicy: ['read'],
+              defaultPolicy: ['read'],
+              policies: [{ users: ['alice'], actions: ['read', 'create', 'update', 'delete'] }],
+            },
             'private/**': { policies: [{ users: ['alice'], actions: ['read', 'create'] }] },
             'scratch/**': { policies: [{ users: ['carol'], actions: ['read', 'create'] }] },
           },
@@ -52,7 +59,8 @@ describe('auth on the distribution API', async () => {
   const request = (path: string, init?: RequestInit) => app.request(`http://registry.test${path}`, init)
   const blob = new TextEncoder().encode('auth blob')
   const digest = digestOf(blob)
-  const push = (repository: string, headers: Record<string, string>) => request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: blob, headers })
+  const push = (repository: string, headers: Record<string, string>) =>
+    request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: blob, headers })
 
   test('anonymous pushes are challenged with Basic and the realm', async () => {
     const response = await push('public/app', {})
@@ -83,17 +91,27 @@ describe('auth on the distribution API', async () => {
   })
 
   test('the catalog lists only readable repositories', async () => {
-    const catalog = async (headers: Record<string, string>) => ((await (await request('/v2/_catalog', { headers })).json()) as { repositories: string[] }).repositories
+    const catalog = async (headers: Record<string, string>) =>
+      ((await (await request('/v2/_catalog', { headers })).json()) as { repositories: string[] }).repositories
     expect(await catalog(basic('alice', 'alice-pw'))).toEqual(['private/secret', 'public/app'])
     expect(await catalog(basic('bob', 'bob-pw'))).toEqual(['public/app'])
   })
 
   test('a mount only copies from a repository the client may read', async () => {
-    const mounted = await request(`/v2/public/other/blobs/uploads/?mount=${digest}&from=private/secret`, { method: 'POST', headers: basic('alice', 'alice-pw') })
+    const mounted = await request(`/v2/public/other/blobs/uploads/?mount=${digest}&from=private/secret`, {
+      method: 'POST',
+      headers: basic('alice', 'alice-pw'),
+    })
     expect(mounted.status).toBe(201)
     // carol may push to scratch/ but not read private/: she gets a plain session, not the blob.
-    const refused = await request(`/v2/scratch/mine/blobs/uploads/?mount=${digest}&from=private/secret`, { method: 'POST', headers: basic('carol', 'carol-pw') })
+    const refused = await request(`/v2/scratch/mine/blobs/uploads/?mount=${digest}&from=private/secret`, {
+      method: 'POST',
+      headers: basic('carol', 'carol-pw'),
+    })
     expect(refused.status).toBe(202)
-    expect((await request(`/v2/scratch/mine/blobs/${digest}`, { method: 'HEAD', headers: basic('carol', 'carol-pw') })).status).toBe(404)
+    expect(
+      (await request(`/v2/scratch/mine/blobs/${digest}`, { method: 'HEAD', headers: basic('carol', 'carol-pw') }))
+        .status,
+    ).toBe(404)
   })
 })

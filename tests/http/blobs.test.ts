@@ -63,7 +63,7 @@ describe('blobs: HEAD and GET', async () => {
   })
 
   test('malformed digests answer 400 DIGEST_INVALID', async () => {
-    for (const bad of ['sha256:abc', 'md5:' + '0'.repeat(32), 'sha256:' + 'G'.repeat(64), 'notadigest']) {
+    for (const bad of ['sha256:abc', `md5:${'0'.repeat(32)}`, `sha256:${'G'.repeat(64)}`, 'notadigest']) {
       const get = await h.request(`/v2/lib/app/blobs/${bad}`)
       expect(get.status).toBe(400)
       expect(await errorCode(get)).toBe('DIGEST_INVALID')

@@ -46,7 +46,8 @@ export const bytes = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder(
 
 export function randomBlob(size: number): Uint8Array<ArrayBuffer> {
   const data = new Uint8Array(size)
-  for (let offset = 0; offset < size; offset += 65536) crypto.getRandomValues(data.subarray(offset, Math.min(size, offset + 65536)))
+  for (let offset = 0; offset < size; offset += 65536)
+    crypto.getRandomValues(data.subarray(offset, Math.min(size, offset + 65536)))
   return data
 }
 
@@ -66,15 +67,30 @@ export interface PushedImage {
 }
 
 /** Builds an OCI image manifest over freshly pushed blobs (not yet pushed itself). */
-export async function buildImage(h: Harness, repository: string, options: { layers?: number; extra?: Record<string, unknown> } = {}): Promise<PushedImage> {
-  const configBytes = bytes(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: crypto.randomUUID() }))
+export async function buildImage(
+  h: Harness,
+  repository: string,
+  options: { layers?: number; extra?: Record<string, unknown> } = {},
+): Promise<PushedImage> {
+  const configBytes = bytes(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+      nonce: crypto.randomUUID(),
+    }),
+  )
   const config = await pushBlob(h, repository, configBytes)
   const layers: string[] = []
   const layerDescriptors = []
   for (let i = 0; i < (options.layers ?? 1); i++) {
     const data = randomBlob(1024 + i)
     layers.push(await pushBlob(h, repository, data))
-    layerDescriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layers[i], size: data.length })
+    layerDescriptors.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: layers[i],
+      size: data.length,
+    })
   }
   const manifest = bytes(
     JSON.stringify({
@@ -88,12 +104,27 @@ export async function buildImage(h: Harness, repository: string, options: { laye
   return { manifest, digest: digestOf(manifest), config, layers }
 }
 
-export async function putManifest(h: Harness, repository: string, reference: string, manifest: Uint8Array, mediaType: string = MediaType.ociManifest): Promise<Response> {
-  return h.request(`/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: manifest, headers: { 'Content-Type': mediaType } })
+export async function putManifest(
+  h: Harness,
+  repository: string,
+  reference: string,
+  manifest: Uint8Array,
+  mediaType: string = MediaType.ociManifest,
+): Promise<Response> {
+  return h.request(`/v2/${repository}/manifests/${reference}`, {
+    method: 'PUT',
+    body: manifest,
+    headers: { 'Content-Type': mediaType },
+  })
 }
 
 /** Pushes an image under a tag; returns it. */
-export async function pushImage(h: Harness, repository: string, tag: string, options: { layers?: number; extra?: Record<string, unknown> } = {}): Promise<PushedImage> {
+export async function pushImage(
+  h: Harness,
+  repository: string,
+  tag: string,
+  options: { layers?: number; extra?: Record<string, unknown> } = {},
+): Promise<PushedImage> {
   const image = await buildImage(h, repository, options)
   const response = await putManifest(h, repository, tag, image.manifest)
   if (response.status !== 201) throw new Error(`manifest push failed: ${response.status} ${await response.text()}`)

@@ -48,7 +48,11 @@ describe('manifests: push and pull', async () => {
 
   test('?tag= on a digest push adds tags and echoes OCI-Tag', async () => {
     const image = await buildImage(h, 'm/qtags')
-    const put = await h.request(`/v2/m/qtags/manifests/${image.digest}?tag=a&tag=b`, { method: 'PUT', body: image.manifest, headers: { 'Content-Type': MediaType.ociManifest } })
+    const put = await h.request(`/v2/m/qtags/manifests/${image.digest}?tag=a&tag=b`, {
+      method: 'PUT',
+      body: image.manifest,
+      headers: { 'Content-Type': MediaType.ociManifest },
+    })
     expect(put.status).toBe(201)
     expect(put.headers.get('OCI-Tag')).toBe('a, b')
     expect(((await (await h.request('/v2/m/qtags/tags/list')).json()) as { tags: string[] }).tags).toEqual(['a', 'b'])
@@ -80,7 +84,10 @@ describe('manifests: push and pull', async () => {
   test('a subject answers OCI-Subject', async () => {
     const subject = await pushImage(h, 'm/subject', 'v1')
     const referrer = await buildImage(h, 'm/subject', {
-      extra: { artifactType: 'application/vnd.example.sig', subject: { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.manifest.length } },
+      extra: {
+        artifactType: 'application/vnd.example.sig',
+        subject: { mediaType: MediaType.ociManifest, digest: subject.digest, size: subject.manifest.length },
+      },
     })
     const put = await putManifest(h, 'm/subject', referrer.digest, referrer.manifest)
     expect(put.status).toBe(201)
@@ -99,10 +106,20 @@ describe('manifests: validation', async () => {
   const h = await makeHarness()
   const config = await pushBlob(h, 'v/app', bytes('{}'))
   const manifestWith = (fields: Record<string, unknown>) =>
-    bytes(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 }, layers: [], ...fields }))
+    bytes(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 },
+        layers: [],
+        ...fields,
+      }),
+    )
 
   test('a missing layer is MANIFEST_BLOB_UNKNOWN and nothing is recorded', async () => {
-    const manifest = manifestWith({ layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${'d'.repeat(64)}`, size: 5 }] })
+    const manifest = manifestWith({
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${'d'.repeat(64)}`, size: 5 }],
+    })
     const put = await putManifest(h, 'v/app', 'broken', manifest)
     expect(put.status).toBe(400)
     expect(await errorCode(put)).toBe('MANIFEST_BLOB_UNKNOWN')
@@ -111,7 +128,9 @@ describe('manifests: validation', async () => {
   })
 
   test('a missing config is MANIFEST_BLOB_UNKNOWN', async () => {
-    const manifest = manifestWith({ config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 2 } })
+    const manifest = manifestWith({
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 2 },
+    })
     expect(await errorCode(await putManifest(h, 'v/app', 'noconfig', manifest))).toBe('MANIFEST_BLOB_UNKNOWN')
   })
 
@@ -120,8 +139,28 @@ describe('manifests: validation', async () => {
     ['not an object', bytes('[1]')],
     ['schemaVersion 1', bytes(JSON.stringify({ schemaVersion: 1, config: {} }))],
     ['no config', bytes(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, layers: [] }))],
-    ['bad layer digest', bytes(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'x', digest: 'sha256:00', size: 1 }, layers: [] }))],
-    ['negative size', bytes(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: -1 }, layers: [] }))],
+    [
+      'bad layer digest',
+      bytes(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: 'x', digest: 'sha256:00', size: 1 },
+          layers: [],
+        }),
+      ),
+    ],
+    [
+      'negative size',
+      bytes(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: 'x', digest: `sha256:${'0'.repeat(64)}`, size: -1 },
+          layers: [],
+        }),
+      ),
+    ],
   ])('%s is MANIFEST_INVALID (400)', async (_name, body) => {
     const put = await putManifest(h, 'v/app', 'bad', body)
     expect(put.status).toBe(400)
@@ -135,7 +174,13 @@ describe('manifests: validation', async () => {
   })
 
   test('Docker schema 1 is refused with 415', async () => {
-    const put = await putManifest(h, 'v/app', 'schema1', bytes(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })), 'application/vnd.docker.distribution.manifest.v1+json')
+    const put = await putManifest(
+      h,
+      'v/app',
+      'schema1',
+      bytes(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v1+json' })),
+      'application/vnd.docker.distribution.manifest.v1+json',
+    )
     expect(put.status).toBe(415)
   })
 
@@ -177,18 +222,31 @@ describe('indexes and Docker manifests', async () => {
       const repository = `idx/${indexType.includes('docker') ? 'docker' : 'oci'}`
       const amd = await buildImage(h, repository)
       const arm = await buildImage(h, repository)
-      const index = bytes(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: indexType,
-        manifests: [
-          { mediaType: childType, digest: amd.digest, size: amd.manifest.length, platform: { architecture: 'amd64', os: 'linux' } },
-          { mediaType: childType, digest: arm.digest, size: arm.manifest.length, platform: { architecture: 'arm64', os: 'linux' } },
-        ],
-      }))
+      const index = bytes(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: indexType,
+          manifests: [
+            {
+              mediaType: childType,
+              digest: amd.digest,
+              size: amd.manifest.length,
+              platform: { architecture: 'amd64', os: 'linux' },
+            },
+            {
+              mediaType: childType,
+              digest: arm.digest,
+              size: arm.manifest.length,
+              platform: { architecture: 'arm64', os: 'linux' },
+            },
+          ],
+        }),
+      )
       const early = await putManifest(h, repository, 'multi', index, indexType)
       expect(early.status).toBe(400)
       expect(await errorCode(early)).toBe('MANIFEST_UNKNOWN')
-      for (const child of [amd, arm]) expect((await putManifest(h, repository, child.digest, child.manifest)).status).toBe(201)
+      for (const child of [amd, arm])
+        expect((await putManifest(h, repository, child.digest, child.manifest)).status).toBe(201)
       expect((await putManifest(h, repository, 'multi', index, indexType)).status).toBe(201)
       const get = await h.request(`/v2/${repository}/manifests/multi`)
       expect(get.headers.get('Content-Type')).toBe(indexType)
@@ -227,7 +285,9 @@ describe('manifests: delete', async () => {
   test('deleting what does not exist is MANIFEST_UNKNOWN', async () => {
     await pushImage(h, 'x/del', 'keep')
     expect(await errorCode(await h.request('/v2/x/del/manifests/nope', { method: 'DELETE' }))).toBe('MANIFEST_UNKNOWN')
-    expect(await errorCode(await h.request(`/v2/x/del/manifests/sha256:${'f'.repeat(64)}`, { method: 'DELETE' }))).toBe('MANIFEST_UNKNOWN')
+    expect(await errorCode(await h.request(`/v2/x/del/manifests/sha256:${'f'.repeat(64)}`, { method: 'DELETE' }))).toBe(
+      'MANIFEST_UNKNOWN',
+    )
   })
 
   test('unsupported methods answer 405 UNSUPPORTED', async () => {

@@ -35,13 +35,23 @@ describe('request and audit logs', async () => {
   const digest = digestOf(body)
   // A request's line is written once its response body has gone out: read every body.
   const sent = async (response: Response | Promise<Response>) => void (await (await response).arrayBuffer())
-  await sent(request(`/v2/logs/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body, headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==' } }))
+  await sent(
+    request(`/v2/logs/app/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      body,
+      headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==' },
+    }),
+  )
   await sent(request(`/v2/logs/app/blobs/${digest}`))
   await sent(request('/v2/logs/app/manifests/missing', { method: 'PUT', body: '{}' }))
 
   test('one JSON line per request with method, path, status, duration; never the Authorization value', () => {
     const requestLines = lines.filter((line) => line.message === 'request')
-    expect(requestLines.map((line) => [line.method, line.status])).toEqual([['POST', 201], ['GET', 200], ['PUT', 400]])
+    expect(requestLines.map((line) => [line.method, line.status])).toEqual([
+      ['POST', 201],
+      ['GET', 200],
+      ['PUT', 400],
+    ])
     expect(requestLines[1]!.bytes).toBe(body.length)
     for (const line of requestLines) {
       expect(typeof line.time).toBe('string')
@@ -52,9 +62,18 @@ describe('request and audit logs', async () => {
   })
 
   test('the audit log has one line per successful mutating request only', async () => {
-    const audit = (await Bun.file(auditLog).text()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const audit = (await Bun.file(auditLog).text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(audit.length).toBe(1)
-    expect(audit[0]).toMatchObject({ message: 'audit', subject: 'anonymous', action: 'POST', repository: 'logs/app', status: 201 })
+    expect(audit[0]).toMatchObject({
+      message: 'audit',
+      subject: 'anonymous',
+      action: 'POST',
+      repository: 'logs/app',
+      status: 201,
+    })
   })
 })
 

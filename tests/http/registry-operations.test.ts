@@ -21,7 +21,10 @@ type Event = [keyof RegistryListener, ...unknown[]]
 /** Every event `act` raises, in order. */
 async function eventsOf(act: () => Promise<unknown>): Promise<Event[]> {
   const seen: Event[] = []
-  const record = <K extends keyof RegistryListener>(name: K) => (...args: unknown[]) => void seen.push([name, ...args])
+  const record =
+    <K extends keyof RegistryListener>(name: K) =>
+    (...args: unknown[]) =>
+      void seen.push([name, ...args])
   const stop = registry.events.subscribe({
     manifestPushed: record('manifestPushed'),
     manifestPulled: record('manifestPulled'),
@@ -41,7 +44,8 @@ const streamOf = (data: Uint8Array): ReadableStream<Uint8Array> => new Blob([dat
 async function image(repository: string): Promise<{ manifest: Uint8Array; digest: string; layer: string }> {
   const config = bytes('{}')
   const layer = randomBlob(512)
-  for (const blob of [config, layer]) await registry.putBlob(repository, digestOf(blob), streamOf(blob), { origin: 'sync' })
+  for (const blob of [config, layer])
+    await registry.putBlob(repository, digestOf(blob), streamOf(blob), { origin: 'sync' })
   const manifest = bytes(
     JSON.stringify({
       schemaVersion: 2,
@@ -59,13 +63,21 @@ const push = (r: Registry, repository: string, reference: string, manifest: Uint
 describe('events are raised by the operations themselves', () => {
   test('a client push, a cache store, a content-only store and a cache retag', async () => {
     const { manifest, digest } = await image('ops/push')
-    expect(await eventsOf(() => push(registry, 'ops/push', 'v1', manifest))).toEqual([['manifestPushed', 'ops/push', digest, ['v1'], 'push']])
-    const descriptor = { mediaType: MediaType.ociManifest, digest, size: manifest.length }
-    expect(await eventsOf(() => registry.putManifest('ops/push', 'v2', manifest, { origin: 'sync', descriptor }))).toEqual([
-      ['manifestPushed', 'ops/push', digest, ['v2'], 'sync'],
+    expect(await eventsOf(() => push(registry, 'ops/push', 'v1', manifest))).toEqual([
+      ['manifestPushed', 'ops/push', digest, ['v1'], 'push'],
     ])
-    expect(await eventsOf(() => registry.putManifest('ops/push', digest, manifest, { origin: 'sync', descriptor, contentOnly: true }))).toEqual([])
-    expect(await eventsOf(() => registry.tagManifest('ops/push', 'v3', descriptor))).toEqual([['manifestPushed', 'ops/push', digest, ['v3'], 'sync']])
+    const descriptor = { mediaType: MediaType.ociManifest, digest, size: manifest.length }
+    expect(
+      await eventsOf(() => registry.putManifest('ops/push', 'v2', manifest, { origin: 'sync', descriptor })),
+    ).toEqual([['manifestPushed', 'ops/push', digest, ['v2'], 'sync']])
+    expect(
+      await eventsOf(() =>
+        registry.putManifest('ops/push', digest, manifest, { origin: 'sync', descriptor, contentOnly: true }),
+      ),
+    ).toEqual([])
+    expect(await eventsOf(() => registry.tagManifest('ops/push', 'v3', descriptor))).toEqual([
+      ['manifestPushed', 'ops/push', digest, ['v3'], 'sync'],
+    ])
     expect(await registry.listTags('ops/push')).toEqual(['v1', 'v2', 'v3'])
   })
 
@@ -73,8 +85,12 @@ describe('events are raised by the operations themselves', () => {
     const { manifest, digest, layer } = await image('ops/pull')
     await push(registry, 'ops/pull', 'v1', manifest)
     const pulls = registry.pulls(registry)
-    expect(await eventsOf(() => pulls.pullManifest('ops/pull', 'v1'))).toEqual([['manifestPulled', 'ops/pull', digest, 'v1']])
-    expect(await eventsOf(() => pulls.pullManifest('ops/pull', digest))).toEqual([['manifestPulled', 'ops/pull', digest, undefined]])
+    expect(await eventsOf(() => pulls.pullManifest('ops/pull', 'v1'))).toEqual([
+      ['manifestPulled', 'ops/pull', digest, 'v1'],
+    ])
+    expect(await eventsOf(() => pulls.pullManifest('ops/pull', digest))).toEqual([
+      ['manifestPulled', 'ops/pull', digest, undefined],
+    ])
     expect(await eventsOf(() => pulls.resolveManifest('ops/pull', 'v1'))).toEqual([])
     expect(await eventsOf(() => pulls.checkBlob('ops/pull', layer))).toEqual([['blobTouched', 'ops/pull', layer]])
     expect(await eventsOf(() => pulls.findBlob('ops/pull', layer))).toEqual([])
@@ -84,10 +100,16 @@ describe('events are raised by the operations themselves', () => {
     const data = randomBlob(300)
     const digest = digestOf(data)
     const session = await registry.startUpload('ops/layers')
-    expect(await eventsOf(() => registry.finishUpload('ops/layers', session.id, digest, streamOf(data)))).toEqual([['blobTouched', 'ops/layers', digest]])
-    expect(await eventsOf(() => registry.putBlob('ops/other', digest, streamOf(data), { origin: 'push' }))).toEqual([['blobTouched', 'ops/other', digest]])
+    expect(await eventsOf(() => registry.finishUpload('ops/layers', session.id, digest, streamOf(data)))).toEqual([
+      ['blobTouched', 'ops/layers', digest],
+    ])
+    expect(await eventsOf(() => registry.putBlob('ops/other', digest, streamOf(data), { origin: 'push' }))).toEqual([
+      ['blobTouched', 'ops/other', digest],
+    ])
     expect(await eventsOf(() => registry.putBlob('ops/cached', digest, streamOf(data), { origin: 'sync' }))).toEqual([])
-    expect(await eventsOf(() => registry.mountBlob('ops/layers', 'ops/mounted', digest))).toEqual([['blobTouched', 'ops/mounted', digest]])
+    expect(await eventsOf(() => registry.mountBlob('ops/layers', 'ops/mounted', digest))).toEqual([
+      ['blobTouched', 'ops/mounted', digest],
+    ])
     expect(await registry.mountBlob('ops/layers', 'ops/mounted', 'sha256:nope')).toBe(false)
   })
 
@@ -97,8 +119,12 @@ describe('events are raised by the operations themselves', () => {
     const refused = await registry.deleteBlob('ops/delete', layer).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(RegistryError)
     expect(refused).toMatchObject({ code: 'DENIED', status: 405 })
-    expect(await eventsOf(() => registry.deleteManifest('ops/delete', 'v1'))).toEqual([['manifestDeleted', 'ops/delete', 'v1']])
-    expect(await eventsOf(() => registry.deleteManifest('ops/delete', digest))).toEqual([['manifestDeleted', 'ops/delete', digest]])
+    expect(await eventsOf(() => registry.deleteManifest('ops/delete', 'v1'))).toEqual([
+      ['manifestDeleted', 'ops/delete', 'v1'],
+    ])
+    expect(await eventsOf(() => registry.deleteManifest('ops/delete', digest))).toEqual([
+      ['manifestDeleted', 'ops/delete', digest],
+    ])
     await registry.deleteBlob('ops/delete', layer)
     expect(await registry.hasBlob('ops/delete', layer)).toBe(false)
   })
@@ -108,7 +134,9 @@ test('a cache store whose bytes do not match the stated digest is refused and st
   const { manifest, digest } = await image('ops/verify')
   const descriptor = { mediaType: MediaType.ociManifest, digest, size: manifest.length }
   const tampered = bytes(new TextDecoder().decode(manifest).replace('"schemaVersion":2', '"schemaVersion": 2'))
-  const refused = await registry.putManifest('ops/verify', 'v1', tampered, { origin: 'sync', descriptor }).catch((error: unknown) => error)
+  const refused = await registry
+    .putManifest('ops/verify', 'v1', tampered, { origin: 'sync', descriptor })
+    .catch((error: unknown) => error)
   expect(refused).toMatchObject({ code: 'DIGEST_INVALID' })
   expect(await registry.tagExists('ops/verify', 'v1')).toBe(false)
 })

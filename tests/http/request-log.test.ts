@@ -22,7 +22,12 @@ beforeAll(async () => {
     config: {
       log: { level: 'info' },
       // zot needs a local spool when storage is remote (the S3 pass): name one always.
-      extensions: { sync: { downloadDir: await tempDirectory('request-log-spool'), registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'up/**' }] }] } },
+      extensions: {
+        sync: {
+          downloadDir: await tempDirectory('request-log-spool'),
+          registries: [{ urls: [upstream.url], onDemand: true, content: [{ prefix: 'up/**' }] }],
+        },
+      },
     },
   })
   await pushBlob(registry, 'logged', local, 'application/octet-stream')
@@ -32,7 +37,13 @@ afterAll(async () => {
   await upstream?.stop()
 })
 
-interface RequestLine { method: string; path: string; status: number; bytes: number; durationMs: number }
+interface RequestLine {
+  method: string
+  path: string
+  status: number
+  bytes: number
+  durationMs: number
+}
 
 const requestLines = (method: string, path: string): RequestLine[] =>
   registry

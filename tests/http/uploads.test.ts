@@ -48,7 +48,15 @@ describe('uploads', async () => {
     const data = randomBlob(20_000)
     const location = await open()
     const chunk = (start: number, end: number) =>
-      h.request(location, { method: 'PATCH', body: data.subarray(start, end + 1), headers: { 'Content-Range': `${start}-${end}`, 'Content-Length': String(end - start + 1), 'Content-Type': 'application/octet-stream' } })
+      h.request(location, {
+        method: 'PATCH',
+        body: data.subarray(start, end + 1),
+        headers: {
+          'Content-Range': `${start}-${end}`,
+          'Content-Length': String(end - start + 1),
+          'Content-Type': 'application/octet-stream',
+        },
+      })
 
     const outOfOrder = await chunk(10_000, 19_999)
     expect(outOfOrder.status).toBe(416)
@@ -77,13 +85,21 @@ describe('uploads', async () => {
     const data = randomBlob(4000)
     const location = await open()
     await h.request(location, { method: 'PATCH', body: data.subarray(0, 1000), headers: { 'Content-Range': '0-999' } })
-    const put = await h.request(`${location}?digest=${digestOf(data)}`, { method: 'PUT', body: data.subarray(1000), headers: { 'Content-Range': '1000-3999', 'Content-Length': '3000' } })
+    const put = await h.request(`${location}?digest=${digestOf(data)}`, {
+      method: 'PUT',
+      body: data.subarray(1000),
+      headers: { 'Content-Range': '1000-3999', 'Content-Length': '3000' },
+    })
     expect(put.status).toBe(201)
   })
 
   test('Content-Length disagreeing with Content-Range is refused before reading', async () => {
     const location = await open()
-    const response = await h.request(location, { method: 'PATCH', body: randomBlob(10), headers: { 'Content-Range': '0-99', 'Content-Length': '10' } })
+    const response = await h.request(location, {
+      method: 'PATCH',
+      body: randomBlob(10),
+      headers: { 'Content-Range': '0-99', 'Content-Length': '10' },
+    })
     expect(response.status).toBe(416)
     expect(await errorCode(response)).toBe('BLOB_UPLOAD_INVALID')
   })
@@ -112,7 +128,9 @@ describe('uploads', async () => {
     const location = await open()
     const put = await h.request(`${location}?digest=${digest}`, { method: 'PUT', body: data })
     expect(put.status).toBe(201)
-    expect((await h.request(`/v2/up/repo/blobs/${digest}`, { method: 'HEAD' })).headers.get('Content-Length')).toBe('2048')
+    expect((await h.request(`/v2/up/repo/blobs/${digest}`, { method: 'HEAD' })).headers.get('Content-Length')).toBe(
+      '2048',
+    )
   })
 
   test('unknown and malformed session ids answer 404 BLOB_UPLOAD_UNKNOWN', async () => {
@@ -146,7 +164,9 @@ describe('uploads', async () => {
     // A fresh registry over the same storage has no in-memory hash state.
     const { registry: restarted } = await h.storage.openStore()
     const id = location.split('/').pop()!
-    await restarted.appendUpload('up/restart', id, new Blob([data.subarray(20_000)]).stream(), { range: { start: 20_000, end: 49_999 } })
+    await restarted.appendUpload('up/restart', id, new Blob([data.subarray(20_000)]).stream(), {
+      range: { start: 20_000, end: 49_999 },
+    })
     const result = await restarted.finishUpload('up/restart', id, digestOf(data), null)
     expect(result).toEqual({ digest: digestOf(data), size: 50_000 })
   })
@@ -157,7 +177,9 @@ describe('cross-repository mount', async () => {
   const digest = await pushBlob(h, 'source/repo', randomBlob(4096))
 
   test('mounting an existing blob answers 201 and the blob reads in the target', async () => {
-    const response = await h.request(`/v2/target/repo/blobs/uploads/?mount=${digest}&from=source/repo`, { method: 'POST' })
+    const response = await h.request(`/v2/target/repo/blobs/uploads/?mount=${digest}&from=source/repo`, {
+      method: 'POST',
+    })
     expect(response.status).toBe(201)
     expect(response.headers.get('Location')).toBe(`/v2/target/repo/blobs/${digest}`)
     expect(response.headers.get('Docker-Content-Digest')).toBe(digest)
@@ -166,7 +188,9 @@ describe('cross-repository mount', async () => {
 
   test('a mount that cannot be satisfied opens an ordinary session (202)', async () => {
     const missing = `sha256:${'1'.repeat(64)}`
-    const response = await h.request(`/v2/target/repo/blobs/uploads/?mount=${missing}&from=source/repo`, { method: 'POST' })
+    const response = await h.request(`/v2/target/repo/blobs/uploads/?mount=${missing}&from=source/repo`, {
+      method: 'POST',
+    })
     expect(response.status).toBe(202)
     expect(response.headers.get('Location')).toContain('/v2/target/repo/blobs/uploads/')
   })

@@ -14,7 +14,8 @@ describe('zot gc', () => {
     const doomed = await pushImage(h, 'app', 'old')
     await pushImage(h, 'app', 'live')
     await h.request('/v2/app/manifests/old', { method: 'DELETE' })
-    for (const digest of [doomed.digest, doomed.config, ...doomed.layers]) await age(h.blobFile('app', digest), 2 * HOUR)
+    for (const digest of [doomed.digest, doomed.config, ...doomed.layers])
+      await age(h.blobFile('app', digest), 2 * HOUR)
     h.meta.recordPush('app', doomed.digest, [], Date.now() - 2 * HOUR)
     h.close()
     const { io, out } = captureIo()
@@ -54,7 +55,8 @@ describe('run as root on a data directory that belongs to the service user', () 
   const SERVICE_UID = 65534
   const ownersUnder = async (directory: string): Promise<Set<number>> => {
     const owners = new Set([(await stat(directory)).uid])
-    for (const entry of await readdir(directory, { recursive: true })) owners.add((await lstat(join(directory, entry))).uid)
+    for (const entry of await readdir(directory, { recursive: true }))
+      owners.add((await lstat(join(directory, entry))).uid)
     return owners
   }
 
@@ -63,16 +65,27 @@ describe('run as root on a data directory that belongs to the service user', () 
     await pushImage(h, 'app', 'v1')
     h.close()
     const config = join(await tempDirectory('gc-config'), 'config.json')
-    await writeFile(config, JSON.stringify({ storage: { rootDirectory: h.rootDirectory }, http: { address: '127.0.0.1', port: String(await freePort()) } }))
+    await writeFile(
+      config,
+      JSON.stringify({
+        storage: { rootDirectory: h.rootDirectory },
+        http: { address: '127.0.0.1', port: String(await freePort()) },
+      }),
+    )
     const asRoot = process.getuid?.() === 0
     if (asRoot) await chownTree(h.rootDirectory, SERVICE_UID)
     const owner = asRoot ? SERVICE_UID : process.getuid!()
     for (const command of ['scrub', 'gc']) {
-      const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), command, config], { stdout: 'pipe', stderr: 'pipe' })
+      const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), command, config], {
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
       const [code, err] = await Promise.all([run.exited, new Response(run.stderr).text()])
       if (asRoot) {
         expect(code).toBe(1)
-        expect(err).toContain(`storage.rootDirectory ${h.rootDirectory} belongs to nobody (uid ${SERVICE_UID}) and this runs as root`)
+        expect(err).toContain(
+          `storage.rootDirectory ${h.rootDirectory} belongs to nobody (uid ${SERVICE_UID}) and this runs as root`,
+        )
         expect(err).toContain(`fix: run it as the owner: sudo -u nobody zot ${command} ${config}`)
       } else {
         // Not root: the owner's own files, so the command runs.
@@ -107,12 +120,14 @@ describe('the commands refuse to run beside a server', () => {
     } finally {
       await server.stop(true)
     }
-    expect((await h.registry.listTags('app'))).toEqual(['v1'])
+    expect(await h.registry.listTags('app')).toEqual(['v1'])
   })
 
   test('a missing rootDirectory is an error, not an empty success', async () => {
     const { io, err } = captureIo()
-    expect(await gcCommand(commandSections({ rootDirectory: '/nonexistent/zot' }, { port: await freePort() }), io)).toBe(1)
+    expect(
+      await gcCommand(commandSections({ rootDirectory: '/nonexistent/zot' }, { port: await freePort() }), io),
+    ).toBe(1)
     expect(err[0]).toContain('is not a directory')
   })
 })

@@ -22,7 +22,10 @@ async function spread(h: MaintenanceHarness, data: Uint8Array): Promise<string> 
 }
 
 const reconcile = (h: MaintenanceHarness, dedupe: boolean) =>
-  reconcileDedupe({ registry: h.registry, meta: h.meta, logger: silentLogger(), rootDirectory: h.rootDirectory }, dedupe)
+  reconcileDedupe(
+    { registry: h.registry, meta: h.meta, logger: silentLogger(), rootDirectory: h.rootDirectory },
+    dedupe,
+  )
 
 describe('dedupe on local disk', () => {
   test('on: a blob pushed to several repositories is stored once (hard links)', async () => {
@@ -40,7 +43,9 @@ describe('dedupe on local disk', () => {
   test('off: every repository gets its own copy', async () => {
     const h = await makeMaintenanceHarness({ dedupe: false })
     const digest = await spread(h, randomBlob(10_000))
-    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(3)
+    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(
+      3,
+    )
     h.close()
   })
 
@@ -62,11 +67,15 @@ describe('dedupe on local disk', () => {
     const h = await makeMaintenanceHarness({ rootDirectory: plain.rootDirectory, dedupe: true })
 
     expect(await reconcile(h, true)).toMatchObject({ walk: 'dedupe', replaced: 2 })
-    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(1)
+    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(
+      1,
+    )
     expect(await reconcile(h, true)).toMatchObject({ walk: 'skipped' })
 
     expect(await reconcile(h, false)).toMatchObject({ walk: 'restore', replaced: 3 })
-    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(3)
+    expect(new Set([await inode(h, 'a', digest), await inode(h, 'b', digest), await inode(h, 'c', digest)]).size).toBe(
+      3,
+    )
     for (const repository of ['a', 'b', 'c']) {
       expect(await links(h, repository, digest)).toBe(1)
       expect(await served(h, repository, digest)).toEqual(data)

@@ -63,7 +63,10 @@ class Race {
   private async provide(repository: string, data: Uint8Array): Promise<string> {
     const digest = digestOf(data)
     const choice = this.random()
-    if (choice < 0.3 && (await this.h.request(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD' })).status === 200) {
+    if (
+      choice < 0.3 &&
+      (await this.h.request(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD' })).status === 200
+    ) {
       this.counts.skipped++
       return digest
     }
@@ -78,7 +81,10 @@ class Race {
         return digest
       }
     }
-    const upload = await this.h.request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: data })
+    const upload = await this.h.request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      body: data,
+    })
     if (upload.status !== 201) this.failures.push(`blob upload to ${repository} answered ${upload.status}`)
     return digest
   }
@@ -91,12 +97,14 @@ class Race {
     const configDigest = await this.provide(repository, config)
     const layerDigests: string[] = []
     for (const layer of layers) layerDigests.push(await this.provide(repository, layer))
-    const manifest = bytes(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: layers.map((layer, i) => ({ mediaType: LAYER, digest: layerDigests[i], size: layer.length })),
-    }))
+    const manifest = bytes(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+        layers: layers.map((layer, i) => ({ mediaType: LAYER, digest: layerDigests[i], size: layer.length })),
+      }),
+    )
     const tag = `t${n}`
     const response = await putManifest(this.h, repository, tag, manifest)
     if (response.status === 201) {
@@ -118,7 +126,8 @@ class Race {
     this.live.splice(this.live.indexOf(image), 1)
     const reference = this.random() < 0.5 ? image.tag : image.digest
     const response = await this.h.request(`/v2/${image.repository}/manifests/${reference}`, { method: 'DELETE' })
-    if (response.status !== 202) this.failures.push(`delete ${image.repository}@${reference} answered ${response.status}`)
+    if (response.status !== 202)
+      this.failures.push(`delete ${image.repository}@${reference} answered ${response.status}`)
     this.counts.deletes++
   }
 
@@ -136,7 +145,8 @@ class Race {
       for (const blob of image.blobs) {
         const response = await this.h.request(`/v2/${image.repository}/blobs/${blob}`)
         if (response.status !== 200) this.failures.push(`pull ${name} blob ${blob} answered ${response.status}`)
-        else if (digestOf(new Uint8Array(await response.arrayBuffer())) !== blob) this.failures.push(`pull ${name} blob ${blob} has wrong bytes`)
+        else if (digestOf(new Uint8Array(await response.arrayBuffer())) !== blob)
+          this.failures.push(`pull ${name} blob ${blob} has wrong bytes`)
       }
       this.counts.pulls++
     } finally {
@@ -163,7 +173,12 @@ test('no acknowledged image ever fails to pull while GC runs back to back', asyn
     meta: h.meta,
     logger: silentLogger(),
     options: {
-      storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false, gcDelay: '5ms', retention: { delay: '0s' } }),
+      storage: testStorageConfig({
+        rootDirectory: h.rootDirectory,
+        gc: false,
+        gcDelay: '5ms',
+        retention: { delay: '0s' },
+      }),
     },
   })
   let passes = 0
@@ -183,14 +198,17 @@ test('no acknowledged image ever fails to pull while GC runs back to back', asyn
   await collector
   // Everything still live after a last pass must pull and scrub clean.
   await maintenance.runGc()
-  for (const image of [...race.live]) await race.pull()
+  for (const _image of [...race.live]) await race.pull()
   const scrub = await scrubStorage({ registry: h.registry, logger: silentLogger(), quarantine: false })
   await maintenance.stop()
   h.close()
 
   const context = `seed ${seed}, ${JSON.stringify({ ...race.counts, passes })}`
   expect(race.failures, context).toEqual([])
-  expect(scrub.rows.filter((row) => row.status !== 'ok'), context).toEqual([])
+  expect(
+    scrub.rows.filter((row) => row.status !== 'ok'),
+    context,
+  ).toEqual([])
   expect(race.counts.acknowledged, context).toBeGreaterThan(20)
   expect(race.counts.pulls, context).toBeGreaterThan(20)
   expect(race.counts.deletes, context).toBeGreaterThan(5)

@@ -6,7 +6,9 @@ import { age, exists, HOUR, makeMaintenanceHarness, type MaintenanceHarness } fr
 
 /** Whether the image's manifest, config and (first) layer are on disk. */
 async function present(h: MaintenanceHarness, repository: string, image: PushedImage): Promise<boolean[]> {
-  return Promise.all([image.digest, image.config, image.layers[0]!].map((digest) => exists(h.blobFile(repository, digest))))
+  return Promise.all(
+    [image.digest, image.config, image.layers[0]!].map((digest) => exists(h.blobFile(repository, digest))),
+  )
 }
 
 describe('GC frees what nothing references and keeps the rest', () => {
@@ -79,12 +81,19 @@ describe('GC frees what nothing references and keeps the rest', () => {
     const h = await makeMaintenanceHarness()
     const amd = await buildImage(h, 'multi')
     const arm = await buildImage(h, 'multi')
-    for (const image of [amd, arm]) expect((await putManifest(h, 'multi', image.digest, image.manifest)).status).toBe(201)
-    const index = bytes(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.ociIndex,
-      manifests: [amd, arm].map((image) => ({ mediaType: MediaType.ociManifest, digest: image.digest, size: image.manifest.length })),
-    }))
+    for (const image of [amd, arm])
+      expect((await putManifest(h, 'multi', image.digest, image.manifest)).status).toBe(201)
+    const index = bytes(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociIndex,
+        manifests: [amd, arm].map((image) => ({
+          mediaType: MediaType.ociManifest,
+          digest: image.digest,
+          size: image.manifest.length,
+        })),
+      }),
+    )
     expect((await putManifest(h, 'multi', 'latest', index, MediaType.ociIndex)).status).toBe(201)
     const subject = { mediaType: MediaType.ociIndex, digest: digestOf(index), size: index.length }
     const signature = await buildImage(h, 'multi', { extra: { subject } })

@@ -29,12 +29,16 @@ export interface MaintenanceHarness extends Harness {
    * One GC pass with the clock `ahead` ms in the future (default 2h: everything is idle), under
    * `gcDelay` and `retention` as a config file writes them (durations as Go strings).
    */
-  gc(options?: { gcDelay?: string; retention?: Record<string, unknown>; dryRun?: boolean; ahead?: number }): Promise<GcReport>
+  gc(options?: {
+    gcDelay?: string
+    retention?: Record<string, unknown>
+    dryRun?: boolean
+    ahead?: number
+  }): Promise<GcReport>
   /** The blob's file on disk. */
   blobFile(repository: string, digest: string): string
   close(): void
 }
-
 
 export { tempDirectory }
 
@@ -81,7 +85,10 @@ export async function exists(file: string): Promise<boolean> {
 }
 
 /** The `storage` and `http` sections `zot gc` and `zot scrub` read, decoded as from a config file. */
-export function commandSections(storage: Record<string, unknown>, http: Record<string, unknown>): Pick<Config, 'storage' | 'http'> {
+export function commandSections(
+  storage: Record<string, unknown>,
+  http: Record<string, unknown>,
+): Pick<Config, 'storage' | 'http'> {
   const config = testConfig({ storage, http })
   return { storage: config.storage, http: config.http }
 }
@@ -92,7 +99,6 @@ export function captureIo() {
   const err: string[] = []
   return { out, err, io: { out: (line: string) => void out.push(line), err: (line: string) => void err.push(line) } }
 }
-
 
 /** Overwrites a file with different bytes of the same length (bit rot). */
 export async function corrupt(file: string): Promise<void> {

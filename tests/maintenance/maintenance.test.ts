@@ -29,7 +29,12 @@ describe('serve maintenance', () => {
       meta: h.meta,
       logger: silentLogger(),
       options: {
-        storage: testStorageConfig({ rootDirectory: h.rootDirectory, gcDelay: '0s', gcInterval: '20ms', retention: { delay: '0s' } }),
+        storage: testStorageConfig({
+          rootDirectory: h.rootDirectory,
+          gcDelay: '0s',
+          gcInterval: '20ms',
+          retention: { delay: '0s' },
+        }),
         maxStartJitter: 0,
       },
     })
@@ -54,7 +59,10 @@ describe('serve maintenance', () => {
       registry: h.registry,
       meta: h.meta,
       logger: silentLogger(),
-      options: { storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false, gcInterval: '1ms' }), maxStartJitter: 0 },
+      options: {
+        storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false, gcInterval: '1ms' }),
+        maxStartJitter: 0,
+      },
     })
     await maintenance.dedupe
     await Bun.sleep(30)
@@ -74,7 +82,10 @@ describe('serve maintenance', () => {
       registry: h.registry,
       meta: h.meta,
       logger: silentLogger(),
-      options: { storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false }), scrub: { enable: true, interval: 20 } },
+      options: {
+        storage: testStorageConfig({ rootDirectory: h.rootDirectory, gc: false }),
+        scrub: { enable: true, interval: 20 },
+      },
     })
     await until(() => (sample(maintenance, 'zot_scrub_quarantined_blobs_total') ?? 0) >= 1)
     await maintenance.stop()

@@ -28,7 +28,9 @@ describe('summaries', () => {
     report.bytesDeleted.upload = 38.2 * MiB
     report.bytesFreed = 38.2 * MiB
     report.durationMs = 400
-    expect(summaryLine(report)).toBe('gc: 3 repositories, deleted 0 tags, 0 manifests, 0 blobs, 2 uploads (38.2 MiB) in 0.4s')
+    expect(summaryLine(report)).toBe(
+      'gc: 3 repositories, deleted 0 tags, 0 manifests, 0 blobs, 2 uploads (38.2 MiB) in 0.4s',
+    )
 
     report.deleted.blob = 4
     report.bytesDeleted.blob = 1.2 * MiB
@@ -67,14 +69,25 @@ describe('summaries', () => {
     await utimes(file, idle, idle)
     h.close()
     const { io, out } = captureIo()
-    const code = await gcCommand(commandSections({ rootDirectory: h.rootDirectory, gcDelay: '1h' }, { port: await freePort() }), io)
+    const code = await gcCommand(
+      commandSections({ rootDirectory: h.rootDirectory, gcDelay: '1h' }, { port: await freePort() }),
+      io,
+    )
     expect(code).toBe(0)
-    expect(out.at(-1)).toMatch(/^gc: 1 repository, deleted 0 tags, 0 manifests, 0 blobs, 1 upload \(3\.0 MiB\) in \d+\.\ds$/)
+    expect(out.at(-1)).toMatch(
+      /^gc: 1 repository, deleted 0 tags, 0 manifests, 0 blobs, 1 upload \(3\.0 MiB\) in \d+\.\ds$/,
+    )
   })
 })
 
 describe('the status line on a terminal', () => {
-  const state = { command: 'scrub', repositoriesDone: 3, repositoriesTotal: 40, repository: 'library/nginx', elapsedMs: 500 }
+  const state = {
+    command: 'scrub',
+    repositoriesDone: 3,
+    repositoriesTotal: 40,
+    repository: 'library/nginx',
+    elapsedMs: 500,
+  }
 
   test('counts only until the total is known; bytes done of the total; an ETA once the rate means something', () => {
     expect(progressLine(state)).toBe('scrub: 3/40 repositories  library/nginx')
@@ -89,7 +102,7 @@ describe('the status line on a terminal', () => {
     )
   })
 
-  test('drawn from the store: each repository\'s bytes count once it is done, and running bytes within it', async () => {
+  test("drawn from the store: each repository's bytes count once it is done, and running bytes within it", async () => {
     const h = await makeMaintenanceHarness()
     await pushImage(h, 'a', 'v1')
     await pushImage(h, 'b', 'v1')
@@ -103,7 +116,11 @@ describe('the status line on a terminal', () => {
     const [a, b] = [await sizeOf('a'), await sizeOf('b')]
     const of = (done: number) => `${formatBytes(done)}/${formatBytes(a + b)}`
     const lines: string[] = []
-    const progress = startProgress('scrub', { out: () => {}, err: () => {}, progress: (line) => void lines.push(line) }, h.registry)!
+    const progress = startProgress(
+      'scrub',
+      { out: () => {}, err: () => {}, progress: (line) => void lines.push(line) },
+      h.registry,
+    )!
     await Bun.sleep(50) // the store's listing
     let processed = 0
     progress.repository(0, 2, 'a', () => processed)

@@ -150,7 +150,10 @@ describe('retention through GC', () => {
     const h = await makeMaintenanceHarness()
     await pushedAgo(h, 'app', 'v1', 3)
     await pushedAgo(h, 'app', 'v2', 1)
-    await h.gc({ ...now, retention: { policies: [{ repositories: ['**'], keepTags: [{ mostRecentlyPushedCount: 1 }] }] } })
+    await h.gc({
+      ...now,
+      retention: { policies: [{ repositories: ['**'], keepTags: [{ mostRecentlyPushedCount: 1 }] }] },
+    })
     const stats = await h.meta.repositoryStats('app')
     expect([...stats.tags.keys()]).toEqual(['v2'])
     h.close()

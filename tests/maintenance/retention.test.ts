@@ -34,8 +34,14 @@ function decide(policies: Json[], repository: string, candidates: RetentionCandi
   const policy = policyFor(compile(policies), repository)
   if (!policy) return undefined
   const verdicts = decideTags(policy, candidates, NOW)
-  const kept = [...verdicts].filter(([, v]) => v.keep).map(([name]) => name).sort()
-  const deleted = [...verdicts].filter(([, v]) => !v.keep).map(([name]) => name).sort()
+  const kept = [...verdicts]
+    .filter(([, v]) => v.keep)
+    .map(([name]) => name)
+    .sort()
+  const deleted = [...verdicts]
+    .filter(([, v]) => !v.keep)
+    .map(([name]) => name)
+    .sort()
   return { kept, deleted, verdicts }
 }
 
@@ -46,7 +52,10 @@ describe('which policy applies', () => {
       { repositories: ['**'], keepTags: [{ patterns: ['.*'] }] },
     ]
     expect(decide(policies, 'infra/db', tags('v1@1', 'latest@1'))).toMatchObject({ kept: ['v1'], deleted: ['latest'] })
-    expect(decide(policies, 'apps/web', tags('v1@1', 'latest@1'))).toMatchObject({ kept: ['latest', 'v1'], deleted: [] })
+    expect(decide(policies, 'apps/web', tags('v1@1', 'latest@1'))).toMatchObject({
+      kept: ['latest', 'v1'],
+      deleted: [],
+    })
   })
 
   test('doublestar globs: `tmp/**` matches tmp and anything under it, `infra/*` one level only', () => {
@@ -71,14 +80,17 @@ describe('keepTags', () => {
   })
 
   test('patterns are unanchored Go regular expressions; empty patterns match every tag', () => {
-    const kept = (patterns: string[], ...specs: string[]) => decide(everywhere({ patterns }), 'app', tags(...specs))?.kept
+    const kept = (patterns: string[], ...specs: string[]) =>
+      decide(everywhere({ patterns }), 'app', tags(...specs))?.kept
     expect(kept(['prod'], 'web-prod-1@1', 'dev@1')).toEqual(['web-prod-1'])
     expect(kept(['(?i)^RC'], 'rc1@1', 'v1@1')).toEqual(['rc1'])
     expect(kept([], 'a@1', 'b@1')).toEqual(['a', 'b'])
   })
 
   test('the first matching entry owns a tag: a later, more generous entry does not save it', () => {
-    const policies = [{ repositories: ['**'], keepTags: [{ patterns: ['^v'], pushedWithin: '1h' }, { patterns: ['.*'] }] }]
+    const policies = [
+      { repositories: ['**'], keepTags: [{ patterns: ['^v'], pushedWithin: '1h' }, { patterns: ['.*'] }] },
+    ]
     const result = decide(policies, 'app', tags('v1@2', 'v2@0.5', 'latest@100'))
     expect(result).toMatchObject({ kept: ['latest', 'v2'], deleted: ['v1'] })
     expect(result!.verdicts.get('v1')!.reason).toContain('policies[0].keepTags[0]')

@@ -10,12 +10,14 @@ async function pushImageOf(h: MaintenanceHarness, repository: string, layer: Uin
   const config = bytes(JSON.stringify({ architecture: 'amd64', os: 'linux' }))
   const configDigest = await pushBlob(h, repository, config)
   const layerDigest = await pushBlob(h, repository, layer)
-  const manifest = bytes(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
-  }))
+  const manifest = bytes(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+    }),
+  )
   expect((await putManifest(h, repository, 'v1', manifest)).status).toBe(201)
   return layerDigest
 }

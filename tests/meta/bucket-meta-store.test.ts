@@ -19,7 +19,11 @@ async function replicaStores(count: number) {
   const bucket = await createTestBucket(rgw, 'meta')
   const params = zotS3Params(rgw, bucket)
   // A long interval: flushes happen when the test says so.
-  return Array.from({ length: count }, () => createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(params))), { flushIntervalMs: 3_600_000 }))
+  return Array.from({ length: count }, () =>
+    createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(params))), {
+      flushIntervalMs: 3_600_000,
+    }),
+  )
 }
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`
@@ -35,7 +39,10 @@ test('pushes and pulls recorded on two replicas merge, concurrent flushes lose n
   await Promise.all([a!.flush(), b!.flush()])
   for (const store of [a!, b!, later!]) {
     const stats = await store.repositoryStats('team/app')
-    expect(Object.fromEntries(stats.tags)).toEqual({ v1: { digest: digest(1), pushedAt: 1000 }, v2: { digest: digest(2), pushedAt: 2000 } })
+    expect(Object.fromEntries(stats.tags)).toEqual({
+      v1: { digest: digest(1), pushedAt: 1000 },
+      v2: { digest: digest(2), pushedAt: 2000 },
+    })
     expect(stats.manifests.get(digest(1))).toEqual({ pushedAt: 1000, pulledAt: 4009, pullCount: 20 })
   }
 })

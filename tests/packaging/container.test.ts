@@ -63,7 +63,10 @@ async function inspectImage(image: string) {
 }
 
 /** A working container of `image`, mounted (vfs: a plain directory); removed after `use`. */
-async function withMountedContainer<T>(image: string, use: (container: string, rootfs: string) => Promise<T>): Promise<T> {
+async function withMountedContainer<T>(
+  image: string,
+  use: (container: string, rootfs: string) => Promise<T>,
+): Promise<T> {
   const container = (await clients.buildah(['from', image])).stdout.trim()
   try {
     const rootfs = (await clients.buildah(['mount', container])).stdout.trim()
@@ -76,84 +79,126 @@ async function withMountedContainer<T>(image: string, use: (container: string, r
 describe('packaging/container/build.sh', () => {
   let image = ''
 
-  test('builds offline; the image runs `zot serve /etc/zot/config.json` on port 5000 with a data volume', async () => {
-    image = await build('--binary', release.binary('linux-x64'), '--tag', 'localhost/zot-bun:packaging-test')
-    expect(image).toBe('localhost/zot-bun:packaging-test')
-    const oci = await inspectImage(image)
-    expect(oci.os).toBe('linux')
-    expect(oci.architecture).toBe('amd64')
-    expect(oci.config.Entrypoint).toEqual(['/usr/local/bin/zot', 'serve', '/etc/zot/config.json'])
-    expect(oci.config.Cmd ?? []).toEqual([])
-    expect(oci.config.ExposedPorts).toEqual({ '5000/tcp': {} })
-    expect(oci.config.Volumes).toEqual({ '/var/lib/zot': {} })
-    expect(oci.config.User).toBe(`${UID}:${UID}`)
-    expect(oci.config.WorkingDir).toBe('/var/lib/zot')
-    const [, packageVersion, commit] = /^zot (\S+) \(commit (\w+),/.exec(version)!
-    expect(oci.config.Labels['org.opencontainers.image.version']).toBe(packageVersion!)
-    expect(oci.config.Labels['org.opencontainers.image.revision']).toBe(commit!)
-  }, TIMEOUT_MS)
+  test(
+    'builds offline; the image runs `zot serve /etc/zot/config.json` on port 5000 with a data volume',
+    async () => {
+      image = await build('--binary', release.binary('linux-x64'), '--tag', 'localhost/zot-bun:packaging-test')
+      expect(image).toBe('localhost/zot-bun:packaging-test')
+      const oci = await inspectImage(image)
+      expect(oci.os).toBe('linux')
+      expect(oci.architecture).toBe('amd64')
+      expect(oci.config.Entrypoint).toEqual(['/usr/local/bin/zot', 'serve', '/etc/zot/config.json'])
+      expect(oci.config.Cmd ?? []).toEqual([])
+      expect(oci.config.ExposedPorts).toEqual({ '5000/tcp': {} })
+      expect(oci.config.Volumes).toEqual({ '/var/lib/zot': {} })
+      expect(oci.config.User).toBe(`${UID}:${UID}`)
+      expect(oci.config.WorkingDir).toBe('/var/lib/zot')
+      const [, packageVersion, commit] = /^zot (\S+) \(commit (\w+),/.exec(version)!
+      expect(oci.config.Labels['org.opencontainers.image.version']).toBe(packageVersion!)
+      expect(oci.config.Labels['org.opencontainers.image.revision']).toBe(commit!)
+    },
+    TIMEOUT_MS,
+  )
 
-  test('holds the binary, the glibc files it links, the example config and nothing else', async () => {
-    await withMountedContainer(image, async (_container, rootfs) => {
-      const files: string[] = []
-      for (const entry of await readdir(rootfs, { recursive: true, withFileTypes: true })) {
-        if (entry.isFile()) files.push(relative(rootfs, join(entry.parentPath, entry.name)))
-      }
-      const libraries = files.filter((file) => /^lib(64)?\//.test(file))
-      expect(files.filter((file) => !libraries.includes(file)).sort()).toEqual([
-        'etc/group', 'etc/nsswitch.conf', 'etc/passwd', 'etc/zot/config.json', 'usr/local/bin/zot',
-      ])
-      for (const library of libraries) expect(library).toMatch(/\/(ld-linux[\w-]*|lib\w+)\.so(\.\d+)*$/)
-      expect(libraries).toContain('lib64/ld-linux-x86-64.so.2')
-      expect(libraries.some((library) => library.endsWith('/libc.so.6'))).toBe(true)
-      expect(await readFile(join(rootfs, 'etc/zot/config.json'), 'utf8')).toBe(await readFile(join(PACKAGING, 'container/config.json'), 'utf8'))
-      const config = JSON.parse(await readFile(join(rootfs, 'etc/zot/config.json'), 'utf8'))
-      expect(config.http).toEqual({ address: '0.0.0.0', port: '5000' })
-      expect(config.storage.rootDirectory).toBe('/var/lib/zot')
-      const data = await stat(join(rootfs, 'var/lib/zot'))
-      expect([data.uid, data.gid]).toEqual([UID, UID])
-      expect((await stat(join(rootfs, 'tmp'))).mode & 0o7777).toBe(0o1777)
-    })
-  }, TIMEOUT_MS)
+  test(
+    'holds the binary, the glibc files it links, the example config and nothing else',
+    async () => {
+      await withMountedContainer(image, async (_container, rootfs) => {
+        const files: string[] = []
+        for (const entry of await readdir(rootfs, { recursive: true, withFileTypes: true })) {
+          if (entry.isFile()) files.push(relative(rootfs, join(entry.parentPath, entry.name)))
+        }
+        const libraries = files.filter((file) => /^lib(64)?\//.test(file))
+        expect(files.filter((file) => !libraries.includes(file)).sort()).toEqual([
+          'etc/group',
+          'etc/nsswitch.conf',
+          'etc/passwd',
+          'etc/zot/config.json',
+          'usr/local/bin/zot',
+        ])
+        for (const library of libraries) expect(library).toMatch(/\/(ld-linux[\w-]*|lib\w+)\.so(\.\d+)*$/)
+        expect(libraries).toContain('lib64/ld-linux-x86-64.so.2')
+        expect(libraries.some((library) => library.endsWith('/libc.so.6'))).toBe(true)
+        expect(await readFile(join(rootfs, 'etc/zot/config.json'), 'utf8')).toBe(
+          await readFile(join(PACKAGING, 'container/config.json'), 'utf8'),
+        )
+        const config = JSON.parse(await readFile(join(rootfs, 'etc/zot/config.json'), 'utf8'))
+        expect(config.http).toEqual({ address: '0.0.0.0', port: '5000' })
+        expect(config.storage.rootDirectory).toBe('/var/lib/zot')
+        const data = await stat(join(rootfs, 'var/lib/zot'))
+        expect([data.uid, data.gid]).toEqual([UID, UID])
+        expect((await stat(join(rootfs, 'tmp'))).mode & 0o7777).toBe(0o1777)
+      })
+    },
+    TIMEOUT_MS,
+  )
 
-  test('starts inside the image as its non-root user and serves a push/pull round trip', async () => {
-    const port = await freePort()
-    const scratch = await temporaryDirectory('container-run')
-    const config = join(scratch, 'config.json')
-    // The image's own storage root; only the port differs from the shipped config.
-    await writeFile(config, JSON.stringify({ storage: { rootDirectory: '/var/lib/zot' }, http: { address: '127.0.0.1', port: String(port) }, log: { level: 'warn' } }))
-    const container = (await clients.buildah(['from', image])).stdout.trim()
-    try {
-      await clients.buildah(['copy', container, config, '/tmp/test.json'])
-      const registry = await startServing(
-        ['buildah', 'run', '--isolation', 'chroot', container, '--', '/usr/local/bin/zot', 'serve', '/tmp/test.json'],
-        port,
-        { env: env(), pidOf: (launcher) => descendantRunning(launcher, '/usr/local/bin/zot serve') },
+  test(
+    'starts inside the image as its non-root user and serves a push/pull round trip',
+    async () => {
+      const port = await freePort()
+      const scratch = await temporaryDirectory('container-run')
+      const config = join(scratch, 'config.json')
+      // The image's own storage root; only the port differs from the shipped config.
+      await writeFile(
+        config,
+        JSON.stringify({
+          storage: { rootDirectory: '/var/lib/zot' },
+          http: { address: '127.0.0.1', port: String(port) },
+          log: { level: 'warn' },
+        }),
       )
+      const container = (await clients.buildah(['from', image])).stdout.trim()
       try {
-        const status = await readFile(`/proc/${registry.pid}/status`, 'utf8')
-        expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(UID))
-        await pushAndPullImage(registry.url, 'container/round-trip', 'v1')
+        await clients.buildah(['copy', container, config, '/tmp/test.json'])
+        const registry = await startServing(
+          ['buildah', 'run', '--isolation', 'chroot', container, '--', '/usr/local/bin/zot', 'serve', '/tmp/test.json'],
+          port,
+          { env: env(), pidOf: (launcher) => descendantRunning(launcher, '/usr/local/bin/zot serve') },
+        )
+        try {
+          const status = await readFile(`/proc/${registry.pid}/status`, 'utf8')
+          expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(UID))
+          await pushAndPullImage(registry.url, 'container/round-trip', 'v1')
+        } finally {
+          expect(await registry.stop()).toBe(0)
+        }
       } finally {
-        expect(await registry.stop()).toBe(0)
+        await clients.buildah(['rm', container])
       }
-    } finally {
-      await clients.buildah(['rm', container])
-    }
-  }, TIMEOUT_MS)
+    },
+    TIMEOUT_MS,
+  )
 
-  test('builds the arm64 image from the host, and its binary starts with only the image\'s libraries', async () => {
-    const missing = await ensureTool(hasCommand('qemu-aarch64-static'), ['qemu-user-static', 'libc6-arm64-cross'])
-    if (missing) throw new Error(`qemu-aarch64-static: ${missing}`)
-    await ensureTool(() => Bun.file('/usr/aarch64-linux-gnu/lib/libc.so.6').size > 0, ['libc6-arm64-cross'])
-    const arm64 = await build('--arch', 'arm64', '--binary', release.binary('linux-arm64'), '--tag', 'localhost/zot-bun:packaging-test-arm64')
-    const oci = await inspectImage(arm64)
-    expect(oci.architecture).toBe('arm64')
-    expect(oci.config.Entrypoint).toEqual(['/usr/local/bin/zot', 'serve', '/etc/zot/config.json'])
-    await withMountedContainer(arm64, async (_container, rootfs) => {
-      expect(await Bun.file(join(rootfs, 'lib/ld-linux-aarch64.so.1')).exists()).toBe(true)
-      const { stdout } = await mustRun(['qemu-aarch64-static', '-L', rootfs, join(rootfs, 'usr/local/bin/zot'), '--version'])
-      expect(stdout.trim()).toBe(version)
-    })
-  }, TIMEOUT_MS)
+  test(
+    "builds the arm64 image from the host, and its binary starts with only the image's libraries",
+    async () => {
+      const missing = await ensureTool(hasCommand('qemu-aarch64-static'), ['qemu-user-static', 'libc6-arm64-cross'])
+      if (missing) throw new Error(`qemu-aarch64-static: ${missing}`)
+      await ensureTool(() => Bun.file('/usr/aarch64-linux-gnu/lib/libc.so.6').size > 0, ['libc6-arm64-cross'])
+      const arm64 = await build(
+        '--arch',
+        'arm64',
+        '--binary',
+        release.binary('linux-arm64'),
+        '--tag',
+        'localhost/zot-bun:packaging-test-arm64',
+      )
+      const oci = await inspectImage(arm64)
+      expect(oci.architecture).toBe('arm64')
+      expect(oci.config.Entrypoint).toEqual(['/usr/local/bin/zot', 'serve', '/etc/zot/config.json'])
+      await withMountedContainer(arm64, async (_container, rootfs) => {
+        expect(await Bun.file(join(rootfs, 'lib/ld-linux-aarch64.so.1')).exists()).toBe(true)
+        const { stdout } = await mustRun([
+          'qemu-aarch64-static',
+          '-L',
+          rootfs,
+          join(rootfs, 'usr/local/bin/zot'),
+          '--version',
+        ])
+        expect(stdout.trim()).toBe(version)
+      })
+    },
+    TIMEOUT_MS,
+  )
 })

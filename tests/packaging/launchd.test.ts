@@ -49,7 +49,9 @@ describe('packaging/launchd', () => {
     let root = ''
     let first: Awaited<ReturnType<typeof runCommand>>
     const darwin = (...args: string[]) =>
-      runCommand(['sh', join(PACKAGING, 'install.sh'), '--root', root, '--os', 'Darwin', '--arch', 'arm64', ...args], { env: { HOME: home } })
+      runCommand(['sh', join(PACKAGING, 'install.sh'), '--root', root, '--os', 'Darwin', '--arch', 'arm64', ...args], {
+        env: { HOME: home },
+      })
 
     beforeAll(async () => {
       root = await temporaryDirectory('darwin')
@@ -57,36 +59,48 @@ describe('packaging/launchd', () => {
       first = await darwin('--binary', binary, '--port', '5050')
     }, 120_000)
 
-    test('writes the plist with the home directory in full, and it parses', async () => {
-      expect(first.stderr).toBe('')
-      expect(first.exitCode).toBe(0)
-      const path = join(root, home, `Library/LaunchAgents/${LABEL}.plist`)
-      const text = await readFile(path, 'utf8')
-      expect(text).not.toContain('__')
-      expect(text).not.toContain('~')
-      expect(text).toContain('/Users/Jane Doe &amp; Co/zot')
-      expectLaunchAgent(await parsePlist(path), home, `${home}/.local/bin/zot`)
-    }, TIMEOUT_MS)
+    test(
+      'writes the plist with the home directory in full, and it parses',
+      async () => {
+        expect(first.stderr).toBe('')
+        expect(first.exitCode).toBe(0)
+        const path = join(root, home, `Library/LaunchAgents/${LABEL}.plist`)
+        const text = await readFile(path, 'utf8')
+        expect(text).not.toContain('__')
+        expect(text).not.toContain('~')
+        expect(text).toContain('/Users/Jane Doe &amp; Co/zot')
+        expectLaunchAgent(await parsePlist(path), home, `${home}/.local/bin/zot`)
+      },
+      TIMEOUT_MS,
+    )
 
-    test('installs the binary, a config with storage in ~/zot, and the data and log directories', async () => {
-      expect((await lstat(join(root, home, '.local/bin/zot'))).mode & 0o777).toBe(0o755)
-      const config = JSON.parse(await readFile(join(root, home, '.config/zot/config.json'), 'utf8'))
-      expect(config.storage.rootDirectory).toBe(`${home}/zot`)
-      expect(config.http.port).toBe('5050')
-      expect((await lstat(join(root, home, 'zot'))).mode & 0o777).toBe(0o700)
-      expect((await lstat(join(root, home, 'Library/Logs'))).isDirectory()).toBe(true)
-    }, TIMEOUT_MS)
+    test(
+      'installs the binary, a config with storage in ~/zot, and the data and log directories',
+      async () => {
+        expect((await lstat(join(root, home, '.local/bin/zot'))).mode & 0o777).toBe(0o755)
+        const config = JSON.parse(await readFile(join(root, home, '.config/zot/config.json'), 'utf8'))
+        expect(config.storage.rootDirectory).toBe(`${home}/zot`)
+        expect(config.http.port).toBe('5050')
+        expect((await lstat(join(root, home, 'zot'))).mode & 0o777).toBe(0o700)
+        expect((await lstat(join(root, home, 'Library/Logs'))).isDirectory()).toBe(true)
+      },
+      TIMEOUT_MS,
+    )
 
-    test('--uninstall keeps ~/zot and the config; --purge removes them', async () => {
-      const kept = await darwin('--uninstall')
-      expect(kept.exitCode).toBe(0)
-      expect(await Bun.file(join(root, home, `Library/LaunchAgents/${LABEL}.plist`)).exists()).toBe(false)
-      expect(await Bun.file(join(root, home, '.local/bin/zot')).exists()).toBe(false)
-      expect(await Bun.file(join(root, home, '.config/zot/config.json')).exists()).toBe(true)
-      expect((await lstat(join(root, home, 'zot'))).isDirectory()).toBe(true)
-      expect((await darwin('--uninstall', '--purge')).exitCode).toBe(0)
-      expect(await Bun.file(join(root, home, '.config/zot/config.json')).exists()).toBe(false)
-      expect(await lstat(join(root, home, 'zot')).catch(() => 'gone')).toBe('gone')
-    }, TIMEOUT_MS)
+    test(
+      '--uninstall keeps ~/zot and the config; --purge removes them',
+      async () => {
+        const kept = await darwin('--uninstall')
+        expect(kept.exitCode).toBe(0)
+        expect(await Bun.file(join(root, home, `Library/LaunchAgents/${LABEL}.plist`)).exists()).toBe(false)
+        expect(await Bun.file(join(root, home, '.local/bin/zot')).exists()).toBe(false)
+        expect(await Bun.file(join(root, home, '.config/zot/config.json')).exists()).toBe(true)
+        expect((await lstat(join(root, home, 'zot'))).isDirectory()).toBe(true)
+        expect((await darwin('--uninstall', '--purge')).exitCode).toBe(0)
+        expect(await Bun.file(join(root, home, '.config/zot/config.json')).exists()).toBe(false)
+        expect(await lstat(join(root, home, 'zot')).catch(() => 'gone')).toBe('gone')
+      },
+      TIMEOUT_MS,
+    )
   })
 })

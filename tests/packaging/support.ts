@@ -26,7 +26,7 @@ export interface Command {
 /** Runs a command to completion and returns its output, whatever its exit code. */
 export async function runCommand(
   argv: string[],
-  options: { cwd?: string, env?: Record<string, string | undefined>, stdin?: string } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; stdin?: string } = {},
 ): Promise<Command> {
   const child = Bun.spawn(argv, {
     cwd: options.cwd,
@@ -47,7 +47,9 @@ export async function runCommand(
 export async function mustRun(argv: string[], options: Parameters<typeof runCommand>[1] = {}): Promise<Command> {
   const result = await runCommand(argv, options)
   if (result.exitCode !== 0) {
-    throw new Error(`${argv.join(' ')} exited with ${result.exitCode}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`)
+    throw new Error(
+      `${argv.join(' ')} exited with ${result.exitCode}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`,
+    )
   }
   return result
 }
@@ -118,9 +120,12 @@ export function releaseBuild(): Promise<ReleaseBuild> {
     }
     const directory = await mkdtemp(join(tmpdir(), `zot-packaging-release-${process.pid}-`))
     const started = performance.now()
-    const result = await mustRun([process.execPath, join(REPOSITORY_ROOT, 'scripts/release.ts'), '--outdir', directory], {
-      cwd: REPOSITORY_ROOT,
-    })
+    const result = await mustRun(
+      [process.execPath, join(REPOSITORY_ROOT, 'scripts/release.ts'), '--outdir', directory],
+      {
+        cwd: REPOSITORY_ROOT,
+      },
+    )
     return {
       directory,
       binary: (name) => join(directory, `zot-${name}`),
@@ -141,15 +146,20 @@ export async function verifyUnit(
   unitText: string,
   paths: [string, string][],
   dropIns: Record<string, string> = {},
-): Promise<{ exitCode: number, output: string }> {
+): Promise<{ exitCode: number; output: string }> {
   const directory = await temporaryDirectory('verify')
   const unit = join(directory, 'zot.service')
   for (const [name, text] of Object.entries(dropIns)) {
     await mkdir(join(directory, 'zot.service.d'), { recursive: true })
     await writeFile(join(directory, 'zot.service.d', name), text)
   }
-  await writeFile(unit, paths.reduce((text, [from, to]) => text.replaceAll(from, to), unitText))
-  const result = await runCommand(['systemd-analyze', 'verify', unit], { env: { SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' } })
+  await writeFile(
+    unit,
+    paths.reduce((text, [from, to]) => text.replaceAll(from, to), unitText),
+  )
+  const result = await runCommand(['systemd-analyze', 'verify', unit], {
+    env: { SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' },
+  })
   return { exitCode: result.exitCode, output: result.stdout + result.stderr }
 }
 
@@ -174,7 +184,7 @@ export interface StartedBinary {
 export async function startServing(
   argv: string[],
   port: number,
-  options: { cwd?: string, env?: Record<string, string>, pidOf?: (launcherPid: number) => number | undefined } = {},
+  options: { cwd?: string; env?: Record<string, string>; pidOf?: (launcherPid: number) => number | undefined } = {},
 ): Promise<StartedBinary> {
   const started = performance.now()
   const child = Bun.spawn(argv, {
@@ -240,15 +250,22 @@ export async function loopbackConfig(
   directory: string,
   rootDirectory: string,
   extra: Record<string, unknown> = {},
-): Promise<{ path: string, port: number }> {
+): Promise<{ path: string; port: number }> {
   const port = await freePort()
   const path = join(directory, `config-${port}.json`)
-  await writeFile(path, JSON.stringify({
-    ...extra,
-    storage: { ...(extra.storage as object | undefined), rootDirectory },
-    http: { address: '127.0.0.1', port: String(port) },
-    log: { level: 'warn', ...(extra.log as object | undefined) },
-  }, null, 2))
+  await writeFile(
+    path,
+    JSON.stringify(
+      {
+        ...extra,
+        storage: { ...(extra.storage as object | undefined), rootDirectory },
+        http: { address: '127.0.0.1', port: String(port) },
+        log: { level: 'warn', ...(extra.log as object | undefined) },
+      },
+      null,
+      2,
+    ),
+  )
   return { path, port }
 }
 
@@ -307,14 +324,20 @@ const sha256 = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').up
  */
 export async function pushAndPullImage(url: string, repository: string, tag: string): Promise<string> {
   const layer = crypto.getRandomValues(new Uint8Array(256 * 1024))
-  const config = new TextEncoder().encode(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }))
+  const config = new TextEncoder().encode(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } }),
+  )
   for (const blob of [layer, config]) {
     const digest = sha256(blob)
     const start = await fetch(`${url}/v2/${repository}/blobs/uploads/`, { method: 'POST' })
     if (start.status !== 202) throw new Error(`POST upload answered ${start.status}: ${await start.text()}`)
     const location = new URL(start.headers.get('location')!, url)
     location.searchParams.set('digest', digest)
-    const put = await fetch(location, { method: 'PUT', body: blob, headers: { 'Content-Type': 'application/octet-stream' } })
+    const put = await fetch(location, {
+      method: 'PUT',
+      body: blob,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    })
     if (put.status !== 201) throw new Error(`PUT blob answered ${put.status}: ${await put.text()}`)
   }
   const manifest = JSON.stringify({
@@ -339,14 +362,18 @@ export async function pushAndPullImage(url: string, repository: string, tag: str
   for (const blob of [layer, config]) {
     const response = await fetch(`${url}/v2/${repository}/blobs/${sha256(blob)}`)
     const bytes = new Uint8Array(await response.arrayBuffer())
-    if (response.status !== 200 || sha256(bytes) !== sha256(blob)) throw new Error(`pulled blob ${sha256(blob)} differs`)
+    if (response.status !== 200 || sha256(bytes) !== sha256(blob))
+      throw new Error(`pulled blob ${sha256(blob)} differs`)
   }
   return sha256(manifest)
 }
 
 // --- what Bun embeds in an executable -------------------------------------------------------------
 
-interface Section { offset: number, size: number }
+interface Section {
+  offset: number
+  size: number
+}
 
 /** The file range of an ELF64 section by name (little endian, as both Linux targets are). */
 export function elfSection(file: Buffer, name: string): Section | undefined {
@@ -360,7 +387,10 @@ export function elfSection(file: Buffer, name: string): Section | undefined {
     const nameOffset = namesOffset + file.readUInt32LE(header(index))
     const sectionName = file.toString('latin1', nameOffset, file.indexOf(0, nameOffset))
     if (sectionName === name) {
-      return { offset: Number(file.readBigUInt64LE(header(index) + 0x18)), size: Number(file.readBigUInt64LE(header(index) + 0x20)) }
+      return {
+        offset: Number(file.readBigUInt64LE(header(index) + 0x18)),
+        size: Number(file.readBigUInt64LE(header(index) + 0x20)),
+      }
     }
   }
   return undefined
@@ -371,7 +401,11 @@ export const CPU_TYPE = { x86_64: 0x01000007, arm64: 0x0100000c } as const
 const LC_SEGMENT_64 = 0x19
 const LC_CODE_SIGNATURE = 0x1d
 
-interface MachO { cpuType: number, sections: Map<string, Section>, codeSignature?: Section }
+interface MachO {
+  cpuType: number
+  sections: Map<string, Section>
+  codeSignature?: Section
+}
 
 /** Load commands of a 64-bit Mach-O: its sections ("SEGMENT,section") and code signature. */
 export function machO(file: Buffer): MachO {
@@ -390,7 +424,10 @@ export function machO(file: Buffer): MachO {
         const at = offset + 72 + section * 80
         const sectionName = file.toString('latin1', at, at + 16).replace(/\0.*$/s, '')
         const segmentName = file.toString('latin1', at + 16, at + 32).replace(/\0.*$/s, '')
-        sections.set(`${segmentName},${sectionName}`, { offset: file.readUInt32LE(at + 48), size: Number(file.readBigUInt64LE(at + 40)) })
+        sections.set(`${segmentName},${sectionName}`, {
+          offset: file.readUInt32LE(at + 48),
+          size: Number(file.readBigUInt64LE(at + 40)),
+        })
       }
     } else if (command === LC_CODE_SIGNATURE) {
       codeSignature = { offset: file.readUInt32LE(offset + 8), size: file.readUInt32LE(offset + 12) }
@@ -409,15 +446,17 @@ export function machO(file: Buffer): MachO {
  * then the source's {offset, length} as 32-bit pairs (Bun 1.4's layout).
  */
 export function embeddedModules(file: Buffer): Map<string, string> {
-  const section = file.readUInt32LE(0) === MACHO_MAGIC_64
-    ? machO(file).sections.get('__BUN,__bun')
-    : elfSection(file, '.bun')
+  const section =
+    file.readUInt32LE(0) === MACHO_MAGIC_64 ? machO(file).sections.get('__BUN,__bun') : elfSection(file, '.bun')
   if (!section) throw new Error('no embedded Bun module graph found')
   const graph = file.subarray(section.offset + 8, section.offset + section.size)
   const modules = new Map<string, string>()
   for (let pragma = graph.indexOf('// @bun'); pragma >= 0; pragma = graph.indexOf('// @bun', pragma + 1)) {
     const shebang = graph.lastIndexOf('#!', pragma)
-    const start = shebang >= 0 && !graph.subarray(shebang, pragma - 1).includes(0x0a) && graph[pragma - 1] === 0x0a ? shebang : pragma
+    const start =
+      shebang >= 0 && !graph.subarray(shebang, pragma - 1).includes(0x0a) && graph[pragma - 1] === 0x0a
+        ? shebang
+        : pragma
     const end = graph.indexOf(0, pragma)
     const contents = Buffer.alloc(8)
     contents.writeUInt32LE(start, 0)
@@ -425,7 +464,10 @@ export function embeddedModules(file: Buffer): Map<string, string> {
     const record = graph.indexOf(contents)
     if (record < 8) throw new Error(`no module record points at the source at ${start}`)
     const nameOffset = graph.readUInt32LE(record - 8)
-    modules.set(graph.toString('utf8', nameOffset, nameOffset + graph.readUInt32LE(record - 4)), graph.toString('utf8', start, end))
+    modules.set(
+      graph.toString('utf8', nameOffset, nameOffset + graph.readUInt32LE(record - 4)),
+      graph.toString('utf8', start, end),
+    )
   }
   if (modules.size === 0) throw new Error('no "// @bun" source in the embedded module graph')
   return modules
@@ -456,11 +498,13 @@ export function verifyCodeDirectory(file: Buffer): number {
     const pageSize = 2 ** directory.readUInt8(39)
     if (hashType !== 2 || hashSize !== 32) throw new Error(`unexpected hash type ${hashType}`)
     if ((directory.readUInt32BE(12) & 0x2) === 0) throw new Error('not an ad-hoc signature')
-    if (codeLimit !== codeSignature.offset) throw new Error(`code limit ${codeLimit} is not where the signature starts (${codeSignature.offset})`)
+    if (codeLimit !== codeSignature.offset)
+      throw new Error(`code limit ${codeLimit} is not where the signature starts (${codeSignature.offset})`)
     for (let slot = 0; slot < codeSlots; slot++) {
       const page = file.subarray(slot * pageSize, Math.min((slot + 1) * pageSize, codeLimit))
       const expected = directory.subarray(hashOffset + slot * 32, hashOffset + (slot + 1) * 32)
-      if (!createHash('sha256').update(page).digest().equals(expected)) throw new Error(`page ${slot} does not match its hash`)
+      if (!createHash('sha256').update(page).digest().equals(expected))
+        throw new Error(`page ${slot} does not match its hash`)
     }
     return codeSlots
   }

@@ -39,7 +39,10 @@ beforeAll(async () => {
 afterAll(removeTemporaries)
 
 /** The unit's installed paths, pointed at the release binary and the probe in this checkout. */
-const installedAt = (): [string, string][] => [['/usr/local/bin/zot', binary], ['/usr/local/lib/zot/zot-ready', PROBE]]
+const installedAt = (): [string, string][] => [
+  ['/usr/local/bin/zot', binary],
+  ['/usr/local/lib/zot/zot-ready', PROBE],
+]
 
 /** `Key=value` lines by section; repeated keys keep every value. */
 function parseUnit(text: string): Map<string, string[]> {
@@ -60,19 +63,30 @@ function parseUnit(text: string): Map<string, string[]> {
 }
 
 describe('packaging/systemd/zot.service', () => {
-  test('systemd-analyze verify prints nothing', async () => {
-    const missing = await ensureTool(hasCommand('systemd-analyze'), ['systemd'])
-    if (missing) throw new Error(`systemd-analyze: ${missing}`)
-    const result = await verifyUnit(await readFile(UNIT, 'utf8'), installedAt())
-    expect(result.output).toBe('')
-    expect(result.exitCode).toBe(0)
-  }, TIMEOUT_MS)
+  test(
+    'systemd-analyze verify prints nothing',
+    async () => {
+      const missing = await ensureTool(hasCommand('systemd-analyze'), ['systemd'])
+      if (missing) throw new Error(`systemd-analyze: ${missing}`)
+      const result = await verifyUnit(await readFile(UNIT, 'utf8'), installedAt())
+      expect(result.output).toBe('')
+      expect(result.exitCode).toBe(0)
+    },
+    TIMEOUT_MS,
+  )
 
-  test('systemd-analyze verify is not silent about a broken unit (the check has teeth)', async () => {
-    const broken = (await readFile(UNIT, 'utf8')).replace('NoNewPrivileges=yes', 'NoNewPrivileges=yes\nProtectSystm=strict')
-    const result = await verifyUnit(broken, installedAt())
-    expect(result.output).toContain("Unknown key 'ProtectSystm'")
-  }, TIMEOUT_MS)
+  test(
+    'systemd-analyze verify is not silent about a broken unit (the check has teeth)',
+    async () => {
+      const broken = (await readFile(UNIT, 'utf8')).replace(
+        'NoNewPrivileges=yes',
+        'NoNewPrivileges=yes\nProtectSystm=strict',
+      )
+      const result = await verifyUnit(broken, installedAt())
+      expect(result.output).toContain("Unknown key 'ProtectSystm'")
+    },
+    TIMEOUT_MS,
+  )
 
   test('is hardened, restarts on failure, reloads with SIGHUP and waits for /readyz', async () => {
     const unit = parseUnit(await readFile(UNIT, 'utf8'))
@@ -103,95 +117,124 @@ describe('packaging/systemd/zot.service', () => {
 })
 
 describe('packaging/systemd/zot-ready (the ExecStartPost readiness probe)', () => {
-  test('exits 0 as soon as the registry answers /readyz', async () => {
-    const directory = await temporaryDirectory('ready')
-    const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
-    const registry = await startServing([binary, 'serve', path], port)
-    try {
+  test(
+    'exits 0 as soon as the registry answers /readyz',
+    async () => {
+      const directory = await temporaryDirectory('ready')
+      const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
+      const registry = await startServing([binary, 'serve', path], port)
+      try {
+        const started = performance.now()
+        const result = await runCommand(['sh', PROBE], {
+          env: { ZOT_READY_URL: `${registry.url}/readyz`, MAINPID: String(registry.pid) },
+        })
+        expect(result.stderr).toBe('')
+        expect(result.exitCode).toBe(0)
+        expect(performance.now() - started).toBeLessThan(2_000)
+      } finally {
+        expect(await registry.stop()).toBe(0)
+      }
+    },
+    TIMEOUT_MS,
+  )
+
+  test(
+    'waits while the registry starts, then succeeds',
+    async () => {
+      const directory = await temporaryDirectory('ready-wait')
+      const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
+      const probe = runCommand(['sh', PROBE, `http://127.0.0.1:${port}/readyz`], { env: { ZOT_READY_TIMEOUT: '20' } })
+      await Bun.sleep(500)
+      const registry = await startServing([binary, 'serve', path], port)
+      try {
+        expect((await probe).exitCode).toBe(0)
+      } finally {
+        await registry.stop()
+      }
+    },
+    TIMEOUT_MS,
+  )
+
+  test(
+    'gives up after ZOT_READY_TIMEOUT seconds when nothing answers',
+    async () => {
       const started = performance.now()
-      const result = await runCommand(['sh', PROBE], { env: { ZOT_READY_URL: `${registry.url}/readyz`, MAINPID: String(registry.pid) } })
-      expect(result.stderr).toBe('')
-      expect(result.exitCode).toBe(0)
+      const result = await runCommand(['sh', PROBE, 'http://127.0.0.1:9/readyz'], { env: { ZOT_READY_TIMEOUT: '1' } })
+      const seconds = (performance.now() - started) / 1000
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain('did not answer 200 within 1s')
+      expect(seconds).toBeGreaterThanOrEqual(1)
+      expect(seconds).toBeLessThan(4)
+    },
+    TIMEOUT_MS,
+  )
+
+  test(
+    'gives up at once when the main process is gone',
+    async () => {
+      const gone = Bun.spawn(['true'])
+      await gone.exited
+      const started = performance.now()
+      const result = await runCommand(['sh', PROBE, 'http://127.0.0.1:9/readyz'], {
+        env: { MAINPID: String(gone.pid) },
+      })
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toContain('exited before')
       expect(performance.now() - started).toBeLessThan(2_000)
-    } finally {
-      expect(await registry.stop()).toBe(0)
-    }
-  }, TIMEOUT_MS)
-
-  test('waits while the registry starts, then succeeds', async () => {
-    const directory = await temporaryDirectory('ready-wait')
-    const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
-    const probe = runCommand(['sh', PROBE, `http://127.0.0.1:${port}/readyz`], { env: { ZOT_READY_TIMEOUT: '20' } })
-    await Bun.sleep(500)
-    const registry = await startServing([binary, 'serve', path], port)
-    try {
-      expect((await probe).exitCode).toBe(0)
-    } finally {
-      await registry.stop()
-    }
-  }, TIMEOUT_MS)
-
-  test('gives up after ZOT_READY_TIMEOUT seconds when nothing answers', async () => {
-    const started = performance.now()
-    const result = await runCommand(['sh', PROBE, 'http://127.0.0.1:9/readyz'], { env: { ZOT_READY_TIMEOUT: '1' } })
-    const seconds = (performance.now() - started) / 1000
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('did not answer 200 within 1s')
-    expect(seconds).toBeGreaterThanOrEqual(1)
-    expect(seconds).toBeLessThan(4)
-  }, TIMEOUT_MS)
-
-  test('gives up at once when the main process is gone', async () => {
-    const gone = Bun.spawn(['true'])
-    await gone.exited
-    const started = performance.now()
-    const result = await runCommand(['sh', PROBE, 'http://127.0.0.1:9/readyz'], { env: { MAINPID: String(gone.pid) } })
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('exited before')
-    expect(performance.now() - started).toBeLessThan(2_000)
-  }, TIMEOUT_MS)
+    },
+    TIMEOUT_MS,
+  )
 })
 
 describe('the binary under the unit', () => {
-  test('SIGHUP (ExecReload) reloads and keeps serving', async () => {
-    const directory = await temporaryDirectory('reload')
-    const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
-    const registry = await startServing([binary, 'serve', path], port)
-    try {
-      process.kill(registry.pid, 'SIGHUP')
-      await Bun.sleep(500)
-      expect((await fetch(`${registry.url}/readyz`)).status).toBe(200)
-      await pushAndPullImage(registry.url, 'reload/after-hup', 'v1')
-    } finally {
-      expect(await registry.stop()).toBe(0)
-    }
-  }, TIMEOUT_MS)
+  test(
+    'SIGHUP (ExecReload) reloads and keeps serving',
+    async () => {
+      const directory = await temporaryDirectory('reload')
+      const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
+      const registry = await startServing([binary, 'serve', path], port)
+      try {
+        process.kill(registry.pid, 'SIGHUP')
+        await Bun.sleep(500)
+        expect((await fetch(`${registry.url}/readyz`)).status).toBe(200)
+        await pushAndPullImage(registry.url, 'reload/after-hup', 'v1')
+      } finally {
+        expect(await registry.stop()).toBe(0)
+      }
+    },
+    TIMEOUT_MS,
+  )
 
-  test('makes only system calls that SystemCallFilter=@system-service allows', async () => {
-    const missing = await ensureTool(hasCommand('strace'), ['strace'])
-    if (missing) throw new Error(`strace: ${missing}`)
-    const directory = await temporaryDirectory('syscalls')
-    const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
-    const summary = join(directory, 'strace.txt')
-    const traced = join(directory, 'zot')
-    await copyFile(binary, traced)
-    const registry = await startServing(['strace', '-f', '-qq', '-c', '-o', summary, traced, 'serve', path], port, {
-      pidOf: (stracePid) => descendantRunning(stracePid, `${traced} serve`),
-    })
-    try {
-      await pushAndPullImage(registry.url, 'syscalls/round-trip', 'v1')
-      process.kill(registry.pid, 'SIGHUP')
-      await Bun.sleep(300)
-    } finally {
-      expect(await registry.stop()).toBe(0)
-    }
-    const used = (await readFile(summary, 'utf8')).split('\n')
-      .map((line) => line.trim().split(/\s+/).at(-1) ?? '')
-      .filter((name) => /^[a-z_0-9]+$/.test(name) && name !== 'total' && name !== 'syscall')
-    expect(used.length).toBeGreaterThan(20)
-    const allowed = await expandFilter('@system-service')
-    expect(used.filter((name) => !allowed.has(name))).toEqual([])
-  }, TIMEOUT_MS)
+  test(
+    'makes only system calls that SystemCallFilter=@system-service allows',
+    async () => {
+      const missing = await ensureTool(hasCommand('strace'), ['strace'])
+      if (missing) throw new Error(`strace: ${missing}`)
+      const directory = await temporaryDirectory('syscalls')
+      const { path, port } = await loopbackConfig(directory, join(directory, 'data'))
+      const summary = join(directory, 'strace.txt')
+      const traced = join(directory, 'zot')
+      await copyFile(binary, traced)
+      const registry = await startServing(['strace', '-f', '-qq', '-c', '-o', summary, traced, 'serve', path], port, {
+        pidOf: (stracePid) => descendantRunning(stracePid, `${traced} serve`),
+      })
+      try {
+        await pushAndPullImage(registry.url, 'syscalls/round-trip', 'v1')
+        process.kill(registry.pid, 'SIGHUP')
+        await Bun.sleep(300)
+      } finally {
+        expect(await registry.stop()).toBe(0)
+      }
+      const used = (await readFile(summary, 'utf8'))
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/).at(-1) ?? '')
+        .filter((name) => /^[a-z_0-9]+$/.test(name) && name !== 'total' && name !== 'syscall')
+      expect(used.length).toBeGreaterThan(20)
+      const allowed = await expandFilter('@system-service')
+      expect(used.filter((name) => !allowed.has(name))).toEqual([])
+    },
+    TIMEOUT_MS,
+  )
 })
 
 /** The system calls a systemd filter set allows, nested sets expanded. */

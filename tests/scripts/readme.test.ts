@@ -23,10 +23,21 @@ test('the README curl walk-through runs and gives what its comments say', async 
   const registry = await startRegistry()
   try {
     const script = block.replaceAll('127.0.0.1:5000', registry.host)
-    const run = Bun.spawn(['bash', '-euo', 'pipefail', '-c', script], { cwd: await tempDirectory('readme'), stdout: 'pipe', stderr: 'pipe' })
-    const [code, out, err] = await Promise.all([run.exited, new Response(run.stdout).text(), new Response(run.stderr).text()])
+    const run = Bun.spawn(['bash', '-euo', 'pipefail', '-c', script], {
+      cwd: await tempDirectory('readme'),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const [code, out, err] = await Promise.all([
+      run.exited,
+      new Response(run.stdout).text(),
+      new Response(run.stderr).text(),
+    ])
     expect(code, err).toBe(0)
-    const promises = block.split('\n').map(promised).filter((value) => value !== undefined)
+    const promises = block
+      .split('\n')
+      .map(promised)
+      .filter((value) => value !== undefined)
     expect(promises.length).toBeGreaterThanOrEqual(3)
     for (const result of promises) expect(out).toContain(result)
     expect(out).toContain('HTTP/1.1 201')

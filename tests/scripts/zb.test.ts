@@ -16,11 +16,22 @@ import { REPOSITORY_ROOT } from '../support/paths'
 const directory = await mkdtemp(join(tmpdir(), 'zot-zb-'))
 afterAll(() => rm(directory, { recursive: true, force: true }))
 
-async function compare(label: string, flags: string[]): Promise<{ zot: ScenarioResult[]; reference: ScenarioResult[] }> {
+async function compare(
+  label: string,
+  flags: string[],
+): Promise<{ zot: ScenarioResult[]; reference: ScenarioResult[] }> {
   await ensureCompiledBinary()
   const json = join(directory, `${label}.json`)
-  const run = Bun.spawn(['bun', 'scripts/bench/zb.ts', '--compare', '-n', '2', '-c', '2', '--json', json, ...flags], { cwd: REPOSITORY_ROOT, stdout: 'pipe', stderr: 'pipe' })
-  const [stdout, stderr, code] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited])
+  const run = Bun.spawn(['bun', 'scripts/bench/zb.ts', '--compare', '-n', '2', '-c', '2', '--json', json, ...flags], {
+    cwd: REPOSITORY_ROOT,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(run.stdout).text(),
+    new Response(run.stderr).text(),
+    run.exited,
+  ])
   if (code !== 0) throw new Error(`zb exited with ${code}\n${stdout}\n${stderr}`)
   expect(stdout).toContain('CPU ms/op')
   return (await Bun.file(json).json()) as { zot: ScenarioResult[]; reference: ScenarioResult[] }
@@ -39,7 +50,12 @@ function expectAllDone(results: ScenarioResult[], names: string[]): void {
 
 describe('zb --compare', () => {
   test('with -A, both registries require the credentials and every push, pull and HEAD succeeds', async () => {
-    const { zot, reference } = await compare('auth', ['-A', 'bench:secret', '-t', 'Push Monolith 1MB|Pull 1MB|Manifest HEAD'])
+    const { zot, reference } = await compare('auth', [
+      '-A',
+      'bench:secret',
+      '-t',
+      'Push Monolith 1MB|Pull 1MB|Manifest HEAD',
+    ])
     const names = ['Push Monolith 1MB', 'Pull 1MB', 'Manifest HEAD (64 connections)']
     expectAllDone(zot, names)
     expectAllDone(reference, names)

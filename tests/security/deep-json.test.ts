@@ -32,7 +32,12 @@ test('ordinary nesting (annotations in descriptors in an index) is accepted as b
   const response = await target.request('/v2/deep/app/manifests/v2', {
     method: 'PUT',
     headers: { ...target.basic('alice'), 'Content-Type': 'application/vnd.oci.image.index.v1+json' },
-    body: JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [], annotations: { a: '[[[[{{{{' } }),
+    body: JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [],
+      annotations: { a: '[[[[{{{{' },
+    }),
   })
   expect(response.status).toBe(201)
 })

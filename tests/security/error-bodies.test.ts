@@ -21,21 +21,37 @@ await mkdir(root)
 await chmod(directory, 0o755)
 const port = await freePort()
 const configPath = join(directory, 'config.json')
-await writeFile(configPath, JSON.stringify({ storage: { rootDirectory: root }, http: { address: '127.0.0.1', port: String(port) }, log: { level: 'error' } }))
+await writeFile(
+  configPath,
+  JSON.stringify({
+    storage: { rootDirectory: root },
+    http: { address: '127.0.0.1', port: String(port) },
+    log: { level: 'error' },
+  }),
+)
 if (asRoot) await chown(root, NOBODY, NOBODY)
 const command = [process.execPath, join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'serve', configPath]
-const child = Bun.spawn(asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...command] : command, {
-  env: { ...process.env, HOME: directory },
-  stdout: 'pipe',
-  stderr: 'pipe',
-})
+const child = Bun.spawn(
+  asRoot ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...command] : command,
+  {
+    env: { ...process.env, HOME: directory },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+)
 afterAll(async () => {
   child.kill()
   await child.exited
 })
 const url = `http://127.0.0.1:${port}`
 for (let attempt = 0; attempt < 200; attempt++) {
-  if (await fetch(`${url}/v2/`).then((response) => response.ok, () => false)) break
+  if (
+    await fetch(`${url}/v2/`).then(
+      (response) => response.ok,
+      () => false,
+    )
+  )
+    break
   await Bun.sleep(50)
 }
 

@@ -36,7 +36,13 @@ async function prepared(repository: string, index: number): Promise<{ manifest: 
  * PUTs a manifest whose body arrives `delayMs` after the headers: authorization has long decided
  * by the time the registry writes the tag.
  */
-function slowPut(repository: string, reference: string, manifest: string, headers: Record<string, string>, delayMs: number): Promise<Response> {
+function slowPut(
+  repository: string,
+  reference: string,
+  manifest: string,
+  headers: Record<string, string>,
+  delayMs: number,
+): Promise<Response> {
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       await Bun.sleep(delayMs)
@@ -52,7 +58,9 @@ function slowPut(repository: string, reference: string, manifest: string, header
 }
 
 const taggedDigest = async (repository: string, tag: string): Promise<string | null> =>
-  (await target.request(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: alice })).headers.get('Docker-Content-Digest')
+  (await target.request(`/v2/${repository}/manifests/${tag}`, { method: 'HEAD', headers: alice })).headers.get(
+    'Docker-Content-Digest',
+  )
 
 describe('immutable tags (read+create without update)', () => {
   test('10 concurrent PUTs of different manifests to one new tag: exactly one wins, the rest are DENIED', async () => {
@@ -61,7 +69,9 @@ describe('immutable tags (read+create without update)', () => {
     const statuses = responses.map((response) => response.status)
     expect(statuses.filter((status) => status === 201)).toHaveLength(1)
     expect(statuses.filter((status) => status === 403)).toHaveLength(9)
-    const bodies = await Promise.all(responses.filter((response) => response.status === 403).map((response) => response.json()))
+    const bodies = await Promise.all(
+      responses.filter((response) => response.status === 403).map((response) => response.json()),
+    )
     for (const body of bodies) expect((body as { errors: { code: string }[] }).errors[0]!.code).toBe('DENIED')
     const winner = responses.find((response) => response.status === 201)!.headers.get('Docker-Content-Digest')
     expect(await taggedDigest('race/app', 'v1')).toBe(winner)
@@ -94,7 +104,9 @@ describe('immutable tags (read+create without update)', () => {
 
   test('racing pushes of the same manifest to a new tag all succeed: nothing moves', async () => {
     const image = await prepared('race/same', 0)
-    const responses = await Promise.all(Array.from({ length: 5 }, () => slowPut('race/same', 'v1', image.manifest, alice, 300)))
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => slowPut('race/same', 'v1', image.manifest, alice, 300)),
+    )
     expect(responses.map((response) => response.status)).toEqual([201, 201, 201, 201, 201])
     expect(await taggedDigest('race/same', 'v1')).toBe(image.digest)
   })

@@ -15,22 +15,36 @@ const directory = await tempDirectory('log-failures')
 
 async function zot(...args: string[]) {
   const child = Bun.spawn([process.execPath, CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()])
+  const [code, out, err] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ])
   return { code, out: out + err }
 }
 
-test.each(['output', 'audit'])('log.%s in a missing directory: verify-config and serve refuse it, naming key and fix', async (key) => {
-  const missing = join(directory, 'no-such-dir', `${key}.log`)
-  const configPath = join(directory, `${key}.json`)
-  await writeFile(configPath, JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port: '0' }, log: { [key]: missing } }))
-  const verified = await zot('verify-config', configPath)
-  expect(verified.code).toBe(1)
-  expect(verified.out).toContain(`log.${key}`)
-  expect(verified.out).toContain(`directory not found: ${join(directory, 'no-such-dir')}`)
-  const served = await zot('serve', configPath)
-  expect(served.code).toBe(1)
-  expect(served.out).toContain(`log.${key}`)
-})
+test.each(['output', 'audit'])(
+  'log.%s in a missing directory: verify-config and serve refuse it, naming key and fix',
+  async (key) => {
+    const missing = join(directory, 'no-such-dir', `${key}.log`)
+    const configPath = join(directory, `${key}.json`)
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        storage: { rootDirectory: join(directory, 'data') },
+        http: { address: '127.0.0.1', port: '0' },
+        log: { [key]: missing },
+      }),
+    )
+    const verified = await zot('verify-config', configPath)
+    expect(verified.code).toBe(1)
+    expect(verified.out).toContain(`log.${key}`)
+    expect(verified.out).toContain(`directory not found: ${join(directory, 'no-such-dir')}`)
+    const served = await zot('serve', configPath)
+    expect(served.code).toBe(1)
+    expect(served.out).toContain(`log.${key}`)
+  },
+)
 
 test('an audit log that becomes unwritable: lines go to stderr with a notice, /readyz is red until it heals', async () => {
   const logs = join(directory, 'logs')

@@ -46,9 +46,7 @@ describe('a burst of wrong passwords for one user name', async () => {
     expect(counts[429]).toBeGreaterThanOrEqual(24 - USER_LIMIT)
     const refused = responses.find((response) => response.status === 429)!
     expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(0)
-    expect(((await refused.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe(
-      'TOOMANYREQUESTS',
-    )
+    expect(((await refused.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('TOOMANYREQUESTS')
   })
 
   test('a burst for a user who does not exist is answered alike (no enumeration, same limit)', async () => {
@@ -99,7 +97,10 @@ describe('a password spray from one address', async () => {
     let responses: Response[] = []
     const started = performance.now()
     const worst = await worstLivezDuring(target.url, async () => {
-      responses = await burst(target, Array.from({ length: 48 }, (_, index) => `sprayed-${index}`))
+      responses = await burst(
+        target,
+        Array.from({ length: 48 }, (_, index) => `sprayed-${index}`),
+      )
     })
     expect(worst).toBeLessThan(100)
     const busy = responses.filter((response) => response.status === 429)
@@ -113,7 +114,10 @@ describe('a password spray from one address', async () => {
   test('past 50 guesses the address is blocked for new logins, but not for proven ones or keys', async () => {
     const key = await target.createKey('alice')
     for (let round = 0; round < 6; round++) {
-      await burst(target, Array.from({ length: 10 }, (_, index) => `spray-${round}-${index}`))
+      await burst(
+        target,
+        Array.from({ length: 10 }, (_, index) => `spray-${round}-${index}`),
+      )
     }
     expect((await v2(target, 'bob')).status).toBe(429)
     expect((await v2(target, 'alice')).status).toBe(200)

@@ -10,7 +10,8 @@ const target = await startSecurityTarget({
 })
 
 const scrape = async () => (await target.request('/metrics', { headers: target.basic('alice') })).text()
-const repoSeries = (text: string) => text.split('\n').filter((line) => line.startsWith('zot_http_repo_latency_seconds_count{'))
+const repoSeries = (text: string) =>
+  text.split('\n').filter((line) => line.startsWith('zot_http_repo_latency_seconds_count{'))
 
 test('made-up repository names and methods fold into one label each', async () => {
   expect((await pushSmallImage(target, target.basic('alice'), 'real/app', 'v1')).status).toBe(201)

@@ -6,7 +6,16 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { isValidRepositoryName } from '../../lib/oci/names'
-import { blobPath, indexPath, META_FILE_NAME, ociLayoutPath, quarantinePath, statePaths, syncSpoolDirectory, uploadPath } from '../../lib/registry/layout'
+import {
+  blobPath,
+  indexPath,
+  META_FILE_NAME,
+  ociLayoutPath,
+  quarantinePath,
+  statePaths,
+  syncSpoolDirectory,
+  uploadPath,
+} from '../../lib/registry/layout'
 import { TEMPORARY_DIRECTORY } from '../../lib/storage/local-driver'
 import { partsPrefix } from '../../lib/storage/s3/segmented-object'
 import { startRegistry } from '../support/server'
@@ -19,7 +28,10 @@ const target = await startSecurityTarget({
     http: {
       accessControl: {
         repositories: {
-          'prod/app': { policies: [{ users: ['bob'], actions: ['read', 'create', 'update', 'delete'] }], defaultPolicy: ['read'] },
+          'prod/app': {
+            policies: [{ users: ['bob'], actions: ['read', 'create', 'update', 'delete'] }],
+            defaultPolicy: ['read'],
+          },
           '**': { defaultPolicy: ['read', 'create', 'update', 'delete'] },
         },
       },
@@ -49,9 +61,15 @@ describe('names that collide with the storage layout', () => {
   test('blob uploads, manifests and reads under layout names are NAME_INVALID and touch nothing', async () => {
     const { manifest, digest } = await pushed
     const attempts: [string, RequestInit][] = [
-      [`/v2/prod/app/blobs/sha256/${futureHex}/blobs/uploads/?digest=${sha256(futureBlob)}`, { method: 'POST', body: futureBlob }],
+      [
+        `/v2/prod/app/blobs/sha256/${futureHex}/blobs/uploads/?digest=${sha256(futureBlob)}`,
+        { method: 'POST', body: futureBlob },
+      ],
       [`/v2/prod/app/blobs/sha256/${futureHex}/blobs/uploads/`, { method: 'POST' }],
-      ['/v2/prod/app/index.json/manifests/v1', { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: manifest }],
+      [
+        '/v2/prod/app/index.json/manifests/v1',
+        { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: manifest },
+      ],
       ['/v2/prod/app/oci-layout/blobs/uploads/', { method: 'POST' }],
       ['/v2/prod/app/ingest/blobs/uploads/', { method: 'POST' }],
       ['/v2/prod/app/blobs/manifests/v1', { method: 'PUT', headers: { 'Content-Type': OCI_MANIFEST }, body: manifest }],
@@ -59,29 +77,51 @@ describe('names that collide with the storage layout', () => {
       ['/v2/blobs/tags/list', {}],
     ]
     for (const [path, init] of attempts) {
-      const response = await target.request(path, { ...init, headers: { ...alice, ...(init.headers as Record<string, string>) } })
+      const response = await target.request(path, {
+        ...init,
+        headers: { ...alice, ...(init.headers as Record<string, string>) },
+      })
       expect({ path, status: response.status }).toEqual({ path, status: 400 })
       expect(await errorCode(response)).toBe('NAME_INVALID')
     }
     await expectOnlyOwnLayout('prod/app')
     // prod/app can still receive the blob whose path the attacker aimed at.
-    const blob = await target.request(`/v2/prod/app/blobs/uploads/?digest=${sha256(futureBlob)}`, { method: 'POST', headers: bob, body: futureBlob })
+    const blob = await target.request(`/v2/prod/app/blobs/uploads/?digest=${sha256(futureBlob)}`, {
+      method: 'POST',
+      headers: bob,
+      body: futureBlob,
+    })
     expect(blob.status).toBe(201)
     const pulled = await target.request('/v2/prod/app/manifests/v1', { headers: alice })
     expect(pulled.headers.get('Docker-Content-Digest')).toBe(digest)
   })
 
   test('the other way round: a repository pushed after a squatting attempt on its name is whole', async () => {
-    const squat = await target.request(`/v2/late/blobs/sha256/${futureHex}/blobs/uploads/?digest=${sha256(futureBlob)}`, {
-      method: 'POST',
-      headers: alice,
-      body: futureBlob,
-    })
+    const squat = await target.request(
+      `/v2/late/blobs/sha256/${futureHex}/blobs/uploads/?digest=${sha256(futureBlob)}`,
+      {
+        method: 'POST',
+        headers: alice,
+        body: futureBlob,
+      },
+    )
     expect(squat.status).toBe(400)
     const image = await pushSmallImage(target, alice, 'late', 'v1')
     expect(image.status).toBe(201)
-    expect((await target.request(`/v2/late/blobs/uploads/?digest=${sha256(futureBlob)}`, { method: 'POST', headers: alice, body: futureBlob })).status).toBe(201)
-    expect(new Uint8Array(await (await target.request(`/v2/late/blobs/${sha256(futureBlob)}`, { headers: alice })).arrayBuffer())).toEqual(futureBlob)
+    expect(
+      (
+        await target.request(`/v2/late/blobs/uploads/?digest=${sha256(futureBlob)}`, {
+          method: 'POST',
+          headers: alice,
+          body: futureBlob,
+        })
+      ).status,
+    ).toBe(201)
+    expect(
+      new Uint8Array(
+        await (await target.request(`/v2/late/blobs/${sha256(futureBlob)}`, { headers: alice })).arrayBuffer(),
+      ),
+    ).toEqual(futureBlob)
     await expectOnlyOwnLayout('late')
   })
 })
@@ -108,8 +148,23 @@ test('the catalog never lists what lies inside a repository layout, even data wr
 test('every name the storage layout uses is refused as a name component', () => {
   const digest = sha256(futureBlob)
   const uuid = crypto.randomUUID()
-  const inRepository = [indexPath('r'), ociLayoutPath('r'), uploadPath('r', uuid), blobPath('r', digest), quarantinePath('r', digest), partsPrefix('r')]
-  const atRoot = [statePaths.tagChecks, META_FILE_NAME, TEMPORARY_DIRECTORY, statePaths.keyHash('h'), statePaths.userGroups('u'), statePaths.metaStats('r'), syncSpoolDirectory('')]
+  const inRepository = [
+    indexPath('r'),
+    ociLayoutPath('r'),
+    uploadPath('r', uuid),
+    blobPath('r', digest),
+    quarantinePath('r', digest),
+    partsPrefix('r'),
+  ]
+  const atRoot = [
+    statePaths.tagChecks,
+    META_FILE_NAME,
+    TEMPORARY_DIRECTORY,
+    statePaths.keyHash('h'),
+    statePaths.userGroups('u'),
+    statePaths.metaStats('r'),
+    syncSpoolDirectory(''),
+  ]
   const components = [...inRepository.map((path) => path.split('/')[1]!), ...atRoot.map((path) => path.split('/')[0]!)]
   for (const component of components) {
     expect({ component, valid: isValidRepositoryName(component) }).toEqual({ component, valid: false })

@@ -6,7 +6,11 @@ import { expect, test } from 'bun:test'
 import { startSecurityTarget } from './support'
 
 const target = await startSecurityTarget({
-  config: { extensions: { sync: { enable: true, registries: [{ urls: ['http://127.0.0.1:9'], onDemand: true, tlsVerify: false }] } } },
+  config: {
+    extensions: {
+      sync: { enable: true, registries: [{ urls: ['http://127.0.0.1:9'], onDemand: true, tlsVerify: false }] },
+    },
+  },
 })
 
 test.each([
@@ -25,7 +29,9 @@ test.each([
 })
 
 test('a well-formed ns still routes (an unknown host is NAME_UNKNOWN, as before)', async () => {
-  const response = await target.request('/v2/library/alpine/manifests/latest?ns=registry.example.org:5000', { headers: target.basic('alice') })
+  const response = await target.request('/v2/library/alpine/manifests/latest?ns=registry.example.org:5000', {
+    headers: target.basic('alice'),
+  })
   expect(response.status).toBe(404)
   expect(((await response.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('NAME_UNKNOWN')
 })

@@ -83,9 +83,9 @@ describe('user names from the email claim (the default mapping)', async () => {
   test('one name space: the IdP account named carol@example.test is the htpasswd user of that name', async () => {
     const key = await registry.createKey('carol@example.test')
     const { session } = await login(registry, 'carol')
-    const listed = (await (
-      await registry.request('/zot/auth/apikey', { headers: session })
-    ).json()) as { apiKeys: unknown[] }
+    const listed = (await (await registry.request('/zot/auth/apikey', { headers: session })).json()) as {
+      apiKeys: unknown[]
+    }
     expect(listed.apiKeys).toHaveLength(1)
     // Gone from htpasswd, carol still exists through the IdP (no directory to ask), so her key
     // stands until revoked or expired.

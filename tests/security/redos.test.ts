@@ -61,7 +61,7 @@ describe('API-key scopes', async () => {
   })
 
   test.each([
-    ['longer than 256 characters', 'x'.repeat(250) + '/**:read'],
+    ['longer than 256 characters', `${'x'.repeat(250)}/**:read`],
     ['more than 3 ** segments', '**/a/**/b/**/c/**:read'],
     ['nested braces are not allowed', '{a,{b,c}}/x:read'],
     ['expands to more than 16 brace alternatives', '{a,b}{c,d}{e,f}{g,h}{i,j}:read'],

@@ -27,8 +27,7 @@ const CONFIGURATIONS: [string, Record<string, unknown>][] = [
 ]
 
 const catalog = async (target: SecurityTarget, headers: Record<string, string>) =>
-  ((await (await target.request('/v2/_catalog', { headers })).json()) as { repositories: string[] })
-    .repositories
+  ((await (await target.request('/v2/_catalog', { headers })).json()) as { repositories: string[] }).repositories
 
 describe.each(CONFIGURATIONS)('a key scoped readonly/**:read, %s', async (_, config) => {
   const target = await startSecurityTarget({ config })

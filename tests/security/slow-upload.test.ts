@@ -43,7 +43,9 @@ async function connect(port: number): Promise<RawExchange> {
   let text = ''
   let settleResponse!: (value: { status: number; headers: Map<string, string> } | undefined) => void
   let settleClosed!: (at: number) => void
-  const response = new Promise<{ status: number; headers: Map<string, string> } | undefined>((resolve) => (settleResponse = resolve))
+  const response = new Promise<{ status: number; headers: Map<string, string> } | undefined>(
+    (resolve) => (settleResponse = resolve),
+  )
   const closed = new Promise<number>((resolve) => (settleClosed = resolve))
   const socket = await Bun.connect({
     hostname: '127.0.0.1',
@@ -54,7 +56,12 @@ async function connect(port: number): Promise<RawExchange> {
         const end = text.indexOf('\r\n\r\n')
         if (end < 0) return
         const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n')
-        const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+        const headers = new Map(
+          lines.map((line) => [
+            line.slice(0, line.indexOf(':')).toLowerCase(),
+            line.slice(line.indexOf(':') + 1).trim(),
+          ]),
+        )
         settleResponse({ status: Number(statusLine.split(' ')[1]), headers })
       },
       close() {

@@ -54,8 +54,7 @@ function merge(base: Record<string, unknown>, extra: Record<string, unknown>): R
   const out: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key]
-    out[key] =
-      isObject(current) && isObject(value) ? merge(current, value) : value
+    out[key] = isObject(current) && isObject(value) ? merge(current, value) : value
   }
   return out
 }
@@ -99,11 +98,7 @@ export async function startSecurityTarget(options: SecurityTargetOptions = {}): 
  * Runs `attack` while timing `/livez` every `everyMs`, and returns the slowest answer in ms: a
  * blocked event loop shows here, whatever the attack's own requests do.
  */
-export async function worstLivezDuring(
-  url: string,
-  attack: () => Promise<unknown>,
-  everyMs = 20,
-): Promise<number> {
+export async function worstLivezDuring(url: string, attack: () => Promise<unknown>, everyMs = 20): Promise<number> {
   let worst = 0
   let running = true
   const probe = (async () => {

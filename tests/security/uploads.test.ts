@@ -24,7 +24,6 @@ const target = await startSecurityTarget({
   },
 })
 const alice = target.basic('alice')
-const bob = target.basic('bob')
 const carol = target.basic('carol')
 const dave = target.basic('dave')
 const bytes = (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text)
@@ -54,8 +53,17 @@ async function openLocation(repository: string, headers: Record<string, string>)
   return response.headers.get('Location')!
 }
 
-const patch = (location: string, headers: Record<string, string>, range: string, body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>): Promise<Response> =>
-  target.request(location, { method: 'PATCH', headers: { ...headers, 'Content-Range': range, 'Content-Type': 'application/octet-stream' }, body })
+const patch = (
+  location: string,
+  headers: Record<string, string>,
+  range: string,
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+): Promise<Response> =>
+  target.request(location, {
+    method: 'PATCH',
+    headers: { ...headers, 'Content-Range': range, 'Content-Type': 'application/octet-stream' },
+    body,
+  })
 
 const sessionRange = async (location: string, headers: Record<string, string>): Promise<string | null> =>
   (await target.request(location, { headers })).headers.get('Range')
@@ -75,7 +83,11 @@ describe('a chunk must fill exactly the range it declares', () => {
     expect((await patch(location, alice, '5-9', data.slice(5))).status).toBe(202)
     const put = await target.request(`${location}?digest=${sha256(data)}`, { method: 'PUT', headers: alice })
     expect(put.status).toBe(201)
-    expect(new Uint8Array(await (await target.request(`/v2/chunks/longer/blobs/${sha256(data)}`, { headers: alice })).arrayBuffer())).toEqual(data)
+    expect(
+      new Uint8Array(
+        await (await target.request(`/v2/chunks/longer/blobs/${sha256(data)}`, { headers: alice })).arrayBuffer(),
+      ),
+    ).toEqual(data)
   })
 
   test('the excess arriving after part of the chunk was written still appends nothing', async () => {
@@ -86,7 +98,9 @@ describe('a chunk must fill exactly the range it declares', () => {
     const size = await target.request(location, { headers: alice })
     expect(size.status).toBe(204)
     expect((await patch(location, alice, '0-9', chunked(data.slice(0, 3), data.slice(3)))).status).toBe(202)
-    expect((await target.request(`${location}?digest=${sha256(data)}`, { method: 'PUT', headers: alice })).status).toBe(201)
+    expect((await target.request(`${location}?digest=${sha256(data)}`, { method: 'PUT', headers: alice })).status).toBe(
+      201,
+    )
   })
 
   test('a body shorter than declared appends nothing', async () => {
@@ -97,7 +111,9 @@ describe('a chunk must fill exactly the range it declares', () => {
     expect(await errorCode(attack)).toBe('RANGE_INVALID')
     expect(await sessionRange(location, alice)).toBe('0-4')
     expect((await patch(location, alice, '5-9', data.slice(5))).status).toBe(202)
-    expect((await target.request(`${location}?digest=${sha256(data)}`, { method: 'PUT', headers: alice })).status).toBe(201)
+    expect((await target.request(`${location}?digest=${sha256(data)}`, { method: 'PUT', headers: alice })).status).toBe(
+      201,
+    )
   })
 
   test('a chunk that does not start where the session ends is refused', async () => {
@@ -119,7 +135,15 @@ describe('open upload sessions are capped per principal', () => {
     expect(refused.headers.get('Retry-After')).not.toBeNull()
     // Monolithic uploads open a session too; other users are not affected.
     const blob = bytes('refused too')
-    expect((await target.request(`/v2/caps/carol/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', headers: carol, body: blob })).status).toBe(429)
+    expect(
+      (
+        await target.request(`/v2/caps/carol/blobs/uploads/?digest=${sha256(blob)}`, {
+          method: 'POST',
+          headers: carol,
+          body: blob,
+        })
+      ).status,
+    ).toBe(429)
     expect((await open('caps/alice', alice)).status).toBe(202)
 
     expect((await target.request(locations.pop()!, { method: 'DELETE', headers: carol })).status).toBe(204)
@@ -128,7 +152,9 @@ describe('open upload sessions are capped per principal', () => {
 
     // Completing a session frees its slot too.
     const done = locations.pop()!
-    expect((await target.request(`${done}?digest=${sha256(blob)}`, { method: 'PUT', headers: carol, body: blob })).status).toBe(201)
+    expect(
+      (await target.request(`${done}?digest=${sha256(blob)}`, { method: 'PUT', headers: carol, body: blob })).status,
+    ).toBe(201)
     locations.push(await openLocation('caps/carol', carol))
     expect((await open('caps/carol', carol)).status).toBe(429)
 
@@ -142,7 +168,11 @@ describe('open upload sessions are capped per principal', () => {
     const blob = bytes('the real content')
     // Digest mismatches end their sessions.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const wrong = await target.request(`/v2/caps/failing/blobs/uploads/?digest=${sha256(bytes('other'))}`, { method: 'POST', headers: dave, body: blob })
+      const wrong = await target.request(`/v2/caps/failing/blobs/uploads/?digest=${sha256(bytes('other'))}`, {
+        method: 'POST',
+        headers: dave,
+        body: blob,
+      })
       expect(wrong.status).toBe(400)
     }
     // Monolithic uploads whose client goes away mid-body: nobody can resume them.
@@ -155,7 +185,12 @@ describe('open upload sessions are capped per principal', () => {
           controller.abort()
         },
       })
-      const request = target.request(`/v2/caps/failing/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', headers: dave, body, signal: controller.signal })
+      const request = target.request(`/v2/caps/failing/blobs/uploads/?digest=${sha256(blob)}`, {
+        method: 'POST',
+        headers: dave,
+        body,
+        signal: controller.signal,
+      })
       await request.catch(() => {})
     }
     // The server notices the aborts once the broken bodies fail; it must not take long.

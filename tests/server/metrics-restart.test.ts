@@ -30,7 +30,9 @@ test('after a restart every repository has its storage bytes, without a push and
   const second = await startRegistry({ storage, config: METRICS })
   try {
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200)
-    const expected = Object.entries(images).map(([repository, image]) => `zot_repo_storage_bytes{repo="${repository}"} ${storedBytes(image)}`)
+    const expected = Object.entries(images).map(
+      ([repository, image]) => `zot_repo_storage_bytes{repo="${repository}"} ${storedBytes(image)}`,
+    )
     const deadline = Date.now() + 10_000
     let text = ''
     while (Date.now() < deadline) {

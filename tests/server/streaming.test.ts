@@ -16,17 +16,37 @@ const CHUNK = 1024 * 1024
 const directories: string[] = []
 afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
 
-const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+const rssKiB = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 
 test('a 1 GiB blob goes up and down with flat server memory', async () => {
   const directory = await mkdtemp(join(tmpdir(), 'zot-stream-'))
   directories.push(directory)
   const port = await freePort()
-  await writeFile(join(directory, 'config.json'), JSON.stringify({ storage: { rootDirectory: join(directory, 'data') }, http: { address: '127.0.0.1', port }, log: { level: 'warn' } }))
-  const server = Bun.spawn(['bun', CLI, 'serve', join(directory, 'config.json')], { stdout: 'ignore', stderr: 'inherit' })
+  await writeFile(
+    join(directory, 'config.json'),
+    JSON.stringify({
+      storage: { rootDirectory: join(directory, 'data') },
+      http: { address: '127.0.0.1', port },
+      log: { level: 'warn' },
+    }),
+  )
+  const server = Bun.spawn(['bun', CLI, 'serve', join(directory, 'config.json')], {
+    stdout: 'ignore',
+    stderr: 'inherit',
+  })
   const base = `http://127.0.0.1:${port}`
   try {
-    for (let i = 0; i < 100 && !(await fetch(`${base}/v2/`).then((r) => r.ok, () => false)); i++) await Bun.sleep(50)
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await fetch(`${base}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    )
+      await Bun.sleep(50)
     const idle = rssKiB(server.pid)
     let peak = idle
     const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(server.pid))), 50)
@@ -45,7 +65,11 @@ test('a 1 GiB blob goes up and down with flat server memory', async () => {
     })
     const session = await fetch(`${base}/v2/stream/test/blobs/uploads/`, { method: 'POST' })
     const location = session.headers.get('Location')!
-    const patch = await fetch(`${base}${location}`, { method: 'PATCH', body, headers: { 'Content-Type': 'application/octet-stream' } })
+    const patch = await fetch(`${base}${location}`, {
+      method: 'PATCH',
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    })
     expect(patch.status).toBe(202)
     expect(patch.headers.get('Range')).toBe(`0-${SIZE - 1}`)
     const put = await fetch(`${base}${location}?digest=${digest}`, { method: 'PUT' })

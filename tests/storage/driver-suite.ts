@@ -13,7 +13,9 @@ export interface DriverUnderTest {
 }
 
 async function bytesOf(content: Content): Promise<Uint8Array> {
-  return content instanceof Blob ? new Uint8Array(await content.arrayBuffer()) : new Uint8Array(await new Response(content).arrayBuffer())
+  return content instanceof Blob
+    ? new Uint8Array(await content.arrayBuffer())
+    : new Uint8Array(await new Response(content).arrayBuffer())
 }
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)

@@ -8,7 +8,10 @@ import { testDriver } from './driver-suite'
 for (const commit of [false, true]) {
   testDriver(`local${commit ? ' (commit: fsync)' : ''}`, async () => {
     const rootDirectory = await mkdtemp(join(tmpdir(), 'zot-local-driver-'))
-    return { driver: createLocalDriver({ rootDirectory, commit }), cleanup: () => rm(rootDirectory, { recursive: true, force: true }) }
+    return {
+      driver: createLocalDriver({ rootDirectory, commit }),
+      cleanup: () => rm(rootDirectory, { recursive: true, force: true }),
+    }
   })
 }
 
@@ -68,5 +71,8 @@ test('local: adopt renames a file on the same filesystem into place; from anothe
   expect(await driver.adopt!(foreign, 'repo/blobs/sha256/bb')).toBe(false)
   expect(await Bun.file(foreign).text()).toBe('tmpfs')
   expect(await Bun.file(join(rootDirectory, 'repo/blobs/sha256/bb')).exists()).toBe(false)
-  await Promise.all([rm(rootDirectory, { recursive: true, force: true }), rm(otherFs, { recursive: true, force: true })])
+  await Promise.all([
+    rm(rootDirectory, { recursive: true, force: true }),
+    rm(otherFs, { recursive: true, force: true }),
+  ])
 })

@@ -5,11 +5,7 @@
  * uploads, cancellation leaving nothing behind, and conditional writes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import {
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3'
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import type { Content } from '../../lib/storage/driver'
 import { createS3Driver, type S3Driver, type S3DriverOptions } from '../../lib/storage/s3'
 import { createTestBucket, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
@@ -139,10 +135,7 @@ describe('s3 driver: key layout', () => {
       const { driver, bucket, raw } = await freshBucket({ rootDirectory })
       await driver.putContent('alpine/index.json', '{}')
       await driver.putContent('alpine/blobs/sha256/abc', 'blob')
-      expect(await allKeys(raw, bucket)).toEqual([
-        `${prefix}alpine/blobs/sha256/abc`,
-        `${prefix}alpine/index.json`,
-      ])
+      expect(await allKeys(raw, bucket)).toEqual([`${prefix}alpine/blobs/sha256/abc`, `${prefix}alpine/index.json`])
       expect(await driver.list('')).toEqual(['alpine'])
       expect(await driver.list('alpine')).toEqual(['blobs', 'index.json'])
       driver.destroy()
@@ -280,12 +273,8 @@ describe('s3 driver: uploads', () => {
       const expected = data.subarray(offset, length === undefined ? undefined : offset + length)
       expect(await bytesOf(await driver.read(path, { offset, length }))).toEqual(expected)
     }
-    expect(await bytesOf(await driver.read(path, { offset: data.length }))).toEqual(
-      new Uint8Array(0),
-    )
-    expect(await bytesOf(await driver.read(path, { offset: data.length + 10 }))).toEqual(
-      new Uint8Array(0),
-    )
+    expect(await bytesOf(await driver.read(path, { offset: data.length }))).toEqual(new Uint8Array(0))
+    expect(await bytesOf(await driver.read(path, { offset: data.length + 10 }))).toEqual(new Uint8Array(0))
     expect(await driver.getContent(path)).toEqual(data)
     driver.destroy()
   })
@@ -372,9 +361,7 @@ describe('s3 driver: conditional writes', () => {
     await driver.putContent('repo/index.json', 'v0')
     const { etag } = await driver.getContentWithETag('repo/index.json')
     const results = await Promise.all(
-      Array.from({ length: 4 }, (_, index) =>
-        driver.putContentIf('repo/index.json', `v1-${index}`, { ifMatch: etag }),
-      ),
+      Array.from({ length: 4 }, (_, index) => driver.putContentIf('repo/index.json', `v1-${index}`, { ifMatch: etag })),
     )
     expect(results.filter((result) => result.written)).toHaveLength(1)
     expect(await driver.putContentIf('repo/index.json', 'stale', { ifMatch: etag })).toEqual({

@@ -54,7 +54,7 @@ describe('s3: start-up check', () => {
   test('a missing bucket: one line naming bucket and endpoint, and how to fix it', async () => {
     const error = await failureOf(checkS3Bucket(optionsFor({ bucket: 'no-such-bucket' })))
     expect(error).toBeInstanceOf(StorageUnavailableError)
-    expect(error.message).toContain('"no-such-bucket" does not exist at ' + rgw.endpoint)
+    expect(error.message).toContain(`"no-such-bucket" does not exist at ${rgw.endpoint}`)
     expect(error.message).toContain('create it')
     expect(error.message).not.toContain('\n')
   })
@@ -77,9 +77,7 @@ describe('s3: start-up check', () => {
     const endpoint = await deadEndpoint()
     const error = await failureOf(checkS3Bucket(optionsFor({ endpoint })))
     expect(error).toBeInstanceOf(StorageUnavailableError)
-    expect(error.message).toContain(
-      `S3 endpoint ${endpoint} is unreachable for bucket "${bucket}" (ECONNREFUSED)`,
-    )
+    expect(error.message).toContain(`S3 endpoint ${endpoint} is unreachable for bucket "${bucket}" (ECONNREFUSED)`)
     expect(error.message).toContain('regionendpoint')
   })
 })
@@ -99,9 +97,7 @@ describe('s3: failures while serving', () => {
   })
 
   test('bad credentials are StorageUnavailableError naming the bucket', async () => {
-    const driver = createS3Driver(
-      optionsFor({ credentials: { accessKeyId: rgw.accessKey, secretAccessKey: 'wrong' } }),
-    )
+    const driver = createS3Driver(optionsFor({ credentials: { accessKeyId: rgw.accessKey, secretAccessKey: 'wrong' } }))
     for (const attempt of [
       () => driver.putContent('repo/index.json', '{}'),
       () => driver.getContent('repo/index.json'),
@@ -120,12 +116,12 @@ describe('s3: failures while serving', () => {
     expect(toStorageError(denied, { ...context, operation: 'UploadPartCopy' }).message).toContain(
       'must allow s3:PutObject (and s3:GetObject on the source)',
     )
-    expect(
-      toStorageError(denied, { ...context, operation: 'AbortMultipartUpload' }).message,
-    ).toContain('must allow s3:AbortMultipartUpload')
-    expect(
-      toStorageError(denied, { ...context, operation: 'ListMultipartUploads' }).message,
-    ).toContain('s3:ListBucketMultipartUploads')
+    expect(toStorageError(denied, { ...context, operation: 'AbortMultipartUpload' }).message).toContain(
+      'must allow s3:AbortMultipartUpload',
+    )
+    expect(toStorageError(denied, { ...context, operation: 'ListMultipartUploads' }).message).toContain(
+      's3:ListBucketMultipartUploads',
+    )
   })
 
   test('S3 stopped: StorageUnavailableError naming the endpoint; S3 back: the same driver recovers', async () => {
@@ -150,9 +146,7 @@ describe('s3: failures while serving', () => {
     } finally {
       await rgw.startGateway()
     }
-    expect(new TextDecoder().decode(await driver.getContent('repo/index.json'))).toBe(
-      '{"before":true}',
-    )
+    expect(new TextDecoder().decode(await driver.getContent('repo/index.json'))).toBe('{"before":true}')
     const resumed = await driver.writer('repo/.uploads/u', { append: true })
     expect(resumed.size).toBe(1000)
     await resumed.cancel()

@@ -68,9 +68,10 @@ describe('s3OptionsFromZotParams', () => {
         secure: false,
       }),
     ).toMatchObject({ endpoint: 'http://rgw:7480', forcePathStyle: true })
-    expect(
-      s3OptionsFromZotParams({ region: 'us-east-1', bucket: 'b', regionendpoint: 'rgw:7480' }),
-    ).toMatchObject({ endpoint: 'https://rgw:7480', forcePathStyle: true })
+    expect(s3OptionsFromZotParams({ region: 'us-east-1', bucket: 'b', regionendpoint: 'rgw:7480' })).toMatchObject({
+      endpoint: 'https://rgw:7480',
+      forcePathStyle: true,
+    })
     expect(s3OptionsFromZotParams({ region: 'us-east-1', bucket: 'b' })).toMatchObject({
       endpoint: undefined,
       forcePathStyle: false,
@@ -94,12 +95,8 @@ describe('s3OptionsFromZotParams', () => {
   })
 
   test('invalid parameters fail with one line naming the key', () => {
-    expect(() => s3OptionsFromZotParams({ region: 'r' })).toThrow(
-      'storage.storageDriver.bucket is required',
-    )
-    expect(() => s3OptionsFromZotParams({ bucket: 'b' })).toThrow(
-      'storage.storageDriver.region is required',
-    )
+    expect(() => s3OptionsFromZotParams({ region: 'r' })).toThrow('storage.storageDriver.bucket is required')
+    expect(() => s3OptionsFromZotParams({ bucket: 'b' })).toThrow('storage.storageDriver.region is required')
     expect(() => s3OptionsFromZotParams({ bucket: 'b', region: 'r', accesskey: 'a' })).toThrow(
       'set both accesskey and secretkey',
     )

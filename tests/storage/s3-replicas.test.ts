@@ -23,27 +23,41 @@ afterAll(() => rgw?.stop())
 async function replicas(count: number) {
   const bucket = await createTestBucket(rgw, 'replicas')
   const params = zotS3Params(rgw, bucket)
-  return Promise.all(Array.from({ length: count }, async () => {
-    // As `serve` opens a bucket: shared with the other replicas.
-    const storage = testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
-    const { registry } = await openStore(storage)
-    const app = createApp({ registry, logger: silentLogger(), redirectBlobs: storage.redirectBlobURL })
-    return (path: string, init?: RequestInit) => app.request(`http://replica.test${path}`, init)
-  }))
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      // As `serve` opens a bucket: shared with the other replicas.
+      const storage = testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
+      const { registry } = await openStore(storage)
+      const app = createApp({ registry, logger: silentLogger(), redirectBlobs: storage.redirectBlobURL })
+      return (path: string, init?: RequestInit) => app.request(`http://replica.test${path}`, init)
+    }),
+  )
 }
 
 const manifestFor = (config: string, size: number, nonce: string) =>
-  JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size }, layers: [], annotations: { nonce } })
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size },
+    layers: [],
+    annotations: { nonce },
+  })
 
 describe('replicas on one bucket', () => {
   test('concurrent tag pushes through two replicas lose no tag', async () => {
     const [a, b] = await replicas(2)
     const config = new TextEncoder().encode('{}')
-    expect((await a!(`/v2/race/app/blobs/uploads/?digest=${digestOf(config)}`, { method: 'POST', body: config })).status).toBe(201)
+    expect(
+      (await a!(`/v2/race/app/blobs/uploads/?digest=${digestOf(config)}`, { method: 'POST', body: config })).status,
+    ).toBe(201)
     const tags = Array.from({ length: 16 }, (_, i) => `t${String(i).padStart(2, '0')}`)
     const results = await Promise.all(
       tags.map((tag, i) =>
-        (i % 2 ? b! : a!)(`/v2/race/app/manifests/${tag}`, { method: 'PUT', body: manifestFor(digestOf(config), config.length, tag), headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } }),
+        (i % 2 ? b! : a!)(`/v2/race/app/manifests/${tag}`, {
+          method: 'PUT',
+          body: manifestFor(digestOf(config), config.length, tag),
+          headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+        }),
       ),
     )
     expect(results.map((r) => r.status)).toEqual(tags.map(() => 201))
@@ -58,7 +72,11 @@ describe('replicas on one bucket', () => {
     const session = await a!('/v2/chunks/app/blobs/uploads/', { method: 'POST' })
     const location = session.headers.get('Location')!
     const chunk = (replica: typeof a, start: number, end: number) =>
-      replica!(location, { method: 'PATCH', body: data.subarray(start, end + 1), headers: { 'Content-Range': `${start}-${end}`, 'Content-Length': String(end - start + 1) } })
+      replica!(location, {
+        method: 'PATCH',
+        body: data.subarray(start, end + 1),
+        headers: { 'Content-Range': `${start}-${end}`, 'Content-Length': String(end - start + 1) },
+      })
     expect((await chunk(a, 0, 99_999)).status).toBe(202)
     const second = await chunk(b, 100_000, 199_999)
     expect(second.status).toBe(202)

@@ -17,12 +17,9 @@ export function ensureCompiledBinary(): Promise<string> {
   building ??= (async () => {
     const built = await stat(COMPILED_BINARY).catch(() => undefined)
     const newestSource = Math.max(
-      ...(await Promise.all(
-        ['cmd', 'lib'].map((folder) => newestModification(join(REPOSITORY_ROOT, folder))),
-      )),
+      ...(await Promise.all(['cmd', 'lib'].map((folder) => newestModification(join(REPOSITORY_ROOT, folder))))),
     )
-    if (!built || built.mtimeMs < newestSource)
-      await run(process.execPath, ['run', 'build'], {}, REPOSITORY_ROOT)
+    if (!built || built.mtimeMs < newestSource) await run(process.execPath, ['run', 'build'], {}, REPOSITORY_ROOT)
     return COMPILED_BINARY
   })()
   return building

@@ -56,17 +56,9 @@ export async function buildahManifestList(
 }
 
 /** Runs a buildah push with `--digestfile` and returns the digest buildah says it pushed. */
-export async function buildahPushDigest(
-  clients: ClientEnvironment,
-  args: string[],
-): Promise<string> {
+export async function buildahPushDigest(clients: ClientEnvironment, args: string[]): Promise<string> {
   const digestFile = join(await clients.scratch('digest'), 'digest')
   const subcommand = args[0] === 'manifest' ? args.slice(0, 2) : args.slice(0, 1)
-  await clients.buildah([
-    ...subcommand,
-    '--digestfile',
-    digestFile,
-    ...args.slice(subcommand.length),
-  ])
+  await clients.buildah([...subcommand, '--digestfile', digestFile, ...args.slice(subcommand.length)])
   return (await Bun.file(digestFile).text()).trim()
 }

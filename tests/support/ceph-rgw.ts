@@ -45,15 +45,7 @@ const RGW_POOLS = [
   'default.rgw.buckets.non-ec',
 ]
 const DAEMONS = ['mon.a', 'osd.0', RGW_NAME]
-const TOOLS = [
-  'ceph-mon',
-  'ceph-osd',
-  'radosgw',
-  'ceph',
-  'radosgw-admin',
-  'ceph-authtool',
-  'monmaptool',
-]
+const TOOLS = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'ceph-authtool', 'monmaptool']
 
 /** Temp dirs of live clusters, and running CLI commands, for the exit hooks. */
 const liveClusters = new Set<string>()
@@ -77,8 +69,7 @@ for (const [name, number] of [
   })
 }
 
-const pidFileOf = (directory: string, daemon: string): string =>
-  join(directory, 'run', `${daemon}.pid`)
+const pidFileOf = (directory: string, daemon: string): string => join(directory, 'run', `${daemon}.pid`)
 
 export async function startCephRgw(): Promise<CephRgw> {
   for (const tool of TOOLS) {
@@ -118,9 +109,7 @@ export async function startCephRgw(): Promise<CephRgw> {
   }
 
   try {
-    await Promise.all(
-      ['run', 'log', 'mon-a', 'osd-0', 'rgw'].map((name) => mkdir(join(directory, name))),
-    )
+    await Promise.all(['run', 'log', 'mon-a', 'osd-0', 'rgw'].map((name) => mkdir(join(directory, name))))
     const fsid = crypto.randomUUID()
     await writeFile(config, cephConfig(directory, fsid, monPort, rgwPort))
     const keyring = join(directory, 'keyring')
@@ -294,8 +283,7 @@ async function run(command: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<s
   clearTimeout(timer)
   runningCommands.delete(child)
   if (exitCode !== 0) {
-    const reason =
-      child.signalCode === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${exitCode}`
+    const reason = child.signalCode === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${exitCode}`
     throw new Error(`${command.join(' ')} ${reason}: ${(stderr || stdout).trim().slice(-2000)}`)
   }
   return stdout
@@ -327,9 +315,7 @@ async function waitFor(
 }
 
 async function logTail(directory: string, daemon: string): Promise<string> {
-  const log = await readFile(join(directory, 'log', `${daemon}.log`), 'utf8').catch(
-    () => '(no log)',
-  )
+  const log = await readFile(join(directory, 'log', `${daemon}.log`), 'utf8').catch(() => '(no log)')
   return `last lines of ${daemon}.log:\n${log.split('\n').slice(-30).join('\n')}`
 }
 
@@ -389,8 +375,5 @@ function freePort(): Promise<number> {
 
 function randomToken(length: number): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(length)),
-    (byte) => alphabet[byte % alphabet.length],
-  ).join('')
+  return Array.from(crypto.getRandomValues(new Uint8Array(length)), (byte) => alphabet[byte % alphabet.length]).join('')
 }

@@ -66,9 +66,7 @@ export interface ClientEnvironment {
 export async function createClientEnvironment(insecureHosts: string[]): Promise<ClientEnvironment> {
   const directory = await mkdtemp(join(tmpdir(), 'zot-e2e-clients-'))
   const path = (name: string) => join(directory, name)
-  await Promise.all(
-    ['home', 'tmp', 'storage', 'runroot', 'engine-tmp', 'scratch'].map((name) => mkdir(path(name))),
-  )
+  await Promise.all(['home', 'tmp', 'storage', 'runroot', 'engine-tmp', 'scratch'].map((name) => mkdir(path(name))))
   await Promise.all([
     writeFile(
       path('storage.conf'),
@@ -84,11 +82,7 @@ export async function createClientEnvironment(insecureHosts: string[]): Promise<
       path('registries.conf'),
       [
         'unqualified-search-registries = []',
-        ...insecureHosts.flatMap((host) => [
-          '[[registry]]',
-          `location = ${JSON.stringify(host)}`,
-          'insecure = true',
-        ]),
+        ...insecureHosts.flatMap((host) => ['[[registry]]', `location = ${JSON.stringify(host)}`, 'insecure = true']),
         '',
       ].join('\n'),
     ),

@@ -6,13 +6,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout } from 'bun:test'
 import { createClientEnvironment, type ClientEnvironment } from './clients'
 import type { BuiltImage } from './images'
-import {
-  OciLayout,
-  readLayoutBlob,
-  readLayoutTag,
-  sha256Digest,
-  type Descriptor,
-} from './oci-layout'
+import { OciLayout, readLayoutBlob, readLayoutTag, sha256Digest, type Descriptor } from './oci-layout'
 import { fetchManifest } from './registry-api'
 import { startTarget, type RunningRegistry, type StartOptions } from './server'
 
@@ -30,9 +24,7 @@ export interface E2EContext {
  * Starts the targeted registry and a client environment before the file's tests, stops them after.
  * Options may be computed in beforeAll (e.g. a binary that has to be built first).
  */
-export function useRegistryAndClients(
-  options: StartOptions | (() => Promise<StartOptions>) = {},
-): E2EContext {
+export function useRegistryAndClients(options: StartOptions | (() => Promise<StartOptions>) = {}): E2EContext {
   const context = {} as E2EContext
   // Real clients on a busy 2-core machine outlast bun's 5 s default when run without --timeout.
   setDefaultTimeout(E2E_TIMEOUT_MS)
@@ -53,11 +45,7 @@ export function useRegistryAndClients(
 }
 
 /** `docker://HOST/REPO:TAG`, or `@digest` when the reference is a digest. */
-export function dockerReference(
-  registry: RunningRegistry,
-  repository: string,
-  reference: string,
-): string {
+export function dockerReference(registry: RunningRegistry, repository: string, reference: string): string {
   const separator = reference.includes(':') ? '@' : ':'
   return `docker://${registry.host}/${repository}${separator}${reference}`
 }
@@ -123,9 +111,7 @@ export async function expectPulledUnchanged(
   source: OciLayout,
   extraArgs: string[] = [],
 ): Promise<void> {
-  const destination = await context.clients.scratch(
-    `pull-${repository.replaceAll('/', '-')}-${tag}`,
-  )
+  const destination = await context.clients.scratch(`pull-${repository.replaceAll('/', '-')}-${tag}`)
   await context.clients.skopeo([
     'copy',
     '--preserve-digests',

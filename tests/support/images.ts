@@ -6,14 +6,7 @@
  * refers to its image through `subject`.
  */
 import { randomBytes } from 'node:crypto'
-import {
-  MediaType,
-  OciLayout,
-  sha256Digest,
-  hexOf,
-  type Descriptor,
-  type Platform,
-} from './oci-layout'
+import { MediaType, type OciLayout, sha256Digest, hexOf, type Descriptor, type Platform } from './oci-layout'
 
 export interface BuiltImage {
   /** The manifest (or index) descriptor, as index.json and the registry report it. */
@@ -38,14 +31,10 @@ export async function buildRandomImage(
 ): Promise<BuiltImage> {
   const platform = options.platform ?? DEFAULT_PLATFORM
   const layerContents = Array.from({ length: options.layerCount ?? 1 }, (_, index) =>
-    tarArchive([
-      { name: `random-${index}.bin`, data: randomBytes(options.layerBytes ?? 32 * 1024) },
-    ]),
+    tarArchive([{ name: `random-${index}.bin`, data: randomBytes(options.layerBytes ?? 32 * 1024) }]),
   )
   const layers = await Promise.all(
-    layerContents.map((tar) =>
-      layout.putBlob(Bun.gzipSync(tar, { level: 1 }), MediaType.ociLayerGzip),
-    ),
+    layerContents.map((tar) => layout.putBlob(Bun.gzipSync(tar, { level: 1 }), MediaType.ociLayerGzip)),
   )
   const config = await layout.putBlob(
     JSON.stringify({
@@ -76,8 +65,7 @@ export async function buildMultiPlatformIndex(
   platforms: Platform[],
 ): Promise<BuiltImage> {
   const images = []
-  for (const platform of platforms)
-    images.push(await buildRandomImage(layout, undefined, { platform }))
+  for (const platform of platforms) images.push(await buildRandomImage(layout, undefined, { platform }))
   const manifest = await layout.putManifest(
     {
       schemaVersion: 2,
@@ -98,9 +86,7 @@ export async function buildHelmChart(layout: OciLayout, tag: string): Promise<Bu
     'application/vnd.cncf.helm.config.v1+json',
   )
   const chart = await layout.putBlob(
-    Bun.gzipSync(
-      tarArchive([{ name: 'demo/Chart.yaml', data: new TextEncoder().encode(chartYaml) }]),
-    ),
+    Bun.gzipSync(tarArchive([{ name: 'demo/Chart.yaml', data: new TextEncoder().encode(chartYaml) }])),
     'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
   )
   const manifest = await layout.putManifest(
@@ -176,11 +162,7 @@ export interface ArtifactOptions {
 }
 
 /** An OCI 1.1 artifact: empty config, `artifactType`, one layer, optionally a `subject`. */
-export async function buildArtifact(
-  layout: OciLayout,
-  tag: string,
-  options: ArtifactOptions,
-): Promise<BuiltImage> {
+export async function buildArtifact(layout: OciLayout, tag: string, options: ArtifactOptions): Promise<BuiltImage> {
   const emptyConfig = await layout.putBlob('{}', MediaType.ociEmpty)
   const content = await layout.putBlob(options.content, options.artifactType)
   const subject = options.subject && {
@@ -208,11 +190,7 @@ export async function buildArtifact(
 }
 
 /** An SPDX SBOM referring to its image through `subject`. */
-export function buildSbom(
-  layout: OciLayout,
-  subject: Descriptor,
-  tag: string,
-): Promise<BuiltImage> {
+export function buildSbom(layout: OciLayout, subject: Descriptor, tag: string): Promise<BuiltImage> {
   return buildArtifact(layout, tag, {
     artifactType: SBOM_ARTIFACT_TYPE,
     content: JSON.stringify({
@@ -235,9 +213,7 @@ const TAR_BLOCK = 512
 /** A ustar archive of regular files (mode 0644, owned by root, mtime 0): enough for a layer. */
 export function tarArchive(entries: TarEntry[]): Uint8Array<ArrayBuffer> {
   const padded = (size: number) => Math.ceil(size / TAR_BLOCK) * TAR_BLOCK
-  const total =
-    entries.reduce((sum, entry) => sum + TAR_BLOCK + padded(entry.data.byteLength), 0) +
-    2 * TAR_BLOCK
+  const total = entries.reduce((sum, entry) => sum + TAR_BLOCK + padded(entry.data.byteLength), 0) + 2 * TAR_BLOCK
   const archive = new Uint8Array(total)
   let offset = 0
   for (const entry of entries) {
@@ -251,7 +227,7 @@ export function tarArchive(entries: TarEntry[]): Uint8Array<ArrayBuffer> {
 function tarHeader(name: string, size: number): Uint8Array {
   const header = new Uint8Array(TAR_BLOCK)
   const put = (text: string, at: number) => header.set(new TextEncoder().encode(text), at)
-  const octal = (value: number, width: number) => value.toString(8).padStart(width - 1, '0') + '\0'
+  const octal = (value: number, width: number) => `${value.toString(8).padStart(width - 1, '0')}\0`
   if (name.length > 100) throw new Error(`tar entry name too long: ${name}`)
   put(name, 0)
   put(octal(0o644, 8), 100)
@@ -263,6 +239,6 @@ function tarHeader(name: string, size: number): Uint8Array {
   put('0', 156)
   put('ustar\u000000', 257)
   const checksum = header.reduce((sum, byte) => sum + byte, 0)
-  put(checksum.toString(8).padStart(6, '0') + '\0 ', 148)
+  put(`${checksum.toString(8).padStart(6, '0')}\0 `, 148)
   return header
 }

@@ -28,9 +28,7 @@ export async function checkLayoutIntegrity(
 ): Promise<IntegrityReport> {
   const files = await storage.list()
   const blobFiles = files.filter(isBlobFile)
-  const indexFiles = files.filter(
-    (file) => file.endsWith('/index.json') && !file.includes('/blobs/'),
-  )
+  const indexFiles = files.filter((file) => file.endsWith('/index.json') && !file.includes('/blobs/'))
   const problems: string[] = []
 
   for (const file of blobFiles) {
@@ -62,9 +60,7 @@ export async function checkLayoutIntegrity(
       const blob = join(repository, 'blobs/sha256', descriptor.digest.slice('sha256:'.length))
       if (!blobSet.has(blob)) {
         const tag = descriptor.annotations?.[REF_NAME_ANNOTATION] ?? 'untagged'
-        problems.push(
-          `${repository}/index.json lists ${descriptor.digest} (${tag}), which is missing`,
-        )
+        problems.push(`${repository}/index.json lists ${descriptor.digest} (${tag}), which is missing`)
       }
     }
   }

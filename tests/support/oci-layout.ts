@@ -60,11 +60,7 @@ export class OciLayout {
   }
 
   /** Stores a blob under its digest and returns its descriptor. */
-  async putBlob(
-    data: Uint8Array | string,
-    mediaType: string,
-    extra: Partial<Descriptor> = {},
-  ): Promise<Descriptor> {
+  async putBlob(data: Uint8Array | string, mediaType: string, extra: Partial<Descriptor> = {}): Promise<Descriptor> {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
     const digest = sha256Digest(bytes)
     await writeFile(join(this.directory, 'blobs/sha256', hexOf(digest)), bytes)
@@ -72,11 +68,7 @@ export class OciLayout {
   }
 
   /** Stores a manifest blob; with a tag it also becomes an index.json entry naming that tag. */
-  async putManifest(
-    manifest: object | Uint8Array,
-    tag?: string,
-    extra: Partial<Descriptor> = {},
-  ): Promise<Descriptor> {
+  async putManifest(manifest: object | Uint8Array, tag?: string, extra: Partial<Descriptor> = {}): Promise<Descriptor> {
     const bytes = manifest instanceof Uint8Array ? manifest : manifestBytes(manifest)
     const { mediaType } = JSON.parse(new TextDecoder().decode(bytes)) as { mediaType?: string }
     const descriptor = await this.putBlob(bytes, mediaType ?? MediaType.ociManifest, extra)
@@ -86,9 +78,7 @@ export class OciLayout {
 
   /** Points `tag` at a descriptor, replacing an older entry with the same tag. */
   async tag(descriptor: Descriptor, tag: string): Promise<void> {
-    const existing = this.entries.findIndex(
-      (entry) => entry.annotations?.[REF_NAME_ANNOTATION] === tag,
-    )
+    const existing = this.entries.findIndex((entry) => entry.annotations?.[REF_NAME_ANNOTATION] === tag)
     if (existing >= 0) this.entries.splice(existing, 1)
     const { mediaType, digest, size, platform } = descriptor
     this.entries.push({
@@ -108,10 +98,7 @@ export class OciLayout {
 }
 
 /** Reads what a layout's index.json says a tag points at (any layout, e.g. one skopeo wrote). */
-export async function readLayoutTag(
-  directory: string,
-  tag: string,
-): Promise<Descriptor | undefined> {
+export async function readLayoutTag(directory: string, tag: string): Promise<Descriptor | undefined> {
   const index = JSON.parse(await readFile(join(directory, 'index.json'), 'utf8')) as {
     manifests: Descriptor[]
   }

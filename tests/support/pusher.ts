@@ -43,15 +43,8 @@ export async function pushUntilStopped(options: PusherOptions): Promise<void> {
 async function pushOneImage(options: PusherOptions, tag: string): Promise<void> {
   const repository = options.repositories[randomInt(options.repositories.length)]!
   const layerData = randomBytes(randomInt(options.minLayerBytes, options.maxLayerBytes + 1))
-  const configData = new TextEncoder().encode(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', tag }),
-  )
-  const layer = await uploadDescriptor(
-    options,
-    repository,
-    layerData,
-    'application/vnd.oci.image.layer.v1.tar',
-  )
+  const configData = new TextEncoder().encode(JSON.stringify({ architecture: 'amd64', os: 'linux', tag }))
+  const layer = await uploadDescriptor(options, repository, layerData, 'application/vnd.oci.image.layer.v1.tar')
   const config = await uploadDescriptor(options, repository, configData, MediaType.ociConfig)
   const manifest = manifestBytes({
     schemaVersion: 2,
@@ -59,16 +52,9 @@ async function pushOneImage(options: PusherOptions, tag: string): Promise<void> 
     config,
     layers: [layer],
   })
-  const response = await putManifest(
-    options.baseUrl,
-    repository,
-    tag,
-    manifest,
-    MediaType.ociManifest,
-  )
+  const response = await putManifest(options.baseUrl, repository, tag, manifest, MediaType.ociManifest)
   const body = await response.text()
-  if (response.status !== 201)
-    throw new Error(`PUT manifest ${repository}:${tag}: ${response.status} ${body}`)
+  if (response.status !== 201) throw new Error(`PUT manifest ${repository}:${tag}: ${response.status} ${body}`)
   options.acknowledged.push({
     repository,
     tag,

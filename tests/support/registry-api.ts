@@ -21,11 +21,7 @@ export interface FetchedManifest {
   contentType: string | null
 }
 
-export async function fetchManifest(
-  baseUrl: string,
-  repository: string,
-  reference: string,
-): Promise<FetchedManifest> {
+export async function fetchManifest(baseUrl: string, repository: string, reference: string): Promise<FetchedManifest> {
   const response = await fetch(`${baseUrl}/v2/${repository}/manifests/${reference}`, {
     headers: { Accept: MANIFEST_ACCEPT },
   })
@@ -38,11 +34,7 @@ export async function fetchManifest(
 }
 
 /** A blob's bytes; throws unless the registry answers 200. */
-export async function fetchBlob(
-  baseUrl: string,
-  repository: string,
-  digest: string,
-): Promise<Uint8Array> {
+export async function fetchBlob(baseUrl: string, repository: string, digest: string): Promise<Uint8Array> {
   const response = await fetch(`${baseUrl}/v2/${repository}/blobs/${digest}`)
   if (response.status !== 200)
     throw new Error(`GET blob ${repository}@${digest}: ${response.status} ${await response.text()}`)
@@ -74,12 +66,10 @@ export async function fetchReferrers(
   subjectDigest: string,
   artifactType?: string,
 ): Promise<FetchedReferrers> {
-  const query =
-    artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`
+  const query = artifactType === undefined ? '' : `?artifactType=${encodeURIComponent(artifactType)}`
   const response = await fetch(`${baseUrl}/v2/${repository}/referrers/${subjectDigest}${query}`)
   const body = await response.text()
-  if (response.status !== 200)
-    throw new Error(`GET referrers of ${subjectDigest}: ${response.status} ${body}`)
+  if (response.status !== 200) throw new Error(`GET referrers of ${subjectDigest}: ${response.status} ${body}`)
   return {
     status: response.status,
     contentType: response.headers.get('content-type'),
@@ -112,19 +102,11 @@ export async function uploadBlobInChunks(
       },
       body: chunk,
     })
-    location = await expectLocation(
-      response,
-      202,
-      `PATCH ${start}+${chunk.byteLength} in ${repository}`,
-    )
+    location = await expectLocation(response, 202, `PATCH ${start}+${chunk.byteLength} in ${repository}`)
   }
   const finish = new URL(location, baseUrl)
   finish.searchParams.set('digest', digest)
-  await expectLocation(
-    await fetch(finish, { method: 'PUT' }),
-    201,
-    `PUT ${digest} in ${repository}`,
-  )
+  await expectLocation(await fetch(finish, { method: 'PUT' }), 201, `PUT ${digest} in ${repository}`)
   return digest
 }
 

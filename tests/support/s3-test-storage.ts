@@ -54,10 +54,11 @@ async function stopWhenThisProcessEnds(rgw: CephRgw): Promise<void> {
     'rm -rf "$2"',
   ].join('\n')
   // No pipes: `bun test | tee` would otherwise wait for the watchdog's end of them.
-  const watchdog = Bun.spawn(
-    ['setsid', 'sh', '-c', script, 'rgw-watchdog', String(process.pid), directory],
-    { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' },
-  )
+  const watchdog = Bun.spawn(['setsid', 'sh', '-c', script, 'rgw-watchdog', String(process.pid), directory], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+  })
   watchdog.unref()
 }
 
@@ -73,11 +74,7 @@ async function clusterDirectoryOf(rgw: CephRgw): Promise<string> {
   throw new Error(`no Ceph cluster directory in ${tmpdir()} serves ${rgw.endpoint}`)
 }
 
-export async function s3Storage(
-  label: string,
-  scratch: string,
-  rootDirectory: string,
-): Promise<TestStorage> {
+export async function s3Storage(label: string, scratch: string, rootDirectory: string): Promise<TestStorage> {
   const rgw = await sharedRgw()
   const bucket = await createTestBucket(rgw, label)
   const storageDriver = { ...zotS3Params(rgw, bucket), rootdirectory: S3_ROOT_DIRECTORY }
@@ -136,9 +133,7 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
   const keys: string[] = []
   let token: string | undefined
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    )
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
     keys.push(...(page.Contents ?? []).map((object) => object.Key!))
     token = page.NextContinuationToken
   } while (token)

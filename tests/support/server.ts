@@ -12,12 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from './binary'
 import { REPOSITORY_ROOT } from './paths'
-import {
-  createTestStorage,
-  storageKind,
-  type StorageKind,
-  type TestStorage,
-} from './storage-under-test'
+import { createTestStorage, storageKind, type StorageKind, type TestStorage } from './storage-under-test'
 
 export interface RunningRegistry {
   /** `http://127.0.0.1:PORT` */
@@ -144,9 +139,7 @@ async function startWithRetries(
   storageKindToCreate: StorageKind,
   makeCommand: CommandFactory,
 ): Promise<RunningRegistry> {
-  const storage =
-    options.storage ??
-    (await createTestStorage({ label: `e2e-${kind}`, kind: storageKindToCreate }))
+  const storage = options.storage ?? (await createTestStorage({ label: `e2e-${kind}`, kind: storageKindToCreate }))
   const removeOwnStorage = () => (options.storage ? Promise.resolve() : storage.remove())
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -227,11 +220,7 @@ async function startOnce(
   return handle
 }
 
-async function waitUntilReady(
-  url: string,
-  exited: Promise<number | null>,
-  timeoutMs: number,
-): Promise<void> {
+async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   let hasExited = false
   void exited.then(() => {
     hasExited = true
@@ -263,15 +252,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Objects merge key by key; anything else in `override` replaces `base`. */
-function mergeConfig(
-  base: Record<string, unknown>,
-  override: Record<string, unknown>,
-): Record<string, unknown> {
+function mergeConfig(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(override)) {
     const existing = merged[key]
-    merged[key] =
-      isPlainObject(existing) && isPlainObject(value) ? mergeConfig(existing, value) : value
+    merged[key] = isPlainObject(existing) && isPlainObject(value) ? mergeConfig(existing, value) : value
   }
   return merged
 }

@@ -46,13 +46,9 @@ describe('shared fixture configs', () => {
   test('blumeops: one destination per upstream, Docker Hub names get library/', async () => {
     const config = await syncOf('blumeops-open-mirror.json')
     const router = routerOf(config)
-    expect(routed(router, 'docker.io/alpine')).toEqual([
-      'https://registry-1.docker.io library/alpine',
-    ])
+    expect(routed(router, 'docker.io/alpine')).toEqual(['https://registry-1.docker.io library/alpine'])
     expect(routed(router, 'ghcr.io/org/tool')).toEqual(['https://ghcr.io org/tool'])
-    expect(routed(router, 'quay.io/prometheus/node-exporter')).toEqual([
-      'https://quay.io prometheus/node-exporter',
-    ])
+    expect(routed(router, 'quay.io/prometheus/node-exporter')).toEqual(['https://quay.io prometheus/node-exporter'])
     expect(routed(router, 'elsewhere/app')).toEqual([])
     const hub = resolveRegistry(config.registries[0]!, 0)
     expect(namespacedRepository(hub, 'library/nginx', 'docker.io')).toBe('docker.io/library/nginx')
@@ -61,12 +57,8 @@ describe('shared fixture configs', () => {
   test('lumie: prefixes without destination keep upstream names; first matching registry wins', async () => {
     const router = routerOf(await syncOf('lumie-s3-oidc-mirror.json'))
     expect(routed(router, 'bitnami/redis')).toEqual(['https://registry-1.docker.io bitnami/redis'])
-    expect(routed(router, 'prometheus/prometheus')).toEqual([
-      'https://quay.io prometheus/prometheus',
-    ])
-    expect(routed(router, 'kaniko-project/executor')).toEqual([
-      'https://gcr.io kaniko-project/executor',
-    ])
+    expect(routed(router, 'prometheus/prometheus')).toEqual(['https://quay.io prometheus/prometheus'])
+    expect(routed(router, 'kaniko-project/executor')).toEqual(['https://gcr.io kaniko-project/executor'])
   })
 
   test('scheduled mirror: durations in milliseconds, periodic-only entries never pull on demand', async () => {

@@ -19,9 +19,7 @@ let containerd: Containerd
 
 beforeAll(async () => {
   upstream = await startDockerRegistry()
-  cache = await startCache(
-    onDemandConfig([upstream.url], { content: [{ prefix: '**', destination: '/mirror' }] }),
-  )
+  cache = await startCache(onDemandConfig([upstream.url], { content: [{ prefix: '**', destination: '/mirror' }] }))
   containerd = await startContainerd()
 })
 
@@ -53,9 +51,7 @@ test('a _default mirror entry routed by ?ns= pulls through the cache with upstre
     expect(stored).toContain(digest)
   // Cached under the entry's destination; only the platform containerd asked for was fetched.
   expect((await cache.registry.resolveManifest('mirror/org/tool', '2')).digest).toBe(index.digest)
-  expect(
-    await cache.registry.hasBlob('mirror/org/tool', index.children[1]!.blobs[1]!.digest),
-  ).toBe(false)
+  expect(await cache.registry.hasBlob('mirror/org/tool', index.children[1]!.blobs[1]!.digest)).toBe(false)
   // Every upstream request came from the cache: containerd never had to fall back.
   const upstreamHits = upstream.accessLog().filter((line) => line.includes('/org/tool/'))
   expect(upstreamHits.length).toBeGreaterThan(0)
@@ -66,22 +62,14 @@ test('a _default mirror entry routed by ?ns= pulls through the cache with upstre
 
 test("zot's per-host setup (override_path with the destination in the URL) works alongside", async () => {
   const image = await pushImage(upstream, 'library/app', { tag: '1.0' })
-  await containerd.writeHosts(
-    upstream.host,
-    mirrorOnly(upstream.url, `${cache.url}/v2/mirror`, true),
-  )
+  await containerd.writeHosts(upstream.host, mirrorOnly(upstream.url, `${cache.url}/v2/mirror`, true))
   await containerd.fetch(`${upstream.host}/library/app:1.0`)
   const stored = await containerd.contentDigests()
-  for (const digest of [image.digest, ...image.blobs.map((blob) => blob.digest)])
-    expect(stored).toContain(digest)
-  expect((await cache.registry.resolveManifest('mirror/library/app', '1.0')).digest).toBe(
-    image.digest,
+  for (const digest of [image.digest, ...image.blobs.map((blob) => blob.digest)]) expect(stored).toContain(digest)
+  expect((await cache.registry.resolveManifest('mirror/library/app', '1.0')).digest).toBe(image.digest)
+  expect(upstream.accessLog().filter((line) => line.includes('/library/app/') && line.includes('containerd'))).toEqual(
+    [],
   )
-  expect(
-    upstream
-      .accessLog()
-      .filter((line) => line.includes('/library/app/') && line.includes('containerd')),
-  ).toEqual([])
 })
 
 test('a namespace the cache does not serve is a 404, and containerd falls back to the (loopback) server', async () => {
@@ -92,11 +80,7 @@ test('a namespace the cache does not serve is a 404, and containerd falls back t
     await containerd.fetch(`${direct.host}/solo/app:1`)
     expect(await containerd.contentDigests()).toContain(image.digest)
     expect(
-      direct
-        .accessLog()
-        .some(
-          (line) => line.startsWith('GET /v2/solo/app/manifests/') && line.includes('containerd'),
-        ),
+      direct.accessLog().some((line) => line.startsWith('GET /v2/solo/app/manifests/') && line.includes('containerd')),
     ).toBe(true)
   } finally {
     await direct.stop()

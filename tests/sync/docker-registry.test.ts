@@ -49,13 +49,7 @@ async function credentialsFile(host: string, username: string, password: string)
 /** Pulls with skopeo into a `dir:` copy; returns the digests of the files it wrote. */
 async function skopeoPull(clients: ClientEnvironment, reference: string): Promise<Set<string>> {
   const destination = await clients.scratch('pull')
-  await clients.skopeo([
-    'copy',
-    '--retry-times',
-    '0',
-    `docker://${reference}`,
-    `dir:${destination}`,
-  ])
+  await clients.skopeo(['copy', '--retry-times', '0', `docker://${reference}`, `dir:${destination}`])
   const digests = new Set<string>()
   for (const name of await readdir(destination)) {
     if (name === 'version') continue
@@ -89,13 +83,9 @@ describe('plain docker-registry upstream', () => {
       tag: '1',
       layers: [2 << 20, 1 << 20, 512 * 1024],
     })
-    const clients = await Promise.all(
-      Array.from({ length: 20 }, () => createClientEnvironment([cache.host])),
-    )
+    const clients = await Promise.all(Array.from({ length: 20 }, () => createClientEnvironment([cache.host])))
     stops.push(...clients.map((client) => () => client.cleanup()))
-    const pulls = await Promise.all(
-      clients.map((client) => skopeoPull(client, `${cache.host}/herd/app:1`)),
-    )
+    const pulls = await Promise.all(clients.map((client) => skopeoPull(client, `${cache.host}/herd/app:1`)))
     for (const pulled of pulls)
       expect(pulled).toEqual(new Set([image.digest, ...image.blobs.map((blob) => blob.digest)]))
     await Bun.sleep(200)
@@ -104,9 +94,7 @@ describe('plain docker-registry upstream', () => {
     expect(upstream.count('GET', /^\/v2\/herd\/app\/manifests\//)).toBe(1)
     // Nothing else: no HEADs (blob sizes come from the manifest), no repeated tag checks.
     expect(
-      upstream
-        .accessLog()
-        .filter((line) => line.includes('/herd/app/') && line.endsWith('zot-bun-sync')).length,
+      upstream.accessLog().filter((line) => line.includes('/herd/app/') && line.endsWith('zot-bun-sync')).length,
     ).toBe(1 + image.blobs.length)
   }, 120_000)
 
@@ -164,10 +152,9 @@ describe('docker-registry behind a token server', () => {
   })
 
   async function pushTarget(repository: string): Promise<PushTarget> {
-    const response = await fetch(
-      `${tokens.realm}?service=${tokens.service}&scope=repository:${repository}:pull,push`,
-      { headers: { Authorization: `Basic ${btoa('robot:pw')}` } },
-    )
+    const response = await fetch(`${tokens.realm}?service=${tokens.service}&scope=repository:${repository}:pull,push`, {
+      headers: { Authorization: `Basic ${btoa('robot:pw')}` },
+    })
     const { token } = (await response.json()) as { token: string }
     return { url: upstream.url, headers: { Authorization: `Bearer ${token}` } }
   }

@@ -26,10 +26,7 @@ beforeAll(async () => {
     },
     { ownHosts: ['cache.example.com'] },
   )
-  images = [
-    await pushImage(first, 'org/app', { tag: '1' }),
-    await pushImage(second, 'org/app', { tag: '1' }),
-  ]
+  images = [await pushImage(first, 'org/app', { tag: '1' }), await pushImage(second, 'org/app', { tag: '1' })]
 })
 
 afterAll(async () => {
@@ -59,19 +56,13 @@ test('an unknown ns is a 404 without contacting any upstream', async () => {
   const response = await fetch(`${cache.url}/v2/library/nginx/manifests/latest?ns=quay.io`)
   expect(response.status).toBe(404)
   expect(response.headers.get('OCI-Namespace')).toBe('quay.io')
-  expect(JSON.stringify(await response.json())).toContain(
-    'no sync registry serves namespace quay.io',
-  )
+  expect(JSON.stringify(await response.json())).toContain('no sync registry serves namespace quay.io')
   expect(first.requests.length + second.requests.length).toBe(before)
 })
 
 test('an ns naming the cache itself means its own repositories, with no upstream involved', async () => {
   const before = first.requests.length + second.requests.length
-  const own = await pullManifest(
-    cache.url,
-    'first/org/app',
-    `${images[0]!.digest}?ns=cache.example.com`,
-  )
+  const own = await pullManifest(cache.url, 'first/org/app', `${images[0]!.digest}?ns=cache.example.com`)
   expect(own.status).toBe(200)
   expect(own.headers.get('OCI-Namespace')).toBe('cache.example.com')
   const missing = await fetch(`${cache.url}/v2/first/other/manifests/1?ns=cache.example.com`)

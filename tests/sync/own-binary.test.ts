@@ -18,9 +18,7 @@ let clients: ClientEnvironment
 
 beforeAll(async () => {
   upstream = await startRegistry()
-  cache = await startCache(
-    onDemandConfig([upstream.url], { content: [{ prefix: '**', destination: '/zot' }] }),
-  )
+  cache = await startCache(onDemandConfig([upstream.url], { content: [{ prefix: '**', destination: '/zot' }] }))
   clients = await createClientEnvironment([cache.host])
 })
 
@@ -48,6 +46,5 @@ test('skopeo pulls one platform of a multi-arch image from our own server throug
   }
   expect(pulled).toEqual(new Set([arm64!.digest, ...arm64!.blobs.map((blob) => blob.digest)]))
   expect((await cache.registry.resolveManifest('zot/team/app', '1.0')).digest).toBe(index.digest)
-  for (const blob of amd64!.blobs)
-    expect(await cache.registry.hasBlob('zot/team/app', blob.digest)).toBe(false)
+  for (const blob of amd64!.blobs) expect(await cache.registry.hasBlob('zot/team/app', blob.digest)).toBe(false)
 })

@@ -47,8 +47,7 @@ test('only covered repositories and filtered tags are mirrored, with every platf
   const images = new Map<string, Awaited<ReturnType<typeof pushImage>>>()
   for (const tag of versions) images.set(tag, await pushImage(upstream, 'filtered/web', { tag }))
   const index = await pushIndex(upstream, 'filtered/web', '1.22.0', ['amd64', 'arm64'])
-  for (const tag of ['v1.0.0', 'latest', 'nightly-2024'])
-    await pushImage(upstream, 'filtered/semver', { tag })
+  for (const tag of ['v1.0.0', 'latest', 'nightly-2024']) await pushImage(upstream, 'filtered/semver', { tag })
   await pushImage(upstream, 'unrelated/app', { tag: '1.0.0' })
   const signed = images.get('1.21.0')!
   const sbom = await pushImage(upstream, 'filtered/web', {
@@ -83,11 +82,9 @@ test('only covered repositories and filtered tags are mirrored, with every platf
   ])
   expect(await localTags(cache, 'm/filtered/semver')).toEqual(['v1.0.0'])
   expect(await cache.registry.catalog.list()).not.toContain('m/unrelated/app')
-  for (const blob of signed.blobs)
-    expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
+  for (const blob of signed.blobs) expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
   for (const child of index.children)
-    for (const blob of child.blobs)
-      expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
+    for (const blob of child.blobs) expect(await cache.registry.hasBlob('m/filtered/web', blob.digest)).toBe(true)
   const referrers = await cache.registry.listReferrers('m/filtered/web', signed.digest)
   expect(referrers.map((referrer) => referrer.digest)).toEqual([sbom.digest])
 })

@@ -89,9 +89,7 @@ describe('lazy and single-flight', () => {
     try {
       const pulls = Array.from({ length: 20 }, async () => {
         const manifest = await pullManifest(cache.url, 'mirror/apps/herd', 'stable')
-        const blobs = await Promise.all(
-          image.blobs.map((blob) => pullBlob(cache.url, 'mirror/apps/herd', blob.digest)),
-        )
+        const blobs = await Promise.all(image.blobs.map((blob) => pullBlob(cache.url, 'mirror/apps/herd', blob.digest)))
         return { manifest: manifest.digest, blobs: blobs.map((blob) => blob.digest) }
       })
       for (const pull of await Promise.all(pulls))
@@ -122,10 +120,7 @@ describe('lazy and single-flight', () => {
       await reader.read()
       controller.abort()
       await reader.cancel().catch(() => {})
-      await waitFor(
-        async () =>
-          (await cache.registry.hasBlob('mirror/apps/quitter', layer.digest)) === true,
-      )
+      await waitFor(async () => (await cache.registry.hasBlob('mirror/apps/quitter', layer.digest)) === true)
     } finally {
       upstream.misbehave.throttleBytesPerSecond = undefined
     }
@@ -146,9 +141,7 @@ describe('integrity and availability', () => {
     upstream.misbehave.corruptBlobs = true
     try {
       // The transfer breaks (or, at the very least, never delivers the blob whole).
-      const pulled = await pullBlob(cache.url, 'mirror/apps/corrupt', layer.digest).catch(
-        () => undefined,
-      )
+      const pulled = await pullBlob(cache.url, 'mirror/apps/corrupt', layer.digest).catch(() => undefined)
       expect(pulled?.digest === layer.digest && pulled.status === 200).toBe(false)
     } finally {
       upstream.misbehave.corruptBlobs = undefined
@@ -158,18 +151,22 @@ describe('integrity and availability', () => {
     // Logged as JSON lines (what was refused, and that the client's transfer was cut), never
     // printed as a stack trace.
     const warnings = cache.logs.map((line) => JSON.parse(line) as Record<string, unknown>)
-    expect(warnings).toContainEqual(expect.objectContaining({
-      message: 'sync: blob not cached',
-      digest: layer.digest,
-      error: expect.stringContaining('hashing to'),
-    }))
-    expect(warnings).toContainEqual(expect.objectContaining({
-      level: 'warn',
-      message: 'response body failed; the client connection was cut',
-      repository: 'mirror/apps/corrupt',
-      digest: layer.digest,
-      error: expect.stringContaining('hashing to'),
-    }))
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        message: 'sync: blob not cached',
+        digest: layer.digest,
+        error: expect.stringContaining('hashing to'),
+      }),
+    )
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'response body failed; the client connection was cut',
+        repository: 'mirror/apps/corrupt',
+        digest: layer.digest,
+        error: expect.stringContaining('hashing to'),
+      }),
+    )
     // The next pull fetches again, and gets good bytes.
     expect(await pullBlob(cache.url, 'mirror/apps/corrupt', layer.digest)).toEqual({
       status: 200,
@@ -193,16 +190,10 @@ describe('integrity and availability', () => {
     try {
       const started = performance.now()
       for (let i = 0; i < 5; i++) {
-        expect((await pullManifest(stale.url, 'mirror/apps/resilient', 'latest')).digest).toBe(
-          image.digest,
-        )
-        expect((await pullManifest(stale.url, 'mirror/apps/resilient', image.digest)).status).toBe(
-          200,
-        )
+        expect((await pullManifest(stale.url, 'mirror/apps/resilient', 'latest')).digest).toBe(image.digest)
+        expect((await pullManifest(stale.url, 'mirror/apps/resilient', image.digest)).status).toBe(200)
         for (const blob of image.blobs)
-          expect((await pullBlob(stale.url, 'mirror/apps/resilient', blob.digest)).digest).toBe(
-            blob.digest,
-          )
+          expect((await pullBlob(stale.url, 'mirror/apps/resilient', blob.digest)).digest).toBe(blob.digest)
       }
       // Five pulls with tag checks against a dead upstream: milliseconds, not timeouts.
       expect(performance.now() - started).toBeLessThan(5000)
@@ -321,9 +312,7 @@ describe('listings', () => {
     expect(index.manifests).toEqual([
       expect.objectContaining({ digest: sbom.digest, artifactType: 'application/spdx+json' }),
     ])
-    expect((await pullManifest(cache.url, 'mirror/apps/signed', sbom.digest)).bodyDigest).toBe(
-      sbom.digest,
-    )
+    expect((await pullManifest(cache.url, 'mirror/apps/signed', sbom.digest)).bodyDigest).toBe(sbom.digest)
   })
 
   test('a name no content rule covers gets a 404 that says so', async () => {

@@ -10,12 +10,7 @@ import { RegistryError } from '../../lib/errors/registry-error'
 import { CircuitBreaker } from '../../lib/sync/circuit-breaker'
 import { resolveRegistry, type ResolvedRegistry } from '../../lib/sync/config'
 import { hostKey, urlHostKey } from '../../lib/sync/hosts'
-import {
-  contentForLocal,
-  contentForRemote,
-  localName,
-  remoteName,
-} from '../../lib/sync/name-mapping'
+import { contentForLocal, contentForRemote, localName, remoteName } from '../../lib/sync/name-mapping'
 import { namespacedRepository } from '../../lib/sync/namespace-routing'
 import { filterTags, legacyReferenceTags } from '../../lib/sync/tag-filter'
 import { parseChallenge } from '../../lib/sync/upstream-auth'
@@ -26,23 +21,14 @@ type ContentJson = Record<string, unknown>
 
 /** `content[]` entries as a config file writes them, decoded with the schema's defaults. */
 function contentOf(entries: ContentJson[]): SyncContentConfig[] {
-  return testSyncConfig({ registries: [{ urls: ['https://upstream.test'], content: entries }] })
-    .registries[0]!.content
+  return testSyncConfig({ registries: [{ urls: ['https://upstream.test'], content: entries }] }).registries[0]!.content
 }
 
 describe('name mapping (zot test vectors)', () => {
   const cases: [local: string, remote: string, content: ContentJson][] = [
-    [
-      'alpine/zot-fold/alpine',
-      'zot-fold/alpine',
-      { prefix: 'zot-fold/alpine', destination: '/alpine' },
-    ],
+    ['alpine/zot-fold/alpine', 'zot-fold/alpine', { prefix: 'zot-fold/alpine', destination: '/alpine' }],
     ['zot-fold/alpine', 'zot-fold/alpine', { prefix: 'zot-fold/alpine', destination: '/' }],
-    [
-      'alpine',
-      'zot-fold/alpine',
-      { prefix: 'zot-fold/alpine', destination: '/alpine', stripPrefix: true },
-    ],
+    ['alpine', 'zot-fold/alpine', { prefix: 'zot-fold/alpine', destination: '/alpine', stripPrefix: true }],
     ['alpine', 'zot-fold/alpine', { prefix: 'zot-fold/*', destination: '/', stripPrefix: true }],
     ['alpine', 'zot-fold/alpine', { prefix: 'zot-fold/**', destination: '/', stripPrefix: true }],
     ['zot-fold/alpine', 'zot-fold/alpine', { prefix: 'zot-fold/**', destination: '/' }],
@@ -111,18 +97,13 @@ describe('tag filters', () => {
   const filter = (entry: ContentJson, tags: string[]) => filterTags(contentOf([entry])[0], tags)
 
   test('regex, then excludeRegex, then semver (Masterminds v1 grammar)', () => {
-    expect(
-      filter({ prefix: '**', tags: { regex: '.*', semver: true } }, ['1s0', '2v9', 'v3.0.3']),
-    ).toEqual(['v3.0.3'])
-    expect(
-      filter({ prefix: '**', tags: { semver: true } }, [
-        'latest',
-        'v1.0.1',
-        '1.2',
-        '3',
-        '1.2.3-rc.1',
-      ]),
-    ).toEqual(['v1.0.1', '1.2', '3', '1.2.3-rc.1'])
+    expect(filter({ prefix: '**', tags: { regex: '.*', semver: true } }, ['1s0', '2v9', 'v3.0.3'])).toEqual(['v3.0.3'])
+    expect(filter({ prefix: '**', tags: { semver: true } }, ['latest', 'v1.0.1', '1.2', '3', '1.2.3-rc.1'])).toEqual([
+      'v1.0.1',
+      '1.2',
+      '3',
+      '1.2.3-rc.1',
+    ])
     expect(
       filter({ prefix: '**', tags: { regex: '^1\\.2[0-9]', excludeRegex: '-alpine$' } }, [
         '1.25',
@@ -131,9 +112,10 @@ describe('tag filters', () => {
         'x1.25',
       ]),
     ).toEqual(['1.25'])
-    expect(
-      filter({ prefix: '**', tags: { regex: '(?i)^LATEST$' } }, ['latest', 'Latest', 'v1']),
-    ).toEqual(['latest', 'Latest'])
+    expect(filter({ prefix: '**', tags: { regex: '(?i)^LATEST$' } }, ['latest', 'Latest', 'v1'])).toEqual([
+      'latest',
+      'Latest',
+    ])
     expect(filterTags(undefined, ['a', 'b'])).toEqual(['a', 'b'])
   })
 
@@ -166,9 +148,7 @@ describe('hosts and ?ns= mapping', () => {
     expect(namespacedRepository(hub, 'library/nginx', 'docker.io')).toBe('docker.io/library/nginx')
     expect(namespacedRepository(hub, 'nginx', 'docker.io')).toBe('docker.io/library/nginx')
     // zot's documented per-host setup already puts the destination in the path.
-    expect(namespacedRepository(hub, 'docker.io/library/nginx', 'docker.io')).toBe(
-      'docker.io/library/nginx',
-    )
+    expect(namespacedRepository(hub, 'docker.io/library/nginx', 'docker.io')).toBe('docker.io/library/nginx')
     expect(namespacedRepository(entry('https://quay.io'), 'org/app', 'quay.io')).toBe('org/app')
     expect(
       namespacedRepository(

@@ -39,9 +39,14 @@ async function pullThrough(spoolParent: string, repository: string) {
     const image = await pushImage(upstream, repository, { tag: '1', layers: [3 << 20] })
     expect((await pullManifest(cache.url, repository, '1')).status).toBe(200)
     const layer = image.blobs[1]!
-    expect(await pullBlob(cache.url, repository, layer.digest)).toEqual({ status: 200, digest: layer.digest, size: layer.size })
+    expect(await pullBlob(cache.url, repository, layer.digest)).toEqual({
+      status: 200,
+      digest: layer.digest,
+      size: layer.size,
+    })
     // The client may have its last byte before the fill has stored the blob: wait for the store.
-    for (let attempt = 0; attempt < 100 && !(await cache.registry.hasBlob(repository, layer.digest)); attempt++) await Bun.sleep(20)
+    for (let attempt = 0; attempt < 100 && !(await cache.registry.hasBlob(repository, layer.digest)); attempt++)
+      await Bun.sleep(20)
     const stored = await stat(join(cache.rootDirectory, blobPath(repository, layer.digest)))
     expect(stored.size).toBe(layer.size)
     // The spool's name goes when its last reader and the writer are done.

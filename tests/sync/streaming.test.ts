@@ -47,8 +47,7 @@ test('the first byte of a 200 MiB cold layer arrives before the upstream has sen
   }
   // The commit to storage finishes right after the last byte; no second upstream GET is needed.
   const deadline = Date.now() + 10_000
-  while (!(await cache.registry.hasBlob('big/layer', layer.digest)) && Date.now() < deadline)
-    await Bun.sleep(20)
+  while (!(await cache.registry.hasBlob('big/layer', layer.digest)) && Date.now() < deadline) await Bun.sleep(20)
   expect(await cache.registry.hasBlob('big/layer', layer.digest)).toBe(true)
   expect(upstream.count('GET', new RegExp(`/blobs/${layer.digest}$`))).toBe(1)
 })

@@ -52,9 +52,7 @@ describe('authentication and redirects', () => {
     const tokenRequests: string[] = []
     const registry = serve((request, url) => {
       if (url.pathname === '/token') {
-        tokenRequests.push(
-          `${request.headers.get('Authorization') ?? 'anonymous'} ${url.searchParams.get('scope')}`,
-        )
+        tokenRequests.push(`${request.headers.get('Authorization') ?? 'anonymous'} ${url.searchParams.get('scope')}`)
         return Response.json({ token: 'T1', expires_in: 300 })
       }
       if (request.headers.get('Authorization') !== 'Bearer T1') {
@@ -71,15 +69,9 @@ describe('authentication and redirects', () => {
       expect(await response.text()).toBe('layer-bytes')
     }
     expect(tokenRequests).toEqual([`Basic ${btoa('u:p')} repository:app:pull`])
-    expect(cdn.seen.map((request) => request.headers.get('Authorization'))).toEqual([
-      null,
-      null,
-      null,
-    ])
+    expect(cdn.seen.map((request) => request.headers.get('Authorization'))).toEqual([null, null, null])
     // One 401 to learn the challenge, then the token goes along up front.
-    expect(
-      registry.seen.filter((request) => new URL(request.url).pathname !== '/token').length,
-    ).toBe(4)
+    expect(registry.seen.filter((request) => new URL(request.url).pathname !== '/token').length).toBe(4)
   })
   test('a redirect target that challenges gets a token from its own realm, for its own scope', async () => {
     const issued: string[] = []
@@ -105,9 +97,7 @@ describe('authentication and redirects', () => {
     })
     const upstream = client({ urls: [front.url] })
     for (const name of ['pause', 'etcd', 'pause']) {
-      const response = await upstream.send(
-        get(`/v2/${name}/manifests/1`, `repository:${name}:pull`),
-      )
+      const response = await upstream.send(get(`/v2/${name}/manifests/1`, `repository:${name}:pull`))
       expect(await response.text()).toBe(`manifest of ${name}`)
     }
     expect(issued).toEqual(['repository:mirror/pause:pull', 'repository:mirror/etcd:pull'])
@@ -117,21 +107,15 @@ describe('authentication and redirects', () => {
 describe('availability', () => {
   test('retries with back-off, then fails over to the next URL', async () => {
     let failures = 2
-    const flaky = serve(() =>
-      failures-- > 0 ? new Response(null, { status: 503 }) : new Response('ok'),
-    )
+    const flaky = serve(() => (failures-- > 0 ? new Response(null, { status: 503 }) : new Response('ok')))
     expect(
-      await (
-        await client({ urls: [flaky.url], maxRetries: 2, retryDelay: '10ms' }).send(get('/v2/'))
-      ).text(),
+      await (await client({ urls: [flaky.url], maxRetries: 2, retryDelay: '10ms' }).send(get('/v2/'))).text(),
     ).toBe('ok')
     expect(flaky.seen.length).toBe(3)
 
     const mirror = serve(() => new Response('from mirror'))
     const dead = 'http://127.0.0.1:1'
-    expect(await (await client({ urls: [dead, mirror.url] }).send(get('/v2/'))).text()).toBe(
-      'from mirror',
-    )
+    expect(await (await client({ urls: [dead, mirror.url] }).send(get('/v2/'))).text()).toBe('from mirror')
   })
 
   test('no response headers within responseHeaderTimeout is a quick failure', async () => {
@@ -148,9 +132,7 @@ describe('availability', () => {
   })
 
   test('429 with Retry-After opens the circuit: later requests fail without reaching the upstream', async () => {
-    const limited = serve(
-      () => new Response(null, { status: 429, headers: { 'Retry-After': '30' } }),
-    )
+    const limited = serve(() => new Response(null, { status: 429, headers: { 'Retry-After': '30' } }))
     const upstream = client({ urls: [limited.url] })
     const first = await upstream.send(get('/v2/')).catch((e: unknown) => e)
     expect(isUpstreamError(first, 'unavailable') && first.retryAfter).toBe(30_000)
@@ -180,18 +162,12 @@ describe('limits', () => {
       return new Response('ok')
     })
     const concurrent = client({ urls: [slow.url], reqConcurrent: 2 })
-    await Promise.all(
-      Array.from({ length: 8 }, () =>
-        concurrent.send(get('/v2/')).then((response) => response.text()),
-      ),
-    )
+    await Promise.all(Array.from({ length: 8 }, () => concurrent.send(get('/v2/')).then((response) => response.text())))
     expect(peak).toBe(2)
 
     const paced = client({ urls: [slow.url], reqPerSec: 20 })
     const started = performance.now()
-    await Promise.all(
-      Array.from({ length: 6 }, () => paced.send(get('/v2/')).then((response) => response.text())),
-    )
+    await Promise.all(Array.from({ length: 6 }, () => paced.send(get('/v2/')).then((response) => response.text())))
     // Six starts 50 ms apart: the last starts after at least 250 ms.
     expect(performance.now() - started).toBeGreaterThanOrEqual(240)
   })

@@ -1,9 +1,22 @@
 import { describe, expect, test } from 'bun:test'
-import { emptyIndex, listTags, parseImageIndex, putManifestEntry, removeDigest, removeTag, type ImageIndex } from '../../lib/registry/image-index'
+import {
+  emptyIndex,
+  listTags,
+  parseImageIndex,
+  putManifestEntry,
+  removeDigest,
+  removeTag,
+  type ImageIndex,
+} from '../../lib/registry/image-index'
 import { TAG_ANNOTATION } from '../../lib/registry/layout'
 
-const m = (n: number) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: n })
-const tagged = (index: ImageIndex) => index.manifests.map((d) => [d.digest.slice(7, 8), d.annotations?.[TAG_ANNOTATION] ?? null])
+const m = (n: number) => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,
+  size: n,
+})
+const tagged = (index: ImageIndex) =>
+  index.manifests.map((d) => [d.digest.slice(7, 8), d.annotations?.[TAG_ANNOTATION] ?? null])
 
 describe('putManifestEntry', () => {
   test('untagged push adds one entry; repeating it changes nothing', () => {
@@ -21,14 +34,20 @@ describe('putManifestEntry', () => {
     const first = putManifestEntry(emptyIndex(), m(1), 'latest')!
     expect(putManifestEntry(first, m(1), 'latest')).toBeUndefined()
     const moved = putManifestEntry(first, m(2), 'latest')!
-    expect(tagged(moved)).toEqual([['1', null], ['2', 'latest']])
+    expect(tagged(moved)).toEqual([
+      ['1', null],
+      ['2', 'latest'],
+    ])
   })
 
   test('a moved tag does not duplicate a digest another tag still holds', () => {
     let index = putManifestEntry(emptyIndex(), m(1), 'a')!
     index = putManifestEntry(index, m(1), 'b')!
     index = putManifestEntry(index, m(2), 'a')!
-    expect(tagged(index).sort()).toEqual([['1', 'b'], ['2', 'a']])
+    expect(tagged(index).sort()).toEqual([
+      ['1', 'b'],
+      ['2', 'a'],
+    ])
   })
 
   test('inputs are never mutated', () => {

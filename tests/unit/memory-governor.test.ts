@@ -5,7 +5,12 @@
  * Driven by hand through `check()` with an injected RSS, collector and clock.
  */
 import { expect, test } from 'bun:test'
-import { DEFAULT_SOFT_LIMIT_BYTES, parseMemoryLimit, softLimitFromEnvironment, startMemoryGovernor } from '../../lib/server/memory-governor'
+import {
+  DEFAULT_SOFT_LIMIT_BYTES,
+  parseMemoryLimit,
+  softLimitFromEnvironment,
+  startMemoryGovernor,
+} from '../../lib/server/memory-governor'
 
 const MiB = 1024 * 1024
 
@@ -21,7 +26,9 @@ test('GOMEMLIMIT takes an integer with B, KiB, MiB, GiB or TiB, or off', () => {
 
 test('a GOMEMLIMIT Go would refuse is refused with the value and the fix', () => {
   for (const bad of ['256MB', '1.5GiB', '-1', 'lots', '256 MiB']) {
-    expect(() => parseMemoryLimit(bad)).toThrow(`GOMEMLIMIT=${bad} is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off`)
+    expect(() => parseMemoryLimit(bad)).toThrow(
+      `GOMEMLIMIT=${bad} is not a size: use an integer with B, KiB, MiB, GiB or TiB (e.g. 256MiB), or off`,
+    )
   }
 })
 

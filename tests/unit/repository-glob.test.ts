@@ -133,10 +133,10 @@ describe('repository globs: time linear in the name whatever the pattern', () =>
   const NAMES = [
     'a'.repeat(255),
     `a${'-a'.repeat(127)}`,
-    'a/'.repeat(127) + 'a',
+    `${'a/'.repeat(127)}a`,
     'a'.repeat(4096),
     `a${'-a'.repeat(2047)}`,
-    'a/'.repeat(2047) + 'a',
+    `${'a/'.repeat(2047)}a`,
   ]
   test.each(PATHOLOGICAL)('%p', (pattern) => {
     const matches = repositoryGlob(pattern)

@@ -23,12 +23,19 @@ test.each([
 })
 
 test('paths outside the API are not targets', () => {
-  for (const path of ['/', '/metrics', '/v2x', '/v2/onlyname', '/v3/a/tags/list']) expect(parseRequestTarget(path)).toBeUndefined()
+  for (const path of ['/', '/metrics', '/v2x', '/v2/onlyname', '/v3/a/tags/list'])
+    expect(parseRequestTarget(path)).toBeUndefined()
 })
 
 test('invalid names throw NAME_INVALID', () => {
   // Storage layout names too: `a/blobs/...` would map into repository a's blobs directory.
-  for (const path of ['/v2/A/tags/list', '/v2/a..b/manifests/x', '/v2/_x/tags/list', '/v2/blobs/tags/list', '/v2/a/index.json/blobs/uploads/']) {
+  for (const path of [
+    '/v2/A/tags/list',
+    '/v2/a..b/manifests/x',
+    '/v2/_x/tags/list',
+    '/v2/blobs/tags/list',
+    '/v2/a/index.json/blobs/uploads/',
+  ]) {
     try {
       parseRequestTarget(path)
       throw new Error('no error')

@@ -24,8 +24,7 @@ export const authRules: readonly Rule[] = [
       const ldap = config.http.auth?.ldap
       if (!ldap) return
       for (const key of ['address', 'baseDN', 'userAttribute'] as const) {
-        if (!ldap[key])
-          report(`http.auth.ldap.${key}`, 'LDAP needs this key', { fix: `set ${key}` })
+        if (!ldap[key]) report(`http.auth.ldap.${key}`, 'LDAP needs this key', { fix: `set ${key}` })
       }
     },
   },
@@ -65,21 +64,13 @@ export const authRules: readonly Rule[] = [
   },
   {
     severity: 'warning',
-    summary:
-      'OpenID `clientid`/`clientsecret` written inline instead of in `credentialsFile` (deprecated by zot).',
+    summary: 'OpenID `clientid`/`clientsecret` written inline instead of in `credentialsFile` (deprecated by zot).',
     check(config, report) {
       for (const [name, provider] of Object.entries(config.http.auth?.openid?.providers ?? {})) {
-        if (
-          provider.credentialsFile === undefined &&
-          (provider.clientid || provider.clientsecret)
-        ) {
-          report(
-            entryPath('http.auth.openid.providers', name),
-            'inline clientid/clientsecret are deprecated by zot',
-            {
-              fix: 'move them to a JSON file {"clientid": ..., "clientsecret": ...} and set credentialsFile to its path',
-            },
-          )
+        if (provider.credentialsFile === undefined && (provider.clientid || provider.clientsecret)) {
+          report(entryPath('http.auth.openid.providers', name), 'inline clientid/clientsecret are deprecated by zot', {
+            fix: 'move them to a JSON file {"clientid": ..., "clientsecret": ...} and set credentialsFile to its path',
+          })
         }
       }
     },
@@ -95,20 +86,16 @@ export const authRules: readonly Rule[] = [
       if (!bearer) return
       const asm = bearer.awsSecretsManager
       if (bearer.cert && asm) {
-        report(
-          'http.auth.bearer',
-          'cert and awsSecretsManager both supply token keys; choose one',
-          { fix: 'remove one of them' },
-        )
+        report('http.auth.bearer', 'cert and awsSecretsManager both supply token keys; choose one', {
+          fix: 'remove one of them',
+        })
       }
       if (asm) {
         for (const key of ['region', 'secretName'] as const) {
           if (!asm[key])
-            report(
-              `http.auth.bearer.awsSecretsManager.${key}`,
-              'AWS Secrets Manager needs this key',
-              { fix: `set ${key}` },
-            )
+            report(`http.auth.bearer.awsSecretsManager.${key}`, 'AWS Secrets Manager needs this key', {
+              fix: `set ${key}`,
+            })
         }
         if (asm.refreshInterval < 0) {
           report('http.auth.bearer.awsSecretsManager.refreshInterval', 'must not be negative', {
@@ -128,7 +115,7 @@ export const authRules: readonly Rule[] = [
       const auth = config.http.auth
       const driver = auth?.sessionDriver
       if (!driver) return
-      const name = driver['name']
+      const name = driver.name
       if (name === undefined) {
         report('http.auth.sessionDriver.name', 'the session driver needs a name', {
           fix: 'set "name": "local" or "redis"',
@@ -139,13 +126,9 @@ export const authRules: readonly Rule[] = [
           fix: 'use "local" or "redis"',
         })
       } else if (name === 'redis' && auth.sessionKeysFile !== undefined) {
-        report(
-          'http.auth.sessionKeysFile',
-          'session keys are not supported with the redis session driver',
-          {
-            fix: 'remove sessionKeysFile, or use the local session driver',
-          },
-        )
+        report('http.auth.sessionKeysFile', 'session keys are not supported with the redis session driver', {
+          fix: 'remove sessionKeysFile, or use the local session driver',
+        })
       }
     },
   },
@@ -168,8 +151,7 @@ export const authRules: readonly Rule[] = [
   },
   {
     severity: 'error',
-    summary:
-      'An access-control repository glob or a CEL `conditions[].expression` that does not compile.',
+    summary: 'An access-control repository glob or a CEL `conditions[].expression` that does not compile.',
     check(config, report) {
       const accessControl = config.http.accessControl
       if (!accessControl) return
@@ -183,11 +165,7 @@ export const authRules: readonly Rule[] = [
         for (const [index, policy] of group.policies.entries())
           checkConditions(policy.conditions, itemPath(`${path}.policies`, index), report)
       }
-      checkConditions(
-        accessControl.adminPolicy.conditions,
-        'http.accessControl.adminPolicy',
-        report,
-      )
+      checkConditions(accessControl.adminPolicy.conditions, 'http.accessControl.adminPolicy', report)
     },
   },
 ]
@@ -199,8 +177,7 @@ function checkUpstreamTokenEndpoint(
   if (!endpoint) return
   const path = 'http.auth.bearer.upstreamTokenEndpoint'
   for (const key of ['realm', 'service'] as const) {
-    if (!endpoint[key])
-      report(`${path}.${key}`, 'the upstream token endpoint needs this key', { fix: `set ${key}` })
+    if (!endpoint[key]) report(`${path}.${key}`, 'the upstream token endpoint needs this key', { fix: `set ${key}` })
   }
   if (!endpoint.realm) return
   const url = httpUrl(endpoint.realm)
@@ -213,19 +190,13 @@ function checkUpstreamTokenEndpoint(
   }
 }
 
-function checkConditions(
-  conditions: readonly { expression: string }[],
-  path: string,
-  report: Report,
-) {
+function checkConditions(conditions: readonly { expression: string }[], path: string, report: Report) {
   for (const [index, condition] of conditions.entries()) {
     const problem = celProblem(condition.expression)
     if (problem)
-      report(
-        `${itemPath(`${path}.conditions`, index)}.expression`,
-        `not a valid CEL expression: ${problem}`,
-        { value: condition.expression },
-      )
+      report(`${itemPath(`${path}.conditions`, index)}.expression`, `not a valid CEL expression: ${problem}`, {
+        value: condition.expression,
+      })
   }
 }
 
@@ -243,8 +214,7 @@ function hasAuthentication(config: Config): boolean {
     auth.apikey ||
     (auth.mtls !== undefined && Boolean(tls?.cert && tls.key && tls.cacert)) ||
     (bearer !== undefined &&
-      ((Boolean(bearer.realm && bearer.service) &&
-        Boolean(bearer.cert || bearer.awsSecretsManager)) ||
+      ((Boolean(bearer.realm && bearer.service) && Boolean(bearer.cert || bearer.awsSecretsManager)) ||
         bearer.oidc.some((issuer) => issuer.issuer !== '' && issuer.audiences.length > 0)))
   )
 }

@@ -45,10 +45,7 @@ export const extensionRules: readonly Rule[] = [
       if (!path.startsWith('/') || cleaned !== path) {
         report(metricsPath, 'must be a clean absolute path', {
           value: path,
-          fix:
-            cleaned.startsWith('/') && cleaned !== '/'
-              ? `write "${cleaned}"`
-              : 'use e.g. "/metrics"',
+          fix: cleaned.startsWith('/') && cleaned !== '/' ? `write "${cleaned}"` : 'use e.g. "/metrics"',
         })
       } else if (path === '/' || path === '/v2') {
         report(metricsPath, 'would hide the registry API', {
@@ -62,8 +59,7 @@ export const extensionRules: readonly Rule[] = [
     severity: 'warning',
     summary: '`extensions.mgmt` or `extensions.apikey` present (ignored by zot).',
     check(config, report) {
-      if (config.extensions?.mgmt)
-        report('extensions.mgmt', 'ignored: search enables it', { fix: 'remove it' })
+      if (config.extensions?.mgmt) report('extensions.mgmt', 'ignored: search enables it', { fix: 'remove it' })
       if (config.extensions?.apikey)
         report('extensions.apikey', 'ignored: API keys are configured with http.auth.apikey', {
           fix: 'remove it and set "apikey": true under http.auth',

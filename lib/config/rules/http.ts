@@ -50,30 +50,17 @@ export const httpRules: readonly Rule[] = [
       if (!mtls) return
       const tls = config.http.tls
       if (!tls?.cert || !tls.key || !tls.cacert) {
-        report(
-          'http.auth.mtls',
-          'client-certificate login needs TLS with a CA for client certificates',
-          {
-            fix: 'set http.tls.cert, http.tls.key and http.tls.cacert',
-          },
-        )
+        report('http.auth.mtls', 'client-certificate login needs TLS with a CA for client certificates', {
+          fix: 'set http.tls.cert, http.tls.key and http.tls.cacert',
+        })
       }
-      const usesUri = mtls.identityAttributes.some(
-        (attribute) => attribute === 'URI' || attribute === 'URL',
-      )
-      const needsUri = [
-        ...SAN_KEYS.filter((key) => mtls[key] !== 0),
-        ...(mtls.uriSanPattern ? ['uriSanPattern'] : []),
-      ]
+      const usesUri = mtls.identityAttributes.some((attribute) => attribute === 'URI' || attribute === 'URL')
+      const needsUri = [...SAN_KEYS.filter((key) => mtls[key] !== 0), ...(mtls.uriSanPattern ? ['uriSanPattern'] : [])]
       for (const key of usesUri ? [] : needsUri) {
-        report(
-          `http.auth.mtls.${key}`,
-          'only applies when identityAttributes contains "URI" (or "URL")',
-          {
-            value: mtls[key as keyof typeof mtls],
-            fix: 'add "URI" to identityAttributes, or remove this key',
-          },
-        )
+        report(`http.auth.mtls.${key}`, 'only applies when identityAttributes contains "URI" (or "URL")', {
+          value: mtls[key as keyof typeof mtls],
+          fix: 'add "URI" to identityAttributes, or remove this key',
+        })
       }
       const problem = mtls.uriSanPattern ? goRegexProblem(mtls.uriSanPattern) : undefined
       if (problem)

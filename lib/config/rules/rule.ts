@@ -23,12 +23,7 @@ export interface Rule {
   check: (config: Config, report: Report, isSet: IsSet) => void
 }
 
-export function runRules(
-  rules: readonly Rule[],
-  config: Config,
-  isSet: IsSet,
-  findings: FindingList,
-): void {
+export function runRules(rules: readonly Rule[], config: Config, isSet: IsSet, findings: FindingList): void {
   for (const rule of rules) {
     const report: Report =
       rule.severity === 'error'
@@ -41,9 +36,7 @@ export function runRules(
 /** `a` or `a, b and c`, each quoted as code. */
 export function listOf(values: readonly string[]): string {
   const quoted = values.map((value) => `\`${value}\``)
-  return quoted.length <= 1
-    ? (quoted[0] ?? '')
-    : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`
+  return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`
 }
 
 /** An absolute http(s) URL, or undefined. */

@@ -18,8 +18,7 @@ const TIME_WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/
 export const storageRules: readonly Rule[] = [
   {
     severity: 'error',
-    summary:
-      '`gcDelay` or `gcInterval` is negative; a sub-store with `gc: true` has `gcDelay` ≤ 0.',
+    summary: '`gcDelay` or `gcInterval` is negative; a sub-store with `gc: true` has `gcDelay` ≤ 0.',
     check(config, report) {
       for (const entry of allStores(config)) {
         const { path, store, route } = entry
@@ -32,14 +31,10 @@ export const storageRules: readonly Rule[] = [
           }
         }
         if (route !== undefined && store.gc && store.gcDelay === 0) {
-          report(
-            `${path}.gcDelay`,
-            `${describeStore(entry)} has gc on, which needs a gcDelay above 0`,
-            {
-              value: '0s',
-              fix: 'remove the key (1h is used) or set a positive duration such as "1h"',
-            },
-          )
+          report(`${path}.gcDelay`, `${describeStore(entry)} has gc on, which needs a gcDelay above 0`, {
+            value: '0s',
+            fix: 'remove the key (1h is used) or set a positive duration such as "1h"',
+          })
         }
       }
     },
@@ -84,8 +79,7 @@ export const storageRules: readonly Rule[] = [
   },
   {
     severity: 'error',
-    summary:
-      'Two stores with the same driver share a root directory, or one root is inside another.',
+    summary: 'Two stores with the same driver share a root directory, or one root is inside another.',
     check(config, report) {
       const stores = allStores(config).filter(({ store }) => store.rootDirectory !== '')
       for (const [index, entry] of stores.entries()) {
@@ -104,11 +98,10 @@ export const storageRules: readonly Rule[] = [
   },
   {
     severity: 'error',
-    summary:
-      '`storageDriver.name` is not `s3`, `gcs` or `azure`; `redirectBlobURL` with local storage.',
+    summary: '`storageDriver.name` is not `s3`, `gcs` or `azure`; `redirectBlobURL` with local storage.',
     check(config, report) {
       for (const { path, store } of allStores(config)) {
-        const name = store.storageDriver?.['name']
+        const name = store.storageDriver?.name
         if (store.storageDriver !== undefined && !STORAGE_DRIVERS.includes(String(name))) {
           const suggestion = typeof name === 'string' ? nearest(name, STORAGE_DRIVERS) : undefined
           report(
@@ -123,14 +116,10 @@ export const storageRules: readonly Rule[] = [
           )
         }
         if (store.redirectBlobURL && !isRemote(store)) {
-          report(
-            `${path}.redirectBlobURL`,
-            'only works with remote storage (a presigned URL needs a storageDriver)',
-            {
-              value: true,
-              fix: 'remove it, or configure a storageDriver',
-            },
-          )
+          report(`${path}.redirectBlobURL`, 'only works with remote storage (a presigned URL needs a storageDriver)', {
+            value: true,
+            fix: 'remove it, or configure a storageDriver',
+          })
         }
       }
     },
@@ -144,12 +133,7 @@ export const storageRules: readonly Rule[] = [
     check(config, report) {
       for (const entry of allStores(config)) {
         const { path, store, route } = entry
-        if (
-          store.dedupe &&
-          isRemote(store) &&
-          store.remoteCache &&
-          store.cacheDriver === undefined
-        ) {
+        if (store.dedupe && isRemote(store) && store.remoteCache && store.cacheDriver === undefined) {
           report(
             `${path}.cacheDriver`,
             `${describeStore(entry)} dedupes on remote storage, which needs a shared cache, and none is configured`,
@@ -161,11 +145,11 @@ export const storageRules: readonly Rule[] = [
           )
         }
         if (store.cacheDriver === undefined || !store.remoteCache) continue
-        const name = String(store.cacheDriver['name'] ?? '')
+        const name = String(store.cacheDriver.name ?? '')
         const cachePath = `${path}.cacheDriver.name`
         if (!CACHE_DRIVERS.includes(name)) {
           report(cachePath, 'unsupported cache driver', {
-            value: store.cacheDriver['name'],
+            value: store.cacheDriver.name,
             fix: 'use "redis" or "dynamodb"',
           })
         } else if (route === undefined && !isRemote(store) && name !== 'redis') {
@@ -174,14 +158,10 @@ export const storageRules: readonly Rule[] = [
             fix: 'use "redis", or remove cacheDriver',
           })
         } else if (route !== undefined && (!isRemote(store) || name !== 'dynamodb')) {
-          report(
-            cachePath,
-            'a sub-store can only use a dynamodb cache, and only with remote storage',
-            {
-              value: name,
-              fix: 'remove cacheDriver from this sub-store, or use dynamodb with a storageDriver',
-            },
-          )
+          report(cachePath, 'a sub-store can only use a dynamodb cache, and only with remote storage', {
+            value: name,
+            fix: 'remove cacheDriver from this sub-store, or use dynamodb with a storageDriver',
+          })
         }
       }
     },
@@ -192,13 +172,9 @@ export const storageRules: readonly Rule[] = [
     check(config, report) {
       for (const { path, store } of allStores(config)) {
         if (store.cacheDriver !== undefined && !store.remoteCache) {
-          report(
-            `${path}.cacheDriver`,
-            'ignored because `remoteCache` is false; the local cache database is used',
-            {
-              fix: 'set "remoteCache": true to use it, or remove it',
-            },
-          )
+          report(`${path}.cacheDriver`, 'ignored because `remoteCache` is false; the local cache database is used', {
+            fix: 'set "remoteCache": true to use it, or remove it',
+          })
         }
       }
     },
@@ -242,11 +218,8 @@ function rootConflict(entry: StoreEntry, other: StoreEntry): string | undefined 
   const otherRoot = resolve(other.store.rootDirectory)
   const name = describeStore(entry)
   const otherName = describeStore(other)
-  if (root.toLowerCase() === otherRoot.toLowerCase())
-    return `${name} uses the same root directory as ${otherName}`
-  if (root.startsWith(otherRoot + sep))
-    return `${name} is inside the root directory of ${otherName}`
-  if (otherRoot.startsWith(root + sep))
-    return `the root directory of ${otherName} is inside the one of ${name}`
+  if (root.toLowerCase() === otherRoot.toLowerCase()) return `${name} uses the same root directory as ${otherName}`
+  if (root.startsWith(otherRoot + sep)) return `${name} is inside the root directory of ${otherName}`
+  if (otherRoot.startsWith(root + sep)) return `the root directory of ${otherName} is inside the one of ${name}`
   return undefined
 }

@@ -16,8 +16,7 @@ const FIX =
 /** Why `directory` is not a readable directory, or undefined when it is. */
 function directoryProblem(directory: string): string | undefined {
   const absolute = resolve(directory)
-  const relativeNote =
-    absolute === directory ? '' : ` (relative paths start at the working directory ${process.cwd()})`
+  const relativeNote = absolute === directory ? '' : ` (relative paths start at the working directory ${process.cwd()})`
   try {
     if (!statSync(absolute).isDirectory()) return `${absolute} is not a directory`
     readdirSync(absolute)

@@ -14,12 +14,7 @@ import { httpUrl, listOf, type Report, type Rule } from './rule'
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 
-type RegistryCheck = (
-  registry: SyncRegistryConfig,
-  path: string,
-  report: Report,
-  isSet: IsSet,
-) => void
+type RegistryCheck = (registry: SyncRegistryConfig, path: string, report: Report, isSet: IsSet) => void
 
 /** Runs a check over every sync registry, with its key path. */
 function forEachRegistry(config: Config, report: Report, isSet: IsSet, check: RegistryCheck): void {
@@ -45,15 +40,12 @@ const checkUrls: RegistryCheck = (registry, path, report) => {
 const checkTiming: RegistryCheck = (registry, path, report, isSet) => {
   const set = (key: string) => isSet(`${path}.${key}`)
   const interval = registry.manifestCheckInterval
-  if (interval < 0)
-    report(`${path}.manifestCheckInterval`, 'must not be negative', { fix: 'use "0s" or more' })
+  if (interval < 0) report(`${path}.manifestCheckInterval`, 'must not be negative', { fix: 'use "0s" or more' })
   // The default applies to on-demand registries only: only a written value can be misplaced.
   else if (interval > 0 && !registry.onDemand && set('manifestCheckInterval')) {
-    report(
-      `${path}.manifestCheckInterval`,
-      'only applies to on-demand sync, and onDemand is false',
-      { fix: 'set "onDemand": true, or remove it' },
-    )
+    report(`${path}.manifestCheckInterval`, 'only applies to on-demand sync, and onDemand is false', {
+      fix: 'set "onDemand": true, or remove it',
+    })
   }
   if (set('maxRetries') && !set('retryDelay')) {
     report(`${path}.retryDelay`, 'maxRetries needs a retryDelay', {
@@ -83,16 +75,14 @@ const checkLimits: RegistryCheck = (registry, path, report) => {
       fix: 'remove it for no limit',
     })
   const idle = registry.maxIdleConnsPerHost
-  if (idle !== undefined && idle <= 0)
-    report(`${path}.maxIdleConnsPerHost`, 'must be at least 1', { value: idle })
+  if (idle !== undefined && idle <= 0) report(`${path}.maxIdleConnsPerHost`, 'must be at least 1', { value: idle })
 }
 
 const checkContent: RegistryCheck = (registry, path, report) => {
   for (const [index, content] of registry.content.entries()) {
     const contentPath = itemPath(`${path}.content`, index)
     const problem = globProblem(content.prefix)
-    if (problem)
-      report(`${contentPath}.prefix`, `the glob ${problem}`, { value: content.prefix, fix: GLOB_FIX })
+    if (problem) report(`${contentPath}.prefix`, `the glob ${problem}`, { value: content.prefix, fix: GLOB_FIX })
     for (const key of ['regex', 'excludeRegex'] as const) {
       const pattern = content.tags?.[key]
       const regexProblem = pattern === undefined ? undefined : goRegexProblem(pattern)
@@ -123,22 +113,19 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
     })
     return
   }
-  if (!helper.tokenURL?.trim())
-    report(`${helperPath}.tokenURL`, 'the oauth2 helper needs a tokenURL')
+  if (!helper.tokenURL?.trim()) report(`${helperPath}.tokenURL`, 'the oauth2 helper needs a tokenURL')
   const sources = (['assertionFile', 'signingFile'] as const).filter((key) => helper[key]?.trim())
   if (sources.length !== 1) {
     report(
       helperPath,
-      sources.length === 0
-        ? 'needs assertionFile or signingFile'
-        : 'allows only one of assertionFile and signingFile',
+      sources.length === 0 ? 'needs assertionFile or signingFile' : 'allows only one of assertionFile and signingFile',
       {
         fix: 'set exactly one of them',
       },
     )
   }
-  const exchangeOnly = (['audience', 'subjectTokenType', 'requestedTokenType'] as const).filter(
-    (key) => helper[key]?.trim(),
+  const exchangeOnly = (['audience', 'subjectTokenType', 'requestedTokenType'] as const).filter((key) =>
+    helper[key]?.trim(),
   )
   if (helper.grantType !== TOKEN_EXCHANGE) {
     if (exchangeOnly.length > 0)
@@ -147,8 +134,7 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
       })
     return
   }
-  if (!helper.audience?.trim())
-    report(`${helperPath}.audience`, 'the token-exchange grant needs an audience')
+  if (!helper.audience?.trim()) report(`${helperPath}.audience`, 'the token-exchange grant needs an audience')
   for (const key of ['subjectTokenType', 'requestedTokenType'] as const) {
     const value = helper[key]?.trim()
     if (value && !/^[a-z][a-z0-9+.-]*:/i.test(value))
@@ -188,8 +174,7 @@ const checkRetentionOverlap =
       const tagsRegex = content.tags?.regex
       if (!policy) continue
       const keepsSyncedTags =
-        tagsRegex !== undefined &&
-        policy.keepTags.some((rule) => rule.patterns.includes(tagsRegex))
+        tagsRegex !== undefined && policy.keepTags.some((rule) => rule.patterns.includes(tagsRegex))
       if (keepsSyncedTags) continue
       report(
         itemPath(`${path}.content`, index),
@@ -237,8 +222,7 @@ export const syncRules: readonly Rule[] = [
   {
     severity: 'error',
     summary: '`preserveDigest` without `http.compat`.',
-    check: (config, report, isSet) =>
-      forEachRegistry(config, report, isSet, checkPreserveDigest(config.http.compat)),
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkPreserveDigest(config.http.compat)),
   },
   {
     severity: 'error',

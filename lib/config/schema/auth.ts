@@ -7,8 +7,7 @@ import { MINUTE } from '../duration'
 import { bool, duration, freeMap, int, list, map, obj, oneOf, path, str } from './builder'
 
 const inlineBind = {
-  reason:
-    'inline bindDN/bindPassword are an old zot format; current zot reads them only from `credentialsFile`',
+  reason: 'inline bindDN/bindPassword are an old zot format; current zot reads them only from `credentialsFile`',
   fix: 'move them to a JSON file {"bindDN": ..., "bindPassword": ...} and set credentialsFile to its path',
 }
 
@@ -31,8 +30,7 @@ const ldap = obj(
   { description: 'Users from an LDAP directory.', optional: true, status: 'planned' },
   {
     credentialsFile: path({
-      description:
-        'File with `{"bindDN": ..., "bindPassword": ...}`; without it zot binds anonymously.',
+      description: 'File with `{"bindDN": ..., "bindPassword": ...}`; without it zot binds anonymously.',
     }),
     address: str({ description: 'LDAP server host.', example: 'ldap.example.com' }),
     port: int({ description: 'LDAP server port.', min: 0, max: 65535 }),
@@ -163,12 +161,10 @@ const openidProvider = obj(
       defaultNote: 'the provider kind; `GitHub` for `github`',
     }),
     clientid: str({
-      description:
-        'Client id. Filled from `credentialsFile` when that is set (inline is deprecated).',
+      description: 'Client id. Filled from `credentialsFile` when that is set (inline is deprecated).',
     }),
     clientsecret: str({
-      description:
-        'Client secret. Filled from `credentialsFile` when that is set (inline is deprecated).',
+      description: 'Client secret. Filled from `credentialsFile` when that is set (inline is deprecated).',
     }),
     keypath: str({ description: 'Key file for signing (rarely needed).' }),
     issuer: str({ description: 'Issuer URL (OIDC providers).' }),
@@ -204,15 +200,13 @@ const openidProvider = obj(
 
 const openid = obj(
   {
-    description:
-      'Browser login through OpenID Connect (`oidc`, `google`, `gitlab`) or GitHub OAuth2 (`github`).',
+    description: 'Browser login through OpenID Connect (`oidc`, `google`, `gitlab`) or GitHub OAuth2 (`github`).',
     optional: true,
     status: 'implemented',
   },
   {
     providers: map(openidProvider, {
-      description:
-        'Providers by kind: `google`, `gitlab`, `oidc` (OpenID Connect) or `github` (OAuth2).',
+      description: 'Providers by kind: `google`, `gitlab`, `oidc` (OpenID Connect) or `github` (OAuth2).',
       keyDoc: 'provider kind',
       keyCase: 'lower',
       default: {},
@@ -240,13 +234,10 @@ const mtlsIdentityAttributes = [
 const mtls = obj(
   { description: 'Identify users by their client certificate.', optional: true, status: 'planned' },
   {
-    identityAttributes: list(
-      oneOf(mtlsIdentityAttributes, { description: 'Certificate attribute.' }),
-      {
-        description: 'Certificate attributes tried in order; the first with a value wins.',
-        default: ['CommonName'],
-      },
-    ),
+    identityAttributes: list(oneOf(mtlsIdentityAttributes, { description: 'Certificate attribute.' }), {
+      description: 'Certificate attributes tried in order; the first with a value wins.',
+      default: ['CommonName'],
+    }),
     uriSanPattern: str({
       description: 'Regex applied to the URI SAN; capture group 1 is the identity.',
     }),

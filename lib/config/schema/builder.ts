@@ -100,8 +100,7 @@ export type EnumNode<T extends string, P extends boolean> = EnumShape &
   }
 export type ObjectNode<F extends Fields, P extends boolean> = ObjectShape &
   Typed<ObjectOf<F>, P> & { readonly fields: F }
-export type ArrayNode<I extends AnyNode, P extends boolean> = ArrayShape &
-  Typed<Infer<I>[], P> & { readonly item: I }
+export type ArrayNode<I extends AnyNode, P extends boolean> = ArrayShape & Typed<Infer<I>[], P> & { readonly item: I }
 export type MapNode<V extends AnyNode, P extends boolean> = MapShape &
   Typed<Record<string, Infer<V>>, P> & { readonly value: V }
 export type FreeMapNode<P extends boolean> = FreeMapShape & Typed<FreeMap, P>
@@ -129,9 +128,7 @@ interface Options<T> extends Doc {
   filled?: boolean
 }
 
-type IsPresent<O> = O extends { default: unknown } | { required: true } | { filled: true }
-  ? true
-  : false
+type IsPresent<O> = O extends { default: unknown } | { required: true } | { filled: true } ? true : false
 
 interface ScalarOptions<T> extends Options<T> {
   min?: number

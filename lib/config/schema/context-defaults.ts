@@ -48,8 +48,7 @@ function applyStoreDefaults(config: Config, isSet: IsSet): void {
       if (unset('retention.delay')) store.retention.delay = 0
     }
     // With remote storage, dedupe needs a shared cache, so zot assumes a remote one.
-    if (store.dedupe && store.storageDriver !== undefined && unset('remoteCache'))
-      store.remoteCache = true
+    if (store.dedupe && store.storageDriver !== undefined && unset('remoteCache')) store.remoteCache = true
   }
 }
 

@@ -10,7 +10,11 @@ import { sync } from './sync'
 const enable = bool({ description: 'On when the section is present.', default: true })
 
 /** An extension section: optional, planned until implemented, with `enable`. */
-function extension<const F extends Fields>(description: string, fields: F, status: 'planned' | 'implemented' = 'planned') {
+function extension<const F extends Fields>(
+  description: string,
+  fields: F,
+  status: 'planned' | 'implemented' = 'planned',
+) {
   return obj({ description, optional: true, status }, { enable, ...fields })
 }
 
@@ -101,17 +105,25 @@ export const extensions = obj(
     sync,
     search,
     ui: extension('The web UI (needs `search`).', {}),
-    metrics: extension('Prometheus metrics.', {
-      prometheus: obj(
-        { description: 'Exporter settings.' },
-        {
-          path: str({ description: 'Metrics route.', default: '/metrics' }),
-        },
-      ),
-    }, 'implemented'),
-    scrub: extension('Background integrity check.', {
-      interval: duration({ description: 'Period (at least 2h).', default: 24 * HOUR }),
-    }, 'implemented'),
+    metrics: extension(
+      'Prometheus metrics.',
+      {
+        prometheus: obj(
+          { description: 'Exporter settings.' },
+          {
+            path: str({ description: 'Metrics route.', default: '/metrics' }),
+          },
+        ),
+      },
+      'implemented',
+    ),
+    scrub: extension(
+      'Background integrity check.',
+      {
+        interval: duration({ description: 'Period (at least 2h).', default: 24 * HOUR }),
+      },
+      'implemented',
+    ),
     lint: extension('Refuse manifests missing annotations.', {
       mandatoryAnnotations: list(str({ description: 'Annotation key.' }), {
         description: 'Required annotations.',

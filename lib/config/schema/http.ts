@@ -12,8 +12,7 @@ const action = oneOf(['read', 'create', 'update', 'delete', 'detectManifestColli
 })
 const actions = (description: string) => list(action, { description, default: [] })
 
-const names = (what: string) =>
-  list(str({ description: what }), { description: `${what}s.`, default: [] })
+const names = (what: string) => list(str({ description: what }), { description: `${what}s.`, default: [] })
 
 const conditions = list(
   obj(
@@ -23,7 +22,11 @@ const conditions = list(
       message: str({ description: 'Reason returned in the 403 body when false.', default: '' }),
     },
   ),
-  { description: 'All must be true for the grant to apply. Not evaluated yet: an entry with conditions never grants.', default: [], status: 'planned' },
+  {
+    description: 'All must be true for the grant to apply. Not evaluated yet: an entry with conditions never grants.',
+    default: [],
+    status: 'planned',
+  },
 )
 
 const policy = obj(

@@ -12,8 +12,7 @@ import { storage } from './storage'
 /** The distribution-spec version zot reports (and replaces any configured value with). */
 export const DIST_SPEC_VERSION = '1.1.1'
 
-const buildInfo = (what: string) =>
-  str({ description: `${what}; accepted for compatibility, ignored.` })
+const buildInfo = (what: string) => str({ description: `${what}; accepted for compatibility, ignored.` })
 
 export const configSchema = obj(
   { description: 'zot configuration.' },
@@ -33,8 +32,7 @@ export const configSchema = obj(
       { description: 'Logging.' },
       {
         level: oneOf(['debug', 'info', 'warn', 'error', 'fatal'], {
-          description:
-            'Least severe level logged (`trace` = debug, `warning` = warn, `panic` = error).',
+          description: 'Least severe level logged (`trace` = debug, `warning` = warn, `panic` = error).',
           default: 'debug',
           status: 'implemented',
           aliases: { trace: 'debug', warning: 'warn', panic: 'error' },

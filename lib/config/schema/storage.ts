@@ -93,14 +93,11 @@ function storeFields(level: Level) {
       description: what,
       status: 'implemented',
       default: global ? HOUR : 0,
-      defaultNote: global
-        ? '1h; 0 when `gc` is false and the key is absent'
-        : '1h when `gc` is true, else 0',
+      defaultNote: global ? '1h; 0 when `gc` is false and the key is absent' : '1h when `gc` is true, else 0',
     })
   return {
     rootDirectory: path({
-      description:
-        'Directory of the store. With a remote driver it still holds the local databases.',
+      description: 'Directory of the store. With a remote driver it still holds the local databases.',
       status: 'implemented',
       required: true,
       example: '/var/lib/zot',
@@ -129,8 +126,7 @@ function storeFields(level: Level) {
     }),
     commit: bool({ description: 'fsync every write.', status: 'implemented', default: false }),
     maxRepos: int({
-      description:
-        'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
+      description: 'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
       default: 0,
       min: 0,
     }),
@@ -147,18 +143,14 @@ function storeFields(level: Level) {
       example: { name: 's3', region: 'us-east-1', bucket: 'zot' },
     }),
     cacheDriver: freeMap({
-      description:
-        'Remote dedupe cache and MetaDB: `name` (`redis` or `dynamodb`) plus its parameters.',
+      description: 'Remote dedupe cache and MetaDB: `name` (`redis` or `dynamodb`) plus its parameters.',
       example: { name: 'redis', url: 'redis://localhost:6379' },
     }),
     retention,
   }
 }
 
-const subPathStore = obj(
-  { description: 'A store serving every repository under its route.' },
-  storeFields('subPath'),
-)
+const subPathStore = obj({ description: 'A store serving every repository under its route.' }, storeFields('subPath'))
 
 export const storage = obj(
   { description: 'Where and how images are stored.' },

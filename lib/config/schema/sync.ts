@@ -41,8 +41,7 @@ const oauth2CredentialHelper = obj(
     assertionFile: path({ description: 'Pre-signed assertion, re-read on every refresh.' }),
     signingFile: path({ description: 'Key and claims used to mint assertions.' }),
     grantType: str({
-      description:
-        '`client_credentials` (default), the jwt-bearer or the token-exchange grant URN.',
+      description: '`client_credentials` (default), the jwt-bearer or the token-exchange grant URN.',
     }),
     clientID: str({ description: 'OAuth2 client id.' }),
     clientSecretFile: path({ description: 'File holding the client secret.' }),
@@ -113,7 +112,11 @@ const registry = obj(
     }),
     reqConcurrent: int({ description: 'In-flight requests per upstream host.', default: 3 }),
     reqPerSec: num({ description: 'Requests per second per upstream host; absent = unlimited.' }),
-    disableHTTP2: bool({ description: 'Force HTTP/1.1 (the upstream client always speaks HTTP/1.1).', default: false, status: 'planned' }),
+    disableHTTP2: bool({
+      description: 'Force HTTP/1.1 (the upstream client always speaks HTTP/1.1).',
+      default: false,
+      status: 'planned',
+    }),
     maxIdleConnsPerHost: int({
       description: 'Idle connections kept per host.',
       defaultNote: '2 (or `reqConcurrent` with `disableHTTP2`)',

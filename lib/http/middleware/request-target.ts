@@ -13,5 +13,6 @@ export const requestTarget = () =>
   createMiddleware<AppEnv>(async function requestTarget(c, next) {
     c.set('target', parseRequestTarget(c.req.path))
     await next()
-    if (c.req.path.startsWith('/v2')) c.res.headers.set('Docker-Distribution-API-Version', API_VERSION_HEADER['Docker-Distribution-API-Version'])
+    if (c.req.path.startsWith('/v2'))
+      c.res.headers.set('Docker-Distribution-API-Version', API_VERSION_HEADER['Docker-Distribution-API-Version'])
   })

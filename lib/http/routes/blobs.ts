@@ -42,7 +42,11 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, pulls, redire
     const content = await pulls.openBlob(target.repository, digest, { offset: range.start, length })
     return new Response(content, {
       status: 206,
-      headers: { ...blobHeaders(digest), 'Content-Length': String(length), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` },
+      headers: {
+        ...blobHeaders(digest),
+        'Content-Length': String(length),
+        'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
+      },
     })
   },
 

@@ -11,7 +11,10 @@ import type { AppEnv, Principal } from '../context'
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
 export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, { kind: K }>
 
-export type Handler<K extends RequestTarget['kind']> = (c: Context<AppEnv>, target: TargetOf<K>) => Promise<Response> | Response
+export type Handler<K extends RequestTarget['kind']> = (
+  c: Context<AppEnv>,
+  target: TargetOf<K>,
+) => Promise<Response> | Response
 
 /** What handlers work with: the registry (pushes, deletes) and the pulls clients are served. */
 export interface HandlerDeps {
@@ -25,7 +28,9 @@ export interface HandlerDeps {
 }
 
 /** The handlers of one resource kind, built around what they serve. */
-export type ResourceHandlers<K extends RequestTarget['kind']> = (deps: HandlerDeps) => Partial<Record<Method, Handler<K>>>
+export type ResourceHandlers<K extends RequestTarget['kind']> = (
+  deps: HandlerDeps,
+) => Partial<Record<Method, Handler<K>>>
 
 /** An empty-bodied response with headers (201/202/204 answers of the API). */
 export const noContent = (status: number, headers: Record<string, string>): Response =>

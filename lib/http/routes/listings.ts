@@ -23,7 +23,11 @@ export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry, readabl
 export const tagsHandlers: ResourceHandlers<'tags'> = ({ pulls }) => ({
   async GET(c, target) {
     const tags = await pulls.listTags(target.repository)
-    const page = paginate(tags, { n: c.req.query('n'), last: c.req.query('last') }, `/v2/${target.repository}/tags/list`)
+    const page = paginate(
+      tags,
+      { n: c.req.query('n'), last: c.req.query('last') },
+      `/v2/${target.repository}/tags/list`,
+    )
     return json({ name: target.repository, tags: page.items }, page.link ? { Link: page.link } : {})
   },
 })

@@ -23,7 +23,10 @@ const blobCreated = (repository: string, digest: string): Response =>
 function chunkRange(contentRange: string | undefined, contentLength: string | undefined): ByteRange | undefined {
   const range = parseContentRange(contentRange)
   if (range === 'invalid') {
-    throw new RegistryError('BLOB_UPLOAD_INVALID', { status: 416, detail: { description: 'Content-Range must be <start>-<end>', contentRange } })
+    throw new RegistryError('BLOB_UPLOAD_INVALID', {
+      status: 416,
+      detail: { description: 'Content-Range must be <start>-<end>', contentRange },
+    })
   }
   if (range && contentLength !== undefined && Number(contentLength) !== range.end - range.start + 1) {
     throw new RegistryError('BLOB_UPLOAD_INVALID', {
@@ -45,7 +48,10 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry, rea
     if (mountable && (await registry.mountBlob(from, repository, mount))) return blobCreated(repository, mount)
     const digest = c.req.query('digest')
     if (digest !== undefined) {
-      const stored = await registry.putBlob(repository, digest, c.req.raw.body, { origin: 'push', owner: uploadOwner(c) })
+      const stored = await registry.putBlob(repository, digest, c.req.raw.body, {
+        origin: 'push',
+        owner: uploadOwner(c),
+      })
       return blobCreated(repository, stored.digest)
     }
     return noContent(202, sessionHeaders(await registry.startUpload(repository, uploadOwner(c))))
@@ -59,18 +65,27 @@ export const uploadSessionHandlers: ResourceHandlers<'upload'> = ({ registry }) 
 
   async PATCH(c, target) {
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
-    const status = await registry.appendUpload(target.repository, target.uploadId, c.req.raw.body, { range, owner: uploadOwner(c) })
+    const status = await registry.appendUpload(target.repository, target.uploadId, c.req.raw.body, {
+      range,
+      owner: uploadOwner(c),
+    })
     return noContent(202, sessionHeaders(status))
   },
 
   async PUT(c, target) {
     const digest = c.req.query('digest')
     if (digest === undefined) {
-      throw new RegistryError('DIGEST_INVALID', { message: 'digest missing', detail: { description: 'PUT needs ?digest=<digest> to complete an upload' } })
+      throw new RegistryError('DIGEST_INVALID', {
+        message: 'digest missing',
+        detail: { description: 'PUT needs ?digest=<digest> to complete an upload' },
+      })
     }
     requireDigest(digest)
     const range = chunkRange(c.req.header('Content-Range'), c.req.header('Content-Length'))
-    const stored = await registry.finishUpload(target.repository, target.uploadId, digest, c.req.raw.body, { range, owner: uploadOwner(c) })
+    const stored = await registry.finishUpload(target.repository, target.uploadId, digest, c.req.raw.body, {
+      range,
+      owner: uploadOwner(c),
+    })
     return blobCreated(target.repository, stored.digest)
   },
 

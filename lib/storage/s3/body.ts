@@ -10,8 +10,7 @@ export type ResponseBody = NonNullable<GetObjectCommandOutput['Body']>
 
 export async function* chunksOf(body: ResponseBody | undefined): AsyncGenerator<Uint8Array> {
   if (!body) return
-  const source: AsyncIterable<Uint8Array> =
-    body instanceof Blob ? body.stream() : (body as AsyncIterable<Uint8Array>)
+  const source: AsyncIterable<Uint8Array> = body instanceof Blob ? body.stream() : (body as AsyncIterable<Uint8Array>)
   // Leaving the loop early (the client went away) destroys the response, freeing its socket.
   for await (const chunk of source) yield chunk
 }

@@ -11,7 +11,7 @@ import {
   type ListObjectsV2CommandOutput,
   type ObjectCannedACL,
   type PutObjectCommandInput,
-  S3Client,
+  type S3Client,
   type StorageClass,
 } from '@aws-sdk/client-s3'
 import { assertSafePath } from '../driver'
@@ -41,9 +41,7 @@ export class S3Bucket {
     this.client = client
     this.writeParameters = {
       ContentType: 'application/octet-stream',
-      ...(options.storageClass.toUpperCase() === 'NONE'
-        ? {}
-        : { StorageClass: options.storageClass as StorageClass }),
+      ...(options.storageClass.toUpperCase() === 'NONE' ? {} : { StorageClass: options.storageClass as StorageClass }),
       ...(options.encrypt ? { ServerSideEncryption: options.kmsKeyId ? 'aws:kms' : 'AES256' } : {}),
       ...(options.encrypt && options.kmsKeyId ? { SSEKMSKeyId: options.kmsKeyId } : {}),
       ...(options.objectAcl === 'private' ? {} : { ACL: options.objectAcl as ObjectCannedACL }),
@@ -70,11 +68,7 @@ export class S3Bucket {
    * Runs one SDK call; a failure is rethrown as PathNotFoundError (a missing `path`) or as
    * StorageUnavailableError.
    */
-  async call<T>(
-    operation: string,
-    path: string | undefined,
-    request: (client: S3Client) => Promise<T>,
-  ): Promise<T> {
+  async call<T>(operation: string, path: string | undefined, request: (client: S3Client) => Promise<T>): Promise<T> {
     try {
       return await request(this.client)
     } catch (error) {
@@ -124,14 +118,10 @@ export class S3Bucket {
   /** Deletes every key under `prefix`, a listing page at a time. */
   async deletePrefix(prefix: string): Promise<void> {
     for await (const page of this.listPages(prefix, { maxKeys: DELETE_BATCH })) {
-      const keys = (page.Contents ?? []).flatMap((object) =>
-        object.Key ? [{ Key: object.Key }] : [],
-      )
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []))
       if (keys.length === 0) continue
       const result = await this.call('DeleteObjects', undefined, (s3) =>
-        s3.send(
-          new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: keys, Quiet: true } }),
-        ),
+        s3.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: keys, Quiet: true } })),
       )
       const failed = result.Errors?.[0]
       if (failed) {

@@ -15,10 +15,9 @@ export async function checkS3Bucket(options: S3DriverOptions): Promise<void> {
   const resolved = resolveS3Options(options)
   const client = createS3Client(resolved, { maxAttempts: 1 })
   try {
-    await client.send(
-      new ListObjectsV2Command({ Bucket: resolved.bucket, Prefix: resolved.keyPrefix, MaxKeys: 1 }),
-      { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) },
-    )
+    await client.send(new ListObjectsV2Command({ Bucket: resolved.bucket, Prefix: resolved.keyPrefix, MaxKeys: 1 }), {
+      abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    })
   } catch (error) {
     throw new StorageUnavailableError(startupFailure(classifyS3Error(error), resolved), {
       cause: error,
@@ -29,8 +28,7 @@ export async function checkS3Bucket(options: S3DriverOptions): Promise<void> {
 }
 
 const PARAMS = 'storage.storageDriver'
-const REQUIRED_PERMISSIONS =
-  's3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload'
+const REQUIRED_PERMISSIONS = 's3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload'
 
 function startupFailure(failure: S3Failure, { bucket, endpointLabel }: ResolvedS3Options): string {
   const code = failure.status ? `${failure.code}, HTTP ${failure.status}` : failure.code

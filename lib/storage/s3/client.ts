@@ -14,10 +14,7 @@ const CONNECT_TIMEOUT_MS = 10_000
 /** A socket idle this long is dead; generous because a slow client pauses a streamed download. */
 const SOCKET_IDLE_TIMEOUT_MS = 120_000
 
-export function createS3Client(
-  options: ResolvedS3Options,
-  overrides: { maxAttempts?: number } = {},
-): S3Client {
+export function createS3Client(options: ResolvedS3Options, overrides: { maxAttempts?: number } = {}): S3Client {
   const agentOptions = {
     keepAlive: true,
     maxSockets: options.maxSockets,

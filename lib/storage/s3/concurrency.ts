@@ -23,9 +23,7 @@ export async function mapWithConcurrency<T, R>(
       }
     }
   }
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  )
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker))
   const failure = outcomes.find((outcome) => outcome.status === 'rejected')
   if (failure) throw failure.reason
   return results

@@ -60,9 +60,7 @@ export async function putContentIf(
           Key: bucket.keyOf(path),
           Body: data,
           ...bucket.writeParameters,
-          ...('ifMatch' in condition
-            ? { IfMatch: unquote(condition.ifMatch) }
-            : { IfNoneMatch: '*' }),
+          ...('ifMatch' in condition ? { IfMatch: unquote(condition.ifMatch) } : { IfNoneMatch: '*' }),
         }),
       )
       return { written: true, etag: unquote(put.ETag) } as const
@@ -82,17 +80,10 @@ export async function putContentIf(
 }
 
 /** After an ambiguous answer: the write happened iff the object now holds exactly our bytes. */
-async function settle(
-  bucket: S3Bucket,
-  path: string,
-  data: Uint8Array,
-  cause: unknown,
-): Promise<ConditionalPutResult> {
+async function settle(bucket: S3Bucket, path: string, data: Uint8Array, cause: unknown): Promise<ConditionalPutResult> {
   try {
     const current = await getContentWithETag(bucket, path)
-    return Buffer.from(current.data).equals(data)
-      ? { written: true, etag: current.etag }
-      : { written: false }
+    return Buffer.from(current.data).equals(data) ? { written: true, etag: current.etag } : { written: false }
   } catch (error) {
     if (error instanceof PathNotFoundError) {
       throw new StorageUnavailableError(

@@ -24,11 +24,7 @@ import { openUploadWriter } from './upload-writer'
 
 export interface S3Driver extends StorageDriver {
   /** Writes only if the condition holds (compare-and-swap for tags shared by replicas). */
-  putContentIf(
-    path: string,
-    data: Uint8Array | string,
-    condition: PutCondition,
-  ): Promise<ConditionalPutResult>
+  putContentIf(path: string, data: Uint8Array | string, condition: PutCondition): Promise<ConditionalPutResult>
   /** A small object with the ETag to pass to `putContentIf`. */
   getContentWithETag(path: string): Promise<ContentWithETag>
   /** Closes the pooled sockets; the driver is unusable afterwards. */

@@ -7,7 +7,13 @@
 import { PathNotFoundError, StorageUnavailableError } from '../driver'
 
 export type S3FailureKind =
-  'not-found' | 'no-bucket' | 'credentials' | 'denied' | 'precondition' | 'unreachable' | 'other'
+  | 'not-found'
+  | 'no-bucket'
+  | 'credentials'
+  | 'denied'
+  | 'precondition'
+  | 'unreachable'
+  | 'other'
 
 export interface S3Failure {
   kind: S3FailureKind
@@ -50,10 +56,8 @@ const MULTIPART_PERMISSIONS: Record<string, string> = {
 }
 
 export function classifyS3Error(error: unknown): S3Failure {
-  const fields =
-    typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {}
-  const text = (value: unknown): string | undefined =>
-    typeof value === 'string' ? value : undefined
+  const fields = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {}
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
   const name = text(fields.name) ?? 'Error'
   // SDK errors carry the S3 code as `Code` (and `name`); socket errors as `code`.
   const code = text(fields.Code) ?? text(fields.code) ?? name

@@ -32,11 +32,7 @@ export async function copyPieces(
   destinationKey: string,
   sourcePath: string,
 ): Promise<void> {
-  const ranges = copyRanges(
-    pieces,
-    bucket.options.multipartCopyThresholdSize,
-    bucket.options.multipartCopyChunkSize,
-  )
+  const ranges = copyRanges(pieces, bucket.options.multipartCopyThresholdSize, bucket.options.multipartCopyChunkSize)
   const only = ranges[0]
   if (ranges.length === 1 && only && !only.range) {
     await bucket.call('CopyObject', sourcePath, (s3) =>
@@ -79,9 +75,7 @@ async function multipartCopy(
   )
   const uploadId = created.UploadId
   if (!uploadId) {
-    throw new StorageUnavailableError(
-      `S3 CreateMultipartUpload on bucket "${bucket.name}" returned no upload id`,
-    )
+    throw new StorageUnavailableError(`S3 CreateMultipartUpload on bucket "${bucket.name}" returned no upload id`)
   }
   const target = { Bucket: bucket.name, Key: destinationKey, UploadId: uploadId }
   try {
@@ -112,9 +106,7 @@ async function multipartCopy(
     )
   } catch (error) {
     await bucket
-      .call('AbortMultipartUpload', undefined, (s3) =>
-        s3.send(new AbortMultipartUploadCommand(target)),
-      )
+      .call('AbortMultipartUpload', undefined, (s3) => s3.send(new AbortMultipartUploadCommand(target)))
       .catch(() => {})
     throw error
   }

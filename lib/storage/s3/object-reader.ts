@@ -89,9 +89,7 @@ async function* readPieces(
     }
     // The tail is rewritten by every append: a read racing one must fail, never return a mix.
     if (received !== to - from) {
-      throw new StorageUnavailableError(
-        `S3 object "${piece.key}" in bucket "${bucket.name}" changed while it was read`,
-      )
+      throw new StorageUnavailableError(`S3 object "${piece.key}" in bucket "${bucket.name}" changed while it was read`)
     }
   }
 }

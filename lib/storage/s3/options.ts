@@ -69,8 +69,7 @@ export type ResolvedS3Options = Required<
     endpointLabel: string
   }
 
-const clamp = (value: number, min: number, max: number): number =>
-  Math.min(max, Math.max(min, Math.floor(value)))
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.floor(value)))
 
 /**
  * zot hands `rootdirectory` to the s3 driver as its key prefix *and* uses it as the store's root
@@ -100,17 +99,9 @@ export function resolveS3Options(options: S3DriverOptions): ResolvedS3Options {
     useDualstack: options.useDualstack ?? false,
     accelerate: options.accelerate ?? false,
     // Ranges are split evenly with at least this size, so a range stays below 2 x chunk <= 5 GiB.
-    multipartCopyChunkSize: clamp(
-      options.multipartCopyChunkSize ?? 32 * MiB,
-      MIN_PART_SIZE,
-      MAX_PART_SIZE / 2,
-    ),
+    multipartCopyChunkSize: clamp(options.multipartCopyChunkSize ?? 32 * MiB, MIN_PART_SIZE, MAX_PART_SIZE / 2),
     multipartCopyMaxConcurrency: clamp(options.multipartCopyMaxConcurrency ?? 100, 1, 1000),
-    multipartCopyThresholdSize: clamp(
-      options.multipartCopyThresholdSize ?? MAX_PART_SIZE,
-      0,
-      MAX_PART_SIZE,
-    ),
+    multipartCopyThresholdSize: clamp(options.multipartCopyThresholdSize ?? MAX_PART_SIZE, 0, MAX_PART_SIZE),
     maxSockets: clamp(options.maxSockets ?? 256, 1, 65_536),
     endpointLabel: options.endpoint ?? `AWS S3 (${options.region})`,
   }
@@ -134,16 +125,13 @@ export function s3OptionsFromZotParams(params: Record<string, unknown>): S3Drive
       : regionEndpoint
   const region = read.string('region') ?? (endpoint ? 'us-east-1' : undefined)
   if (!region) {
-    throw new Error(
-      'storage.storageDriver.region is required for the s3 driver (or set regionendpoint)',
-    )
+    throw new Error('storage.storageDriver.region is required for the s3 driver (or set regionendpoint)')
   }
   const accessKeyId = read.string('accesskey')
   const secretAccessKey = read.string('secretkey')
   if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
     throw new Error(
-      'storage.storageDriver: set both accesskey and secretkey, ' +
-        'or neither to use the AWS credential chain',
+      'storage.storageDriver: set both accesskey and secretkey, ' + 'or neither to use the AWS credential chain',
     )
   }
   const sessionToken = read.string('sessiontoken')
@@ -177,9 +165,7 @@ export function s3OptionsFromZotParams(params: Record<string, unknown>): S3Drive
 /** Typed access to a YAML/JSON parameter map where numbers and booleans may be strings. */
 function paramReader(params: Record<string, unknown>) {
   const invalid = (key: string, expected: string): Error =>
-    new Error(
-      `storage.storageDriver.${key} must be ${expected}, got ${JSON.stringify(params[key])}`,
-    )
+    new Error(`storage.storageDriver.${key} must be ${expected}, got ${JSON.stringify(params[key])}`)
   return {
     string(key: string): string | undefined {
       const value = params[key]

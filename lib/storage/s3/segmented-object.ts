@@ -49,8 +49,7 @@ export const EMPTY_SEGMENT_STATE: SegmentState = { parts: 0, partsBytes: 0 }
 
 export const partsPrefix = (key: string): string => `${key}/.parts/`
 /** Zero-padded so that listing order is part order (S3 allows 10,000 parts). */
-export const partKey = (key: string, number: number): string =>
-  `${partsPrefix(key)}${String(number).padStart(5, '0')}`
+export const partKey = (key: string, number: number): string => `${partsPrefix(key)}${String(number).padStart(5, '0')}`
 
 export function segmentStateOf(metadata: Record<string, string> | undefined): SegmentState {
   const parts = Number(metadata?.[PARTS_HEADER] ?? 0)
@@ -105,11 +104,7 @@ export async function describeObject(bucket: S3Bucket, path: string): Promise<St
 }
 
 /** The parts the tail object's metadata counts (later ones are leftovers of a failed request). */
-export async function listParts(
-  bucket: S3Bucket,
-  key: string,
-  state: SegmentState,
-): Promise<Piece[]> {
+export async function listParts(bucket: S3Bucket, key: string, state: SegmentState): Promise<Piece[]> {
   const parts: Piece[] = []
   for await (const page of bucket.listPages(partsPrefix(key))) {
     for (const object of page.Contents ?? []) {

@@ -7,26 +7,16 @@
  * the commit point. An appending writer (a later PATCH, possibly on another replica) reloads the
  * tail into its buffer, so small appends merge into full-size parts.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand } from '@aws-sdk/client-s3'
 import { PathNotFoundError, StorageUnavailableError, type FileWriter } from '../driver'
 import { chunksOf, discard } from './body'
 import type { S3Bucket } from './bucket'
 import { copyPieces } from './object-copy'
 import { MAX_PARTS } from './options'
 import { PartBuffer } from './part-buffer'
-import {
-  EMPTY_SEGMENT_STATE,
-  partKey,
-  segmentMetadata,
-  segmentStateOf,
-  type SegmentState,
-} from './segmented-object'
+import { EMPTY_SEGMENT_STATE, partKey, segmentMetadata, segmentStateOf, type SegmentState } from './segmented-object'
 
-export async function openUploadWriter(
-  bucket: S3Bucket,
-  path: string,
-  append: boolean,
-): Promise<FileWriter> {
+export async function openUploadWriter(bucket: S3Bucket, path: string, append: boolean): Promise<FileWriter> {
   const key = bucket.keyOf(path)
   const buffer = new PartBuffer(bucket.options.chunkSize)
   const state = append ? await resume(bucket, path, key, buffer) : EMPTY_SEGMENT_STATE
@@ -34,13 +24,8 @@ export async function openUploadWriter(
 }
 
 /** Loads what the path holds: its part count, and its tail into `buffer`. */
-async function resume(
-  bucket: S3Bucket,
-  path: string,
-  key: string,
-  buffer: PartBuffer,
-): Promise<SegmentState> {
-  let response
+async function resume(bucket: S3Bucket, path: string, key: string, buffer: PartBuffer): Promise<SegmentState> {
+  let response: GetObjectCommandOutput
   try {
     response = await bucket.call('GetObject', path, (s3) =>
       s3.send(new GetObjectCommand({ Bucket: bucket.name, Key: key })),
@@ -60,9 +45,7 @@ async function resume(
   }
   for await (const chunk of chunksOf(response.Body)) buffer.append(chunk)
   if (buffer.size !== tailSize) {
-    throw new StorageUnavailableError(
-      `S3 object "${key}" in bucket "${bucket.name}" was cut short while it was read`,
-    )
+    throw new StorageUnavailableError(`S3 object "${key}" in bucket "${bucket.name}" was cut short while it was read`)
   }
   return state
 }

@@ -70,10 +70,10 @@ async function curl(url: string): Promise<{ ttfb: number; total: number }> {
 async function startCacheProcess(): Promise<{ url: string; stop(): Promise<void> }> {
   const root = await mkdtemp(join(scratch, 'cache-'))
   const config = JSON.stringify({ registries: [{ urls: [upstream.url], onDemand: true }] })
-  const child = Bun.spawn(
-    [process.execPath, join(import.meta.dir, 'serve-cache.ts'), root, config],
-    { stdout: 'pipe', stderr: 'inherit' },
-  )
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'serve-cache.ts'), root, config], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
   const reader = child.stdout.getReader()
   const { value } = await reader.read()
   const url = new TextDecoder().decode(value).trim()
@@ -90,31 +90,21 @@ async function startCacheProcess(): Promise<{ url: string; stop(): Promise<void>
 async function skopeoPull(host: string): Promise<number> {
   const clients = await createClientEnvironment([host])
   const started = performance.now()
-  await clients.skopeo([
-    'copy',
-    `docker://${host}/bench/big:v1`,
-    `dir:${await clients.scratch('pull')}`,
-  ])
+  await clients.skopeo(['copy', `docker://${host}/bench/big:v1`, `dir:${await clients.scratch('pull')}`])
   const elapsed = performance.now() - started
   await clients.cleanup()
   return elapsed
 }
 
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const cacheRequests = (): string[] =>
-  upstream.accessLog().filter((line) => line.endsWith('zot-bun-sync'))
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+const cacheRequests = (): string[] => upstream.accessLog().filter((line) => line.endsWith('zot-bun-sync'))
 
 try {
   const { layer } = await pushLargeImage()
   const results: Record<string, { ttfb: number[]; total: number[]; skopeo: number[] }> = {}
-  const record = (
-    name: string,
-    timing: { ttfb: number; total: number } | undefined,
-    skopeo: number,
-  ) => {
+  const record = (name: string, timing: { ttfb: number; total: number } | undefined, skopeo: number) => {
     const entry = (results[name] ??= { ttfb: [], total: [], skopeo: [] })
-    if (timing) (entry.ttfb.push(timing.ttfb), entry.total.push(timing.total))
+    if (timing) entry.ttfb.push(timing.ttfb), entry.total.push(timing.total)
     entry.skopeo.push(skopeo)
   }
   let requestsPerColdPull: string[] = []
@@ -147,9 +137,7 @@ try {
       `${name.padEnd(22)} ${median(entry.ttfb).toFixed(0).padStart(9)}  ${median(entry.total).toFixed(0).padStart(10)}  ${median(entry.skopeo).toFixed(0).padStart(11)}`,
     )
   }
-  console.log(
-    `upstream requests for one cold pull (manifest by tag + layer): ${requestsPerColdPull.length}`,
-  )
+  console.log(`upstream requests for one cold pull (manifest by tag + layer): ${requestsPerColdPull.length}`)
   for (const line of requestsPerColdPull) console.log(`  ${line}`)
 } finally {
   await upstream.stop()

@@ -65,14 +65,9 @@ export async function startContainerd(): Promise<Containerd> {
       await writeFile(join(hostsDirectory, host, 'hosts.toml'), content)
     },
     ctr,
-    fetch: (reference) =>
-      ctr(['content', 'fetch', '--plain-http', '--hosts-dir', hostsDirectory, reference]),
+    fetch: (reference) => ctr(['content', 'fetch', '--plain-http', '--hosts-dir', hostsDirectory, reference]),
     contentDigests: async () =>
-      new Set(
-        (await ctr(['content', 'ls', '-q'])).stdout
-          .split('\n')
-          .filter((line) => line.startsWith('sha256:')),
-      ),
+      new Set((await ctr(['content', 'ls', '-q'])).stdout.split('\n').filter((line) => line.startsWith('sha256:'))),
     stop: async () => {
       child.kill('SIGTERM')
       await child.exited

@@ -15,8 +15,7 @@ export interface PushTarget {
   insecure?: boolean
 }
 
-const tlsOf = (target: PushTarget) =>
-  target.insecure ? { tls: { rejectUnauthorized: false } } : {}
+const tlsOf = (target: PushTarget) => (target.insecure ? { tls: { rejectUnauthorized: false } } : {})
 
 export interface PushedImage {
   digest: string
@@ -34,8 +33,7 @@ export function randomBytes(size: number): Uint8Array<ArrayBuffer> {
 }
 
 async function expect2xx(response: Response, what: string): Promise<Response> {
-  if (response.status >= 300)
-    throw new Error(`${what}: ${response.status} ${await response.text()}`)
+  if (response.status >= 300) throw new Error(`${what}: ${response.status} ${await response.text()}`)
   return response
 }
 
@@ -138,13 +136,7 @@ export async function pushImage(
     layers,
     ...(options.subject && { subject: options.subject }),
   })
-  const digest = await pushManifest(
-    target,
-    repository,
-    options.tag ?? sha256Digest(bytes),
-    bytes,
-    mediaType,
-  )
+  const digest = await pushManifest(target, repository, options.tag ?? sha256Digest(bytes), bytes, mediaType)
   return { digest, mediaType, bytes, blobs: [config, ...layers] }
 }
 
@@ -157,8 +149,7 @@ export async function pushIndex(
   format: 'oci' | 'docker' = 'oci',
 ): Promise<{ digest: string; mediaType: string; children: PushedImage[] }> {
   const children: PushedImage[] = []
-  for (const architecture of architectures)
-    children.push(await pushImage(target, repository, { architecture, format }))
+  for (const architecture of architectures) children.push(await pushImage(target, repository, { architecture, format }))
   const mediaType = format === 'docker' ? MediaType.dockerManifestList : MediaType.ociIndex
   const bytes = manifestBytes({
     schemaVersion: 2,
@@ -199,12 +190,9 @@ export async function pullManifest(
   const response = await fetch(`${url}/v2/${repository}/manifests/${reference}`, {
     ...init,
     headers: {
-      Accept: [
-        MediaType.ociIndex,
-        MediaType.ociManifest,
-        MediaType.dockerManifestList,
-        MediaType.dockerManifest,
-      ].join(', '),
+      Accept: [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(
+        ', ',
+      ),
       ...init.headers,
     },
   })

@@ -29,17 +29,12 @@ export interface DockerRegistry {
   stop(): Promise<void>
 }
 
-const ACCESS_LINE =
-  /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/
+const ACCESS_LINE = /"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3}) \S+ "[^"]*" "([^"]*)"/
 
 async function authSection(directory: string, options: DockerRegistryOptions): Promise<string[]> {
   if (options.htpasswd) {
     const path = join(directory, 'htpasswd')
-    const { stdout } = await run('htpasswd', [
-      '-Bbn',
-      options.htpasswd.username,
-      options.htpasswd.password,
-    ])
+    const { stdout } = await run('htpasswd', ['-Bbn', options.htpasswd.username, options.htpasswd.password])
     await writeFile(path, stdout)
     return ['auth:', '  htpasswd:', '    realm: test', `    path: ${JSON.stringify(path)}`]
   }
@@ -57,21 +52,14 @@ async function authSection(directory: string, options: DockerRegistryOptions): P
   return []
 }
 
-export async function startDockerRegistry(
-  options: DockerRegistryOptions = {},
-): Promise<DockerRegistry> {
+export async function startDockerRegistry(options: DockerRegistryOptions = {}): Promise<DockerRegistry> {
   const directory = await mkdtemp(join(tmpdir(), 'zot-sync-distribution-'))
   const port = await freePort()
   const configPath = join(directory, 'config.yml')
   const certificate = options.tls ? join(directory, 'registry.crt') : undefined
   const key = join(directory, 'registry.key')
   if (certificate) {
-    const subject = [
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ]
+    const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']
     await run('openssl', [
       'req',
       '-x509',
@@ -134,8 +122,7 @@ export async function startDockerRegistry(
     host: `127.0.0.1:${port}`,
     accessLog,
     count: (method, path) =>
-      accessLog().filter((line) => line.startsWith(`${method} `) && path.test(line.split(' ')[1]!))
-        .length,
+      accessLog().filter((line) => line.startsWith(`${method} `) && path.test(line.split(' ')[1]!)).length,
     stop: async () => {
       child.kill('SIGTERM')
       await child.exited

@@ -47,10 +47,7 @@ export interface OwnUpstream {
 const SLICE = 64 * 1024
 
 /** Re-chunks a body to the given rate. */
-function throttle(
-  body: ReadableStream<Uint8Array>,
-  bytesPerSecond: number,
-): ReadableStream<Uint8Array> {
+function throttle(body: ReadableStream<Uint8Array>, bytesPerSecond: number): ReadableStream<Uint8Array> {
   const reader = body.getReader()
   let pending: Uint8Array | undefined
   return new ReadableStream({
@@ -98,15 +95,11 @@ export async function startOwnUpstream(): Promise<OwnUpstream> {
     const url = new URL(request.url)
     requests.push(`${request.method} ${url.pathname}${url.search}`)
     if (misbehave.delayMs) await Bun.sleep(misbehave.delayMs)
-    const status =
-      misbehave.status ??
-      misbehave.statusByPath?.find(([pattern]) => pattern.test(url.pathname))?.[1]
+    const status = misbehave.status ?? misbehave.statusByPath?.find(([pattern]) => pattern.test(url.pathname))?.[1]
     if (status) return new Response(null, { status, headers: misbehave.headers })
     const response = await app.fetch(request)
-    if (!/\/blobs\/sha256:/.test(url.pathname) || request.method !== 'GET' || !response.body)
-      return response
-    let body =
-      response.body instanceof ReadableStream ? response.body : new Response(response.body).body!
+    if (!/\/blobs\/sha256:/.test(url.pathname) || request.method !== 'GET' || !response.body) return response
+    let body = response.body instanceof ReadableStream ? response.body : new Response(response.body).body!
     if (misbehave.corruptBlobs) body = corrupt(body)
     if (misbehave.throttleBytesPerSecond) body = throttle(body, misbehave.throttleBytesPerSecond)
     return new Response(body, { status: response.status, headers: response.headers })
@@ -129,9 +122,7 @@ export async function startOwnUpstream(): Promise<OwnUpstream> {
     requests,
     misbehave,
     count: (method, path) =>
-      requests.filter(
-        (line) => line.startsWith(`${method} `) && path.test(line.slice(method.length + 1)),
-      ).length,
+      requests.filter((line) => line.startsWith(`${method} `) && path.test(line.slice(method.length + 1))).length,
     kill: () => {
       server?.stop(true)
       server = undefined

@@ -11,11 +11,7 @@ export interface TimedPull {
   digest: string
 }
 
-export async function timedBlobPull(
-  url: string,
-  repository: string,
-  digest: string,
-): Promise<TimedPull> {
+export async function timedBlobPull(url: string, repository: string, digest: string): Promise<TimedPull> {
   const started = performance.now()
   const response = await fetch(`${url}/v2/${repository}/blobs/${digest}`)
   const hasher = new Bun.CryptoHasher('sha256')

@@ -52,10 +52,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     certificatePath,
   ])
   const key = await readFile(keyPath, 'utf8')
-  const certificateDer = (await readFile(certificatePath, 'utf8')).replace(
-    /-----[^-]+-----|\s/g,
-    '',
-  )
+  const certificateDer = (await readFile(certificatePath, 'utf8')).replace(/-----[^-]+-----|\s/g, '')
   const issuer = 'zot-sync-test'
   const requests: string[] = []
 
