@@ -1,6 +1,6 @@
 /**
  * @module
- * zot's authorization decision (`http.accessControl`, zot-behaviour.md 3.2/3.3), as a pure object
+ * zot's authorization decision (`http.accessControl`, docs/zot-compatibility.md 3.2/3.3), as a pure object
  * built once from the config:
  *
  * 1. Only the **longest matching glob** (by pattern text length) is consulted; shorter globs are

@@ -1,6 +1,6 @@
 /**
  * @module
- * `POST/GET/DELETE /zot/auth/apikey` (zot-behaviour.md 4.3) for the authenticated user.
+ * `POST/GET/DELETE /zot/auth/apikey` (docs/zot-compatibility.md 4.3) for the authenticated user.
  *
  * Keys are managed only by a user who logged in with a password or OpenID: a principal that
  * authenticated with an API key may list keys but not create or delete any, so a leaked CI key

@@ -1,6 +1,6 @@
 /**
  * @module
- * API keys (zot-behaviour.md 4.3), persisted through the registry's state store so they survive
+ * API keys (docs/zot-compatibility.md 4.3), persisted through the registry's state store so they survive
  * restarts and, on S3, live in the bucket (zot issue #2591). Paths: layout.ts's `statePaths`.
  *
  * - Only the SHA-256 of a key is stored; the key itself is shown once, at creation.

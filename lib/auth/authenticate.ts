@@ -1,6 +1,6 @@
 /**
  * @module
- * Who is calling: sets `c.var.principal` for every request, in zot's order (zot-behaviour.md
+ * Who is calling: sets `c.var.principal` for every request, in zot's order (docs/zot-compatibility.md
  * 3.4): Basic credentials (htpasswd, API key), else a session cookie (only with the
  * `X-ZOT-API-CLIENT: zot-ui` header, as in zot: a header a cross-site form cannot send is the
  * CSRF defence of cookie sessions), else anonymous. Whether anonymous may do anything is

@@ -1,6 +1,6 @@
 /**
  * @module
- * The GitHub side of a `github` login (zot-behaviour.md 3.3, 4.2): where GitHub.com or a GitHub
+ * The GitHub side of a `github` login (docs/zot-compatibility.md 3.3, 4.2): where GitHub.com or a GitHub
  * Enterprise Server keeps its OAuth and REST endpoints, and whom an access token belongs to. The
  * user name is the primary verified email (as zot); the groups are the org logins plus
  * `<org login>/<team slug>` for each team, which needs the `read:org` scope.

@@ -1,6 +1,6 @@
 /**
  * @module
- * User name and groups from OpenID claims (`claimMapping`, zot-behaviour.md 3.3/4.2). The user
+ * User name and groups from OpenID claims (`claimMapping`, docs/zot-compatibility.md 3.3/4.2). The user
  * name is the configured claim (default `email`), falling back to `email` when that claim is
  * empty; groups are the configured claim (default `groups`) from every claim set (ID token and
  * UserInfo), a string or a list, deduplicated and sorted.

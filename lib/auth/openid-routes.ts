@@ -1,6 +1,6 @@
 /**
  * @module
- * The browser login endpoints of zot (zot-behaviour.md 4.2):
+ * The browser login endpoints of zot (docs/zot-compatibility.md 4.2):
  *
  * - `/zot/auth/login?provider=<id>&callback_ui=<where to>`: 302 to the IdP. The attempt's
  *   state, nonce and PKCE verifier travel in a sealed `statecookie` (path `/zot/auth/callback`,

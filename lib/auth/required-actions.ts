@@ -1,6 +1,6 @@
 /**
  * @module
- * Which actions a distribution-API request needs (zot-behaviour.md 3.1). Reads need `read`,
+ * Which actions a distribution-API request needs (docs/zot-compatibility.md 3.1). Reads need `read`,
  * deletes `delete`, every write `create`, except that putting a manifest under a tag that
  * already exists is `update`: a policy granting read+create therefore lets CI push new tags but
  * never move one. With `?tag=` parameters each tag counts: any new tag needs `create`, any

@@ -1,6 +1,6 @@
 /**
  * @module
- * Login sessions in sealed cookies (zot-behaviour.md 4.2): `session` (HttpOnly, SameSite=Lax,
+ * Login sessions in sealed cookies (docs/zot-compatibility.md 4.2): `session` (HttpOnly, SameSite=Lax,
  * Secure under TLS or `secureSession`, 2 hours) holds the user name, how they logged in and when,
  * and a readable `user` cookie the name alone, for zot's web UI. Any replica with the same
  * `sessionKeysFile` honours the cookie.

@@ -1,6 +1,6 @@
 /**
  * @module
- * The loading pipeline, in zot's order (zot-behaviour.md 1.1): parse, substitute secrets,
+ * The loading pipeline, in zot's order (docs/zot-compatibility.md 1.1): parse, substitute secrets,
  * strict decode with fixed defaults, context defaults, referenced files, cross-field checks,
  * corrections. `inspect*` return every finding; `load*`/`parseConfigText` throw `ConfigError`
  * when there is an error and return the warnings otherwise.

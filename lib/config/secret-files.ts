@@ -1,7 +1,7 @@
 /**
  * @module
  * Secret files, read the way zot reads them: any config format by extension, keys
- * case-insensitive, unknown keys refused, required keys enforced (zot-behaviour.md 1.1 step 5).
+ * case-insensitive, unknown keys refused, required keys enforced (docs/zot-compatibility.md 1.1 step 5).
  * Problems are reported at the config key that names the file.
  */
 import { decode, isRecord } from './decode'

@@ -1,6 +1,6 @@
 /**
  * @module
- * Reconciling local storage with `storage.dedupe` at start, in the background (zot-behaviour.md
+ * Reconciling local storage with `storage.dedupe` at start, in the background (docs/zot-compatibility.md
  * 6.3): turned on, identical blobs of different repositories become hard links to one inode;
  * turned off, shared inodes become independent copies again. Either walk runs when the setting
  * differs from the one the storage was last reconciled to (kept in the metadata store), and fills

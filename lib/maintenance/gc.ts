@@ -1,6 +1,6 @@
 /**
  * @module
- * Online garbage collection of one store (zot-behaviour.md 6.5), one repository at a time, and
+ * Online garbage collection of one store (docs/zot-compatibility.md 6.5), one repository at a time, and
  * never racing a push. The races it prevents, and how:
  *
  * - Manifest PUT vs blob deletion: blobs are deleted under the repository's lock, the lock

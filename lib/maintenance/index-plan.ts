@@ -1,6 +1,6 @@
 /**
  * @module
- * What GC removes from one repository's index.json (zot-behaviour.md 6.5 steps 1-3), as a pure
+ * What GC removes from one repository's index.json (docs/zot-compatibility.md 6.5 steps 1-3), as a pure
  * function of the index and facts gathered beforehand, so it can run under the repository's lock
  * without I/O and be tested without storage:
  *

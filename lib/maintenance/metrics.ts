@@ -1,6 +1,6 @@
 /**
  * @module
- * GC and scrub metrics with zot's names (zot-behaviour.md 7.3): `zot_gc_runs_total{error}`,
+ * GC and scrub metrics with zot's names (docs/zot-compatibility.md 7.3): `zot_gc_runs_total{error}`,
  * `zot_gc_duration_seconds` (summary), `zot_gc_deleted_total{type}` with zot's types (a tag or
  * manifest removed from an index counts as `manifest`), plus scrub's results. Plain numbers in a
  * small neutral shape, which the Prometheus endpoint renders.

@@ -1,6 +1,6 @@
 /**
  * @module
- * Retention decisions, exactly as zot makes them (zot-behaviour.md 2.2), as pure functions of
+ * Retention decisions, exactly as zot makes them (docs/zot-compatibility.md 2.2), as pure functions of
  * the policies, the candidates' push and pull times and the clock, so every rule is testable
  * without storage. Every verdict carries the rule that made it: a dry run can say why.
  *

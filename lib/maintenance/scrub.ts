@@ -1,6 +1,6 @@
 /**
  * @module
- * Scrub (zot-behaviour.md 6.6): re-hash every manifest, config and layer reachable from each
+ * Scrub (docs/zot-compatibility.md 6.6): re-hash every manifest, config and layer reachable from each
  * index.json entry and report each repository and tag `ok` or `affected` with the blob and the
  * error. Better than zot: a blob whose bytes no longer match its digest is quarantined (moved to
  * `<repo>/.quarantine/<alg>/<hex>`), so GET and HEAD answer 404 instead of serving bad bytes, and

@@ -1,6 +1,6 @@
 /**
  * @module
- * zot's metric names and labels (zot-behaviour.md 7.3), so existing dashboards keep working, plus
+ * zot's metric names and labels (docs/zot-compatibility.md 7.3), so existing dashboards keep working, plus
  * the process metrics Prometheus' default Go collectors give zot users.
  */
 import { createMiddleware } from 'hono/factory'

@@ -3,7 +3,7 @@
  * Every path the registry and its services use in storage, and beside it on local disk: one
  * place decides where things live, so a repository name can never reach another's files.
  *
- * In storage (zot's layout, zot-behaviour.md 6.1; one OCI image layout per repository):
+ * In storage (zot's layout, docs/zot-compatibility.md 6.1; one OCI image layout per repository):
  *
  *     <repo>/oci-layout              {"imageLayoutVersion":"1.0.0"}
  *     <repo>/index.json              tags are entries annotated org.opencontainers.image.ref.name

@@ -1,7 +1,7 @@
 /**
  * @module
  * Upstream credentials from `credentialsFile`: `{"host[:port]": {"username", "password"}}`, keys
- * without scheme (zot-behaviour.md 5.1). Keys are compared as canonical hosts, so an entry for
+ * without scheme (docs/zot-compatibility.md 5.1). Keys are compared as canonical hosts, so an entry for
  * `docker.io`, `index.docker.io` or `registry-1.docker.io` serves Docker Hub whichever URL the
  * registry entry uses (zot #3795).
  */

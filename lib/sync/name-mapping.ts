@@ -1,6 +1,6 @@
 /**
  * @module
- * zot's name mapping between upstream and local repositories (zot-behaviour.md 5.4), as pure
+ * zot's name mapping between upstream and local repositories (docs/zot-compatibility.md 5.4), as pure
  * functions: `content[].prefix` is a doublestar glob over upstream names, the first matching
  * entry wins, and `destination`/`stripPrefix` say where the repository lands locally. On demand
  * the inverse runs: the local name picks the entry and the upstream name is rebuilt from it.

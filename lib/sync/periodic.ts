@@ -1,6 +1,6 @@
 /**
  * @module
- * Periodic mirroring (`pollInterval`, zot-behaviour.md 5.4): per registry entry with content
+ * Periodic mirroring (`pollInterval`, docs/zot-compatibility.md 5.4): per registry entry with content
  * rules, list the upstream catalog, keep the repositories a rule covers, filter their tags
  * (regex, excludeRegex, semver) and copy each new or moved tag with its referrers. One run per
  * entry at a time — the next is scheduled when the last ends — and a failed run backs off

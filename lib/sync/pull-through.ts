@@ -2,7 +2,7 @@
  * @module
  * The pull-through cache as a ContentSource: local storage composed with the upstream sources
  * the router picks for a repository. Every rule here answers a zot complaint
- * (zot-behaviour.md 5.2 and 10):
+ * (docs/zot-compatibility.md 5.2 and 10):
  *
  * - Digests are immutable: a pull by digest that is cached never contacts an upstream.
  * - A tag is revalidated with one HEAD at most once per `manifestCheckInterval`; if the

@@ -2,7 +2,7 @@
  * @module
  * Which upstreams a local repository is pulled through: the on-demand registry entries, in config
  * order, whose content rules cover the name, each with the upstream name rebuilt from the rule
- * (zot-behaviour.md 5.2, 5.4). A request routed by containerd's `?ns=` is pinned to the entry
+ * (docs/zot-compatibility.md 5.2, 5.4). A request routed by containerd's `?ns=` is pinned to the entry
  * the namespace names, or to local storage only when it names this registry; the `ns`
  * middleware records that choice in `namespaceScope` for the duration of the request.
  */

@@ -1,7 +1,7 @@
 /**
  * @module
  * `onlySigned`: an image is synced only when its upstream has a cosign or notation signature for
- * it, as a referrer or as cosign's legacy `sha256-<hex>.sig` tag (zot-behaviour.md 5.1).
+ * it, as a referrer or as cosign's legacy `sha256-<hex>.sig` tag (docs/zot-compatibility.md 5.1).
  */
 import { RegistryError } from '../errors/registry-error'
 import type { Route } from './route'

@@ -2,7 +2,7 @@
  * @module
  * A spool: one writer appends a download to a temporary file while any number of readers tail
  * it, each at its own pace, from any offset. This is how one upstream fetch feeds N clients and
- * the storage commit at once (peers-and-demands.md B.4): nobody waits for the whole blob, and
+ * the storage commit at once: nobody waits for the whole blob, and
  * a slow client never slows the download, because the bytes wait on disk, not in memory.
  *
  * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named

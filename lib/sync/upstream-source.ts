@@ -1,7 +1,7 @@
 /**
  * @module
  * An upstream registry as a ContentSource: the read interface local storage implements, spoken
- * over the distribution API (serverless-registry's pattern, peers-and-demands.md C.2). The
+ * over the distribution API (serverless-registry's pattern). The
  * pull-through cache composes it with local storage. Names here are upstream names.
  *
  * Contract as ContentSource: "not there" is the usual RegistryError (MANIFEST_UNKNOWN,

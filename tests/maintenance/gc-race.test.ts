@@ -1,5 +1,5 @@
 /**
- * GC racing pushes (peers-and-demands item 14): clients push (monolithic uploads, mounts, HEAD
+ * GC racing pushes: clients push (monolithic uploads, mounts, HEAD
  * then skip), tag, delete by tag and by digest, and pull, while GC passes run back to back with a
  * gcDelay of a few milliseconds and untagged manifests collected at once. Invariant: a pull of an
  * image whose push was acknowledged and which nobody deleted never fails, blob for blob. A push

@@ -1,6 +1,6 @@
 /**
  * @module
- * Checks of authentication and authorization (zot-behaviour.md 1.1 "ldap", "openid", "bearer",
+ * Checks of authentication and authorization (docs/zot-compatibility.md 1.1 "ldap", "openid", "bearer",
  * "session driver", "authz"): mandatory settings of each method, and access control that only
  * makes sense with some way to log in.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Checks of `extensions` other than sync, and of `cluster` (zot-behaviour.md 1.1 "extensions",
+ * Checks of `extensions` other than sync, and of `cluster` (docs/zot-compatibility.md 1.1 "extensions",
  * "cluster").
  */
 import { posix } from 'node:path'

@@ -1,7 +1,7 @@
 /**
  * @module
  * Checks of `http` outside authentication: TLS files pairing, mTLS identity settings and the
- * public URL (zot-behaviour.md 1.1 "mTLS").
+ * public URL (docs/zot-compatibility.md 1.1 "mTLS").
  */
 import { goRegexProblem } from '../patterns'
 import { httpUrl, listOf, type Rule } from './rule'

@@ -1,6 +1,6 @@
 /**
  * @module
- * Checks of `storage` (zot-behaviour.md 1.1 "gc", "retention", "storage roots", "cache",
+ * Checks of `storage` (docs/zot-compatibility.md 1.1 "gc", "retention", "storage roots", "cache",
  * "storage driver"): GC timing, store roots, drivers, the dedupe cache and retention patterns.
  */
 import { resolve, sep } from 'node:path'

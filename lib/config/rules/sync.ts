@@ -1,6 +1,6 @@
 /**
  * @module
- * Checks of `extensions.sync` (zot-behaviour.md 1.1 "sync", "storage driver"; 5.1): per-registry
+ * Checks of `extensions.sync` (docs/zot-compatibility.md 1.1 "sync", "storage driver"; 5.1): per-registry
  * timing and retry settings, content filters, the credential helper, and what sync needs from
  * the rest of the config.
  */

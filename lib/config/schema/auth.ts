@@ -1,6 +1,6 @@
 /**
  * @module
- * `http.auth` (zot-behaviour.md 2.4): htpasswd, LDAP, bearer tokens, OpenID/OAuth2 login, API
+ * `http.auth` (docs/zot-compatibility.md 2.4): htpasswd, LDAP, bearer tokens, OpenID/OAuth2 login, API
  * keys, sessions and mTLS identities. Every method is a separate feature with its own status.
  */
 import { MINUTE } from '../duration'

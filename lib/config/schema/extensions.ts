@@ -1,6 +1,6 @@
 /**
  * @module
- * `extensions` (zot-behaviour.md 2.7). Each extension is on as soon as its section is present
+ * `extensions` (docs/zot-compatibility.md 2.7). Each extension is on as soon as its section is present
  * (`enable` defaults to true), which is why every section here is optional.
  */
 import { HOUR, SECOND } from '../duration'

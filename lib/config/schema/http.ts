@@ -1,6 +1,6 @@
 /**
  * @module
- * `http` (zot-behaviour.md 2.3, 2.5): listener, TLS, timeouts, rate limits, and access control.
+ * `http` (docs/zot-compatibility.md 2.3, 2.5): listener, TLS, timeouts, rate limits, and access control.
  * Authentication lives in `auth.ts`.
  */
 import { SECOND } from '../duration'

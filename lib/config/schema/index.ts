@@ -1,6 +1,6 @@
 /**
  * @module
- * The whole configuration schema (zot-behaviour.md section 2) and the `Config` type inferred
+ * The whole configuration schema (docs/zot-compatibility.md section 2) and the `Config` type inferred
  * from it.
  */
 import { availableParallelism } from 'node:os'

@@ -1,6 +1,6 @@
 /**
  * @module
- * `storage` (zot-behaviour.md 2.1, 2.2). The default store and each `subPaths` entry share one
+ * `storage` (docs/zot-compatibility.md 2.1, 2.2). The default store and each `subPaths` entry share one
  * field set; they differ only in defaults (sub-stores do not inherit the top-level ones: their
  * `dedupe` and `gc` are false unless set) and in two keys only the top level has.
  */

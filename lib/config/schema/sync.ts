@@ -1,6 +1,6 @@
 /**
  * @module
- * `extensions.sync` (zot-behaviour.md 5.1): mirroring and pull-through caching of upstream
+ * `extensions.sync` (docs/zot-compatibility.md 5.1): mirroring and pull-through caching of upstream
  * registries. Upstream credentials are never inline: they live in `credentialsFile`.
  */
 import { HOUR, MINUTE, SECOND } from '../duration'
