@@ -8,7 +8,7 @@
 import { afterAll } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startRegistry, type RunningRegistry } from '../support/server'
+import { mergeConfig, startRegistry, type RunningRegistry } from '../support/server'
 import { tempDirectory } from '../support/temp'
 
 export const PASSWORD_SUFFIX = '-pw'
@@ -49,24 +49,12 @@ const basic = (user: string, password = `${user}${PASSWORD_SUFFIX}`): Record<str
   Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
 })
 
-/** Deep-merges plain objects (later wins), so a test's config extends the base one. */
-function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base }
-  for (const [key, value] of Object.entries(extra)) {
-    const current = out[key]
-    out[key] = isObject(current) && isObject(value) ? merge(current, value) : value
-  }
-  return out
-}
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 /** Starts the registry with htpasswd + API keys and stops it when the test file ends. */
 export async function startSecurityTarget(options: SecurityTargetOptions = {}): Promise<SecurityTarget> {
   const directory = await tempDirectory('security')
   const htpasswdPath = join(directory, 'htpasswd')
   await writeHtpasswd(htpasswdPath, options.users ?? ['alice', 'bob'], options.bcryptCost)
-  const config = merge(
+  const config = mergeConfig(
     { http: { auth: { htpasswd: { path: htpasswdPath }, apikey: true } }, log: { level: 'warn' } },
     options.config ?? {},
   )

@@ -252,7 +252,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Objects merge key by key; anything else in `override` replaces `base`. */
-function mergeConfig(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(override)) {
     const existing = merged[key]
