@@ -11,8 +11,8 @@ const { values } = parseArgs({
 const commit =
   Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { stderr: 'ignore' }).stdout.toString().trim() || 'unknown'
 const args = [
-  // --bytecode: module evaluation from precompiled bytecode; start to first 200 goes from
-  // ~180 ms to ~54 ms on this machine, for 6 MB more binary.
+  // --bytecode: module evaluation from precompiled bytecode; a faster start to the first 200
+  // for a somewhat larger binary (docs/performance.md).
   // --splitting: dynamic imports (S3 and its AWS SDK, sync, logins, TLS) become chunks loaded on
   // first use, node: built-ins included; without it the bundler hoists every built-in import to
   // start-up, and idle RSS pays for all of them.

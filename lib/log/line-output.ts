@@ -1,9 +1,9 @@
 /**
  * @module
  * Where log lines go, batched per event-loop turn. A busy registry logs a line per request, and a
- * write per line was the cost of logging: to a file (`log.output`, appended with open, write and
- * close for every line) manifest HEADs fell from 42k to 32k/s at 64 connections, to a pipe
- * (journald) the same. Lines of one turn now go out in one write, in order. The file is opened for
+ * write per line was the cost of logging, to a file (`log.output`, appended with open, write and
+ * close for every line) and to a pipe (journald) alike; docs/performance.md ("Logging") has the
+ * figures. Lines of one turn now go out in one write, in order. The file is opened for
  * each batch, so logrotate's default (rename, then create) needs no signal, as before; whatever is
  * pending is written when the process exits.
  */

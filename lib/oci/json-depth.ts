@@ -1,8 +1,8 @@
 /**
  * @module
  * A guard run before `JSON.parse` on bodies a client sends: the parser's cost grows with nesting
- * (a 4 MiB `[[[[…]]]]` keeps the event loop busy for most of a second, and recursion this deep
- * can exhaust the stack), while no manifest needs more than a handful of levels. One linear pass
+ * (a body of nothing but `[[[[…]]]]` keeps the event loop busy far longer than any manifest, and
+ * recursion this deep can exhaust the stack), while no manifest needs more than a handful of levels. One linear pass
  * over the bytes, skipping string contents, finds the deepest nesting.
  */
 

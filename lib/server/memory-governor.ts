@@ -4,10 +4,11 @@
  *
  * Why: request bodies reach JavaScript as buffers that only a full collection frees, and the
  * engine's heuristics let that garbage grow with the live heap: uploads into a registry that
- * already held a thousand repositories peaked at 150–190 MiB RSS with ~80 MiB in use. Forcing a
- * full collection after every 64 MiB of body held the peak near 120 MiB but stopped the event
- * loop for ~13 ms eight times a second at 500 MB/s. Looking at RSS on a timer and collecting
- * only when it is over the limit costs one cheap read per tick, and a collection only then.
+ * already held a thousand repositories peaked at about twice the memory in use. Forcing a full
+ * collection after every fixed amount of body bounded the peak but stopped the event loop several
+ * times a second during fast uploads. Looking at RSS on a timer and collecting only when it is
+ * over the limit costs one cheap read per tick, and a collection only then (docs/performance.md,
+ * "What made the difference", has the measurements).
  *
  * Two guards keep it from costing more than it saves: forced collections never take more than
  * `GC_BUDGET` of the wall-clock time, and when live memory itself is above the limit (a large
@@ -18,8 +19,8 @@
 const MiB = 1024 * 1024
 
 /**
- * The soft limit when `GOMEMLIMIT` is unset. Idle is ~48 MiB and a busy registry's live memory
- * ~80 MiB; with this limit the benchmark's upload peaks stay at 110–140 MiB (157–174 without).
+ * The soft limit when `GOMEMLIMIT` is unset: above a busy registry's live memory, below the upload
+ * peaks it had without a limit (the figures are in docs/performance.md).
  */
 export const DEFAULT_SOFT_LIMIT_BYTES = 104 * MiB
 const INTERVAL_MS = 100
