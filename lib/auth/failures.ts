@@ -7,7 +7,7 @@
  */
 import type { Context } from 'hono'
 import { RegistryError } from '../errors/registry-error'
-import { isUiClient } from './ui-client'
+import { isUiClient } from './sessions/ui-client'
 
 /** zot's realm when `http.realm` is empty. */
 export const DEFAULT_REALM = 'Authorization Required'

@@ -10,10 +10,11 @@ import type { AccessControlConfig, AuthConfig } from '../config'
 import type { AppEnv, Principal } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { StateStore } from '../registry/registry'
-import { createAccessControl, type AccessControl } from './access-control'
-import { authorize, authorizeMetrics } from './authorize'
-import { anonymousPrincipal } from './principal'
-import type { TagExists } from './required-actions'
+import { createAccessControl, type AccessControl } from './policy/access-control'
+import { authorize, authorizeMetrics } from './policy/authorize'
+import { isOpenIdKind } from './openid/openid-kinds'
+import { anonymousPrincipal } from './policy/principal'
+import type { TagExists } from './policy/required-actions'
 
 export interface AuthSetupOptions {
   /** `http.auth`, absent when the config has none. */
@@ -47,10 +48,6 @@ export interface AuthSetup {
   authenticating: boolean
 }
 
-/** zot's OpenID login kinds built here: OpenID Connect, and GitHub's plain OAuth2. */
-const OPENID_KINDS = ['oidc', 'google', 'gitlab', 'github'] as const
-export type OpenIdKind = (typeof OPENID_KINDS)[number]
-export const isOpenIdKind = (id: string): id is OpenIdKind => (OPENID_KINDS as readonly string[]).includes(id)
 /** zot's authentication methods this build does not implement yet. */
 const UNSUPPORTED_METHODS = ['ldap', 'bearer', 'mtls'] as const
 

@@ -4,7 +4,7 @@
  * default, zot's `gcDelay` 1h and `retention.delay` = `gcDelay` included), and the GC settings
  * compiled from them once. Durations are milliseconds.
  */
-import { repositoryGlob, type RepositoryMatcher } from '../auth/repository-glob'
+import { repositoryGlob, type RepositoryMatcher } from '../auth/policy/repository-glob'
 import type { KeepRulesConfig, RetentionPolicyConfig, StorageConfig } from '../config'
 import { toJsRegex } from '../config/patterns'
 

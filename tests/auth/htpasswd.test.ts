@@ -4,7 +4,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { basicAuthorization, parseAuthorization } from '../../lib/auth/basic-credentials'
-import { createHtpasswd } from '../../lib/auth/htpasswd'
+import { createHtpasswd } from '../../lib/auth/htpasswd/htpasswd'
 
 const directory = await mkdtemp(join(tmpdir(), 'zot-htpasswd-'))
 afterAll(() => rm(directory, { recursive: true, force: true }))

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, setSystemTime, test } from 'bun:test'
-import { addressKey, createLoginThrottle } from '../../lib/auth/login-throttle'
-import { createHashChecker, HashCheckBusyError } from '../../lib/auth/password-hash'
+import { addressKey, createLoginThrottle } from '../../lib/auth/htpasswd/login-throttle'
+import { createHashChecker, HashCheckBusyError } from '../../lib/auth/htpasswd/password-hash'
 
 const START = Date.parse('2026-01-01T00:00:00Z')
 const at = (ms: number) => setSystemTime(new Date(START + ms))

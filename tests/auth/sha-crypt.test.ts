@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { shaCrypt, verifyShaCrypt } from '../../lib/auth/sha-crypt'
+import { shaCrypt, verifyShaCrypt } from '../../lib/auth/htpasswd/sha-crypt'
 
 // The vectors published with the specification (https://www.akkadia.org/drepper/SHA-crypt.txt),
 // cross-checked with glibc's crypt(3) and `openssl passwd -5/-6`.

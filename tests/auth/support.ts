@@ -5,7 +5,7 @@
  * routes answer 200 so only the auth decision is observed.
  */
 import { Hono, type MiddlewareHandler } from 'hono'
-import { createAccessControl, type AccessControl } from '../../lib/auth/access-control'
+import { createAccessControl, type AccessControl } from '../../lib/auth/policy/access-control'
 import type { AccessControlConfig, AuthConfig, Config, OpenIdProviderConfig } from '../../lib/config'
 import { RegistryError } from '../../lib/errors/registry-error'
 import type { AppEnv, Principal } from '../../lib/http/context'

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { parseGlob } from '../../lib/auth/glob-syntax'
-import { repositoryGlob } from '../../lib/auth/repository-glob'
+import { parseGlob } from '../../lib/auth/policy/glob-syntax'
+import { repositoryGlob } from '../../lib/auth/policy/repository-glob'
 
 // Each expectation is what github.com/bmatcuk/doublestar/v4 Match answers (zot's library).
 const CASES: [pattern: string, name: string, matches: boolean][] = [

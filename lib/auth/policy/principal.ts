@@ -4,8 +4,8 @@
  * contract; a principal that logged in with a scoped API key additionally carries the key's
  * scopes, which narrow (never widen) what its policies allow.
  */
-import type { Principal } from '../http/context'
-import type { KeyScope } from './key-scope'
+import type { Principal } from '../../http/context'
+import type { KeyScope } from '../keys/key-scope'
 
 export interface ScopedPrincipal extends Principal {
   /** Present only for API-key logins with scopes; an empty or absent list means unrestricted. */

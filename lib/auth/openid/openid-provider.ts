@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import * as oauth from 'oauth4webapi'
-import type { OpenIdProviderConfig } from '../config'
+import type { OpenIdProviderConfig } from '../../config'
 import { groupsFromClaims, usernameFromClaims, type Claims } from './openid-claims'
 
 /** What a finished login yields. */

@@ -7,7 +7,7 @@
  * groups (github-api.ts). `claimMapping` does not apply, as in zot.
  */
 import * as oauth from 'oauth4webapi'
-import type { OpenIdProviderConfig } from '../config'
+import type { OpenIdProviderConfig } from '../../config'
 import { githubEndpoints, githubIdentity } from './github-api'
 import {
   startAuthorization,

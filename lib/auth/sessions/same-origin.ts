@@ -9,8 +9,8 @@
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv } from '../http/context'
-import { denied } from './failures'
+import type { AppEnv } from '../../http/context'
+import { denied } from '../failures'
 
 /** Why the request looks cross-site, or undefined when it does not. */
 export function crossSiteReason(c: Context, trustedOrigins: readonly string[]): string | undefined {

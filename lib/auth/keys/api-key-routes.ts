@@ -10,12 +10,12 @@
  * marks as cross-site are refused (CSRF).
  */
 import { Hono, type Context } from 'hono'
-import { readLimitedBody } from '../http/read-body'
-import type { AppEnv, Principal } from '../http/context'
+import { readLimitedBody } from '../../http/read-body'
+import type { AppEnv, Principal } from '../../http/context'
 import { ApiKeyInputError, type ApiKeyStore, type NewApiKey } from './api-key-store'
-import { denied, problem, unauthorized, type FailureOptions } from './failures'
-import { isAnonymous, scopesOf } from './principal'
-import { sameOrigin } from './same-origin'
+import { denied, problem, unauthorized, type FailureOptions } from '../failures'
+import { isAnonymous, scopesOf } from '../policy/principal'
+import { sameOrigin } from '../sessions/same-origin'
 
 export interface ApiKeyRoutesOptions extends FailureOptions {
   store: ApiKeyStore

@@ -15,7 +15,7 @@
  * controls, such as `preferred_username` or `sub`. Other claims carry no verification flag, so
  * none is asked for; GitHub logins use the primary verified email (github-api.ts).
  */
-import type { OpenIdProviderConfig } from '../config'
+import type { OpenIdProviderConfig } from '../../config'
 
 export type Claims = Record<string, unknown>
 

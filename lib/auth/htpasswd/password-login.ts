@@ -5,7 +5,7 @@
  * anything else goes past the throttle (login-throttle.ts) before a hash is computed, and a full
  * hash queue is a refusal like a throttle block. zot's `failDelay` is the caller's, as before.
  */
-import { RegistryError } from '../errors/registry-error'
+import { RegistryError } from '../../errors/registry-error'
 import type { Htpasswd } from './htpasswd'
 import type { LoginThrottle } from './login-throttle'
 import { HashCheckBusyError } from './password-hash'

@@ -19,9 +19,9 @@
  * `cacheMs` so a docker pull's dozens of requests do not each reach storage; a logout on this
  * replica takes effect here at once, on other replicas within `cacheMs`.
  */
-import { statePaths } from '../registry/layout'
-import type { StateStore } from '../registry/registry'
-import type { Htpasswd } from './htpasswd'
+import { statePaths } from '../../registry/layout'
+import type { StateStore } from '../../registry/registry'
+import type { Htpasswd } from '../htpasswd/htpasswd'
 import { ANY_OPENID_PROVIDER, type UserGroups } from './user-groups'
 
 /** The provider of sessions started with an htpasswd password (the key page's sign-in form). */

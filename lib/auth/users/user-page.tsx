@@ -6,8 +6,8 @@
  * exactly once, in the answer to the form that created it. Every form carries a CSRF token.
  */
 import type { FC, PropsWithChildren } from 'hono/jsx'
-import type { ApiKeyDetails } from './api-key-store'
-import { ZERO_TIME } from './api-key-store'
+import type { ApiKeyDetails } from '../keys/api-key-store'
+import { ZERO_TIME } from '../keys/api-key-store'
 
 export const PAGE_PATH = '/user/apikey'
 

@@ -19,9 +19,9 @@
  * go through `canRead`). A key with scopes never scrapes metrics, whatever `accessControl.metrics`
  * says, because the metrics name every repository in their labels, beyond any scope.
  */
-import type { AccessControlConfig } from '../config'
-import type { Action, Principal } from '../http/context'
-import { scopesAllow } from './key-scope'
+import type { AccessControlConfig } from '../../config'
+import type { Action, Principal } from '../../http/context'
+import { scopesAllow } from '../keys/key-scope'
 import { isAnonymous, scopesOf } from './principal'
 import { repositoryGlob, type RepositoryMatcher } from './repository-glob'
 

@@ -14,9 +14,9 @@
  * at creation (SCOPE_LIMITS): the matcher is linear in the name whatever the glob, and the limits
  * keep the constant small (a key's scopes cost at most scopes × alternatives passes per name).
  */
-import type { Action } from '../http/context'
-import { GlobError, parseGlob, type ParsedGlob } from './glob-syntax'
-import { globMatcher, type RepositoryMatcher } from './repository-glob'
+import type { Action } from '../../http/context'
+import { GlobError, parseGlob, type ParsedGlob } from '../policy/glob-syntax'
+import { globMatcher, type RepositoryMatcher } from '../policy/repository-glob'
 
 export const ACTIONS: readonly Action[] = ['read', 'create', 'update', 'delete']
 

@@ -17,9 +17,9 @@
  * repositories pass). Only a registry without any authentication answers anonymous pings 200.
  */
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv, Principal } from '../http/context'
+import type { AppEnv, Principal } from '../../http/context'
 import type { AccessControl } from './access-control'
-import { denied, failAfterDelay, unauthorized, type FailureOptions } from './failures'
+import { denied, failAfterDelay, unauthorized, type FailureOptions } from '../failures'
 import { anonymousPrincipal, isAnonymous } from './principal'
 import { requiredActions, type TagExists } from './required-actions'
 

@@ -12,12 +12,12 @@
  * - Successful lookups are cached for a few seconds for the same reason; a key deleted on this
  *   replica stops working at once, one deleted on another replica within `cacheMs`.
  */
-import { statePaths, type StatePath } from '../registry/layout'
-import type { StateStore } from '../registry/registry'
+import { statePaths, type StatePath } from '../../registry/layout'
+import type { StateStore } from '../../registry/registry'
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format'
-import type { ApiKeyVerifier, KeyLogin } from './authenticate'
+import type { ApiKeyVerifier, KeyLogin } from '../authenticate'
 import { parseKeyScope, parseKeyScopes, type KeyScope } from './key-scope'
-import type { UserGroups } from './user-groups'
+import type { UserGroups } from '../users/user-groups'
 
 /** zot's zero `time.Time`, which it returns for "never" and "no expiration". */
 export const ZERO_TIME = '0001-01-01T00:00:00Z'

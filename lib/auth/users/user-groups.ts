@@ -11,8 +11,8 @@
  *   file). Records written before providers were recorded came from OpenID logins only, so they
  *   count as "some OpenID provider" (`ANY_OPENID_PROVIDER`).
  */
-import { statePaths } from '../registry/layout'
-import type { StateStore } from '../registry/registry'
+import { statePaths } from '../../registry/layout'
+import type { StateStore } from '../../registry/registry'
 
 /** Stands for the unrecorded provider of a record older than the providers list. */
 export const ANY_OPENID_PROVIDER = '*'

@@ -17,10 +17,10 @@
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { CookieOptions } from 'hono/utils/cookie'
-import type { Principal } from '../http/context'
+import type { Principal } from '../../http/context'
 import type { Sealer } from './seal'
-import type { UserGroups } from './user-groups'
-import type { SessionClaim, UserValidity } from './user-validity'
+import type { UserGroups } from '../users/user-groups'
+import type { SessionClaim, UserValidity } from '../users/user-validity'
 
 export const SESSION_COOKIE = 'session'
 export const USER_COOKIE = 'user'

@@ -8,8 +8,8 @@
  * arrives, so it only answers early: for a principal with `create` but not `update`, `authorize`
  * has the registry check again, under the repository's lock, that no tag it writes exists.
  */
-import type { Action } from '../http/context'
-import type { RequestTarget } from '../oci/request-target'
+import type { Action } from '../../http/context'
+import type { RequestTarget } from '../../oci/request-target'
 
 /** Whether a tag exists in a repository (injected: storage lives elsewhere). */
 export type TagExists = (repository: string, tag: string) => Promise<boolean>
