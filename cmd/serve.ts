@@ -5,6 +5,7 @@
  * SIGHUP re-reads the configuration and applies what can change without a restart (zot shuts
  * down on SIGHUP; systemd's ExecReload expects a reload), one reload at a time.
  */
+import type { Command } from 'commander'
 import {
   ConfigError,
   defaultConfig,
@@ -46,6 +47,18 @@ function reportConfig(logger: Logger, config: Config, warnings: ConfigFinding[])
   }
 }
 
+/** Adds `serve` to the program. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the registry (with no CONFIG: local storage under ./data on 127.0.0.1:5000)')
+    .argument('[config]', 'zot configuration file (JSON, YAML or TOML)')
+    .action(async (config?: string) => {
+      process.exitCode = await serveCommand(config)
+    })
+}
+
+/** Serves until a stop signal; resolves to the exit code. */
 export async function serveCommand(configPath: string | undefined): Promise<number> {
   const loaded = configPath ? await loadConfigOrExplain(configPath, 'serve') : { config: defaultConfig(), warnings: [] }
   if (!loaded) return 1

@@ -31,7 +31,6 @@ export {
   type LoadedConfig,
 } from './load'
 export { defaultConfig, EMBEDDED_DEFAULT_CONFIG } from './default-config'
-export { verifyConfigCommand, type CommandIo } from './verify-command'
 export { configJsonSchema } from './json-schema'
 export { plannedKeysInUse } from './planned'
 export {

@@ -1,14 +1,13 @@
 /**
  * @module
  * Maintenance of a store: GC and retention, scrub, dedupe, their scheduling for `serve`, the
- * `zot gc` and `zot scrub` commands, and their metrics.
+ * reports and progress lines the `zot gc` and `zot scrub` commands (cmd/) print, and metrics.
  */
 export { RecentActivity } from './activity'
 export { reconcileDedupe, type DedupeReport } from './dedupe'
 export { collectGarbage, type GcContext } from './gc'
-export { gcCommand, type GcCommandOptions } from './gc-command'
 export { decisionLine, summaryLine, type GcDecision, type GcReport } from './gc-report'
-export { processIo, type MaintenanceIo } from './io'
+export type { MaintenanceIo } from './io'
 export {
   startMaintenance,
   type Maintenance,
@@ -18,5 +17,3 @@ export {
 export { MaintenanceMetrics, type MetricFamily, type MetricSample } from './metrics'
 export { resolveGcSettings, type StoreMaintenanceOptions } from './options'
 export { scrubStorage, type ScrubReport, type ScrubRow } from './scrub'
-export { scrubCommand, SCRUB_EXIT, type ScrubCommandOptions } from './scrub-command'
-export type { MaintenanceCommandOptions } from './command-support'

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { verifyConfigCommand } from '../../lib/config'
+import { verifyConfigCommand } from '../../cmd/verify-config'
 import { inspectConfigFile } from '../../lib/config/load'
 import { describeFindings, errorsOf, FIXTURES, makeTempFiles, type Json, type TempFiles } from './helpers'
 

@@ -3,7 +3,7 @@
  * `zot verify-config`: exit status, the one-line verdict at the end, and `--json`.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { verifyConfigCommand } from '../../lib/config'
+import { verifyConfigCommand } from '../../cmd/verify-config'
 import { makeTempFiles } from './helpers'
 
 const files = makeTempFiles()

@@ -3,7 +3,7 @@
  * through the driver, so mtimes are object LastModified times and quarantine is a server-side move.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { scrubCommand } from '../../lib/maintenance/scrub-command'
+import { scrubCommand } from '../../cmd/scrub'
 import { blobPath } from '../../lib/registry/layout'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { pushImage } from '../http/harness'

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { scrubCommand } from '../../lib/maintenance/scrub-command'
+import { scrubCommand } from '../../cmd/scrub'
 import { MediaType } from '../../lib/oci/media-types'
 import { bytes, pushBlob, pushImage, putManifest, randomBlob } from '../http/harness'
 import { freePort } from '../support/server'

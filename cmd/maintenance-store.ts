@@ -6,16 +6,16 @@
  */
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import type { HttpConfig } from '../config'
-import { createLogger, type Logger } from '../log/logger'
-import type { MetaStore } from '../meta/meta-store'
-import { openStore, type StoreConfig } from '../registry/open-store'
-import type { Registry } from '../registry/registry'
-import type { MaintenanceIo } from './io'
-import type { StoreMaintenanceOptions } from './options'
-import { refuseAsRootOnForeignStore } from './owner-check'
-import { somethingListens } from './server-check'
+import type { HttpConfig } from '../lib/config'
+import { createLogger, type Logger } from '../lib/log/logger'
+import type { MaintenanceIo, StoreMaintenanceOptions } from '../lib/maintenance'
+import { refuseAsRootOnForeignStore } from '../lib/maintenance/owner-check'
+import { somethingListens } from '../lib/maintenance/server-check'
+import type { MetaStore } from '../lib/meta/meta-store'
+import { openStore, type StoreConfig } from '../lib/registry/open-store'
+import type { Registry } from '../lib/registry/registry'
 
+/** What `gc` and `scrub` take from the configuration. */
 export interface MaintenanceCommandOptions {
   /** The `storage` section (the default store), `storageDriver` included for S3. */
   storage: StoreMaintenanceOptions & Pick<StoreConfig, 'commit' | 'storageDriver'>
@@ -25,6 +25,7 @@ export interface MaintenanceCommandOptions {
   logger?: Logger
 }
 
+/** The store a maintenance command works on, opened as `serve` opens it. */
 export interface OpenedStore {
   registry: Registry
   meta: MetaStore

@@ -4,17 +4,39 @@
  * says, with the configured delays and policies. Prints every deletion with the rule behind it
  * (or, with `--dry-run`, what would go), then a summary line.
  */
-import { collectGarbage } from './gc'
-import { decisionLine, summaryLine } from './gc-report'
-import type { MaintenanceIo } from './io'
-import { openCommandStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
-import { resolveGcSettings, type GcSettings } from './options'
-import { startProgress } from './progress'
+import type { Command } from 'commander'
+import { collectGarbage, decisionLine, type MaintenanceIo, resolveGcSettings, summaryLine } from '../lib/maintenance'
+import type { GcSettings } from '../lib/maintenance/options'
+import { startProgress } from '../lib/maintenance/progress'
+import { processIo } from './io'
+import { loadConfigOrExplain } from './load-config'
+import { type MaintenanceCommandOptions, openCommandStore, refuseBesideServer } from './maintenance-store'
 
 export interface GcCommandOptions extends MaintenanceCommandOptions {
   /** Report only (also forced by `storage.retention.dryRun`). */
   dryRun?: boolean
   json?: boolean
+}
+
+/** Adds `gc` to the program. */
+export function registerGc(program: Command): void {
+  program
+    .command('gc')
+    .description(
+      'run one garbage-collection and retention pass now (whatever storage.gc says), with the configured delays',
+    )
+    .argument('<config>', 'zot configuration file')
+    .option('--dry-run', 'report what would be deleted and why, delete nothing')
+    .option('--json', 'print the report as JSON')
+    .action(async (path: string, options: { dryRun?: boolean; json?: boolean }) => {
+      const loaded = await loadConfigOrExplain(path, 'gc')
+      if (!loaded) return void (process.exitCode = 1)
+      const { config } = loaded
+      process.exitCode = await gcCommand(
+        { storage: config.storage, http: config.http, dryRun: options.dryRun ?? false, json: options.json ?? false },
+        processIo(),
+      )
+    })
 }
 
 /**

@@ -4,11 +4,13 @@
  * a summary line, and quarantines corrupt blobs. Unlike zot it exits non-zero when anything is
  * affected, so cron and CI notice.
  */
-import type { MaintenanceIo } from './io'
-import { openCommandStore, refuseBesideServer, type MaintenanceCommandOptions } from './command-support'
-import { startProgress } from './progress'
-import { scrubStorage, type ScrubReport } from './scrub'
-import { scrubJson, scrubSummary, scrubTable } from './scrub-output'
+import type { Command } from 'commander'
+import { type MaintenanceIo, type ScrubReport, scrubStorage } from '../lib/maintenance'
+import { startProgress } from '../lib/maintenance/progress'
+import { scrubJson, scrubSummary, scrubTable } from '../lib/maintenance/scrub-output'
+import { processIo } from './io'
+import { loadConfigOrExplain } from './load-config'
+import { type MaintenanceCommandOptions, openCommandStore, refuseBesideServer } from './maintenance-store'
 
 export interface ScrubCommandOptions extends MaintenanceCommandOptions {
   json?: boolean
@@ -16,7 +18,26 @@ export interface ScrubCommandOptions extends MaintenanceCommandOptions {
   quarantine?: boolean
 }
 
+/** The exit codes of `zot scrub`. */
 export const SCRUB_EXIT = { clean: 0, failed: 1, affected: 2 } as const
+
+/** Adds `scrub` to the program. */
+export function registerScrub(program: Command): void {
+  program
+    .command('scrub')
+    .description('re-hash everything every repository references; exit 2 when anything is affected')
+    .argument('<config>', 'zot configuration file')
+    .option('--json', 'print the results as JSON')
+    .action(async (path: string, options: { json?: boolean }) => {
+      const loaded = await loadConfigOrExplain(path, 'scrub')
+      if (!loaded) return void (process.exitCode = SCRUB_EXIT.failed)
+      const { config } = loaded
+      process.exitCode = await scrubCommand(
+        { storage: config.storage, http: config.http, json: options.json ?? false },
+        processIo(),
+      )
+    })
+}
 
 /**
  * Runs the command; resolves to the exit code: 0 all ok, 2 something affected, 1 refused or a
