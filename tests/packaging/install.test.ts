@@ -2,7 +2,7 @@
  * @module
  * packaging/install.sh on Linux, run with `--root DIR` so that it installs into a temporary root
  * and never touches this machine (no useradd, systemctl or files outside DIR): the expected files
- * with their modes and owners, the service user, an enabled unit that still verifies clean, a
+ * with their modes and owners, the service user, shell completions and man page, an enabled unit that still verifies clean, a
  * second run that changes nothing, `--uninstall` that keeps config and data, `--purge` that does
  * not, and the refusals (32-bit ARM, a binary that does not match its checksum).
  */
@@ -105,6 +105,30 @@ describe('packaging/install.sh on Linux (in a temporary root)', () => {
 
       // Nothing outside the root changed.
       expect(await readFile('/etc/passwd', 'utf8')).toBe(hostPasswd)
+    },
+    TIMEOUT_MS,
+  )
+
+  test(
+    'installs the bash, zsh and fish completions and the man page the binary prints; --uninstall removes them',
+    async () => {
+      const root = await temporaryDirectory('root-completions')
+      const result = await install(root)
+      expect(result.exitCode).toBe(0)
+      expect(result.stdout).toContain('installed bash, zsh and fish completions and the man page')
+      const expected: [string, string[]][] = [
+        ['usr/local/share/bash-completion/completions/zot', ['completion', 'bash']],
+        ['usr/local/share/zsh/site-functions/_zot', ['completion', 'zsh']],
+        ['usr/local/share/fish/vendor_completions.d/zot.fish', ['completion', 'fish']],
+        ['usr/local/share/man/man1/zot.1', ['man']],
+      ]
+      for (const [path, args] of expected) {
+        expect((await lstat(join(root, path))).mode & 0o777).toBe(0o644)
+        expect(await readFile(join(root, path), 'utf8')).toBe((await mustRun([binary, ...args])).stdout)
+      }
+      expect((await install(root, '--uninstall')).exitCode).toBe(0)
+      const left = (await snapshot(root)).map((line) => line.split(' ')[0])
+      for (const [path] of expected) expect(left).not.toContain(path)
     },
     TIMEOUT_MS,
   )
