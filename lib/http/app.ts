@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger'
 import type { RequestTarget } from '../oci/request-target'
 import type { ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
+import type { PullSource } from './pull-source'
 import type { AppEnv } from './context'
 import { requestTarget } from './middleware/request-target'
 import { renderError, toRegistryError } from './render-error'
@@ -22,7 +23,7 @@ import { uploadSessionHandlers, uploadStartHandlers } from './routes/uploads'
 export interface AppOptions {
   registry: Registry
   /** Where pulls are served from; the registry's own storage unless sync composes another. */
-  source?: ContentSource
+  source?: PullSource
   logger: Logger
   /** Runs after the target is parsed and before the API handlers (auth, metrics...). */
   middleware?: MiddlewareHandler<AppEnv>[]
@@ -52,11 +53,18 @@ function handlerTable(deps: HandlerDeps): HandlerTable {
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const { logger } = options
   const { registry } = options
+  // Streams the source hands out are recorded (the request log times them to the last byte),
+  // and their failures logged rather than printed.
+  const pullsFrom = (source: ContentSource) => registry.pulls(recordingStreams(source, logger))
+  const source: PullSource = options.source ?? registry
+  const pulls = pullsFrom(source)
   const table = handlerTable({
     registry,
-    // Streams the source hands out are recorded (the request log times them to the last byte),
-    // and their failures logged rather than printed.
-    pulls: registry.pulls(recordingStreams(options.source ?? registry, logger)),
+    // Only `?ns=` requests get their own (cheap) wrappers; every other request shares `pulls`.
+    pulls: (c) => {
+      const namespace = c.get('namespace')
+      return namespace && source.forNamespace ? pullsFrom(source.forNamespace(namespace)) : pulls
+    },
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs,
   })

@@ -16,6 +16,12 @@ export interface Principal {
 /** zot's access-control actions. */
 export type Action = 'read' | 'create' | 'update' | 'delete'
 
+/**
+ * A request's `?ns=` choice (containerd's registry proxying): this registry's own repositories
+ * only, or the sync registry entry at `index` only.
+ */
+export type NamespaceScope = { kind: 'own' } | { kind: 'registry'; index: number }
+
 export interface AppVariables {
   /** The parsed `/v2/...` target; absent for non-distribution paths. */
   target: RequestTarget | undefined
@@ -27,6 +33,8 @@ export interface AppVariables {
    * (authorization looked before the body arrived, and another push may have won since).
    */
   tagMustBeNew: boolean | undefined
+  /** Set by sync's `?ns=` middleware; absent for requests without `ns`, and without sync. */
+  namespace: NamespaceScope | undefined
 }
 
 export type AppEnv = { Variables: AppVariables }

@@ -7,24 +7,24 @@
 import type { MiddlewareHandler } from 'hono'
 import type { SyncConfig } from '../config'
 import type { AppEnv } from '../http/context'
+import type { PullSource } from '../http/pull-source'
 import type { Logger } from '../log/logger'
-import type { ContentSource } from '../registry/content-source'
 import type { Registry } from '../registry/registry'
-import { BlobFills } from './blob-fills'
+import { BlobFills } from './cache/blob-fills'
 import { resolveRegistry, type ResolvedRegistry } from './config'
-import { loadCredentials, type CredentialLookup } from './credentials'
+import { loadCredentials, type CredentialLookup } from './upstream/credentials'
 import { localOnlySync, syncEnabled } from './load'
-import { hostKey, urlHostKey } from './hosts'
-import { ImageCopier } from './image-copier'
-import { ManifestCache } from './manifest-cache'
-import { namespaceRouting } from './namespace-routing'
-import { PeriodicSync } from './periodic'
-import { PullThroughSource } from './pull-through'
-import { Router, type SyncEntry } from './router'
-import { TagChecks } from './tag-checks'
-import { loadUpstreamTls } from './tls'
-import { UpstreamClient } from './upstream-client'
-import { UpstreamSource } from './upstream-source'
+import { hostKey, urlHostKey } from './upstream/hosts'
+import { ImageCopier } from './mirror/image-copier'
+import { ManifestCache } from './cache/manifest-cache'
+import { namespaceRouting } from './routing/ns-parameter'
+import { PeriodicSync } from './mirror/periodic'
+import { PullThroughSource } from './cache/pull-through'
+import { Router, type SyncEntry } from './routing/router'
+import { TagChecks } from './cache/tag-checks'
+import { loadUpstreamTls } from './upstream/tls'
+import { UpstreamClient } from './upstream/upstream-client'
+import { UpstreamSource } from './upstream/upstream-source'
 
 export interface SyncOptions {
   registry: Registry
@@ -41,8 +41,8 @@ export interface SyncOptions {
 }
 
 export interface Sync {
-  /** Serves every pull; pass to `createApp({ source })`. */
-  source: ContentSource
+  /** Serves every pull (narrowed per `?ns=` request); pass to `createApp({ source })`. */
+  source: PullSource
   /** The `?ns=` router; run it before authorization, which must see the mapped name. */
   middleware: MiddlewareHandler<AppEnv>[]
   /** Starts periodic mirroring. */

@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import { inspectConfigFile, type SyncConfig } from '../../lib/config'
 import { silentLogger } from '../../lib/log/logger'
 import { resolveRegistry } from '../../lib/sync/config'
-import { namespacedRepository } from '../../lib/sync/namespace-routing'
-import { Router } from '../../lib/sync/router'
-import { UpstreamClient } from '../../lib/sync/upstream-client'
-import { UpstreamSource } from '../../lib/sync/upstream-source'
+import { namespacedRepository } from '../../lib/sync/routing/ns-parameter'
+import { Router } from '../../lib/sync/routing/router'
+import { UpstreamClient } from '../../lib/sync/upstream/upstream-client'
+import { UpstreamSource } from '../../lib/sync/upstream/upstream-source'
 
 const FIXTURES = join(import.meta.dir, '../fixtures/configs')
 

@@ -7,8 +7,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { silentLogger } from '../../lib/log/logger'
 import { resolveRegistry } from '../../lib/sync/config'
-import { UpstreamClient } from '../../lib/sync/upstream-client'
-import { isUpstreamError } from '../../lib/sync/upstream-error'
+import { UpstreamClient } from '../../lib/sync/upstream/upstream-client'
+import { isUpstreamError } from '../../lib/sync/upstream/upstream-error'
 import { testSyncConfig } from '../support/config'
 
 type Handler = (request: Request, url: URL) => Response | Promise<Response>

@@ -16,13 +16,13 @@ const blobHeaders = (digest: string): Record<string, string> => ({
 })
 
 export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, pulls, redirectBlobs }) => ({
-  async HEAD(_c, target) {
-    const { digest, size } = await pulls.checkBlob(target.repository, target.digest)
+  async HEAD(c, target) {
+    const { digest, size } = await pulls(c).checkBlob(target.repository, target.digest)
     return new Response(null, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
   },
 
   async GET(c, target) {
-    const { digest, size } = await pulls.findBlob(target.repository, target.digest)
+    const { digest, size } = await pulls(c).findBlob(target.repository, target.digest)
     if (redirectBlobs && !c.req.header('Range')) {
       const url = await registry.blobRedirectURL(target.repository, digest)
       if (url) return new Response(null, { status: 307, headers: { Location: url, 'Docker-Content-Digest': digest } })
@@ -35,11 +35,11 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, pulls, redire
       })
     }
     if (!range) {
-      const content = await pulls.openBlob(target.repository, digest)
+      const content = await pulls(c).openBlob(target.repository, digest)
       return new Response(content, { status: 200, headers: { ...blobHeaders(digest), 'Content-Length': String(size) } })
     }
     const length = range.end - range.start + 1
-    const content = await pulls.openBlob(target.repository, digest, { offset: range.start, length })
+    const content = await pulls(c).openBlob(target.repository, digest, { offset: range.start, length })
     return new Response(content, {
       status: 206,
       headers: {

@@ -19,8 +19,11 @@ export type Handler<K extends RequestTarget['kind']> = (
 /** What handlers work with: the registry (pushes, deletes) and the pulls clients are served. */
 export interface HandlerDeps {
   registry: Registry
-  /** Pull operations over the source pulls are served from (local, or sync's composition). */
-  pulls: Pulls
+  /**
+   * Pull operations over the source pulls are served from (local, or sync's composition), as the
+   * request's `?ns=` choice narrows it.
+   */
+  pulls(c: Context<AppEnv>): Pulls
   /** The repositories of a list the principal may read (catalog filtering, mount sources). */
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
   /** zot's `redirectBlobURL`: answer whole-blob GETs with a 307 to the storage's own URL. */

@@ -22,7 +22,7 @@ export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry, readabl
 
 export const tagsHandlers: ResourceHandlers<'tags'> = ({ pulls }) => ({
   async GET(c, target) {
-    const tags = await pulls.listTags(target.repository)
+    const tags = await pulls(c).listTags(target.repository)
     const page = paginate(
       tags,
       { n: c.req.query('n'), last: c.req.query('last') },
@@ -35,7 +35,7 @@ export const tagsHandlers: ResourceHandlers<'tags'> = ({ pulls }) => ({
 export const referrersHandlers: ResourceHandlers<'referrers'> = ({ pulls }) => ({
   async GET(c, target) {
     const artifactType = c.req.query('artifactType')
-    const manifests = await pulls.listReferrers(target.repository, target.digest, artifactType)
+    const manifests = await pulls(c).listReferrers(target.repository, target.digest, artifactType)
     const headers: Record<string, string> = { 'Content-Type': MediaType.ociIndex }
     if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType'
     return json({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, headers)

@@ -16,13 +16,13 @@ const manifestHeaders = (descriptor: Descriptor): Record<string, string> => ({
 })
 
 export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, pulls }) => ({
-  async HEAD(_c, target) {
-    const descriptor = await pulls.resolveManifest(target.repository, target.reference)
+  async HEAD(c, target) {
+    const descriptor = await pulls(c).resolveManifest(target.repository, target.reference)
     return new Response(null, { status: 200, headers: manifestHeaders(descriptor) })
   },
 
-  async GET(_c, target) {
-    const { descriptor, body } = await pulls.pullManifest(target.repository, target.reference)
+  async GET(c, target) {
+    const { descriptor, body } = await pulls(c).pullManifest(target.repository, target.reference)
     return new Response(body, { status: 200, headers: manifestHeaders(descriptor) })
   },
 

@@ -5,31 +5,9 @@
  * down or rate-limited is a 503 with Retry-After (so clients and containerd back off or fall
  * back); one that does not have the content, or refused our credentials, is a 404.
  */
-import { RegistryError, type ErrorCode } from '../errors/registry-error'
-import { routeLabel, type Route } from './route'
-import { isUpstreamError } from './upstream-error'
-
-export interface RouteFailure {
-  route: Route
-  error: unknown
-}
-
-/** Runs `attempt` on each route in order until one succeeds; collects why the others failed. */
-export async function firstRoute<T>(
-  routes: readonly Route[],
-  attempt: (route: Route) => Promise<T>,
-): Promise<{ route: Route; value: T } | { failures: RouteFailure[] }> {
-  const failures: RouteFailure[] = []
-  for (const route of routes) {
-    try {
-      return { route, value: await attempt(route) }
-    } catch (error) {
-      if (!(error instanceof RegistryError) && !isUpstreamError(error)) throw error
-      failures.push({ route, error })
-    }
-  }
-  return { failures }
-}
+import { RegistryError, type ErrorCode } from '../../errors/registry-error'
+import { isUpstreamError } from '../upstream/upstream-error'
+import { type RouteFailure, routeLabel } from './route'
 
 const reason = (error: unknown): string =>
   error instanceof RegistryError ? 'not found' : error instanceof Error ? error.message : String(error)

@@ -4,7 +4,7 @@
  * tag lists and referrer syncs, which tools poll (Flux, Renovate) far more often than upstream
  * content changes. Failures are not kept; the next caller tries again.
  */
-import { Lru } from '../registry/lru'
+import { Lru } from '../../registry/lru'
 import { SingleFlight } from './single-flight'
 
 export class ExpiringCache<T> {

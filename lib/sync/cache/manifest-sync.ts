@@ -5,16 +5,16 @@
  * and only downloaded when new or moved to content the cache lacks; every manifest fetched is
  * stored verbatim and teaches the sizes of its blobs, so serving them needs no upstream HEAD.
  */
-import { RegistryError } from '../errors/registry-error'
-import type { Descriptor } from '../oci/manifest'
-import { Lru } from '../registry/lru'
-import { firstRoute, upstreamFailure } from './failures'
+import { RegistryError } from '../../errors/registry-error'
+import type { Descriptor } from '../../oci/manifest'
+import { Lru } from '../../registry/lru'
+import { upstreamFailure } from '../routing/upstream-failure'
 import type { LocalManifest, ManifestCache, Placement } from './manifest-cache'
-import type { Route } from './route'
-import { isSigned } from './signatures'
+import { firstRoute, type Route } from '../routing/route'
+import { isSigned } from '../upstream/signatures'
 import type { TagChecks } from './tag-checks'
-import { isUpstreamError, UpstreamError } from './upstream-error'
-import type { FetchedManifest } from './upstream-source'
+import { isUpstreamError, UpstreamError } from '../upstream/upstream-error'
+import type { FetchedManifest } from '../upstream/upstream-source'
 
 /** Not there, or not for us: asking again soon would get the same answer. */
 const isDefinite = (error: unknown): boolean =>

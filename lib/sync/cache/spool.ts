@@ -15,7 +15,7 @@
  */
 import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { removeStaleFiles } from '../storage/stale-files'
+import { removeStaleFiles } from '../../storage/stale-files'
 
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */

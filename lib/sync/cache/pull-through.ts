@@ -13,19 +13,25 @@
  * - Blobs stream to the client while they are stored, one upstream GET however many clients.
  * - tags/list merges the upstream's tags (briefly cached) with the cached ones.
  * - Referrers of a subject are synced when asked for.
+ *
+ * A request with `?ns=` is served by `forNamespace(scope)`: the same caches and in-flight work,
+ * with the routes narrowed to the entry the namespace names.
  */
-import { RegistryError } from '../errors/registry-error'
-import type { Logger } from '../log/logger'
-import { isDigest } from '../oci/digest'
-import type { Descriptor } from '../oci/manifest'
-import type { Content, ContentSource, ManifestBody } from '../registry/content-source'
-import type { Registry } from '../registry/registry'
+import { RegistryError } from '../../errors/registry-error'
+import type { NamespaceScope } from '../../http/context'
+import type { PullSource } from '../../http/pull-source'
+import type { Logger } from '../../log/logger'
+import { isDigest } from '../../oci/digest'
+import type { Descriptor } from '../../oci/manifest'
+import type { Content, ContentSource, ManifestBody } from '../../registry/content-source'
+import type { Registry } from '../../registry/registry'
 import type { BlobFills } from './blob-fills'
 import { ExpiringCache } from './expiring-cache'
-import { firstRoute, upstreamFailure, upstreamReasons } from './failures'
+import { firstRoute, type Route } from '../routing/route'
+import { upstreamFailure, upstreamReasons } from '../routing/upstream-failure'
 import type { ManifestCache } from './manifest-cache'
 import { ManifestSync } from './manifest-sync'
-import type { Router } from './router'
+import type { Router } from '../routing/router'
 import { SingleFlight } from './single-flight'
 import type { TagChecks } from './tag-checks'
 
@@ -46,30 +52,53 @@ const isMissing = (error: unknown): boolean =>
   error instanceof RegistryError &&
   (error.code === 'NAME_UNKNOWN' || error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN')
 
-export class PullThroughSource implements ContentSource {
+/** What every view of the cache shares, whatever namespace it is narrowed to. */
+interface SharedState {
+  flights: SingleFlight<Descriptor>
+  upstreamTags: ExpiringCache<string[]>
+  referrerSyncs: ExpiringCache<void>
+  sync: ManifestSync
+}
+
+export class PullThroughSource implements PullSource {
   private readonly local: ContentSource
-  private readonly flights = new SingleFlight<Descriptor>()
+  private readonly flights: SingleFlight<Descriptor>
   private readonly upstreamTags: ExpiringCache<string[]>
   private readonly referrerSyncs: ExpiringCache<void>
   private readonly sync: ManifestSync
   private readonly staleAfter: number
 
-  constructor(private readonly options: PullThroughOptions) {
+  constructor(
+    private readonly options: PullThroughOptions,
+    private readonly scope?: NamespaceScope,
+    shared?: SharedState,
+  ) {
     this.local = options.registry
-    this.sync = new ManifestSync(options.manifests, options.tagChecks)
-    this.upstreamTags = new ExpiringCache(options.listTtl ?? 60_000)
-    this.referrerSyncs = new ExpiringCache(options.listTtl ?? 60_000)
+    this.flights = shared?.flights ?? new SingleFlight()
+    this.sync = shared?.sync ?? new ManifestSync(options.manifests, options.tagChecks)
+    this.upstreamTags = shared?.upstreamTags ?? new ExpiringCache(options.listTtl ?? 60_000)
+    this.referrerSyncs = shared?.referrerSyncs ?? new ExpiringCache(options.listTtl ?? 60_000)
     this.staleAfter = options.staleAfter ?? 2000
+  }
+
+  /** This cache as a `?ns=` request sees it: single flights and caches stay shared. */
+  forNamespace(scope: NamespaceScope): ContentSource {
+    const { flights, upstreamTags, referrerSyncs, sync } = this
+    return new PullThroughSource(this.options, scope, { flights, upstreamTags, referrerSyncs, sync })
+  }
+
+  private routes(repository: string): Route[] {
+    return this.options.router.routes(repository, this.scope)
   }
 
   async resolveManifest(repository: string, reference: string): Promise<Descriptor> {
     const { manifests, router, tagChecks } = this.options
     const cached = await manifests.lookup(repository, reference)
-    const routes = router.routes(repository)
+    const routes = this.routes(repository)
     if (routes.length === 0) {
       if (cached) return cached.descriptor
       throw router.onDemand
-        ? router.noRule(repository, reference)
+        ? router.noRule(repository, reference, this.scope)
         : new RegistryError('MANIFEST_UNKNOWN', { detail: { name: repository, reference } })
     }
     if (isDigest(reference)) {
@@ -94,7 +123,7 @@ export class PullThroughSource implements ContentSource {
   async statBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
     const local = await this.local.statBlob(repository, digest)
     if (local) return local
-    const routes = this.options.router.routes(repository)
+    const routes = this.routes(repository)
     if (routes.length === 0) return undefined
     const size = this.options.fills.size(repository, digest) ?? this.sync.blobSize(digest)
     if (size !== undefined) return { size }
@@ -110,7 +139,7 @@ export class PullThroughSource implements ContentSource {
     try {
       return await this.local.openBlob(repository, digest, range)
     } catch (error) {
-      const routes = isMissing(error) ? this.options.router.routes(repository) : []
+      const routes = isMissing(error) ? this.routes(repository) : []
       if (routes.length === 0) throw error
       return this.options.fills.open(repository, digest, routes, range)
     }
@@ -121,11 +150,11 @@ export class PullThroughSource implements ContentSource {
     const local = await this.local
       .listTags(repository)
       .catch((error: unknown) => (isMissing(error) ? undefined : Promise.reject(error)))
-    const routes = router.routes(repository)
+    const routes = this.routes(repository)
     if (routes.length === 0) {
       if (local) return local
       throw router.onDemand
-        ? router.noRule(repository)
+        ? router.noRule(repository, undefined, this.scope)
         : new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
     }
     const upstream = await firstRoute(routes, (route) =>
@@ -137,7 +166,7 @@ export class PullThroughSource implements ContentSource {
   }
 
   async listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
-    const routes = this.options.router.routes(repository)
+    const routes = this.routes(repository)
     if (routes.length > 0) {
       await this.referrerSyncs
         .get(`${repository}@${digest}`, () => this.sync.referrers(repository, digest, routes))

@@ -3,8 +3,8 @@
  * `onlySigned`: an image is synced only when its upstream has a cosign or notation signature for
  * it, as a referrer or as cosign's legacy `sha256-<hex>.sig` tag (docs/zot-compatibility.md 5.1).
  */
-import { RegistryError } from '../errors/registry-error'
-import type { Route } from './route'
+import { RegistryError } from '../../errors/registry-error'
+import type { Route } from '../routing/route'
 
 const SIGNATURE_ARTIFACT_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.dev.cosign.artifact.sig.v1+json',

@@ -14,14 +14,13 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { RegistryError } from '../errors/registry-error'
-import type { AppEnv } from '../http/context'
-import type { RequestTarget } from '../oci/request-target'
-import { requireRepositoryName } from '../oci/names'
-import type { ResolvedRegistry } from './config'
-import { hostKey, isDockerHub, urlHostKey } from './hosts'
+import { RegistryError } from '../../errors/registry-error'
+import type { AppEnv, NamespaceScope } from '../../http/context'
+import type { RequestTarget } from '../../oci/request-target'
+import { requireRepositoryName } from '../../oci/names'
+import type { ResolvedRegistry } from '../config'
+import { hostKey, isDockerHub, urlHostKey } from '../upstream/hosts'
 import { contentForLocal, contentForRemote, dockerHubName, localName } from './name-mapping'
-import { namespaceScope, type NamespaceScope } from './router'
 
 export interface NamespaceRoutingOptions {
   registries: readonly ResolvedRegistry[]
@@ -91,7 +90,8 @@ export function namespaceRouting(options: NamespaceRoutingOptions): MiddlewareHa
       c.set('target', { ...target, repository } as RequestTarget)
       scope = { kind: 'registry', index: registry.index }
     }
-    await namespaceScope.run(scope, next)
+    c.set('namespace', scope)
+    await next()
     c.res.headers.set('OCI-Namespace', ns)
   })
 }

@@ -11,13 +11,13 @@
  * Unlike zot, an upstream without a catalog (Docker Hub, GHCR) is still mirrored: rules whose
  * prefix is a plain repository name (`library/nginx`) are synced by name.
  */
-import { RegistryError } from '../errors/registry-error'
-import type { Logger } from '../log/logger'
+import { RegistryError } from '../../errors/registry-error'
+import type { Logger } from '../../log/logger'
 import type { ImageCopier } from './image-copier'
-import { contentForRemote, localName } from './name-mapping'
-import type { SyncEntry } from './router'
+import { contentForRemote, localName } from '../routing/name-mapping'
+import type { SyncEntry } from '../routing/router'
 import { filterTags } from './tag-filter'
-import { isUpstreamError } from './upstream-error'
+import { isUpstreamError } from '../upstream/upstream-error'
 
 const FIRST_BACKOFF_MS = 30_000
 const GLOB_META = /[*?[\]{}]/

@@ -6,11 +6,11 @@
  * so a client pulling an image while the mirror copies it shares the download. Children and
  * blobs are stored before the manifest that names them, so a mirrored tag is always complete.
  */
-import type { Registry } from '../registry/registry'
-import type { BlobFills } from './blob-fills'
-import type { ManifestCache, Placement } from './manifest-cache'
-import type { Route } from './route'
-import { isSigned } from './signatures'
+import type { Registry } from '../../registry/registry'
+import type { BlobFills } from '../cache/blob-fills'
+import type { ManifestCache, Placement } from '../cache/manifest-cache'
+import type { Route } from '../routing/route'
+import { isSigned } from '../upstream/signatures'
 import { legacyReferenceTags } from './tag-filter'
 
 export interface ImageCopierOptions {

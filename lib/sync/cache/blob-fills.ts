@@ -14,15 +14,15 @@
  * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
  * `syncTimeout`, never for being long (zot #2416, #3359, #4079).
  */
-import type { Logger } from '../log/logger'
-import { createHasher, requireDigest } from '../oci/digest'
-import type { Content } from '../registry/content-source'
-import type { Registry } from '../registry/registry'
-import { firstRoute, upstreamFailure } from './failures'
-import { routeLabel, type Route } from './route'
+import type { Logger } from '../../log/logger'
+import { createHasher, requireDigest } from '../../oci/digest'
+import type { Content } from '../../registry/content-source'
+import type { Registry } from '../../registry/registry'
+import { firstRoute, routeLabel, type Route } from '../routing/route'
+import { upstreamFailure } from '../routing/upstream-failure'
 import { Spool } from './spool'
-import { UpstreamError } from './upstream-error'
-import type { BlobDownload } from './upstream-source'
+import { UpstreamError } from '../upstream/upstream-error'
+import type { BlobDownload } from '../upstream/upstream-source'
 
 export interface BlobFillsOptions {
   registry: Registry

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { SyncRegistryConfig } from '../config'
+import type { SyncRegistryConfig } from '../../config'
 
 /** What Bun's fetch takes as its `tls` option. */
 export interface UpstreamTls {

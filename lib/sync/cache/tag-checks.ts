@@ -6,9 +6,9 @@
  * state store as one small JSON document (layout.ts's `statePaths.tagChecks`, outside every
  * repository), a moment after changes so a pull burst costs one write.
  */
-import type { Logger } from '../log/logger'
-import { statePaths } from '../registry/layout'
-import type { StateStore } from '../registry/registry'
+import type { Logger } from '../../log/logger'
+import { statePaths } from '../../registry/layout'
+import type { StateStore } from '../../registry/registry'
 
 /** Entries older than this are dropped when the file is written: nobody relies on them. */
 const FORGET_AFTER_MS = 30 * 24 * 3600_000

@@ -7,11 +7,11 @@
  * the reference check a client's push gets. Children of a cached index are stored as content
  * only, like zot: the index reaches them.
  */
-import { RegistryError } from '../errors/registry-error'
-import { isDigest } from '../oci/digest'
-import type { Descriptor } from '../oci/manifest'
-import type { Registry } from '../registry/registry'
-import type { FetchedManifest } from './upstream-source'
+import { RegistryError } from '../../errors/registry-error'
+import { isDigest } from '../../oci/digest'
+import type { Descriptor } from '../../oci/manifest'
+import type { Registry } from '../../registry/registry'
+import type { FetchedManifest } from '../upstream/upstream-source'
 
 /** What local storage knows about a reference. */
 export interface LocalManifest {

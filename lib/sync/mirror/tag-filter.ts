@@ -5,7 +5,7 @@
  * `1.2`, `1` with optional pre-release). Tags that carry signatures and SBOMs by naming
  * convention are set apart: they follow the image they name rather than the filters.
  */
-import type { SyncContentConfig } from '../config'
+import type { SyncContentConfig } from '../../config'
 
 const SEMVER = /^v?\d+(\.\d+)?(\.\d+)?(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 

@@ -8,11 +8,11 @@
  * BLOB_UNKNOWN, NAME_UNKNOWN); an upstream that cannot answer throws UpstreamError. Manifest
  * bytes are checked against their digest before anyone sees them.
  */
-import { RegistryError } from '../errors/registry-error'
-import { digestOf, parseDigest } from '../oci/digest'
-import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor, type ManifestInfo } from '../oci/manifest'
-import { essence, MANIFEST_MEDIA_TYPES, MediaType } from '../oci/media-types'
-import type { ContentSource } from '../registry/content-source'
+import { RegistryError } from '../../errors/registry-error'
+import { digestOf, parseDigest } from '../../oci/digest'
+import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor, type ManifestInfo } from '../../oci/manifest'
+import { essence, MANIFEST_MEDIA_TYPES, MediaType } from '../../oci/media-types'
+import type { ContentSource } from '../../registry/content-source'
 import type { UpstreamClient, UpstreamRequest } from './upstream-client'
 import { UpstreamError } from './upstream-error'
 

@@ -5,8 +5,8 @@
  * entry wins, and `destination`/`stripPrefix` say where the repository lands locally. On demand
  * the inverse runs: the local name picks the entry and the upstream name is rebuilt from it.
  */
-import { repositoryGlob, type RepositoryMatcher } from '../auth/policy/repository-glob'
-import type { SyncContentConfig } from '../config'
+import { repositoryGlob, type RepositoryMatcher } from '../../auth/policy/repository-glob'
+import type { SyncContentConfig } from '../../config'
 
 /** Compiled globs by text: the config's prefixes and the local patterns derived from them. */
 const matchers = new Map<string, RepositoryMatcher>()

@@ -11,9 +11,9 @@
  * they are, so a 404 is an answer, not a failure.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Logger } from '../log/logger'
+import type { Logger } from '../../log/logger'
 import { CircuitBreaker } from './circuit-breaker'
-import type { ResolvedRegistry } from './config'
+import type { ResolvedRegistry } from '../config'
 import type { Credentials } from './credentials'
 import { hostKey } from './hosts'
 import { RequestLimiter } from './request-limiter'

@@ -3,22 +3,17 @@
  * Which upstreams a local repository is pulled through: the on-demand registry entries, in config
  * order, whose content rules cover the name, each with the upstream name rebuilt from the rule
  * (docs/zot-compatibility.md 5.2, 5.4). A request routed by containerd's `?ns=` is pinned to the entry
- * the namespace names, or to local storage only when it names this registry; the `ns`
- * middleware records that choice in `namespaceScope` for the duration of the request.
+ * the namespace names, or to local storage only when it names this registry: the `ns`
+ * middleware (ns-parameter.ts) decides that scope, and the caller passes it in.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
-import { RegistryError } from '../errors/registry-error'
-import { isValidRepositoryName } from '../oci/names'
-import type { ResolvedRegistry } from './config'
-import { isDockerHub } from './hosts'
+import { RegistryError } from '../../errors/registry-error'
+import type { NamespaceScope } from '../../http/context'
+import { isValidRepositoryName } from '../../oci/names'
+import type { ResolvedRegistry } from '../config'
+import { isDockerHub } from '../upstream/hosts'
 import { contentForLocal, dockerHubName, localPattern, remoteName } from './name-mapping'
 import type { Route } from './route'
-import type { UpstreamSource } from './upstream-source'
-
-export type NamespaceScope = { kind: 'own' } | { kind: 'registry'; index: number }
-
-/** The `?ns=` decision of the current request, if it had one. */
-export const namespaceScope = new AsyncLocalStorage<NamespaceScope>()
+import type { UpstreamSource } from '../upstream/upstream-source'
 
 export interface SyncEntry {
   registry: ResolvedRegistry
@@ -33,9 +28,8 @@ export class Router {
     return this.entries.some((entry) => entry.registry.onDemand)
   }
 
-  /** The routes a local repository is pulled through, most preferred first. */
-  routes(local: string): Route[] {
-    const scope = namespaceScope.getStore()
+  /** The routes a local repository is pulled through, most preferred first, within `scope`. */
+  routes(local: string, scope?: NamespaceScope): Route[] {
     if (scope?.kind === 'own') return []
     const candidates = scope ? this.entries.filter((entry) => entry.registry.index === scope.index) : this.entries
     const routes: Route[] = []
@@ -63,8 +57,7 @@ export class Router {
    * The 404 for a name no rule covers, saying so: "manifest unknown" alone is the most common
    * and most confusing failure of a mirror setup.
    */
-  noRule(local: string, reference?: string): RegistryError {
-    const scope = namespaceScope.getStore()
+  noRule(local: string, reference: string | undefined, scope: NamespaceScope | undefined): RegistryError {
     const rules = this.entries
       .filter(
         (entry) => entry.registry.onDemand && (!scope || scope.kind === 'own' || entry.registry.index === scope.index),
