@@ -8,7 +8,14 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestBucket, zotS3Params, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  rawS3Client,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/ceph-rgw'
 import { startRegistry, type RunningRegistry } from '../support/server'
 
 setDefaultTimeout(120_000)
@@ -16,11 +23,11 @@ let rgw: CephRgw
 const running: RunningRegistry[] = []
 const directories: string[] = []
 beforeAll(async () => {
-  rgw = await startCephRgw()
+  rgw = await sharedCephRgw()
 }, 180_000)
 afterAll(async () => {
   await Promise.all(running.map((r) => r.stop()))
-  await rgw?.stop()
+  if (rgw) await dropTestBuckets(rgw)
   await Promise.all(directories.map((d) => rm(d, { recursive: true, force: true })))
 })
 

@@ -7,17 +7,14 @@ import { scrubCommand } from '../../cmd/scrub'
 import { blobPath } from '../../lib/registry/layout'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { pushImage } from '../http/harness'
-import { createTestBucket, startCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
 import { freePort } from '../support/server'
 import { captureIo, commandSections, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
 const CLUSTER_START_MS = 180_000
-let cluster: Promise<CephRgw> | undefined
-const rgw = (): Promise<CephRgw> => (cluster ??= startCephRgw())
+const rgw = sharedCephRgw
 beforeAll(() => rgw(), CLUSTER_START_MS)
-afterAll(async () => {
-  if (cluster) await (await cluster).stop()
-}, CLUSTER_START_MS)
+afterAll(async () => dropTestBuckets(await rgw()), CLUSTER_START_MS)
 
 interface S3Harness extends MaintenanceHarness {
   /** zot's `storage` section for the bucket, as the commands read it. */

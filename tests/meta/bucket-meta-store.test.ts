@@ -6,14 +6,14 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { createBucketMetaStore } from '../../lib/meta'
 import { createStateStore } from '../../lib/registry/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
 
 setDefaultTimeout(60_000)
 let rgw: CephRgw
 beforeAll(async () => {
-  rgw = await startCephRgw()
+  rgw = await sharedCephRgw()
 }, 180_000)
-afterAll(() => rgw?.stop())
+afterAll(() => rgw && dropTestBuckets(rgw))
 
 async function replicaStores(count: number) {
   const bucket = await createTestBucket(rgw, 'meta')

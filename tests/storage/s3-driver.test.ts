@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import type { Content } from '../../lib/storage/driver'
 import { createS3Driver, type S3Driver, type S3DriverOptions } from '../../lib/storage/s3'
-import { createTestBucket, rawS3Client, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw } from '../support/ceph-rgw'
 import { testDriver } from './driver-suite'
 
 const MiB = 1024 * 1024
@@ -16,13 +16,10 @@ const MiB = 1024 * 1024
 const LONG_TEST_MS = 300_000
 const CLUSTER_START_MS = 180_000
 
-let cluster: Promise<CephRgw> | undefined
-const rgw = (): Promise<CephRgw> => (cluster ??= startCephRgw())
+const rgw = sharedCephRgw
 // Hooks time out after 5 s unless told otherwise; a cluster start takes 3-5 s, longer under load.
 beforeAll(() => rgw(), CLUSTER_START_MS)
-afterAll(async () => {
-  if (cluster) await (await cluster).stop()
-}, CLUSTER_START_MS)
+afterAll(async () => dropTestBuckets(await rgw()), CLUSTER_START_MS)
 
 async function s3Driver(bucket: string, options: Partial<S3DriverOptions> = {}): Promise<S3Driver> {
   const server = await rgw()

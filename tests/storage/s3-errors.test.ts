@@ -8,17 +8,17 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PathNotFoundError, StorageUnavailableError } from '../../lib/storage/driver'
 import { checkS3Bucket, createS3Driver, type S3DriverOptions } from '../../lib/storage/s3'
 import { toStorageError } from '../../lib/storage/s3/errors'
-import { createTestBucket, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, sharedCephRgw, type CephRgw } from '../support/ceph-rgw'
 
 const CLUSTER_START_MS = 180_000
 let rgw: CephRgw
 let bucket: string
 
 beforeAll(async () => {
-  rgw = await startCephRgw()
+  rgw = await sharedCephRgw()
   bucket = await createTestBucket(rgw, 'errors')
 }, CLUSTER_START_MS)
-afterAll(() => rgw?.stop(), CLUSTER_START_MS)
+afterAll(() => rgw && dropTestBuckets(rgw), CLUSTER_START_MS)
 
 const optionsFor = (overrides: Partial<S3DriverOptions> = {}): S3DriverOptions => ({
   bucket,

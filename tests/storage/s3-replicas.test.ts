@@ -10,15 +10,15 @@ import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { openStore } from '../../lib/registry/open-store'
-import { createTestBucket, zotS3Params, startCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
 import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)
 let rgw: CephRgw
 beforeAll(async () => {
-  rgw = await startCephRgw()
+  rgw = await sharedCephRgw()
 }, 180_000)
-afterAll(() => rgw?.stop())
+afterAll(() => rgw && dropTestBuckets(rgw))
 
 async function replicas(count: number) {
   const bucket = await createTestBucket(rgw, 'replicas')

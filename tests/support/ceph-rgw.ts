@@ -5,12 +5,23 @@
  * "S3 servers" are fakes). One monitor, one in-memory ("memstore") OSD, no manager, one radosgw,
  * all in a temp dir on free 127.0.0.1 ports.
  *
- * Start it once per test file (it takes a few seconds). The daemons detach, so they are stopped
- * by their pid files: from `stop()`, and from an exit hook in case the test runner dies first.
+ * Tests use `sharedCephRgw()`: one cluster per test process (a start takes seconds and the
+ * memstore holds RAM), stopped when the process ends, with a fresh bucket per test
+ * (`createTestBucket`) emptied and removed by `dropTestBuckets` in the file's `afterAll`. The
+ * daemons detach, so they are stopped by their pid files: from `stop()`, from an exit hook, and
+ * from a watchdog when `bun test` ends without running exit hooks.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3'
 import type { Subprocess } from 'bun'
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -45,6 +56,8 @@ const RGW_POOLS = [
   'default.rgw.buckets.non-ec',
 ]
 const DAEMONS = ['mon.a', 'osd.0', RGW_NAME]
+/** DeleteObjects takes at most 1000 keys. */
+const DELETE_BATCH = 1000
 const TOOLS = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph', 'radosgw-admin', 'ceph-authtool', 'monmaptool']
 
 /** Temp dirs of live clusters, and running CLI commands, for the exit hooks. */
@@ -190,13 +203,115 @@ export function zotS3Params(rgw: CephRgw, bucket: string) {
   }
 }
 
-/** Creates a bucket with a unique name (RGW is shared by a whole test file). */
-export async function createTestBucket(rgw: CephRgw, label: string): Promise<string> {
+const RGW_HOLDER = Symbol.for('zot-bun.tests.shared-ceph-rgw')
+const BUCKETS_HOLDER = Symbol.for('zot-bun.tests.shared-ceph-rgw-buckets')
+type Holder = { [RGW_HOLDER]?: Promise<CephRgw>; [BUCKETS_HOLDER]?: Set<string> }
+const holder = globalThis as Holder
+/** Buckets made by `createTestBucket` and not dropped yet. */
+const testBuckets = (holder[BUCKETS_HOLDER] ??= new Set<string>())
+
+/**
+ * The gateway of this test process, started on first use. bun may evaluate this module once per
+ * test file, so the promise lives on globalThis. A failed start stays cached: every later test
+ * fails fast with its cause. A file that stops the gateway (`stopGateway`) must start it again.
+ */
+export function sharedCephRgw(): Promise<CephRgw> {
+  holder[RGW_HOLDER] ??= startCephRgw().then(async (rgw) => {
+    await stopWhenThisProcessEnds(rgw)
+    return rgw
+  })
+  return holder[RGW_HOLDER]
+}
+
+/**
+ * `bun test` emits no 'exit' event (so the exit hook above never runs there) and has no hook
+ * after its last file, while the daemons detach and would outlive it holding their memstore RAM.
+ * A watchdog in its own session waits for this process to end, however it ends, then kills the
+ * cluster's daemons by their pid files and removes its directory.
+ */
+async function stopWhenThisProcessEnds(rgw: CephRgw): Promise<void> {
+  const directory = await clusterDirectoryOf(rgw)
+  const script = [
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
+    'for pidfile in "$2"/run/*.pid; do [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")"; done',
+    'rm -rf "$2"',
+  ].join('\n')
+  // No pipes: `bun test | tee` would otherwise wait for the watchdog's end of them.
+  const watchdog = Bun.spawn(['setsid', 'sh', '-c', script, 'rgw-watchdog', String(process.pid), directory], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+  })
+  watchdog.unref()
+}
+
+/** The temp directory startCephRgw made for this gateway: the one whose config binds its port. */
+async function clusterDirectoryOf(rgw: CephRgw): Promise<string> {
+  const binding = `endpoint=127.0.0.1:${new URL(rgw.endpoint).port}\n`
+  for (const name of await readdir(tmpdir())) {
+    if (!name.startsWith('zot-ceph-rgw-')) continue
+    const directory = join(tmpdir(), name)
+    const config = await readFile(join(directory, 'ceph.conf'), 'utf8').catch(() => '')
+    if (config.includes(binding)) return directory
+  }
+  throw new Error(`no Ceph cluster directory in ${tmpdir()} serves ${rgw.endpoint}`)
+}
+
+/**
+ * Creates a bucket with a unique name (the gateway is shared by the whole test process). Unless
+ * `track` is false (a caller that removes the bucket itself), `dropTestBuckets` removes it.
+ */
+export async function createTestBucket(rgw: CephRgw, label: string, track = true): Promise<string> {
   const bucket = `${label}-${crypto.randomUUID().slice(0, 8)}`
   const s3 = rawS3Client(rgw)
   await s3.send(new CreateBucketCommand({ Bucket: bucket }))
   s3.destroy()
+  if (track) testBuckets.add(bucket)
   return bucket
+}
+
+/**
+ * Empties and removes every bucket `createTestBucket` made so far: the gateway keeps objects in
+ * RAM (memstore) until the process ends, and the next test file shares it. For `afterAll`.
+ */
+export async function dropTestBuckets(rgw: CephRgw): Promise<void> {
+  const s3 = rawS3Client(rgw)
+  try {
+    for (const bucket of [...testBuckets]) {
+      testBuckets.delete(bucket)
+      await emptyBucket(s3, bucket).catch(() => {})
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {})
+    }
+  } finally {
+    s3.destroy()
+  }
+}
+
+/** Every object and every multipart upload (a SIGKILLed server leaves some open). */
+export async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
+  const keys = await listKeys(s3, bucket, '')
+  for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+    const batch = keys.slice(start, start + DELETE_BATCH).map((Key) => ({ Key }))
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }))
+  }
+  const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))
+  await Promise.all(
+    (uploads.Uploads ?? []).map(({ Key, UploadId }) =>
+      s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId })),
+    ),
+  )
+}
+
+/** Every key under `prefix`, sorted. */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = []
+  let token: string | undefined
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!))
+    token = page.NextContinuationToken
+  } while (token)
+  return keys.sort()
 }
 
 interface DaemonStart {

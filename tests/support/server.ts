@@ -4,14 +4,15 @@
  * compiled binary) and Debian's `docker-registry` as the reference. Both come back with the same
  * handle, so a test can target either; `startTarget()` picks one from `ZOT_E2E_TARGET`.
  * Our server stores on the storage under test (`ZOT_TEST_STORAGE`, support/storage-under-test):
- * a temp directory, or a fresh bucket of the shared Ceph RGW. Processes are stopped by the PID we
- * started, never by name.
+ * a temp directory, or a fresh bucket of the shared Ceph RGW. Processes run through support/process.ts,
+ * stopped by the PID we started, never by name.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from './binary'
 import { REPOSITORY_ROOT } from './paths'
+import { EarlyExitError, type RunningProcess, startProcess } from './process'
 import { createTestStorage, storageKind, type StorageKind, type TestStorage } from './storage-under-test'
 
 export interface RunningRegistry {
@@ -154,7 +155,6 @@ async function startWithRetries(
   throw lastError
 }
 
-class EarlyExitError extends Error {}
 /** How Bun (our server) and Go (docker-registry) say that the port is taken. */
 const PORT_TAKEN = /address already in use|is port \d+ in use/i
 
@@ -168,20 +168,24 @@ async function startOnce(
   const scratch = await mkdtemp(join(tmpdir(), `zot-e2e-${kind}-`))
   const port = await freePort()
   const command = await makeCommand(port, storage, scratch)
-  const child = Bun.spawn(command, {
-    cwd: options.cwd ?? scratch,
-    env: { ...process.env, ...options.env },
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  const output = new OutputTail(LOG_LIMIT)
-  const drained = Promise.all([output.drain(child.stdout), output.drain(child.stderr)])
-  const exited = child.exited.then((code) => (child.signalCode ? null : code))
   const url = `http://127.0.0.1:${port}`
   const removeScratch = () => rm(scratch, { recursive: true, force: true })
-
-  const handle: RunningRegistry = {
+  let child: RunningProcess
+  try {
+    child = await startProcess({
+      command,
+      cwd: options.cwd ?? scratch,
+      env: options.env,
+      readyUrl: `${url}/v2/`,
+      readyTimeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
+      logLimit: LOG_LIMIT,
+    })
+  } catch (error) {
+    await removeScratch()
+    const ErrorType = error instanceof EarlyExitError ? EarlyExitError : Error
+    throw new ErrorType(`${kind} registry: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return {
     url,
     host: `127.0.0.1:${port}`,
     port,
@@ -189,58 +193,15 @@ async function startOnce(
     storage,
     pid: child.pid,
     kind,
-    exited,
-    kill: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, signal)
-    },
-    logs: () => output.text(),
+    exited: child.exited,
+    kill: child.kill,
+    logs: child.logs,
     stop: async () => {
-      handle.kill('SIGTERM')
-      // A plain timer rather than Bun.sleep, so a quick exit does not keep the event loop alive.
-      const forceKill = setTimeout(() => handle.kill('SIGKILL'), STOP_GRACE_MS)
-      await exited
-      clearTimeout(forceKill)
-      await drained
+      await child.stop(STOP_GRACE_MS)
       await removeScratch()
       await removeOwnStorage()
     },
   }
-
-  try {
-    await waitUntilReady(url, exited, options.readyTimeoutMs ?? READY_TIMEOUT_MS)
-  } catch (error) {
-    handle.kill('SIGKILL')
-    await exited
-    await drained
-    await removeScratch()
-    const message = `${kind} registry (${command.join(' ')}) did not become ready: ${String(error)}`
-    const ErrorType = error instanceof EarlyExitError ? EarlyExitError : Error
-    throw new ErrorType(`${message}\n--- server output ---\n${output.text()}`)
-  }
-  return handle
-}
-
-async function waitUntilReady(url: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
-  let hasExited = false
-  void exited.then(() => {
-    hasExited = true
-  })
-  const deadline = Date.now() + timeoutMs
-  let lastProblem = 'no answer yet'
-  while (Date.now() < deadline) {
-    if (hasExited) throw new EarlyExitError(`process exited with ${await exited}`)
-    try {
-      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) })
-      await response.arrayBuffer()
-      // 401 counts: a config with authentication answers anonymous clients that way when up.
-      if (response.status === 200 || response.status === 401) return
-      lastProblem = `GET /v2/ answered ${response.status}`
-    } catch (error) {
-      lastProblem = String(error)
-    }
-    await Bun.sleep(50)
-  }
-  throw new Error(`timed out after ${timeoutMs} ms (${lastProblem})`)
 }
 
 /** Asks the kernel for a free port by binding port 0, then releases it for the child. */
@@ -263,22 +224,4 @@ export function mergeConfig(base: Record<string, unknown>, override: Record<stri
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Keeps the last `limit` characters of a process's output; reading it must never block the child. */
-class OutputTail {
-  private chunks = ''
-  constructor(private readonly limit: number) {}
-
-  async drain(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder()
-    for await (const chunk of stream) {
-      this.chunks += decoder.decode(chunk, { stream: true })
-      if (this.chunks.length > this.limit * 2) this.chunks = this.chunks.slice(-this.limit)
-    }
-  }
-
-  text(): string {
-    return this.chunks.slice(-this.limit)
-  }
 }

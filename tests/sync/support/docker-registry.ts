@@ -2,12 +2,14 @@
  * @module
  * Debian's docker-registry (CNCF distribution 2.8.2) as an upstream on 127.0.0.1: plain, with
  * htpasswd, or behind a token server. Its access log (Apache combined format) is kept, so tests
- * count the requests the upstream really received. Stopped by the PID we started.
+ * count the requests the upstream really received. Run by support/process.ts, stopped by the
+ * PID we started.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../../support/clients'
+import { startProcess } from '../../support/process'
 import { freePort } from '../../support/server'
 import type { TokenServer } from './token-server'
 
@@ -86,36 +88,24 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
       '',
     ].join('\n'),
   )
-  const child = Bun.spawn(['docker-registry', 'serve', configPath], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-  })
-  let output = ''
-  const drain = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-    const decoder = new TextDecoder()
-    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true })
-  }
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)])
   const url = `${certificate ? 'https' : 'http'}://127.0.0.1:${port}`
-  const deadline = Date.now() + 15_000
-  for (;;) {
-    const status = await fetch(`${url}/v2/`, { tls: { rejectUnauthorized: false } }).then(
-      (response) => response.status,
-      () => 0,
-    )
-    if (status === 200 || status === 401) break
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL')
-      throw new Error(`docker-registry did not start:\n${output}`)
-    }
-    await Bun.sleep(50)
-  }
+  const child = await startProcess({
+    command: ['docker-registry', 'serve', configPath],
+    readyUrl: `${url}/v2/`,
+    readyTimeoutMs: 15_000,
+    insecure: true,
+  }).catch(async (error) => {
+    await rm(directory, { recursive: true, force: true })
+    throw new Error(`docker-registry did not start: ${error instanceof Error ? error.message : String(error)}`)
+  })
   const accessLog = (): string[] =>
-    output.split('\n').flatMap((line) => {
-      const match = ACCESS_LINE.exec(line)
-      return match ? [`${match[1]} ${match[2]} ${match[3]} ${match[4]}`] : []
-    })
+    child
+      .logs()
+      .split('\n')
+      .flatMap((line) => {
+        const match = ACCESS_LINE.exec(line)
+        return match ? [`${match[1]} ${match[2]} ${match[3]} ${match[4]}`] : []
+      })
   return {
     url,
     ...(certificate && { certificate }),
@@ -124,9 +114,7 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
     count: (method, path) =>
       accessLog().filter((line) => line.startsWith(`${method} `) && path.test(line.split(' ')[1]!)).length,
     stop: async () => {
-      child.kill('SIGTERM')
-      await child.exited
-      await drained
+      await child.stop()
       await rm(directory, { recursive: true, force: true })
     },
   }
