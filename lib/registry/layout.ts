@@ -102,5 +102,4 @@ export const statePaths = {
 export const META_FILE_NAME = '_meta.sqlite'
 export const metaStorePath = (rootDirectory: string): string => join(rootDirectory, META_FILE_NAME)
 
-/** Pull-through spools by default: beside local storage, so a verified blob is renamed in. */
-export const syncSpoolDirectory = (rootDirectory: string): string => join(rootDirectory, '.sync')
+export { syncSpoolDirectory } from './layout-names'

@@ -13,7 +13,8 @@ import { openSqliteMetaStore } from '../meta/sqlite-meta-store'
 import type { StorageDriver } from '../storage/driver'
 import { createLocalDriver } from '../storage/local-driver'
 import { metaStorePath } from './layout'
-import { createRegistry, type Registry } from './registry'
+import type { Registry } from './registry'
+import { createRegistry } from './storage-registry'
 import { createStateStore } from './state-store'
 
 /** The `storage` keys that decide what is opened, as lib/config decodes them (defaults applied). */

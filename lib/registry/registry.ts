@@ -16,7 +16,6 @@ import type { PutManifestResult } from './manifest-store'
 import type { Pulls } from './pulls'
 import type { RepositoryMaintenance } from './repository-maintenance'
 import type { StateStore } from './state-store'
-import { StorageRegistry } from './storage-registry'
 import type { ChunkRange, UploadStatus } from './upload-store'
 
 export type { DedupeIndex } from './blob-store'
@@ -147,9 +146,4 @@ export interface Registry extends ContentSource {
 
   /** One repository as GC, retention, scrub and dedupe work on it. */
   maintenance(repository: string): RepositoryMaintenance
-}
-
-/** A registry over a driver; outside lib/registry, use `openStore`, which also opens metadata. */
-export function createRegistry(options: RegistryOptions): Registry {
-  return new StorageRegistry(options)
 }

@@ -218,3 +218,8 @@ export class StorageRegistry implements Registry {
     return new RepositoryMaintenance({ driver, indexes, blobs, manifests, catalog, dedupeIndex }, repository)
   }
 }
+
+/** A registry over a driver; outside lib/registry, use `openStore`, which also opens metadata. */
+export function createRegistry(options: RegistryOptions): Registry {
+  return new StorageRegistry(options)
+}

@@ -6,7 +6,7 @@
  * are every default a config gets: modules that use a decoded config apply none of their own.
  */
 import { resolve } from 'node:path'
-import { syncSpoolDirectory } from '../../registry/layout'
+import { syncSpoolDirectory } from '../../registry/layout-names'
 import { HOUR } from '../duration'
 import { childPath, itemPath } from '../findings'
 import type { IsSet } from '../set-paths'
