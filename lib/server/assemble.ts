@@ -19,7 +19,7 @@ import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
 import type { Registry } from '../registry/registry'
-import type { Sync } from '../sync'
+import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
 
 /** What survives a configuration reload. */

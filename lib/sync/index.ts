@@ -1,19 +1,9 @@
-/**
- * @module
- * The sync extension, assembled: upstream clients per registry entry, the router, blob fills,
- * the pull-through ContentSource, the `?ns=` middleware and periodic mirroring. `serve` hands
- * `source` and `middleware` to `createApp` and calls `start`/`stop` with the server.
- */
-import type { MiddlewareHandler } from 'hono'
 import type { SyncConfig } from '../config'
-import type { AppEnv } from '../http/context'
-import type { PullSource } from '../http/pull-source'
 import type { Logger } from '../log/logger'
-import type { Registry } from '../registry/registry'
 import { BlobFills } from './cache/blob-fills'
 import { resolveRegistry, type ResolvedRegistry } from './config'
 import { loadCredentials, type CredentialLookup } from './upstream/credentials'
-import { localOnlySync, syncEnabled } from './load'
+import { localOnlySync, syncEnabled, type Sync, type SyncOptions } from './sync'
 import { hostKey, urlHostKey } from './upstream/hosts'
 import { ImageCopier } from './mirror/image-copier'
 import { ManifestCache } from './cache/manifest-cache'
@@ -25,34 +15,6 @@ import { TagChecks } from './cache/tag-checks'
 import { loadUpstreamTls } from './upstream/tls'
 import { UpstreamClient } from './upstream/upstream-client'
 import { UpstreamSource } from './upstream/upstream-source'
-
-export interface SyncOptions {
-  registry: Registry
-  /** `extensions.sync` as lib/config decodes it; absent, disabled or without registries: local only. */
-  config: SyncConfig | undefined
-  logger: Logger
-  /** host[:port] names this registry is reached by (externalUrl host, listen address). */
-  ownHosts?: readonly string[]
-  /**
-   * The server's shutdown: aborting it cancels periodic mirroring (retry waits included) and
-   * fills nobody waits for, as `stop()` does.
-   */
-  signal?: AbortSignal
-}
-
-export interface Sync {
-  /** Serves every pull (narrowed per `?ns=` request); pass to `createApp({ source })`. */
-  source: PullSource
-  /** The `?ns=` router; run it before authorization, which must see the mapped name. */
-  middleware: MiddlewareHandler<AppEnv>[]
-  /** Starts periodic mirroring. */
-  start(): void
-  /**
-   * Cancels periodic mirroring and fills nobody waits for, waits for them to end and records
-   * pending tag checks. Fills that clients are reading go on until the last of them is gone.
-   */
-  stop(): Promise<void>
-}
 
 /** zot drops URLs that point back at this registry when an entry has others to use. */
 function withoutOwnUrls(registry: ResolvedRegistry, own: ReadonlySet<string>): ResolvedRegistry {

@@ -11,7 +11,8 @@ import { createApp } from '../../../lib/http/app'
 import { createLogger, type Logger } from '../../../lib/log/logger'
 import { openStore } from '../../../lib/registry/open-store'
 import type { Registry } from '../../../lib/registry/registry'
-import { createSync, type Sync } from '../../../lib/sync'
+import { createSync } from '../../../lib/sync'
+import type { Sync } from '../../../lib/sync/sync'
 import { testStorageConfig, testSyncConfig } from '../../support/config'
 
 export interface RunningCache {
