@@ -6,6 +6,7 @@
 # - a throwaway single-node Ceph (monitor, memstore OSD, RADOS gateway): the only S3 server
 #   available offline that checks signatures and implements multipart and conditional writes
 #   (see tests/support/ceph-rgw.ts);
+# - zsh, fish and groff, which check the generated completions and man page;
 # - qemu for the arm64 binary, strace for the unit's system-call filter, systemd-analyze.
 set -u
 updated=""
@@ -34,6 +35,7 @@ install_missing() {
 
 install_missing "test clients" "skopeo podman buildah umoci containerd docker-registry jq apache2-utils chromium openssl" \
   skopeo podman buildah umoci containerd docker-registry jq htpasswd chromium openssl
+install_missing "shells and groff for the completion and man-page tests" "zsh fish groff-base" zsh fish groff
 install_missing "emulation and tracing for the packaging tests" "qemu-user-static libc6-arm64-cross strace systemd" \
   qemu-aarch64-static strace systemd-analyze
 install_missing "Ceph for the S3 tests" "radosgw ceph-mon ceph-osd ceph-common" \
