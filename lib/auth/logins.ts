@@ -2,8 +2,8 @@
  * @module
  * The login half of the auth layer: htpasswd, API keys, OpenID Connect and GitHub logins, the
  * sessions they share and their routes. `setupAuth` imports it only when `http.auth` configures
- * a method, so a registry without logins never loads the crypto and OAuth code (about 5 MiB of
- * resident memory at idle, measured on the compiled binary).
+ * a method, so a registry without logins never loads the crypto and OAuth code (its idle-memory
+ * cost is in docs/performance.md).
  */
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AuthConfig } from '../config'

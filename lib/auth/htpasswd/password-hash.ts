@@ -1,8 +1,8 @@
 /**
  * @module
  * Checks a password against a stored htpasswd hash without holding up the event loop, and only a
- * bounded number at a time (security issue item 8: 24 concurrent wrong passwords used to push
- * `/livez` from 15 ms to 1.1–2.5 s, because bcryptjs hashed on the main thread).
+ * bounded number at a time: bcryptjs hashing on the main thread let a burst of wrong passwords
+ * stall every other request (docs/security.md has the figures).
  *
  * - bcrypt goes to `Bun.password.verify`, which runs natively on Bun's worker threads and accepts
  *   `$2a$`, `$2b$` and `$2y$` alike (the same algorithm for the passwords bcrypt reads). The
@@ -30,7 +30,7 @@ export const SHA_CRYPT_ROUNDS_LIMIT = 1_000_000
  * behind the hashes in the scheduler.
  */
 const DEFAULT_ACTIVE = Math.max(1, availableParallelism() - 1)
-/** At bcrypt cost 10 (~50 ms natively) this is at most ~2 s of waiting per core. */
+/** Enough to absorb a burst of logins; at bcrypt's usual cost the wait stays around a couple of seconds. */
 const DEFAULT_WAITING = 32
 
 /** Thrown by `HashChecker.check` when the queue is full; nothing was checked. */

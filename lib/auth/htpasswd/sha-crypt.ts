@@ -6,7 +6,7 @@
  *
  * The rounds run on the main thread (Bun has no native SHA-crypt), so they yield to the event
  * loop every `ROUNDS_PER_SLICE` rounds: a hash with a huge round count, or many checks at once,
- * then slow down logins, never every other request. At ~1 µs a round, a slice is about 1 ms.
+ * then slow down logins, never every other request; a slice is short enough not to be noticed.
  */
 import { timingSafeEqual } from 'node:crypto'
 

@@ -4,8 +4,8 @@
  * upstream GET that is written to a spool; that request and every concurrent one tail the spool.
  * The fill verifies the digest before any reader may see the last byte; a mismatch stores nothing
  * and breaks every transfer. The verified spool then becomes the blob: renamed into place when
- * storage is on the same filesystem (no second write, no second hash: on-demand sync of 100 MB
- * images went from ~414 to ~300 ms of server CPU each), otherwise streamed through the
+ * storage is on the same filesystem (no second write, no second hash; the CPU this saves is in
+ * docs/performance.md), otherwise streamed through the
  * registry's own upload path, which verifies the digest again while it writes (S3, another
  * filesystem). The fill belongs to no client: one that disconnects only stops its own tail.
  * Once sync stops (`signal`), a fill nobody waits for is cancelled; one that clients are still
