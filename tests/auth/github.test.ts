@@ -3,6 +3,8 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { githubEndpoints } from '../../lib/auth/openid/github-api'
 import { setupAuth } from '../../lib/auth/setup'
+import { configFromObject } from '../../lib/config'
+import { inspectConfigText } from '../../lib/config/load'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/sessions/ui-client'
 import { createUserGroups } from '../../lib/auth/users/user-groups'
 import { createLogger } from '../../lib/log/logger'
@@ -228,8 +230,17 @@ describe('GitHub login through the registry', async () => {
 })
 
 describe('GitHub and GitHub Enterprise endpoints', () => {
+  /** The endpoints of a `github` entry as the config decoder fills it. */
+  const endpointsOf = (entry: Record<string, unknown>) => {
+    const config = configFromObject(
+      { storage: { rootDirectory: '/tmp/zot' }, http: { auth: { openid: { providers: { github: entry } } } } },
+      'test',
+    )
+    return githubEndpoints(config.http.auth!.openid!.providers.github!)
+  }
+
   test('GitHub.com by default', () => {
-    expect(githubEndpoints({})).toEqual({
+    expect(endpointsOf({})).toEqual({
       authorization: 'https://github.com/login/oauth/authorize',
       token: 'https://github.com/login/oauth/access_token',
       api: 'https://api.github.com',
@@ -237,7 +248,7 @@ describe('GitHub and GitHub Enterprise endpoints', () => {
   })
 
   test('Enterprise: token URL and REST API on the host of authurl', () => {
-    expect(githubEndpoints({ authurl: 'https://ghe.example.com/login/oauth/authorize' })).toEqual({
+    expect(endpointsOf({ authurl: 'https://ghe.example.com/login/oauth/authorize' })).toEqual({
       authorization: 'https://ghe.example.com/login/oauth/authorize',
       token: 'https://ghe.example.com/login/oauth/access_token',
       api: 'https://ghe.example.com/api/v3',
@@ -245,12 +256,38 @@ describe('GitHub and GitHub Enterprise endpoints', () => {
   })
 
   test('an explicit tokenurl wins', () => {
-    const endpoints = githubEndpoints({
+    const endpoints = endpointsOf({
       authurl: 'https://ghe.example.com:8443/login/oauth/authorize',
       tokenurl: 'https://sso.example.com/token',
     })
     expect(endpoints.token).toBe('https://sso.example.com/token')
     expect(endpoints.api).toBe('https://ghe.example.com:8443/api/v3')
+  })
+
+  test('only github gets GitHub endpoints', () => {
+    const config = configFromObject(
+      { storage: { rootDirectory: '/tmp/zot' }, http: { auth: { openid: { providers: { oidc: {} } } } } },
+      'test',
+    )
+    const oidc = config.http.auth!.openid!.providers.oidc!
+    expect([oidc.authurl, oidc.tokenurl]).toEqual([undefined, undefined])
+  })
+
+  test('an authurl that is no URL is a config error naming the key, not a throw', async () => {
+    const { findings } = await inspectConfigText(
+      JSON.stringify({
+        storage: { rootDirectory: '/tmp/zot' },
+        http: { auth: { openid: { providers: { github: { authurl: 'ghe.example.com', scopes: SCOPES } } } } },
+      }),
+      'json',
+    )
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        path: 'http.auth.openid.providers.github.authurl',
+        message: 'not an absolute URL',
+      }),
+    )
   })
 })
 

@@ -17,8 +17,6 @@ export interface GitHubEndpoints {
 
 const GITHUB = 'https://github.com'
 const GITHUB_API = 'https://api.github.com'
-const AUTHORIZE_PATH = '/login/oauth/authorize'
-const TOKEN_PATH = '/login/oauth/access_token'
 /** GitHub's largest page; users in more than 30 orgs or teams would lose groups at the default. */
 const PAGE_SIZE = 100
 /** A bound on pagination, so a misbehaving server cannot keep a login busy forever. */
@@ -26,21 +24,24 @@ const MAX_PAGES = 10
 const REQUEST_TIMEOUT_MS = 30_000
 
 /**
- * The endpoints for `authurl`/`tokenurl`: GitHub.com when neither is set. For GitHub Enterprise
- * the token URL defaults to `authurl`'s host (sending the code to github.com would leak it to a
- * stranger) and the REST API is `<origin>/api/v3`.
+ * The endpoints of a `github` provider entry. `authurl` and `tokenurl` come from the decoded
+ * config, which fills them (GitHub.com, or the token URL on `authurl`'s host: lib/config/schema);
+ * the REST API is `https://api.github.com` for GitHub.com and `<origin>/api/v3` for GitHub
+ * Enterprise.
  *
- * @throws TypeError when `authurl` is not an absolute URL
+ * @throws Error when the entry was not decoded (no `authurl`/`tokenurl`), TypeError when `authurl`
+ * is not an absolute URL (a config check reports it first)
  * @example
- * githubEndpoints({ authurl: 'https://ghe.example.com/login/oauth/authorize' }).api
+ * githubEndpoints({ authurl: 'https://ghe.example.com/login/oauth/authorize', tokenurl }).api
  * // 'https://ghe.example.com/api/v3'
  */
 export function githubEndpoints(options: { authurl?: string; tokenurl?: string }): GitHubEndpoints {
-  const authorization = options.authurl || `${GITHUB}${AUTHORIZE_PATH}`
-  const origin = new URL(authorization).origin
+  const { authurl, tokenurl } = options
+  if (!authurl || !tokenurl) throw new Error('the github provider has no authurl/tokenurl: decode its config first')
+  const origin = new URL(authurl).origin
   return {
-    authorization,
-    token: options.tokenurl || `${origin}${TOKEN_PATH}`,
+    authorization: authurl,
+    token: tokenurl,
     api: origin === GITHUB ? GITHUB_API : `${origin}/api/v3`,
   }
 }

@@ -4,7 +4,7 @@
  * "session driver", "authz"): mandatory settings of each method, and access control that only
  * makes sense with some way to log in.
  */
-import { entryPath, itemPath } from '../findings'
+import { childPath, entryPath, itemPath } from '../findings'
 import { celProblem, GLOB_FIX, globProblem } from '../patterns'
 import type { Config } from '../schema'
 import { nearest } from '../suggest'
@@ -57,6 +57,23 @@ export const authRules: readonly Rule[] = [
             fix: missing.includes('clientid')
               ? 'set credentialsFile (a file with clientid and clientsecret) and the other keys'
               : `set ${missing.join(', ')}`,
+          })
+        }
+      }
+    },
+  },
+  {
+    severity: 'error',
+    summary: 'GitHub `authurl` or `tokenurl` that is not an absolute URL.',
+    check(config, report) {
+      const github = config.http.auth?.openid?.providers.github
+      if (github === undefined) return
+      for (const key of ['authurl', 'tokenurl'] as const) {
+        const url = github[key]
+        if (url !== undefined && !URL.canParse(url)) {
+          report(childPath(entryPath('http.auth.openid.providers', 'github'), key), 'not an absolute URL', {
+            value: url,
+            fix: `write it with scheme and host, e.g. "https://ghe.example.com/login/oauth/${key === 'authurl' ? 'authorize' : 'access_token'}"`,
           })
         }
       }

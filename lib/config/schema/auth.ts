@@ -148,6 +148,11 @@ const bearer = obj(
   },
 )
 
+/** GitHub.com's authorization endpoint: `authurl` of a `github` provider that sets none. */
+export const GITHUB_AUTH_URL = 'https://github.com/login/oauth/authorize'
+/** Where GitHub (.com and Enterprise) takes the code: `tokenurl` is this path on `authurl`'s origin. */
+export const GITHUB_TOKEN_PATH = '/login/oauth/access_token'
+
 /** zot's claims for the user name and the groups; an empty claim name also means these. */
 export const CLAIM_MAPPING_DEFAULTS = { username: 'email', groups: 'groups' } as const
 
@@ -171,10 +176,12 @@ const openidProvider = obj(
     authurl: str({
       description:
         'GitHub Enterprise authorization URL (`https://<host>/login/oauth/authorize`); the REST ' +
-        'API is then `https://<host>/api/v3`. GitHub.com when unset.',
+        'API is then `https://<host>/api/v3`.',
+      defaultNote: `\`${GITHUB_AUTH_URL}\` (GitHub.com) for \`github\`; none for the other kinds`,
     }),
     tokenurl: str({
-      description: 'GitHub token URL; `/login/oauth/access_token` on the host of `authurl` when unset.',
+      description: 'GitHub token URL.',
+      defaultNote: `for \`github\`: \`${GITHUB_TOKEN_PATH}\` on the origin of \`authurl\` (its code must not go to another host)`,
     }),
     scopes: list(str({ description: 'Scope.' }), {
       description:

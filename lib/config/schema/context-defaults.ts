@@ -11,7 +11,7 @@ import { HOUR } from '../duration'
 import { childPath, itemPath } from '../findings'
 import type { IsSet } from '../set-paths'
 import { allStores } from '../stores'
-import { CLAIM_MAPPING_DEFAULTS } from './auth'
+import { CLAIM_MAPPING_DEFAULTS, GITHUB_AUTH_URL, GITHUB_TOKEN_PATH } from './auth'
 import type { Config } from './index'
 
 export function applyContextDefaults(config: Config, isSet: IsSet): void {
@@ -31,6 +31,13 @@ function applyAuthDefaults(config: Config): void {
     const { claimMapping } = provider
     claimMapping.username ||= CLAIM_MAPPING_DEFAULTS.username
     claimMapping.groups ||= CLAIM_MAPPING_DEFAULTS.groups
+    if (kind === 'github') {
+      // GitHub Enterprise takes the code on its own host: sending it to github.com would leak it.
+      // An authurl that is no URL gets no tokenurl; a check reports it.
+      provider.authurl ||= GITHUB_AUTH_URL
+      if (!provider.tokenurl && URL.canParse(provider.authurl))
+        provider.tokenurl = `${new URL(provider.authurl).origin}${GITHUB_TOKEN_PATH}`
+    }
   }
 }
 
