@@ -8,6 +8,7 @@
 import { RegistryError } from '../errors/registry-error'
 import { isDigest, requireDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
+import { isValidTag } from '../oci/names'
 import type { Content } from '../storage/driver'
 import type { ContentSource, ManifestBody } from './content-source'
 import type { RegistryEvents } from './events'
@@ -33,6 +34,17 @@ export interface Pulls {
   listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]>
 }
 
+/**
+ * A reference that is neither a tag nor a digest names no manifest: reads answer 404
+ * MANIFEST_UNKNOWN, as zot and distribution do (the OCI conformance suite asks for it); only a
+ * push of such a reference is a 400. No source, upstream included, is asked about it.
+ */
+function requireReadableReference(repository: string, reference: string): void {
+  if (!isValidTag(reference) && !isDigest(reference)) {
+    throw new RegistryError('MANIFEST_UNKNOWN', { detail: { name: repository, reference } })
+  }
+}
+
 /** The pull operations over `source`, raising `events`. */
 export function createPulls(source: ContentSource, events: RegistryEvents): Pulls {
   const findBlob = async (repository: string, digest: string): Promise<FoundBlob> => {
@@ -42,8 +54,12 @@ export function createPulls(source: ContentSource, events: RegistryEvents): Pull
     return { digest: valid, size: stat.size }
   }
   return {
-    resolveManifest: (repository, reference) => source.resolveManifest(repository, reference),
+    async resolveManifest(repository, reference) {
+      requireReadableReference(repository, reference)
+      return source.resolveManifest(repository, reference)
+    },
     async pullManifest(repository, reference) {
+      requireReadableReference(repository, reference)
       const descriptor = await source.resolveManifest(repository, reference)
       const body = await source.openManifest(repository, descriptor)
       events.emit('manifestPulled', repository, descriptor.digest, isDigest(reference) ? undefined : reference)

@@ -67,11 +67,22 @@ describe('manifests: push and pull', async () => {
     const unknownRepo = await h.request('/v2/m/never/manifests/v1')
     expect(unknownRepo.status).toBe(404)
     expect(await errorCode(unknownRepo)).toBe('NAME_UNKNOWN')
-    const totallyWrong = await h.request('/v2/m/missing/manifests/sha256:totallywrong')
-    expect(totallyWrong.status).toBe(400)
-    expect(await errorCode(totallyWrong)).toBe('DIGEST_INVALID')
-    const badTag = await h.request(`/v2/m/missing/manifests/${'t'.repeat(129)}`)
-    expect(badTag.status).toBe(400)
+    // A reference that is neither a tag nor a digest names nothing: reads are 404 (zot,
+    // distribution and the OCI conformance suite's `.INVALID_MANIFEST_NAME`); a push is 400.
+    for (const reference of ['.INVALID_MANIFEST_NAME', 'sha256:totallywrong', 't'.repeat(129)]) {
+      for (const method of ['GET', 'HEAD']) {
+        const read = await h.request(`/v2/m/missing/manifests/${reference}`, { method })
+        expect(read.status).toBe(404)
+        if (method === 'GET') expect(await errorCode(read)).toBe('MANIFEST_UNKNOWN')
+      }
+    }
+    const image = await buildImage(h, 'm/missing')
+    const badPush = await putManifest(h, 'm/missing', '.INVALID_MANIFEST_NAME', image.manifest)
+    expect(badPush.status).toBe(400)
+    expect(await errorCode(badPush)).toBe('MANIFEST_INVALID')
+    const badDigestPush = await putManifest(h, 'm/missing', 'sha256:totallywrong', image.manifest)
+    expect(badDigestPush.status).toBe(400)
+    expect(await errorCode(badDigestPush)).toBe('DIGEST_INVALID')
   })
 
   test('pushing a tag again moves it; the old manifest stays reachable by digest', async () => {
