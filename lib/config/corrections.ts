@@ -1,12 +1,11 @@
 /**
  * @module
  * The corrections zot makes with a warning after validation (replaced dist-spec version, raised
- * intervals, implied S3 path style). Defaults, fixed and context-dependent, live in the schema.
+ * intervals). Defaults, fixed and context-dependent, live in the schema.
  */
 import { formatDuration, HOUR } from './duration'
 import type { FindingList } from './findings'
 import { DIST_SPEC_VERSION, type Config } from './schema'
-import { allStores } from './stores'
 
 /** A change zot makes to a config, with the warning it logs. */
 interface Correction {
@@ -38,23 +37,6 @@ export const CORRECTIONS: readonly Correction[] = [
         cve.updateInterval = atLeastTwoHours(cve.updateInterval, 'extensions.search.cve.updateInterval', findings)
       const scrub = config.extensions?.scrub
       if (scrub) scrub.interval = atLeastTwoHours(scrub.interval, 'extensions.scrub.interval', findings)
-    },
-  },
-  {
-    summary: 'S3 `regionendpoint` without `forcepathstyle` sets `forcepathstyle: true`.',
-    apply(config, findings) {
-      for (const { path, store } of allStores(config)) {
-        const driver = store.storageDriver
-        if (driver?.name !== 's3' || !('regionendpoint' in driver) || 'forcepathstyle' in driver) continue
-        findings.warn(
-          `${path}.storageDriver.forcepathstyle`,
-          'not set while `regionendpoint` is; path-style addressing is used',
-          {
-            fix: 'add "forcepathstyle": true (or false if the endpoint supports virtual-hosted buckets)',
-          },
-        )
-        driver.forcepathstyle = true
-      }
     },
   },
 ]

@@ -18,6 +18,7 @@ import {
   type AnyNode,
   type ArrayShape,
   type EnumShape,
+  type FreeMapShape,
   type MapShape,
   type ObjectShape,
 } from './schema/builder'
@@ -60,7 +61,9 @@ function decodeNode(node: AnyNode, raw: unknown, path: string, schemaPath: strin
     case 'map':
       return decodeMap(node, raw, path, schemaPath, context)
     case 'free-map':
-      return isRecord(raw) ? lowerCaseKeys(raw) : typeMismatch(node, raw, 'an object', path, context)
+      return isRecord(raw)
+        ? decodeFreeMap(node, raw, path, schemaPath, context)
+        : typeMismatch(node, raw, 'an object', path, context)
     case 'enum':
       return decodeEnum(node, raw, path, context)
     default: {
@@ -143,6 +146,27 @@ function decodeObject(node: ObjectShape, raw: unknown, path: string, schemaPath:
     const childRaw = key === undefined ? undefined : raw[key]
     const value = decodeNode(child, childRaw, childPath(path, name), childPath(schemaPath, name), context)
     if (value !== undefined) result[name] = value
+  }
+  return result
+}
+
+/** Driver settings: keys lower-cased; the parameters the schema knows for the driver `name`
+ * decoded and defaulted like object fields, the others kept as written. */
+function decodeFreeMap(
+  node: FreeMapShape,
+  raw: Record<string, unknown>,
+  path: string,
+  schemaPath: string,
+  context: Context,
+): unknown {
+  const result = lowerCaseKeys(raw) as Record<string, unknown>
+  const known = node.known === undefined ? undefined : Object.entries(node.known).find(([name]) => name === result.name)
+  if (known === undefined) return result
+  for (const [key, child] of Object.entries(known[1])) {
+    const written = result[key] === '' ? undefined : result[key]
+    const value = decodeNode(child, written, childPath(path, key), childPath(schemaPath, key), context)
+    if (value === undefined) delete result[key]
+    else result[key] = value
   }
   return result
 }

@@ -117,6 +117,12 @@ function collectRows(node: AnyNode, path: string, inherited: Inherited, rows: Ro
     status: isGrouping(node, inherited) ? '—' : effectiveStatus(node, inherited),
   })
   const childInherited = inheritedBy(node, inherited)
+  // Driver settings list the parameters the schema knows, for the driver `name` they belong to.
+  if (node.kind === 'free-map') {
+    for (const fields of Object.values(node.known ?? {}))
+      for (const [key, child] of Object.entries(fields)) collectRows(child, `${path}.${key}`, childInherited, rows)
+    return
+  }
   // Objects inside lists and maps are documented key by key under `list[].key`, `map.<key>.key`.
   const [container, containerPath] =
     node.kind === 'array'

@@ -18,7 +18,7 @@ export type {
   SyncContentConfig,
   SyncRegistryConfig,
 } from './schema'
-export { DIST_SPEC_VERSION } from './schema'
+export { DIST_SPEC_VERSION, type S3DriverConfig, s3DriverConfig } from './schema'
 export type { DurationMs } from './schema/builder'
 export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
 export type { ConfigFormat } from './read-text'

@@ -79,7 +79,8 @@ function toInteger(raw: unknown): Coerced {
 function toNumber(raw: unknown): Coerced {
   if (typeof raw === 'boolean') return { ok: true, value: raw ? 1 : 0 }
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim())
-  if (String(raw).trim() === '' || Number.isNaN(value)) return { ok: false, reason: 'expected a number' }
+  if (String(raw).trim() === '' || Number.isNaN(value))
+    return { ok: false, reason: 'expected a number', fix: 'write a plain number without units, e.g. 10485760' }
   return { ok: true, value }
 }
 

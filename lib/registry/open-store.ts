@@ -6,7 +6,7 @@
  * keeps them in SQLite under its local root (where zot keeps its BoltDB files).
  */
 import { resolve } from 'node:path'
-import type { StorageConfig } from '../config'
+import { s3DriverConfig, type StorageConfig } from '../config'
 import { createBucketMetaStore } from '../meta/bucket-meta-store'
 import type { MetaStore } from '../meta/meta-store'
 import { openSqliteMetaStore } from '../meta/sqlite-meta-store'
@@ -45,13 +45,13 @@ async function openDriver(config: StoreConfig, rootDirectory: string): Promise<O
   const params = config.storageDriver
   if (!params)
     return { driver: createLocalDriver({ rootDirectory, commit: config.commit }), shared: false, release: () => {} }
-  const name = String(params.name ?? '')
-  if (name !== 's3')
+  const s3 = s3DriverConfig(params)
+  if (!s3)
     throw new Error(
-      `storage.storageDriver.name: "${name}" is not supported yet; use "s3" or remove storageDriver for local disk`,
+      `storage.storageDriver.name: "${String(params.name ?? '')}" is not supported yet; use "s3" or remove storageDriver for local disk`,
     )
   const { checkS3Bucket, createS3Driver, s3OptionsFromZotParams } = await import('../storage/s3')
-  const options = s3OptionsFromZotParams(params)
+  const options = s3OptionsFromZotParams(s3)
   await checkS3Bucket(options)
   const driver = createS3Driver(options)
   return { driver, shared: true, release: () => driver.destroy() }

@@ -63,13 +63,21 @@ describe('keys are case-insensitive like zot', () => {
         },
       },
     })
-    expect(config.storage.storageDriver).toEqual({
+    // Written keys are kept (lower-cased, as zot's drivers get them); the S3 defaults are filled.
+    expect(config.storage.storageDriver).toMatchObject({
       name: 's3',
       region: 'r',
       bucket: 'b',
       regionendpoint: 'http://m',
       forcepathstyle: false,
+      secure: true,
+      skipverify: false,
+      chunksize: 10 * 1024 * 1024,
+      storageclass: 'STANDARD',
+      multipartcopythresholdsize: 5 * 1024 * 1024 * 1024,
+      maxsockets: 256,
     })
+    expect(Object.keys(config.storage.storageDriver ?? {}).filter((key) => /[A-Z]/.test(key))).toEqual([])
   })
 })
 

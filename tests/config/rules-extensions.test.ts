@@ -77,15 +77,6 @@ const CASES: RuleCase[] = [
     message: 'shorter than the 2h minimum',
     severity: 'warning',
   },
-  {
-    title: 'S3 endpoint without path style',
-    patch: {
-      storage: { dedupe: false, storageDriver: { ...s3, regionendpoint: 'http://minio:9000' } },
-    },
-    path: 'storage.storageDriver.forcepathstyle',
-    message: 'path-style addressing is used',
-    severity: 'warning',
-  },
 ]
 
 describeRuleCases('extension, cluster and correction rules', CASES)

@@ -6,6 +6,15 @@ import { describeRuleCases, type RuleCase, s3 } from './rule-cases'
 
 const CASES: RuleCase[] = [
   {
+    title: 'S3 endpoint without path style',
+    patch: {
+      storage: { dedupe: false, storageDriver: { ...s3, regionendpoint: 'http://minio:9000' } },
+    },
+    path: 'storage.storageDriver.forcepathstyle',
+    message: 'path-style addressing is used',
+    severity: 'warning',
+  },
+  {
     title: 'negative gcDelay',
     patch: { storage: { gcDelay: '-1h' } },
     path: 'storage.gcDelay',

@@ -10,6 +10,7 @@ import { pushImage } from '../http/harness'
 import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
 import { freePort } from '../support/server'
 import { captureIo, commandSections, makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
+import { testS3DriverConfig } from '../support/config'
 
 const CLUSTER_START_MS = 180_000
 const rgw = sharedCephRgw
@@ -62,7 +63,7 @@ describe('on S3', () => {
     const bad = good.slice()
     bad[0] = bad[0]! ^ 0xff
     // Bit rot behind the registry's back: straight into the bucket.
-    const driver = createS3Driver(s3OptionsFromZotParams(h.storage.storageDriver))
+    const driver = createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(h.storage.storageDriver)))
     await driver.putContent(blobPath('app', layer), bad)
     driver.destroy()
 

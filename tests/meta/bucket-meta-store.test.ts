@@ -7,6 +7,7 @@ import { createBucketMetaStore } from '../../lib/meta'
 import { createStateStore } from '../../lib/registry/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import { testS3DriverConfig } from '../support/config'
 
 setDefaultTimeout(60_000)
 let rgw: CephRgw
@@ -20,7 +21,7 @@ async function replicaStores(count: number) {
   const params = zotS3Params(rgw, bucket)
   // A long interval: flushes happen when the test says so.
   return Array.from({ length: count }, () =>
-    createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(params))), {
+    createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))), {
       flushIntervalMs: 3_600_000,
     }),
   )

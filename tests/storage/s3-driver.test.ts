@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import type { Content } from '../../lib/storage/driver'
-import { createS3Driver, type S3Driver, type S3DriverOptions } from '../../lib/storage/s3'
+import { createS3Driver, type S3Driver, type S3DriverOptions, s3OptionsFromZotParams } from '../../lib/storage/s3'
+import { testS3DriverConfig } from '../support/config'
 import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw } from '../support/ceph-rgw'
 import { testDriver } from './driver-suite'
 
@@ -23,14 +24,15 @@ afterAll(async () => dropTestBuckets(await rgw()), CLUSTER_START_MS)
 
 async function s3Driver(bucket: string, options: Partial<S3DriverOptions> = {}): Promise<S3Driver> {
   const server = await rgw()
-  return createS3Driver({
+  const params = {
     bucket,
     region: server.region,
-    endpoint: server.endpoint,
-    credentials: { accessKeyId: server.accessKey, secretAccessKey: server.secretKey },
-    chunkSize: 5 * MiB,
-    ...options,
-  })
+    regionendpoint: server.endpoint,
+    accesskey: server.accessKey,
+    secretkey: server.secretKey,
+    chunksize: 5 * MiB,
+  }
+  return createS3Driver({ ...s3OptionsFromZotParams(testS3DriverConfig(params)), ...options })
 }
 
 /** A driver on a fresh bucket, and a raw client to look behind its back. */

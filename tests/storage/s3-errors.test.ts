@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PathNotFoundError, StorageUnavailableError } from '../../lib/storage/driver'
-import { checkS3Bucket, createS3Driver, type S3DriverOptions } from '../../lib/storage/s3'
+import { checkS3Bucket, createS3Driver, type S3DriverOptions, s3OptionsFromZotParams } from '../../lib/storage/s3'
+import { testS3DriverConfig } from '../support/config'
 import { toStorageError } from '../../lib/storage/s3/errors'
 import { createTestBucket, dropTestBuckets, sharedCephRgw, type CephRgw } from '../support/ceph-rgw'
 
@@ -21,10 +22,15 @@ beforeAll(async () => {
 afterAll(() => rgw && dropTestBuckets(rgw), CLUSTER_START_MS)
 
 const optionsFor = (overrides: Partial<S3DriverOptions> = {}): S3DriverOptions => ({
-  bucket,
-  region: rgw.region,
-  endpoint: rgw.endpoint,
-  credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
+  ...s3OptionsFromZotParams(
+    testS3DriverConfig({
+      bucket,
+      region: rgw.region,
+      regionendpoint: rgw.endpoint,
+      accesskey: rgw.accessKey,
+      secretkey: rgw.secretKey,
+    }),
+  ),
   ...overrides,
 })
 

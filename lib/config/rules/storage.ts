@@ -9,6 +9,7 @@ import { childPath, itemPath } from '../findings'
 import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
 import { nearest } from '../suggest'
 import { allStores, describeStore, driverName, isRemote, type StoreEntry } from '../stores'
+import { s3DriverConfig } from '../schema'
 import type { Rule } from './rule'
 
 const STORAGE_DRIVERS = ['s3', 'gcs', 'azure']
@@ -121,6 +122,44 @@ export const storageRules: readonly Rule[] = [
             fix: 'remove it, or configure a storageDriver',
           })
         }
+      }
+    },
+  },
+  {
+    severity: 'error',
+    summary: 'S3 without `region` or `regionendpoint`; only one of `accesskey` and `secretkey`.',
+    check(config, report) {
+      for (const { path, store } of allStores(config)) {
+        const s3 = s3DriverConfig(store.storageDriver)
+        if (!s3) continue
+        if (s3.region === '')
+          report(`${path}.storageDriver.region`, 'required for the s3 driver (or set regionendpoint)', {
+            fix: 'add "region": "us-east-1" (the region of the bucket), or "regionendpoint" for an S3-compatible server',
+          })
+        if ((s3.accesskey === undefined) !== (s3.secretkey === undefined)) {
+          const missing = s3.accesskey === undefined ? 'accesskey' : 'secretkey'
+          report(`${path}.storageDriver.${missing}`, 'missing: set both accesskey and secretkey, or neither', {
+            fix: `add "${missing}", or remove the other one to use the AWS credential chain`,
+          })
+        }
+      }
+    },
+  },
+  {
+    severity: 'warning',
+    summary: 'S3 `regionendpoint` without `forcepathstyle`: path-style addressing is used.',
+    check(config, report, isSet) {
+      for (const { path, store } of allStores(config)) {
+        const s3 = s3DriverConfig(store.storageDriver)
+        if (!s3 || !isSet(`${path}.storageDriver.regionendpoint`) || isSet(`${path}.storageDriver.forcepathstyle`))
+          continue
+        report(
+          `${path}.storageDriver.forcepathstyle`,
+          'not set while `regionendpoint` is; path-style addressing is used',
+          {
+            fix: 'add "forcepathstyle": true (or false if the endpoint supports virtual-hosted buckets)',
+          },
+        )
       }
     },
   },

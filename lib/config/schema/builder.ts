@@ -81,6 +81,11 @@ export interface MapShape extends Shape {
  * `regionendpoint`, exactly as in zot. */
 export interface FreeMapShape extends Shape {
   readonly kind: 'free-map'
+  /** The parameters the schema knows per driver `name` (lower-case keys): when `name` matches,
+   * they are decoded like object fields (typed, checked, defaulted) and every other key passes
+   * through untouched, as zot's drivers ignore parameters they do not know. An empty string
+   * counts as unset. */
+  readonly known?: Readonly<Record<string, Fields>>
 }
 
 export type AnyNode = ScalarShape | EnumShape | ObjectShape | ArrayShape | MapShape | FreeMapShape
@@ -211,8 +216,11 @@ export function map<const V extends AnyNode, const O extends Options<Record<stri
   return node as MapNode<V, IsPresent<O>>
 }
 
-export function freeMap<const O extends Options<FreeMap>>(options: O): FreeMapNode<IsPresent<O>> {
-  const node: FreeMapShape = { kind: 'free-map', ...shape(options) }
+export function freeMap<const O extends Options<FreeMap>>(
+  options: O & { known?: Readonly<Record<string, Fields>> },
+): FreeMapNode<IsPresent<O>> {
+  const { known, ...rest } = options
+  const node: FreeMapShape = { kind: 'free-map', ...shape(rest), ...(known ? { known } : {}) }
   return node as FreeMapNode<IsPresent<O>>
 }
 

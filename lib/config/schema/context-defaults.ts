@@ -13,6 +13,7 @@ import type { IsSet } from '../set-paths'
 import { allStores } from '../stores'
 import { CLAIM_MAPPING_DEFAULTS, GITHUB_AUTH_URL, GITHUB_TOKEN_PATH } from './auth'
 import type { Config } from './index'
+import { type S3DriverConfig, s3DriverConfig } from './storage'
 
 export function applyContextDefaults(config: Config, isSet: IsSet): void {
   applyStoreDefaults(config, isSet)
@@ -56,6 +57,25 @@ function applyStoreDefaults(config: Config, isSet: IsSet): void {
     }
     // With remote storage, dedupe needs a shared cache, so zot assumes a remote one.
     if (store.dedupe && store.storageDriver !== undefined && unset('remoteCache')) store.remoteCache = true
+    const s3 = s3DriverConfig(store.storageDriver)
+    if (s3) applyS3Defaults(s3, unset)
+  }
+}
+
+/** The S3 parameters that depend on others. The decoder already dropped an empty
+ * `regionendpoint`, so "written" means written and not empty. */
+function applyS3Defaults(driver: S3DriverConfig, unset: (key: string) => boolean): void {
+  const written = driver.regionendpoint
+  // Servers behind an endpoint rarely resolve virtual-hosted bucket names; zot forces path style
+  // there too (a rule warns when the file leaves it out).
+  if (unset('storageDriver.forcepathstyle')) driver.forcepathstyle = written !== undefined
+  if (written !== undefined && driver.region === '') driver.region = 'us-east-1'
+  if (written !== undefined) {
+    // distribution (aws-sdk-go) adds the scheme `secure` selects to an endpoint written without one.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(written))
+      driver.regionendpoint = `${driver.secure ? 'https' : 'http'}://${written}`
+  } else if (!driver.secure && driver.region !== '') {
+    driver.regionendpoint = `http://s3.${driver.region}.amazonaws.com`
   }
 }
 

@@ -5,7 +5,89 @@
  * `dedupe` and `gc` are false unless set) and in two keys only the top level has.
  */
 import { HOUR } from '../duration'
-import { bool, duration, freeMap, int, list, map, obj, path, str } from './builder'
+import { bool, duration, type FreeMap, freeMap, int, list, map, num, type ObjectOf, obj, path, str } from './builder'
+
+const MiB = 1024 * 1024
+
+/**
+ * The parameters of distribution's `s3-aws` driver that zot embeds (lower-case keys), plus
+ * zot-bun's `maxsockets`. Other keys (`loglevel`, `v4auth`...) pass through unread: the SDK
+ * always signs with SigV4 and logs through the registry's logger.
+ */
+const s3DriverParams = {
+  region: str({
+    description: 'S3: AWS region of the bucket.',
+    default: '',
+    defaultNote: '`us-east-1` when `regionendpoint` is set; otherwise required',
+    example: 'us-east-1',
+  }),
+  bucket: str({ description: 'S3: bucket name.', required: true, example: 'zot' }),
+  regionendpoint: str({
+    description:
+      'S3: endpoint of an S3-compatible server; a scheme is added from `secure` when missing. ' + 'Empty means AWS.',
+    defaultNote: 'AWS; `http://s3.<region>.amazonaws.com` when `secure` is false',
+    example: 'http://minio:9000',
+  }),
+  forcepathstyle: bool({
+    description: 'S3: path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted buckets.',
+    filled: true,
+    defaultNote: 'true when `regionendpoint` is set, else false',
+  }),
+  secure: bool({ description: 'S3: HTTPS (the scheme of an endpoint written without one).', default: true }),
+  skipverify: bool({ description: 'S3: accept any TLS certificate.', default: false }),
+  accesskey: str({ description: 'S3: access key; without it, the AWS credential chain is used.' }),
+  secretkey: str({ description: 'S3: secret key; set together with `accesskey`.' }),
+  sessiontoken: str({ description: 'S3: session token of temporary credentials.' }),
+  rootdirectory: str({
+    description: 'S3: key prefix; keys carry it twice (`zot/zot/<repo>/...`), as zot lays them out.',
+    example: '/zot',
+  }),
+  chunksize: num({
+    description: 'S3: part size of uploads (5 MiB to 5 GiB); also the most an upload buffers in memory.',
+    default: 10 * MiB,
+    min: 0,
+  }),
+  storageclass: str({
+    description: 'S3: storage class of written objects; `NONE` sends none.',
+    default: 'STANDARD',
+  }),
+  objectacl: str({ description: 'S3: canned ACL of written objects.', default: 'private' }),
+  encrypt: bool({ description: 'S3: server-side encryption (SSE-S3, or SSE-KMS with `keyid`).', default: false }),
+  keyid: str({ description: 'S3: KMS key of SSE-KMS.' }),
+  useragent: str({ description: 'S3: User-Agent of requests.' }),
+  usedualstack: bool({ description: 'S3: dual-stack (IPv6) endpoints.', default: false }),
+  accelerate: bool({ description: 'S3: transfer acceleration endpoints.', default: false }),
+  multipartcopychunksize: num({
+    description: 'S3: size of the ranges a multipart server-side copy splits an object into.',
+    default: 32 * MiB,
+    min: 0,
+  }),
+  multipartcopymaxconcurrency: num({
+    description: 'S3: parallel part copies of one multipart server-side copy.',
+    default: 100,
+    min: 0,
+  }),
+  multipartcopythresholdsize: num({
+    description:
+      "S3: objects above this size are copied in parallel ranges. 5 GiB (CopyObject's limit), unlike " +
+      "distribution's 32 MiB: Ceph RGW copies a whole object far faster in one request.",
+    default: 5 * 1024 * MiB,
+    min: 0,
+  }),
+  maxsockets: num({
+    description: 'S3 (zot-bun only): sockets kept per endpoint; every streamed blob download holds one.',
+    default: 256,
+    min: 0,
+  }),
+}
+
+/** A decoded `storageDriver` with `name: s3`: its known parameters resolved, other keys as written. */
+export type S3DriverConfig = ObjectOf<typeof s3DriverParams> & FreeMap & { name: 's3' }
+
+/** The driver settings as S3 parameters when `name` is `s3` (the decoder then resolved them). */
+export function s3DriverConfig(driver: FreeMap | undefined): S3DriverConfig | undefined {
+  return driver?.name === 's3' ? (driver as S3DriverConfig) : undefined
+}
 
 /** Rules shared by `keepTags[]` entries and `keepUntagged`; they are OR-ed. */
 const ageAndCountRules = {
@@ -141,6 +223,7 @@ function storeFields(level: Level) {
         'Remote storage: `name` (`s3`; `gcs` and `azure` are not implemented) plus the driver parameters ' +
         '(S3: `region`, `bucket`, `regionendpoint`, `forcepathstyle`, `secure`, ...).',
       example: { name: 's3', region: 'us-east-1', bucket: 'zot' },
+      known: { s3: s3DriverParams },
     }),
     cacheDriver: freeMap({
       description: 'Remote dedupe cache and MetaDB: `name` (`redis` or `dynamodb`) plus its parameters.',
