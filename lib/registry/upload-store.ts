@@ -73,8 +73,12 @@ export class UploadStore {
     const id = crypto.randomUUID()
     if (owner !== undefined) this.quota.claim(id, owner)
     try {
-      const writer = await this.driver.writer(uploadPath(repository, id), { append: false })
-      await writer.close()
+      // Under the repository's lock: GC removes a repository it finds empty under the same lock, so
+      // the new session is either seen by it (and the repository kept) or created after it.
+      await this.indexes.locked(repository, async () => {
+        const writer = await this.driver.writer(uploadPath(repository, id), { append: false })
+        await writer.close()
+      })
     } catch (error) {
       this.quota.release(id)
       throw error
