@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../support/server'
+import { runZot, ZOT_CLI } from '../support/zot-cli'
 
 setDefaultTimeout(60_000)
-const CLI = join(import.meta.dir, '../../cmd/zot.ts')
+const CLI = ZOT_CLI
 const FIXTURES = join(import.meta.dir, '../fixtures/configs')
 const directories: string[] = []
 afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
@@ -16,15 +17,7 @@ async function scratch(): Promise<string> {
   return directory
 }
 
-async function zot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const run = Bun.spawn(['bun', CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([
-    run.exited,
-    new Response(run.stdout).text(),
-    new Response(run.stderr).text(),
-  ])
-  return { code, out, err }
-}
+const zot = runZot
 
 /** Reads a child's stdout until a line matches (or the time runs out). */
 async function waitForLine(lines: string[], pattern: RegExp, timeoutMs = 10_000): Promise<string> {

@@ -7,9 +7,9 @@ import { afterAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runZot } from '../support/zot-cli'
 
 setDefaultTimeout(60_000)
-const CLI = join(import.meta.dir, '../../cmd/zot.ts')
 const KEY = 'extensions.sync.registries[0].certDir'
 let directory: string
 afterAll(() => rm(directory, { recursive: true, force: true }))
@@ -22,15 +22,7 @@ async function configWithCertDir(certDir: string): Promise<string> {
   return path
 }
 
-async function zot(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const run = Bun.spawn(['bun', CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([
-    run.exited,
-    new Response(run.stdout).text(),
-    new Response(run.stderr).text(),
-  ])
-  return { code, out, err }
-}
+const zot = runZot
 
 test('a missing certDir is an error naming the key, the path and the fix', async () => {
   const config = await configWithCertDir(join(tmpdir(), 'zot-no-such-certs.d'))

@@ -4,11 +4,10 @@
  * point at the mistake.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { join } from 'node:path'
 import { ConfigError, loadConfigFile, parseConfigText } from '../../lib/config'
 import { inspectConfigFile, inspectConfigText } from '../../lib/config/load'
-import { REPOSITORY_ROOT } from '../support/paths'
 import { makeTempFiles } from './helpers'
+import { runZot } from '../support/zot-cli'
 
 const files = makeTempFiles()
 afterAll(() => files.remove())
@@ -137,15 +136,7 @@ describe('YAML and TOML syntax errors give the line', () => {
 
   test('zot verify-config prints the line and the fix', async () => {
     const file = files.write('broken.yaml', 'storage:\n  rootDirectory: /srv/zot\nhttp:\n  address: [oops\n')
-    const run = Bun.spawn(['bun', join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'verify-config', file], {
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    const [code, out, err] = await Promise.all([
-      run.exited,
-      new Response(run.stdout).text(),
-      new Response(run.stderr).text(),
-    ])
+    const { code, out, err } = await runZot('verify-config', file)
     expect(code).toBe(1)
     expect(out + err).toContain('YAML syntax error at line 4: Unexpected token\n  fix: check the indentation')
   })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { REPOSITORY_ROOT } from '../support/paths'
 import { startRegistry } from '../support/server'
 import { tempDirectory } from '../support/temp'
+import { runToEnd } from '../support/zot-cli'
 
 const readme = await Bun.file(join(REPOSITORY_ROOT, 'README.md')).text()
 const block = /## Try it with curl\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
@@ -23,16 +24,9 @@ test('the README curl walk-through runs and gives what its comments say', async 
   const registry = await startRegistry()
   try {
     const script = block.replaceAll('127.0.0.1:5000', registry.host)
-    const run = Bun.spawn(['bash', '-euo', 'pipefail', '-c', script], {
+    const { code, out, err } = await runToEnd(['bash', '-euo', 'pipefail', '-c', script], {
       cwd: await tempDirectory('readme'),
-      stdout: 'pipe',
-      stderr: 'pipe',
     })
-    const [code, out, err] = await Promise.all([
-      run.exited,
-      new Response(run.stdout).text(),
-      new Response(run.stderr).text(),
-    ])
     expect(code, err).toBe(0)
     const promises = block
       .split('\n')

@@ -6,22 +6,13 @@
 import { expect, test } from 'bun:test'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { REPOSITORY_ROOT } from '../support/paths'
 import { tempDirectory } from '../support/temp'
 import { pushSmallImage, startSecurityTarget } from './support'
+import { runZot } from '../support/zot-cli'
 
-const CLI = join(REPOSITORY_ROOT, 'cmd/zot.ts')
 const directory = await tempDirectory('log-failures')
 
-async function zot(...args: string[]) {
-  const child = Bun.spawn([process.execPath, CLI, ...args], { stdout: 'pipe', stderr: 'pipe' })
-  const [code, out, err] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ])
-  return { code, out: out + err }
-}
+const zot = runZot
 
 test.each(['output', 'audit'])(
   'log.%s in a missing directory: verify-config and serve refuse it, naming key and fix',
@@ -38,11 +29,11 @@ test.each(['output', 'audit'])(
     )
     const verified = await zot('verify-config', configPath)
     expect(verified.code).toBe(1)
-    expect(verified.out).toContain(`log.${key}`)
-    expect(verified.out).toContain(`directory not found: ${join(directory, 'no-such-dir')}`)
+    expect(verified.out + verified.err).toContain(`log.${key}`)
+    expect(verified.out + verified.err).toContain(`directory not found: ${join(directory, 'no-such-dir')}`)
     const served = await zot('serve', configPath)
     expect(served.code).toBe(1)
-    expect(served.out).toContain(`log.${key}`)
+    expect(served.out + served.err).toContain(`log.${key}`)
   },
 )
 
