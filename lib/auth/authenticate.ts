@@ -14,7 +14,7 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv, Principal } from '../http/context'
-import { clientAddress } from '../http/middleware/request-log'
+import { clientAddress } from '../http/client-address'
 import type { Logger } from '../log/logger'
 import type { AccessControl } from './policy/access-control'
 import { looksLikeApiKey } from './keys/api-key-format'

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, setSystemTime, test } from 'bun:test'
-import { addressKey, createLoginThrottle } from '../../lib/auth/htpasswd/login-throttle'
+import { createLoginThrottle } from '../../lib/auth/htpasswd/login-throttle'
+import { clientNetwork } from '../../lib/http/client-address'
 import { createHashChecker, HashCheckBusyError } from '../../lib/auth/htpasswd/password-hash'
 
 const START = Date.parse('2026-01-01T00:00:00Z')
@@ -59,12 +60,14 @@ describe('login throttle', () => {
   })
 
   test('address keys: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64', () => {
-    expect(addressKey('192.0.2.1')).toBe('192.0.2.1')
-    expect(addressKey('::ffff:192.0.2.1')).toBe('192.0.2.1')
-    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64')
-    expect(addressKey('2001:0db8:0000:0000:1:2:3:4')).toBe('2001:db8:0:0::/64')
-    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64')
-    expect(addressKey('::1')).toBe('0:0:0:0::/64')
+    expect(clientNetwork('192.0.2.1')).toBe('192.0.2.1')
+    expect(clientNetwork('::ffff:192.0.2.1')).toBe('192.0.2.1')
+    expect(clientNetwork('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(clientNetwork('2001:0db8:0000:0000:1:2:3:4')).toBe('2001:db8:0:0::/64')
+    expect(clientNetwork('fe80::1%eth0')).toBe('fe80:0:0:0::/64')
+    expect(clientNetwork('::1')).toBe('0:0:0:0::/64')
+    // More groups than an address holds (never from a real socket) still gives a key, no throw.
+    expect(clientNetwork('1:2:3:4:5:6:7::8:9')).toBe('1:2:3:4::/64')
   })
 
   test('memory is bounded', () => {

@@ -17,6 +17,7 @@
  *
  * Memory is bounded: the least recently touched keys are forgotten beyond `maxKeys`.
  */
+import { clientNetwork } from '../../http/client-address'
 
 export interface ThrottleLimits {
   /** Attempts per user name in a window; default 10. */
@@ -59,20 +60,6 @@ interface Counter {
   strikes: number
 }
 
-/** The throttling key of a client address: IPv4 as is, IPv6 by its /64 (zone ids dropped). */
-export function addressKey(address: string): string {
-  const plain = address.replace(/%.*$/, '')
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain)
-  if (mapped) return mapped[1]!
-  if (!plain.includes(':')) return plain
-  const [head = '', tail] = plain.split('::')
-  const left = head === '' ? [] : head.split(':')
-  const right = tail === undefined || tail === '' ? [] : tail.split(':')
-  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0')
-  const groups = [...left, ...zeros, ...right].slice(0, 4)
-  return `${groups.map((group) => Number.parseInt(group, 16).toString(16)).join(':')}::/64`
-}
-
 /**
  * Creates the throttle one registry shares between its login paths.
  *
@@ -90,7 +77,7 @@ export function createLoginThrottle(limits: Partial<ThrottleLimits> = {}): Login
 
   const keysOf = (username: string, address: string | undefined) => [
     { key: `user:${username}`, limit: perUser },
-    ...(address === undefined ? [] : [{ key: `address:${addressKey(address)}`, limit: perAddress }]),
+    ...(address === undefined ? [] : [{ key: `address:${clientNetwork(address)}`, limit: perAddress }]),
   ]
 
   /** The key's counter, with its window rolled over and stale strikes forgotten. */

@@ -10,7 +10,7 @@
 import { Hono, type Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../../http/context'
-import { clientAddress } from '../../http/middleware/request-log'
+import { clientAddress } from '../../http/client-address'
 import { readLimitedBody } from '../../http/read-body'
 import { ApiKeyInputError, type ApiKeyStore } from '../keys/api-key-store'
 import { sleepFailDelay, type FailureOptions } from '../failures'

@@ -5,25 +5,13 @@
  * header is never logged.
  */
 import { createMiddleware } from 'hono/factory'
-import { getConnInfo } from 'hono/bun'
-import type { Context } from 'hono'
 import type { Logger } from '../../log/logger'
+import { clientAddress } from '../client-address'
 import type { AppEnv } from '../context'
 import { isStreamedContent } from '../streamed-content'
 import { measuredBody } from './measured-body'
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-
-/** The peer's address (the proxy's, behind one); undefined in-process (tests). */
-export function clientAddress(c: Context<AppEnv>): string | undefined {
-  // c.env is Bun's server when running under Bun.serve; in-process tests have none.
-  if (!c.env) return undefined
-  try {
-    return getConnInfo(c).remote.address
-  } catch {
-    return undefined
-  }
-}
 
 export interface RequestLogOptions {
   logger: Logger
