@@ -76,15 +76,7 @@ export class UpstreamSource implements ContentSource {
    * Like every method here, it gives up once `signal` (a stopping job's) is aborted.
    */
   async resolveManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
-    const what = `${this.name}/${repository}:${reference}`
-    const response = await this.send({
-      method: 'HEAD',
-      path: `/v2/${repository}/manifests/${reference}`,
-      scope: repositoryScope(repository),
-      headers: { Accept: MANIFEST_ACCEPT },
-      signal,
-    })
-    if (!response.ok) throw await failure(response, what, () => manifestUnknown(repository, reference))
+    const response = await this.requestManifest('HEAD', repository, reference, signal)
     const digest = response.headers.get('Docker-Content-Digest')
     const size = Number(response.headers.get('Content-Length') ?? Number.NaN)
     const mediaType = essence(response.headers.get('Content-Type'))
@@ -95,6 +87,28 @@ export class UpstreamSource implements ContentSource {
     return { mediaType, digest, size }
   }
 
+  /** The upstream's successful answer for a manifest; its failure as an UpstreamError or 404. */
+  private async requestManifest(
+    method: 'HEAD' | 'GET',
+    repository: string,
+    reference: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const response = await this.send({
+      method,
+      path: `/v2/${repository}/manifests/${reference}`,
+      scope: repositoryScope(repository),
+      headers: { Accept: MANIFEST_ACCEPT },
+      signal,
+    })
+    if (!response.ok) {
+      throw await failure(response, `${this.name}/${repository}:${reference}`, () =>
+        manifestUnknown(repository, reference),
+      )
+    }
+    return response
+  }
+
   async openManifest(repository: string, descriptor: Descriptor): Promise<Uint8Array> {
     return (await this.fetchManifest(repository, descriptor.digest)).bytes
   }
@@ -102,14 +116,7 @@ export class UpstreamSource implements ContentSource {
   /** GET: the manifest's bytes, verified against the digest asked for or announced. */
   async fetchManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `${this.name}/${repository}:${reference}`
-    const response = await this.send({
-      method: 'GET',
-      path: `/v2/${repository}/manifests/${reference}`,
-      scope: repositoryScope(repository),
-      headers: { Accept: MANIFEST_ACCEPT },
-      signal,
-    })
-    if (!response.ok) throw await failure(response, what, () => manifestUnknown(repository, reference))
+    const response = await this.requestManifest('GET', repository, reference, signal)
     const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what)
     const expected = parseDigest(reference) ?? parseDigest(response.headers.get('Docker-Content-Digest') ?? '')
     const digest = digestOf(bytes, expected?.algorithm ?? 'sha256')
