@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../support/server'
 import { runZot, ZOT_CLI } from '../support/zot-cli'
+import { makeSelfSignedCertificate } from '../support/certificates'
 
 setDefaultTimeout(60_000)
 const CLI = ZOT_CLI
@@ -154,28 +155,12 @@ test('http.tls serves HTTPS, and a replaced certificate is served after SIGHUP w
   const cert = join(directory, 'cert.pem')
   const key = join(directory, 'key.pem')
   const makeCertificate = async (name: string) => {
-    const made = Bun.spawnSync(
-      [
-        'openssl',
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(directory, `${name}.key`),
-        '-out',
-        join(directory, `${name}.pem`),
-      ],
-      { stderr: 'pipe' },
-    )
-    expect(made.exitCode).toBe(0)
+    await makeSelfSignedCertificate({
+      key: join(directory, `${name}.key`),
+      cert: join(directory, `${name}.pem`),
+      commonName: name,
+      subjectAltName: 'IP:127.0.0.1',
+    })
     return {
       cert: await Bun.file(join(directory, `${name}.pem`)).text(),
       key: await Bun.file(join(directory, `${name}.key`)).text(),

@@ -8,6 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeSelfSignedCertificate } from '../../support/certificates'
 import { run } from '../../support/clients'
 import { startProcess } from '../../support/process'
 import { freePort } from '../../support/server'
@@ -61,21 +62,12 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   const certificate = options.tls ? join(directory, 'registry.crt') : undefined
   const key = join(directory, 'registry.key')
   if (certificate) {
-    const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      ...subject,
-      '-keyout',
+    await makeSelfSignedCertificate({
       key,
-      '-out',
-      certificate,
-    ])
+      cert: certificate,
+      commonName: '127.0.0.1',
+      subjectAltName: 'IP:127.0.0.1,DNS:localhost',
+    })
   }
   await writeFile(
     configPath,

@@ -9,7 +9,7 @@ import { createSign } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../../support/clients'
+import { makeSelfSignedCertificate } from '../../support/certificates'
 
 export interface TokenServerOptions {
   service: string
@@ -36,21 +36,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const directory = await mkdtemp(join(tmpdir(), 'zot-sync-token-'))
   const certificatePath = join(directory, 'cert.pem')
   const keyPath = join(directory, 'key.pem')
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=zot-sync-test-token',
-    '-keyout',
-    keyPath,
-    '-out',
-    certificatePath,
-  ])
+  await makeSelfSignedCertificate({ key: keyPath, cert: certificatePath, commonName: 'zot-sync-test-token' })
   const key = await readFile(keyPath, 'utf8')
   const certificateDer = (await readFile(certificatePath, 'utf8')).replace(/-----[^-]+-----|\s/g, '')
   const issuer = 'zot-sync-test'
