@@ -21,7 +21,7 @@ import {
   type ImageIndex,
 } from './image-index'
 import type { IndexStore } from './index-store'
-import { Lru } from './lru'
+import { Lru } from '../cache/lru'
 import { requireNewTags, requireReferences } from './push-rules'
 
 export interface PutManifestResult {

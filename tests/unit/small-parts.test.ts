@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test'
 import { parseContentRange, parseRangeHeader } from '../../lib/http/ranges'
 import { paginate } from '../../lib/http/pagination'
 import { KeyedMutex } from '../../lib/registry/keyed-mutex'
-import { Lru } from '../../lib/registry/lru'
+import { Lru } from '../../lib/cache/lru'
 import { Counter, Histogram, MetricsRegistry } from '../../lib/metrics/prometheus'
 
 test('Range header resolution', () => {

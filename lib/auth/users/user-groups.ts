@@ -11,6 +11,7 @@
  *   file). Records written before providers were recorded came from OpenID logins only, so they
  *   count as "some OpenID provider" (`ANY_OPENID_PROVIDER`).
  */
+import { ExpiringCache } from '../../cache/expiring-cache'
 import { statePaths } from '../../registry/layout'
 import type { StateStore } from '../../registry/registry'
 
@@ -32,35 +33,24 @@ interface UserRecord {
 
 /** How long a read is trusted; another replica's login shows up here after at most this. */
 const CACHE_MS = 60_000
-const CACHE_LIMIT = 10_000
 
 const strings = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined
 
 /** Stores user records in the registry's state store, with a short read cache. */
 export function createUserGroups(state: StateStore): UserGroups {
-  const cache = new Map<string, { record: UserRecord; until: number }>()
+  const cache = new ExpiringCache<UserRecord>(CACHE_MS)
 
-  function remember(username: string, record: UserRecord): void {
-    if (cache.size >= CACHE_LIMIT) cache.clear()
-    cache.set(username, { record, until: Date.now() + CACHE_MS })
-  }
-
-  async function read(username: string): Promise<UserRecord> {
-    const cached = cache.get(username)
-    if (cached && cached.until > Date.now()) return cached.record
-    let record: UserRecord = { groups: [], providers: [] }
-    const bytes = await state.read(statePaths.userGroups(username))
-    if (bytes) {
+  const read = (username: string): Promise<UserRecord> =>
+    cache.get(username, async () => {
+      const bytes = await state.read(statePaths.userGroups(username))
+      if (!bytes) return { groups: [], providers: [] }
       const stored = JSON.parse(new TextDecoder().decode(bytes)) as { groups?: unknown; providers?: unknown }
-      record = {
+      return {
         groups: strings(stored.groups) ?? [],
         providers: strings(stored.providers) ?? [ANY_OPENID_PROVIDER],
       }
-    }
-    remember(username, record)
-    return record
-  }
+    })
 
   return {
     get: async (username) => (await read(username)).groups,
@@ -76,7 +66,7 @@ export function createUserGroups(state: StateStore): UserGroups {
         statePaths.userGroups(username),
         JSON.stringify({ ...record, updatedAt: new Date().toISOString() }),
       )
-      remember(username, record)
+      cache.set(username, record)
     },
   }
 }

@@ -19,6 +19,7 @@
  * `cacheMs` so a docker pull's dozens of requests do not each reach storage; a logout on this
  * replica takes effect here at once, on other replicas within `cacheMs`.
  */
+import { ExpiringCache } from '../../cache/expiring-cache'
 import { statePaths } from '../../registry/layout'
 import type { StateStore } from '../../registry/registry'
 import type { Htpasswd } from '../htpasswd/htpasswd'
@@ -53,8 +54,6 @@ export interface UserValidityOptions {
   cacheMs?: number
 }
 
-const CACHE_LIMIT = 10_000
-
 /**
  * Creates the checks over the registry's state store and the configured sources.
  *
@@ -65,26 +64,18 @@ const CACHE_LIMIT = 10_000
 export function createUserValidity(options: UserValidityOptions): UserValidity {
   const { state, htpasswd, userGroups, openIdProviders } = options
   const cacheMs = options.cacheMs ?? 5_000
-  const logouts = new Map<string, { at: number; until: number }>()
+  const logouts = new ExpiringCache<number>(cacheMs)
 
-  function remember(username: string, at: number): void {
-    if (logouts.size >= CACHE_LIMIT) logouts.clear()
-    logouts.set(username, { at, until: Date.now() + cacheMs })
-  }
-
-  async function loggedOutAt(username: string): Promise<number> {
-    const cached = logouts.get(username)
-    if (cached && cached.until > Date.now()) return cached.at
-    let at = 0
-    const stored = await state.read(statePaths.userLogout(username))
-    if (stored) {
-      at = Date.parse(new TextDecoder().decode(stored).trim())
+  /** When the user last logged out (0: never). */
+  const loggedOutAt = (username: string): Promise<number> =>
+    logouts.get(username, async () => {
+      const stored = await state.read(statePaths.userLogout(username))
+      if (!stored) return 0
+      const at = Date.parse(new TextDecoder().decode(stored).trim())
       // Fail closed: an unreadable time must not revive sessions that a logout ended.
       if (Number.isNaN(at)) throw new Error(`${statePaths.userLogout(username)}: not a date`)
-    }
-    remember(username, at)
-    return at
-  }
+      return at
+    })
 
   const isConfigured = (provider: string): boolean =>
     provider === ANY_OPENID_PROVIDER ? openIdProviders.length > 0 : openIdProviders.includes(provider)
@@ -102,7 +93,7 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
     async endSessions(username) {
       const now = Date.now()
       await state.write(statePaths.userLogout(username), new Date(now).toISOString())
-      remember(username, now)
+      logouts.set(username, now)
     },
   }
 }

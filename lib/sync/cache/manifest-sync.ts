@@ -7,7 +7,7 @@
  */
 import { RegistryError } from '../../errors/registry-error'
 import type { Descriptor } from '../../oci/manifest'
-import { Lru } from '../../registry/lru'
+import { Lru } from '../../cache/lru'
 import { upstreamFailure } from '../routing/upstream-failure'
 import type { LocalManifest, ManifestCache, Placement } from './manifest-cache'
 import { firstRoute, type Route } from '../routing/route'
