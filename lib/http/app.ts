@@ -15,6 +15,7 @@ import { requestTarget } from './middleware/request-target'
 import { renderError, toRegistryError } from './render-error'
 import { recordingStreams } from './streamed-content'
 import { blobHandlers } from './routes/blobs'
+import { extensionHandlers, type ExtensionEndpoints } from './routes/extensions'
 import type { Handler, HandlerDeps, Method } from './routes/handler'
 import { baseHandlers, catalogHandlers, referrersHandlers, tagsHandlers } from './routes/listings'
 import { manifestHandlers } from './routes/manifests'
@@ -31,6 +32,8 @@ export interface AppOptions {
   readable?: HandlerDeps['readable']
   /** zot's `storage.redirectBlobURL`. */
   redirectBlobs: boolean
+  /** The extension list and management info; none without search (zot's defaults). */
+  extensions?: ExtensionEndpoints
   /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
   routes?: (app: Hono<AppEnv>) => void
 }
@@ -47,6 +50,7 @@ function handlerTable(deps: HandlerDeps): HandlerTable {
     uploads: uploadStartHandlers(deps),
     upload: uploadSessionHandlers(deps),
     referrers: referrersHandlers(deps),
+    extension: extensionHandlers(deps),
   }
 }
 
@@ -67,6 +71,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     },
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs,
+    extensions: options.extensions ?? { discover: { extensions: [] } },
   })
   const app = new Hono<AppEnv>()
 

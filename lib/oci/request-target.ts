@@ -15,6 +15,8 @@ export type RequestTarget =
   | { kind: 'uploads'; repository: string }
   | { kind: 'upload'; repository: string; uploadId: string }
   | { kind: 'referrers'; repository: string; digest: string }
+  /** `/v2/_oci/ext/discover` (`name: 'discover'`) and zot's `/v2/_zot/ext/<name>[/...]`. */
+  | { kind: 'extension'; name: string }
 
 const PATTERNS: [RegExp, (m: RegExpMatchArray) => RequestTarget][] = [
   [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', repository: m[1]! })],
@@ -35,6 +37,10 @@ export function parseRequestTarget(pathname: string): RequestTarget | undefined 
   if (!pathname.startsWith('/v2/')) return undefined
   const rest = pathname.slice(4)
   if (rest === '_catalog') return { kind: 'catalog' }
+  // Repository names start with a letter or digit, so these never shadow a repository.
+  if (rest === '_oci/ext/discover') return { kind: 'extension', name: 'discover' }
+  const zotExtension = rest.match(/^_zot\/ext\/([a-z]+)(?:\/.*)?$/)
+  if (zotExtension) return { kind: 'extension', name: zotExtension[1]! }
   for (const [pattern, build] of PATTERNS) {
     const match = rest.match(pattern)
     if (match) {

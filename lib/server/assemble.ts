@@ -18,6 +18,7 @@ import { startMaintenance, type Maintenance } from '../maintenance'
 import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
+import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
@@ -153,6 +154,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     middleware,
     readable: auth.readable,
     redirectBlobs: config.storage.redirectBlobURL,
+    extensions: extensionEndpoints(config),
     routes: (routes) => {
       healthRoutes(routes, {
         ready: {

@@ -37,8 +37,8 @@ export interface AuthorizeOptions extends FailureOptions {
  * `failDelay` applies to denials of authenticated users; challenges to anonymous requests (no
  * credentials offered, nothing guessed) are immediate.
  *
- * `/v2/_catalog` is let through (it needs no action); its handler must filter the list with
- * `access.canRead(principal, repository)`.
+ * `/v2/_catalog` and the extension endpoints are let through (they need no action); their
+ * handlers must filter what they answer with `access.canRead(principal, repository)`.
  *
  * @throws RegistryError UNAUTHORIZED (401, Basic challenge) or DENIED (403)
  * @example
@@ -60,7 +60,9 @@ export const authorize = (options: AuthorizeOptions) =>
       if (anonymous && authenticating) throw unauthorized(c, options, 'authentication required')
       return next()
     }
-    if (target.kind === 'catalog') {
+    // zot's management endpoint is open to all: the UI reads the sign-in methods from it first.
+    if (target.kind === 'extension' && target.name === 'mgmt') return next()
+    if (target.kind === 'catalog' || target.kind === 'extension') {
       if (anonymous && authenticating && !options.access.anonymousAccess) {
         throw unauthorized(c, options, 'authentication required')
       }

@@ -37,8 +37,8 @@ async function manifestPutActions(repository: string, tags: string[], tagExists:
 }
 
 /**
- * The actions `method` on `target` needs on `target.repository`. `/v2/` and `/v2/_catalog`
- * need none (the catalog is filtered instead).
+ * The actions `method` on `target` needs on `target.repository`. `/v2/`, `/v2/_catalog` and the
+ * extension endpoints name no repository and need none (their answers are filtered instead).
  *
  * @example
  * await requiredActions('PUT', { kind: 'manifest', repository: 'ci/app', reference: 'v1' }, { tagExists })
@@ -49,7 +49,7 @@ export async function requiredActions(
   target: RequestTarget,
   context: RequiredActionsContext,
 ): Promise<Action[]> {
-  if (target.kind === 'base' || target.kind === 'catalog' || method === 'OPTIONS') return []
+  if (!('repository' in target) || method === 'OPTIONS') return []
   switch (method) {
     case 'GET':
     case 'HEAD':

@@ -7,6 +7,7 @@ import type { Context } from 'hono'
 import type { RequestTarget } from '../../oci/request-target'
 import type { Pulls, Registry } from '../../registry/registry'
 import type { AppEnv, Principal } from '../context'
+import type { ExtensionEndpoints } from './extensions'
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
 export type TargetOf<K extends RequestTarget['kind']> = Extract<RequestTarget, { kind: K }>
@@ -28,6 +29,8 @@ export interface HandlerDeps {
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
   /** zot's `redirectBlobURL`: answer whole-blob GETs with a 307 to the storage's own URL. */
   redirectBlobs: boolean
+  /** What `/v2/_oci/ext/discover` and `/v2/_zot/ext/mgmt` answer. */
+  extensions: ExtensionEndpoints
 }
 
 /** The handlers of one resource kind, built around what they serve. */
