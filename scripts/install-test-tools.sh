@@ -38,6 +38,7 @@ install_missing "test clients" "skopeo podman buildah umoci containerd docker-re
 install_missing "shells and groff for the completion and man-page tests" "zsh fish groff-base" zsh fish groff
 install_missing "emulation and tracing for the packaging tests" "qemu-user-static libc6-arm64-cross strace systemd" \
   qemu-aarch64-static strace systemd-analyze
+install_missing "OpenLDAP for the LDAP login tests" "slapd ldap-utils" slapd slapadd ldapsearch
 install_missing "Ceph for the S3 tests" "radosgw ceph-mon ceph-osd ceph-common" \
   radosgw ceph-mon ceph-osd ceph radosgw-admin ceph-authtool monmaptool
 exit 0

@@ -1,10 +1,11 @@
 /**
  * @module
- * The login half of the auth layer: htpasswd, API keys, OpenID Connect and GitHub logins, the
+ * The login half of the auth layer: htpasswd, LDAP, API keys, OpenID Connect and GitHub logins, the
  * sessions they share and their routes. `setupAuth` imports it only when `http.auth` configures
  * a method, so a registry without logins never loads the crypto and OAuth code (its idle-memory
  * cost is in docs/performance.md).
  */
+import { readFileSync } from 'node:fs'
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AuthConfig } from '../config'
 import type { AppEnv } from '../http/context'
@@ -19,11 +20,15 @@ import type { FailureOptions } from './failures'
 import { createGitHubProvider } from './openid/github-provider'
 import { createHtpasswd } from './htpasswd/htpasswd'
 import { createLoginThrottle } from './htpasswd/login-throttle'
+import { createLdapDirectory } from './ldap/ldap-directory'
+import { ldapPasswordSource } from './ldap/ldap-login'
 import { createOpenIdProvider, type OpenIdProvider } from './openid/openid-provider'
 import { isOpenIdKind, type OpenIdKind } from './openid/openid-kinds'
 import { openIdRoutes } from './openid/openid-routes'
 import { createSealer, readSessionKeysFile } from './sessions/seal'
 import { createSessions } from './sessions/sessions'
+import { createFormCsrf } from './users/form-csrf'
+import { createUiAuth, type UiAuth } from './users/ui-auth'
 import { createUserGroups } from './users/user-groups'
 import { userPageRoutes } from './users/user-page-routes'
 import { createUserValidity } from './users/user-validity'
@@ -46,6 +51,8 @@ export interface LoginOptions {
   /** Where API keys, user groups and logouts persist (the registry's state store). */
   state: StateStore
   logger: Logger
+  /** The web UI is on (the key page then links search and explore). */
+  ui: boolean
 }
 
 export interface Logins {
@@ -53,6 +60,8 @@ export interface Logins {
   authentication: MiddlewareHandler<AppEnv>
   /** Mounts `/zot/auth/*`, `/user/apikey` and the key page as configured. */
   routes(app: Hono<AppEnv>): void
+  /** What the web UI needs: sign-in methods, session principals, CSRF tokens. */
+  ui: UiAuth
 }
 
 function openIdProviders(auth: AuthConfig, logger: Logger): Record<string, OpenIdProvider> {
@@ -68,7 +77,15 @@ function openIdProviders(auth: AuthConfig, logger: Logger): Record<string, OpenI
   return providers
 }
 
-/** @throws Error for unusable htpasswd or sessionKeysFile files */
+/** LDAP logins when `http.auth.ldap` is set; bindDN/bindPassword come from `credentialsFile`. */
+function ldapLogins(ldap: AuthConfig['ldap']) {
+  if (!ldap?.address || !ldap.baseDN || !ldap.userAttribute) return undefined
+  const caCert = ldap.caCert ? readFileSync(ldap.caCert, 'utf8') : undefined
+  const { address, baseDN, userAttribute } = ldap
+  return ldapPasswordSource(createLdapDirectory({ ...ldap, address, baseDN, userAttribute, caCert }))
+}
+
+/** @throws Error for unusable htpasswd, LDAP caCert or sessionKeysFile files */
 export function setupLogins(options: LoginOptions): Logins {
   const { auth, failure, access, logger, state, secure } = options
   const warn = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields)
@@ -87,6 +104,8 @@ export function setupLogins(options: LoginOptions): Logins {
   const trustedOrigins = trustedOriginsOf(options.externalUrl, auth.openid?.callbackAllowOrigins)
   // One throttle for both password entrances, so the sign-in form is no way around it.
   const throttle = createLoginThrottle()
+  const csrf = createFormCsrf(sessions, sealer)
+  const providerList = Object.values(providers).map(({ id, name }) => ({ id, name }))
 
   return {
     authentication: authenticate({
@@ -95,6 +114,7 @@ export function setupLogins(options: LoginOptions): Logins {
       htpasswd,
       throttle,
       apiKeys,
+      ldap: ldapLogins(auth.ldap),
       session: sessions.principal,
       logger,
     }),
@@ -115,21 +135,28 @@ export function setupLogins(options: LoginOptions): Logins {
           }),
         )
       }
-      if (apiKeys) {
-        app.route(
-          '/',
-          userPageRoutes({
-            ...failure,
-            store: apiKeys,
-            sessions,
-            sealer,
-            htpasswd,
-            throttle,
-            providers,
-            trustedOrigins,
-          }),
-        )
-      }
+      app.route(
+        '/',
+        userPageRoutes({
+          ...failure,
+          ...(apiKeys && { store: apiKeys }),
+          sessions,
+          csrf,
+          htpasswd,
+          throttle,
+          providers: providerList,
+          trustedOrigins,
+          ui: options.ui,
+        }),
+      )
     },
+    ui: createUiAuth({
+      providers: providerList,
+      passwordLogin: htpasswd !== undefined,
+      apiKeys: apiKeys !== undefined,
+      sessions,
+      csrf,
+      access,
+    }),
   }
 }

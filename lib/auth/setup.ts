@@ -7,6 +7,7 @@
  */
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AccessControlConfig, AuthConfig } from '../config'
+import { auth as authSchema } from '../config/schema/auth'
 import type { AppEnv, Principal } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { StateStore } from '../registry/registry'
@@ -15,6 +16,7 @@ import { authorize, authorizeMetrics } from './policy/authorize'
 import { isOpenIdKind } from './openid/openid-kinds'
 import { anonymousPrincipal } from './policy/principal'
 import type { TagExists } from './policy/required-actions'
+import type { UiAuth } from './users/ui-auth'
 
 export interface AuthSetupOptions {
   /** `http.auth`, absent when the config has none. */
@@ -32,6 +34,8 @@ export interface AuthSetupOptions {
   /** Whether a tag exists: decides `create` vs `update` on manifest PUTs. */
   tagExists: TagExists
   logger: Logger
+  /** `extensions.ui` is on. */
+  ui?: boolean
 }
 
 export interface AuthSetup {
@@ -46,10 +50,14 @@ export interface AuthSetup {
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
   /** True when any authentication method is configured. */
   authenticating: boolean
+  /** Sign-in and session pieces for the web UI; absent when nobody can log in. */
+  ui?: UiAuth
 }
 
-/** zot's authentication methods this build does not implement yet. */
-const UNSUPPORTED_METHODS = ['ldap', 'bearer', 'mtls'] as const
+/** zot's authentication methods this build does not implement yet: the schema's status says. */
+const UNSUPPORTED_METHODS = (['ldap', 'bearer', 'mtls'] as const).filter(
+  (method) => authSchema.fields[method].doc.status !== 'implemented',
+)
 
 /** The configured methods nobody can log in with here, e.g. `ldap`, `openid.keycloak`. */
 function unsupportedMethods(auth: AuthConfig | undefined): string[] {
@@ -58,9 +66,11 @@ function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   return [...methods, ...providers.map((id) => `openid.${id}`)]
 }
 
-/** True when somebody can log in: htpasswd, API keys or a supported OpenID provider. */
+/** True when somebody can log in: htpasswd, LDAP, API keys or a supported OpenID provider. */
 function hasLogins(auth: AuthConfig | undefined): auth is AuthConfig {
-  return Boolean(auth?.htpasswd?.path || auth?.apikey || Object.keys(auth?.openid?.providers ?? {}).some(isOpenIdKind))
+  return Boolean(
+    auth?.htpasswd?.path || auth?.ldap || auth?.apikey || Object.keys(auth?.openid?.providers ?? {}).some(isOpenIdKind),
+  )
 }
 
 /**
@@ -102,6 +112,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
         ...(options.externalUrl && { externalUrl: options.externalUrl }),
         state: options.state,
         logger,
+        ui: options.ui ?? false,
       })
     : undefined
   const authorization = authorize({ ...failure, access, tagExists: options.tagExists })
@@ -117,5 +128,6 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
       return repositories.filter((repository) => access.canRead(who, repository))
     },
     routes: (app) => logins?.routes(app),
+    ...(logins && { ui: logins.ui }),
   }
 }

@@ -10,7 +10,7 @@ export interface Principal {
   username: string
   groups: string[]
   /** How the identity was established. */
-  method: 'anonymous' | 'htpasswd' | 'apikey' | 'openid' | 'session' | 'bearer'
+  method: 'anonymous' | 'htpasswd' | 'ldap' | 'apikey' | 'openid' | 'session' | 'bearer' | 'mtls'
 }
 
 /** zot's access-control actions. */

@@ -68,8 +68,20 @@ describe('setupAuth on the real-world configs', () => {
   })
 
   test('a config whose only methods are unsupported refuses to run open', async () => {
+    const { auth } = await fixtureAuth('handbook-openid-two-providers.json')
+    const oidc = auth?.openid?.providers.oidc
+    if (!auth?.openid || !oidc) throw new Error('the fixture has an oidc provider')
+    auth.openid.providers = { keycloak: oidc }
+    auth.apikey = false
+    await expect(setup({ auth })).rejects.toThrow(/openid\.keycloak/)
+  })
+
+  test('an LDAP-only config builds without contacting the directory', async () => {
     const { auth } = await fixtureAuth('handbook-ldap.json')
-    await expect(setup({ auth })).rejects.toThrow(/ldap/)
+    const warnings: string[] = []
+    const built = await setup({ auth }, warnings)
+    expect(built.authenticating).toBe(true)
+    expect(warnings.join('\n')).not.toContain('ldap')
   })
 
   test('no auth at all: only authorization, and the ping answers 200', async () => {

@@ -27,7 +27,7 @@ const htpasswd = obj(
 )
 
 const ldap = obj(
-  { description: 'Users from an LDAP directory.', optional: true, status: 'planned' },
+  { description: 'Users from an LDAP directory.', optional: true, status: 'implemented' },
   {
     credentialsFile: path({
       description: 'File with `{"bindDN": ..., "bindPassword": ...}`; without it zot binds anonymously.',
