@@ -1,6 +1,7 @@
 /**
  * @module
- * Routes of the `/user/apikey` page: sign in with htpasswd credentials (OpenID sign-in goes
+ * Routes of sign-in, sign-out and the `/user/apikey` page (the UI's sign-in page posts here
+ * too): sign in with htpasswd credentials (OpenID sign-in goes
  * through `/zot/auth/login`; password guesses share `authenticate`'s throttle), create, revoke,
  * sign out (which ends the user's sessions server-side). Plain HTML forms, so CSRF is handled
  * here twice: browsers' `Origin`/`Sec-Fetch-Site` must not say cross-site, and every form of a
@@ -8,7 +9,9 @@
  * new key) and may not be framed.
  */
 import { Hono, type Context } from 'hono'
-import { createMiddleware } from 'hono/factory'
+import { assetRoutes } from '../../ui/assets/asset-routes'
+import { PATHS, type Viewer } from '../../ui/layout'
+import { pageSecurityHeaders } from '../../ui/security-headers'
 import type { AppEnv } from '../../http/context'
 import { clientAddress } from '../../http/client-address'
 import { readLimitedBody } from '../../http/read-body'
@@ -16,43 +19,31 @@ import { ApiKeyInputError, type ApiKeyStore } from '../keys/api-key-store'
 import { sleepFailDelay, type FailureOptions } from '../failures'
 import type { Htpasswd } from '../htpasswd/htpasswd'
 import type { LoginThrottle } from '../htpasswd/login-throttle'
-import type { OpenIdProvider } from '../openid/openid-provider'
+import { safeCallbackUi } from '../openid/callback-ui'
 import { checkPassword } from '../htpasswd/password-login'
 import { sameOrigin } from '../sessions/same-origin'
-import type { Sealer } from '../sessions/seal'
-import { SESSION_MAX_AGE, type SessionData, type Sessions } from '../sessions/sessions'
+import type { SessionData, Sessions } from '../sessions/sessions'
+import type { FormCsrf } from './form-csrf'
 import { PAGE_PATH, renderKeys, renderSignIn } from './user-page'
 import { PASSWORD_PROVIDER } from './user-validity'
 
 export interface UserPageOptions extends FailureOptions {
-  store: ApiKeyStore
+  /** The key store; without it (API keys off) only sign-in and sign-out are served. */
+  store?: ApiKeyStore
   sessions: Sessions
-  sealer: Sealer
+  csrf: FormCsrf
   htpasswd?: Htpasswd
   /** Throttles the sign-in form's password guesses, shared with `authenticate`. */
   throttle?: LoginThrottle
-  providers: Record<string, OpenIdProvider>
+  providers: { id: string; name: string }[]
   /** Origins besides the request's own that may post forms. */
   trustedOrigins: string[]
+  /** The web UI is on: the header offers search and explore, sign-out lands on `/`. */
+  ui: boolean
 }
 
 const FORM_LIMIT = 16 * 1024
-const CSRF = 'csrf'
 const DEFAULT_EXPIRY_DAYS = 90
-const HEADERS = {
-  'Cache-Control': 'no-store',
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Frame-Options': 'DENY',
-  // Not no-referrer: with it browsers post forms with `Origin: null`, which the CSRF check refuses.
-  'Referrer-Policy': 'same-origin',
-  'X-Content-Type-Options': 'nosniff',
-}
-
-const securityHeaders = createMiddleware<AppEnv>(async function securityHeaders(c, next) {
-  await next()
-  for (const [name, value] of Object.entries(HEADERS)) c.res.headers.set(name, value)
-})
 
 async function form(c: Context): Promise<URLSearchParams> {
   return new URLSearchParams(new TextDecoder().decode(await readLimitedBody(c.req.raw, FORM_LIMIT)))
@@ -68,27 +59,86 @@ function expiryOf(value: string | null): Date | undefined | 'invalid' {
   return Number.isNaN(date.getTime()) ? 'invalid' : date
 }
 
+/** A same-origin path to return to after a form, never another site (no open redirect). */
+export const nextPath = (requested: string | null | undefined, fallback: string): string =>
+  requested ? safeCallbackUi(requested, { allowedOrigins: [] }) : fallback
+
+type SignInResponder = (
+  c: Context,
+  status?: 200 | 401 | 429,
+  error?: string,
+  next?: string,
+) => Response | Promise<Response>
+
 /**
- * The API-key page as a hono app with full paths.
+ * Sign-in, sign-out and the API-key page as a hono app with full paths.
  *
  * @example
- * app.route('/', userPageRoutes({ store, sessions, sealer, htpasswd, providers, trustedOrigins }))
+ * app.route('/', userPageRoutes({ store, sessions, csrf, htpasswd, providers, trustedOrigins, ui }))
  */
 export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
-  const { store, sessions, sealer, htpasswd } = options
-  const providerList = Object.values(options.providers).map(({ id, name }) => ({ id, name }))
-  const csrfFor = (session: SessionData): string => sealer.seal(CSRF, { username: session.username }, SESSION_MAX_AGE)
+  const { store, sessions, csrf, htpasswd } = options
   const app = new Hono<AppEnv>()
+  const viewerOf = (session: SessionData | undefined): Viewer => ({
+    username: session?.username ?? '',
+    csrf: session ? csrf.token(session.username) : '',
+    ui: options.ui,
+    signIn: true,
+    apiKeys: store !== undefined,
+  })
 
-  const signIn = (c: Context, status: 200 | 401 | 429 = 200, error?: string) =>
+  const signIn: SignInResponder = (c, status = 200, error, next = PAGE_PATH) =>
     c.html(
       renderSignIn({
-        providers: providerList,
+        viewer: viewerOf(undefined),
+        providers: options.providers,
         passwordLogin: htpasswd !== undefined,
+        next,
         ...(error && { error }),
       }),
       status,
     )
+
+  // The pages' stylesheet and script; the UI, when on, relies on these routes too.
+  app.route('/', assetRoutes())
+  app.use(PAGE_PATH, pageSecurityHeaders)
+  app.use(`${PAGE_PATH}/*`, pageSecurityHeaders, sameOrigin(options.trustedOrigins))
+
+  app.post(PATHS.passwordSignIn, async (c) => {
+    const fields = await form(c)
+    const next = nextPath(fields.get('next'), PAGE_PATH)
+    const username = fields.get('username') ?? ''
+    const attempt = { username, password: fields.get('password') ?? '', address: clientAddress(c) }
+    const verdict = htpasswd ? await checkPassword(htpasswd, options.throttle, attempt) : 'wrong'
+    if (verdict !== 'ok') {
+      await sleepFailDelay(options)
+      if (verdict === 'wrong') return signIn(c, 401, 'Wrong user name or password.', next)
+      c.header('Retry-After', String(verdict.retryAfterSeconds))
+      const wait = verdict.retryAfterSeconds
+      return signIn(c, 429, `Too many sign-in attempts; try again in ${wait} s.`, next)
+    }
+    sessions.issue(c, { username, provider: PASSWORD_PROVIDER })
+    return c.redirect(next, 303)
+  })
+
+  app.post(PATHS.signOut, async (c) => {
+    const fields = await form(c)
+    if (await csrf.session(c, fields.get('csrf'))) await sessions.end(c)
+    return c.redirect(nextPath(fields.get('next'), PAGE_PATH), 303)
+  })
+
+  if (store) mountKeyPage(app, store, { ...options, viewerOf, signIn })
+  return app
+}
+
+interface KeyPageParts extends UserPageOptions {
+  viewerOf(session: SessionData): Viewer
+  signIn: SignInResponder
+}
+
+function mountKeyPage(app: Hono<AppEnv>, store: ApiKeyStore, parts: KeyPageParts): void {
+  const { sessions, csrf, viewerOf } = parts
+  const signIn = (c: Context) => parts.signIn(c, 401, 'Your session has ended; sign in again.')
 
   async function keysPage(
     c: Context,
@@ -98,50 +148,23 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
   ) {
     const keys = await store.list(session.username)
     const page = renderKeys({
-      username: session.username,
+      viewer: viewerOf(session),
       keys,
-      csrf: csrfFor(session),
       defaultExpiry: isoDay(Date.now() + DEFAULT_EXPIRY_DAYS * 86_400_000),
       ...extra,
     })
     return c.html(page, status)
   }
 
-  /** The session of a form post, when its CSRF token was sealed for that same user. */
-  async function formSession(c: Context, fields: URLSearchParams): Promise<SessionData | undefined> {
-    const session = await sessions.read(c)
-    const token = sealer.unseal<{ username?: string }>(CSRF, fields.get(CSRF) ?? undefined)
-    return session && token?.username === session.username ? session : undefined
-  }
-
-  app.use(PAGE_PATH, securityHeaders)
-  app.use(`${PAGE_PATH}/*`, securityHeaders, sameOrigin(options.trustedOrigins))
-
   app.get(PAGE_PATH, async (c) => {
     const session = await sessions.read(c)
-    return session ? keysPage(c, session) : signIn(c)
-  })
-
-  app.post(`${PAGE_PATH}/login`, async (c) => {
-    const fields = await form(c)
-    const username = fields.get('username') ?? ''
-    const attempt = { username, password: fields.get('password') ?? '', address: clientAddress(c) }
-    const verdict = htpasswd ? await checkPassword(htpasswd, options.throttle, attempt) : 'wrong'
-    if (verdict !== 'ok') {
-      await sleepFailDelay(options)
-      if (verdict === 'wrong') return signIn(c, 401, 'Wrong user name or password.')
-      c.header('Retry-After', String(verdict.retryAfterSeconds))
-      const wait = verdict.retryAfterSeconds
-      return signIn(c, 429, `Too many sign-in attempts; try again in ${wait} s.`)
-    }
-    sessions.issue(c, { username, provider: PASSWORD_PROVIDER })
-    return c.redirect(PAGE_PATH, 303)
+    return session ? keysPage(c, session) : parts.signIn(c)
   })
 
   app.post(`${PAGE_PATH}/create`, async (c) => {
     const fields = await form(c)
-    const session = await formSession(c, fields)
-    if (!session) return signIn(c, 401, 'Your session has ended; sign in again.')
+    const session = await csrf.session(c, fields.get('csrf'))
+    if (!session) return signIn(c)
     const label = (fields.get('label') ?? '').trim()
     const scopes = (fields.get('scopes') ?? '')
       .split(/\r?\n/)
@@ -169,17 +192,9 @@ export function userPageRoutes(options: UserPageOptions): Hono<AppEnv> {
 
   app.post(`${PAGE_PATH}/revoke`, async (c) => {
     const fields = await form(c)
-    const session = await formSession(c, fields)
-    if (!session) return signIn(c, 401, 'Your session has ended; sign in again.')
+    const session = await csrf.session(c, fields.get('csrf'))
+    if (!session) return signIn(c)
     await store.remove(session.username, fields.get('id') ?? '')
     return c.redirect(PAGE_PATH, 303)
   })
-
-  app.post(`${PAGE_PATH}/logout`, async (c) => {
-    const fields = await form(c)
-    if (await formSession(c, fields)) await sessions.end(c)
-    return c.redirect(PAGE_PATH, 303)
-  })
-
-  return app
 }
