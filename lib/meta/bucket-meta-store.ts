@@ -12,7 +12,7 @@
  */
 import { statePaths, type StatePath } from '../registry/layout'
 import type { DedupeIndex, StateStore } from '../registry/registry'
-import type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
+import type { ManifestStats, MetaStore, RepositoryStats, TagStats, UserMark } from './meta-store'
 
 interface StatsDocument {
   tags: Record<string, TagStats>
@@ -126,6 +126,22 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
       await flushRepository(repository).catch(() => {})
       const { document } = await readJson(statePaths.metaStats(repository), emptyStats)
       return { tags: new Map(Object.entries(document.tags)), manifests: new Map(Object.entries(document.manifests)) }
+    },
+    async userMarks() {
+      return (await readJson<UserMark[]>(statePaths.metaUserMarks, () => [])).document
+    },
+    async setUserMark(mark, on) {
+      const same = (other: UserMark) =>
+        other.username === mark.username && other.repository === mark.repository && other.kind === mark.kind
+      await swap<UserMark[]>(
+        statePaths.metaUserMarks,
+        () => [],
+        (marks) => {
+          const at = marks.findIndex(same)
+          if (on && at < 0) marks.push(mark)
+          if (!on && at >= 0) marks.splice(at, 1)
+        },
+      )
     },
     async setting(key) {
       return (await readJson<Record<string, string>>(statePaths.metaSettings, () => ({}))).document[key]

@@ -1,7 +1,7 @@
 /**
  * @module
- * The metadata store: when each tag and manifest was pushed and pulled, and which repositories
- * hold which blobs (the dedupe index). Retention's time and count rules read it, so it must
+ * The metadata store: when each tag and manifest was pushed and pulled, which repositories
+ * hold which blobs (the dedupe index), and users' stars and bookmarks. Retention's time and count rules read it, so it must
  * survive restarts; it is written from registry events and read by GC.
  *
  * The interface is small and its reads are async so that stores other than the local SQLite one
@@ -30,6 +30,13 @@ export interface RepositoryStats {
   manifests: Map<string, ManifestStats>
 }
 
+/** A user's star or bookmark on a repository (zot's userprefs), kept across restarts. */
+export interface UserMark {
+  username: string
+  repository: string
+  kind: 'star' | 'bookmark'
+}
+
 export interface MetaStore {
   /** Where the store lives, for logs. */
   readonly location: string
@@ -42,6 +49,10 @@ export interface MetaStore {
   forgetManifest(repository: string, digest: string): void
   forgetRepository(repository: string): void
   repositoryStats(repository: string): Promise<RepositoryStats>
+  /** Every user's stars and bookmarks (search loads them once). */
+  userMarks(): Promise<UserMark[]>
+  /** Sets (`on`) or clears a star or bookmark; resolves once it is durable. */
+  setUserMark(mark: UserMark, on: boolean): Promise<void>
   /** Small persistent settings (e.g. the dedupe mode the storage was last reconciled to). */
   setting(key: string): Promise<string | undefined>
   setSetting(key: string, value: string): Promise<void>

@@ -11,8 +11,9 @@ import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { DedupeIndex } from '../registry/registry'
-import type { ManifestStats, MetaStore, RepositoryStats, TagStats } from './meta-store'
+import type { ManifestStats, MetaStore, RepositoryStats, TagStats, UserMark } from './meta-store'
 
+// A new table is not a new version: an older build ignores user_marks and keeps working.
 const SCHEMA_VERSION = 1
 
 const SCHEMA = `
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS blob_locations (
   digest TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, repository)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user_marks (
+  username TEXT NOT NULL, repository TEXT NOT NULL, kind TEXT NOT NULL,
+  PRIMARY KEY (username, repository, kind)
+) WITHOUT ROWID;
 `
 
 interface ManifestRow {
@@ -92,6 +97,9 @@ export function openSqliteMetaStore(path: string): MetaStore {
     removeLocation: db.query('DELETE FROM blob_locations WHERE digest = ? AND repository = ?'),
     setting: db.query<{ value: string }, [string]>('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.query('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
+    userMarks: db.query<UserMark, []>('SELECT username, repository, kind FROM user_marks'),
+    addMark: db.query('INSERT OR IGNORE INTO user_marks (username, repository, kind) VALUES (?, ?, ?)'),
+    removeMark: db.query('DELETE FROM user_marks WHERE username = ? AND repository = ? AND kind = ?'),
   }
 
   const recordPush = db.transaction((repository: string, digest: string, tags: readonly string[], at: number) => {
@@ -148,6 +156,9 @@ export function openSqliteMetaStore(path: string): MetaStore {
       }
       return { tags, manifests }
     },
+    userMarks: async () => statements.userMarks.all(),
+    setUserMark: async ({ username, repository, kind }, on) =>
+      void (on ? statements.addMark : statements.removeMark).run(username, repository, kind),
     setting: async (key) => statements.setting.get(key)?.value,
     setSetting: async (key, value) => void statements.setSetting.run(key, value),
     // Every write is already in the database.

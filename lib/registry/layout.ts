@@ -13,6 +13,7 @@
  *     _zot/apikeys/..., _zot/users/...   auth state (API keys, OpenID users, logouts)
  *     _zot/meta/<repo>/stats.json    push and pull times on shared storage (bucket metadata)
  *     _zot/meta-settings.json
+ *     _zot/meta-user-marks.json       stars and bookmarks on shared storage
  *     .sync/tag-checks.json          when the pull-through cache last confirmed each tag
  *
  * On local disk under `rootDirectory` (S3 too): `_meta.sqlite` (the metadata store of a single
@@ -60,6 +61,12 @@ export const blobPath = (repository: string, digest: string): string =>
 export const quarantinePath = (repository: string, digest: string): string =>
   `${quarantineDirectory(repository)}/${digestSegments(digest, 'quarantinePath')}`
 
+/**
+ * zot's marker at the store's root: "1" once its restore walk left no dedupe placeholder, which
+ * makes it skip that walk at later starts; "0" (or absent) makes it walk again.
+ */
+export const RESTORE_MARKER_PATH = '_restore_complete'
+
 declare const statePathBrand: unique symbol
 /** A path of a state document; only `statePaths` makes them, so state never lands in a repository. */
 export type StatePath = string & { readonly [statePathBrand]: true }
@@ -94,6 +101,8 @@ export const statePaths = {
   metaFolder: state(`${STATE_ROOT}/meta`),
   metaStats: (repository: string): StatePath => state(`${STATE_ROOT}/meta/${directory(repository)}/stats.json`),
   metaSettings: state(`${STATE_ROOT}/meta-settings.json`),
+  /** Users' stars and bookmarks (search's userprefs), one document: they change rarely. */
+  metaUserMarks: state(`${STATE_ROOT}/meta-user-marks.json`),
   /** Outside every repository: the catalog skips names that start with a dot. */
   tagChecks: state('.sync/tag-checks.json'),
 } as const

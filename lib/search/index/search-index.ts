@@ -1,0 +1,124 @@
+/**
+ * @module
+ * The in-memory search index over the persisted metadata: every repository's `Repository`,
+ * built from storage once at start (in the background, off the readiness path) and reloaded one
+ * repository at a time when something changes it. Changes arrive as the registry's events
+ * (pushes, API deletes, the pull-through cache's stores) and as the metadata store's forget calls
+ * GC and retention make; pulls update download counts in place. A query waits for the first
+ * build and for pending reloads, so it never answers from stale data, and never walks storage.
+ */
+import type { Logger } from '../../log/logger'
+import type { RegistryEventSource } from '../../registry/events'
+import type { ManifestMeta } from './manifest-meta'
+import { refreshFigures, type Repository } from './repository'
+import type { RepositorySource } from './storage-source'
+
+/** Repositories loaded at once during the first build. */
+const BUILD_CONCURRENCY = 4
+
+export class SearchIndex {
+  private readonly repositories = new Map<string, Repository>()
+  private readonly dirty = new Set<string>()
+  private built: Promise<void> | undefined
+  private reloading: Promise<void> | undefined
+  private sorted: Repository[] | undefined
+  /** Bumped on every change of the set of repositories or their contents. */
+  generation = 0
+
+  constructor(
+    private readonly source: RepositorySource,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the first build (idempotent); queries wait for it. */
+  start(): Promise<void> {
+    this.built ??= this.buildAll()
+    return this.built
+  }
+
+  /** Subscribes to the registry's events; returns the unsubscribe function. */
+  follow(events: RegistryEventSource): () => void {
+    return events.subscribe({
+      manifestPushed: (repository) => this.changed(repository),
+      manifestDeleted: (repository) => this.changed(repository),
+      manifestPulled: (repository, digest) => this.pulled(repository, digest),
+    })
+  }
+
+  /** Something in the repository changed: reload it before the next query. */
+  changed(repository: string): void {
+    this.dirty.add(repository)
+  }
+
+  /** A pull: counted at once (the metadata store records it too, for the next reload). */
+  pulled(repository: string, digest: string, at = Date.now()): void {
+    const found = this.repositories.get(repository)
+    if (!found) return
+    const stats = found.stats.manifests.get(digest) ?? { pullCount: 0 }
+    found.stats.manifests.set(digest, { ...stats, pullCount: stats.pullCount + 1, pulledAt: at })
+    refreshFigures(found)
+  }
+
+  /** Every repository, sorted by name, current as of now. */
+  async all(): Promise<readonly Repository[]> {
+    await this.current()
+    this.sorted ??= [...this.repositories.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    return this.sorted
+  }
+
+  async get(name: string): Promise<Repository | undefined> {
+    await this.current()
+    return this.repositories.get(name)
+  }
+
+  /** Waits for the first build and any pending reloads. */
+  async current(): Promise<void> {
+    await this.start()
+    while (this.dirty.size > 0) {
+      this.reloading ??= this.reloadDirty().finally(() => (this.reloading = undefined))
+      await this.reloading
+    }
+  }
+
+  private async reloadDirty(): Promise<void> {
+    const names = [...this.dirty]
+    this.dirty.clear()
+    await Promise.all(names.map((name) => this.reload(name)))
+  }
+
+  private async reload(name: string): Promise<void> {
+    const previous = this.repositories.get(name)
+    const known: ReadonlyMap<string, ManifestMeta> = previous?.manifests ?? new Map()
+    try {
+      const loaded = await this.source.load(name, known)
+      if (loaded && loaded.images.length + loaded.manifests.size > 0) this.repositories.set(name, loaded)
+      else this.repositories.delete(name)
+    } catch (error) {
+      // Keep what is known; the next change retries.
+      this.logger.warn('search index: cannot read repository', { repository: name, error })
+      return
+    }
+    this.sorted = undefined
+    this.generation++
+  }
+
+  private async buildAll(): Promise<void> {
+    const started = performance.now()
+    let names: string[]
+    try {
+      names = await this.source.list()
+    } catch (error) {
+      this.logger.error('search index: cannot list repositories', { error })
+      return
+    }
+    let next = 0
+    const worker = async () => {
+      while (next < names.length) await this.reload(names[next++]!)
+    }
+    await Promise.all(Array.from({ length: BUILD_CONCURRENCY }, worker))
+    this.logger.info('search index built', {
+      repositories: this.repositories.size,
+      milliseconds: Math.round(performance.now() - started),
+    })
+  }
+}
