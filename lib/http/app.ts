@@ -5,6 +5,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { RegistryError } from '../errors/registry-error'
+import type { ManifestLint } from '../lint/mandatory-annotations'
 import type { Logger } from '../log/logger'
 import type { RequestTarget } from '../oci/request-target'
 import type { ContentSource } from '../registry/content-source'
@@ -34,6 +35,8 @@ export interface AppOptions {
   redirectBlobs: boolean
   /** The extension list and management info; none without search (zot's defaults). */
   extensions?: ExtensionEndpoints
+  /** zot's lint extension, when it asks for mandatory annotations. */
+  lintManifest?: ManifestLint
   /** Extra routes outside `/v2` (health, metrics, auth endpoints), mounted before the API. */
   routes?: (app: Hono<AppEnv>) => void
 }
@@ -72,6 +75,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
     redirectBlobs: options.redirectBlobs,
     extensions: options.extensions ?? { discover: { extensions: [] } },
+    ...(options.lintManifest && { lintManifest: options.lintManifest }),
   })
   const app = new Hono<AppEnv>()
 

@@ -13,6 +13,7 @@ import { createApp } from '../http/app'
 import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
 import { requestLog } from '../http/middleware/request-log'
+import { mandatoryAnnotationsLint } from '../lint/mandatory-annotations'
 import { createLogger, type Logger } from '../log/logger'
 import { startMaintenance, type Maintenance } from '../maintenance'
 import type { MetaStore } from '../meta'
@@ -125,6 +126,8 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   const metricsConfig = config.extensions?.metrics
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
   const audit = config.log.audit ? openAuditLog(config.log.audit) : undefined
+  const lintConfig = config.extensions?.lint
+  const lint = lintConfig?.enable ? mandatoryAnnotationsLint(lintConfig.mandatoryAnnotations) : undefined
   const auth = await setupAuth({
     ...(config.http.auth && { auth: config.http.auth }),
     ...(config.http.accessControl && { accessControl: config.http.accessControl }),
@@ -155,6 +158,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     readable: auth.readable,
     redirectBlobs: config.storage.redirectBlobURL,
     extensions: extensionEndpoints(config),
+    ...(lint && { lintManifest: lint }),
     routes: (routes) => {
       healthRoutes(routes, {
         ready: {

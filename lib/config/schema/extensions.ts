@@ -124,12 +124,16 @@ export const extensions = obj(
       },
       'implemented',
     ),
-    lint: extension('Refuse manifests missing annotations.', {
-      mandatoryAnnotations: list(str({ description: 'Annotation key.' }), {
-        description: 'Required annotations.',
-        default: [],
-      }),
-    }),
+    lint: extension(
+      'Refuse pushed OCI image manifests missing annotations (on the manifest or as config labels).',
+      {
+        mandatoryAnnotations: list(str({ description: 'Annotation key.' }), {
+          description: 'Required annotations.',
+          default: [],
+        }),
+      },
+      'implemented',
+    ),
     trust: extension('Signature verification.', {
       cosign: bool({ description: 'Verify cosign signatures.', default: false }),
       notation: bool({ description: 'Verify notation signatures.', default: false }),

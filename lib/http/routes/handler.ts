@@ -7,6 +7,7 @@ import type { Context } from 'hono'
 import type { RequestTarget } from '../../oci/request-target'
 import type { Pulls, Registry } from '../../registry/registry'
 import type { AppEnv, Principal } from '../context'
+import type { ManifestLint } from '../../lint/mandatory-annotations'
 import type { ExtensionEndpoints } from './extensions'
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'
@@ -31,6 +32,8 @@ export interface HandlerDeps {
   redirectBlobs: boolean
   /** What `/v2/_oci/ext/discover` and `/v2/_zot/ext/mgmt` answer. */
   extensions: ExtensionEndpoints
+  /** zot's lint extension: checks a pushed manifest before it is stored. */
+  lintManifest?: ManifestLint
 }
 
 /** The handlers of one resource kind, built around what they serve. */

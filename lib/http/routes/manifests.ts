@@ -15,7 +15,7 @@ const manifestHeaders = (descriptor: Descriptor): Record<string, string> => ({
   ETag: `"${descriptor.digest}"`,
 })
 
-export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, pulls }) => ({
+export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, pulls, lintManifest }) => ({
   async HEAD(c, target) {
     const descriptor = await pulls(c).resolveManifest(target.repository, target.reference)
     return new Response(null, { status: 200, headers: manifestHeaders(descriptor) })
@@ -28,9 +28,11 @@ export const manifestHandlers: ResourceHandlers<'manifest'> = ({ registry, pulls
 
   async PUT(c, target) {
     const body = await readLimitedBody(c.req.raw, MAX_MANIFEST_BYTES)
+    const contentType = c.req.header('Content-Type') ?? ''
+    await lintManifest?.(registry, { repository: target.repository, reference: target.reference, body, contentType })
     const result = await registry.putManifest(target.repository, target.reference, body, {
       origin: 'push',
-      contentType: c.req.header('Content-Type') ?? '',
+      contentType,
       extraTags: c.req.queries('tag') ?? [],
       tagMustBeNew: c.get('tagMustBeNew') === true,
     })
