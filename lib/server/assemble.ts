@@ -12,6 +12,7 @@ import type { Config } from '../config'
 import { createApp } from '../http/app'
 import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
+import { rateLimit } from '../http/middleware/rate-limit'
 import { requestLog } from '../http/middleware/request-log'
 import { mandatoryAnnotationsLint } from '../lint/mandatory-annotations'
 import { createLogger, type Logger } from '../log/logger'
@@ -142,6 +143,9 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   // Logging and metrics first, so refused requests are logged and counted too.
   const middleware: MiddlewareHandler<AppEnv>[] = [requestLog({ logger, ...(audit && { audit }) })]
   if (metricsPath) middleware.push(metrics.middleware(metricsPath))
+  // Before authentication: password guesses count against the rate too.
+  const limiter = config.http.ratelimit && rateLimit(config.http.ratelimit)
+  if (limiter) middleware.push(limiter)
   const origins = config.http.allowOrigin
     .split(',')
     .map((origin) => origin.trim())

@@ -83,7 +83,11 @@ const tls = obj(
 )
 
 const ratelimit = obj(
-  { description: 'Request rate limits (429 beyond them).', optional: true, status: 'planned' },
+  {
+    description: 'Request rate limits per client (429 with Retry-After beyond them; health probes are exempt).',
+    optional: true,
+    status: 'implemented',
+  },
   {
     rate: int({ description: 'Requests per second, per client.', min: 1 }),
     methods: list(
