@@ -2,15 +2,25 @@
  * @module
  * `zot gc CONFIG [--dry-run] [--json]`: one GC and retention pass now, whatever `storage.gc`
  * says, with the configured delays and policies. Prints every deletion with the rule behind it
- * (or, with `--dry-run`, what would go), then a summary line.
+ * (or, with `--dry-run`, what would go), then a summary line. With `subPaths` every store is
+ * collected, each with its own `gcDelay` and `retention`, and the summary covers them all.
  */
 import type { Command } from 'commander'
-import { collectGarbage, decisionLine, type MaintenanceIo, resolveGcSettings, summaryLine } from '../lib/maintenance'
+import {
+  collectGarbage,
+  decisionLine,
+  type GcReport,
+  type MaintenanceIo,
+  resolveGcSettings,
+  summaryLine,
+} from '../lib/maintenance'
+import { mergeGcReports } from '../lib/maintenance/merge-reports'
 import type { GcSettings } from '../lib/maintenance/options'
 import { startProgress } from '../lib/maintenance/progress'
+import { storeMaintenanceOptions } from '../lib/maintenance/stores-maintenance'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'
-import { type MaintenanceCommandOptions, openCommandStore, refuseBesideServer } from './maintenance-store'
+import { type MaintenanceCommandOptions, openCommandStore, passProgress, refuseBesideServer } from './maintenance-store'
 
 export interface GcCommandOptions extends MaintenanceCommandOptions {
   /** Report only (also forced by `storage.retention.dryRun`). */
@@ -46,9 +56,15 @@ export function registerGc(program: Command): void {
  * process.exitCode = await gcCommand({ storage: config.storage, http: config.http, dryRun }, processIo())
  */
 export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): Promise<number> {
-  let settings: GcSettings
+  const dryRun = options.dryRun ?? false
+  // Every store's settings first: a bad pattern stops the command before anything is opened.
+  const routes = [undefined, ...Object.keys(options.storage.subPaths ?? {})]
+  const settings = new Map<string | undefined, GcSettings>()
   try {
-    settings = resolveGcSettings(options.storage, { dryRun: options.dryRun ?? false })
+    for (const route of routes) {
+      const store = storeMaintenanceOptions(options.storage, { route, rootDirectory: '' })
+      settings.set(route, resolveGcSettings(store, { dryRun }))
+    }
   } catch (error) {
     io.err(`zot gc: ${(error as Error).message}`)
     return 1
@@ -56,17 +72,34 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
   if (await refuseBesideServer('gc', options, io)) return 1
   const store = await openCommandStore('gc', options, io)
   if (!store) return 1
-  const { registry, logger, meta } = store
+  const { registry, logger, parts } = store
   const progress = startProgress('gc', io, registry)
   try {
-    const onProgress = progress?.repository
-    const report = await collectGarbage({ registry, logger, meta, ...(onProgress && { onProgress }) }, settings)
+    const reports: GcReport[] = []
+    const onProgress = progress && (await passProgress(parts, progress))
+    for (const [index, part] of parts.entries()) {
+      const partProgress = onProgress?.(index)
+      const context = {
+        registry: part.registry,
+        logger,
+        meta: part.meta,
+        ...(partProgress && { onProgress: partProgress }),
+      }
+      reports.push(await collectGarbage(context, settings.get(part.route)!))
+    }
+    // A store's own `retention.dryRun` makes its pass a dry run while the others delete.
+    const report = mergeGcReports(
+      reports,
+      reports.every((own) => own.dryRun),
+    )
     progress?.stop()
     if (options.json) {
       io.out(JSON.stringify(report, null, 2))
     } else {
-      const deletions = report.decisions.filter((decision) => decision.action === 'delete')
-      for (const decision of deletions) io.out(decisionLine(decision, report.dryRun))
+      for (const own of reports) {
+        const deletions = own.decisions.filter((decision) => decision.action === 'delete')
+        for (const decision of deletions) io.out(decisionLine(decision, own.dryRun))
+      }
       for (const { repository, message } of [...report.warnings, ...report.errors])
         io.err(`zot gc: ${repository}: ${message}`)
       io.out(summaryLine(report))

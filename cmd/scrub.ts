@@ -1,16 +1,17 @@
 /**
  * @module
- * `zot scrub CONFIG [--json]`: checks every image of the store, prints zot's table (or JSON) and
- * a summary line, and quarantines corrupt blobs. Unlike zot it exits non-zero when anything is
- * affected, so cron and CI notice.
+ * `zot scrub CONFIG [--json]`: checks every image of every store (the default one and each
+ * `subPaths` store), prints zot's table (or JSON) and a summary line, and quarantines corrupt
+ * blobs. Unlike zot it exits non-zero when anything is affected, so cron and CI notice.
  */
 import type { Command } from 'commander'
 import { type MaintenanceIo, type ScrubReport, scrubStorage } from '../lib/maintenance'
+import { mergeScrubReports } from '../lib/maintenance/merge-reports'
 import { startProgress } from '../lib/maintenance/progress'
 import { scrubJson, scrubSummary, scrubTable } from '../lib/maintenance/scrub-output'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'
-import { type MaintenanceCommandOptions, openCommandStore, refuseBesideServer } from './maintenance-store'
+import { type MaintenanceCommandOptions, openCommandStore, passProgress, refuseBesideServer } from './maintenance-store'
 
 export interface ScrubCommandOptions extends MaintenanceCommandOptions {
   json?: boolean
@@ -52,16 +53,23 @@ export async function scrubCommand(options: ScrubCommandOptions, io: Maintenance
   if (!store) return SCRUB_EXIT.failed
   const progress = startProgress('scrub', io, store.registry)
   try {
-    const onProgress =
-      progress &&
-      ((done: number, total: number, repository: string, running: ScrubReport) =>
-        progress.repository(done, total, repository, () => running.bytesChecked))
-    const report = await scrubStorage({
-      registry: store.registry,
-      logger: store.logger,
-      quarantine: options.quarantine ?? true,
-      ...(onProgress && { onProgress }),
-    })
+    const onProgress = progress && (await passProgress(store.parts, progress))
+    const reports: ScrubReport[] = []
+    for (const [index, part] of store.parts.entries()) {
+      const partProgress = onProgress?.(index)
+      reports.push(
+        await scrubStorage({
+          registry: part.registry,
+          logger: store.logger,
+          quarantine: options.quarantine ?? true,
+          ...(partProgress && {
+            onProgress: (done: number, total: number, repository: string, running: ScrubReport) =>
+              partProgress(done, total, repository, () => running.bytesChecked),
+          }),
+        }),
+      )
+    }
+    const report = mergeScrubReports(reports)
     progress?.stop()
     if (options.json) io.out(scrubJson(report))
     else for (const line of scrubTable(report.rows)) io.out(line)

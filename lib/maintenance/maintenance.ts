@@ -18,6 +18,7 @@ import { emptyReport, type GcReport } from './gc-report'
 import { MaintenanceMetrics, type MetricFamily } from './metrics'
 import { resolveGcSettings, type StoreMaintenanceOptions } from './options'
 import { scrubStorage, type ScrubReport } from './scrub'
+import { TaskQueue } from './task-queue'
 import { delayUntilOpen, parseTimeWindow, type TimeWindow } from './time-window'
 
 export interface MaintenanceOptions {
@@ -36,6 +37,8 @@ export interface StartMaintenanceOptions {
   logger: Logger
   /** The server's shutdown: once aborted, nothing more is scheduled and the running task ends. */
   signal?: AbortSignal
+  /** Shared by the maintenance of every store (subPaths), so their tasks never overlap. */
+  queue?: TaskQueue
 }
 
 export interface Maintenance {
@@ -68,6 +71,7 @@ export function startMaintenance({
   options,
   logger,
   signal: shutdown,
+  queue = new TaskQueue(),
 }: StartMaintenanceOptions): Maintenance {
   const settings = resolveGcSettings(options.storage)
   const { gcTimeWindow } = options.storage
@@ -88,14 +92,7 @@ export function startMaintenance({
     },
     { once: true },
   )
-  let queue: Promise<unknown> = Promise.resolve()
-
-  /** Runs tasks one after another; a failing task does not stop the ones after it. */
-  function enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = queue.then(task)
-    queue = run.catch(() => {})
-    return run
-  }
+  const enqueue = <T>(task: () => Promise<T>): Promise<T> => queue.run(task)
 
   function later(ms: number, task: () => void): void {
     if (signal.aborted) return
@@ -163,7 +160,7 @@ export function startMaintenance({
     async stop() {
       abort.abort()
       for (const stop of unsubscribe) stop()
-      await queue
+      await queue.idle()
     },
   }
 }

@@ -16,7 +16,8 @@ import { rateLimit } from '../http/middleware/rate-limit'
 import { requestLog } from '../http/middleware/request-log'
 import { mandatoryAnnotationsLint } from '../lint/mandatory-annotations'
 import { createLogger, type Logger } from '../log/logger'
-import { startMaintenance, type Maintenance } from '../maintenance'
+import type { Maintenance } from '../maintenance'
+import { startStoresMaintenance } from '../maintenance/stores-maintenance'
 import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
@@ -30,7 +31,7 @@ export interface Runtime {
   registry: Registry
   /** Counters keep counting across reloads. */
   metrics: RegistryMetrics
-  /** Push and pull times (retention), blob locations (dedupe). */
+  /** Push and pull times (retention), blob locations (dedupe) of the default store. */
   meta: MetaStore
   /** Online GC, retention, scrub and the dedupe walk (replaced on reload). */
   readonly maintenance: Maintenance
@@ -53,19 +54,17 @@ function ownHosts(config: Config): string[] {
 /** `signal` is the server's shutdown: aborting it cancels every background job at once. */
 export async function createRuntime(config: Config, logger: Logger, signal?: AbortSignal): Promise<Runtime> {
   const store = await openStore(config.storage)
-  const { registry, meta, rootDirectory } = store
+  const { registry, meta, parts } = store
   const metrics = createRegistryMetrics(registry)
-  // Started even with gc off: it records the push and pull times retention decides by.
+  // Started even with gc off: it records the push and pull times retention decides by. One per
+  // store (subPaths), each with its own settings.
   const maintain = (next: Config) =>
-    startMaintenance({
-      registry,
-      meta,
+    startStoresMaintenance({
+      parts,
+      storage: next.storage,
       logger,
-      signal,
-      options: {
-        storage: { ...next.storage, rootDirectory },
-        ...(next.extensions?.scrub && { scrub: next.extensions.scrub }),
-      },
+      ...(signal && { signal }),
+      ...(next.extensions?.scrub && { scrub: next.extensions.scrub }),
     })
   const synchronise = async (next: Config) => {
     const sync = await loadSync({
@@ -160,7 +159,10 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     logger,
     middleware,
     readable: auth.readable,
-    redirectBlobs: config.storage.redirectBlobURL,
+    // With subPaths the registry asks each store's own setting (routed-registry.ts).
+    redirectBlobs:
+      config.storage.redirectBlobURL ||
+      Object.values(config.storage.subPaths ?? {}).some((store) => store.redirectBlobURL),
     extensions: extensionEndpoints(config),
     ...(lint && { lintManifest: lint }),
     routes: (routes) => {
