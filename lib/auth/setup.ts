@@ -59,11 +59,29 @@ const UNSUPPORTED_METHODS = (['ldap', 'bearer', 'mtls'] as const).filter(
   (method) => authSchema.fields[method].doc.status !== 'implemented',
 )
 
-/** The configured methods nobody can log in with here, e.g. `ldap`, `openid.keycloak`. */
+/** The configured methods nobody can log in with here, e.g. `openid.keycloak`, `bearer.oidc`. */
 function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   const methods = UNSUPPORTED_METHODS.filter((method) => auth?.[method] !== undefined)
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !isOpenIdKind(id))
-  return [...methods, ...providers.map((id) => `openid.${id}`)]
+  // Bearer tokens are checked with `cert` only; workload identity and AWS keys are not built yet.
+  const bearer = auth?.bearer?.cert ? [] : auth?.bearer?.oidc.length ? ['bearer.oidc'] : []
+  return [...methods, ...providers.map((id) => `openid.${id}`), ...bearer]
+}
+
+/** The bearer-token setup when `http.auth.bearer` has a `cert` (zot's traditional bearer). */
+async function bearerSetup(auth: AuthConfig | undefined, logger: Logger) {
+  const bearer = auth?.bearer
+  if (!bearer?.cert) return undefined
+  const { bearerAuth, bearerReadable } = await import('./bearer/bearer-auth')
+  const { readVerificationKey } = await import('./bearer/verification-key')
+  const others = (['htpasswd', 'ldap', 'openid', 'mtls'] as const).filter((method) => auth?.[method] !== undefined)
+  if (others.length > 0 || auth?.apikey) {
+    // As in zot: with bearer tokens configured, no other method is consulted.
+    logger.warn('bearer authentication replaces the other configured methods', { ignored: others })
+  }
+  const key = readVerificationKey(bearer.cert)
+  const middleware = bearerAuth({ realm: bearer.realm ?? '', service: bearer.service ?? '', key, logger })
+  return { middleware, readable: bearerReadable }
 }
 
 /** True when somebody can log in: htpasswd, LDAP, API keys or a supported OpenID provider. */
@@ -76,7 +94,7 @@ function hasLogins(auth: AuthConfig | undefined): auth is AuthConfig {
 /**
  * Builds the auth layer for a config.
  *
- * @throws Error for unusable files (htpasswd, credentialsFile, sessionKeysFile), and when every
+ * @throws Error for unusable files (htpasswd, credentialsFile, sessionKeysFile, bearer cert), and when every
  *   configured method is unsupported: serving would then silently drop authentication
  * @example
  * const auth = await setupAuth({ auth: config.http.auth, accessControl: config.http.accessControl,
@@ -94,14 +112,26 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
     ...(auth && { failDelay: auth.failDelay }),
   }
   const unsupported = unsupportedMethods(auth)
+  const bearerTokens = Boolean(auth?.bearer?.cert)
   const authenticating = hasLogins(auth)
-  if (unsupported.length > 0 && !authenticating) {
+  if (unsupported.length > 0 && !authenticating && !bearerTokens) {
     throw new Error(`http.auth: ${unsupported.join(', ')} not supported yet; refusing to run open`)
   }
   if (unsupported.length > 0) {
     logger.warn('authentication methods not supported yet: nobody logs in with them', {
       methods: unsupported,
     })
+  }
+  const bearer = await bearerSetup(auth, logger)
+  if (bearer) {
+    return {
+      access,
+      middleware: [bearer.middleware],
+      authenticating: true,
+      metricsGuard: authorizeMetrics({ ...failure, access }),
+      readable: bearer.readable,
+      routes: () => undefined,
+    }
   }
   const logins = authenticating
     ? (await import('./logins')).setupLogins({

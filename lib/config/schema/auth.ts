@@ -71,14 +71,16 @@ const bearer = obj(
   {
     description: 'Bearer tokens (external token server or OIDC workload identity).',
     optional: true,
-    status: 'planned',
+    status: 'implemented',
   },
   {
     realm: str({ description: 'Token server URL announced in the challenge.' }),
-    service: str({ description: 'Service name announced in the challenge.' }),
-    cert: path({ description: 'Certificate whose key signs the tokens.' }),
+    service: str({ description: 'Service name announced in the challenge (and the accepted token `aud`).' }),
+    cert: path({
+      description: "Checks the tokens' signatures: the token server's certificate, its public key (PEM) or a JWKS with one key.",
+    }),
     awsSecretsManager: obj(
-      { description: 'Verification keys from AWS Secrets Manager.', optional: true },
+      { description: 'Verification keys from AWS Secrets Manager.', optional: true, status: 'planned' },
       {
         region: str({ description: 'AWS region of the secret.' }),
         secretName: str({ description: 'Name of the secret.' }),
@@ -135,10 +137,10 @@ const bearer = obj(
           skipIssuerVerification: bool({ description: 'For tests only.', default: false }),
         },
       ),
-      { description: 'Workload-identity issuers.', default: [] },
+      { description: 'Workload-identity issuers.', default: [], status: 'planned' },
     ),
     upstreamTokenEndpoint: obj(
-      { description: 'Proxy token requests arriving at `/zot/auth/token`.', optional: true },
+      { description: 'Proxy token requests arriving at `/zot/auth/token`.', optional: true, status: 'planned' },
       {
         realm: str({ description: 'Absolute https URL of the token endpoint.' }),
         service: str({ description: 'Service name.' }),

@@ -1,0 +1,138 @@
+/**
+ * @module
+ * zot's `http.auth.bearer` (docs/auth.md): Docker's token authentication. A request without a
+ * token gets 401 with `WWW-Authenticate: Bearer realm="<realm>",service="<service>",scope="..."`;
+ * the client fetches a token from the realm (an external token server) and retries with
+ * `Authorization: Bearer <jwt>`. The token's signature is checked with the configured key, and
+ * its `access` claim must grant what the request does (token-access.ts). As in zot, bearer
+ * authentication replaces every other method, and the token's `access` claim is the whole
+ * authorization: `accessControl` is not consulted.
+ *
+ * Stricter than zot: a token whose `aud` names another service is refused (zot ignores `aud`),
+ * and `/v2/_catalog` needs distribution's `registry:catalog:*` access (zot asks for pull on a
+ * repository named "").
+ */
+import type { KeyObject } from 'node:crypto'
+import { createMiddleware } from 'hono/factory'
+import { jwtVerify } from 'jose'
+import { RegistryError } from '../../errors/registry-error'
+import type { AppEnv, Principal } from '../../http/context'
+import type { RequestTarget } from '../../oci/request-target'
+import type { Logger } from '../../log/logger'
+import { anonymousPrincipal } from '../policy/principal'
+import { allows, CATALOG_SCOPE, parseAccessClaim, type ResourceAccess, type Scope, scopeString } from './token-access'
+
+export interface BearerOptions {
+  /** The token server's URL, announced in the challenge. */
+  realm: string
+  /** This registry's name at the token server (`service=`), and the expected `aud`. */
+  service: string
+  /** Checks the token signatures. */
+  key: KeyObject
+  logger?: Logger
+}
+
+/** A caller with a valid token: its subject, and what the token grants. */
+export interface BearerPrincipal extends Principal {
+  method: 'bearer'
+  access: ResourceAccess[]
+}
+
+/** zot's signing algorithms; `none` and HMAC (a public key used as a shared secret) never pass. */
+const ALGORITHMS = ['EdDSA', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512']
+
+/** Tolerated clock difference with the token server, in seconds. */
+const CLOCK_TOLERANCE_SECONDS = 5
+
+const isBearer = (principal: Principal | undefined): principal is BearerPrincipal =>
+  principal?.method === 'bearer' && Array.isArray((principal as BearerPrincipal).access)
+
+/** The repository access a request needs, as zot maps methods; undefined: any valid token. */
+function requestedScope(method: string, target: RequestTarget): Scope | undefined {
+  if (target.kind === 'base' || target.kind === 'extension') return undefined
+  if (target.kind === 'catalog') return CATALOG_SCOPE
+  const action = { GET: 'pull', HEAD: 'pull', DELETE: 'delete', POST: 'push', PUT: 'push', PATCH: 'push' }[method]
+  return { type: 'repository', name: target.repository, actions: [action ?? 'pull'] }
+}
+
+/** The repositories of a list a bearer principal may read: all with catalog access, else by `pull`. */
+export function bearerReadable(principal: Principal | undefined, repositories: readonly string[]): string[] {
+  if (!isBearer(principal)) return []
+  if (allows(principal.access, CATALOG_SCOPE.type, CATALOG_SCOPE.name, '*')) return [...repositories]
+  return repositories.filter((name) => allows(principal.access, 'repository', name, 'pull'))
+}
+
+/**
+ * Authenticates and authorizes with bearer tokens. Paths outside `/v2` get the token's principal
+ * when a valid token is offered, else the anonymous one (their routes judge for themselves).
+ *
+ * @throws RegistryError UNAUTHORIZED (401 with a Bearer challenge) without a valid token or scope
+ * @example
+ * app.use('*', bearerAuth({ realm: 'https://auth.example.com/token', service: 'zot', key }))
+ */
+export function bearerAuth(options: BearerOptions) {
+  const quote = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`
+
+  /** 401 with the challenge for `scope`; push requests announce `pull,push`, as clients ask. */
+  function challenge(scope: Scope | undefined, description: string, error?: string): RegistryError {
+    const announced = scope?.actions[0] === 'push' ? { ...scope, actions: ['pull', 'push'] } : scope
+    const parameters = [
+      `realm=${quote(options.realm)}`,
+      `service=${quote(options.service)}`,
+      `scope=${quote(announced ? scopeString(announced) : '')}`,
+      ...(error ? [`error=${quote(error)}`] : []),
+    ]
+    return new RegistryError('UNAUTHORIZED', {
+      detail: { description },
+      headers: { 'WWW-Authenticate': `Bearer ${parameters.join(',')}` },
+    })
+  }
+
+  async function verify(token: string): Promise<BearerPrincipal | string> {
+    try {
+      const { payload } = await jwtVerify(token, options.key, {
+        algorithms: ALGORITHMS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      })
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+        return 'the token is issued in the future'
+      }
+      const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? [])
+      if (audiences.length > 0 && options.service && !audiences.includes(options.service)) {
+        return 'the token is for another service'
+      }
+      return { username: payload.sub ?? '', groups: [], method: 'bearer', access: parseAccessClaim(payload.access) }
+    } catch (error) {
+      return (error as Error).message
+    }
+  }
+
+  return createMiddleware<AppEnv>(async function bearerAuthentication(c, next) {
+    if (c.req.method === 'OPTIONS') return next()
+    const target = c.get('target')
+    const scope = target && requestedScope(c.req.method, target)
+    const header = c.req.header('Authorization')
+    if (!header) {
+      if (target) throw challenge(scope, 'authentication required')
+      c.set('principal', anonymousPrincipal())
+      return next()
+    }
+    const token = /^Bearer +([\w.~+/-]+=*)$/i.exec(header)?.[1]
+    if (!token) throw challenge(scope, 'a bearer token is required', 'invalid_request')
+    const verified = await verify(token)
+    if (typeof verified === 'string') {
+      options.logger?.info('bearer token refused', { reason: verified, path: c.req.path })
+      throw challenge(scope, 'invalid bearer token', 'invalid_token')
+    }
+    const missing = scope?.actions.find((action) => !allows(verified.access, scope.type, scope.name, action))
+    if (scope && missing) {
+      throw challenge(
+        scope,
+        `the token does not grant ${scopeString({ ...scope, actions: [missing] })}`,
+        'insufficient_scope',
+      )
+    }
+    c.set('principal', verified)
+    return next()
+  })
+}
