@@ -25,6 +25,7 @@ import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
+import { mountUi, uiEnabled } from '../ui'
 
 /** What survives a configuration reload. */
 export interface Runtime {
@@ -137,6 +138,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     state: registry.state,
     tagExists: (repository, tag) => registry.tagExists(repository, tag),
     logger,
+    ui: uiEnabled(config),
   })
 
   // Logging and metrics first, so refused requests are logged and counted too.
@@ -153,7 +155,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
   middleware.push(...sync.middleware, ...auth.middleware)
 
-  return createApp({
+  const app = createApp({
     registry,
     source: sync.source,
     logger,
@@ -182,8 +184,10 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
           () => new Response(metrics.registry.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }),
         )
       }
+      mountUi(routes, { config, auth, registry, loopback: async (request) => app.fetch(request) })
     },
   })
+  return app
 }
 
 /** Runtime and app in one call (tests, and the first start of `serve`). */

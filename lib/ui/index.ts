@@ -1,0 +1,36 @@
+/**
+ * @module
+ * The web UI's entry for the server: whether `extensions.ui` is on, and its routes for a config.
+ */
+import type { Hono } from 'hono'
+import type { AuthSetup } from '../auth/setup'
+import type { Config } from '../config'
+import type { AppEnv } from '../http/context'
+import type { Registry } from '../registry/registry'
+import { uiRoutes } from './ui-routes'
+import { upstreamOf } from './upstreams'
+
+export const uiEnabled = (config: Config): boolean => config.extensions?.ui?.enable === true
+
+/**
+ * Mounts the UI on `routes` when `extensions.ui` is on; `loopback` is the whole app, through
+ * which the UI's forms make their changes.
+ */
+export function mountUi(
+  routes: Hono<AppEnv>,
+  options: { config: Config; auth: AuthSetup; registry: Registry; loopback: (request: Request) => Promise<Response> },
+): void {
+  const { config, auth } = options
+  if (!uiEnabled(config)) return
+  routes.route(
+    '/',
+    uiRoutes({
+      ...(auth.ui && { auth: auth.ui }),
+      readable: auth.readable,
+      registry: options.registry,
+      upstreamOf: upstreamOf(config.extensions?.sync),
+      ...(config.http.externalUrl && { externalUrl: config.http.externalUrl }),
+      loopback: options.loopback,
+    }),
+  )
+}

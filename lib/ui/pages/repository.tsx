@@ -1,0 +1,189 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * @module
+ * A repository: its description (from the newest image's `org.opencontainers.image.*`
+ * annotations), pull commands, star and bookmark, and every tag with digest, platforms, size,
+ * update time and signature, deletable by users the policy lets delete.
+ */
+import type { FC } from 'hono/jsx'
+import {
+  CachedBadge,
+  PlatformBadges,
+  PullCommands,
+  type RegistryAddress,
+  SignedBadge,
+  shortDigestCell,
+  tagHref,
+} from '../components'
+import { distinctPlatforms, formatSize, formatTime } from '../format'
+import { CsrfField, ErrorLine, Layout, type Viewer } from '../layout'
+import type { Annotated, RepositoryResult, TagRow } from '../queries'
+
+export const ACTION_PATHS = {
+  star: '/ui/actions/star',
+  bookmark: '/ui/actions/bookmark',
+  deleteTag: '/ui/actions/delete-tag',
+} as const
+
+export interface RepositoryProps {
+  viewer: Viewer
+  name: string
+  here: string
+  info: RepositoryResult['ExpandedRepoInfo']
+  address: RegistryAddress
+  upstream: string | undefined
+  error?: string
+}
+
+const Toggle: FC<{
+  viewer: Viewer
+  action: string
+  repository: string
+  here: string
+  on: boolean
+  labels: [string, string]
+}> = ({ viewer, action, repository, here, on, labels }) => (
+  <form method="post" action={action}>
+    <CsrfField viewer={viewer} />
+    <input type="hidden" name="repo" value={repository} />
+    <input type="hidden" name="next" value={here} />
+    <button type="submit" class={on ? '' : 'plain'} aria-pressed={on ? 'true' : 'false'}>
+      {on ? labels[1] : labels[0]}
+    </button>
+  </form>
+)
+
+/** The `org.opencontainers.image.*` facts an image carries, as a definition list. */
+export const Annotations: FC<{ image: Annotated | null | undefined }> = ({ image }) => {
+  if (!image) return null
+  const rows: [string, string | null, boolean][] = [
+    ['Title', image.Title, false],
+    ['Description', image.Description, false],
+    ['Source', image.Source, true],
+    ['Documentation', image.Documentation, true],
+    ['Licenses', image.Licenses, false],
+    ['Vendor', image.Vendor, false],
+    ['Authors', image.Authors, false],
+  ]
+  const present = rows.filter(([, value]) => value)
+  if (present.length === 0) return <p class="muted">No org.opencontainers.image annotations.</p>
+  return (
+    <dl class="meta">
+      {present.map(([label, value, link]) => (
+        <>
+          <dt>{label}</dt>
+          <dd>{link && /^https?:\/\//.test(value ?? '') ? <a href={value ?? ''}>{value}</a> : value}</dd>
+        </>
+      ))}
+    </dl>
+  )
+}
+
+const TagTableRow: FC<{ viewer: Viewer; name: string; here: string; row: TagRow }> = ({ viewer, name, here, row }) => (
+  <tr>
+    <td>
+      <a href={tagHref(name, row.Tag)}>{row.Tag}</a>
+    </td>
+    <td>{shortDigestCell(row.Digest)}</td>
+    <td>
+      <PlatformBadges platforms={distinctPlatforms((row.Manifests ?? []).map((manifest) => manifest.Platform))} />
+    </td>
+    <td>{formatSize(row.Size)}</td>
+    <td>{formatTime(row.LastUpdated)}</td>
+    <td>
+      <SignedBadge signed={row.IsSigned} />
+    </td>
+    <td>
+      {row.IsDeletable && viewer.username !== '' && (
+        <form method="post" action={ACTION_PATHS.deleteTag} data-confirm={`Delete ${name}:${row.Tag}?`}>
+          <CsrfField viewer={viewer} />
+          <input type="hidden" name="repo" value={name} />
+          <input type="hidden" name="tag" value={row.Tag} />
+          <input type="hidden" name="next" value={here} />
+          <button type="submit" class="danger" aria-label={`Delete tag ${row.Tag}`}>
+            Delete
+          </button>
+        </form>
+      )}
+    </td>
+  </tr>
+)
+
+export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, address, upstream, error }) => {
+  const summary = info.Summary
+  const tags = [...(info.Images ?? [])].sort((a, b) => (b.LastUpdated ?? '').localeCompare(a.LastUpdated ?? ''))
+  const newest = summary?.NewestImage
+  const pullTag = newest?.Tag ?? tags[0]?.Tag
+  return (
+    <Layout title={name} viewer={viewer} here={here}>
+      <ErrorLine error={error} />
+      <div class="actions">
+        <CachedBadge upstream={upstream} />
+        <span class="muted">
+          {summary?.StarCount ?? 0} stars · {summary?.DownloadCount ?? 0} downloads
+          {summary?.LastUpdated && ` · updated ${formatTime(summary.LastUpdated)}`}
+          {summary?.Size && ` · ${formatSize(summary.Size)}`}
+        </span>
+        {viewer.username !== '' && (
+          <>
+            <Toggle
+              viewer={viewer}
+              action={ACTION_PATHS.star}
+              repository={name}
+              here={here}
+              on={summary?.IsStarred === true}
+              labels={['☆ Star', '★ Starred']}
+            />
+            <Toggle
+              viewer={viewer}
+              action={ACTION_PATHS.bookmark}
+              repository={name}
+              here={here}
+              on={summary?.IsBookmarked === true}
+              labels={['Bookmark', 'Bookmarked']}
+            />
+          </>
+        )}
+      </div>
+      <div class="columns">
+        <section aria-labelledby="about">
+          <h2 id="about">About</h2>
+          <Annotations image={newest} />
+        </section>
+        {pullTag && (
+          <section aria-labelledby="pull">
+            <h2 id="pull">Pull</h2>
+            <PullCommands address={address} name={`${name}:${pullTag}`} id="repo" />
+          </section>
+        )}
+      </div>
+      <h2>Tags</h2>
+      {tags.length === 0 ? (
+        <p class="muted">No tags.</p>
+      ) : (
+        <div class="scroll">
+          <table id="tags">
+            <thead>
+              <tr>
+                <th>Tag</th>
+                <th>Digest</th>
+                <th>Platforms</th>
+                <th>Size</th>
+                <th>Last updated</th>
+                <th>Signature</th>
+                <th>
+                  <span class="skip">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {tags.map((row) => (
+                <TagTableRow viewer={viewer} name={name} here={here} row={row} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Layout>
+  )
+}
