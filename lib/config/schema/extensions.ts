@@ -104,7 +104,7 @@ export const extensions = obj(
   {
     sync,
     search,
-    ui: extension('The web UI (needs `search`).', {}),
+    ui: extension('The web UI (needs `search`).', {}, 'implemented'),
     metrics: extension(
       'Prometheus metrics.',
       {
