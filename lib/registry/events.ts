@@ -4,6 +4,8 @@
  * times, GC's grace period for recently touched blobs, metrics. Listeners must be cheap and must
  * not throw; a slow one delays nothing because emit does not wait for promises.
  */
+import type { Descriptor } from '../oci/manifest'
+
 export interface RegistryListener {
   /**
    * A manifest was stored under its digest and these tags (none: pushed by digest), by a client
@@ -13,8 +15,10 @@ export interface RegistryListener {
   manifestPushed(repository: string, digest: string, tags: string[], origin: 'push' | 'sync'): void
   /** A manifest was downloaded (GET, not HEAD), by tag or digest. */
   manifestPulled(repository: string, digest: string, tag: string | undefined): void
-  /** A manifest or tag was deleted through the API. */
-  manifestDeleted(repository: string, reference: string): void
+  /** A manifest or tag was deleted through the API; `descriptor` is what it named. */
+  manifestDeleted(repository: string, reference: string, descriptor: Descriptor): void
+  /** This process created a repository (its first upload, mount or manifest). */
+  repositoryCreated(repository: string): void
   /** A blob was uploaded, mounted or checked with HEAD: a client is about to rely on it. */
   blobTouched(repository: string, digest: string): void
 }

@@ -18,6 +18,8 @@ export interface IndexStoreOptions {
   shared: boolean
   /** Called when a repository is first seen or created, to keep the catalog current. */
   onRepositorySeen?: (repository: string) => void
+  /** Called once this process has created a repository (zot's `repository.created` event). */
+  onRepositoryCreated?: (repository: string) => void
 }
 
 /** Rounds of compare-and-swap before giving up on a repository that keeps changing. */
@@ -88,6 +90,7 @@ export class IndexStore {
         current = emptyIndex()
         await this.driver.putContent(ociLayoutPath(repository), OCI_LAYOUT_CONTENT)
         await this.write(repository, current)
+        this.options.onRepositoryCreated?.(repository)
       }
       const next = await mutate(current)
       if (!next) return current
@@ -163,6 +166,7 @@ export class IndexStore {
       )
       if (!written) continue
       this.noteExists(repository)
+      if (!current) this.options.onRepositoryCreated?.(repository)
       await afterWrite?.()
       return next
     }

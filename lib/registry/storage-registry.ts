@@ -54,6 +54,7 @@ export class StorageRegistry implements Registry {
     this.indexes = new IndexStore(driver, {
       shared: options.sharedStorage,
       onRepositorySeen: (repository) => catalog.add(repository),
+      onRepositoryCreated: (repository) => this.events.emit('repositoryCreated', repository),
     })
     this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
@@ -198,8 +199,10 @@ export class StorageRegistry implements Registry {
   }
 
   async deleteManifest(repository: string, reference: string): Promise<void> {
+    // What the reference named, for the event (zot's `image.deleted` tells digest and media type).
+    const descriptor = await this.manifests.resolve(repository, reference)
     await this.manifests.delete(repository, reference)
-    this.events.emit('manifestDeleted', repository, reference)
+    this.events.emit('manifestDeleted', repository, reference, descriptor)
   }
 
   async deleteBlob(repository: string, digest: string): Promise<void> {

@@ -30,6 +30,7 @@ async function eventsOf(act: () => Promise<unknown>): Promise<Event[]> {
     manifestPulled: record('manifestPulled'),
     manifestDeleted: record('manifestDeleted'),
     blobTouched: record('blobTouched'),
+    repositoryCreated: record('repositoryCreated'),
   })
   try {
     await act()
@@ -96,19 +97,27 @@ describe('events are raised by the operations themselves', () => {
     expect(await eventsOf(() => pulls.findBlob('ops/pull', layer))).toEqual([])
   })
 
-  test('blobs: a client upload, a monolithic push and a mount touch the blob; a cache store does not', async () => {
+  test('blobs: a client upload, a monolithic push and a mount touch the blob; a cache store does not; each first write creates its repository', async () => {
     const data = randomBlob(300)
     const digest = digestOf(data)
     const session = await registry.startUpload('ops/layers')
     expect(await eventsOf(() => registry.finishUpload('ops/layers', session.id, digest, streamOf(data)))).toEqual([
+      ['repositoryCreated', 'ops/layers'],
       ['blobTouched', 'ops/layers', digest],
     ])
     expect(await eventsOf(() => registry.putBlob('ops/other', digest, streamOf(data), { origin: 'push' }))).toEqual([
+      ['repositoryCreated', 'ops/other'],
       ['blobTouched', 'ops/other', digest],
     ])
-    expect(await eventsOf(() => registry.putBlob('ops/cached', digest, streamOf(data), { origin: 'sync' }))).toEqual([])
+    expect(await eventsOf(() => registry.putBlob('ops/cached', digest, streamOf(data), { origin: 'sync' }))).toEqual([
+      ['repositoryCreated', 'ops/cached'],
+    ])
     expect(await eventsOf(() => registry.mountBlob('ops/layers', 'ops/mounted', digest))).toEqual([
+      ['repositoryCreated', 'ops/mounted'],
       ['blobTouched', 'ops/mounted', digest],
+    ])
+    expect(await eventsOf(() => registry.putBlob('ops/other', digest, streamOf(data), { origin: 'push' }))).toEqual([
+      ['blobTouched', 'ops/other', digest],
     ])
     expect(await registry.mountBlob('ops/layers', 'ops/mounted', 'sha256:nope')).toBe(false)
   })
@@ -119,11 +128,12 @@ describe('events are raised by the operations themselves', () => {
     const refused = await registry.deleteBlob('ops/delete', layer).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(RegistryError)
     expect(refused).toMatchObject({ code: 'DENIED', status: 405 })
+    const named = { mediaType: MediaType.ociManifest, digest, size: manifest.length }
     expect(await eventsOf(() => registry.deleteManifest('ops/delete', 'v1'))).toEqual([
-      ['manifestDeleted', 'ops/delete', 'v1'],
+      ['manifestDeleted', 'ops/delete', 'v1', expect.objectContaining(named)],
     ])
     expect(await eventsOf(() => registry.deleteManifest('ops/delete', digest))).toEqual([
-      ['manifestDeleted', 'ops/delete', digest],
+      ['manifestDeleted', 'ops/delete', digest, expect.objectContaining(named)],
     ])
     await registry.deleteBlob('ops/delete', layer)
     expect(await registry.hasBlob('ops/delete', layer)).toBe(false)
