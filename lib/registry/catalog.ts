@@ -1,18 +1,14 @@
 /**
  * @module
- * The list of repositories. Built once by walking storage (lazily, on the first catalog request,
- * so start-up never waits for a walk) and kept current as repositories are created or seen.
  */
 import { isValidRepositoryName, STORAGE_LAYOUT_NAMES } from '../oci/names'
 import type { StorageDriver } from '../storage/driver'
 import { INDEX_FILE } from './layout'
 
 export class Catalog {
-  private readonly known = new Set<string>()
   private walk: Promise<void> | undefined
   private sorted: string[] | undefined
 
-  constructor(private readonly driver: StorageDriver) {}
 
   /** Records a repository that exists (created, or found by a read). */
   add(repository: string): void {
@@ -32,7 +28,6 @@ export class Catalog {
 
   /** Every repository, sorted. */
   async list(): Promise<string[]> {
-    this.walk ??= this.walkStorage('')
     await this.walk
     this.sorted ??= [...this.known].sort()
     return this.sorted
@@ -43,12 +38,9 @@ export class Catalog {
    * layout's own directories (`blobs`, `.uploads`...) are never descended into, so nothing inside
    * a repository's layout is taken for a repository, even data written before names were checked.
    */
-  private async walkStorage(directory: string): Promise<void> {
     const entries = await this.driver.list(directory)
-    if (directory !== '' && entries.includes(INDEX_FILE) && isValidRepositoryName(directory)) this.add(directory)
     const children = entries.filter(
       (name) => !STORAGE_LAYOUT_NAMES.has(name) && /^[a-z0-9]/.test(name) && !name.includes('.tmp'),
     )
-    await Promise.all(children.map((name) => this.walkStorage(directory === '' ? name : `${directory}/${name}`)))
   }
 }

@@ -5,7 +5,6 @@
  * or the new index, never a torn one. Parsed indexes are cached: this process is the only writer
  * of its storage. Storage shared between processes (S3 replicas, `shared: true`) is never cached,
  * and each update is a compare-and-swap on index.json, retried when another replica won, so two
- * replicas pushing tags to one repository at once never lose one.
  */
 import { RegistryError } from '../errors/registry-error'
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
@@ -80,10 +79,8 @@ export class IndexStore {
   async update(
     repository: string,
     mutate: Mutation,
-    { create = true, afterWrite }: { create?: boolean; afterWrite?: () => Promise<void> } = {},
   ): Promise<ImageIndex> {
     return this.locks.run(repository, async () => {
-      if (this.options.shared) return this.swap(repository, mutate, create, afterWrite)
       let current = await this.read(repository)
       if (!current) {
         if (!create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
@@ -135,13 +132,10 @@ export class IndexStore {
   private async swap(
     repository: string,
     mutate: Mutation,
-    create: boolean,
-    afterWrite: (() => Promise<void>) | undefined,
   ): Promise<ImageIndex> {
     const { getContentWithETag, putContentIf } = this.driver
     if (!getContentWithETag || !putContentIf)
       throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
-    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
       const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
         ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
         (error: unknown) => {
@@ -164,7 +158,6 @@ export class IndexStore {
         serializeImageIndex(next),
         condition,
       )
-      if (!written) continue
       this.noteExists(repository)
       if (!current) this.options.onRepositoryCreated?.(repository)
       await afterWrite?.()

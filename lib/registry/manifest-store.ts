@@ -120,15 +120,6 @@ export class ManifestStore {
     const tags = [...new Set(['tag' in parsed ? [parsed.tag] : [], (options.extraTags ?? []).map(requireTag)].flat())]
     const descriptor: Descriptor = { mediaType: info.mediaType, digest, size: bytes.byteLength }
 
-    await this.indexes.update(repository, async (index) => {
-      if (options.tagMustBeNew) requireNewTags(repository, index, tags, descriptor)
-      await requireReferences(this.blobs, repository, info)
-      if (!(await this.blobs.exists(repository, digest))) await this.blobs.putContent(repository, digest, bytes)
-      let next: ImageIndex | undefined
-      for (const tag of tags.length > 0 ? tags : [undefined])
-        next = putManifestEntry(next ?? index, descriptor, tag) ?? next
-      return next
-    })
     this.infos.set(digest, info)
     return { digest, tags, ...(info.subject && { subject: info.subject.digest }) }
   }
@@ -145,17 +136,11 @@ export class ManifestStore {
     bytes: Uint8Array,
     placement: { tag?: string; contentOnly: boolean },
   ): Promise<void> {
-    await this.indexes.update(repository, async (index) => {
-      if (!(await this.blobs.exists(repository, descriptor.digest)))
-        await this.blobs.putContent(repository, descriptor.digest, bytes)
-      return placement.contentOnly ? undefined : putManifestEntry(index, descriptor, placement.tag)
-    })
   }
 
   /** Points a tag at a manifest already in storage. */
   async tag(repository: string, descriptor: Descriptor, tag: string): Promise<void> {
     const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size }
-    await this.indexes.update(repository, (index) => putManifestEntry(index, entry, tag))
   }
 
   /** DELETE by tag removes the tag; by digest removes the manifest and its blob. */

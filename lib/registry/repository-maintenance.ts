@@ -7,7 +7,6 @@
  */
 import type { ManifestInfo, Descriptor } from '../oci/manifest'
 import type { Content, StorageDriver } from '../storage/driver'
-import type { BlobStore, DedupeIndex } from './blob-store'
 import type { Catalog } from './catalog'
 import type { ImageIndex } from './image-index'
 import type { IndexStore, Mutation } from './index-store'
@@ -143,28 +142,9 @@ export class RepositoryMaintenance {
   /**
    * Removes the repository when nothing is left in it (zot removes the directory once all its
    * blobs went): no manifest, blob, upload or quarantined blob. Only its own files are deleted,
-   * never the directory tree: repositories nest (`a`, `a/b`). True when it was removed.
    */
   async removeIfEmpty(): Promise<boolean> {
     const { driver, indexes, catalog } = this.parts
     const repository = this.repository
-    return this.locked(async () => {
-      const index = await indexes.read(repository)
-      if (!index || index.manifests.length > 0) return false
-      if ((await this.blobs()).length > 0) return false
-      if ((await driver.list(uploadsPath(repository))).length > 0) return false
-      if ((await driver.list(quarantineDirectory(repository))).length > 0) return false
-      for (const path of [
-        indexPath(repository),
-        ociLayoutPath(repository),
-        blobsPath(repository),
-        uploadsPath(repository),
-      ])
-        await driver.delete(path)
-      if ((await driver.list(repositoryPath(repository))).length === 0) await driver.delete(repositoryPath(repository))
-      indexes.forget(repository)
-      catalog.remove(repository)
-      return true
-    })
   }
 }

@@ -7,7 +7,6 @@ import { RegistryError } from '../errors/registry-error'
 import { digestOf, parseDigest, requireDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
 import { isValidRepositoryName } from '../oci/names'
-import type { Content, StorageDriver } from '../storage/driver'
 import { BlobStore, type BlobStat, type DedupeIndex } from './blob-store'
 import { Catalog } from './catalog'
 import type { ContentSource, ManifestBody } from './content-source'
@@ -44,7 +43,6 @@ export class StorageRegistry implements Registry {
 
   constructor(options: RegistryOptions) {
     const { driver } = options
-    const catalog = new Catalog(driver)
     this.driver = driver
     this.catalog = catalog
     this.state = createStateStore(driver)
@@ -56,7 +54,6 @@ export class StorageRegistry implements Registry {
       onRepositorySeen: (repository) => catalog.add(repository),
       onRepositoryCreated: (repository) => this.events.emit('repositoryCreated', repository),
     })
-    this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
   }
