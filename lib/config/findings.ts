@@ -29,9 +29,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** How a file the config names but that is not there counts: an error where the config is about
+ * to run (`serve`, `gc`, `scrub`, `verify-config --strict`), a warning where it is only checked
+ * (`verify-config` on a CI machine, where secrets and certificates are mounted only in production). */
+export type MissingFiles = 'error' | 'warning'
+
 /** Collects findings while a config is read. */
 export class FindingList {
   readonly all: ConfigFinding[] = []
+  /** Key paths whose file is missing: what the config would have read from them is absent too,
+   * so checks that need it must not report the absence again. */
+  readonly missingFilePaths: string[] = []
+
+  constructor(readonly missingFiles: MissingFiles = 'error') {}
 
   error(path: string, message: string, extra: { value?: unknown; fix?: string } = {}): void {
     this.all.push({ severity: 'error', path, message, ...redacted(path, extra) })
@@ -39,6 +49,15 @@ export class FindingList {
 
   warn(path: string, message: string, extra: { value?: unknown; fix?: string } = {}): void {
     this.all.push({ severity: 'warning', path, message, ...redacted(path, extra) })
+  }
+
+  /** A file (or directory) the config names is not there: an error or a warning, as the list
+   * was told. A warning says what still depends on the file. */
+  missingFile(path: string, message: string, extra: { value?: unknown; fix?: string } = {}): void {
+    this.missingFilePaths.push(path)
+    if (this.missingFiles === 'error') return this.error(path, message, extra)
+    const fix = `${extra.fix ?? 'create it'}; \`serve\` refuses to start without it (\`verify-config --strict\` checks it as an error)`
+    this.warn(path, message, { ...extra, fix })
   }
 
   get hasErrors(): boolean {

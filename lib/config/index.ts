@@ -20,19 +20,20 @@ export type {
 } from './schema'
 export { DIST_SPEC_VERSION, type S3DriverConfig, s3DriverConfig } from './schema'
 export type { DurationMs } from './schema/builder'
-export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
+export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding, type MissingFiles } from './findings'
 export type { ConfigFormat } from './read-text'
 export {
   configFromObject,
   inspectConfigFile,
   loadConfigFile,
   parseConfigText,
+  type InspectOptions,
   type Inspection,
   type LoadedConfig,
 } from './load'
 export { defaultConfig, EMBEDDED_DEFAULT_CONFIG } from './default-config'
 export { configJsonSchema } from './json-schema'
-export { plannedKeysInUse } from './planned'
+export { plannedKeysInUse, plannedKeyWarnings } from './planned'
 export {
   readSessionKeys,
   readSyncCredentials,
@@ -40,3 +41,4 @@ export {
   type SyncCredentials,
 } from './secret-files'
 export { formatDuration, parseGoDuration } from './duration'
+export { compileGoRegex, type GoRegex } from './go-regex'

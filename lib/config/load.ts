@@ -7,7 +7,7 @@
  */
 import { applyCorrections } from './corrections'
 import { decode, isRecord } from './decode'
-import { ConfigError, FindingList, type ConfigFinding } from './findings'
+import { ConfigError, FindingList, type ConfigFinding, type MissingFiles } from './findings'
 import { formatForPath, parseAnyFormat, parseText, type ConfigFormat } from './read-text'
 import { checkReferencedFiles } from './referenced-files'
 import { ALL_RULES, runRules } from './rules'
@@ -27,6 +27,12 @@ export interface Inspection {
   findings: ConfigFinding[]
 }
 
+export interface InspectOptions {
+  /** How files the config names but that are not there count; `error` (what `serve` needs)
+   * unless told otherwise. */
+  missingFiles?: MissingFiles
+}
+
 export async function loadConfigFile(path: string): Promise<LoadedConfig> {
   return orThrow(path, await inspectConfigFile(path))
 }
@@ -35,8 +41,8 @@ export async function parseConfigText(text: string, format: ConfigFormat, source
   return orThrow(sourceName, await inspectConfigText(text, format))
 }
 
-export async function inspectConfigFile(path: string): Promise<Inspection> {
-  const findings = new FindingList()
+export async function inspectConfigFile(path: string, options: InspectOptions = {}): Promise<Inspection> {
+  const findings = new FindingList(options.missingFiles)
   let text: string
   try {
     text = await Bun.file(path).text()
@@ -64,8 +70,12 @@ export async function inspectConfigFile(path: string): Promise<Inspection> {
   )
 }
 
-export async function inspectConfigText(text: string, format: ConfigFormat): Promise<Inspection> {
-  const findings = new FindingList()
+export async function inspectConfigText(
+  text: string,
+  format: ConfigFormat,
+  options: InspectOptions = {},
+): Promise<Inspection> {
+  const findings = new FindingList(options.missingFiles)
   return inspectParsed(parseText(text, format, findings), findings)
 }
 
@@ -89,11 +99,15 @@ async function inspectParsed(raw: unknown, findings: FindingList): Promise<Inspe
   return { config, findings: findings.all }
 }
 
-/** A key that failed to decode (or whose file failed to load) is replaced by its default, which
- * can make a rule fail on the same key, a key inside it or the section holding it. Such errors
- * are consequences, so they are left out: the first problem is reported, not its echoes. */
+/** A key that failed to decode (or whose file failed to load, or is missing) is replaced by its
+ * default, which can make a rule fail on the same key, a key inside it or the section holding it.
+ * Such errors are consequences, so they are left out: the first problem is reported, not its
+ * echoes (an OpenID provider whose credentialsFile is missing is not also "without clientid"). */
 function runRulesWithoutCascades(config: Config, isSet: IsSet, findings: FindingList): void {
-  const failedPaths = findings.all.filter((finding) => finding.severity === 'error').map((finding) => finding.path)
+  const failedPaths = [
+    ...findings.all.filter((finding) => finding.severity === 'error').map((finding) => finding.path),
+    ...findings.missingFilePaths,
+  ]
   const ruleFindings = new FindingList()
   runRules(ALL_RULES, config, isSet, ruleFindings)
   for (const finding of ruleFindings.all) {

@@ -1,8 +1,8 @@
 /**
  * @module
- * Checks of the small languages inside a config: doublestar globs (repository patterns), Go
- * (RE2) regular expressions (tag filters, retention patterns, mTLS) and CEL expressions
- * (access-control conditions). Each returns a reason when the text would not compile in zot.
+ * Checks of the small languages inside a config: doublestar globs (repository patterns) and CEL
+ * expressions (access-control conditions). Each returns a reason when the text would not compile
+ * in zot. Go regular expressions have their own engine, in go-regex.ts.
  */
 
 /** The `fix:` for any glob `globProblem` refuses. */
@@ -40,39 +40,6 @@ function classEnd(pattern: string, open: number): number {
     else if (pattern[index] === ']') return index
   }
   return -1
-}
-
-const GO_FLAGS_PREFIX = /^\(\?([imsU]+)\)/
-/** An unescaped position: preceded by an even number of backslashes. */
-const UNESCAPED = String.raw`(?:^|[^\\])(?:\\\\)*`
-const UNSUPPORTED_IN_GO: readonly [RegExp, string][] = [
-  [new RegExp(`${UNESCAPED}\\(\\?<?[=!]`), 'Go regular expressions (RE2) have no lookahead or lookbehind'],
-  [new RegExp(`${UNESCAPED}\\\\[1-9]`), 'Go regular expressions (RE2) have no backreferences'],
-]
-
-/** Why Go's `regexp.Compile` would refuse the pattern, or undefined when it compiles. */
-export function goRegexProblem(pattern: string): string | undefined {
-  for (const [construct, reason] of UNSUPPORTED_IN_GO) if (construct.test(pattern)) return reason
-  try {
-    toJsRegex(pattern)
-    return undefined
-  } catch (error) {
-    return (error as Error).message.replace(/^Invalid regular expression: /, '')
-  }
-}
-
-/** Compiles a Go regular expression as a JavaScript one: the `(?flags)` prefix becomes JS flags
- * and `(?P<name>` a named group. Unicode mode is tried first (for `\p{L}`), then the lenient
- * mode that accepts escaped punctuation such as `\-` like Go does. */
-export function toJsRegex(pattern: string): RegExp {
-  const flags = GO_FLAGS_PREFIX.exec(pattern)?.[1] ?? ''
-  const body = pattern.slice(flags === '' ? 0 : flags.length + 3).replaceAll('(?P<', '(?<')
-  const jsFlags = [...new Set(flags.replace('U', ''))].join('')
-  try {
-    return new RegExp(body, `${jsFlags}u`)
-  } catch {
-    return new RegExp(body, jsFlags)
-  }
 }
 
 /** A structural check of a CEL expression: zot-bun cannot type-check CEL, but it can catch

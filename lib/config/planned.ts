@@ -4,7 +4,7 @@
  * instead of silently ignoring it. The loader remembers which keys the file set; for a config
  * built by hand, a key counts as set when it differs from its default.
  */
-import { entryPath, childPath, itemPath } from './findings'
+import { entryPath, childPath, itemPath, type ConfigFinding } from './findings'
 import { configSchema, type Config } from './schema'
 import { defaultOf, type AnyNode } from './schema/builder'
 import { setPathsOf } from './set-paths'
@@ -28,6 +28,15 @@ export function plannedKeysInUse(config: Config): string[] {
   }
   visit(configSchema, config, '', undefined)
   return found
+}
+
+/** The planned keys in use as warnings, one per key or section, for `verify-config`. */
+export function plannedKeyWarnings(config: Config): ConfigFinding[] {
+  return plannedKeysInUse(config).map((path) => ({
+    severity: 'warning',
+    path,
+    message: 'accepted but not implemented yet: it has no effect in this version',
+  }))
 }
 
 type ChildVisitor = (node: AnyNode, value: unknown, path: string) => void

@@ -1,12 +1,14 @@
 /**
  * @module
  * Files a config names that must exist when zot starts. zot only notices a missing htpasswd or
- * TLS file when it fails at start-up; zot-bun checks them while loading, so `verify-config`
- * catches them in CI. Secret files are read strictly and the LDAP and OpenID credentials in them
- * are copied into the config.
+ * TLS file when it fails at start-up; zot-bun checks them while loading. A file that is not
+ * there is an error or a warning as the finding list says (`serve` refuses to start,
+ * `verify-config` on a CI machine warns); a file that is there is read and checked either way.
+ * Secret files are read strictly and the LDAP and OpenID credentials in them are copied into the
+ * config.
  */
-import { checkAppendable, checkFileExists } from './file-checks'
-import { entryPath, type FindingList } from './findings'
+import { checkAppendable, checkDirectoryReadable, checkFileExists } from './file-checks'
+import { entryPath, itemPath, type FindingList } from './findings'
 import type { Config } from './schema'
 import {
   readLdapCredentialsInto,
@@ -51,4 +53,19 @@ export async function checkReferencedFiles(config: Config, findings: FindingList
   if (auth?.sessionKeysFile) await readSessionKeysInto(auth.sessionKeysFile, findings)
   const syncFile = config.extensions?.sync?.credentialsFile
   if (syncFile) await readSyncCredentialsInto(syncFile, findings)
+  // Sync reads certDir when it builds its upstream client; a missing one used to surface there as
+  // a stack trace, and every request to that upstream failed.
+  for (const [index, registry] of (config.extensions?.sync?.registries ?? []).entries()) {
+    if (registry.certDir)
+      await checkDirectoryReadable(
+        registry.certDir,
+        `${itemPath('extensions.sync.registries', index)}.certDir`,
+        findings,
+        CERT_DIR_FIX,
+      )
+  }
 }
+
+const CERT_DIR_FIX =
+  'create it with the upstream CA as *.crt (and a client pair as *.cert and *.key), correct ' +
+  'the path, or remove certDir'

@@ -6,7 +6,7 @@
  */
 import { repositoryGlob, type RepositoryMatcher } from '../auth/policy/repository-glob'
 import type { KeepRulesConfig, RetentionPolicyConfig, StorageConfig } from '../config'
-import { toJsRegex } from '../config/patterns'
+import { compileGoRegex, type GoRegex } from '../config/go-regex'
 
 /** One store's `storage` keys that maintenance reads. */
 export type StoreMaintenanceOptions = Pick<
@@ -17,7 +17,7 @@ export type StoreMaintenanceOptions = Pick<
 export interface CompiledKeepTags {
   /** Position in `keepTags`, for explanations. */
   index: number
-  patterns: RegExp[]
+  patterns: GoRegex[]
   rules: KeepRulesConfig
 }
 
@@ -39,9 +39,9 @@ export interface GcSettings {
   policies: CompiledPolicy[]
 }
 
-function compilePattern(pattern: string, where: string): RegExp {
+function compilePattern(pattern: string, where: string): GoRegex {
   try {
-    return toJsRegex(pattern)
+    return compileGoRegex(pattern)
   } catch (error) {
     throw new Error(`${where}: invalid pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`)
   }

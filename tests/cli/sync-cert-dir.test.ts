@@ -1,7 +1,8 @@
 /**
  * Issue 22: a sync registry whose `certDir` does not exist is a config finding naming the key, the
  * path and the fix, in `verify-config` and when `serve` starts, instead of a stack trace from
- * the upstream client's TLS setup.
+ * the upstream client's TLS setup. Issue 15: `verify-config` warns (a CI machine lacks
+ * production's certificates), `--strict` and `serve` refuse.
  */
 import { afterAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -24,12 +25,15 @@ async function configWithCertDir(certDir: string): Promise<string> {
 
 const zot = runZot
 
-test('a missing certDir is an error naming the key, the path and the fix', async () => {
+test('a missing certDir is a finding naming the key, the path and the fix: a warning for verify, an error for --strict and serve', async () => {
   const config = await configWithCertDir(join(tmpdir(), 'zot-no-such-certs.d'))
   const verify = await zot('verify-config', config)
-  expect(verify.code).toBe(1)
-  expect(verify.out).toContain(`${KEY}: directory not found: ${join(tmpdir(), 'zot-no-such-certs.d')}`)
+  expect(verify.code).toBe(0)
+  expect(verify.out).toContain(`warning: ${KEY}: directory not found: ${join(tmpdir(), 'zot-no-such-certs.d')}`)
   expect(verify.out).toContain('fix: create it with the upstream CA as *.crt')
+  const strict = await zot('verify-config', '--strict', config)
+  expect(strict.code).toBe(1)
+  expect(strict.out).toContain(`error: ${KEY}: directory not found: ${join(tmpdir(), 'zot-no-such-certs.d')}`)
   const serve = await zot('serve', config)
   expect(serve.code).toBe(1)
   expect(serve.err).toContain(`${KEY}: directory not found`)

@@ -70,7 +70,7 @@ describe('real-world configs', () => {
       const lines: string[] = []
       const status = await verifyConfigCommand(
         path,
-        { json: false },
+        { json: false, strict: false },
         { out: (line) => lines.push(line), err: (line) => lines.push(line) },
       )
       expect(status).toBe(0)

@@ -72,7 +72,7 @@ const CASES: RuleCase[] = [
   },
   {
     title: 'secrets manager without secret',
-    patch: { http: { auth: { bearer: { awsSecretsManager: { region: 'eu-west-1' } } } } },
+    patch: { http: { auth: { apikey: true, bearer: { awsSecretsManager: { region: 'eu-west-1' } } } } },
     path: 'http.auth.bearer.awsSecretsManager.secretName',
     message: 'needs this key',
   },
@@ -81,6 +81,7 @@ const CASES: RuleCase[] = [
     patch: {
       http: {
         auth: {
+          apikey: true,
           bearer: { awsSecretsManager: { region: 'r', secretName: 's', refreshInterval: '-1m' } },
         },
       },

@@ -1,6 +1,7 @@
 /**
  * @module
- * Checks of `http`: TLS files, mTLS settings, the public URL.
+ * Checks of `http`: the listen address, TLS files, mTLS settings, the public URL; authentication
+ * only through methods not implemented yet.
  */
 import { describeRuleCases, type RuleCase, tlsFiles } from './rule-cases'
 
@@ -19,13 +20,13 @@ const CASES: RuleCase[] = [
   },
   {
     title: 'mTLS without TLS',
-    patch: { http: { auth: { mtls: {} } } },
+    patch: { http: { auth: { apikey: true, mtls: {} } } },
     path: 'http.auth.mtls',
     message: 'needs TLS with a CA',
   },
   {
     title: 'SAN index without URI',
-    patch: (f) => ({ http: { tls: tlsFiles(f), auth: { mtls: { uriSanIndex: 1 } } } }),
+    patch: (f) => ({ http: { tls: tlsFiles(f), auth: { apikey: true, mtls: { uriSanIndex: 1 } } } }),
     path: 'http.auth.mtls.uriSanIndex',
     message: 'contains "URI"',
   },
@@ -34,7 +35,7 @@ const CASES: RuleCase[] = [
     patch: (f) => ({
       http: {
         tls: tlsFiles(f),
-        auth: { mtls: { identityAttributes: ['URI'], uriSanPattern: 'spiffe://(.*' } },
+        auth: { apikey: true, mtls: { identityAttributes: ['URI'], uriSanPattern: 'spiffe://(.*' } },
       },
     }),
     path: 'http.auth.mtls.uriSanPattern',

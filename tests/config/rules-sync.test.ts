@@ -117,12 +117,6 @@ const CASES: RuleCase[] = [
     message: 'needs an audience',
   },
   {
-    title: 'preserve digest without compat',
-    patch: registry({ preserveDigest: true }),
-    path: `${R0}.preserveDigest`,
-    message: 'needs http.compat',
-  },
-  {
     title: 'sync on S3 without download dir',
     patch: merge(registry({}), { storage: { dedupe: false, storageDriver: s3 } }),
     path: 'extensions.sync.downloadDir',

@@ -75,7 +75,7 @@ describe('docs/config.md', () => {
     expect(docs).toContain('| `http.accessControl.repositories.<repository glob>.anonymousPolicy` |')
     expect(docs).toContain('`${env:NAME}`')
     expect(docs).toContain('`${file:PATH}`')
-    expect(docs).toContain('- **error**: `preserveDigest` without `http.compat`')
+    expect(docs).toContain('- **error**: Sync with remote storage but no `downloadDir`.')
   })
 })
 

@@ -4,6 +4,7 @@
  * "session driver", "authz"): mandatory settings of each method, and access control that only
  * makes sense with some way to log in.
  */
+import { implementedLoginMethods, onlyUnimplementedLogins } from '../auth-methods'
 import { childPath, entryPath, itemPath } from '../findings'
 import { celProblem, GLOB_FIX, globProblem } from '../patterns'
 import type { Config } from '../schema'
@@ -17,6 +18,25 @@ const SESSION_DRIVERS = ['local', 'redis']
 type AccessControl = NonNullable<Config['http']['accessControl']>
 
 export const authRules: readonly Rule[] = [
+  {
+    severity: 'error',
+    summary:
+      'Authentication only through methods not implemented yet (those whose status below is planned, ' +
+      'such as `bearer` or `mtls`): serving would drop authentication.',
+    check(config, report) {
+      const methods = onlyUnimplementedLogins(config.http.auth)
+      const [first] = methods
+      if (!first) return
+      report(
+        `http.auth.${first}`,
+        `${listOf(methods)} ${methods.length > 1 ? 'are' : 'is'} not implemented yet, and no other login method is ` +
+          'configured: nobody could log in, so zot-bun refuses to run instead of serving without authentication',
+        {
+          fix: `add a login method this version implements (${listOf(implementedLoginMethods())}), or run zot for now`,
+        },
+      )
+    },
+  },
   {
     severity: 'error',
     summary: 'LDAP without `address`, `baseDN` or `userAttribute`.',

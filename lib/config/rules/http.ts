@@ -1,14 +1,41 @@
 /**
  * @module
- * Checks of `http` outside authentication: TLS files pairing, mTLS identity settings and the
- * public URL (docs/zot-compatibility.md 1.1 "mTLS").
+ * Checks of `http` outside authentication: the listen address, TLS files pairing, mTLS identity
+ * settings and the public URL (docs/zot-compatibility.md 1.1 "mTLS").
  */
-import { goRegexProblem } from '../patterns'
+import { goRegexProblem } from '../go-regex'
 import { httpUrl, listOf, type Rule } from './rule'
 
 const SAN_KEYS = ['uriSanIndex', 'dnsSanIndex', 'emailSanIndex'] as const
 
+/** `host:port` or `[v6]:port`; a bare IPv6 address (`::1`) has colons but no port. */
+const ADDRESS_WITH_PORT = /^(?:\[[^\]]*\]|[^:[\]]*):(\d*)$/
+
 export const httpRules: readonly Rule[] = [
+  {
+    severity: 'error',
+    summary: '`http.address` with a port (`127.0.0.1:5055`) or a scheme: zot listens on `address` and `port` joined.',
+    check(config, report) {
+      const { address, port } = config.http
+      const withPort = ADDRESS_WITH_PORT.exec(address)
+      if (withPort) {
+        const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1')
+        report(
+          'http.address',
+          'holds a port: the port goes in http.port (zot joins the two, and would fail to listen)',
+          {
+            value: address,
+            fix: `set "address": "${host}" and "port": "${withPort[1] || port}"`,
+          },
+        )
+      } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
+        report('http.address', 'is a URL; it must be a host name or IP address', {
+          value: address,
+          fix: 'write only the host, e.g. "0.0.0.0"; put the public URL in http.externalUrl',
+        })
+      }
+    },
+  },
   {
     severity: 'error',
     summary: '`http.tls` without both `cert` and `key`.',

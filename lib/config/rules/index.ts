@@ -8,13 +8,12 @@ import { httpRules } from './http'
 import type { Rule } from './rule'
 import { storageRules } from './storage'
 import { syncRules } from './sync'
-import { syncCertDirRule } from './sync-cert-dir'
 
 export const RULE_GROUPS: readonly { section: string; rules: readonly Rule[] }[] = [
   { section: 'storage', rules: storageRules },
   { section: 'http', rules: httpRules },
   { section: 'authentication and access control', rules: authRules },
-  { section: 'sync', rules: [...syncRules, syncCertDirRule] },
+  { section: 'sync', rules: syncRules },
   { section: 'other extensions and cluster', rules: extensionRules },
 ]
 

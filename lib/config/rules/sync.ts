@@ -6,7 +6,8 @@
  */
 import { posix } from 'node:path'
 import { itemPath } from '../findings'
-import { GLOB_FIX, globProblem, goRegexProblem } from '../patterns'
+import { goRegexProblem } from '../go-regex'
+import { GLOB_FIX, globProblem } from '../patterns'
 import type { Config, RetentionPolicyConfig, SyncRegistryConfig } from '../schema'
 import type { IsSet } from '../set-paths'
 import { allStores, isRemote } from '../stores'
@@ -145,16 +146,6 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
   }
 }
 
-const checkPreserveDigest =
-  (compat: readonly string[]): RegistryCheck =>
-  (registry, path, report) => {
-    if (registry.preserveDigest && compat.length === 0) {
-      report(`${path}.preserveDigest`, 'keeping Docker manifests unconverted needs http.compat', {
-        fix: 'add "compat": ["docker2s2"] under http, or remove preserveDigest',
-      })
-    }
-  }
-
 const checkPolling: RegistryCheck = (registry, path, report) => {
   if (registry.pollInterval > 0 && registry.content.length === 0) {
     report(`${path}.pollInterval`, 'periodic sync only runs for registries with content filters', {
@@ -218,11 +209,6 @@ export const syncRules: readonly Rule[] = [
     severity: 'error',
     summary: 'credentialHelper `oauth2` with a missing or inconsistent `oauth2CredentialHelper`.',
     check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkOAuth2Helper),
-  },
-  {
-    severity: 'error',
-    summary: '`preserveDigest` without `http.compat`.',
-    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkPreserveDigest(config.http.compat)),
   },
   {
     severity: 'error',

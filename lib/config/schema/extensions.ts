@@ -18,9 +18,9 @@ function extension<const F extends Fields>(
   return obj({ description, optional: true, status }, { enable, ...fields })
 }
 
-const search = extension('GraphQL search API (`/v2/_zot/ext/search`).', {
+const searchFields = {
   cve: obj(
-    { description: 'Vulnerability scanning with Trivy.', optional: true },
+    { description: 'Vulnerability scanning with Trivy.', optional: true, status: 'planned' },
     {
       updateInterval: duration({
         description: 'Vulnerability DB refresh period (at least 2h).',
@@ -55,12 +55,27 @@ const search = extension('GraphQL search API (`/v2/_zot/ext/search`).', {
       ),
     },
   ),
-})
+}
+// Search (and zot's userprefs with the UI) is served; CVE scanning is not (its queries answer
+// zot's "cve search is disabled").
+const search = extension('GraphQL search API (`/v2/_zot/ext/search`).', searchFields, 'implemented')
+
+/** The CloudEvents `source` and the prefix of every event `type`. zot 2.1.22 added them; the
+ * source of that release is not at hand, so they are accepted both for all sinks and per sink
+ * rather than refusing a config zot takes. */
+const cloudEventNaming = {
+  source: str({ description: 'CloudEvents `source` of the events.', defaultNote: '`zotregistry.dev`' }),
+  typePrefix: str({
+    description: 'Prefix of the event types (`<typePrefix>.image.updated`).',
+    defaultNote: '`zotregistry`',
+  }),
+}
 
 const sink = obj(
   { description: 'One event sink.' },
   {
     type: oneOf(['http', 'nats'], { description: 'Sink type.', required: true }),
+    ...cloudEventNaming,
     address: str({ description: 'Endpoint URL.', required: true }),
     channel: str({ description: 'NATS subject.' }),
     timeout: duration({ description: 'Delivery timeout.', default: 30 * SECOND }),
@@ -139,6 +154,7 @@ export const extensions = obj(
       notation: bool({ description: 'Verify notation signatures.', default: false }),
     }),
     events: extension('CloudEvents notifications.', {
+      ...cloudEventNaming,
       sinks: list(sink, { description: 'Where events go.', default: [] }),
     }),
     mgmt: ignored('enabled by `search`'),

@@ -179,7 +179,9 @@ function storeFields(level: Level) {
     })
   return {
     rootDirectory: path({
-      description: 'Directory of the store. With a remote driver it still holds the local databases.',
+      description:
+        'Directory of the store. With a remote driver it still holds the local databases, so it is required ' +
+        'there too (zot stops at start without it: "no storage config provided").',
       status: 'implemented',
       required: true,
       example: '/var/lib/zot',

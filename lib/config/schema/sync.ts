@@ -90,8 +90,26 @@ const registry = obj(
       default: true,
     }),
     preserveDigest: bool({
-      description: 'Store Docker manifests unconverted (needs `http.compat`).',
+      description: 'Accepted for compatibility: manifests are always stored unconverted, digests always kept.',
       default: false,
+      deprecated: {
+        reason:
+          'digests are always kept: manifests are stored byte for byte, never converted, so this key has ' +
+          'no effect (zot 2.1.22 deprecates it too)',
+        fix: 'remove preserveDigest',
+      },
+    }),
+    platforms: list(str({ description: '`os/arch`, `os/arch/variant` or just `arch`.', example: 'linux/amd64' }), {
+      description: 'Periodic sync copies only these platforms of a multi-platform image; none = all.',
+      default: [],
+      example: ['linux/amd64', 'linux/arm64'],
+      status: 'planned',
+    }),
+    architectures: list(str({ description: 'Architecture, e.g. `amd64`.' }), {
+      description: 'The older spelling of `platforms`, architectures only.',
+      default: [],
+      status: 'planned',
+      deprecated: { reason: 'zot replaced it with `platforms`', fix: 'rename it to platforms' },
     }),
     syncTimeout: duration({
       description: 'Deadline of one sync, and HTTP client timeout.',

@@ -6,24 +6,20 @@
  * convention are set apart: they follow the image they name rather than the filters.
  */
 import type { SyncContentConfig } from '../../config'
+import { compileGoRegex } from '../../config/go-regex'
 
 const SEMVER = /^v?\d+(\.\d+)?(\.\d+)?(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 
 /** cosign's `sha256-<hex>.sig|.att|.sbom` tags and the referrers fallback tag `sha256-<hex>`. */
 const LEGACY_REFERENCE_TAG = /^sha256-[a-f0-9]{64}(\.(sig|att|sbom))?$/
 
-/** Compiles a Go (RE2) regex; an inline `(?i)` prefix becomes JavaScript's `i` flag. */
-export function goRegex(pattern: string): RegExp {
-  const flags = /^\(\?([ims]+)\)/.exec(pattern)
-  return flags ? new RegExp(pattern.slice(flags[0].length), flags[1]) : new RegExp(pattern)
-}
-
 export const isLegacyReferenceTag = (tag: string): boolean => LEGACY_REFERENCE_TAG.test(tag)
 
 /** The tags of `tags` that the entry's filters let through, in their order. */
 export function filterTags(entry: SyncContentConfig | undefined, tags: readonly string[]): string[] {
-  const include = entry?.tags?.regex ? goRegex(entry.tags.regex) : undefined
-  const exclude = entry?.tags?.excludeRegex ? goRegex(entry.tags.excludeRegex) : undefined
+  // Go's syntax and linear-time matching, through the compiler verify-config checked them with.
+  const include = entry?.tags?.regex ? compileGoRegex(entry.tags.regex) : undefined
+  const exclude = entry?.tags?.excludeRegex ? compileGoRegex(entry.tags.excludeRegex) : undefined
   const semver = entry?.tags?.semver === true
   return tags.filter(
     (tag) =>
