@@ -17,6 +17,9 @@
  *   deletes, and the cached index stays right.
  * - Upload sessions idle for `gcDelay`, and at least 10 minutes, are stale: a client between its
  *   POST and PUT, or between two PATCHes, is never cut off.
+ * - Replicas on one bucket take no lock of each other's: there, blobs are claimed in index.json
+ *   by compare-and-swap before they are deleted, and touches are shared through the bucket
+ *   (sweepClaimed, activity.ts; docs/s3.md "GC on several replicas").
  */
 import { RegistryError } from '../errors/registry-error'
 import type { Logger } from '../log/logger'
@@ -32,6 +35,11 @@ import { planIndex, type IndexPlan, type ManifestFacts } from './index-plan'
 import type { GcSettings } from './options'
 import { reachableBlobs } from './reachability'
 import { policyFor } from './retention'
+
+/** Blobs claimed at once on shared storage: keeps index.json small and each lease short. */
+const SWEEP_BATCH = 200
+/** How long a claim on shared storage lets its sweep delete (pushes waiting on it: longer). */
+const SWEEP_LEASE_MS = 30_000
 
 /** Upload sessions idle for less than this are never removed, whatever `gcDelay` says. */
 export const UPLOAD_MIN_IDLE_MS = 10 * 60_000
@@ -193,6 +201,11 @@ class RepositoryCollection {
       return
     }
     if (candidates.length === 0 && this.quarantined.size === 0) return
+    if (store.shared) {
+      await this.sweepClaimed(candidates.map((file) => file.name))
+      await this.sweepQuarantine(reach.blobs)
+      return
+    }
     await store.locked(async () => {
       const current = await store.index()
       const live = current ? await reachableBlobs(store, current, this.quarantined) : { blobs: new Set<string>() }
@@ -206,6 +219,40 @@ class RepositoryCollection {
       }
       await this.sweepQuarantine(live.blobs)
     })
+  }
+
+  /**
+   * Shared storage (replicas on one bucket): another process's push takes no lock of ours, so the
+   * candidates are claimed in index.json first (sweep-claims.ts), in batches, each decided on the
+   * index it is written to. Then other replicas' recent touches are read from the bucket, and
+   * each claimed blob still idle is deleted until the claim's lease ends. Pushes relying on a
+   * claimed blob wait for the release, then find it present or answer MANIFEST_BLOB_UNKNOWN.
+   */
+  private async sweepClaimed(candidates: string[]): Promise<void> {
+    const { store } = this
+    const { gcDelay } = this.settings
+    const live = async (index: ImageIndex): Promise<ReadonlySet<string> | undefined> => {
+      const reach = await reachableBlobs(store, index, this.quarantined)
+      return reach.problem === undefined ? reach.blobs : undefined
+    }
+    for (let start = 0; start < candidates.length; start += SWEEP_BATCH) {
+      if (this.context.signal?.aborted) return
+      const claim = await store.claimBlobs(candidates.slice(start, start + SWEEP_BATCH), live, SWEEP_LEASE_MS)
+      if (!claim) continue
+      try {
+        await this.context.activity?.catchUp()
+        for (const digest of claim.blobs) {
+          const file = await store.blob(digest)
+          if (!file || !this.isIdle(file, gcDelay, digest)) continue
+          // The lease is counted on the wall clock, as pushes on other replicas count it.
+          if (Date.now() >= claim.until) break
+          await store.deleteBlob(digest)
+          this.decide(this.deleteBlobDecision(file))
+        }
+      } finally {
+        await store.releaseClaim(claim)
+      }
+    }
   }
 
   /** Quarantined copies go once their blob is back (repaired) or no longer referenced. */
@@ -256,6 +303,35 @@ export async function collectRepository(
 }
 
 /**
+ * Multipart uploads a process killed mid-copy left open (S3; docs/s3.md "Uploads"), aborted once
+ * older than the upload limit: no copy the driver runs takes that long. Reported as uploads of
+ * the store's root (repository '').
+ */
+async function abortStaleTransfers(context: GcContext, settings: GcSettings, report: GcReport): Promise<void> {
+  const abort = context.registry.abortStaleTransfers
+  if (!abort || settings.dryRun) return
+  const now = (context.clock ?? Date.now)()
+  const limit = Math.max(settings.gcDelay, UPLOAD_MIN_IDLE_MS)
+  try {
+    for (const transfer of await abort.call(context.registry, new Date(now - limit))) {
+      const age = `begun ${formatAge(now - transfer.startedAt.getTime())} ago (limit ${formatAge(limit)})`
+      const decision: GcDecision = {
+        repository: '',
+        kind: 'upload',
+        reference: transfer.path,
+        action: 'delete',
+        rule: `unfinished multipart upload; ${age}`,
+      }
+      addDecision(report, decision)
+      context.logger.info('gc deleted', { module: 'gc', dryRun: false, ...decision })
+    }
+  } catch (error) {
+    report.errors.push({ repository: '', message: (error as Error).message })
+    context.logger.error('gc failed to abort stale multipart uploads', { module: 'gc', error })
+  }
+}
+
+/**
  * One GC and retention pass over every repository of the store. A repository that fails is
  * reported and skipped; the others are still collected.
  *
@@ -278,6 +354,7 @@ export async function collectGarbage(context: GcContext, settings: GcSettings): 
       context.logger.error('gc failed for a repository', { module: 'gc', repository, error })
     }
   }
+  if (!context.signal?.aborted) await abortStaleTransfers(context, settings, report)
   context.onProgress?.(repositories.length, repositories.length, '')
   context.activity?.forgetBefore(clock() - settings.gcDelay)
   report.durationMs = clock() - startedAt

@@ -83,6 +83,12 @@ export function startMaintenance({
   const graceSince = Date.now()
   const { gcInterval } = options.storage
   const unsubscribe = [activity.follow(registry.events), recordRegistryEvents(registry.events, meta, logger)]
+  // Storage that compares-and-swaps is shared by replicas (a bucket): every replica, GC on or
+  // off, publishes the blobs it answered for, so GC on any replica spares them.
+  if (registry.state.conditional) {
+    const onError = (error: unknown) => logger.warn('gc activity not published', { module: 'gc', error })
+    unsubscribe.push(activity.share(registry.state, settings.gcDelay, onError))
+  }
   const timers = new Set<Timer>()
   signal.addEventListener(
     'abort',

@@ -5,12 +5,24 @@
  * or the new index, never a torn one. Parsed indexes are cached: this process is the only writer
  * of its storage. Storage shared between processes (S3 replicas, `shared: true`) is never cached,
  * and each update is a compare-and-swap on index.json, retried when another replica won, so two
+ * replicas pushing tags to one repository at once never lose one. There, a GC sweep claims the
+ * blobs it deletes in index.json (sweep-claims.ts), and an update that relies on claimed blobs
+ * waits until the claim is released.
  */
 import { RegistryError } from '../errors/registry-error'
 import { PathNotFoundError, type StorageDriver } from '../storage/driver'
 import { emptyIndex, parseImageIndex, serializeImageIndex, type ImageIndex } from './image-index'
 import { KeyedMutex } from './keyed-mutex'
 import { indexPath, OCI_LAYOUT_CONTENT, ociLayoutPath } from './layout'
+import {
+  blockingClaim,
+  claimOf,
+  isLive,
+  withClaim,
+  withoutClaim,
+  type ClaimRequest,
+  type SweepClaim,
+} from './sweep-claims'
 
 export interface IndexStoreOptions {
   /** Other processes write this storage too: no cache, compare-and-swap updates. */
@@ -23,6 +35,24 @@ export interface IndexStoreOptions {
 
 /** Rounds of compare-and-swap before giving up on a repository that keeps changing. */
 const MAX_SWAP_ATTEMPTS = 20
+/**
+ * How long an update waits for a sweep's claim on blobs it relies on before answering 503: a
+ * sweep holds a claim for seconds; a killed one's claim expires within its lease.
+ */
+const MAX_CLAIM_WAIT_MS = 20_000
+const CLAIM_POLL_MS = 200
+
+export interface UpdateOptions {
+  /** Create the repository when it does not exist (default true). */
+  create?: boolean
+  /** Runs after a changed index is stored, still under the lock. */
+  afterWrite?: () => Promise<void>
+  /**
+   * Digests the mutation relies on being present (a manifest's blobs): on shared storage it runs
+   * only once no live sweep claims any of them, so its own existence checks see the sweep's end.
+   */
+  relies?: readonly string[]
+}
 
 /** A change to index.json: the new index, or undefined for none (re-runnable: it may be retried). */
 export type Mutation = (index: ImageIndex) => ImageIndex | undefined | Promise<ImageIndex | undefined>
@@ -79,8 +109,10 @@ export class IndexStore {
   async update(
     repository: string,
     mutate: Mutation,
+    { create = true, afterWrite, relies = [] }: UpdateOptions = {},
   ): Promise<ImageIndex> {
     return this.locks.run(repository, async () => {
+      if (this.options.shared) return this.swap(repository, mutate, { create, afterWrite, relies })
       let current = await this.read(repository)
       if (!current) {
         if (!create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
@@ -95,6 +127,44 @@ export class IndexStore {
       await afterWrite?.()
       return next
     })
+  }
+
+  /** Whether other processes write this storage too (claims, compare-and-swap). */
+  get shared(): boolean {
+    return this.options.shared
+  }
+
+  /**
+   * Writes a sweep's claim for `leaseMs` (sweep-claims.ts): what `decide` asks for, decided on the
+   * very index the claim is written to. Undefined when `decide` asks for nothing, or when another
+   * live sweep holds the repository.
+   */
+  async claim(
+    repository: string,
+    decide: (index: ImageIndex) => Promise<ClaimRequest | undefined>,
+    leaseMs: number,
+  ): Promise<SweepClaim | undefined> {
+    let claim: SweepClaim | undefined
+    await this.update(
+      repository,
+      async (index) => {
+        claim = undefined
+        const now = Date.now()
+        const held = claimOf(index)
+        if (held && isLive(held, now)) return undefined
+        const request = await decide(index)
+        if (!request) return undefined
+        claim = { id: crypto.randomUUID(), until: now + leaseMs, ...request }
+        return withClaim(index, claim)
+      },
+      { create: false },
+    )
+    return claim
+  }
+
+  /** Removes the sweep's claim (a no-op when it is gone already). */
+  async release(repository: string, claim: SweepClaim): Promise<void> {
+    await this.update(repository, (index) => withoutClaim(index, claim.id), { create: false })
   }
 
   /** Runs `critical` under the repository's lock (the lock `update` takes). */
@@ -132,10 +202,13 @@ export class IndexStore {
   private async swap(
     repository: string,
     mutate: Mutation,
+    { create, afterWrite, relies }: Required<Pick<UpdateOptions, 'create' | 'relies'>> & UpdateOptions,
   ): Promise<ImageIndex> {
     const { getContentWithETag, putContentIf } = this.driver
     if (!getContentWithETag || !putContentIf)
       throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
+    const waitUntil = Date.now() + MAX_CLAIM_WAIT_MS
+    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; ) {
       const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
         ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
         (error: unknown) => {
@@ -144,6 +217,11 @@ export class IndexStore {
         },
       )
       if (!current && !create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
+      if (current && relies.length > 0 && blockingClaim(current.index, relies, Date.now())) {
+        if (Date.now() >= waitUntil) throw sweepInProgress(repository)
+        await Bun.sleep(CLAIM_POLL_MS)
+        continue
+      }
       if (!current) await this.driver.putContent(ociLayoutPath(repository), OCI_LAYOUT_CONTENT)
       const base = current?.index ?? emptyIndex()
       const next = (await mutate(base)) ?? (current ? undefined : base)
@@ -158,6 +236,10 @@ export class IndexStore {
         serializeImageIndex(next),
         condition,
       )
+      if (!written) {
+        attempt++
+        continue
+      }
       this.noteExists(repository)
       if (!current) this.options.onRepositoryCreated?.(repository)
       await afterWrite?.()
@@ -168,3 +250,9 @@ export class IndexStore {
     })
   }
 }
+
+const sweepInProgress = (repository: string): RegistryError =>
+  new RegistryError('UNAVAILABLE', {
+    detail: { description: `GC is deleting blobs this manifest references in ${repository}; retry`, repository },
+    headers: { 'Retry-After': '5' },
+  })

@@ -14,6 +14,7 @@
  *     _zot/meta/<repo>/stats.json    push and pull times on shared storage (bucket metadata)
  *     _zot/meta-settings.json
  *     _zot/meta-user-marks.json       stars and bookmarks on shared storage
+ *     _zot/gc-activity/<time>-<id>.json  blobs replicas recently answered for (shared storage GC)
  *     .sync/tag-checks.json          when the pull-through cache last confirmed each tag
  *
  * On local disk under `rootDirectory` (S3 too): `_meta.sqlite` (the metadata store of a single
@@ -103,6 +104,9 @@ export const statePaths = {
   metaSettings: state(`${STATE_ROOT}/meta-settings.json`),
   /** Users' stars and bookmarks (search's userprefs), one document: they change rarely. */
   metaUserMarks: state(`${STATE_ROOT}/meta-user-marks.json`),
+  /** Blobs replicas recently answered for (HEAD, mount, upload), one document per flush, for GC. */
+  gcActivityFolder: state(`${STATE_ROOT}/gc-activity`),
+  gcActivity: (name: string): StatePath => state(`${STATE_ROOT}/gc-activity/${name}`),
   /** Outside every repository: the catalog skips names that start with a dot. */
   tagChecks: state('.sync/tag-checks.json'),
 } as const

@@ -120,6 +120,21 @@ export class ManifestStore {
     const tags = [...new Set(['tag' in parsed ? [parsed.tag] : [], (options.extraTags ?? []).map(requireTag)].flat())]
     const descriptor: Descriptor = { mediaType: info.mediaType, digest, size: bytes.byteLength }
 
+    // On shared storage the checks below run only once no GC sweep claims what they check.
+    const relies = [digest, ...info.blobs.map((blob) => blob.digest), ...info.manifests.map((child) => child.digest)]
+    await this.indexes.update(
+      repository,
+      async (index) => {
+        if (options.tagMustBeNew) requireNewTags(repository, index, tags, descriptor)
+        await requireReferences(this.blobs, repository, info)
+        if (!(await this.blobs.exists(repository, digest))) await this.blobs.putContent(repository, digest, bytes)
+        let next: ImageIndex | undefined
+        for (const tag of tags.length > 0 ? tags : [undefined])
+          next = putManifestEntry(next ?? index, descriptor, tag) ?? next
+        return next
+      },
+      { relies },
+    )
     this.infos.set(digest, info)
     return { digest, tags, ...(info.subject && { subject: info.subject.digest }) }
   }
@@ -136,11 +151,23 @@ export class ManifestStore {
     bytes: Uint8Array,
     placement: { tag?: string; contentOnly: boolean },
   ): Promise<void> {
+    await this.indexes.update(
+      repository,
+      async (index) => {
+        if (!(await this.blobs.exists(repository, descriptor.digest)))
+          await this.blobs.putContent(repository, descriptor.digest, bytes)
+        return placement.contentOnly ? undefined : putManifestEntry(index, descriptor, placement.tag)
+      },
+      { relies: [descriptor.digest] },
+    )
   }
 
   /** Points a tag at a manifest already in storage. */
   async tag(repository: string, descriptor: Descriptor, tag: string): Promise<void> {
     const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size }
+    await this.indexes.update(repository, (index) => putManifestEntry(index, entry, tag), {
+      relies: [descriptor.digest],
+    })
   }
 
   /** DELETE by tag removes the tag; by digest removes the manifest and its blob. */

@@ -7,6 +7,7 @@
  */
 import type { ManifestInfo, Descriptor } from '../oci/manifest'
 import type { Content, StorageDriver } from '../storage/driver'
+import type { BlobStore, DedupeIndex } from './blob-store'
 import type { Catalog } from './catalog'
 import type { ImageIndex } from './image-index'
 import type { IndexStore, Mutation } from './index-store'
@@ -23,6 +24,10 @@ import {
 } from './layout'
 import type { ManifestStore } from './manifest-store'
 import { listDigestTree, listFiles, statFile, type StoredFile } from './storage-walk'
+import { claimOf, type SweepClaim } from './sweep-claims'
+
+/** A removal claim: the few deletes of an empty repository's files. */
+const REMOVAL_LEASE_MS = 30_000
 
 export type { StoredFile } from './storage-walk'
 
@@ -50,6 +55,32 @@ export class RepositoryMaintenance {
   /** Rewrites index.json under the repository's lock (undefined: no change); NAME_UNKNOWN when gone. */
   updateIndex(mutate: Mutation): Promise<ImageIndex> {
     return this.parts.indexes.update(this.repository, mutate, { create: false })
+  }
+
+  /** Whether other processes (replicas on one bucket) write this storage too: sweeps then claim. */
+  get shared(): boolean {
+    return this.parts.indexes.shared
+  }
+
+  /**
+   * Claims blobs for a sweep on shared storage (sweep-claims.ts): those of `candidates` that
+   * `live`, run on the index the claim is written to, does not keep. Undefined: nothing claimed.
+   */
+  claimBlobs(
+    candidates: readonly string[],
+    live: (index: ImageIndex) => Promise<ReadonlySet<string> | undefined>,
+    leaseMs: number,
+  ): Promise<SweepClaim | undefined> {
+    const decide = async (index: ImageIndex) => {
+      const keep = await live(index)
+      const blobs = keep && candidates.filter((digest) => !keep.has(digest))
+      return blobs && blobs.length > 0 ? { blobs } : undefined
+    }
+    return this.parts.indexes.claim(this.repository, decide, leaseMs)
+  }
+
+  releaseClaim(claim: SweepClaim): Promise<void> {
+    return this.parts.indexes.release(this.repository, claim)
   }
 
   /** Runs `critical` under the repository's lock, the one manifest pushes take (not re-entrant). */
@@ -142,9 +173,50 @@ export class RepositoryMaintenance {
   /**
    * Removes the repository when nothing is left in it (zot removes the directory once all its
    * blobs went): no manifest, blob, upload or quarantined blob. Only its own files are deleted,
+   * never the directory tree: repositories nest (`a`, `a/b`). True when it was removed. On shared
+   * storage the repository is claimed first, so no replica records a manifest in the index.json
+   * about to be deleted (its push waits, then creates the repository again).
    */
   async removeIfEmpty(): Promise<boolean> {
+    const { indexes } = this.parts
+    if (!indexes.shared) return this.locked(() => this.removeEmpty())
+    if (!(await this.holdsNothing())) return false
+    const claim = await indexes.claim(
+      this.repository,
+      async (index) => (index.manifests.length === 0 ? { blobs: [], repository: true } : undefined),
+      REMOVAL_LEASE_MS,
+    )
+    if (!claim) return false
+    const removed = await this.locked(() => this.removeEmpty(claim.id))
+    if (!removed) await indexes.release(this.repository, claim)
+    return removed
+  }
+
+  private async holdsNothing(): Promise<boolean> {
+    const { driver } = this.parts
+    if ((await this.blobs()).length > 0) return false
+    if ((await driver.list(uploadsPath(this.repository))).length > 0) return false
+    return (await driver.list(quarantineDirectory(this.repository))).length === 0
+  }
+
+  /** Under the lock; on shared storage only while the index holds this process's claim `claimId`. */
+  private async removeEmpty(claimId?: string): Promise<boolean> {
     const { driver, indexes, catalog } = this.parts
     const repository = this.repository
+    const index = await indexes.read(repository)
+    if (!index || index.manifests.length > 0) return false
+    if (claimId !== undefined && claimOf(index)?.id !== claimId) return false
+    if (!(await this.holdsNothing())) return false
+    for (const path of [
+      indexPath(repository),
+      ociLayoutPath(repository),
+      blobsPath(repository),
+      uploadsPath(repository),
+    ])
+      await driver.delete(path)
+    if ((await driver.list(repositoryPath(repository))).length === 0) await driver.delete(repositoryPath(repository))
+    indexes.forget(repository)
+    catalog.remove(repository)
+    return true
   }
 }

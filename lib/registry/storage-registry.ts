@@ -7,6 +7,7 @@ import { RegistryError } from '../errors/registry-error'
 import { digestOf, parseDigest, requireDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
 import { isValidRepositoryName } from '../oci/names'
+import type { Content, StorageDriver } from '../storage/driver'
 import { BlobStore, type BlobStat, type DedupeIndex } from './blob-store'
 import { Catalog } from './catalog'
 import type { ContentSource, ManifestBody } from './content-source'
@@ -27,6 +28,9 @@ const blobInUse = (digest: string, user: string): RegistryError =>
     detail: { description: `manifest ${user} references this blob; delete the manifest first`, digest },
   })
 
+/** How long a shared storage's catalog walk is reused: a few seconds, and one walk at a time. */
+const SHARED_CATALOG_REFRESH_MS = 5_000
+
 /** The registry over one storage driver. */
 export class StorageRegistry implements Registry {
   readonly events = new RegistryEvents()
@@ -43,6 +47,8 @@ export class StorageRegistry implements Registry {
 
   constructor(options: RegistryOptions) {
     const { driver } = options
+    // Replicas on one bucket create and remove repositories behind each other's backs.
+    const catalog = new Catalog(driver, options.sharedStorage ? { refreshAfterMs: SHARED_CATALOG_REFRESH_MS } : {})
     this.driver = driver
     this.catalog = catalog
     this.state = createStateStore(driver)
@@ -54,6 +60,7 @@ export class StorageRegistry implements Registry {
       onRepositorySeen: (repository) => catalog.add(repository),
       onRepositoryCreated: (repository) => this.events.emit('repositoryCreated', repository),
     })
+    this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
   }

@@ -161,6 +161,10 @@ describe('GC on one replica, pushes on another', () => {
     // B's GC visits it: the orphan goes after gcDelay, and so does the empty repository.
     let gone = false
     while (!gone && Date.now() < deadline + GC_DELAY_MS) {
+      // GET, not HEAD: a HEAD is a touch that keeps the blob young.
+      const response = await fetch(blobUrl(a, repository, orphan))
+      await response.body?.cancel()
+      gone = response.status === 404
       if (!gone) await Bun.sleep(250)
     }
     expect(gone).toBe(true)
