@@ -7,6 +7,7 @@
 import { Command } from 'commander'
 import { COMMIT, DIST_SPEC_VERSION, VERSION } from '../lib/version'
 import { registerCompletion } from './completion'
+import { registerDedupe } from './dedupe'
 import { registerGc } from './gc'
 import { registerMan } from './man'
 import { registerSchema } from './schema'
@@ -24,6 +25,7 @@ export function createProgram(): Command {
     registerVerifyConfig,
     registerGc,
     registerScrub,
+    registerDedupe,
     registerSchema,
     registerCompletion,
     registerMan,

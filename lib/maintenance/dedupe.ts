@@ -10,13 +10,16 @@
  * readers see the old or the new file, never a missing one, and nothing needs a lock: blobs are
  * immutable, so replacing a path with the same bytes changes nothing a client can observe. The
  * copy that others are linked to is re-hashed first, so bit rot in one copy never spreads.
- * Local disk only (hard links and inode numbers); on S3 dedupe is a no-op (docs/gc.md).
+ * Local disk only (hard links and inode numbers). On S3, dedupe is zot's placeholder scheme
+ * (lib/registry/placeholders.ts, docs/s3.md "Dedupe"), and `restorePlaceholders` below, run by
+ * `zot dedupe --restore`, makes a bucket self-contained again.
  */
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { createHasher, parseDigest } from '../oci/digest'
+import { isPlaceholder } from '../registry/placeholders'
 import type { Registry } from '../registry/registry'
 
 export const DEDUPE_SETTING = 'storage.dedupe'
@@ -128,4 +131,75 @@ export async function reconcileDedupe(context: DedupeContext, dedupe: boolean): 
   await context.meta.setSetting(DEDUPE_SETTING, desired)
   logger.info(`storage ${walk} walk done`, { module: 'dedupe', blobs: located.size, replaced })
   return { walk, blobs: located.size, replaced }
+}
+
+export interface RestoreContext {
+  registry: Registry
+  logger: Logger
+  signal?: AbortSignal
+  onProgress?: (done: number, total: number, repository: string) => void
+}
+
+export interface RestoreReport {
+  repositories: number
+  /** Placeholders found. */
+  placeholders: number
+  /** Placeholders replaced by a server-side copy of their content. */
+  restored: number
+  /** Placeholders whose content no repository holds: left as they are, and reported. */
+  missing: { repository: string; digest: string }[]
+  errors: { repository: string; message: string }[]
+  /** Whether zot's `_restore_complete` marker was set: nothing left to restore. */
+  complete: boolean
+}
+
+async function restoreRepository(context: RestoreContext, repository: string, report: RestoreReport): Promise<void> {
+  const store = context.registry.maintenance(repository)
+  for (const blob of await store.blobs()) {
+    if (context.signal?.aborted) return
+    if (!isPlaceholder(blob.name, blob.size)) continue
+    report.placeholders++
+    const outcome = await store.restorePlaceholder(blob.name)
+    if (outcome === 'restored') report.restored++
+    if (outcome === 'no original') report.missing.push({ repository, digest: blob.name })
+  }
+}
+
+/**
+ * Replaces every dedupe placeholder of the store with a copy of its content (server-side on S3),
+ * so the bucket no longer depends on any dedupe cache: zot reads it whatever its cache holds. When
+ * nothing is left to restore, sets zot's marker, so zot (with dedupe off) skips its own walk.
+ *
+ * @example
+ * const report = await restorePlaceholders({ registry, logger })
+ */
+export async function restorePlaceholders(context: RestoreContext): Promise<RestoreReport> {
+  const report: RestoreReport = {
+    repositories: 0,
+    placeholders: 0,
+    restored: 0,
+    missing: [],
+    errors: [],
+    complete: false,
+  }
+  const repositories = await context.registry.catalog.list()
+  for (const [done, repository] of repositories.entries()) {
+    if (context.signal?.aborted) break
+    context.onProgress?.(done, repositories.length, repository)
+    try {
+      await restoreRepository(context, repository, report)
+      report.repositories++
+    } catch (error) {
+      report.errors.push({ repository, message: (error as Error).message })
+      context.logger.error('dedupe restore failed for a repository', { module: 'dedupe', repository, error })
+    }
+  }
+  context.onProgress?.(repositories.length, repositories.length, '')
+  const finished = !context.signal?.aborted && report.errors.length === 0 && report.missing.length === 0
+  if (finished && context.registry.markRestoreComplete) {
+    await context.registry.markRestoreComplete(true)
+    report.complete = true
+  }
+  context.logger.info('dedupe restore done', { module: 'dedupe', ...report, missing: report.missing.length })
+  return report
 }

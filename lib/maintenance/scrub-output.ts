@@ -54,6 +54,8 @@ export function scrubSummary(report: ScrubReport): string {
     `${affected} affected`,
   ]
   if (report.quarantined.length > 0) parts.push(`${plural(report.quarantined.length, 'blob')} quarantined`)
+  const placeholders = report.placeholders?.length ?? 0
+  if (placeholders > 0) parts.push(`${plural(placeholders, 'dedupe placeholder')} resolved`)
   if (report.errors.length > 0) parts.push(plural(report.errors.length, 'error'))
   return `scrub: ${parts.join(', ')} in ${formatElapsed(report.durationMs)}`
 }

@@ -7,6 +7,11 @@
  * a client's re-push (or the sync cache's re-fetch) stores a good copy again. The digest is also
  * dropped from the dedupe index, so the repair is a fresh copy, never a link to a bad inode.
  *
+ * A zot dedupe placeholder (a zero-byte blob on S3, standing for content another repository
+ * holds) is checked through its content: it is `ok` when the content is, it is listed in
+ * `placeholders`, and it is never quarantined (bad content is its holder's to quarantine). A
+ * placeholder whose content is nowhere is `affected` ("placeholder without original").
+ *
  * Scrub reads without locks; only the move into quarantine takes the repository's lock, after
  * checking that the file is still the one that was hashed (same size and mtime), so a blob
  * repaired in the meantime is never quarantined.
@@ -39,6 +44,14 @@ export interface ScrubReport {
   rows: ScrubRow[]
   quarantined: { repository: string; digest: string }[]
   errors: { repository: string; message: string }[]
+  /** Dedupe placeholders checked through their content, and the repository holding it; absent when none. */
+  placeholders?: ScrubPlaceholder[]
+}
+
+export interface ScrubPlaceholder {
+  repository: string
+  digest: string
+  original: string
 }
 
 export interface ScrubContext {
@@ -52,6 +65,7 @@ export interface ScrubContext {
 
 export const BLOB_NOT_FOUND = 'blob not found'
 export const BAD_DIGEST = 'bad blob digest'
+export const PLACEHOLDER_WITHOUT_ORIGINAL = 'placeholder without original'
 
 interface Problem {
   digest: string
@@ -114,6 +128,8 @@ class RepositoryScrub {
     if (!parsed) return 'invalid digest'
     const before = await this.store.blob(digest)
     if (!before) return BLOB_NOT_FOUND
+    const placeholder = before.size === 0 ? await this.store.placeholderOf(digest) : undefined
+    if (placeholder && !placeholder.original) return PLACEHOLDER_WITHOUT_ORIGINAL
     const hasher = createHasher(parsed.algorithm)
     let size = 0
     try {
@@ -129,7 +145,15 @@ class RepositoryScrub {
     }
     this.report.blobsChecked++
     this.report.bytesChecked += size
+    const original = placeholder?.original?.repository
+    if (original !== undefined) {
+      this.report.placeholders = [
+        ...(this.report.placeholders ?? []),
+        { repository: this.repository, digest, original },
+      ]
+    }
     if (hasher.digest() === digest) return undefined
+    if (original !== undefined) return `${BAD_DIGEST} (content held by ${original})`
     this.corrupt.set(digest, before)
     return BAD_DIGEST
   }

@@ -8,7 +8,7 @@
  * index store and the other stores stay inside lib/registry; `openStore` builds a registry.
  */
 import type { Descriptor } from '../oci/manifest'
-import type { StorageDriver } from '../storage/driver'
+import type { StaleTransfer, StorageDriver } from '../storage/driver'
 import type { DedupeIndex } from './blob-store'
 import type { ContentSource } from './content-source'
 import type { RegistryEventSource } from './events'
@@ -146,4 +146,11 @@ export interface Registry extends ContentSource {
 
   /** One repository as GC, retention, scrub and dedupe work on it. */
   maintenance(repository: string): RepositoryMaintenance
+  /**
+   * Aborts storage transfers a killed process left unfinished, begun before `before` (GC). A
+   * registry of one store has it; one routing to several stores leaves it to each store's GC.
+   */
+  abortStaleTransfers?(before: Date): Promise<StaleTransfer[]>
+  /** Tells zot, in storage, whether dedupe placeholders may remain (after `zot dedupe --restore`). */
+  markRestoreComplete?(complete: boolean): Promise<void>
 }

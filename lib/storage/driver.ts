@@ -45,6 +45,12 @@ export interface FileWriter {
   abort(): Promise<void>
 }
 
+/** An unfinished transfer `abortStaleTransfers` aborted: the path it was writing, and since when. */
+export interface StaleTransfer {
+  path: string
+  startedAt: Date
+}
+
 export interface StorageDriver {
   /** `local` or `s3`; appears in logs and errors. */
   readonly name: string
@@ -71,6 +77,18 @@ export interface StorageDriver {
    * nothing changed.
    */
   adopt?(file: string, path: string): Promise<boolean>
+  /**
+   * Set when `copy` with `link` cannot share storage (S3 has no links): dedupe is then zot's
+   * placeholder scheme above the driver (lib/registry/placeholders.ts), one object with the
+   * content and zero-byte objects standing for it in other repositories.
+   */
+  readonly dedupeByPlaceholder?: boolean
+  /**
+   * Aborts the backend's unfinished transfers under the root begun before `before` (an S3
+   * multipart upload of a process killed mid-copy: invisible to listings, never completed, billed
+   * until aborted); returns what it aborted. Backends without such transfers lack it.
+   */
+  abortStaleTransfers?(before: Date): Promise<StaleTransfer[]>
   /** A URL a client may fetch the content from directly, when the backend can presign. */
   redirectURL?(path: string): Promise<string | undefined>
   /**

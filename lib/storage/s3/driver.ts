@@ -20,6 +20,7 @@ import { copyPieces } from './object-copy'
 import { readObject, readObjectBytes } from './object-reader'
 import { resolveS3Options, type S3DriverOptions } from './options'
 import { describeObject, headObject } from './segmented-object'
+import { abortStaleMultipartUploads } from './stale-multipart'
 import { openUploadWriter } from './upload-writer'
 
 export interface S3Driver extends StorageDriver {
@@ -48,6 +49,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
 
   return {
     name: 's3',
+    dedupeByPlaceholder: true,
 
     getContent: (path) => readObjectBytes(bucket, path),
 
@@ -114,7 +116,7 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     },
 
     async copy(source, destination) {
-      // S3 has no links: `link` (dedupe) copies too; zot's placeholder objects live above us.
+      // S3 has no links: `link` copies too; dedupe's placeholders live above (dedupeByPlaceholder).
       if (source !== destination) await copyFile(source, destination)
     },
 
@@ -132,6 +134,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
       const command = new GetObjectCommand({ Bucket: bucket.name, Key: bucket.keyOf(path) })
       return getSignedUrl(bucket.client, command, { expiresIn: PRESIGNED_URL_SECONDS })
     },
+
+    abortStaleTransfers: (before) => abortStaleMultipartUploads(bucket, before),
 
     putContentIf: (path, data, condition) => putContentIf(conditionalBucket, path, data, condition),
     getContentWithETag: (path) => getContentWithETag(conditionalBucket, path),

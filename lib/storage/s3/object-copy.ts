@@ -4,7 +4,8 @@
  * CopyObject; a large one (above `multipartcopythresholdsize`, and always above S3's 5 GiB
  * CopyObject limit) and a segmented upload are assembled by a multipart upload whose parts are
  * UploadPartCopy requests, run in parallel. The destination appears atomically when the
- * multipart upload completes; on any failure it is aborted, so no multipart upload is left behind.
+ * multipart upload completes; on any failure it is aborted. Only a process killed mid-copy leaves
+ * one open: GC aborts those once they are older than any copy could take (stale-multipart.ts).
  */
 import {
   AbortMultipartUploadCommand,

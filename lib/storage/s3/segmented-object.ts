@@ -13,7 +13,8 @@
  *
  * Any process can stat (`HEAD <key>`), read (parts then tail) or append to it. Moving it to its
  * content-addressed key assembles the pieces server-side with UploadPartCopy: one copy, which a
- * move costs on S3 anyway, and no multipart upload outlives the request that created it. Deleting
+ * move costs on S3 anyway, and no multipart upload outlives the request that created it (unless the
+ * process is killed during it: GC aborts those, stale-multipart.ts). Deleting
  * the path deletes `<key>` and everything under `<key>/`. An object without the metadata is plain.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3'

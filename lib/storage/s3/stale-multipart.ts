@@ -1,0 +1,44 @@
+/**
+ * @module
+ * Aborting multipart uploads nobody will complete. The driver starts one only inside a request
+ * (object-copy.ts assembles uploads and large copies with it) and aborts it on failure, but a
+ * process killed with SIGKILL mid-copy cannot: the upload stays open, its parts are stored and
+ * billed, and no listing of the bucket shows it. GC calls this with a cutoff older than any copy
+ * still running.
+ */
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import type { StaleTransfer } from '../driver'
+import type { S3Bucket } from './bucket'
+
+/** Aborts the multipart uploads under the driver's root begun before `before`. */
+export async function abortStaleMultipartUploads(bucket: S3Bucket, before: Date): Promise<StaleTransfer[]> {
+  const prefix = bucket.options.keyPrefix
+  const aborted: StaleTransfer[] = []
+  let keyMarker: string | undefined
+  let uploadIdMarker: string | undefined
+  do {
+    const page = await bucket.call('ListMultipartUploads', undefined, (s3) =>
+      s3.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket.name,
+          Prefix: prefix,
+          ...(keyMarker !== undefined && { KeyMarker: keyMarker }),
+          ...(uploadIdMarker !== undefined && { UploadIdMarker: uploadIdMarker }),
+        }),
+      ),
+    )
+    for (const upload of page.Uploads ?? []) {
+      const { Key, UploadId, Initiated } = upload
+      if (!Key || !UploadId || !Initiated || Initiated >= before) continue
+      await bucket.call('AbortMultipartUpload', undefined, (s3) =>
+        s3.send(new AbortMultipartUploadCommand({ Bucket: bucket.name, Key, UploadId })),
+      )
+      aborted.push({ path: Key.slice(prefix.length), startedAt: Initiated })
+    }
+    const more =
+      page.IsTruncated === true && (page.NextKeyMarker !== undefined || page.NextUploadIdMarker !== undefined)
+    keyMarker = more ? page.NextKeyMarker : undefined
+    uploadIdMarker = more ? page.NextUploadIdMarker : undefined
+  } while (keyMarker !== undefined || uploadIdMarker !== undefined)
+  return aborted
+}
