@@ -8,6 +8,7 @@ export const STYLESHEET = `
 :root{--fg:#1d2330;--muted:#4d5666;--bg:#fff;--panel:#f5f7fa;--line:#d5dae2;--accent:#0b5cad;--accent-fg:#fff;--ok:#146c2e;--warn:#8a4b00;--bad:#a1141c;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e9ef;--muted:#aab3c2;--bg:#12161d;--panel:#1b212b;--line:#323b49;--accent:#6cb2ff;--accent-fg:#0b1320;--ok:#6fd08c;--warn:#f0b35a;--bad:#ff8a8f}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 a{color:var(--accent)}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}

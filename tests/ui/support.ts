@@ -1,0 +1,137 @@
+/**
+ * @module
+ * The UI tests' world: the registry as `serve` assembles it (search and UI on, htpasswd and a
+ * real OpenID provider, access control with an admins-only `secret/**`, a pull-through rule)
+ * behind a real socket, the fixtures pushed, and Debian's Chromium driven by playwright-core.
+ * Screenshots go to tests/ui/artifacts/ (ignored by git).
+ */
+import { afterAll } from 'bun:test'
+import bcrypt from 'bcryptjs'
+import { existsSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { assemble } from '../../lib/server/assemble'
+import { silentLogger } from '../../lib/log/logger'
+import { startIdentityProvider } from '../auth/identity-provider'
+import { testConfig } from '../support/config'
+import { tempDirectory } from '../support/temp'
+import { pushFixtures } from './fixtures'
+
+const CHROMIUM = '/usr/bin/chromium'
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname
+
+// Installed by scripts/install-test-tools.sh; missing, the suite fails rather than skips.
+if (!existsSync(CHROMIUM))
+  throw new Error(`${CHROMIUM} is missing: run scripts/install-test-tools.sh as root (apt-get install chromium)`)
+
+export const PASSWORDS = { admin: 'admin-pw', bob: 'bob-pw' } as const
+
+export type UiWorld = Awaited<ReturnType<typeof startUiWorld>>
+
+export async function startUiWorld() {
+  // The IdP must know the callback URL, so the socket comes first and the app behind it later.
+  let app: { fetch(request: Request): Response | Promise<Response> } | undefined
+  const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => app!.fetch(request) })
+  const origin = `http://127.0.0.1:${server.port}`
+  const idp = await startIdentityProvider([
+    { client_id: 'zot', client_secret: 'secret', redirect_uris: [`${origin}/zot/auth/callback/oidc`] },
+  ])
+  idp.accounts.set('erich', { groups: ['developers'] })
+  const directory = await tempDirectory('ui')
+  const htpasswd = join(directory, 'htpasswd')
+  await writeFile(
+    htpasswd,
+    Object.entries(PASSWORDS)
+      .map(([user, password]) => `${user}:${bcrypt.hashSync(password, 4)}`)
+      .join('\n'),
+  )
+  const everything = ['read', 'create', 'update', 'delete']
+  const config = testConfig({
+    storage: { rootDirectory: join(directory, 'data') },
+    http: {
+      address: '127.0.0.1',
+      port: String(server.port),
+      auth: {
+        htpasswd: { path: htpasswd },
+        apikey: true,
+        failDelay: 0,
+        openid: {
+          providers: {
+            oidc: {
+              name: 'Example SSO',
+              issuer: idp.issuer,
+              scopes: ['openid', 'profile', 'email'],
+              clientid: 'zot',
+              clientsecret: 'secret',
+              claimMapping: { username: 'preferred_username' },
+            },
+          },
+        },
+      },
+      accessControl: {
+        repositories: {
+          '**': {
+            anonymousPolicy: ['read'],
+            defaultPolicy: ['read'],
+            policies: [{ users: ['admin'], actions: everything }],
+          },
+          'secret/**': { policies: [{ users: ['admin'], actions: everything }] },
+        },
+      },
+    },
+    extensions: {
+      search: { enable: true },
+      ui: { enable: true },
+      sync: {
+        registries: [
+          // Never contacted by these tests: it only names where hub/** comes from.
+          { urls: ['http://127.0.0.1:9'], onDemand: true, content: [{ prefix: 'library/**', destination: '/hub' }] },
+        ],
+      },
+    },
+  })
+  const assembled = await assemble(config, silentLogger())
+  app = assembled.app
+  const digests = await pushFixtures({ origin, username: 'admin', password: PASSWORDS.admin })
+  // launch() runs Chromium on a new, empty profile directory of its own (playwright refuses a
+  // --user-data-dir argument there).
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  await mkdir(ARTIFACTS, { recursive: true })
+  afterAll(async () => {
+    await browser.close()
+    server.stop(true)
+    await assembled.runtime.close()
+  })
+
+  /** A fresh browser context (no cookies) with one page. */
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    return context.newPage()
+  }
+
+  async function signInWithPassword(page: Page, username: keyof typeof PASSWORDS, from = '/') {
+    await page.goto(`${origin}${from}`)
+    await page.click('nav.user a:has-text("Sign in")')
+    await page.fill('input[name="username"]', username)
+    await page.fill('input[name="password"]', PASSWORDS[username])
+    await page.click('form button:has-text("Sign in")')
+    await page.waitForSelector('#username')
+  }
+
+  async function screenshot(page: Page, name: string) {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  }
+
+  return { origin, digests, browser, newPage, signInWithPassword, screenshot }
+}
