@@ -7,7 +7,7 @@
  */
 import type { ManifestInfo, Descriptor } from '../oci/manifest'
 import type { Content, StorageDriver } from '../storage/driver'
-import type { BlobStore, DedupeIndex } from './blob-store'
+import type { BlobStore, DedupeIndex, RestoreOutcome } from './blob-store'
 import type { Catalog } from './catalog'
 import type { ImageIndex } from './image-index'
 import type { IndexStore, Mutation } from './index-store'
@@ -157,6 +157,16 @@ export class RepositoryMaintenance {
 
   deleteUpload(id: string): Promise<void> {
     return this.parts.driver.delete(uploadPath(this.repository, id))
+  }
+
+  /** For a dedupe placeholder (storage without links), where its content is; undefined for content. */
+  placeholderOf(digest: string): ReturnType<BlobStore['placeholderOf']> {
+    return this.parts.blobs.placeholderOf(this.repository, digest)
+  }
+
+  /** Replaces a dedupe placeholder with a copy of its content. */
+  restorePlaceholder(digest: string): Promise<RestoreOutcome> {
+    return this.parts.blobs.restorePlaceholder(this.repository, digest)
   }
 
   /** Makes this repository's copy of a blob a link to `holder`'s (dedupe). */

@@ -7,7 +7,7 @@ import { RegistryError } from '../errors/registry-error'
 import { digestOf, parseDigest, requireDigest } from '../oci/digest'
 import type { Descriptor } from '../oci/manifest'
 import { isValidRepositoryName } from '../oci/names'
-import type { Content, StorageDriver } from '../storage/driver'
+import type { Content, StaleTransfer, StorageDriver } from '../storage/driver'
 import { BlobStore, type BlobStat, type DedupeIndex } from './blob-store'
 import { Catalog } from './catalog'
 import type { ContentSource, ManifestBody } from './content-source'
@@ -15,6 +15,7 @@ import { RegistryEvents } from './events'
 import { findTag } from './image-index'
 import { IndexStore } from './index-store'
 import { ManifestStore, type PutManifestResult } from './manifest-store'
+import { Placeholders } from './placeholders'
 import { createPulls, type Pulls } from './pulls'
 import type { BlobStored, Origin, PutManifestOptions, Registry, RegistryOptions, UploadWriteOptions } from './registry'
 import { RepositoryMaintenance } from './repository-maintenance'
@@ -60,7 +61,13 @@ export class StorageRegistry implements Registry {
       onRepositorySeen: (repository) => catalog.add(repository),
       onRepositoryCreated: (repository) => this.events.emit('repositoryCreated', repository),
     })
-    this.blobs = new BlobStore(driver, { dedupe: options.dedupe, index: options.dedupeIndex })
+    // Without links (S3), blobs may be zot's dedupe placeholders: resolved on every read.
+    const placeholders = driver.dedupeByPlaceholder ? new Placeholders(driver, () => catalog.list()) : undefined
+    this.blobs = new BlobStore(driver, {
+      dedupe: options.dedupe,
+      ...(options.dedupeIndex && { index: options.dedupeIndex }),
+      ...(placeholders && { placeholders }),
+    })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
   }
@@ -223,6 +230,14 @@ export class StorageRegistry implements Registry {
   maintenance(repository: string): RepositoryMaintenance {
     const { driver, indexes, blobs, manifests, catalog, dedupeIndex } = this
     return new RepositoryMaintenance({ driver, indexes, blobs, manifests, catalog, dedupeIndex }, repository)
+  }
+
+  async abortStaleTransfers(before: Date): Promise<StaleTransfer[]> {
+    return (await this.driver.abortStaleTransfers?.(before)) ?? []
+  }
+
+  markRestoreComplete(complete: boolean): Promise<void> {
+    return this.blobs.markRestoreComplete(complete)
   }
 }
 
