@@ -13,10 +13,15 @@ import type { Viewer } from './viewer'
 /** Larger requests are refused unread: zui's and zli's largest query is under 4 KiB. */
 export const MAX_QUERY_BYTES = 64 * 1024
 
+/** zot's userprefs outcomes: toggled, not allowed (anonymous, or cannot read), no such repository. */
+export type ToggleOutcome = 'toggled' | 'forbidden' | 'unknown'
+
 export interface SearchEngine {
   /** The viewer a request's principal (undefined: no authentication configured) searches as. */
   viewer(principal: Principal | undefined): Viewer
   execute(viewer: Viewer, request: SearchRequest): Promise<ExecutionResult>
+  /** Flips the viewer's star or bookmark on a repository (zot's toggleStar / toggleBookmark). */
+  toggle(viewer: Viewer, repository: string, kind: 'star' | 'bookmark'): Promise<ToggleOutcome>
 }
 
 /** The root resolvers for one viewer (each Query field is a function of its arguments). */
@@ -25,9 +30,11 @@ export type RootResolvers = (viewer: Viewer) => Record<string, unknown>
 export function createSearchEngine(options: {
   viewer: (principal: Principal | undefined) => Viewer
   root: RootResolvers
+  toggle: SearchEngine['toggle']
 }): SearchEngine {
   return {
     viewer: options.viewer,
+    toggle: options.toggle,
     async execute(viewer, request) {
       if (request.query.length > MAX_QUERY_BYTES) {
         return { errors: [new GraphQLError(`query is larger than ${MAX_QUERY_BYTES} bytes`)] }

@@ -9,7 +9,7 @@ import { GraphQLError, type ExecutionResult } from 'graphql'
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../http/context'
-import type { SearchEngine } from './engine'
+import type { SearchEngine, ToggleOutcome } from './engine'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -45,3 +45,17 @@ export const provideSearch = (engine: SearchEngine): MiddlewareHandler<AppEnv> =
     c.set('search', engine)
     await next()
   })
+
+/**
+ * Flips the request principal's star or bookmark on a repository (zot's userprefs), for the
+ * userprefs route and the web UI alike. Without search there is nothing to toggle: 'unknown'.
+ */
+export async function toggleMark(
+  c: Context<AppEnv>,
+  repository: string,
+  kind: 'star' | 'bookmark',
+): Promise<ToggleOutcome> {
+  const engine = c.get('search')
+  if (!engine) return 'unknown'
+  return engine.toggle(engine.viewer(c.get('principal')), repository, kind)
+}

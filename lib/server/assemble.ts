@@ -25,6 +25,8 @@ import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
+import { searchFor } from '../search/mount'
+import { createSearchRuntime, type SearchRuntime } from '../search/runtime'
 import { mountUi, uiEnabled } from '../ui'
 
 /** What survives a configuration reload. */
@@ -38,6 +40,8 @@ export interface Runtime {
   readonly maintenance: Maintenance
   /** The pull-through cache and mirror (replaced on reload). */
   readonly sync: Sync
+  /** Search's index, stars and bookmarks: it follows every change from the start. */
+  readonly search: SearchRuntime
   /** Restarts sync and maintenance with a reloaded configuration. */
   reconfigure(config: Config): Promise<void>
   /** Stops background work and closes the store. */
@@ -57,11 +61,14 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
   const store = await openStore(config.storage)
   const { registry, meta, parts } = store
   const metrics = createRegistryMetrics(registry)
+  const search = createSearchRuntime({ registry, metas: parts.map((part) => part.meta), logger })
+  // GC and retention raise no registry event: what they forget reaches the search index this way.
+  const maintained = search.observe(parts)
   // Started even with gc off: it records the push and pull times retention decides by. One per
   // store (subPaths), each with its own settings.
   const maintain = (next: Config) =>
     startStoresMaintenance({
-      parts,
+      parts: maintained,
       storage: next.storage,
       logger,
       ...(signal && { signal }),
@@ -84,12 +91,14 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
     meta,
     maintenance: maintain(config),
     sync: await synchronise(config),
+    search,
     async reconfigure(next) {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
       Object.assign(runtime, { maintenance: maintain(next), sync: await synchronise(next) })
     },
     async close() {
       await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
+      search.close()
       await store.close()
     },
   }
@@ -154,6 +163,8 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
   // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
   middleware.push(...sync.middleware, ...auth.middleware)
+  const search = searchFor(config, runtime.search, auth)
+  if (search) middleware.push(search.middleware)
 
   const app = createApp({
     registry,
@@ -177,6 +188,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
         },
       })
       auth.routes(routes)
+      search?.routes(routes)
       if (metricsPath) {
         routes.use(metricsPath, auth.metricsGuard)
         routes.get(

@@ -5,7 +5,7 @@
  * so the metadata of a digest read once is reused by every later reload of the repository: a
  * push reads only what it added.
  */
-import type { MetaStore } from '../../meta'
+import type { RepositoryStats } from '../../meta'
 import { MAX_MANIFEST_BYTES } from '../../oci/manifest'
 import type { Registry } from '../../registry/registry'
 import { tagOf } from '../../registry/image-index'
@@ -23,7 +23,11 @@ export interface RepositorySource {
 /** An index's children nest at most this deep (an index of indexes of images). */
 const MAX_NESTING = 4
 
-export function storageSource(registry: Registry, meta: MetaStore): RepositorySource {
+/** `stats` gives a repository's push and pull statistics (the metadata store's). */
+export function storageSource(
+  registry: Registry,
+  stats: (repository: string) => Promise<RepositoryStats>,
+): RepositorySource {
   return {
     list: () => registry.catalog.list(),
     async load(name, known) {
@@ -55,7 +59,7 @@ export function storageSource(registry: Registry, meta: MetaStore): RepositorySo
         stored.push({ digest: descriptor.digest, mediaType: descriptor.mediaType, ...(tag !== undefined && { tag }) })
         await read(descriptor.digest, descriptor.mediaType, 0)
       }
-      return buildRepository(name, stored, manifests, await meta.repositoryStats(name))
+      return buildRepository(name, stored, manifests, await stats(name))
     },
   }
 }
