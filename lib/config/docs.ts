@@ -34,9 +34,19 @@ checks a file and explains every problem; \`zot schema\` prints the JSON Schema.
   nanoseconds), except \`0\`. Programs using \`lib/config\` receive durations in **milliseconds**.
 - **Relative paths** start at the working directory of the process (as in zot), not at the folder
   of the config file.
-- **Files named by the config must exist** when it is loaded: the htpasswd file, TLS certificate,
-  key and CA, the LDAP CA, the bearer certificate, and the secret files below. \`verify-config\`
-  reports missing ones, unlike zot, which only fails when it starts.
+- **Files named by the config must exist** when it runs: the htpasswd file, TLS certificate,
+  key and CA, the LDAP CA, the bearer certificate, a sync registry's \`certDir\` and the secret
+  files below. \`serve\` (and \`gc\`, \`scrub\`) refuse to start without them, naming the key
+  and the resolved path, where zot only fails later. \`verify-config\` reports a missing file as a
+  **warning**, because it usually runs on a CI machine where secrets and certificates are mounted
+  only in production; \`verify-config --strict\` (alias \`--check-files\`) makes them errors, for
+  checking on the production host. A file that is there is read and checked either way (a
+  directory instead of a file, unreadable, bad content: errors).
+- **Log files** (\`log.output\`, \`log.audit\`) need a writable file, device (\`/dev/null\`) or
+  directory to create them in, for \`verify-config\` as for \`serve\`: a log nobody can write is
+  lost wherever the config runs.
+- **Deprecated keys** are accepted with a warning saying what replaced them (for example
+  \`preserveDigest\`: digests are always kept, manifests are stored byte for byte).
 - **Secret files** are read strictly, as zot reads them (unknown keys are errors):
   \`http.auth.ldap.credentialsFile\` needs \`bindDN\` and \`bindPassword\`; an OpenID provider's
   \`credentialsFile\` needs \`clientid\` and \`clientsecret\`; \`http.auth.sessionKeysFile\` holds
@@ -64,11 +74,40 @@ rewrite the config:
 - \`$\${...}\` writes a literal \`\${...}\`.
 - Shell-style \`\${NAME}\` and \`__NAME__\` placeholders are left alone, with a warning.
 
+## Regular expressions
+
+Every regular expression in a config (\`extensions.sync.registries[].content[].tags.regex\` and
+\`excludeRegex\`, \`storage.retention.policies[].keepTags[].patterns\`,
+\`http.auth.mtls.uriSanPattern\`) is Go's syntax (RE2), as zot reads it, and one engine (a port of
+Go's \`regexp\`) both checks it in \`verify-config\` and matches it at run time, so a pattern that
+verifies is the pattern that runs:
+
+- Matching is **unanchored**, as Go's \`MatchString\`: \`4.*\` keeps \`4.1\` and also \`v14\`;
+  write \`^4\\.\` to mean "starts with 4.".
+- Go's syntax works: named groups \`(?P<name>...)\`, flags \`(?i)\`, \`(?s)\`, \`(?m)\`, \`(?U)\`
+  (ungreedy) and \`(?i:...)\`, POSIX classes \`[[:digit:]]\`, \`[[:alpha:]]\`, literal text
+  \`\\Q...\\E\`, Unicode classes \`\\pL\`, end of text \`\\z\`.
+- What Go refuses is refused, with Go's message: lookahead and lookbehind (\`(?=\`, \`(?!\`,
+  \`(?<=\`), backreferences (\`\\1\`), repeat counts above 1000.
+- Matching takes time linear in the tag's length whatever the pattern (no backtracking), so a
+  pattern such as \`(a+)+$\` cannot stall sync or garbage collection.
+
 ## Status
 
 Every key is either **implemented** or **planned**. Planned keys are read and checked like any
 other, but zot-bun does not act on them yet; \`serve\` prints one warning for each planned key (or
-section) a config sets.
+section) a config sets, and \`verify-config\` lists the same warnings. A config whose only login
+methods are planned is refused by both: nobody could log in, and serving without the
+authentication it asks for would be worse.
+
+## \`verify-config\`
+
+\`zot verify-config FILE\` (alias \`zot verify\`) loads the config exactly as \`serve\` does and
+prints every finding with its fix, then a one-line verdict. It exits 0 when the config is valid
+(warnings allowed) and 1 when it is not; \`--json\` prints one JSON document (\`file\`, \`valid\`,
+\`strict\`, \`errors\`, \`warnings\`, \`findings\`) instead. What \`serve\` refuses, \`verify-config\`
+refuses, with one exception: files the config names that are missing on this machine are
+warnings unless \`--strict\` (or \`--check-files\`) is given.
 `
 
 export function renderConfigDocs(): string {
