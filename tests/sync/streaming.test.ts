@@ -52,7 +52,7 @@ test('the first byte of a 200 MiB cold layer arrives before the upstream has sen
   expect(upstream.count('GET', new RegExp(`/blobs/${layer.digest}$`))).toBe(1)
 })
 
-test('a range of a blob still being filled is served from the fill', async () => {
+test('a range of a blob still being filled is served once the fill has verified it, from one upstream GET', async () => {
   const fresh = await pushImage(upstream, 'big/ranged', { tag: '1', layers: [8 << 20] })
   const layer = fresh.blobs[1]!
   await pullManifest(cache.url, 'big/ranged', '1')

@@ -21,7 +21,7 @@ import type { Registry } from '../../registry/registry'
 import { firstRoute, routeLabel, type Route } from '../routing/route'
 import { upstreamFailure } from '../routing/upstream-failure'
 import { Spool } from './spool'
-import { UpstreamError } from '../upstream/upstream-error'
+import { isUpstreamError, UpstreamError } from '../upstream/upstream-error'
 import type { BlobDownload } from '../upstream/upstream-source'
 
 export interface BlobFillsOptions {
@@ -51,9 +51,11 @@ interface Fill {
 
 export class BlobFills {
   private readonly fills = new Map<string, Fill>()
+  /** The sweep of spools a dead process left; no spool of ours is made before it ends. */
+  private readonly swept: Promise<void>
 
   constructor(private readonly options: BlobFillsOptions) {
-    void Spool.removeStale(options.spoolDirectory)
+    this.swept = Spool.removeStale(options.spoolDirectory)
     options.signal?.addEventListener(
       'abort',
       () => {
@@ -68,15 +70,24 @@ export class BlobFills {
     return this.fills.get(key(repository, digest))?.size
   }
 
-  /** Streams the blob (or a range of it) from the running fill, starting one if needed. */
+  /**
+   * Streams the blob from the running fill, starting one if needed. A range is answered from
+   * storage once the fill has verified and stored the whole blob: the spool's bytes are not
+   * verified until the last one, and a range never reaches that point (a corrupt upstream would
+   * otherwise get a 206 with wrong bytes past every check).
+   */
   async open(
     repository: string,
     digest: string,
     routes: Route[],
     range?: { offset: number; length: number },
   ): Promise<Content> {
+    if (range) {
+      await this.ensure(repository, digest, routes)
+      return this.options.registry.openBlob(repository, digest, range)
+    }
     const fill = this.join(repository, digest, routes)
-    if (fill.isCommitted) return this.options.registry.openBlob(repository, digest, range)
+    if (fill.isCommitted) return this.options.registry.openBlob(repository, digest)
     fill.waiters++
     let spool: Spool
     try {
@@ -85,7 +96,7 @@ export class BlobFills {
       this.leave(fill)
       throw error
     }
-    return spool.tail(range?.offset ?? 0, range?.length, () => this.leave(fill))
+    return spool.tail(() => this.leave(fill))
   }
 
   /**
@@ -150,13 +161,17 @@ export class BlobFills {
   ): Promise<void> {
     let spool: Spool | undefined
     let commit: Promise<void> | undefined
+    let route: Route | undefined
     const { controller } = fill
     // Storage that can rename a local file into place takes the verified spool as it is; other
     // storage is fed from the spool while it fills.
     const adoptable = this.options.registry.adoptsFiles
     try {
+      await this.swept
       spool = await Spool.create(this.options.spoolDirectory, { named: adoptable })
-      const { route, download } = await this.download(digest, routes, controller.signal)
+      const found = await this.download(digest, routes, controller.signal)
+      route = found.route
+      const { download } = found
       fill.size = download.size
       ready(spool)
       if (!adoptable) {
@@ -173,16 +188,16 @@ export class BlobFills {
         upstream: routeLabel(route),
       })
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error))
-      spool?.fail(failure)
+      const cause = error instanceof Error ? error : new Error(String(error))
+      // A transfer that broke or did not verify is the upstream's failure: 503 to whoever waits
+      // for the fill; tails already answering break with the cause itself.
+      const failure =
+        route && isUpstreamError(error) ? upstreamFailure('BLOB_UNKNOWN', { digest }, [{ route, error }]) : cause
+      spool?.fail(cause)
       fail(failure)
       controller.abort()
       await commit?.catch(() => {})
-      this.options.logger.warn('sync: blob not cached', {
-        repository,
-        digest,
-        error: failure.message,
-      })
+      this.options.logger.warn('sync: blob not cached', { repository, digest, error: cause.message })
       throw failure
     } finally {
       spool?.release()
@@ -200,7 +215,10 @@ export class BlobFills {
     return { route: found.route, download: found.value }
   }
 
-  /** Copies the download into the spool, hashing, with an idle watchdog and an overall cap. */
+  /**
+   * Copies the download into the spool, hashing, with an overall cap (the upstream client's
+   * watchdog already cuts a body that stalls or breaks, as an `unavailable` UpstreamError).
+   */
   private async pump(
     digest: string,
     route: Route,
@@ -210,12 +228,10 @@ export class BlobFills {
   ): Promise<void> {
     const expected = requireDigest(digest)
     const hasher = createHasher(expected.algorithm)
-    const { responseHeaderTimeout: idle, syncTimeout } = route.registry
-    const idleTimer = setTimeout(() => controller.abort(), idle)
+    const { syncTimeout } = route.registry
     const capTimer = setTimeout(() => controller.abort(), syncTimeout)
     try {
       for await (const chunk of download.body) {
-        idleTimer.refresh()
         hasher.update(chunk)
         await spool.append(chunk)
       }
@@ -224,12 +240,11 @@ export class BlobFills {
         ? (error as Error).message
         : this.options.signal?.aborted
           ? 'cancelled: sync is stopping and nobody is waiting for it'
-          : `no data for ${idle} ms or past syncTimeout`
+          : `past syncTimeout (${syncTimeout} ms)`
       throw new UpstreamError('unavailable', `${routeLabel(route)}@${digest}: transfer broke: ${reason}`, {
         cause: error,
       })
     } finally {
-      clearTimeout(idleTimer)
       clearTimeout(capTimer)
     }
     const actual = hasher.digest()

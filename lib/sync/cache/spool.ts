@@ -8,7 +8,7 @@
  * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named
  * spool keeps its file until the last user is done, so that, complete and verified, it can be
  * renamed into storage instead of copied (`path`); one a crash left behind is swept at the next
- * start (`removeStale`). The descriptor closes when the writer and the last reader are done.
+ * start (`removeStale`): its name carries the PID of the process that writes it. The descriptor closes when the writer and the last reader are done.
  * Readers never see the final byte before the writer declares the content complete (verified):
  * a client can never receive a whole blob whose digest turned out wrong, only a transfer that
  * breaks.
@@ -20,9 +20,30 @@ import { removeStaleFiles } from '../../storage/stale-files'
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
 const MAX_QUEUED = 16 << 20
-const SPOOL_NAME = /^\.zot-sync-[0-9a-f-]{36}\.spool$/
-/** A named spool this old at start-up belongs to a process that died. */
-const STALE_SPOOL_MS = 60 * 60 * 1000
+/** `.zot-sync-<pid>-<uuid>.spool`; without the PID, as versions before it named spools. */
+const SPOOL_NAME = /^\.zot-sync-(?:(\d+)-)?[0-9a-f-]{36}\.spool$/
+
+/** Whether a process with this PID runs (EPERM: it does, as another user). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * A spool no running process can be writing: one of a process that is gone, one of this PID
+ * (at start nothing here has made a spool yet: the PID belonged to a process before a restart,
+ * PID 1 in a container) or one without a PID (written by an older version).
+ */
+function isOrphan(name: string): boolean {
+  const match = SPOOL_NAME.exec(name)
+  if (!match) return false
+  const pid = match[1] === undefined ? undefined : Number(match[1])
+  return pid === undefined || pid === process.pid || !isRunning(pid)
+}
 
 export class Spool {
   /** Bytes on disk, readable by tails. */
@@ -46,16 +67,19 @@ export class Spool {
   /** Creates a spool file in `directory`: anonymous, or `named` to be adopted by storage. */
   static async create(directory: string, options: { named?: boolean } = {}): Promise<Spool> {
     await mkdir(directory, { recursive: true })
-    const path = join(directory, `.zot-sync-${crypto.randomUUID()}.spool`)
+    const path = join(directory, `.zot-sync-${process.pid}-${crypto.randomUUID()}.spool`)
     const handle = await open(path, 'w+', 0o600)
     if (options.named) return new Spool(handle, path)
     await unlink(path)
     return new Spool(handle, undefined)
   }
 
-  /** Deletes named spools older than an hour: a process that died left them. */
+  /**
+   * Deletes the spools a process that died (kill -9, a crash, a power cut) left behind, whatever
+   * their age. Runs before this process makes any spool; another live process's spools stay.
+   */
   static removeStale(directory: string): Promise<void> {
-    return removeStaleFiles(directory, STALE_SPOOL_MS, (name) => SPOOL_NAME.test(name))
+    return removeStaleFiles(directory, 0, isOrphan)
   }
 
   /** Bytes appended so far. */
@@ -102,13 +126,13 @@ export class Spool {
   }
 
   /**
-   * A stream of `length` bytes (all when absent) from `offset`, following the writer.
-   * `onClose` runs once when the stream ends, fails or is cancelled (its reader is gone).
+   * A stream of the whole content, following the writer. `onClose` runs once when the stream
+   * ends, fails or is cancelled (its reader is gone). There is no ranged tail: bytes are verified
+   * only as a whole, so a range is served from storage after the fill (blob-fills.ts).
    */
-  tail(offset = 0, length?: number, onClose?: () => void): ReadableStream<Uint8Array> {
+  tail(onClose?: () => void): ReadableStream<Uint8Array> {
     this.references++
-    let position = offset
-    const end = length === undefined ? undefined : offset + length
+    let position = 0
     let open = true
     const close = (): void => {
       if (!open) return
@@ -125,21 +149,14 @@ export class Spool {
           }
           const complete = this.state === 'complete'
           const available = complete ? this.written : this.written - 1
-          const limit = end === undefined ? available : Math.min(end, available)
-          if (position < limit) {
-            const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, limit - position))
+          if (position < available) {
+            const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, available - position))
             const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, position)
             position += bytesRead
             return controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead))
           }
-          if (end !== undefined && position >= end) {
-            close()
-            return controller.close()
-          }
           if (complete) {
             close()
-            if (end !== undefined)
-              return controller.error(new Error(`spool holds ${this.written} bytes, ${end} asked for`))
             return controller.close()
           }
           await new Promise<void>((resolve) => this.waiters.push(resolve))

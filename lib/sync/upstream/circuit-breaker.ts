@@ -49,6 +49,16 @@ export class CircuitBreaker {
     return this.openUntil === 0 ? 0 : Math.max(0, this.openUntil - this.now())
   }
 
+  /**
+   * The upstream answered, but the outcome is not settled yet (a body still to come): the
+   * circuit closes, while consecutive failures keep counting until `success`, so bodies that
+   * keep breaking after good headers open it too.
+   */
+  answered(): void {
+    this.openUntil = 0
+    this.probing = false
+  }
+
   success(): void {
     this.failures = 0
     this.openUntil = 0

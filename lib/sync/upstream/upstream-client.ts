@@ -19,6 +19,7 @@ import { hostKey } from './hosts'
 import { RequestLimiter } from './request-limiter'
 import type { UpstreamTls } from './tls'
 import { UpstreamAuth } from './upstream-auth'
+import { watchBody } from './body-watchdog'
 import { UpstreamError } from './upstream-error'
 
 export interface UpstreamRequest {
@@ -52,6 +53,8 @@ interface Hop {
   response: Response
   origin: string
   authorized: boolean
+  /** Cuts the transfer (a body that stalls). */
+  abort: () => void
 }
 
 const MAX_REDIRECTS = 10
@@ -99,8 +102,21 @@ export class UpstreamClient {
     return Math.min(...this.endpoints.map((endpoint) => endpoint.breaker.remaining()))
   }
 
-  /** Sends the request to the first URL that answers; throws UpstreamError when none does. */
-  async send(request: UpstreamRequest): Promise<Response> {
+  /**
+   * Sends the request to the first URL that answers; throws UpstreamError when none does. The
+   * body is the caller's to stream: it errors with an `unavailable` UpstreamError once it stalls
+   * for `responseHeaderTimeout` or breaks off.
+   */
+  send(request: UpstreamRequest): Promise<Response> {
+    return this.exchange(request, async (response) => response)
+  }
+
+  /**
+   * Sends the request and reads the answer with `read` (a manifest, a tag list: small bodies
+   * read whole) within `responseHeaderTimeout` of its headers. A body that stalls, breaks off or
+   * comes too slowly is a failure of that URL: its breaker counts it and the next URL is tried.
+   */
+  async exchange<T>(request: UpstreamRequest, read: (response: Response) => Promise<T>): Promise<T> {
     const { maxRetries, retryDelay, maxRetryDelay } = this.options.registry
     let lastError: UpstreamError | undefined
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
@@ -119,11 +135,11 @@ export class UpstreamClient {
         }
         tried = true
         try {
-          return await this.sendTo(endpoint, request)
+          return await this.readWithin(endpoint, request, await this.sendTo(endpoint, request), read)
         } catch (error) {
-          lastError =
-            error instanceof UpstreamError ? error : new UpstreamError('unavailable', String(error), { cause: error })
-          if (lastError.kind !== 'unavailable') throw lastError
+          // What `read` decided about the content (not found, invalid) is the caller's answer.
+          if (!(error instanceof UpstreamError) || error.kind !== 'unavailable') throw error
+          lastError = error
           this.options.logger.debug('sync: upstream request failed', {
             upstream: endpoint.url,
             path: request.path,
@@ -138,11 +154,11 @@ export class UpstreamClient {
   }
 
   private async sendTo(endpoint: Endpoint, request: UpstreamRequest): Promise<Response> {
-    let response: Response
+    let hop: Hop
     let release: (() => void) | undefined
     try {
       release = await this.limiter.acquire(request.signal)
-      let hop = await this.follow(endpoint, request)
+      hop = await this.follow(endpoint, request)
       if (hop.response.status === 401) {
         const challenge = hop.response.headers.get('WWW-Authenticate')
         const scope = scopeAt(endpoint, hop.origin, request)
@@ -151,7 +167,6 @@ export class UpstreamClient {
           hop = await this.follow(endpoint, request)
         }
       }
-      response = hop.response
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError'
       const cancelled = request.signal?.aborted === true
@@ -168,11 +183,12 @@ export class UpstreamClient {
     } finally {
       release?.()
     }
-    return this.judge(endpoint, request, response)
+    return this.judge(endpoint, request, hop)
   }
 
   /** Decides whether a response counts against the upstream's availability. */
-  private async judge(endpoint: Endpoint, request: UpstreamRequest, response: Response): Promise<Response> {
+  private async judge(endpoint: Endpoint, request: UpstreamRequest, hop: Hop): Promise<Response> {
+    const { response } = hop
     const retryAfter = retryAfterMs(response.headers.get('Retry-After'))
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel()
@@ -186,15 +202,61 @@ export class UpstreamClient {
         },
       )
     }
-    if (rateLimitExhausted(response.headers)) {
+    // Only a successful GET's body is read (others are cancelled): it goes through the watchdog.
+    const readable = request.method === 'GET' && response.ok && response.body !== null
+    const exhausted = rateLimitExhausted(response.headers)
+    if (exhausted) {
       this.options.logger.warn('sync: upstream rate limit exhausted; serving cached content only for a while', {
         upstream: endpoint.url,
       })
       endpoint.breaker.failure('rate-limited', retryAfter ?? 60_000)
+    } else if (readable) {
+      // Up, but whether the body comes whole is still open: the watchdog settles the count.
+      endpoint.breaker.answered()
     } else {
       endpoint.breaker.success()
     }
-    return response
+    return readable ? this.watched(endpoint, request, hop, !exhausted) : response
+  }
+
+  /**
+   * The response with its body read through the idle watchdog, which reports to the breaker: a
+   * body that stalls or breaks is a failure, one that comes whole a success (unless the upstream
+   * already said it is out of quota).
+   */
+  private watched(endpoint: Endpoint, request: UpstreamRequest, { response, abort }: Hop, judged: boolean): Response {
+    const body = watchBody(response.body!, {
+      idleMs: this.options.registry.responseHeaderTimeout,
+      what: `${endpoint.url} GET ${request.path}`,
+      onEnd: () => judged && endpoint.breaker.success(),
+      // Our own cancellation (a stop, syncTimeout) cuts the body too and proves nothing.
+      onFailure: (kind) => request.signal?.aborted || endpoint.breaker.failure(kind),
+      abort,
+    })
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+  }
+
+  /** Runs `read` on a response, bounded by `responseHeaderTimeout` (the body is cut past it). */
+  private async readWithin<T>(
+    endpoint: Endpoint,
+    request: UpstreamRequest,
+    response: Response,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const limit = this.options.registry.responseHeaderTimeout
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        endpoint.breaker.failure('timeout')
+        void response.body?.cancel().catch(() => {})
+        reject(new UpstreamError('unavailable', `${endpoint.url} GET ${request.path}: body not read in ${limit} ms`))
+      }, limit)
+    })
+    try {
+      return await Promise.race([read(response), late])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /**
@@ -210,12 +272,14 @@ export class UpstreamClient {
       const authorization = await this.authFor(origin).authorization(scopeAt(endpoint, origin, request))
       const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...request.headers }
       if (authorization) headers.Authorization = authorization
-      const response = await this.withHeaderTimeout(request.signal, (signal) =>
+      const cut = new AbortController()
+      const outer = request.signal ? AbortSignal.any([request.signal, cut.signal]) : cut.signal
+      const response = await this.withHeaderTimeout(outer, (signal) =>
         this.fetch(url, { method, headers, redirect: 'manual', signal }),
       )
       const location = response.headers.get('Location')
       if (response.status < 300 || response.status > 399 || response.status === 304 || !location) {
-        return { response, origin, authorized: authorization !== undefined }
+        return { response, origin, authorized: authorization !== undefined, abort: () => cut.abort() }
       }
       await response.body?.cancel()
       url = new URL(location, url).toString()
@@ -230,12 +294,28 @@ export class UpstreamClient {
       const host = hostKey(new URL(origin).host)
       auth = new UpstreamAuth({
         credentials: () => this.options.credentials(host),
-        fetch: (tokenUrl, init) =>
-          this.withHeaderTimeout(init.signal ?? undefined, (signal) => this.fetch(tokenUrl, { ...init, signal })),
+        fetch: (tokenUrl, init) => this.fetchToken(tokenUrl, init),
       })
       this.auths.set(origin, auth)
     }
     return auth
+  }
+
+  /** A token request: its headers within the timeout, its body through the idle watchdog. */
+  private async fetchToken(url: string, init: RequestInit): Promise<Response> {
+    const cut = new AbortController()
+    const outer = init.signal ? AbortSignal.any([init.signal, cut.signal]) : cut.signal
+    const response = await this.withHeaderTimeout(outer, (signal) => this.fetch(url, { ...init, signal }))
+    if (!response.body) return response
+    const body = watchBody(response.body, {
+      idleMs: this.options.registry.responseHeaderTimeout,
+      what: `token ${new URL(url).origin}`,
+      onEnd: () => {},
+      // The request the token is for fails with it, and its URL's breaker counts that.
+      onFailure: () => {},
+      abort: () => cut.abort(),
+    })
+    return new Response(body, { status: response.status, headers: response.headers })
   }
 
   /** Bounds the wait for response headers only; the body is the caller's to watch. */

@@ -53,6 +53,16 @@ async function failure(response: Response, what: string, notFound: () => Registr
   })
 }
 
+/** A JSON body; one that does not parse is the upstream's fault (`invalid`), not ours. */
+async function readJson(response: Response, what: string): Promise<unknown> {
+  const text = await response.text()
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new UpstreamError('invalid', `${what}: the body is not JSON`, { cause: error })
+  }
+}
+
 async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
   const declared = Number(response.headers.get('Content-Length') ?? '0')
   if (declared > limit) {
@@ -76,10 +86,16 @@ export class UpstreamSource implements ContentSource {
    * Like every method here, it gives up once `signal` (a stopping job's) is aborted.
    */
   async resolveManifest(repository: string, reference: string, signal?: AbortSignal): Promise<Descriptor> {
-    const response = await this.requestManifest('HEAD', repository, reference, signal)
-    const digest = response.headers.get('Docker-Content-Digest')
-    const size = Number(response.headers.get('Content-Length') ?? Number.NaN)
-    const mediaType = essence(response.headers.get('Content-Type'))
+    const headers = await this.requestManifest(
+      'HEAD',
+      repository,
+      reference,
+      signal,
+      async (response) => response.headers,
+    )
+    const digest = headers.get('Docker-Content-Digest')
+    const size = Number(headers.get('Content-Length') ?? Number.NaN)
+    const mediaType = essence(headers.get('Content-Type'))
     // Without a digest header the answer says nothing checkable: fall back to the manifest itself.
     if (!digest || !parseDigest(digest) || !Number.isSafeInteger(size) || !MANIFEST_MEDIA_TYPES.has(mediaType)) {
       return (await this.fetchManifest(repository, reference, signal)).descriptor
@@ -87,26 +103,32 @@ export class UpstreamSource implements ContentSource {
     return { mediaType, digest, size }
   }
 
-  /** The upstream's successful answer for a manifest; its failure as an UpstreamError or 404. */
-  private async requestManifest(
+  /**
+   * The upstream's successful answer for a manifest, read by `read` (a body that breaks is the
+   * URL's failure and the next URL is tried); its failure as an UpstreamError or 404.
+   */
+  private requestManifest<T>(
     method: 'HEAD' | 'GET',
     repository: string,
     reference: string,
     signal: AbortSignal | undefined,
-  ): Promise<Response> {
-    const response = await this.send({
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const request = {
       method,
       path: `/v2/${repository}/manifests/${reference}`,
       scope: repositoryScope(repository),
       headers: { Accept: MANIFEST_ACCEPT },
       signal,
-    })
-    if (!response.ok) {
-      throw await failure(response, `${this.name}/${repository}:${reference}`, () =>
-        manifestUnknown(repository, reference),
-      )
     }
-    return response
+    return this.client.exchange(request, async (response) => {
+      if (!response.ok) {
+        throw await failure(response, `${this.name}/${repository}:${reference}`, () =>
+          manifestUnknown(repository, reference),
+        )
+      }
+      return read(response)
+    })
   }
 
   async openManifest(repository: string, descriptor: Descriptor): Promise<Uint8Array> {
@@ -116,15 +138,17 @@ export class UpstreamSource implements ContentSource {
   /** GET: the manifest's bytes, verified against the digest asked for or announced. */
   async fetchManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `${this.name}/${repository}:${reference}`
-    const response = await this.requestManifest('GET', repository, reference, signal)
-    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what)
-    const expected = parseDigest(reference) ?? parseDigest(response.headers.get('Docker-Content-Digest') ?? '')
+    const { headers, bytes } = await this.requestManifest('GET', repository, reference, signal, async (response) => ({
+      headers: response.headers,
+      bytes: await readLimited(response, MAX_MANIFEST_BYTES, what),
+    }))
+    const expected = parseDigest(reference) ?? parseDigest(headers.get('Docker-Content-Digest') ?? '')
     const digest = digestOf(bytes, expected?.algorithm ?? 'sha256')
     if (expected && expected.value !== digest)
       throw new UpstreamError('invalid', `${what}: the manifest's digest is ${digest}, not ${expected.value}`)
     let info: ManifestInfo
     try {
-      info = parseManifest(bytes, response.headers.get('Content-Type') ?? '')
+      info = parseManifest(bytes, headers.get('Content-Type') ?? '')
     } catch (error) {
       throw new UpstreamError('invalid', `${what}: ${(error as Error).message}`, { cause: error })
     }
@@ -212,23 +236,23 @@ export class UpstreamSource implements ContentSource {
     signal?: AbortSignal,
   ): Promise<Descriptor[]> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : ''
-    const response = await this.send({
-      method: 'GET',
+    const request = {
+      method: 'GET' as const,
       path: `/v2/${repository}/referrers/${digest}${query}`,
       scope: repositoryScope(repository),
       headers: { Accept: MediaType.ociIndex },
       signal,
-    })
-    let manifests: Descriptor[]
-    if (response.ok) {
-      manifests = ((await response.json()) as { manifests?: Descriptor[] }).manifests ?? []
-    } else {
+    }
+    const what = `${this.name}/${repository} referrers`
+    const listed = await this.client.exchange(request, async (response) => {
+      if (response.ok) return ((await readJson(response, what)) as { manifests?: Descriptor[] }).manifests ?? []
       // No referrers API (distribution 2.8 and older registries): fall back to the tag schema.
       if (![400, 404, 405].includes(response.status))
-        throw await failure(response, `${this.name}/${repository} referrers`, () => manifestUnknown(repository, digest))
+        throw await failure(response, what, () => manifestUnknown(repository, digest))
       await response.body?.cancel()
-      manifests = await this.referrersTag(repository, digest, signal)
-    }
+      return undefined
+    })
+    const manifests = listed ?? (await this.referrersTag(repository, digest, signal))
     const valid = manifests.filter(
       (m) => typeof m.digest === 'string' && parseDigest(m.digest) && typeof m.mediaType === 'string',
     )
@@ -260,18 +284,20 @@ export class UpstreamSource implements ContentSource {
     const items: string[] = []
     let path: string | undefined = first
     for (let page = 0; path && page < MAX_PAGES; page++) {
-      const response = await this.send({
-        method: 'GET',
-        path,
-        scope,
-        headers: { Accept: 'application/json' },
-        signal,
-      })
-      if (!response.ok) throw await failure(response, `${this.name}${path}`, notFound)
-      const body = (await response.json()) as Record<string, unknown>
-      const list = body[key]
+      const what = `${this.name}${path}`
+      const page: { body: Record<string, unknown>; link: string | null } = await this.client.exchange(
+        { method: 'GET', path, scope, headers: { Accept: 'application/json' }, signal },
+        async (response) => {
+          if (!response.ok) throw await failure(response, what, notFound)
+          return {
+            body: (await readJson(response, what)) as Record<string, unknown>,
+            link: response.headers.get('Link'),
+          }
+        },
+      )
+      const list = page.body[key]
       if (Array.isArray(list)) items.push(...list.filter((item): item is string => typeof item === 'string'))
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('Link') ?? '')?.[1]
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(page.link ?? '')?.[1]
       path = next ? relativePath(next) : undefined
     }
     return items
