@@ -56,6 +56,7 @@ _zot_completion; printf '%s\\n' "\${COMPREPLY[@]}"`
     expect(complete('zot s')).toEqual(['serve', 'scrub', 'schema'])
     expect(complete('zot ver')).toEqual(['verify-config', 'verify'])
     expect(complete('zot gc --')).toEqual(['--dry-run', '--json', '--help'])
+    expect(complete('zot verify --')).toEqual(['--strict', '--check-files', '--json', '--help'])
     expect(complete('zot completion ')).toEqual(['bash', 'zsh', 'fish'])
     // A config file: bash's own file-name completion (complete -o default).
     expect(complete('zot scrub con')).toEqual([])
