@@ -18,6 +18,9 @@ export interface GoRegex {
   readonly source: string
   /** True when the pattern matches anywhere in `text`. */
   test(text: string): boolean
+  /** Capture group `group` of the leftmost match (Go's `FindStringSubmatch(text)[group]`), or
+   * undefined when nothing matches or the group took no part. */
+  submatch(text: string, group: number): string | undefined
 }
 
 /** Thrown by `compileGoRegex`; the message is Go's own (`error parsing regexp: …`). */
@@ -39,7 +42,14 @@ export function compileGoRegex(pattern: string): GoRegex {
   } catch (error) {
     throw new GoRegexError((error as Error).message)
   }
-  return { source: pattern, test: (text) => compiled.test(text) }
+  return {
+    source: pattern,
+    test: (text) => compiled.test(text),
+    submatch(text, group) {
+      const matcher = compiled.matcher(text)
+      return matcher.find() && group <= matcher.groupCount() ? (matcher.group(group) ?? undefined) : undefined
+    },
+  }
 }
 
 /** Constructs other engines have and RE2 refuses, explained after Go's terse message. */

@@ -122,6 +122,17 @@ describe("patterns Go refuses are refused by verify-config, with Go's message", 
   }
 })
 
+describe('capture groups, for mTLS uriSanPattern (group 1 is the identity, as zot takes it)', () => {
+  test("zot's SPIFFE example and Go's named groups", () => {
+    const spiffe = compileGoRegex('spiffe://example.org/workload/(.*)')
+    expect(spiffe.submatch('spiffe://example.org/workload/testuser', 1)).toBe('testuser')
+    expect(spiffe.submatch('spiffe://other.org/workload/testuser', 1)).toBeUndefined()
+    expect(spiffe.submatch('spiffe://example.org/workload/testuser', 2)).toBeUndefined()
+    expect(compileGoRegex('/ns/(?P<namespace>[^/]+)/sa/').submatch('spiffe://c/ns/build/sa/ci', 1)).toBe('build')
+    expect(compileGoRegex('a(b)?c').submatch('ac', 1)).toBeUndefined()
+  })
+})
+
 describe('linear-time matching', () => {
   // Each pattern/input pair takes exponential time in a backtracking engine (JavaScript's
   // RegExp would not finish `(a+)+$` on 40 a's and a "!" within days); RE2 answers at once,
