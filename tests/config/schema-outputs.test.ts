@@ -103,7 +103,8 @@ describe('JSON Schema', () => {
       default: '1h',
       'x-status': 'implemented',
     })
-    expect(storage.properties.subPaths).toMatchObject({ 'x-status': 'planned' })
+    expect(storage.properties.subPaths).toMatchObject({ 'x-status': 'implemented' })
+    expect(storage.properties.fastRestart).toMatchObject({ 'x-status': 'planned' })
   })
 
   test('accepts every valid fixture and refuses the invalid one', async () => {

@@ -7,10 +7,11 @@ import { extensionRules } from './extensions'
 import { httpRules } from './http'
 import type { Rule } from './rule'
 import { storageRules } from './storage'
+import { subPathRules } from './sub-paths'
 import { syncRules } from './sync'
 
 export const RULE_GROUPS: readonly { section: string; rules: readonly Rule[] }[] = [
-  { section: 'storage', rules: storageRules },
+  { section: 'storage', rules: [...storageRules, ...subPathRules] },
   { section: 'http', rules: httpRules },
   { section: 'authentication and access control', rules: authRules },
   { section: 'sync', rules: syncRules },

@@ -167,7 +167,10 @@ const retention = obj(
 
 type Level = 'global' | 'subPath'
 
-/** The keys of one store. Implemented keys are marked here; the rest inherit `planned`. */
+/**
+ * The keys of one store. Implemented keys are marked here; the rest are planned, said explicitly
+ * because a sub-store's keys would otherwise inherit `subPaths`' own `implemented`.
+ */
 function storeFields(level: Level) {
   const global = level === 'global'
   const gcTiming = (what: string) =>
@@ -193,6 +196,7 @@ function storeFields(level: Level) {
     }),
     remoteCache: bool({
       description: 'Keep the dedupe cache and MetaDB in `cacheDriver` (Redis or DynamoDB).',
+      status: 'planned',
       default: false,
       defaultNote: 'true when `storageDriver` is set, `dedupe` is true and the key is absent',
     }),
@@ -211,6 +215,7 @@ function storeFields(level: Level) {
     commit: bool({ description: 'fsync every write.', status: 'implemented', default: false }),
     maxRepos: int({
       description: 'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
+      status: 'planned',
       default: 0,
       min: 0,
     }),
@@ -228,6 +233,7 @@ function storeFields(level: Level) {
       known: { s3: s3DriverParams },
     }),
     cacheDriver: freeMap({
+      status: 'planned',
       description: 'Remote dedupe cache and MetaDB: `name` (`redis` or `dynamodb`) plus its parameters.',
       example: { name: 'redis', url: 'redis://localhost:6379' },
     }),
@@ -235,7 +241,14 @@ function storeFields(level: Level) {
   }
 }
 
-const subPathStore = obj({ description: 'A store serving every repository under its route.' }, storeFields('subPath'))
+const subPathStore = obj(
+  {
+    description:
+      'A store of its own (root, driver, dedupe, GC, retention) for every repository whose first path ' +
+      'component is the route: `/a` holds `a/x` and `a/b/c` (kept under their full names), never `a` itself.',
+  },
+  storeFields('subPath'),
+)
 
 export const storage = obj(
   { description: 'Where and how images are stored.' },
@@ -246,9 +259,11 @@ export const storage = obj(
       default: false,
     }),
     subPaths: map(subPathStore, {
-      description: 'Extra stores, keyed by route (`/<first path component>`).',
+      description:
+        'Extra stores, keyed by route (`/<first path component>`, compared without case). The catalog ' +
+        'lists every store; GC, retention, scrub and dedupe run per store with its own settings.',
       keyDoc: 'route',
-      status: 'planned',
+      status: 'implemented',
       example: { '/production': { rootDirectory: '/mnt/fast/production' } },
     }),
   },
