@@ -97,8 +97,8 @@ export async function serveCommand(configPath: string | undefined): Promise<numb
     return 1
   }
   const { address, port } = config.http
-  const tls =
-    config.http.tls?.cert && config.http.tls.key ? { cert: config.http.tls.cert, key: config.http.tls.key } : undefined
+  const { cert, key, cacert } = config.http.tls ?? {}
+  const tls = cert && key ? { cert, key, ...(cacert && { cacert }) } : undefined
   let server: RunningServer
   try {
     server = await listen(app, { address, port, idleTimeoutSeconds: idleSeconds(config), ...(tls && { tls }) })

@@ -3,8 +3,8 @@
  * Who is calling: sets `c.var.principal` for every request, in zot's order (docs/zot-compatibility.md
  * 3.4): Basic credentials (API key, htpasswd, LDAP), else a session cookie (only with the
  * `X-ZOT-API-CLIENT: zot-ui` header, as in zot: a header a cross-site form cannot send is the
- * CSRF defence of cookie sessions), else anonymous. Whether anonymous may do anything is
- * `authorize`'s call.
+ * CSRF defence of cookie sessions), else the client certificate's identity (mTLS), else
+ * anonymous. Whether anonymous may do anything is `authorize`'s call.
  *
  * Offered credentials that do not check out are a 401 even where anonymous access would have
  * been allowed (a typo must not silently downgrade a push to an anonymous pull), after
@@ -32,6 +32,7 @@ import type { KeyScope } from './keys/key-scope'
 import type { LoginThrottle } from './htpasswd/login-throttle'
 import { checkLogin, checkPassword, tooManyLogins, type PasswordSource } from './htpasswd/password-login'
 import { LdapUnavailableError } from './ldap/ldap-directory'
+import { clientCertificateOf } from './mtls/certificate-identity'
 import { anonymousPrincipal, type ScopedPrincipal } from './policy/principal'
 import { isUiClient } from './sessions/ui-client'
 
@@ -56,6 +57,8 @@ export interface AuthenticateOptions extends FailureOptions {
   apiKeys?: ApiKeyVerifier
   /** LDAP logins: the user's groups from the directory (ldap/ldap-login.ts). */
   ldap?: PasswordSource<string[]>
+  /** The user a verified client certificate stands for (`http.tls.cacert`, `http.auth.mtls`). */
+  mtls?: (certificate: Buffer) => string | undefined
   /** Reads a cookie session (OpenID or UI login); consulted only with the zot-ui header. */
   session?: (c: Context<AppEnv>) => Promise<Principal | undefined>
   logger?: Logger
@@ -140,6 +143,9 @@ export const authenticate = (options: AuthenticateOptions) =>
     } else if (options.session && isUiClient(c)) {
       principal = await options.session(c)
     }
+    const certificate = !principal && options.mtls ? clientCertificateOf(c) : undefined
+    const identity = certificate && options.mtls?.(certificate)
+    if (identity) principal = { username: identity, groups: [], method: 'mtls' }
     c.set('principal', withStaticGroups(principal ?? anonymousPrincipal(), options.access))
     await next()
   })

@@ -51,6 +51,8 @@ export interface LoginOptions {
   /** Where API keys, user groups and logouts persist (the registry's state store). */
   state: StateStore
   logger: Logger
+  /** Identifies clients by their certificate (`http.tls.cacert`); see `mtls/certificate-identity`. */
+  mtls?: (certificate: Buffer) => string | undefined
   /** The web UI is on (the key page then links search and explore). */
   ui: boolean
 }
@@ -115,6 +117,7 @@ export function setupLogins(options: LoginOptions): Logins {
       throttle,
       apiKeys,
       ldap: ldapLogins(auth.ldap),
+      ...(options.mtls && { mtls: options.mtls }),
       session: sessions.principal,
       logger,
     }),

@@ -14,6 +14,8 @@ import type { StateStore } from '../registry/registry'
 import { createAccessControl, type AccessControl } from './policy/access-control'
 import { authorize, authorizeMetrics } from './policy/authorize'
 import { isOpenIdKind } from './openid/openid-kinds'
+import { authenticate } from './authenticate'
+import { certificateIdentifier } from './mtls/certificate-identity'
 import { anonymousPrincipal } from './policy/principal'
 import type { TagExists } from './policy/required-actions'
 import type { UiAuth } from './users/ui-auth'
@@ -29,6 +31,8 @@ export interface AuthSetupOptions {
   externalUrl?: string
   /** True when serving TLS (cookies get `Secure`). */
   tls: boolean
+  /** `http.tls.cacert` is set: verified client certificates identify users (zot's mTLS). */
+  clientCertificates?: boolean
   /** The registry's state store: API keys, user groups and logouts live under `_zot/`. */
   state: StateStore
   /** Whether a tag exists: decides `create` vs `update` on manifest PUTs. */
@@ -113,7 +117,9 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
   }
   const unsupported = unsupportedMethods(auth)
   const bearerTokens = Boolean(auth?.bearer?.cert)
-  const authenticating = hasLogins(auth)
+  const mtls = options.clientCertificates ? certificateIdentifier(auth?.mtls) : undefined
+  if (auth?.mtls && !mtls) logger.warn('http.auth.mtls has no effect without http.tls.cacert: no client asks for it')
+  const authenticating = hasLogins(auth) || mtls !== undefined
   if (unsupported.length > 0 && !authenticating && !bearerTokens) {
     throw new Error(`http.auth: ${unsupported.join(', ')} not supported yet; refusing to run open`)
   }
@@ -133,7 +139,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
       routes: () => undefined,
     }
   }
-  const logins = authenticating
+  const logins = hasLogins(auth)
     ? (await import('./logins')).setupLogins({
         auth,
         failure,
@@ -143,13 +149,16 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
         state: options.state,
         logger,
         ui: options.ui ?? false,
+        ...(mtls && { mtls }),
       })
     : undefined
   const authorization = authorize({ ...failure, access, tagExists: options.tagExists })
+  // Certificates alone (no password method): only the certificate identifies anyone.
+  const authentication = logins?.authentication ?? (mtls && authenticate({ ...failure, access, mtls, logger }))
 
   return {
     access,
-    middleware: logins ? [logins.authentication, authorization] : [authorization],
+    middleware: authentication ? [authentication, authorization] : [authorization],
     authenticating,
     metricsGuard: authorizeMetrics({ ...failure, access }),
     readable: (principal, repositories) => {

@@ -144,6 +144,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     realm: config.http.realm,
     ...(config.http.externalUrl && { externalUrl: config.http.externalUrl }),
     tls: Boolean(config.http.tls?.cert),
+    clientCertificates: Boolean(config.http.tls?.cert && config.http.tls.key && config.http.tls.cacert),
     state: registry.state,
     tagExists: (repository, tag) => registry.tagExists(repository, tag),
     logger,

@@ -77,7 +77,8 @@ const bearer = obj(
     realm: str({ description: 'Token server URL announced in the challenge.' }),
     service: str({ description: 'Service name announced in the challenge (and the accepted token `aud`).' }),
     cert: path({
-      description: "Checks the tokens' signatures: the token server's certificate, its public key (PEM) or a JWKS with one key.",
+      description:
+        "Checks the tokens' signatures: the token server's certificate, its public key (PEM) or a JWKS with one key.",
     }),
     awsSecretsManager: obj(
       { description: 'Verification keys from AWS Secrets Manager.', optional: true, status: 'planned' },
@@ -241,7 +242,11 @@ const mtlsIdentityAttributes = [
 ] as const
 
 const mtls = obj(
-  { description: 'Identify users by their client certificate.', optional: true, status: 'planned' },
+  {
+    description: 'Which certificate attribute names the user, for clients with a certificate signed by `http.tls.cacert`.',
+    optional: true,
+    status: 'implemented',
+  },
   {
     identityAttributes: list(oneOf(mtlsIdentityAttributes, { description: 'Certificate attribute.' }), {
       description: 'Certificate attributes tried in order; the first with a value wins.',

@@ -78,7 +78,11 @@ const tls = obj(
   {
     cert: path({ description: 'Certificate (PEM).' }),
     key: path({ description: 'Private key (PEM).' }),
-    cacert: path({ description: 'CA for client certificates; enables mTLS.', status: 'planned' }),
+    cacert: path({
+      description:
+        'CA for client certificates (mTLS): a client may present one, which must be signed by this CA; its identity (`http.auth.mtls`) is the user.',
+      status: 'implemented',
+    }),
   },
 )
 
