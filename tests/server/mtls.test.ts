@@ -6,12 +6,14 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { createHash, randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeHtpasswd } from '../security/support'
 import { makeSelfSignedCertificate } from '../support/certificates'
 import { createTestCa, type ClientCertificate } from '../support/client-certificates'
-import { CommandError, run } from '../support/clients'
+import { CommandError, createClientEnvironment, run } from '../support/clients'
+import { buildRandomImage } from '../support/images'
+import { OciLayout } from '../support/oci-layout'
 import { startProcess } from '../support/process'
 import { REPOSITORY_ROOT } from '../support/paths'
 import { freePort } from '../support/server'
@@ -106,5 +108,56 @@ describe('client certificates', () => {
       `curl -s --cacert ${server.cert} --cert ${alice.cert} --key ${alice.key} ${base}/v2/team/big/blobs/${digest} | sha256sum`,
     ])
     expect(`sha256:${pulled.stdout.split(' ')[0]}`).toBe(digest)
+  })
+})
+
+describe('skopeo with --cert-dir', async () => {
+  const clients = await createClientEnvironment([])
+  afterAll(() => clients.cleanup())
+  const layout = await OciLayout.create(await clients.scratch('image'))
+  await buildRandomImage(layout, 'v1')
+  /** A containers-style certificate directory: the server's CA as *.crt, the client pair as *.cert/*.key. */
+  async function certDir(name: string, client: ClientCertificate): Promise<string> {
+    const path = join(directory, `certs.d-${name}`)
+    await mkdir(path)
+    await copyFile(server.cert, join(path, 'server-ca.crt'))
+    await copyFile(client.cert, join(path, 'client.cert'))
+    await copyFile(client.key, join(path, 'client.key'))
+    return path
+  }
+  const target = `docker://127.0.0.1:${port}/team/skopeo:v1`
+
+  test('alice pushes with her certificate; bob is denied the push and may inspect it', async () => {
+    const source = `oci:${layout.directory}:v1`
+    await clients.skopeo(['copy', '--dest-cert-dir', await certDir('alice', alice), source, target])
+    const bobs = await certDir('bob', bob)
+    const refused = await clients
+      .skopeo(['copy', '--dest-cert-dir', bobs, source, `docker://127.0.0.1:${port}/team/other:v1`])
+      .then(
+        () => '',
+        (error: unknown) => (error instanceof CommandError ? error.result.stderr : String(error)),
+      )
+    expect(refused).toMatch(/denied/i)
+    const inspected = await clients.skopeo(['inspect', '--cert-dir', bobs, target])
+    expect(JSON.parse(inspected.stdout).Architecture).toBe('amd64')
+  })
+})
+
+describe('certificate renewal', () => {
+  test('a replaced server certificate is served after SIGHUP, client certificates still checked', async () => {
+    const renewed = { cert: join(directory, 'renewed.crt'), key: join(directory, 'renewed.key') }
+    await makeSelfSignedCertificate({ ...renewed, commonName: 'renewed', subjectAltName: 'IP:127.0.0.1' })
+    await copyFile(renewed.key, server.key)
+    await copyFile(renewed.cert, server.cert)
+    registry.kill('SIGHUP')
+    const deadline = Date.now() + 10_000
+    let status = ''
+    while (Date.now() < deadline && status !== '200') {
+      status = await curl('/v2/', alice)
+      await Bun.sleep(100)
+    }
+    expect(status).toBe('200')
+    expect(await curl('/v2/', mallory)).toStartWith('failed')
+    expect(await curl('/v2/team/app/blobs/uploads/', bob, ['-X', 'POST'])).toBe('403')
   })
 })
