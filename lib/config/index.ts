@@ -20,7 +20,7 @@ export type {
 } from './schema'
 export { DIST_SPEC_VERSION, type S3DriverConfig, s3DriverConfig } from './schema'
 export type { DurationMs } from './schema/builder'
-export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding, type MissingFiles } from './findings'
+export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
 export type { ConfigFormat } from './read-text'
 export {
   configFromObject,
@@ -41,4 +41,3 @@ export {
   type SyncCredentials,
 } from './secret-files'
 export { formatDuration, parseGoDuration } from './duration'
-export { compileGoRegex, type GoRegex } from './go-regex'
