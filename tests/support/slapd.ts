@@ -112,9 +112,13 @@ async function waitForPort(port: number, child: ReturnType<typeof Bun.spawn>): P
   throw new Error(`slapd did not listen on ${port}`)
 }
 
-/** Creates the directory, starts slapd and adds the groups; stops it when the test file ends. */
-export async function startSlapd(users: DirectoryUser[], groups: DirectoryGroup[]): Promise<Slapd> {
-  const directory = await tempDirectory('slapd')
+/**
+ * Creates the directory, starts slapd and adds the groups. In tests (no `directory` given) it
+ * lives in a temp directory and stops when the test file ends; a benchmark passes its own
+ * directory and stops it itself.
+ */
+export async function startSlapd(users: DirectoryUser[], groups: DirectoryGroup[], home?: string): Promise<Slapd> {
+  const directory = home ?? (await tempDirectory('slapd'))
   await mkdir(join(directory, 'data'))
   const tls = { cert: join(directory, 'cert.pem'), key: join(directory, 'key.pem') }
   await makeSelfSignedCertificate({ ...tls, commonName: 'localhost', subjectAltName: 'IP:127.0.0.1,DNS:localhost' })
@@ -156,7 +160,7 @@ export async function startSlapd(users: DirectoryUser[], groups: DirectoryGroup[
     },
   }
   await slapd.start()
-  afterAll(() => slapd.stop())
+  if (home === undefined) afterAll(() => slapd.stop())
   await addGroups(
     port,
     groups.map((group) => ({ ...group, dn: slapd.groupDn(group.cn) })),
