@@ -94,23 +94,37 @@ const PULLERS: { tool: string; command: (reference: string, plainHttp: boolean) 
   { tool: 'ctr', command: (reference, plain) => `ctr images pull ${plain ? '--plain-http ' : ''}${reference}` },
 ]
 
-/** Copyable pull commands for `name` (`repo:tag` or `repo@digest`). */
-export const PullCommands: FC<{ address: RegistryAddress; name: string; id: string }> = ({ address, name, id }) => (
-  <div>
-    {PULLERS.map(({ tool, command }) => {
-      const elementId = `pull-${id}-${tool}`
-      return (
-        <div class="pull">
-          <span class="tool">{tool}</span>
-          <code id={elementId}>{command(`${address.host}/${name}`, address.plainHttp)}</code>
-          <button type="button" data-copy={elementId} hidden aria-label={`Copy the ${tool} command`}>
-            Copy
-          </button>
-        </div>
-      )
-    })}
-  </div>
-)
+/** Copyable pull commands for `name` (`repo:tag`), and by digest when `digest` is given. */
+export const PullCommands: FC<{ address: RegistryAddress; name: string; digest?: string | null }> = ({
+  address,
+  name,
+  digest,
+}) => {
+  const rows = PULLERS.map(({ tool, command }) => ({
+    label: tool,
+    text: command(`${address.host}/${name}`, address.plainHttp),
+  }))
+  if (digest) {
+    const repository = name.slice(0, name.lastIndexOf(':'))
+    rows.push({ label: 'by digest', text: `docker pull ${address.host}/${repository}@${digest}` })
+  }
+  return (
+    <div>
+      {rows.map(({ label, text }, index) => {
+        const elementId = `pull-${index}`
+        return (
+          <div class="pull">
+            <span class="tool">{label}</span>
+            <code id={elementId}>{text}</code>
+            <button type="button" data-copy={elementId} hidden aria-label={`Copy the ${label} command`}>
+              Copy
+            </button>
+          </div>
+        )
+      })}
+    </div>
+  )
+}
 
 /** Previous/next links for a page of `size` results out of `total`; `hrefFor(page)` builds a link. */
 export const Pager: FC<{ page: number; size: number; total: number; hrefFor: (page: number) => string }> = ({

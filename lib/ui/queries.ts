@@ -67,7 +67,7 @@ export interface PageInput {
 /** Home: recently updated and most downloaded repositories, and the viewer's stars. */
 export const HOME = `query Home($recent: PageInput, $popular: PageInput, $starred: PageInput, $signedIn: Boolean!) {
   Recent: GlobalSearch(query: "", requestedPage: $recent) { Page { TotalCount ItemCount } Repos { ...RepoCard } }
-  Popular: GlobalSearch(query: "", requestedPage: $popular) { Repos { ...RepoCard } }
+  Popular: GlobalSearch(query: "", requestedPage: $popular) { Page { TotalCount ItemCount } Repos { ...RepoCard } }
   Starred: StarredRepos(requestedPage: $starred) @include(if: $signedIn) { Results { ...RepoCard } }
 }
 ${REPO_CARD}`

@@ -184,5 +184,12 @@ export async function pushFixtures(admin: Pusher) {
     annotations: { 'org.opencontainers.image.description': 'Top secret vault' },
   })
   await pushImage(admin, 'hub/library/alpine', '3.20', { commands: ['ADD alpine.tar /'] })
+  // Two downloads make apps/signed the most downloaded repository.
+  for (let pull = 0; pull < 2; pull++) {
+    const response = await fetch(`${admin.origin}/v2/apps/signed/manifests/v1`, {
+      headers: headers(admin, { Accept: MediaType.ociManifest }),
+    })
+    await response.arrayBuffer()
+  }
   return { web, signed, sbom, secret }
 }

@@ -104,6 +104,11 @@ export async function startUiWorld() {
   const assembled = await assemble(config, silentLogger())
   app = assembled.app
   const digests = await pushFixtures({ origin, username: 'admin', password: PASSWORDS.admin })
+  // One search first, so the index has taken in the pushes before pages run concurrent queries
+  // (a second query arriving during that reload answered empty when this was written).
+  await fetch(
+    `${origin}/v2/_zot/ext/search?query=${encodeURIComponent('{ RepoListWithNewestImage { Page { TotalCount } } }')}`,
+  )
   // launch() runs Chromium on a new, empty profile directory of its own (playwright refuses a
   // --user-data-dir argument there).
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })

@@ -26,6 +26,10 @@ describe('web UI in a browser', async () => {
     const recent = await page.textContent('section[aria-labelledby="recent"]')
     for (const name of ['apps/web', 'apps/signed', 'tools/riscv', 'hub/library/alpine']) expect(recent).toContain(name)
     expect(await page.textContent('main')).toContain('4 repositories you can read')
+    const popular = page.locator('section[aria-labelledby="popular"] ul.cards > li')
+    expect(await popular.count()).toBe(4)
+    expect(await popular.first().textContent()).toContain('apps/signed')
+    expect(await popular.first().textContent()).toContain('2 downloads')
 
     await page.fill('#search-input', 'web')
     // Instant suggestions (the script) under the box, before submitting.
@@ -36,6 +40,10 @@ describe('web UI in a browser', async () => {
     expect(await page.textContent('#results')).toContain('1 result')
     await page.click('ul.cards a:has-text("apps/web")')
     await page.waitForURL(`${origin}/image/apps/web`)
+    // A phone's width: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 })
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await screenshot(page, 'repository-phone')
     await page.close()
   })
 

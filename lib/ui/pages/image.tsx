@@ -24,6 +24,10 @@ import { ACTION_PATHS, Annotations } from './repository'
 
 type Image = NonNullable<ImageResult['Image']>
 
+/** An artifact type worth showing: not merely the config type every container image has. */
+const isArtifact = (type: string | null | undefined): type is string =>
+  Boolean(type) && !/^application\/vnd\.(oci\.image\.config\.v1|docker\.container\.image\.v1)\+json$/.test(type ?? '')
+
 export interface ImageProps {
   viewer: Viewer
   repository: string
@@ -139,7 +143,8 @@ const Layers: FC<{ manifest: ManifestDetail }> = ({ manifest }) => {
 export const ImagePage: FC<ImageProps> = ({ viewer, repository, tag, here, image, selected, address, upstream }) => {
   const manifests = image.Manifests ?? []
   const isIndex = manifests.length > 1 || (image.MediaType ?? '').includes('index')
-  const signatures = [...(image.SignatureInfo ?? []), ...(selected?.SignatureInfo ?? [])]
+  // An image's own signatures are its manifest's; an index adds those of the selected platform.
+  const signatures = [...(image.SignatureInfo ?? []), ...(isIndex ? (selected?.SignatureInfo ?? []) : [])]
   const referrers = [...(image.Referrers ?? []), ...(isIndex ? (selected?.Referrers ?? []) : [])]
   return (
     <Layout title={`${repository}:${tag}`} viewer={viewer} here={here}>
@@ -147,35 +152,32 @@ export const ImagePage: FC<ImageProps> = ({ viewer, repository, tag, here, image
         <a href={repositoryHref(repository)}>← {repository}</a>
         <SignedBadge signed={image.IsSigned} />
         <CachedBadge upstream={upstream} />
-        {image.ArtifactType && <span class="badge">{image.ArtifactType}</span>}
+        {isArtifact(image.ArtifactType) && <span class="badge">{image.ArtifactType}</span>}
       </p>
-      <div class="columns">
-        <section aria-labelledby="details">
-          <h2 id="details">Details</h2>
-          <dl class="meta">
-            <dt>Digest</dt>
-            <dd>
-              <code class="digest">{image.Digest}</code>
-            </dd>
-            <dt>Media type</dt>
-            <dd>{image.MediaType}</dd>
-            <dt>Size</dt>
-            <dd>{formatSize(image.Size)}</dd>
-            <dt>Last updated</dt>
-            <dd>{formatTime(image.LastUpdated)}</dd>
-            <dt>Pushed</dt>
-            <dd>{formatTime(image.PushTimestamp) || 'unknown'}</dd>
-            <dt>Downloads</dt>
-            <dd>{image.DownloadCount ?? 0}</dd>
-          </dl>
-          <p>{image.Digest && <a href={manifestHref(repository, image.Digest)}>View the raw manifest (JSON)</a>}</p>
-        </section>
-        <section aria-labelledby="pull">
-          <h2 id="pull">Pull</h2>
-          <PullCommands address={address} name={`${repository}:${tag}`} id="tag" />
-          {image.Digest && <PullCommands address={address} name={`${repository}@${image.Digest}`} id="digest" />}
-        </section>
-      </div>
+      <section aria-labelledby="details">
+        <h2 id="details">Details</h2>
+        <dl class="meta">
+          <dt>Digest</dt>
+          <dd>
+            <code class="digest">{image.Digest}</code>
+          </dd>
+          <dt>Media type</dt>
+          <dd>{image.MediaType}</dd>
+          <dt>Size</dt>
+          <dd>{formatSize(image.Size)}</dd>
+          <dt>Last updated</dt>
+          <dd>{formatTime(image.LastUpdated)}</dd>
+          <dt>Pushed</dt>
+          <dd>{formatTime(image.PushTimestamp) || 'unknown'}</dd>
+          <dt>Downloads</dt>
+          <dd>{image.DownloadCount ?? 0}</dd>
+        </dl>
+        <p>{image.Digest && <a href={manifestHref(repository, image.Digest)}>View the raw manifest (JSON)</a>}</p>
+      </section>
+      <section aria-labelledby="pull">
+        <h2 id="pull">Pull</h2>
+        <PullCommands address={address} name={`${repository}:${tag}`} digest={image.Digest} />
+      </section>
       <h2>About</h2>
       <Annotations image={image} />
       {isIndex && (
@@ -215,7 +217,7 @@ export const ImagePage: FC<ImageProps> = ({ viewer, repository, tag, here, image
             </dd>
             <dt>Platform</dt>
             <dd>{formatPlatform(selected.Platform) || 'none'}</dd>
-            {selected.ArtifactType && (
+            {isArtifact(selected.ArtifactType) && (
               <>
                 <dt>Artifact type</dt>
                 <dd>{selected.ArtifactType}</dd>

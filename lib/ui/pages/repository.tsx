@@ -145,18 +145,16 @@ export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, 
           </>
         )}
       </div>
-      <div class="columns">
-        <section aria-labelledby="about">
-          <h2 id="about">About</h2>
-          <Annotations image={newest} />
+      <section aria-labelledby="about">
+        <h2 id="about">About</h2>
+        <Annotations image={newest} />
+      </section>
+      {pullTag && (
+        <section aria-labelledby="pull">
+          <h2 id="pull">Pull</h2>
+          <PullCommands address={address} name={`${name}:${pullTag}`} />
         </section>
-        {pullTag && (
-          <section aria-labelledby="pull">
-            <h2 id="pull">Pull</h2>
-            <PullCommands address={address} name={`${name}:${pullTag}`} id="repo" />
-          </section>
-        )}
-      </div>
+      )}
       <h2>Tags</h2>
       {tags.length === 0 ? (
         <p class="muted">No tags.</p>
