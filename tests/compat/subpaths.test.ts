@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { silentLogger } from '../../lib/log/logger'
+import { createRuntime } from '../../lib/server/assemble'
+import { testConfig } from '../support/config'
 import { MediaType, sha256Digest } from '../support/oci-layout'
 import { fetchBlob, fetchManifest, fetchReferrers, putManifest } from '../support/registry-api'
 import { freePort, type RunningRegistry, startRegistry } from '../support/server'
@@ -320,5 +323,42 @@ describe('zot gc and zot scrub visit every store with its own settings', () => {
     expect(await exists(file)).toBe(false)
     expect(await exists(join(data.subRoot, 'a/team/web/.quarantine/sha256', layer.digest.slice(7)))).toBe(true)
     await expectZotFilesUntouched(data)
+  })
+})
+
+describe("serve's maintenance runs per store", () => {
+  test('one GC pass applies each store its own gcDelay and counts a run per store', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'zot-subpaths-serve-'))
+    try {
+      const data = await writeZotSubPathsData(join(directory, 'root'), join(directory, 'sub-a'))
+      await ageTree(directory, 90 * 60_000)
+      const config = testConfig({
+        storage: {
+          rootDirectory: data.root,
+          gcDelay: '1s',
+          // No schedule of its own: the only passes are the one this test asks for.
+          gcInterval: '0s',
+          subPaths: { '/a': { rootDirectory: data.subRoot, gc: true, gcDelay: '3h', gcInterval: '0s' } },
+        },
+      })
+      const runtime = await createRuntime(config, silentLogger())
+      try {
+        // A server counts everything as touched at its start: idle for gcDelay only from then on.
+        await Bun.sleep(1500)
+        const report = await runtime.maintenance.runGc()
+        expect(report.errors).toEqual([])
+        const [alpineOrphan, appOrphan] = data.orphans
+        expect(await exists(blobFile(data.root, 'library/alpine', alpineOrphan!.blob.digest))).toBe(false)
+        expect(await exists(blobFile(data.subRoot, 'a/app', appOrphan!.blob.digest))).toBe(true)
+        const deleted = new Set(report.decisions.filter((d) => d.action === 'delete').map((d) => d.repository))
+        expect(deleted).toEqual(new Set(['library/alpine']))
+        const runs = runtime.metrics.registry.render()
+        expect(runs).toMatch(/^zot_gc_runs_total\{error="false"\} 2$/m)
+      } finally {
+        await runtime.close()
+      }
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
   })
 })
