@@ -62,9 +62,13 @@ const search = extension('GraphQL search API (`/v2/_zot/ext/search`).', searchFi
 
 /** The CloudEvents `source` and the prefix of every event `type`. zot 2.1.22 added them; the
  * source of that release is not at hand, so they are accepted both for all sinks and per sink
- * rather than refusing a config zot takes. */
+ * rather than refusing a config zot takes. Planned on their own: events can work without them. */
 const cloudEventNaming = {
-  source: str({ description: 'CloudEvents `source` of the events.', defaultNote: '`zotregistry.dev`' }),
+  source: str({
+    description: 'CloudEvents `source` of the events.',
+    defaultNote: '`zotregistry.dev`',
+    status: 'planned',
+  }),
   typePrefix: str({
     description: 'Prefix of the event types (`<typePrefix>.image.updated`).',
     defaultNote: '`zotregistry`',
