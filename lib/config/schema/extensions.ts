@@ -72,6 +72,7 @@ const cloudEventNaming = {
   typePrefix: str({
     description: 'Prefix of the event types (`<typePrefix>.image.updated`).',
     defaultNote: '`zotregistry`',
+    status: 'planned',
   }),
 }
 
