@@ -4,7 +4,7 @@
  * Pieces shared by the UI's pages: repository cards, badges, pull commands, the pager.
  */
 import type { FC } from 'hono/jsx'
-import { distinctPlatforms, formatSize, formatTime, shortDigest } from './format'
+import { counted, distinctPlatforms, formatSize, formatTime, shortDigest } from './format'
 import type { RepoCard } from './queries'
 
 const segments = (repository: string): string => repository.split('/').map(encodeURIComponent).join('/')
@@ -60,8 +60,8 @@ export const RepoCardItem: FC<{ repo: RepoCard; context: CardContext }> = ({ rep
         {newest?.Tag && <span>newest tag {newest.Tag}</span>}
         {repo.LastUpdated && <span>updated {formatTime(repo.LastUpdated)}</span>}
         {repo.Size && <span>{formatSize(repo.Size)}</span>}
-        <span>{repo.DownloadCount ?? 0} downloads</span>
-        <span>{repo.StarCount ?? 0} stars</span>
+        <span>{counted(repo.DownloadCount, 'download')}</span>
+        <span>{counted(repo.StarCount, 'star')}</span>
         {newest?.Vendor && <span>by {newest.Vendor}</span>}
       </p>
     </li>

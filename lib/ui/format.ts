@@ -38,3 +38,7 @@ export const shortDigest = (digest: string | null | undefined): string => (diges
 export function distinctPlatforms(platforms: readonly (Platform | null | undefined)[]): string[] {
   return [...new Set(platforms.map(formatPlatform).filter(Boolean))]
 }
+
+/** "1 star", "2 stars", "0 downloads". */
+export const counted = (count: number | null | undefined, noun: string): string =>
+  `${count ?? 0} ${noun}${(count ?? 0) === 1 ? '' : 's'}`

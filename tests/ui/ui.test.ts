@@ -158,7 +158,7 @@ describe('web UI in a browser', async () => {
     expect(await page.textContent('#username')).toBe('bob')
     await page.click('button:has-text("Star")')
     await page.waitForSelector('button[aria-pressed="true"]:has-text("Starred")')
-    expect(await page.textContent('main')).toContain('1 stars')
+    expect(await page.textContent('main')).toContain('1 star ·')
     await screenshot(page, 'repository-starred')
 
     await page.goto(`${origin}/`)
@@ -196,7 +196,7 @@ describe('web UI in a browser', async () => {
     })
     expect(crossSite.status).toBe(403)
     await page.goto(`${origin}/image/tools/riscv`)
-    expect(await page.textContent('main')).toContain('0 stars')
+    expect(await page.textContent('main')).toContain('0 stars ·')
     await page.close()
   })
 

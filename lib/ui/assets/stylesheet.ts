@@ -42,7 +42,8 @@ pre{background:var(--panel);border:1px solid var(--line);padding:.75rem;overflow
 .badge{display:inline-block;border:1px solid var(--line);border-radius:999px;padding:0 .5rem;font-size:.8rem;margin:0 .25rem .25rem 0;white-space:nowrap}
 .signed{color:var(--ok);border-color:currentColor}.unsigned{color:var(--muted)}.cached{color:var(--warn);border-color:currentColor}
 .layout{display:grid;grid-template-columns:14rem 1fr;gap:1.5rem}
-@media (max-width:48rem){.layout{grid-template-columns:1fr}}
+@media (max-width:48rem){.layout{grid-template-columns:1fr}.pull code{white-space:normal;word-break:break-all}.pull .tool{width:4.5rem}}
+td code.digest{white-space:nowrap}
 fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 1rem;padding:.5rem .75rem}
 fieldset label{display:flex;gap:.4rem;align-items:center;margin:.2rem 0}
 ul.cards{list-style:none;padding:0;margin:0;display:grid;gap:.75rem}

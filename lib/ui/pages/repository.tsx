@@ -15,7 +15,7 @@ import {
   shortDigestCell,
   tagHref,
 } from '../components'
-import { distinctPlatforms, formatSize, formatTime } from '../format'
+import { counted, distinctPlatforms, formatSize, formatTime } from '../format'
 import { CsrfField, ErrorLine, Layout, type Viewer } from '../layout'
 import type { Annotated, RepositoryResult, TagRow } from '../queries'
 
@@ -120,7 +120,7 @@ export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, 
       <div class="actions">
         <CachedBadge upstream={upstream} />
         <span class="muted">
-          {summary?.StarCount ?? 0} stars · {summary?.DownloadCount ?? 0} downloads
+          {counted(summary?.StarCount, 'star')} · {counted(summary?.DownloadCount, 'download')}
           {summary?.LastUpdated && ` · updated ${formatTime(summary.LastUpdated)}`}
           {summary?.Size && ` · ${formatSize(summary.Size)}`}
         </span>
