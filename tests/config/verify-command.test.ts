@@ -9,12 +9,12 @@ import { makeTempFiles } from './helpers'
 const files = makeTempFiles()
 afterAll(() => files.remove())
 
-async function run(path: string, json = false) {
+async function run(path: string, json = false, strict = false) {
   const out: string[] = []
   const err: string[] = []
   const status = await verifyConfigCommand(
     path,
-    { json, strict: false },
+    { json, strict },
     { out: (line) => out.push(line), err: (line) => err.push(line) },
   )
   return { status, out, err }
@@ -78,6 +78,25 @@ describe('verify-config', () => {
       value: 5000,
       fix: 'rename it to `port`',
     })
+  })
+
+  test('--json says whether it ran strict; a missing named file is a warning, or an error with strict', async () => {
+    const path = files.write(
+      'missing-htpasswd.json',
+      JSON.stringify({
+        storage: { rootDirectory: '/srv/zot' },
+        http: { auth: { htpasswd: { path: `${files.dir}/no-htpasswd` } } },
+      }),
+    )
+    const report = async (strict: boolean) => {
+      const { status, out } = await run(path, true, strict)
+      return {
+        status,
+        ...(JSON.parse(out[0] ?? '') as { strict: boolean; valid: boolean; errors: number; warnings: number }),
+      }
+    }
+    expect(await report(false)).toMatchObject({ status: 0, strict: false, valid: true, errors: 0, warnings: 1 })
+    expect(await report(true)).toMatchObject({ status: 1, strict: true, valid: false, errors: 1, warnings: 0 })
   })
 
   test('an unreadable file is reported the same way', async () => {
