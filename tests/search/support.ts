@@ -4,7 +4,6 @@
  * (Bun.serve on 127.0.0.1), and pushes the way clients make them (blobs, then manifests), built
  * here so each test states the platforms, annotations, history and signatures it queries.
  */
-import { afterAll } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +18,8 @@ export interface SearchRegistry {
   url: string
   rootDirectory: string
   runtime: Runtime
+  /** Stops the server and removes its data (call from afterAll). */
+  close(): Promise<void>
   /** Basic credentials of a user from the htpasswd file. */
   as(user: string): Record<string, string>
   fetch(path: string, init?: RequestInit): Promise<Response>
@@ -47,16 +48,16 @@ export async function startSearchRegistry(config: Record<string, unknown>): Prom
   const { config: parsed } = await parseConfigText(text, 'json', 'search test')
   const { app, runtime } = await assemble(parsed, silentLogger())
   const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => app.fetch(request) })
-  afterAll(async () => {
-    server.stop(true)
-    await runtime.close()
-    await rm(directory, { recursive: true, force: true })
-  })
   const url = `http://127.0.0.1:${server.port}`
   const registry: SearchRegistry = {
     url,
     rootDirectory,
     runtime,
+    async close() {
+      server.stop(true)
+      await runtime.close()
+      await rm(directory, { recursive: true, force: true })
+    },
     as: (user) => ({ Authorization: `Basic ${btoa(`${user}:${user}-pw`)}` }),
     fetch: (path, init) => fetch(`${url}${path}`, init),
     async query(query, headers = {}) {

@@ -11,7 +11,7 @@ import type { TaggedImage } from '../index/repository'
 import type { Viewer } from '../viewer'
 import { cleanFilter, type FilterInput } from './filter'
 import { findImages, imagePage, matchDigest, related } from './images'
-import { checkPage, type PageInput } from './page'
+import { checkPage, newestFirst, type PageInput } from './page'
 import { listRepositories, searchRepositories } from './repositories'
 import { imageObject, referrerObject, repoObject } from './summaries'
 
@@ -99,7 +99,7 @@ export function rootResolvers(view: CatalogView) {
         if (!repository || repository.images.length === 0) {
           throw new GraphQLError('repo metadata not found for given repo name')
         }
-        const images = [...repository.images].sort((a, b) => (b.lastUpdated || 0) - (a.lastUpdated || 0))
+        const images = [...repository.images].sort((a, b) => newestFirst(a.lastUpdated, b.lastUpdated))
         return {
           Summary: repoObject(repository, viewer, view.marks),
           Images: images.map((image) => imageObject(repository, image, viewer)),
@@ -162,9 +162,14 @@ export function rootResolvers(view: CatalogView) {
         }
         const repository = await view.readable(viewer, args.repo)
         const types = args.type ?? []
-        return (repository?.referrers.get(args.digest) ?? [])
-          .filter((referrer) => types.length === 0 || types.includes(referrer.artifactType))
-          .map(referrerObject)
+        return (
+          (repository?.referrers.get(args.digest) ?? [])
+            // zot: an empty type (zui sends `type: ""`) matches every referrer.
+            .filter(
+              (referrer) => types.length === 0 || types.some((type) => type === '' || type === referrer.artifactType),
+            )
+            .map(referrerObject)
+        )
       },
     }
   }
