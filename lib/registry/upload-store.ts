@@ -8,7 +8,7 @@
  */
 import { RegistryError } from '../errors/registry-error'
 import { createHasher, requireDigest, type DigestAlgorithm, type Hasher } from '../oci/digest'
-import { PathNotFoundError, type StorageDriver } from '../storage/driver'
+import { PathNotFoundError, StorageUnavailableError, type StorageDriver } from '../storage/driver'
 import type { BlobStore } from './blob-store'
 import type { IndexStore } from './index-store'
 import { KeyedMutex } from './keyed-mutex'
@@ -89,8 +89,8 @@ export class UploadStore {
   }
 
   /**
-   * A monolithic upload (POST `?digest=`): its session is never shown to the client, which cannot
-   * resume it, so nothing of it outlives the request, whatever goes wrong.
+   * A monolithic upload (POST `?digest=`): a session that `finish` ends, stored or discarded, so
+   * nothing of it outlives the request, whatever goes wrong.
    */
   async upload(
     repository: string,
@@ -100,12 +100,7 @@ export class UploadStore {
   ): Promise<{ digest: string; size: number }> {
     requireDigest(digest)
     const session = await this.start(repository, owner)
-    try {
-      return await this.finish(repository, session.id, digest, body, { owner })
-    } catch (error) {
-      await this.discard(repository, session.id).catch(() => {})
-      throw error
-    }
+    return this.finish(repository, session.id, digest, body, { owner })
   }
 
   async status(repository: string, id: string): Promise<UploadStatus> {
@@ -141,7 +136,10 @@ export class UploadStore {
 
   /**
    * Completes the session: appends a final body, checks the content against `digest` and moves it
-   * to its content-addressed path. On a mismatch nothing is stored and the session is gone.
+   * to its content-addressed path. Whatever the outcome the session ends: on a mismatch or any
+   * failure (a full disk, a body that broke off) nothing is stored and its bytes are deleted at
+   * once, not left for GC to find ten minutes later (or never, with GC off) while the disk stays
+   * full. The client starts the blob again, as it would after any failed PUT.
    */
   async finish(
     repository: string,
@@ -153,22 +151,26 @@ export class UploadStore {
     const expected = requireDigest(digest)
     return this.locks.run(id, async () => {
       const stored = await this.size(repository, id)
-      const size = body ? await this.quota.writing(id, owner, () => this.write(repository, id, body)) : stored
-      const actual = await this.digestOf(repository, id, expected.algorithm, size)
-      if (actual !== expected.value) {
-        await this.discard(repository, id)
-        throw new RegistryError('DIGEST_INVALID', {
-          detail: { description: `the content's digest is ${actual}`, digest: expected.value },
-        })
+      try {
+        const size = body ? await this.quota.writing(id, owner, () => this.write(repository, id, body)) : stored
+        const actual = await this.digestOf(repository, id, expected.algorithm, size)
+        if (actual !== expected.value) {
+          throw new RegistryError('DIGEST_INVALID', {
+            detail: { description: `the content's digest is ${actual}`, digest: expected.value },
+          })
+        }
+        if (await this.blobs.exists(repository, expected.value)) {
+          await this.discard(repository, id)
+        } else {
+          await this.blobs.commit(repository, expected.value, uploadPath(repository, id))
+          this.ended(id)
+        }
+        await this.indexes.ensure(repository)
+        return { digest: expected.value, size }
+      } catch (error) {
+        await this.discard(repository, id).catch(() => {})
+        throw error
       }
-      if (await this.blobs.exists(repository, expected.value)) {
-        await this.discard(repository, id)
-      } else {
-        await this.blobs.commit(repository, expected.value, uploadPath(repository, id))
-        this.ended(id)
-      }
-      await this.indexes.ensure(repository)
-      return { digest: expected.value, size }
     })
   }
 
@@ -240,8 +242,11 @@ export class UploadStore {
         state.hashed += chunk.byteLength
       }
       if (length !== undefined && received !== length) throw wrongLength(String(received))
+      await writer.close()
     } catch (error) {
-      if (length === undefined) {
+      // What the storage refused (a full disk, also at the final flush) is not kept either: the
+      // bytes it took are freed and the client resumes from the session's Range.
+      if (length === undefined && !(error instanceof StorageUnavailableError)) {
         await writer.close()
         throw error
       }
@@ -249,7 +254,6 @@ export class UploadStore {
       this.hashStates.set(id, before)
       throw error
     }
-    await writer.close()
     state.lastUsed = Date.now()
     this.hashStates.set(id, state)
     return writer.size

@@ -238,12 +238,18 @@ function localFileWriter(fd: number, target: string, path: string, durable: bool
   const openedSize = size
   const sink = Bun.file(fd).writer({ highWaterMark: 1 << 20 })
   let closed = false
+  /** The final flush failed (a full disk): the descriptor is gone, but `abort` must still undo. */
+  let closeFailed = false
   const release = async (): Promise<void> => {
     if (closed) return
     closed = true
     try {
+      // Buffered chunks reach the disk only here: a full disk often shows first at this flush.
       await sink.end()
       if (durable) fsyncSync(fd)
+    } catch (error) {
+      closeFailed = true
+      throw translate(error, path)
     } finally {
       closeSync(fd)
     }
@@ -263,6 +269,14 @@ function localFileWriter(fd: number, target: string, path: string, durable: bool
     },
     close: release,
     async abort() {
+      if (closeFailed) {
+        // Part of the flush may have landed before the disk filled: cut the file back by name.
+        closeFailed = false
+        size = openedSize
+        return fs.truncate(target, openedSize).catch((error: unknown) => {
+          throw translate(error, path)
+        })
+      }
       if (closed) return
       closed = true
       try {
