@@ -4,6 +4,9 @@
  */
 import { describeRuleCases, type RuleCase } from './rule-cases'
 
+/** A bearer section's challenge, so cases about other bearer keys have nothing else to report. */
+const CHALLENGE = { realm: 'https://auth.example.com/token', service: 'zot' }
+
 const CASES: RuleCase[] = [
   {
     title: 'LDAP without base DN',
@@ -72,9 +75,15 @@ const CASES: RuleCase[] = [
   },
   {
     title: 'secrets manager without secret',
-    patch: { http: { auth: { apikey: true, bearer: { awsSecretsManager: { region: 'eu-west-1' } } } } },
+    patch: { http: { auth: { apikey: true, bearer: { ...CHALLENGE, awsSecretsManager: { region: 'eu-west-1' } } } } },
     path: 'http.auth.bearer.awsSecretsManager.secretName',
     message: 'needs this key',
+  },
+  {
+    title: 'bearer cert without a realm',
+    patch: (f) => ({ http: { auth: { bearer: { service: 'zot', cert: f.cert } } } }),
+    path: 'http.auth.bearer.realm',
+    message: 'need the token server announced in the challenge',
   },
   {
     title: 'negative refresh',
@@ -82,7 +91,7 @@ const CASES: RuleCase[] = [
       http: {
         auth: {
           apikey: true,
-          bearer: { awsSecretsManager: { region: 'r', secretName: 's', refreshInterval: '-1m' } },
+          bearer: { ...CHALLENGE, awsSecretsManager: { region: 'r', secretName: 's', refreshInterval: '-1m' } },
         },
       },
     },

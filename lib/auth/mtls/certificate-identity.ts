@@ -12,6 +12,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { Context } from 'hono'
+import { compileGoRegex } from '../../config/go-regex'
 
 export interface MtlsSettings {
   identityAttributes: readonly string[]
@@ -50,7 +51,8 @@ function alternativeNames(text: string | undefined): { kind: string; value: stri
 export function certificateIdentifier(
   settings: MtlsSettings = DEFAULT_MTLS,
 ): (certificate: Buffer) => string | undefined {
-  const pattern = settings.uriSanPattern ? new RegExp(settings.uriSanPattern) : undefined
+  // Go's syntax, as zot (and verify-config) read it; RE2 matches in linear time.
+  const pattern = settings.uriSanPattern ? compileGoRegex(settings.uriSanPattern) : undefined
   // The terminator hands every request of a connection the same Buffer.
   const known = new WeakMap<Buffer, string | undefined>()
 
@@ -70,7 +72,7 @@ export function certificateIdentifier(
         case 'uri':
         case 'url': {
           const uri = alternative('uri', settings.uriSanIndex)
-          return uri !== undefined && pattern ? pattern.exec(uri)?.[1] : uri
+          return uri !== undefined && pattern ? pattern.submatch(uri, 1) : uri
         }
         case 'dnsname':
         case 'dns':

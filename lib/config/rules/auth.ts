@@ -115,13 +115,23 @@ export const authRules: readonly Rule[] = [
   {
     severity: 'error',
     summary:
-      'Bearer with both `cert` and `awsSecretsManager`; AWS Secrets Manager without `region` or ' +
+      'Bearer with `cert` or `awsSecretsManager` but no `realm` or `service`; with both `cert` and ' +
+      '`awsSecretsManager`; AWS Secrets Manager without `region` or ' +
       '`secretName`, or a negative `refreshInterval`; an `upstreamTokenEndpoint` without `realm` or ' +
       '`service`, with a relative realm, or an http realm without `allowInsecureHttp`.',
     check(config, report) {
       const bearer = config.http.auth?.bearer
       if (!bearer) return
       const asm = bearer.awsSecretsManager
+      if (bearer.cert || asm) {
+        // Without them the 401 cannot tell clients where to get a token (zot then leaves bearer off).
+        for (const key of ['realm', 'service'] as const) {
+          if (!bearer[key])
+            report(`http.auth.bearer.${key}`, 'bearer tokens need the token server announced in the challenge', {
+              fix: `set ${key}, e.g. ${key === 'realm' ? '"https://auth.example.com/token"' : '"registry.example.com"'}`,
+            })
+        }
+      }
       if (bearer.cert && asm) {
         report('http.auth.bearer', 'cert and awsSecretsManager both supply token keys; choose one', {
           fix: 'remove one of them',
