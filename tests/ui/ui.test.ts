@@ -231,7 +231,6 @@ describe('web UI in a browser', async () => {
       ).status === 200
     expect(await works()).toBe(true)
     await page.goto(`${origin}/user/apikey`)
-    page.once('dialog', (dialog) => dialog.accept())
     await page.click('button:has-text("Revoke")')
     await page.waitForSelector('text=No keys yet.')
     expect(await works()).toBe(false)

@@ -32,7 +32,7 @@ const KeyRow: FC<{ apiKey: ApiKeyDetails; viewer: Viewer }> = ({ apiKey, viewer 
     <td>{apiKey.isExpired ? `expired ${date(apiKey.expirationDate)}` : date(apiKey.expirationDate)}</td>
     <td>{date(apiKey.lastUsed)}</td>
     <td>
-      <form method="post" action={`${PAGE_PATH}/revoke`} data-confirm={`Revoke the key ${apiKey.label}?`}>
+      <form method="post" action={`${PAGE_PATH}/revoke`}>
         <CsrfField viewer={viewer} />
         <input type="hidden" name="id" value={apiKey.uuid} />
         <button type="submit" class="danger">
