@@ -260,6 +260,7 @@ function expectShape(answer: { status: number; body: GraphQLAnswer; query: strin
   expect(answer.body.errors).toBeUndefined()
   expect(answer.status).toBe(200)
   expect(shapeProblems(answer.query, answer.body.data)).toEqual([])
+  // biome-ignore lint/suspicious/noExplicitAny: shapeProblems just checked the answer against the schema
   return answer.body.data as Record<string, any>
 }
 

@@ -214,10 +214,11 @@ export async function pushReferrer(
   subject: { digest: string; size: number; mediaType: string },
   artifactType: string,
   annotations: Record<string, string> = {},
+  headers: Record<string, string> = {},
 ): Promise<string> {
-  const config = await pushBlob(registry, repository, EMPTY_CONFIG, {})
+  const config = await pushBlob(registry, repository, EMPTY_CONFIG, headers)
   const payload = randomLayer()
-  const layer = await pushBlob(registry, repository, payload, {})
+  const layer = await pushBlob(registry, repository, payload, headers)
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
@@ -228,7 +229,7 @@ export async function pushReferrer(
     annotations,
   }
   const body = json(manifest)
-  return (await pushManifest(registry, repository, digestOf(body), manifest)).digest
+  return (await pushManifest(registry, repository, digestOf(body), manifest, headers)).digest
 }
 
 /** cosign's tag-based signature: `sha256-<hex>.sig` holding a simple-signing payload layer. */
