@@ -134,8 +134,9 @@ export async function startUiWorld() {
     await page.waitForSelector('#username')
   }
 
-  async function screenshot(page: Page, name: string) {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+  /** The whole page, or only the viewport (`fullPage: false`, for the README's picture). */
+  async function screenshot(page: Page, name: string, fullPage = true) {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage })
   }
 
   return { origin, digests, browser, newPage, signInWithPassword, screenshot }
