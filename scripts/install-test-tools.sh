@@ -36,6 +36,7 @@ install_missing() {
 install_missing "test clients" "skopeo podman buildah umoci containerd docker-registry jq apache2-utils chromium openssl" \
   skopeo podman buildah umoci containerd docker-registry jq htpasswd chromium openssl
 install_missing "shells and groff for the completion and man-page tests" "zsh fish groff-base" zsh fish groff
+install_missing "a NATS server for the events extension's nats sink" "nats-server" nats-server
 install_missing "emulation and tracing for the packaging tests" "qemu-user-static libc6-arm64-cross strace systemd" \
   qemu-aarch64-static strace systemd-analyze
 install_missing "OpenLDAP for the LDAP login tests" "slapd ldap-utils" slapd slapadd ldapsearch

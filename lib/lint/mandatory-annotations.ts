@@ -29,8 +29,20 @@ const SIGNATURE_ARTIFACT_TYPES = new Set([
   'application/vnd.cncf.notary.signature',
 ])
 
+/** What a refusal tells the events extension (zot's `image.lint_failed`). */
+export interface RefusedManifest {
+  repository: string
+  reference: string
+  digest: string
+  mediaType: string
+  body: Uint8Array
+}
+
 /** The lint for a configuration, or undefined when it asks for nothing. */
-export function mandatoryAnnotationsLint(required: readonly string[]): ManifestLint | undefined {
+export function mandatoryAnnotationsLint(
+  required: readonly string[],
+  onRefused: (refused: RefusedManifest) => void = () => undefined,
+): ManifestLint | undefined {
   if (required.length === 0) return undefined
   return async (storage, { repository, reference, body, contentType }) => {
     const manifest = parseManifest(body, contentType)
@@ -45,9 +57,11 @@ export function mandatoryAnnotationsLint(required: readonly string[]): ManifestL
     const labels = await configLabels(storage, repository, config.digest, config.size)
     const stillMissing = missing.filter((key) => labels[key] === undefined)
     if (stillMissing.length === 0) return
+    const digest = digestOf(body)
+    onRefused({ repository, reference, digest, mediaType: manifest.mediaType, body })
     throw new RegistryError('MANIFEST_INVALID', {
       detail: {
-        description: `manifest ${digestOf(body)} or its config ${config.digest} is missing the mandatory annotations: ${stillMissing.join(', ')}`,
+        description: `manifest ${digest} or its config ${config.digest} is missing the mandatory annotations: ${stillMissing.join(', ')}`,
         reference,
         missingAnnotations: stillMissing,
       },

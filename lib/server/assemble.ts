@@ -14,6 +14,8 @@ import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
 import { rateLimit } from '../http/middleware/rate-limit'
 import { requestLog } from '../http/middleware/request-log'
+import { eventContext } from '../events/event-context'
+import { startEvents, type Events } from '../events/events'
 import { mandatoryAnnotationsLint } from '../lint/mandatory-annotations'
 import { createLogger, type Logger } from '../log/logger'
 import type { Maintenance } from '../maintenance'
@@ -42,11 +44,16 @@ export interface Runtime {
   readonly sync: Sync
   /** Search's index, stars and bookmarks: it follows every change from the start. */
   readonly search: SearchRuntime
+  /** Change notifications to the configured sinks (replaced on reload). */
+  readonly events: Events
   /** Restarts sync and maintenance with a reloaded configuration. */
   reconfigure(config: Config): Promise<void>
   /** Stops background work and closes the store. */
   close(): Promise<void>
 }
+
+/** What queued events get to reach their sinks when the server stops. */
+const EVENTS_DRAIN_MS = 5_000
 
 /** The names this registry is reached by, so a sync URL or `?ns=` naming itself means itself. */
 function ownHosts(config: Config): string[] {
@@ -85,6 +92,7 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
     sync.start()
     return sync
   }
+  const notify = (next: Config) => startEvents({ config: next.extensions?.events, registry, logger })
   const runtime: Runtime = {
     registry,
     metrics,
@@ -92,17 +100,21 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
     maintenance: maintain(config),
     sync: await synchronise(config),
     search,
+    events: notify(config),
     async reconfigure(next) {
-      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
-      Object.assign(runtime, { maintenance: maintain(next), sync: await synchronise(next) })
+      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop(), runtime.events.stop()])
+      Object.assign(runtime, { maintenance: maintain(next), sync: await synchronise(next), events: notify(next) })
     },
     async close() {
-      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop()])
+      // Queued events get the few seconds background work is given at shutdown.
+      const delivery = AbortSignal.timeout(EVENTS_DRAIN_MS)
+      await Promise.all([runtime.maintenance.stop(), runtime.sync.stop(), runtime.events.stop(delivery)])
       search.close()
       await store.close()
     },
   }
   metrics.registry.registerCollector(() => runtime.maintenance.metrics())
+  metrics.registry.registerCollector(() => runtime.events.metrics())
   return runtime
 }
 
@@ -137,7 +149,9 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   const metricsPath = metricsConfig?.enable ? metricsConfig.prometheus.path : undefined
   const audit = config.log.audit ? openAuditLog(config.log.audit) : undefined
   const lintConfig = config.extensions?.lint
-  const lint = lintConfig?.enable ? mandatoryAnnotationsLint(lintConfig.mandatoryAnnotations) : undefined
+  const lint = lintConfig?.enable
+    ? mandatoryAnnotationsLint(lintConfig.mandatoryAnnotations, (refused) => runtime.events.lintFailed(refused))
+    : undefined
   const auth = await setupAuth({
     ...(config.http.auth && { auth: config.http.auth }),
     ...(config.http.accessControl && { accessControl: config.http.accessControl }),
@@ -164,6 +178,8 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
   // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
   middleware.push(...sync.middleware, ...auth.middleware)
+  // Events name who made a change: the principal is known once authentication ran.
+  if (config.extensions?.events?.enable) middleware.push(eventContext())
   const search = searchFor(config, runtime.search, auth)
   if (search) middleware.push(search.middleware)
 

@@ -106,15 +106,12 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
       log: { level },
       ...extra,
     })
-  await writeFile(
-    path,
-    config('info', { extensions: { lint: { mandatoryAnnotations: ['org.opencontainers.image.source'] } } }),
-  )
+  await writeFile(path, config('info', { extensions: { trust: { cosign: true } } }))
   const server = Bun.spawn(['bun', CLI, 'serve', path], { stdout: 'pipe', stderr: 'pipe' })
   const lines = collectLines(server.stdout)
   try {
     await waitForLine(lines, /"message":"serving"/)
-    expect(lines.filter((l) => l.includes('extensions.lint is accepted but not implemented yet')).length).toBe(1)
+    expect(lines.filter((l) => l.includes('extensions.trust is accepted but not implemented yet')).length).toBe(1)
 
     await writeFile(path, config('warn'))
     server.kill('SIGHUP')

@@ -12,6 +12,28 @@ const CLUSTER_HASH_KEY_LENGTH = 16
 export const extensionRules: readonly Rule[] = [
   {
     severity: 'error',
+    summary: 'An event sink whose address its type cannot use, or a nats sink without a channel.',
+    check(config, report) {
+      config.extensions?.events?.sinks.forEach((sink, index) => {
+        const at = `extensions.events.sinks[${index}]`
+        const scheme = /^([a-z]+):\/\//i.exec(sink.address)?.[1]?.toLowerCase()
+        const schemes = sink.type === 'http' ? ['http', 'https'] : ['nats', 'tls']
+        if (!scheme || !schemes.includes(scheme)) {
+          report(`${at}.address`, `a ${sink.type} sink needs a ${schemes.join(':// or ')}:// URL`, {
+            value: sink.address,
+            fix: sink.type === 'http' ? 'e.g. "https://hooks.example.com/zot"' : 'e.g. "nats://127.0.0.1:4222"',
+          })
+        }
+        if (sink.type === 'nats' && !sink.channel) {
+          report(`${at}.channel`, 'a nats sink publishes to a subject and none is set', {
+            fix: 'e.g. "channel": "zot.events"',
+          })
+        }
+      })
+    },
+  },
+  {
+    severity: 'error',
     summary: 'The UI without the search extension.',
     check(config, report) {
       const extensions = config.extensions

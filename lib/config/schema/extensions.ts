@@ -62,17 +62,15 @@ const search = extension('GraphQL search API (`/v2/_zot/ext/search`).', searchFi
 
 /** The CloudEvents `source` and the prefix of every event `type`. zot 2.1.22 added them; the
  * source of that release is not at hand, so they are accepted both for all sinks and per sink
- * rather than refusing a config zot takes. Planned on their own: events can work without them. */
+ * (a sink's own value wins) rather than refusing a config zot takes. */
 const cloudEventNaming = {
   source: str({
     description: 'CloudEvents `source` of the events.',
     defaultNote: '`zotregistry.dev`',
-    status: 'planned',
   }),
   typePrefix: str({
     description: 'Prefix of the event types (`<typePrefix>.image.updated`).',
     defaultNote: '`zotregistry`',
-    status: 'planned',
   }),
 }
 
@@ -158,10 +156,14 @@ export const extensions = obj(
       cosign: bool({ description: 'Verify cosign signatures.', default: false }),
       notation: bool({ description: 'Verify notation signatures.', default: false }),
     }),
-    events: extension('CloudEvents notifications.', {
-      ...cloudEventNaming,
-      sinks: list(sink, { description: 'Where events go.', default: [] }),
-    }),
+    events: extension(
+      'CloudEvents notifications of repository and image changes (http and nats sinks).',
+      {
+        ...cloudEventNaming,
+        sinks: list(sink, { description: 'Where events go.', default: [] }),
+      },
+      'implemented',
+    ),
     mgmt: ignored('enabled by `search`'),
     apikey: ignored('use `http.auth.apikey`'),
   },
