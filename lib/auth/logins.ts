@@ -29,9 +29,9 @@ import { createSealer, readSessionKeysFile } from './sessions/seal'
 import { createSessions } from './sessions/sessions'
 import { createFormCsrf } from './users/form-csrf'
 import { createUiAuth, type UiAuth } from './users/ui-auth'
-import { createUserGroups } from './users/user-groups'
+import { createUserGroups, type UserGroups } from './users/user-groups'
 import { userPageRoutes } from './users/user-page-routes'
-import { createUserValidity } from './users/user-validity'
+import { createUserValidity, LDAP_PROVIDER } from './users/user-validity'
 
 /** How each of zot's login kinds is built: OpenID Connect, or GitHub's plain OAuth2. */
 const OPENID_CREATORS: Record<OpenIdKind, typeof createOpenIdProvider> = {
@@ -79,12 +79,19 @@ function openIdProviders(auth: AuthConfig, logger: Logger): Record<string, OpenI
   return providers
 }
 
-/** LDAP logins when `http.auth.ldap` is set; bindDN/bindPassword come from `credentialsFile`. */
-function ldapLogins(ldap: AuthConfig['ldap']) {
+/**
+ * LDAP logins when `http.auth.ldap` is set; bindDN/bindPassword come from `credentialsFile`. Each
+ * directory login records the user's groups, which their API keys act with (as for OpenID).
+ */
+function ldapLogins(ldap: AuthConfig['ldap'], userGroups: UserGroups, logger: Logger) {
   if (!ldap?.address || !ldap.baseDN || !ldap.userAttribute) return undefined
   const caCert = ldap.caCert ? readFileSync(ldap.caCert, 'utf8') : undefined
   const { address, baseDN, userAttribute } = ldap
-  return ldapPasswordSource(createLdapDirectory({ ...ldap, address, baseDN, userAttribute, caCert }))
+  const record = (username: string, groups: string[]) =>
+    userGroups.set(username, groups, LDAP_PROVIDER).catch((error: unknown) => {
+      logger.warn('could not record the groups of an LDAP login', { username, error: (error as Error).message })
+    })
+  return ldapPasswordSource(createLdapDirectory({ ...ldap, address, baseDN, userAttribute, caCert }), record)
 }
 
 /** @throws Error for unusable htpasswd, LDAP caCert or sessionKeysFile files */
@@ -95,7 +102,13 @@ export function setupLogins(options: LoginOptions): Logins {
   const providers = openIdProviders(auth, logger)
   const hasOpenId = Object.keys(providers).length > 0
   const userGroups = createUserGroups(state)
-  const validity = createUserValidity({ state, htpasswd, userGroups, openIdProviders: Object.keys(providers) })
+  const validity = createUserValidity({
+    state,
+    htpasswd,
+    userGroups,
+    openIdProviders: Object.keys(providers),
+    ldap: auth.ldap !== undefined,
+  })
   // zot forces API keys on whenever OpenID is configured: they are how CLIs log in then.
   const apiKeys =
     auth.apikey || hasOpenId
@@ -116,7 +129,7 @@ export function setupLogins(options: LoginOptions): Logins {
       htpasswd,
       throttle,
       apiKeys,
-      ldap: ldapLogins(auth.ldap),
+      ldap: ldapLogins(auth.ldap, userGroups, logger),
       ...(options.mtls && { mtls: options.mtls }),
       session: sessions.principal,
       logger,

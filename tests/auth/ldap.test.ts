@@ -53,7 +53,10 @@ const basic = (user: string, password: string) => ({
 })
 
 const registry = await startRegistry({
-  config: { http: { auth: { htpasswd: { path: htpasswdPath }, ldap }, accessControl }, log: { level: 'warn' } },
+  config: {
+    http: { auth: { htpasswd: { path: htpasswdPath }, ldap, apikey: true }, accessControl },
+    log: { level: 'warn' },
+  },
 })
 const ping = (user: string, password: string, url = registry.url) =>
   fetch(`${url}/v2/`, { headers: basic(user, password) }).then((response) => response.status)
@@ -88,6 +91,22 @@ describe('LDAP logins (StartTLS, search account, htpasswd beside)', () => {
     expect(refused.status).toBe(403)
     const read = await fetch(`${registry.url}/v2/team/app/tags/list`, { headers: basic('dave', 'dave-pw') })
     expect(read.status).toBe(404)
+  })
+
+  test("an LDAP user's API key acts with the groups of their last directory login", async () => {
+    const created = await fetch(`${registry.url}/zot/auth/apikey`, {
+      method: 'POST',
+      headers: { ...basic('alice', 'alice-pw'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ label: 'ci' }),
+    })
+    expect(created.status).toBe(201)
+    const { apiKey } = (await created.json()) as { apiKey: string }
+    const upload = await fetch(`${registry.url}/v2/team/app/blobs/uploads/`, {
+      method: 'POST',
+      headers: basic('alice', apiKey),
+    })
+    expect(upload.status).toBe(202)
+    expect(await ping('dave', apiKey)).toBe(401)
   })
 
   test('a directory outage is a 503 with Retry-After; htpasswd users go on; logins recover', async () => {

@@ -26,7 +26,14 @@ interface Outcome {
   until: number
 }
 
-export function ldapPasswordSource(directory: LdapDirectory): PasswordSource<string[]> {
+/**
+ * @param onLogin called after each successful directory login (not for remembered outcomes), e.g.
+ *   to record the user's groups for their API keys; a failure there does not fail the login
+ */
+export function ldapPasswordSource(
+  directory: LdapDirectory,
+  onLogin?: (username: string, groups: string[]) => Promise<void>,
+): PasswordSource<string[]> {
   const secret = randomBytes(32)
   const outcomes = new Lru<string, Outcome>(MEMORY_LIMIT)
   const inFlight = new Map<string, Promise<string[] | false>>()
@@ -52,8 +59,9 @@ export function ldapPasswordSource(directory: LdapDirectory): PasswordSource<str
       if (running) return running
       const checking = directory
         .login(username, password)
-        .then((groups) => {
+        .then(async (groups) => {
           outcomes.set(key, { groups, until: Date.now() + (groups ? SUCCESS_MS : FAILURE_MS) })
+          if (groups && onLogin) await onLogin(username, groups).catch(() => undefined)
           return groups
         })
         .finally(() => inFlight.delete(key))

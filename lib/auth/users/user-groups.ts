@@ -22,7 +22,7 @@ export interface UserGroups {
   get(username: string): Promise<string[]>
   /** Records an OpenID login through `provider`; writes only when something changed. */
   set(username: string, groups: string[], provider: string): Promise<void>
-  /** The OpenID providers the user has logged in with (none for htpasswd-only users). */
+  /** The OpenID providers (or `ldap`) the user has logged in with (none for htpasswd-only users). */
   providers(username: string): Promise<string[]>
 }
 

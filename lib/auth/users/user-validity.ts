@@ -10,6 +10,9 @@
  *   (recorded at login, user-groups.ts) is still configured; their keys stand until revoked or
  *   expired, their sessions until they end. A user removed at the IdP cannot log in again, which
  *   is all the registry can know.
+ * - An LDAP user is treated like an OpenID user: recorded (with their directory groups) at each
+ *   directory login, they exist while `http.auth.ldap` is configured. Asking the directory at
+ *   every key use would make keys fail whenever it is down.
  * - The name space is shared: an IdP account whose mapped name equals an htpasswd user is that
  *   user (same keys, same policies). Such a user exists while either source has them.
  *
@@ -27,6 +30,8 @@ import { ANY_OPENID_PROVIDER, type UserGroups } from './user-groups'
 
 /** The provider of sessions started with an htpasswd password (the key page's sign-in form). */
 export const PASSWORD_PROVIDER = 'htpasswd'
+/** The provider recorded for LDAP logins (user-groups.ts). */
+export const LDAP_PROVIDER = 'ldap'
 
 /** What a session claims: who, through which source, and when it was issued (ms). */
 export interface SessionClaim {
@@ -50,6 +55,8 @@ export interface UserValidityOptions {
   userGroups: Pick<UserGroups, 'providers'>
   /** The ids of the OpenID providers configured now. */
   openIdProviders: readonly string[]
+  /** `http.auth.ldap` is configured: users recorded by LDAP logins exist. */
+  ldap?: boolean
   /** How long a stored logout time is trusted (ms); default 5 s. */
   cacheMs?: number
 }
@@ -77,8 +84,10 @@ export function createUserValidity(options: UserValidityOptions): UserValidity {
       return at
     })
 
-  const isConfigured = (provider: string): boolean =>
-    provider === ANY_OPENID_PROVIDER ? openIdProviders.length > 0 : openIdProviders.includes(provider)
+  const isConfigured = (provider: string): boolean => {
+    if (provider === LDAP_PROVIDER) return options.ldap ?? false
+    return provider === ANY_OPENID_PROVIDER ? openIdProviders.length > 0 : openIdProviders.includes(provider)
+  }
 
   return {
     async exists(username) {
