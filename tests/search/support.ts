@@ -18,6 +18,10 @@ export interface SearchRegistry {
   url: string
   rootDirectory: string
   runtime: Runtime
+  /** Where its htpasswd file and data live. */
+  directory: string
+  /** Stops the server, keeping its data. */
+  stop(): Promise<void>
   /** Stops the server and removes its data (call from afterAll). */
   close(): Promise<void>
   /** Basic credentials of a user from the htpasswd file. */
@@ -36,15 +40,20 @@ export interface GraphQLAnswer {
 export const USERS = ['alice', 'bob', 'admin']
 
 /**
- * Starts a registry; `config` is merged into `{ storage }` (the string `HTPASSWD` becomes the
+ * Starts a registry; `config` is merged with `{ storage: { rootDirectory } }` (the string `HTPASSWD` becomes the
  * path of a file listing USERS).
  */
-export async function startSearchRegistry(config: Record<string, unknown>): Promise<SearchRegistry> {
-  const directory = await mkdtemp(join(tmpdir(), 'zot-search-'))
+export async function startSearchRegistry(
+  config: Record<string, unknown>,
+  /** Restart on the data of a stopped registry (its `directory`). */
+  directory?: string,
+): Promise<SearchRegistry> {
+  directory ??= await mkdtemp(join(tmpdir(), 'zot-search-'))
   const htpasswd = join(directory, 'htpasswd')
   await writeFile(htpasswd, USERS.map((user) => `${user}:${bcrypt.hashSync(`${user}-pw`, 4)}\n`).join(''))
   const rootDirectory = join(directory, 'data')
-  const text = JSON.stringify({ storage: { rootDirectory }, ...config }).replaceAll('HTPASSWD', htpasswd)
+  const storage = { rootDirectory, ...(config.storage as Record<string, unknown> | undefined) }
+  const text = JSON.stringify({ ...config, storage }).replaceAll('HTPASSWD', htpasswd)
   const { config: parsed } = await parseConfigText(text, 'json', 'search test')
   const { app, runtime } = await assemble(parsed, silentLogger())
   const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => app.fetch(request) })
@@ -53,10 +62,14 @@ export async function startSearchRegistry(config: Record<string, unknown>): Prom
     url,
     rootDirectory,
     runtime,
-    async close() {
+    directory,
+    async stop() {
       server.stop(true)
       await runtime.close()
-      await rm(directory, { recursive: true, force: true })
+    },
+    async close() {
+      await registry.stop()
+      await rm(directory!, { recursive: true, force: true })
     },
     as: (user) => ({ Authorization: `Basic ${btoa(`${user}:${user}-pw`)}` }),
     fetch: (path, init) => fetch(`${url}${path}`, init),
