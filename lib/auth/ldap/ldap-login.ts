@@ -7,10 +7,11 @@
  * moved out of a group in the directory loses access after at most that long), a wrong password
  * for `FAILURE_MS`. Identical credentials checked at the same moment share one directory login.
  * Outages are not remembered: the next request asks again, so service comes back as soon as the
- * directory does.
+ * directory does. At most `MAX_DIRECTORY_LOGINS` directory logins run at once.
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import { Lru } from '../../cache/lru'
+import { HashCheckBusyError } from '../htpasswd/password-hash'
 import type { PasswordSource } from '../htpasswd/password-login'
 import type { LdapDirectory } from './ldap-directory'
 
@@ -20,6 +21,12 @@ export const SUCCESS_MS = 60_000
 export const FAILURE_MS = 10_000
 /** Remembered outcomes at most; the least recently used go first. */
 const MEMORY_LIMIT = 10_000
+/**
+ * Directory logins under way at most. Each holds a connection to the directory; past this a login
+ * is refused like a full hash queue (429, `Retry-After: 1`), so a flood of distinct guesses from
+ * many addresses cannot open unbounded connections to the directory.
+ */
+export const MAX_DIRECTORY_LOGINS = 32
 
 interface Outcome {
   groups: string[] | false
@@ -57,6 +64,7 @@ export function ldapPasswordSource(
       const key = keyOf(username, password)
       const running = inFlight.get(key)
       if (running) return running
+      if (inFlight.size >= MAX_DIRECTORY_LOGINS) return Promise.reject(new HashCheckBusyError())
       const checking = directory
         .login(username, password)
         .then(async (groups) => {
