@@ -14,8 +14,9 @@
  *   time, stopping at the first with content. Results, misses included, are cached, so a missing
  *   original costs one search per `MISS_TTL_MS`, never one per request, and never a bucket walk.
  * - Which repositories hold a placeholder of it? (GC about to delete content) From a census:
- *   one listing of every repository's blobs, reused for `CENSUS_TTL_MS` and kept up to date with
- *   the placeholders this process writes.
+ *   one listing of every repository's blobs (sizes come with the listing on S3: one request per
+ *   1,000 blobs), reused for `CENSUS_TTL_MS` and kept up to date with the placeholders this
+ *   process writes. Another replica's placeholder younger than that may be missed (docs/s3.md).
  */
 import { Lru } from '../cache/lru'
 import { SingleFlight } from '../cache/single-flight'
@@ -131,11 +132,24 @@ export class Placeholders {
   private async takeCensus(): Promise<Census> {
     const census: Census = new Map()
     for (const repository of await this.repositories()) {
-      for (const file of await listDigestTree(this.driver, blobsPath(repository))) {
-        if (isPlaceholder(file.name, file.size))
-          census.set(file.name, (census.get(file.name) ?? new Set()).add(repository))
+      for (const { digest, size } of await this.blobSizes(repository)) {
+        if (isPlaceholder(digest, size)) census.set(digest, (census.get(digest) ?? new Set()).add(repository))
       }
     }
     return census
+  }
+
+  /** The repository's blobs and sizes: one listing per 1,000 blobs where the driver has it. */
+  private async blobSizes(repository: string): Promise<{ digest: string; size: number }[]> {
+    const directory = blobsPath(repository)
+    if (!this.driver.listTree) {
+      const files = await listDigestTree(this.driver, directory)
+      return files.map((file) => ({ digest: file.name, size: file.size }))
+    }
+    const files = await this.driver.listTree(directory)
+    return files.flatMap(({ path, size }) => {
+      const digest = path.replace('/', ':')
+      return parseDigest(digest) ? [{ digest, size }] : []
+    })
   }
 }

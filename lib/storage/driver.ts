@@ -65,6 +65,12 @@ export interface StorageDriver {
   stat(path: string): Promise<FileInfo>
   /** Names (not paths) of the direct children of a directory; [] for a missing directory. */
   list(path: string): Promise<string[]>
+  /**
+   * Every file below a directory, at any depth, with its size (paths relative to it), from
+   * listings alone, no stat per file; [] for a missing directory. Backends whose listing carries
+   * sizes (S3) have it.
+   */
+  listTree?(path: string): Promise<{ path: string; size: number }[]>
   /** Moves a file, replacing the destination atomically. */
   move(source: string, destination: string): Promise<void>
   /** Copies a file; `link: true` allows sharing storage with the source (hard link, dedupe). */

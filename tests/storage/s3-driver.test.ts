@@ -141,6 +141,20 @@ describe('s3 driver: key layout', () => {
     }
   })
 
+  test('listTree lists every file below a directory with its size, nested ones too', async () => {
+    const { driver } = await freshBucket({ rootDirectory: '/zot' })
+    await driver.putContent('app/blobs/sha256/aa', 'four')
+    await driver.putContent('app/blobs/sha256/bb', new Uint8Array(0))
+    await driver.putContent('app/index.json', '{}')
+    await driver.putContent('app/nested/blobs/sha256/cc', 'x')
+    expect((await driver.listTree('app/blobs')).sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: 'sha256/aa', size: 4 },
+      { path: 'sha256/bb', size: 0 },
+    ])
+    expect(await driver.listTree('missing')).toEqual([])
+    driver.destroy()
+  })
+
   test('an unfinished upload lists as one name and stats as a file of its full size', async () => {
     const { driver } = await freshBucket()
     const writer = await driver.writer('repo/.uploads/u1', { append: false })

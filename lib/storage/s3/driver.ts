@@ -6,7 +6,7 @@
  * moved, and every failure is a PathNotFoundError or a StorageUnavailableError naming the bucket.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { PathNotFoundError, type FileInfo, type StorageDriver } from '../driver'
+import { PathNotFoundError, type FileInfo, type StaleTransfer, type StorageDriver } from '../driver'
 import { S3Bucket } from './bucket'
 import { createS3Client } from './client'
 import {
@@ -28,6 +28,9 @@ export interface S3Driver extends StorageDriver {
   putContentIf(path: string, data: Uint8Array | string, condition: PutCondition): Promise<ConditionalPutResult>
   /** A small object with the ETag to pass to `putContentIf`. */
   getContentWithETag(path: string): Promise<ContentWithETag>
+  /** The capabilities S3 has (see StorageDriver): listings with sizes, multipart uploads to abort. */
+  listTree(path: string): Promise<{ path: string; size: number }[]>
+  abortStaleTransfers(before: Date): Promise<StaleTransfer[]>
   /** Closes the pooled sockets; the driver is unusable afterwards. */
   destroy(): void
 }
@@ -104,6 +107,17 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
       // A key ending in '/' (a "folder" created by some S3 consoles) yields an empty name.
       names.delete('')
       return [...names]
+    },
+
+    async listTree(path) {
+      const prefix = bucket.directoryPrefix(path)
+      const files: { path: string; size: number }[] = []
+      for await (const page of bucket.listPages(prefix)) {
+        for (const { Key, Size } of page.Contents ?? []) {
+          if (Key && Key.length > prefix.length) files.push({ path: Key.slice(prefix.length), size: Size ?? 0 })
+        }
+      }
+      return files
     },
 
     async move(source, destination) {
