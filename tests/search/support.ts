@@ -199,10 +199,11 @@ export async function pushIndex(
   tag: string,
   platforms: { os: string; architecture: string; variant?: string }[],
   annotations?: Record<string, string>,
+  headers: Record<string, string> = {},
 ): Promise<{ digest: string; children: Pushed[] }> {
   const children: Pushed[] = []
   for (const platform of platforms)
-    children.push(await pushImage(registry, repository, '', { ...platform, untagged: true }))
+    children.push(await pushImage(registry, repository, '', { ...platform, untagged: true, headers }))
   const index = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
@@ -214,7 +215,7 @@ export async function pushIndex(
     })),
     ...(annotations && { annotations }),
   }
-  const { digest } = await pushManifest(registry, repository, tag, index)
+  const { digest } = await pushManifest(registry, repository, tag, index, headers)
   return { digest, children }
 }
 
