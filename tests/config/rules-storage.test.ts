@@ -92,6 +92,14 @@ const CASES: RuleCase[] = [
     fix: '"remoteCache": false',
   },
   {
+    title: 'dedupe on S3 writes zot placeholders zot reads only through its cache',
+    patch: { storage: { remoteCache: false, storageDriver: s3 } },
+    path: 'storage.dedupe',
+    severity: 'warning',
+    message: 'zero-byte placeholder',
+    fix: 'zot dedupe --restore',
+  },
+  {
     title: 'local storage with dynamodb',
     patch: { storage: { remoteCache: true, cacheDriver: { name: 'dynamodb' } } },
     path: 'storage.cacheDriver.name',

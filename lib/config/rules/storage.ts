@@ -165,6 +165,28 @@ export const storageRules: readonly Rule[] = [
     },
   },
   {
+    severity: 'warning',
+    summary:
+      "`dedupe` on S3: duplicates become zot's zero-byte placeholders, which zot reads only once its own " +
+      'dedupe cache knows them (docs/s3.md "Dedupe").',
+    check(config, report) {
+      for (const { path, store } of allStores(config)) {
+        if (!store.dedupe || !s3DriverConfig(store.storageDriver)) continue
+        report(
+          `${path}.dedupe`,
+          'on S3 a blob already stored in another repository is written as a zero-byte placeholder, as zot ' +
+            'does; zot resolves those through its own dedupe cache, which learns the ones written here only ' +
+            'at its next start (its dedupe walk)',
+          {
+            fix:
+              'keep it and restart zot before it serves this bucket again, or run "zot dedupe --restore" ' +
+              'before handing the bucket back; "dedupe": false stores full copies any zot reads',
+          },
+        )
+      }
+    },
+  },
+  {
     severity: 'error',
     summary:
       'Dedupe on remote storage with `remoteCache` (the default there) but no `cacheDriver`; a remote ' +
