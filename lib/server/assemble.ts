@@ -13,6 +13,7 @@ import { createApp } from '../http/app'
 import type { AppEnv } from '../http/context'
 import { healthRoutes } from '../http/health'
 import { rateLimit } from '../http/middleware/rate-limit'
+import { repositoryQuota } from '../http/middleware/repository-quota'
 import { requestLog } from '../http/middleware/request-log'
 import { eventContext } from '../events/event-context'
 import { startEvents, type Events } from '../events/events'
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   if (origins.length > 0) middleware.push(cors({ origin: origins, exposeHeaders: EXPOSED_HEADERS }))
   // Sync's `?ns=` routing rewrites the repository name: authorization must see the local name.
   middleware.push(...sync.middleware, ...auth.middleware)
+  if (config.storage.maxRepos > 0) middleware.push(repositoryQuota(config.storage.maxRepos, registry.catalog))
   // Events name who made a change: the principal is known once authentication ran.
   if (config.extensions?.events?.enable) middleware.push(eventContext())
   const search = searchFor(config, runtime.search, auth)

@@ -215,7 +215,7 @@ function storeFields(level: Level) {
     commit: bool({ description: 'fsync every write.', status: 'implemented', default: false }),
     maxRepos: int({
       description: 'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
-      status: 'planned',
+      status: 'implemented',
       default: 0,
       min: 0,
     }),
