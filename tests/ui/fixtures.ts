@@ -11,7 +11,11 @@ export interface Pusher {
   origin: string
   username: string
   password: string
+  /** How requests travel; the global fetch by default (an in-process `app.request` otherwise). */
+  send?: (url: string, init: RequestInit) => Response | Promise<Response>
 }
+
+const sendOf = (pusher: Pusher) => pusher.send ?? ((url: string, init: RequestInit) => fetch(url, init))
 
 const headers = (pusher: Pusher, extra: Record<string, string> = {}) => ({
   Authorization: basicAuthorization(pusher.username, pusher.password),
@@ -21,7 +25,7 @@ const headers = (pusher: Pusher, extra: Record<string, string> = {}) => ({
 async function pushBlob(pusher: Pusher, repository: string, body: string | Uint8Array, mediaType: string) {
   const data = typeof body === 'string' ? new TextEncoder().encode(body) : body
   const digest = sha256Digest(data)
-  const response = await fetch(`${pusher.origin}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+  const response = await sendOf(pusher)(`${pusher.origin}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
     body: data,
     headers: headers(pusher, { 'Content-Type': 'application/octet-stream' }),
@@ -34,7 +38,7 @@ async function pushManifest(pusher: Pusher, repository: string, reference: strin
   const bytes = manifestBytes(manifest)
   const digest = sha256Digest(bytes)
   const mediaType = (manifest as { mediaType: string }).mediaType
-  const response = await fetch(`${pusher.origin}/v2/${repository}/manifests/${reference ?? digest}`, {
+  const response = await sendOf(pusher)(`${pusher.origin}/v2/${repository}/manifests/${reference ?? digest}`, {
     method: 'PUT',
     body: bytes,
     headers: headers(pusher, { 'Content-Type': mediaType }),

@@ -42,7 +42,7 @@ describe('web UI in a browser', async () => {
     await page.waitForURL(`${origin}/image/apps/web`)
     // A phone's width: one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 })
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
     await screenshot(page, 'repository-phone')
     await page.close()
   })
