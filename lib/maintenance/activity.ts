@@ -118,10 +118,10 @@ export class RecentActivity {
   /**
    * For a sweep on shared storage: waits until touches answered before now are published, then
    * reads the documents not seen yet (a document's time stands for each touch in it, which is
-   * no earlier than the touch). Expired documents (a killed replica's) are deleted. No-op
-   * unshared.
+   * no earlier than the touch). Documents from before `since` cannot make a blob young and are
+   * not read; expired ones (a killed replica's) are deleted. No-op unshared.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(since: number): Promise<void> {
     const sharing = this.sharing
     if (!sharing) return
     await Bun.sleep(PUBLISH_GRACE_MS)
@@ -134,7 +134,7 @@ export class RecentActivity {
         await sharing.state.delete(statePaths.gcActivity(name))
         continue
       }
-      if (sharing.seen.has(name)) continue
+      if (at < since || sharing.seen.has(name)) continue
       sharing.seen.add(name)
       const document = await sharing.state.read(statePaths.gcActivity(name))
       for (const [repository, digest] of parseTouches(document)) {

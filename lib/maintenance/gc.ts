@@ -240,7 +240,7 @@ class RepositoryCollection {
       const claim = await store.claimBlobs(candidates.slice(start, start + SWEEP_BATCH), live, SWEEP_LEASE_MS)
       if (!claim) continue
       try {
-        await this.context.activity?.catchUp()
+        await this.context.activity?.catchUp(this.clock() - gcDelay)
         for (const digest of claim.blobs) {
           const file = await store.blob(digest)
           if (!file || !this.isIdle(file, gcDelay, digest)) continue
