@@ -8,6 +8,7 @@
  */
 import { formatDuration, GO_DURATION_PATTERN } from './duration'
 import { configSchema } from './schema'
+import { SIZE_PATTERN } from './size'
 import { defaultOf, type AnyNode } from './schema/builder'
 import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from './status'
 
@@ -55,6 +56,8 @@ function nodeSchema(node: AnyNode, pointer: string, inherited: Inherited): JsonS
       }
     case 'duration':
       return { type: 'string', pattern: GO_DURATION_PATTERN, ...common }
+    case 'size':
+      return { type: ['integer', 'string'], pattern: SIZE_PATTERN.source, minimum: 0, ...common }
     case 'enum':
       return {
         type: 'string',

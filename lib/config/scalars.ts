@@ -7,6 +7,7 @@
  */
 import { parseGoDuration } from './duration'
 import type { ScalarKind } from './schema/builder'
+import { parseSize } from './size'
 
 export type Coerced = { ok: true; value: string | number | boolean } | { ok: false; reason: string; fix?: string }
 
@@ -35,6 +36,8 @@ export function coerceScalar(kind: ScalarKind, raw: unknown): Coerced {
       return toPort(raw)
     case 'duration':
       return toDuration(raw)
+    case 'size':
+      return toSize(raw)
   }
 }
 
@@ -47,6 +50,7 @@ export function describeKind(kind: ScalarKind): string {
     number: 'a number',
     port: 'a port number (0-65535)',
     duration: 'a duration such as "90s" or "1h30m"',
+    size: 'a size such as "20GiB" or a number of bytes',
   }
   return names[kind]
 }
@@ -109,5 +113,15 @@ function toDuration(raw: unknown): Coerced {
     ok: false,
     reason: 'expected a Go duration such as "90s", "1h30m" or "500ms"',
     fix: 'use the units ns, us, ms, s, m, h (no spaces, no "d" for days: write "24h")',
+  }
+}
+
+function toSize(raw: unknown): Coerced {
+  const bytes = typeof raw === 'number' || typeof raw === 'string' ? parseSize(raw) : undefined
+  if (bytes !== undefined) return { ok: true, value: bytes }
+  return {
+    ok: false,
+    reason: 'expected a size such as "20GiB", "500MB" or a whole number of bytes',
+    fix: 'use the units B, KiB, MiB, GiB, TiB (powers of 1024) or kB, MB, GB, TB (powers of 1000)',
   }
 }

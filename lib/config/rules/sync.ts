@@ -238,6 +238,24 @@ export const syncRules: readonly Rule[] = [
     check: (config, report, isSet) =>
       forEachRegistry(config, report, isSet, checkRetentionOverlap(retentionPoliciesByGlob(config))),
   },
+  {
+    severity: 'error',
+    summary: 'The cache budget: cacheLowWatermark needs cacheMaxBytes and must be below it.',
+    check: (config, report) => {
+      const { cacheMaxBytes: max, cacheLowWatermark: low } = config.extensions?.sync ?? {}
+      if (low === undefined) return
+      if (max === undefined)
+        report('extensions.sync.cacheLowWatermark', 'needs cacheMaxBytes (the budget it is a watermark of)', {
+          value: low,
+          fix: 'add cacheMaxBytes, or remove cacheLowWatermark',
+        })
+      else if (low >= max)
+        report('extensions.sync.cacheLowWatermark', `must be below cacheMaxBytes (${max} bytes)`, {
+          value: low,
+          fix: 'lower it, e.g. to 90% of cacheMaxBytes',
+        })
+    },
+  },
 ]
 
 /** Retention policies by the repository glob they name, as zot compares them: sub-store globs

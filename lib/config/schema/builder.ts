@@ -26,7 +26,7 @@ export interface Doc {
   deprecated?: { reason: string; fix: string }
 }
 
-export type ScalarKind = 'string' | 'path' | 'bool' | 'int' | 'number' | 'duration' | 'port'
+export type ScalarKind = 'string' | 'path' | 'bool' | 'int' | 'number' | 'duration' | 'port' | 'size'
 
 /** What every node has at runtime, independent of the TypeScript type it decodes to. */
 interface Shape {
@@ -169,6 +169,8 @@ export const num = scalar<number>('number')
 export const duration = scalar<DurationMs>('duration')
 /** A TCP port: an integer or a numeric string, 0..65535. */
 export const port = scalar<number>('port')
+/** A byte count: a whole number of bytes, or a string with a unit (`"20GiB"`, `"500MB"`), decoded to bytes. */
+export const size = scalar<number>('size')
 
 export function oneOf<const V extends string, const O extends Options<V>>(
   values: readonly V[],

@@ -4,7 +4,7 @@
  * registries. Upstream credentials are never inline: they live in `credentialsFile`.
  */
 import { HOUR, MINUTE, SECOND } from '../duration'
-import { bool, duration, int, list, num, obj, oneOf, path, str } from './builder'
+import { bool, duration, int, list, num, obj, oneOf, path, size, str } from './builder'
 
 const content = obj(
   { description: 'Which upstream repositories to sync, and where to put them.' },
@@ -165,5 +165,26 @@ export const sync = obj(
       defaultNote: '`<rootDirectory>/.sync`; required with remote storage',
     }),
     registries: list(registry, { description: 'Upstreams, tried in order.', default: [] }),
+    // zot has no budget: a Pi's SD card fills and the registry fails (docs/sync.md "Cache size on
+    // small disks").
+    cacheMaxBytes: size({
+      description:
+        'zot-bun: most bytes of pulled-through content to keep; past it, the least recently pulled ' +
+        'cached images are evicted (never pushed content). Bytes or a size such as `"20GiB"`.',
+      defaultNote: 'absent: no limit (zot)',
+      example: '20GiB',
+    }),
+    cacheLowWatermark: size({
+      description: 'zot-bun: an eviction pass goes on until cached content is at most this big.',
+      defaultNote: '90% of `cacheMaxBytes`',
+      example: '18GiB',
+    }),
+    cacheMinFreeBytes: size({
+      description:
+        'zot-bun: free space to keep on the disk that stores and stages pulls; below it, cached ' +
+        'images are evicted, and a pull that still would not fit is served without caching.',
+      defaultNote: 'absent: nothing is evicted for space; a blob that would not fit is served without caching',
+      example: '1GiB',
+    }),
   },
 )
