@@ -46,7 +46,16 @@ export class BlobStore {
 
   constructor(
     private readonly driver: StorageDriver,
-    private readonly options: { dedupe: boolean; index?: DedupeIndex; placeholders?: Placeholders },
+    private readonly options: {
+      dedupe: boolean
+      index?: DedupeIndex
+      placeholders?: Placeholders
+      /**
+       * A placeholder now stands for `repository`'s copy of `digest`: GC must see that copy as in
+       * use, as it sees a blob a client just mounted (RecentActivity, shared between replicas).
+       */
+      onShared?: (repository: string, digest: string) => void
+    },
   ) {}
 
   /** The blob's bytes: its own path, or for a placeholder the original's; undefined when neither. */
@@ -168,6 +177,7 @@ export class BlobStore {
       await this.driver.putContent(RESTORE_MARKER_PATH, '0')
       this.restoreMarkerCleared = true
     }
+    this.options.onShared?.(original.repository, digest)
     await this.driver.putContent(path, new Uint8Array(0))
     placeholders.notePlaceholder(digest, repository)
     // Deleted meanwhile (GC elsewhere): the caller stores the content here instead.

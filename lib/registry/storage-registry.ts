@@ -67,6 +67,7 @@ export class StorageRegistry implements Registry {
       dedupe: options.dedupe,
       ...(options.dedupeIndex && { index: options.dedupeIndex }),
       ...(placeholders && { placeholders }),
+      onShared: (holder, digest) => this.events.emit('blobTouched', holder, digest),
     })
     this.uploads = new UploadStore(driver, this.blobs, this.indexes)
     this.manifests = new ManifestStore(this.blobs, this.indexes)

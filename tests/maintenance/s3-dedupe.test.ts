@@ -115,6 +115,22 @@ describe('dedupe: true on S3', () => {
     h.close()
   })
 
+  test("a placeholder counts as a touch of the content it stands for (GC's recent activity)", async () => {
+    const bucket = await createTestBucket(await sharedCephRgw(), 'dedupe-touch')
+    const first = await harness(bucket, true)
+    const image = await pushImage(first, 'one', 'v1')
+    first.close()
+    // Another process (a replica, or a restart): its activity knows nothing of 'one' yet.
+    const second = await harness(bucket, true)
+    const layer = image.layers[0]!
+    expect(second.activity.lastTouched('one', layer)).toBeUndefined()
+    const mount = await second.request(`/v2/two/blobs/uploads/?mount=${layer}&from=one`, { method: 'POST' })
+    expect(mount.status).toBe(201)
+    expect(await objectSize(bucket, blobPath('two', layer))).toBe(0)
+    expect(second.activity.lastTouched('one', layer)).toBeNumber()
+    second.close()
+  })
+
   test('with dedupe off, a mount from a placeholder copies the content, never the placeholder', async () => {
     const bucket = await createTestBucket(await sharedCephRgw(), 'dedupe-off')
     const on = await harness(bucket, true)
