@@ -20,7 +20,7 @@ import type { FailureOptions } from './failures'
 import { createGitHubProvider } from './openid/github-provider'
 import { createHtpasswd } from './htpasswd/htpasswd'
 import { createLoginThrottle } from './htpasswd/login-throttle'
-import { createLdapDirectory } from './ldap/ldap-directory'
+import type { LdapDirectory } from './ldap/ldap-directory'
 import { ldapPasswordSource } from './ldap/ldap-login'
 import { createOpenIdProvider, type OpenIdProvider } from './openid/openid-provider'
 import { isOpenIdKind, type OpenIdKind } from './openid/openid-kinds'
@@ -91,7 +91,12 @@ function ldapLogins(ldap: AuthConfig['ldap'], userGroups: UserGroups, logger: Lo
     userGroups.set(username, groups, LDAP_PROVIDER).catch((error: unknown) => {
       logger.warn('could not record the groups of an LDAP login', { username, error: (error as Error).message })
     })
-  return ldapPasswordSource(createLdapDirectory({ ...ldap, address, baseDN, userAttribute, caCert }), record)
+  // The LDAP client loads only for configs that use it (idle memory, docs/performance.md).
+  const loading = import('./ldap/ldap-directory').then(({ createLdapDirectory }) =>
+    createLdapDirectory({ ...ldap, address, baseDN, userAttribute, caCert }),
+  )
+  const directory: LdapDirectory = { login: async (username, password) => (await loading).login(username, password) }
+  return ldapPasswordSource(directory, record)
 }
 
 /** @throws Error for unusable htpasswd, LDAP caCert or sessionKeysFile files */

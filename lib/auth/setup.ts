@@ -14,8 +14,6 @@ import type { StateStore } from '../registry/registry'
 import { createAccessControl, type AccessControl } from './policy/access-control'
 import { authorize, authorizeMetrics } from './policy/authorize'
 import { isOpenIdKind } from './openid/openid-kinds'
-import { authenticate } from './authenticate'
-import { certificateIdentifier } from './mtls/certificate-identity'
 import { anonymousPrincipal } from './policy/principal'
 import type { TagExists } from './policy/required-actions'
 import type { UiAuth } from './users/ui-auth'
@@ -117,7 +115,10 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
   }
   const unsupported = unsupportedMethods(auth)
   const bearerTokens = Boolean(auth?.bearer?.cert)
-  const mtls = options.clientCertificates ? certificateIdentifier(auth?.mtls) : undefined
+  // Imported only when used, like the logins: a registry without them never loads node:crypto's X509.
+  const mtls = options.clientCertificates
+    ? (await import('./mtls/certificate-identity')).certificateIdentifier(auth?.mtls)
+    : undefined
   if (auth?.mtls && !mtls) logger.warn('http.auth.mtls has no effect without http.tls.cacert: no client asks for it')
   const authenticating = hasLogins(auth) || mtls !== undefined
   if (unsupported.length > 0 && !authenticating && !bearerTokens) {
@@ -154,7 +155,9 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
     : undefined
   const authorization = authorize({ ...failure, access, tagExists: options.tagExists })
   // Certificates alone (no password method): only the certificate identifies anyone.
-  const authentication = logins?.authentication ?? (mtls && authenticate({ ...failure, access, mtls, logger }))
+  const authentication =
+    logins?.authentication ??
+    (mtls && (await import('./authenticate')).authenticate({ ...failure, access, mtls, logger }))
 
   return {
     access,

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { HashCheckBusyError } from '../../lib/auth/htpasswd/password-hash'
-import { LdapUnavailableError, type LdapDirectory } from '../../lib/auth/ldap/ldap-directory'
+import type { LdapDirectory } from '../../lib/auth/ldap/ldap-directory'
+import { LdapUnavailableError } from '../../lib/auth/ldap/ldap-unavailable'
 import { ldapPasswordSource, MAX_DIRECTORY_LOGINS } from '../../lib/auth/ldap/ldap-login'
 
 /** A directory whose every login waits until `release` and then answers `answer`. */

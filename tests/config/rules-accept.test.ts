@@ -3,7 +3,7 @@
  * Configs the rules must accept: the other side of the boundaries in rules-*.test.ts.
  */
 import { describe, expect, test } from 'bun:test'
-import { BASE_CONFIG, errorsOf, inspect, merge } from './helpers'
+import { BASE_CONFIG, errorsOf, inspect, makeTempFiles, merge } from './helpers'
 import { s3 } from './rule-cases'
 
 describe('configs the rules accept', () => {
@@ -15,6 +15,19 @@ describe('configs the rules accept', () => {
     const accessControl = { repositories: { '**': { anonymousPolicy: ['read'] } } }
     const { findings } = await inspect(merge(BASE_CONFIG, { http: { accessControl } }))
     expect(findings).toEqual([])
+  })
+
+  test('a CA for client certificates is a way to log in, without http.auth (as zot)', async () => {
+    const files = makeTempFiles()
+    try {
+      const http = {
+        tls: { cert: files.cert, key: files.key, cacert: files.ca },
+        accessControl: { repositories: { '**': { policies: [{ users: ['alice'], actions: ['read'] }] } } },
+      }
+      expect(errorsOf((await inspect(merge(BASE_CONFIG, { http }))).findings)).toEqual([])
+    } finally {
+      files.remove()
+    }
   })
 
   test('anonymous metrics scraping alone needs no login', async () => {

@@ -19,6 +19,7 @@
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
 import { Client, Filter, InvalidCredentialsError, type Entry } from 'ldapts'
+import { LdapUnavailableError } from './ldap-unavailable'
 
 /** The settings of `http.auth.ldap` a login needs (bindDN/bindPassword from `credentialsFile`). */
 export interface LdapSettings {
@@ -37,9 +38,6 @@ export interface LdapSettings {
   bindDN?: string
   bindPassword?: string
 }
-
-/** The directory could not be asked (down, TLS failure, the search account refused). */
-export class LdapUnavailableError extends Error {}
 
 export interface LdapDirectory {
   /** The user's groups when the password is right; false for wrong credentials or no such user. */

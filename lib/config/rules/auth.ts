@@ -249,9 +249,11 @@ function checkConditions(conditions: readonly { expression: string }[], path: st
 
 /** zot's `IsBasicAuthnEnabled`, `IsMTLSAuthEnabled` and `IsBearerAuthEnabled` together. */
 function hasAuthentication(config: Config): boolean {
+  const tls = config.http.tls
+  // zot's IsMTLSAuthEnabled: a CA for client certificates is enough, `auth.mtls` only tunes it.
+  if (tls?.cert && tls.key && tls.cacert) return true
   const auth = config.http.auth
   if (!auth) return false
-  const tls = config.http.tls
   const providers = Object.keys(auth.openid?.providers ?? {})
   const bearer = auth.bearer
   return (
@@ -259,7 +261,6 @@ function hasAuthentication(config: Config): boolean {
     auth.ldap !== undefined ||
     providers.some((name) => OIDC_PROVIDERS.includes(name) || OAUTH2_PROVIDERS.includes(name)) ||
     auth.apikey ||
-    (auth.mtls !== undefined && Boolean(tls?.cert && tls.key && tls.cacert)) ||
     (bearer !== undefined &&
       ((Boolean(bearer.realm && bearer.service) && Boolean(bearer.cert || bearer.awsSecretsManager)) ||
         bearer.oidc.some((issuer) => issuer.issuer !== '' && issuer.audiences.length > 0)))
