@@ -10,6 +10,7 @@ import { buildRandomImage } from '../support/images'
 import { OciLayout } from '../support/oci-layout'
 import { startRegistry } from '../support/server'
 import { startTokenServer } from '../support/token-server'
+import { startContainerd } from '../sync/support/containerd'
 
 setDefaultTimeout(120_000)
 const SERVICE = 'zot-test'
@@ -126,6 +127,21 @@ describe('real clients follow the challenge', async () => {
         (error: unknown) => error,
       )
     expect(refused).toBeInstanceOf(CommandError)
+  })
+
+  test("containerd's ctr fetches with credentials, getting its token by the OAuth2 password grant", async () => {
+    const containerd = await startContainerd()
+    try {
+      await containerd.ctr(['content', 'fetch', '--plain-http', '--user', 'alice:alice-pw', `${host}/team/app:v1`])
+      expect(tokens.requests.some((line) => line.startsWith('POST alice repository:team/app:pull'))).toBe(true)
+      const anonymous = await containerd.ctr(['content', 'fetch', '--plain-http', `${host}/team/app:v1`]).then(
+        () => 'fetched',
+        (error: unknown) => (error instanceof CommandError ? error.result.stderr : String(error)),
+      )
+      expect(anonymous).toMatch(/401|unauthorized|authoriz/i)
+    } finally {
+      await containerd.stop()
+    }
   })
 
   test('podman logs in and pulls; skopeo inspects anonymously what the token server grants anyone', async () => {
