@@ -138,6 +138,16 @@ describe('LDAP as the only login method, over LDAPS', () => {
     }
   })
 
+  test('insecure with startTLS still upgrades (as zot): an untrusted certificate is an outage', async () => {
+    const upgraded = { ...ldap, insecure: true, caCert: undefined }
+    const only = await startRegistry({ config: { http: { auth: { ldap: upgraded } }, log: { level: 'warn' } } })
+    try {
+      expect(await ping('alice', 'alice-pw', only.url)).toBe(503)
+    } finally {
+      await only.stop()
+    }
+  })
+
   test('a directory certificate that is not trusted is an outage, never a login', async () => {
     const untrusted = { ...ldap, startTLS: false, port: slapd.ldapsPort, caCert: undefined }
     const only = await startRegistry({ config: { http: { auth: { ldap: untrusted } }, log: { level: 'warn' } } })

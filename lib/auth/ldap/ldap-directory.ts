@@ -84,7 +84,8 @@ export function createLdapDirectory(settings: LdapSettings): LdapDirectory {
       ...(ldaps && { tlsOptions }),
     })
     try {
-      if (settings.startTLS && !settings.insecure) await client.startTLS(tlsOptions)
+      // zot upgrades whenever startTLS is set, `insecure` or not (ldap.go); never send less.
+      if (settings.startTLS) await client.startTLS(tlsOptions)
       // Without a password zot binds "unauthenticated", which directories treat as anonymous.
       if (settings.bindDN && settings.bindPassword) await client.bind(settings.bindDN, settings.bindPassword)
       return client

@@ -36,7 +36,7 @@ const ldap = obj(
     port: int({ description: 'LDAP server port.', min: 0, max: 65535 }),
     insecure: bool({ description: 'Plain LDAP without TLS.', default: false }),
     startTLS: bool({
-      description: 'When not insecure: StartTLS instead of LDAPS.',
+      description: 'StartTLS on a plain connection instead of LDAPS (also with `insecure`, as zot does).',
       default: false,
     }),
     skipVerify: bool({ description: 'Do not verify the server certificate.', default: false }),
