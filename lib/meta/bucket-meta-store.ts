@@ -87,10 +87,12 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
   return {
     location: `${state.storageName}:${statePaths.metaFolder}`,
     blobLocations: NO_DEDUPE,
-    recordPush(repository, digest, tags, at = Date.now()) {
+    recordPush(repository, digest, tags, at = Date.now(), origin = 'push') {
       enqueue(repository, (document) => {
         const manifest = document.manifests[digest] ?? { pullCount: 0 }
-        document.manifests[digest] = { ...manifest, pushedAt: later(manifest.pushedAt, at)! }
+        // A client's push is for good: a later sync of the same manifest leaves it pushed.
+        const kept = manifest.origin === 'push' ? 'push' : origin
+        document.manifests[digest] = { ...manifest, pushedAt: later(manifest.pushedAt, at)!, origin: kept }
         for (const tag of tags) {
           const current = document.tags[tag]
           if (!current || current.pushedAt <= at) document.tags[tag] = { digest, pushedAt: at }

@@ -8,7 +8,7 @@
  * can implement it: `bucket-meta-store.ts` keeps it in the bucket for replicas sharing S3. Writes are synchronous
  * fire-and-forget calls because they run inside event listeners, which must never wait.
  */
-import type { DedupeIndex } from '../registry/registry'
+import type { DedupeIndex, Origin } from '../registry/registry'
 
 /** Times are milliseconds since the epoch. */
 export interface ManifestStats {
@@ -17,6 +17,12 @@ export interface ManifestStats {
   /** Last time it was pulled, by tag or by digest. */
   pulledAt?: number
   pullCount: number
+  /**
+   * Who stored it: `push` once any client pushed it (it stays so), `sync` when only the
+   * pull-through cache or mirror did (the cache budget may evict it), undefined when recorded
+   * before origins were (never evicted).
+   */
+  origin?: Origin
 }
 
 export interface TagStats {
@@ -42,7 +48,8 @@ export interface MetaStore {
   readonly location: string
   /** The dedupe index the blob store consults. */
   readonly blobLocations: DedupeIndex
-  recordPush(repository: string, digest: string, tags: readonly string[], at?: number): void
+  /** `origin` defaults to `push`; a `sync` never turns a pushed manifest into a cached one. */
+  recordPush(repository: string, digest: string, tags: readonly string[], at?: number, origin?: Origin): void
   recordPull(repository: string, digest: string, tag: string | undefined, at?: number): void
   forgetTag(repository: string, tag: string): void
   /** Forgets the manifest and every tag that pointed to it. */

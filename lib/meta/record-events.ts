@@ -26,7 +26,8 @@ export function recordRegistryEvents(events: RegistryEventSource, meta: MetaStor
   const forget = (repository: string, reference: string): void =>
     isDigest(reference) ? meta.forgetManifest(repository, reference) : meta.forgetTag(repository, reference)
   return events.subscribe({
-    manifestPushed: (repository, digest, tags) => guarded('push', () => meta.recordPush(repository, digest, tags)),
+    manifestPushed: (repository, digest, tags, origin) =>
+      guarded('push', () => meta.recordPush(repository, digest, tags, Date.now(), origin)),
     manifestPulled: (repository, digest, tag) => guarded('pull', () => meta.recordPull(repository, digest, tag)),
     manifestDeleted: (repository, reference) => guarded('delete', () => forget(repository, reference)),
   })

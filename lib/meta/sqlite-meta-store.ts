@@ -10,7 +10,7 @@
 import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { DedupeIndex } from '../registry/registry'
+import type { DedupeIndex, Origin } from '../registry/registry'
 import type { ManifestStats, MetaStore, RepositoryStats, TagStats, UserMark } from './meta-store'
 
 // A new table is not a new version: an older build ignores user_marks and keeps working.
@@ -19,7 +19,7 @@ const SCHEMA_VERSION = 1
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS manifests (
   repository TEXT NOT NULL, digest TEXT NOT NULL,
-  pushed_at INTEGER, pulled_at INTEGER, pull_count INTEGER NOT NULL DEFAULT 0,
+  pushed_at INTEGER, pulled_at INTEGER, pull_count INTEGER NOT NULL DEFAULT 0, origin TEXT,
   PRIMARY KEY (repository, digest)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tags (
@@ -41,12 +41,22 @@ interface ManifestRow {
   pushed_at: number | null
   pulled_at: number | null
   pull_count: number
+  origin: Origin | null
 }
 
 interface TagRow {
   tag: string
   digest: string
   pushed_at: number
+}
+
+/**
+ * Files written before origins were recorded get the column (an older build ignores it); their
+ * manifests' origin stays unknown, so the cache budget never evicts them.
+ */
+function addOriginColumn(db: Database): void {
+  const columns = db.query<{ name: string }, []>('PRAGMA table_info(manifests)').all()
+  if (!columns.some((column) => column.name === 'origin')) db.run('ALTER TABLE manifests ADD COLUMN origin TEXT')
 }
 
 function openDatabase(path: string): Database {
@@ -60,6 +70,7 @@ function openDatabase(path: string): Database {
     throw new Error(`${path} was written by a newer zot-bun (schema ${version}; this one knows ${SCHEMA_VERSION})`)
   }
   db.run(SCHEMA)
+  addOriginColumn(db)
   db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`)
   return db
 }
@@ -75,8 +86,9 @@ export function openSqliteMetaStore(path: string): MetaStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = openDatabase(path)
   const statements = {
-    push: db.query(`INSERT INTO manifests (repository, digest, pushed_at) VALUES (?, ?, ?)
-      ON CONFLICT DO UPDATE SET pushed_at = excluded.pushed_at`),
+    push: db.query(`INSERT INTO manifests (repository, digest, pushed_at, origin) VALUES (?, ?, ?, ?)
+      ON CONFLICT DO UPDATE SET pushed_at = excluded.pushed_at,
+        origin = CASE WHEN manifests.origin = 'push' THEN 'push' ELSE excluded.origin END`),
     pushTag: db.query('INSERT OR REPLACE INTO tags (repository, tag, digest, pushed_at) VALUES (?, ?, ?, ?)'),
     pull: db.query(`INSERT INTO manifests (repository, digest, pulled_at, pull_count) VALUES (?, ?, ?, 1)
       ON CONFLICT DO UPDATE SET pulled_at = excluded.pulled_at, pull_count = pull_count + 1`),
@@ -87,7 +99,7 @@ export function openSqliteMetaStore(path: string): MetaStore {
     forgetTags: db.query('DELETE FROM tags WHERE repository = ?'),
     forgetLocations: db.query('DELETE FROM blob_locations WHERE repository = ?'),
     manifests: db.query<ManifestRow, [string]>(
-      'SELECT digest, pushed_at, pulled_at, pull_count FROM manifests WHERE repository = ?',
+      'SELECT digest, pushed_at, pulled_at, pull_count, origin FROM manifests WHERE repository = ?',
     ),
     tags: db.query<TagRow, [string]>('SELECT tag, digest, pushed_at FROM tags WHERE repository = ?'),
     holders: db.query<{ repository: string }, [string]>(
@@ -102,10 +114,12 @@ export function openSqliteMetaStore(path: string): MetaStore {
     removeMark: db.query('DELETE FROM user_marks WHERE username = ? AND repository = ? AND kind = ?'),
   }
 
-  const recordPush = db.transaction((repository: string, digest: string, tags: readonly string[], at: number) => {
-    statements.push.run(repository, digest, at)
-    for (const tag of tags) statements.pushTag.run(repository, tag, digest, at)
-  })
+  const recordPush = db.transaction(
+    (repository: string, digest: string, tags: readonly string[], at: number, origin: Origin) => {
+      statements.push.run(repository, digest, at, origin)
+      for (const tag of tags) statements.pushTag.run(repository, tag, digest, at)
+    },
+  )
   const forgetManifest = db.transaction((repository: string, digest: string) => {
     statements.forgetManifest.run(repository, digest)
     statements.forgetTagsOf.run(repository, digest)
@@ -136,7 +150,8 @@ export function openSqliteMetaStore(path: string): MetaStore {
   return {
     location: path,
     blobLocations,
-    recordPush: (repository, digest, tags, at = Date.now()) => recordPush(repository, digest, tags, at),
+    recordPush: (repository, digest, tags, at = Date.now(), origin = 'push') =>
+      recordPush(repository, digest, tags, at, origin),
     recordPull: (repository, digest, _tag, at = Date.now()) => void statements.pull.run(repository, digest, at),
     forgetTag: (repository, tag) => void statements.forgetTag.run(repository, tag),
     forgetManifest: (repository, digest) => forgetManifest(repository, digest),
@@ -147,6 +162,7 @@ export function openSqliteMetaStore(path: string): MetaStore {
         manifests.set(row.digest, {
           ...(row.pushed_at !== null && { pushedAt: row.pushed_at }),
           ...(row.pulled_at !== null && { pulledAt: row.pulled_at }),
+          ...(row.origin !== null && { origin: row.origin }),
           pullCount: row.pull_count,
         })
       }

@@ -44,7 +44,7 @@ test('pushes and pulls recorded on two replicas merge, concurrent flushes lose n
       v1: { digest: digest(1), pushedAt: 1000 },
       v2: { digest: digest(2), pushedAt: 2000 },
     })
-    expect(stats.manifests.get(digest(1))).toEqual({ pushedAt: 1000, pulledAt: 4009, pullCount: 20 })
+    expect(stats.manifests.get(digest(1))).toEqual({ pushedAt: 1000, pulledAt: 4009, pullCount: 20, origin: 'push' })
   }
 })
 
