@@ -3,7 +3,7 @@
  * @module
  * Pieces shared by the UI's pages: repository cards, badges, pull commands, the pager.
  */
-import type { FC } from 'hono/jsx'
+import type { FC, PropsWithChildren } from 'hono/jsx'
 import { counted, distinctPlatforms, formatSize, formatTime, shortDigest } from './format'
 import type { RepoCard } from './queries'
 
@@ -153,3 +153,19 @@ export const shortDigestCell = (digest: string | null | undefined) =>
       {shortDigest(digest)}
     </code>
   ) : null
+
+/** A table that scrolls sideways on narrow screens; an empty header names an actions column. */
+export const DataTable: FC<PropsWithChildren<{ id?: string; headers: string[] }>> = ({ id, headers, children }) => (
+  <div class="scroll">
+    <table id={id}>
+      <thead>
+        <tr>
+          {headers.map((header) => (
+            <th>{header || <span class="skip">Actions</span>}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  </div>
+)

@@ -2,21 +2,14 @@
  * @module
  * How the UI writes sizes, times, platforms and digests: short, unambiguous, UTC.
  */
+import { formatSize as formatBytes } from '../config/size'
 import type { Platform } from './queries'
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB']
-
-/** 1234567 → "1.2 MB" (decimal units, as docker prints them); "" for unknown. */
+/** "1.2 MiB" (the project's one size format); "" for unknown. GraphQL sends sizes as strings. */
 export function formatSize(bytes: string | number | null | undefined): string {
   const value = Number(bytes)
   if (bytes === null || bytes === undefined || bytes === '' || !Number.isFinite(value) || value < 0) return ''
-  let size = value
-  let unit = 0
-  while (size >= 1000 && unit < UNITS.length - 1) {
-    size /= 1000
-    unit++
-  }
-  return `${unit === 0 ? size : size.toFixed(size < 10 ? 1 : 0)} ${UNITS[unit]}`
+  return formatBytes(value)
 }
 
 /** An RFC 3339 time as "2026-12-07 01:05 UTC"; "" for unknown or zero times. */

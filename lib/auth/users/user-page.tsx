@@ -6,6 +6,7 @@
  * once, in the answer to the form that created it. Every form carries a CSRF token.
  */
 import type { FC } from 'hono/jsx'
+import { DataTable } from '../../ui/components'
 import { CsrfField, ErrorLine, htmlDocument, Layout, PATHS, type Viewer } from '../../ui/layout'
 import { SignInPage, type SignInProps } from '../../ui/pages/sign-in'
 import type { ApiKeyDetails } from '../keys/api-key-store'
@@ -68,27 +69,11 @@ export const KeysPage: FC<KeysProps> = ({ viewer, keys, defaultExpiry, created, 
     {keys.length === 0 ? (
       <p>No keys yet.</p>
     ) : (
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>Label</th>
-              <th>Scopes</th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th>Last used</th>
-              <th>
-                <span class="skip">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((apiKey) => (
-              <KeyRow apiKey={apiKey} viewer={viewer} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable headers={['Label', 'Scopes', 'Created', 'Expires', 'Last used', '']}>
+        {keys.map((apiKey) => (
+          <KeyRow apiKey={apiKey} viewer={viewer} />
+        ))}
+      </DataTable>
     )}
     <h2>New key</h2>
     <form method="post" action={`${PAGE_PATH}/create`} class="narrow">

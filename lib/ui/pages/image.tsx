@@ -9,6 +9,7 @@
 import type { FC } from 'hono/jsx'
 import {
   CachedBadge,
+  DataTable,
   manifestHref,
   PullCommands,
   type RegistryAddress,
@@ -59,46 +60,34 @@ const Referrers: FC<{ repository: string; referrers: Referrer[] }> = ({ reposito
   referrers.length === 0 ? (
     <p class="muted">Nothing refers to this image.</p>
   ) : (
-    <div class="scroll">
-      <table id="referrers">
-        <thead>
-          <tr>
-            <th>Artifact type</th>
-            <th>Digest</th>
-            <th>Size</th>
-            <th>Annotations</th>
-          </tr>
-        </thead>
-        <tbody>
-          {referrers.map((referrer) => (
-            <tr>
-              <td>
-                {referrer.ArtifactType || referrer.MediaType}
-                {referrer.ArtifactType && referrer.MediaType && (
-                  <>
-                    <br />
-                    <span class="muted">{referrer.MediaType}</span>
-                  </>
-                )}
-              </td>
-              <td>
-                {referrer.Digest && (
-                  <a href={manifestHref(repository, referrer.Digest)}>{shortDigestCell(referrer.Digest)}</a>
-                )}
-              </td>
-              <td>{formatSize(referrer.Size)}</td>
-              <td>
-                {referrer.Annotations.map((annotation) => (
-                  <div>
-                    <code>{annotation.Key}</code>: {annotation.Value}
-                  </div>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable id="referrers" headers={['Artifact type', 'Digest', 'Size', 'Annotations']}>
+      {referrers.map((referrer) => (
+        <tr>
+          <td>
+            {referrer.ArtifactType || referrer.MediaType}
+            {referrer.ArtifactType && referrer.MediaType && (
+              <>
+                <br />
+                <span class="muted">{referrer.MediaType}</span>
+              </>
+            )}
+          </td>
+          <td>
+            {referrer.Digest && (
+              <a href={manifestHref(repository, referrer.Digest)}>{shortDigestCell(referrer.Digest)}</a>
+            )}
+          </td>
+          <td>{formatSize(referrer.Size)}</td>
+          <td>
+            {referrer.Annotations.map((annotation) => (
+              <div>
+                <code>{annotation.Key}</code>: {annotation.Value}
+              </div>
+            ))}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   )
 
 /** Layers in order, each with the history entry that made it; empty history steps in between. */
@@ -108,35 +97,23 @@ const Layers: FC<{ manifest: ManifestDetail }> = ({ manifest }) => {
     history.length > 0 ? history : (manifest.Layers ?? []).map((layer) => ({ Layer: layer, HistoryDescription: null }))
   if (rows.length === 0) return <p class="muted">No layers.</p>
   return (
-    <div class="scroll">
-      <table id="layers">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>Command</th>
-            <th>Digest</th>
-            <th>Size</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row, index) => (
-            <tr>
-              <td>{index + 1}</td>
-              <td>
-                {row.HistoryDescription?.CreatedBy ? (
-                  <code>{row.HistoryDescription.CreatedBy}</code>
-                ) : (
-                  <span class="muted">no history</span>
-                )}
-                {row.HistoryDescription?.EmptyLayer && <span class="badge">no file changes</span>}
-              </td>
-              <td>{row.HistoryDescription?.EmptyLayer ? '' : shortDigestCell(row.Layer?.Digest)}</td>
-              <td>{row.HistoryDescription?.EmptyLayer ? '' : formatSize(row.Layer?.Size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable id="layers" headers={['#', 'Command', 'Digest', 'Size']}>
+      {rows.map((row, index) => (
+        <tr>
+          <td>{index + 1}</td>
+          <td>
+            {row.HistoryDescription?.CreatedBy ? (
+              <code>{row.HistoryDescription.CreatedBy}</code>
+            ) : (
+              <span class="muted">no history</span>
+            )}
+            {row.HistoryDescription?.EmptyLayer && <span class="badge">no file changes</span>}
+          </td>
+          <td>{row.HistoryDescription?.EmptyLayer ? '' : shortDigestCell(row.Layer?.Digest)}</td>
+          <td>{row.HistoryDescription?.EmptyLayer ? '' : formatSize(row.Layer?.Size)}</td>
+        </tr>
+      ))}
+    </DataTable>
   )
 }
 

@@ -8,6 +8,7 @@
 import type { FC } from 'hono/jsx'
 import {
   CachedBadge,
+  DataTable,
   PlatformBadges,
   PullCommands,
   type RegistryAddress,
@@ -159,28 +160,11 @@ export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, 
       {tags.length === 0 ? (
         <p class="muted">No tags.</p>
       ) : (
-        <div class="scroll">
-          <table id="tags">
-            <thead>
-              <tr>
-                <th>Tag</th>
-                <th>Digest</th>
-                <th>Platforms</th>
-                <th>Size</th>
-                <th>Last updated</th>
-                <th>Signature</th>
-                <th>
-                  <span class="skip">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tags.map((row) => (
-                <TagTableRow viewer={viewer} name={name} here={here} row={row} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable id="tags" headers={['Tag', 'Digest', 'Platforms', 'Size', 'Last updated', 'Signature', '']}>
+          {tags.map((row) => (
+            <TagTableRow viewer={viewer} name={name} here={here} row={row} />
+          ))}
+        </DataTable>
       )}
     </Layout>
   )
