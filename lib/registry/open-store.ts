@@ -21,6 +21,7 @@ import type { Registry } from './registry'
 import { RoutedRegistry } from './routed-registry'
 import { createRegistry } from './storage-registry'
 import { createStateStore } from './state-store'
+import { UploadQuota } from './upload-quota'
 
 type SubPathConfig = NonNullable<StorageConfig['subPaths']>[string]
 
@@ -87,7 +88,11 @@ interface OpenedPart extends StorePart {
   close(): Promise<void>
 }
 
-async function openPart(config: StorePartConfig, route: string | undefined): Promise<OpenedPart> {
+async function openPart(
+  config: StorePartConfig,
+  route: string | undefined,
+  uploadQuota: UploadQuota,
+): Promise<OpenedPart> {
   const rootDirectory = resolve(config.rootDirectory)
   const keyPath = route === undefined ? 'storage' : `storage.subPaths[${JSON.stringify(route)}]`
   const { driver, shared, release } = await openDriver(config, rootDirectory, keyPath)
@@ -101,6 +106,7 @@ async function openPart(config: StorePartConfig, route: string | undefined): Pro
     sharedStorage: shared,
     // Hard links exist on local disk only.
     ...(!shared && { dedupeIndex: meta.blobLocations }),
+    uploadQuota,
   })
   return {
     route,
@@ -116,10 +122,13 @@ async function openPart(config: StorePartConfig, route: string | undefined): Pro
 }
 
 /** Opens the subPaths stores in route order; if one cannot be opened, closes the others. */
-async function openSubParts(subPaths: Record<string, StorePartConfig>): Promise<OpenedPart[]> {
+async function openSubParts(
+  subPaths: Record<string, StorePartConfig>,
+  uploadQuota: UploadQuota,
+): Promise<OpenedPart[]> {
   const parts: OpenedPart[] = []
   try {
-    for (const route of Object.keys(subPaths).sort()) parts.push(await openPart(subPaths[route]!, route))
+    for (const route of Object.keys(subPaths).sort()) parts.push(await openPart(subPaths[route]!, route, uploadQuota))
   } catch (error) {
     await Promise.all(parts.map((part) => part.close()))
     throw error
@@ -134,10 +143,12 @@ async function openSubParts(subPaths: Record<string, StorePartConfig>): Promise<
  * const { registry, meta, close } = await openStore(config.storage)
  */
 export async function openStore(config: StoreConfig): Promise<Store> {
-  const main = await openPart(config, undefined)
+  // One set of caps for all stores: a client cannot open more sessions by spreading them.
+  const uploadQuota = new UploadQuota()
+  const main = await openPart(config, undefined, uploadQuota)
   let subs: OpenedPart[]
   try {
-    subs = await openSubParts(config.subPaths ?? {})
+    subs = await openSubParts(config.subPaths ?? {}, uploadQuota)
   } catch (error) {
     await main.close()
     throw error

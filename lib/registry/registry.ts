@@ -16,6 +16,7 @@ import type { PutManifestResult } from './manifest-store'
 import type { Pulls } from './pulls'
 import type { RepositoryMaintenance } from './repository-maintenance'
 import type { StateStore } from './state-store'
+import type { UploadQuota } from './upload-quota'
 import type { ChunkRange, UploadStatus } from './upload-store'
 
 export type { DedupeIndex } from './blob-store'
@@ -36,6 +37,11 @@ export interface RegistryOptions {
    * cached and every update is a compare-and-swap.
    */
   sharedStorage: boolean
+  /**
+   * The caps on open upload sessions. The stores of one registry (subPaths) share one, so a
+   * user's cap covers all of them; absent, the registry has its own.
+   */
+  uploadQuota?: UploadQuota
 }
 
 /** Who stored something: a client's push, or the pull-through cache and mirror. */

@@ -69,7 +69,7 @@ export class StorageRegistry implements Registry {
       ...(placeholders && { placeholders }),
       onShared: (holder, digest) => this.events.emit('blobTouched', holder, digest),
     })
-    this.uploads = new UploadStore(driver, this.blobs, this.indexes)
+    this.uploads = new UploadStore(driver, this.blobs, this.indexes, options.uploadQuota)
     this.manifests = new ManifestStore(this.blobs, this.indexes)
   }
 
