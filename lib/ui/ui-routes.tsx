@@ -96,6 +96,10 @@ export function parseImagePath(pathname: string): ImagePath | undefined {
   return { kind: 'repository', repository: parts.join('/') }
 }
 
+/** A `?page=` number: 1 when absent or nonsense, at most 100,000. */
+const pageNumber = (text: string | undefined): number =>
+  Math.min(Math.max(Number.parseInt(text ?? '1', 10) || 1, 1), 100_000)
+
 function exploreQuery(c: UiContext): ExploreQuery {
   const list = (name: string) =>
     c.req
@@ -104,7 +108,7 @@ function exploreQuery(c: UiContext): ExploreQuery {
       .slice(0, 16) ?? []
   const text = (c.req.query('q') ?? '').trim().slice(0, MAX_TEXT)
   const sort = SORT_CHOICES.find((choice) => choice.value === c.req.query('sort'))?.value
-  const page = Math.min(Math.max(Number.parseInt(c.req.query('page') ?? '1', 10) || 1, 1), 100_000)
+  const page = pageNumber(c.req.query('page'))
   return {
     text,
     os: list('os'),
@@ -314,7 +318,7 @@ export function uiRoutes(options: UiOptions): Hono<AppEnv> {
         info={info}
         address={address(c)}
         upstream={options.upstreamOf(target.repository)}
-        {...(c.req.query('error') && { error: c.req.query('error') })}
+        page={pageNumber(c.req.query('page'))}
       />,
     )
   })

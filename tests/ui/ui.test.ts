@@ -31,9 +31,18 @@ describe('web UI in a browser', async () => {
     expect(await popular.first().textContent()).toContain('apps/signed')
     expect(await popular.first().textContent()).toContain('2 downloads')
 
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await screenshot(page, 'home-dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+
     await page.fill('#search-input', 'web')
-    // Instant suggestions (the script) under the box, before submitting.
+    // Instant suggestions (the script) under the box, before submitting, reachable by keyboard.
     await page.waitForSelector('#search-suggest a:has-text("apps/web")')
+    await page.press('#search-input', 'ArrowDown')
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('apps/web')
+    await screenshot(page, 'search-suggestions', false)
+    await page.press('#search-suggest a', 'ArrowUp')
+    expect(await page.evaluate('document.activeElement.id')).toBe('search-input')
     await page.press('#search-input', 'Enter')
     await page.waitForURL(/\/explore\?q=web/)
     await screenshot(page, 'explore-search')

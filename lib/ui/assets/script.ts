@@ -50,5 +50,11 @@ input.addEventListener('keydown',function(event){
   if(event.key==='Escape')clear();
   if(event.key==='ArrowDown'&&!list.hidden){var first=list.querySelector('a');if(first){event.preventDefault();first.focus()}}
 });
+list.addEventListener('keydown',function(event){
+  var links=Array.prototype.slice.call(list.querySelectorAll('a')),at=links.indexOf(document.activeElement);
+  if(event.key==='ArrowDown'&&at<links.length-1){event.preventDefault();links[at+1].focus()}
+  if(event.key==='ArrowUp'){event.preventDefault();(at>0?links[at-1]:input).focus()}
+  if(event.key==='Escape'){clear();input.focus()}
+});
 })();
 `

@@ -9,15 +9,17 @@ import type { FC } from 'hono/jsx'
 import {
   CachedBadge,
   DataTable,
+  Pager,
   PlatformBadges,
   PullCommands,
+  repositoryHref,
   type RegistryAddress,
   SignedBadge,
   shortDigestCell,
   tagHref,
 } from '../components'
 import { counted, distinctPlatforms, formatSize, formatTime } from '../format'
-import { CsrfField, ErrorLine, Layout, type Viewer } from '../layout'
+import { CsrfField, Layout, type Viewer } from '../layout'
 import type { Annotated, RepositoryResult, TagRow } from '../queries'
 
 export const ACTION_PATHS = {
@@ -33,8 +35,11 @@ export interface RepositoryProps {
   info: RepositoryResult['ExpandedRepoInfo']
   address: RegistryAddress
   upstream: string | undefined
-  error?: string
+  /** The page of the tag list (TAGS_PER_PAGE tags each, newest first). */
+  page: number
 }
+
+export const TAGS_PER_PAGE = 50
 
 const Toggle: FC<{
   viewer: Viewer
@@ -110,14 +115,13 @@ const TagTableRow: FC<{ viewer: Viewer; name: string; here: string; row: TagRow 
   </tr>
 )
 
-export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, address, upstream, error }) => {
+export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, address, upstream, page }) => {
   const summary = info.Summary
   const tags = [...(info.Images ?? [])].sort((a, b) => (b.LastUpdated ?? '').localeCompare(a.LastUpdated ?? ''))
   const newest = summary?.NewestImage
   const pullTag = newest?.Tag ?? tags[0]?.Tag
   return (
     <Layout title={name} viewer={viewer} here={here}>
-      <ErrorLine error={error} />
       <div class="actions">
         <CachedBadge upstream={upstream} />
         <span class="muted">
@@ -161,11 +165,17 @@ export const RepositoryPage: FC<RepositoryProps> = ({ viewer, name, here, info, 
         <p class="muted">No tags.</p>
       ) : (
         <DataTable id="tags" headers={['Tag', 'Digest', 'Platforms', 'Size', 'Last updated', 'Signature', '']}>
-          {tags.map((row) => (
+          {tags.slice((page - 1) * TAGS_PER_PAGE, page * TAGS_PER_PAGE).map((row) => (
             <TagTableRow viewer={viewer} name={name} here={here} row={row} />
           ))}
         </DataTable>
       )}
+      <Pager
+        page={page}
+        size={TAGS_PER_PAGE}
+        total={tags.length}
+        hrefFor={(number) => `${repositoryHref(name)}${number > 1 ? `?page=${number}` : ''}`}
+      />
     </Layout>
   )
 }
