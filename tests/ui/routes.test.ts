@@ -6,6 +6,8 @@
  * escaped; zui's encoded repository URLs and its `/home` work.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import bcrypt from 'bcryptjs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { silentLogger } from '../../lib/log/logger'
 import { assemble } from '../../lib/server/assemble'
@@ -14,10 +16,16 @@ import { testConfig } from '../support/config'
 import { tempDirectory } from '../support/temp'
 import { pushImage } from './fixtures'
 
-async function registryWith(extensions: Record<string, unknown>) {
+async function registryWith(extensions: Record<string, unknown>, http: Record<string, unknown> = {}) {
   const directory = await tempDirectory('ui-routes')
+  const htpasswd = join(directory, 'htpasswd')
+  await writeFile(htpasswd, `alice:${bcrypt.hashSync('alice-pw', 4)}\n`)
   const { app, runtime } = await assemble(
-    testConfig({ storage: { rootDirectory: join(directory, 'data') }, extensions }),
+    testConfig({
+      storage: { rootDirectory: join(directory, 'data') },
+      http: JSON.parse(JSON.stringify(http).replaceAll('HTPASSWD', htpasswd)),
+      extensions,
+    }),
     silentLogger(),
   )
   afterAll(() => runtime.close())
@@ -86,6 +94,32 @@ describe('with UI and search, no logins', async () => {
       expect(response.status).toBe(404)
       expect(response.headers.get('Content-Security-Policy')).toContain("default-src 'none'")
     }
+  })
+})
+
+describe('with logins and no anonymous access', async () => {
+  const request = await registryWith(
+    { search: { enable: true }, ui: { enable: true } },
+    { auth: { htpasswd: { path: 'HTPASSWD' } } },
+  )
+  test('an anonymous visitor who can read nothing is sent to sign in, and back', async () => {
+    const home = await request('/')
+    expect(home.status).toBe(303)
+    expect(home.headers.get('Location')).toBe('/login?next=%2F')
+    const signIn = await (await request('/login?next=%2F')).text()
+    expect(signIn).toContain('name="password"')
+    expect(signIn).toContain('name="next" value="/"')
+  })
+  test('sign-in refuses to send the browser to another site afterwards', async () => {
+    const signIn = await (await request('/login?next=https%3A%2F%2Fevil.example%2F')).text()
+    expect(signIn).toContain('name="next" value="/"')
+    const posted = await request('/user/apikey/login', {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'alice', password: 'alice-pw', next: '//evil.example/' }),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    })
+    expect(posted.status).toBe(303)
+    expect(posted.headers.get('Location')).toBe('/')
   })
 })
 
