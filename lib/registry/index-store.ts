@@ -111,8 +111,8 @@ export class IndexStore {
     mutate: Mutation,
     { create = true, afterWrite, relies = [] }: UpdateOptions = {},
   ): Promise<ImageIndex> {
+    if (this.options.shared) return this.updateShared(repository, mutate, { create, afterWrite, relies })
     return this.locks.run(repository, async () => {
-      if (this.options.shared) return this.swap(repository, mutate, { create, afterWrite, relies })
       let current = await this.read(repository)
       if (!current) {
         if (!create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
@@ -127,6 +127,24 @@ export class IndexStore {
       await afterWrite?.()
       return next
     })
+  }
+
+  /**
+   * Waiting for a sweep's claim happens outside the repository's lock: the sweep may run in this
+   * very process, and releasing its claim takes that lock.
+   */
+  private async updateShared(
+    repository: string,
+    mutate: Mutation,
+    options: Required<Pick<UpdateOptions, 'create' | 'relies'>> & UpdateOptions,
+  ): Promise<ImageIndex> {
+    const waitUntil = Date.now() + MAX_CLAIM_WAIT_MS
+    for (;;) {
+      const outcome = await this.locks.run(repository, () => this.swap(repository, mutate, options))
+      if (outcome !== CLAIMED) return outcome
+      if (Date.now() >= waitUntil) throw sweepInProgress(repository)
+      await Bun.sleep(CLAIM_POLL_MS)
+    }
   }
 
   /** Whether other processes write this storage too (claims, compare-and-swap). */
@@ -197,17 +215,17 @@ export class IndexStore {
   /**
    * The shared-storage update: read index.json with its version, apply the mutation, write only
    * if nobody wrote in between; otherwise start again from what the winner wrote. Mutations are
-   * re-runnable (they check and decide from the index they are given).
+   * re-runnable (they check and decide from the index they are given). CLAIMED when a live sweep
+   * claims something the mutation relies on: the caller waits and tries again.
    */
   private async swap(
     repository: string,
     mutate: Mutation,
     { create, afterWrite, relies }: Required<Pick<UpdateOptions, 'create' | 'relies'>> & UpdateOptions,
-  ): Promise<ImageIndex> {
+  ): Promise<ImageIndex | typeof CLAIMED> {
     const { getContentWithETag, putContentIf } = this.driver
     if (!getContentWithETag || !putContentIf)
       throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
-    const waitUntil = Date.now() + MAX_CLAIM_WAIT_MS
     for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; ) {
       const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
         ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
@@ -217,11 +235,7 @@ export class IndexStore {
         },
       )
       if (!current && !create) throw new RegistryError('NAME_UNKNOWN', { detail: { name: repository } })
-      if (current && relies.length > 0 && blockingClaim(current.index, relies, Date.now())) {
-        if (Date.now() >= waitUntil) throw sweepInProgress(repository)
-        await Bun.sleep(CLAIM_POLL_MS)
-        continue
-      }
+      if (current && relies.length > 0 && blockingClaim(current.index, relies, Date.now())) return CLAIMED
       if (!current) await this.driver.putContent(ociLayoutPath(repository), OCI_LAYOUT_CONTENT)
       const base = current?.index ?? emptyIndex()
       const next = (await mutate(base)) ?? (current ? undefined : base)
@@ -250,6 +264,9 @@ export class IndexStore {
     })
   }
 }
+
+/** What `swap` answers instead of an index while a sweep claims what the update relies on. */
+const CLAIMED = Symbol('claimed by a sweep')
 
 const sweepInProgress = (repository: string): RegistryError =>
   new RegistryError('UNAVAILABLE', {

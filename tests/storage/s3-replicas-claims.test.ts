@@ -107,6 +107,20 @@ describe('GC claims on a shared bucket', () => {
     expect((await b.request(`/v2/app/blobs/${digest}`)).status).toBe(200)
   })
 
+  test("a push waiting for a claim of its own replica's sweep does not keep that sweep from releasing it", async () => {
+    const [a] = await replicas()
+    const data = crypto.getRandomValues(new Uint8Array(100))
+    const digest = await pushBlob(a, 'app', data)
+    const sweep = a.registry.maintenance('app')
+    const claim = await sweep.claimBlobs([digest], nothingLive, 30_000)
+    const push = putManifest(a, 'app', 'v1', manifestOf(digest, data.length))
+    await Bun.sleep(500)
+    const released = Date.now()
+    await sweep.releaseClaim(claim!)
+    expect(Date.now() - released).toBeLessThan(5000)
+    expect((await push).status).toBe(201)
+  })
+
   test('a sweep claims nothing the live set of the current index keeps', async () => {
     const [a, b] = await replicas()
     const data = crypto.getRandomValues(new Uint8Array(100))
