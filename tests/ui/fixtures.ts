@@ -157,8 +157,8 @@ export async function pushSbom(pusher: Pusher, repository: string, subject: Desc
   })
 }
 
-/** Every fixture; returns the digests the tests look for. */
-export async function pushFixtures(admin: Pusher) {
+/** Every fixture; returns the digests the tests look for. `upstream` is the sync rule's registry. */
+export async function pushFixtures(admin: Pusher, upstream: Pusher) {
   const web = await pushIndex(
     admin,
     'apps/web',
@@ -187,7 +187,14 @@ export async function pushFixtures(admin: Pusher) {
     commands: ['ADD vault.tar /'],
     annotations: { 'org.opencontainers.image.description': 'Top secret vault' },
   })
-  await pushImage(admin, 'hub/library/alpine', '3.20', { commands: ['ADD alpine.tar /'] })
+  // Pulled through: pushed upstream as library/alpine, then pulled here as hub/library/alpine.
+  await pushImage(upstream, 'library/alpine', '3.20', { commands: ['ADD alpine.tar /'] })
+  const pulled = await fetch(`${admin.origin}/v2/hub/library/alpine/manifests/3.20`, {
+    headers: headers(admin, { Accept: MediaType.ociManifest }),
+  })
+  if (pulled.status !== 200)
+    throw new Error(`pull-through of hub/library/alpine: ${pulled.status} ${await pulled.text()}`)
+  await pulled.arrayBuffer()
   // Two downloads make apps/signed the most downloaded repository.
   for (let pull = 0; pull < 2; pull++) {
     const response = await fetch(`${admin.origin}/v2/apps/signed/manifests/v1`, {

@@ -49,6 +49,13 @@ export async function startUiWorld() {
   ])
   idp.accounts.set('erich', { groups: ['developers'] })
   const directory = await tempDirectory('ui')
+  // The upstream of the pull-through rule: another registry (no auth) on its own socket.
+  const upstream = await assemble(
+    testConfig({ storage: { rootDirectory: join(directory, 'upstream') } }),
+    silentLogger(),
+  )
+  const upstreamServer = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => upstream.app.fetch(request) })
+  const upstreamOrigin = `http://127.0.0.1:${upstreamServer.port}`
   const htpasswd = join(directory, 'htpasswd')
   await writeFile(
     htpasswd,
@@ -95,15 +102,17 @@ export async function startUiWorld() {
       ui: { enable: true },
       sync: {
         registries: [
-          // Never contacted by these tests: it only names where hub/** comes from.
-          { urls: ['http://127.0.0.1:9'], onDemand: true, content: [{ prefix: 'library/**', destination: '/hub' }] },
+          { urls: [upstreamOrigin], onDemand: true, content: [{ prefix: 'library/**', destination: '/hub' }] },
         ],
       },
     },
   })
   const assembled = await assemble(config, silentLogger())
   app = assembled.app
-  const digests = await pushFixtures({ origin, username: 'admin', password: PASSWORDS.admin })
+  const digests = await pushFixtures(
+    { origin, username: 'admin', password: PASSWORDS.admin },
+    { origin: upstreamOrigin, username: 'anyone', password: 'x' },
+  )
   // One search first, so the index has taken in the pushes before pages run concurrent queries
   // (a second query arriving during that reload answered empty when this was written).
   await fetch(
@@ -116,7 +125,9 @@ export async function startUiWorld() {
   afterAll(async () => {
     await browser.close()
     server.stop(true)
+    upstreamServer.stop(true)
     await assembled.runtime.close()
+    await upstream.runtime.close()
   })
 
   /** A fresh browser context (no cookies) with one page. */
@@ -139,5 +150,13 @@ export async function startUiWorld() {
     await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage })
   }
 
-  return { origin, digests, browser, newPage, signInWithPassword, screenshot }
+  return {
+    origin,
+    upstreamHost: new URL(upstreamOrigin).host,
+    digests,
+    browser,
+    newPage,
+    signInWithPassword,
+    screenshot,
+  }
 }

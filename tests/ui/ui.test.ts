@@ -149,11 +149,11 @@ describe('web UI in a browser', async () => {
     await page.close()
   })
 
-  test('pull-through content is marked as cached from its upstream', async () => {
+  test('pulled-through content is listed and marked as cached from its upstream', async () => {
     const page = await newPage()
     await page.goto(`${origin}/image/hub/library/alpine`)
     await screenshot(page, 'repository-cached')
-    expect(await page.textContent('main')).toContain('cached from 127.0.0.1:9/library/alpine')
+    expect(await page.textContent('main')).toContain(`cached from ${world.upstreamHost}/library/alpine`)
     await page.goto(`${origin}/image/apps/web`)
     expect(await page.textContent('main')).not.toContain('cached from')
     await page.close()
