@@ -55,6 +55,12 @@ export async function dedupeCommand(options: DedupeCommandOptions, io: Maintenan
     io.err('zot dedupe: only --restore is a command; dedupe itself is storage.dedupe: true in the config')
     return DEDUPE_EXIT.failed
   }
+  const stores = [options.storage, ...Object.values(options.storage.subPaths ?? {})]
+  if (!stores.some((store) => store.storageDriver)) {
+    io.err('zot dedupe: storage is on local disk, where dedupe uses hard links and leaves no placeholder;')
+    io.err('  set storage.dedupe to false and serve turns shared files into copies at start')
+    return DEDUPE_EXIT.failed
+  }
   if (await refuseBesideServer('dedupe', options, io)) return DEDUPE_EXIT.failed
   const store = await openCommandStore('dedupe', options, io)
   if (!store) return DEDUPE_EXIT.failed

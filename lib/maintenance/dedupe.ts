@@ -158,8 +158,10 @@ async function restoreRepository(context: RestoreContext, repository: string, re
   for (const blob of await store.blobs()) {
     if (context.signal?.aborted) return
     if (!isPlaceholder(blob.name, blob.size)) continue
-    report.placeholders++
     const outcome = await store.restorePlaceholder(blob.name)
+    // An empty file on local disk is no placeholder (it is corrupt: scrub's to find).
+    if (outcome === 'not a placeholder') continue
+    report.placeholders++
     if (outcome === 'restored') report.restored++
     if (outcome === 'no original') report.missing.push({ repository, digest: blob.name })
   }

@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'bun:test'
 import { stat } from 'node:fs/promises'
+import { dedupeCommand } from '../../cmd/dedupe'
 import { silentLogger } from '../../lib/log/logger'
 import { reconcileDedupe } from '../../lib/maintenance/dedupe'
 import { startMaintenance } from '../../lib/maintenance/maintenance'
 import { pushBlob, randomBlob } from '../http/harness'
 import { testStorageConfig } from '../support/config'
-import { corrupt, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
+import { captureIo, commandSections, corrupt, makeMaintenanceHarness, type MaintenanceHarness } from './helpers'
 
 type H = MaintenanceHarness
 const inode = async (h: H, repository: string, digest: string) => (await stat(h.blobFile(repository, digest))).ino
@@ -113,6 +114,20 @@ describe('dedupe on local disk', () => {
     expect(await maintenance.dedupe).toMatchObject({ walk: 'restore', replaced: 3 })
     expect(await links(h, 'b', digest)).toBe(1)
     await maintenance.stop()
+    h.close()
+  })
+})
+
+describe('zot dedupe --restore on local disk', () => {
+  test('refuses with the way to undo hard links instead, and changes nothing', async () => {
+    const h = await makeMaintenanceHarness({ dedupe: true })
+    const digest = await spread(h, randomBlob(5_000))
+    const { io, err } = captureIo()
+    const storage = { rootDirectory: h.rootDirectory, dedupe: true }
+    const code = await dedupeCommand({ ...commandSections(storage, { port: '1' }), restore: true }, io)
+    expect(code).toBe(1)
+    expect(err.join('\n')).toContain('storage.dedupe to false')
+    expect(await links(h, 'a', digest)).toBe(3)
     h.close()
   })
 })
