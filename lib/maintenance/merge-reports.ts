@@ -41,6 +41,7 @@ export function mergeScrubReports(reports: readonly ScrubReport[]): ScrubReport 
     rows: reports.flatMap((report) => report.rows),
     quarantined: reports.flatMap((report) => report.quarantined),
     errors: reports.flatMap((report) => report.errors),
+    placeholders: reports.flatMap((report) => report.placeholders ?? []),
   }
 }
 
