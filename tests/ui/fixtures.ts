@@ -194,7 +194,15 @@ export async function pushFixtures(admin: Pusher, upstream: Pusher) {
   })
   if (pulled.status !== 200)
     throw new Error(`pull-through of hub/library/alpine: ${pulled.status} ${await pulled.text()}`)
-  await pulled.arrayBuffer()
+  // Then the config and the layers, as a client's pull goes on.
+  const manifest = (await pulled.json()) as { config: Descriptor; layers: Descriptor[] }
+  for (const blob of [manifest.config, ...manifest.layers]) {
+    const response = await fetch(`${admin.origin}/v2/hub/library/alpine/blobs/${blob.digest}`, {
+      headers: headers(admin),
+    })
+    if (response.status !== 200) throw new Error(`pull-through of ${blob.digest}: ${response.status}`)
+    await response.arrayBuffer()
+  }
   // Two downloads make apps/signed the most downloaded repository.
   for (let pull = 0; pull < 2; pull++) {
     const response = await fetch(`${admin.origin}/v2/apps/signed/manifests/v1`, {

@@ -154,6 +154,7 @@ describe('web UI in a browser', async () => {
     await page.goto(`${origin}/image/hub/library/alpine`)
     await screenshot(page, 'repository-cached')
     expect(await page.textContent('main')).toContain(`cached from ${world.upstreamHost}/library/alpine`)
+    expect(await page.textContent('#tags')).toContain('linux/amd64')
     await page.goto(`${origin}/image/apps/web`)
     expect(await page.textContent('main')).not.toContain('cached from')
     await page.close()
