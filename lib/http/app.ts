@@ -31,8 +31,8 @@ export interface AppOptions {
   middleware?: MiddlewareHandler<AppEnv>[]
   /** The repositories a principal may see in the catalog (all of them without access control). */
   readable?: HandlerDeps['readable']
-  /** zot's `storage.redirectBlobURL`. */
-  redirectBlobs: boolean
+  /** zot's `storage.redirectBlobURL`; with subPaths, the setting of the store of the repository. */
+  redirectBlobs: boolean | ((repository: string) => boolean)
   /** The extension list and management info; none without search (zot's defaults). */
   extensions?: ExtensionEndpoints
   /** zot's lint extension, when it asks for mandatory annotations. */
@@ -58,8 +58,7 @@ function handlerTable(deps: HandlerDeps): HandlerTable {
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
-  const { logger } = options
-  const { registry } = options
+  const { logger, registry, redirectBlobs } = options
   // Streams the source hands out are recorded (the request log times them to the last byte),
   // and their failures logged rather than printed.
   const pullsFrom = (source: ContentSource) => registry.pulls(recordingStreams(source, logger))
@@ -73,7 +72,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return namespace && source.forNamespace ? pullsFrom(source.forNamespace(namespace)) : pulls
     },
     readable: options.readable ?? ((_principal, repositories) => [...repositories]),
-    redirectBlobs: options.redirectBlobs,
+    redirectBlobs: typeof redirectBlobs === 'function' ? redirectBlobs : () => redirectBlobs,
     extensions: options.extensions ?? { discover: { extensions: [] } },
     ...(options.lintManifest && { lintManifest: options.lintManifest }),
   })

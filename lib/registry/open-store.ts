@@ -26,8 +26,7 @@ import { UploadQuota } from './upload-quota'
 type SubPathConfig = NonNullable<StorageConfig['subPaths']>[string]
 
 /** The keys of one store that decide what is opened, as lib/config decodes them (defaults applied). */
-export type StorePartConfig = Pick<SubPathConfig, 'rootDirectory' | 'dedupe' | 'commit' | 'storageDriver'> &
-  Partial<Pick<SubPathConfig, 'redirectBlobURL'>>
+export type StorePartConfig = Pick<SubPathConfig, 'rootDirectory' | 'dedupe' | 'commit' | 'storageDriver'>
 
 /** The `storage` section: the default store and, keyed by route, the subPaths stores. */
 export type StoreConfig = StorePartConfig & { subPaths?: Record<string, StorePartConfig> | undefined }
@@ -158,12 +157,8 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     subs.length === 0
       ? main.registry
       : new RoutedRegistry(
-          { route: undefined, registry: main.registry, redirectBlobs: config.redirectBlobURL ?? false },
-          subs.map(({ route, registry: sub }) => ({
-            route,
-            registry: sub,
-            redirectBlobs: config.subPaths?.[route ?? '']?.redirectBlobURL ?? false,
-          })),
+          { route: undefined, registry: main.registry },
+          subs.map(({ route, registry: sub }) => ({ route, registry: sub })),
         )
   return {
     registry,

@@ -29,8 +29,6 @@ export interface RoutedStore {
   /** zot's route, `/<first path component>`; undefined for the default store. */
   route: string | undefined
   registry: Registry
-  /** This store's `redirectBlobURL`: blob GETs may be answered with a presigned URL. */
-  redirectBlobs: boolean
 }
 
 /**
@@ -47,6 +45,17 @@ export function routeOf(repository: string): string | undefined {
  * so `/Team` serves `team/...` there (repository names are lower-case).
  */
 export const normalizeRoute = (route: string): string => route.toLowerCase()
+
+/**
+ * The `subPaths` entry whose store holds `repository`, or undefined for the default store: a
+ * store's own settings (`redirectBlobURL`, GC) are looked up by repository with it.
+ */
+export function subPathOf<T>(subPaths: Readonly<Record<string, T>> | undefined, repository: string): T | undefined {
+  const route = routeOf(repository)
+  if (route === undefined || subPaths === undefined) return undefined
+  const key = Object.keys(subPaths).find((candidate) => normalizeRoute(candidate) === route)
+  return key === undefined ? undefined : subPaths[key]
+}
 
 /** The registry over a default store and the subPaths stores. */
 export class RoutedRegistry implements Registry {
@@ -142,10 +151,8 @@ export class RoutedRegistry implements Registry {
     return this.of(repository).hasBlob(repository, digest)
   }
 
-  /** Only a store with its own `redirectBlobURL` on redirects (zot reads the setting per store). */
-  async blobRedirectURL(repository: string, digest: string): Promise<string | undefined> {
-    const store = this.storeOf(repository)
-    return store.redirectBlobs ? store.registry.blobRedirectURL(repository, digest) : undefined
+  blobRedirectURL(repository: string, digest: string): Promise<string | undefined> {
+    return this.of(repository).blobRedirectURL(repository, digest)
   }
 
   async checkStorage(): Promise<void> {

@@ -24,6 +24,7 @@ import { startStoresMaintenance } from '../maintenance/stores-maintenance'
 import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
+import { subPathOf } from '../registry/routed-registry'
 import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
@@ -191,10 +192,8 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
     logger,
     middleware,
     readable: auth.readable,
-    // With subPaths the registry asks each store's own setting (routed-registry.ts).
-    redirectBlobs:
-      config.storage.redirectBlobURL ||
-      Object.values(config.storage.subPaths ?? {}).some((store) => store.redirectBlobURL),
+    // zot reads the setting of the repository's store (subPaths).
+    redirectBlobs: (repository) => (subPathOf(config.storage.subPaths, repository) ?? config.storage).redirectBlobURL,
     extensions: extensionEndpoints(config),
     ...(lint && { lintManifest: lint }),
     routes: (routes) => {

@@ -3,8 +3,8 @@
  * A sub-store on S3 beside a local default store, as a zot 2.1 install keeps it: route `/a` in a
  * bucket of a real Ceph RGW (keys under zot's doubled `zot/zot/` prefix), everything else on
  * local disk. Our registry lists and serves both, stores pushes to `a/...` in the bucket, makes a
- * client upload what it asks to mount from the other store, and `zot scrub` checks the bucket's
- * repositories too.
+ * client upload what it asks to mount from the other store, redirects blob downloads of the bucket
+ * only (its own `redirectBlobURL`), and `zot scrub` checks the bucket's repositories too.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
@@ -65,7 +65,13 @@ beforeAll(async () => {
     storage: {
       dedupe: false,
       gc: false,
-      subPaths: { '/a': { rootDirectory: join(scratch, 'a-local'), storageDriver: zotS3Params(rgw, bucket) } },
+      subPaths: {
+        '/a': {
+          rootDirectory: join(scratch, 'a-local'),
+          storageDriver: zotS3Params(rgw, bucket),
+          redirectBlobURL: true,
+        },
+      },
     },
   }
   server = await startRegistry({ storage, config })
@@ -90,6 +96,17 @@ describe('a sub-store on S3 beside a local default store', () => {
     ])
     for (const image of data.images.values())
       if (image.repository !== 'a/stale') await expectPullable(server!.url, image)
+  })
+
+  test("redirectBlobURL is the store's own: blobs of the bucket are redirected, local ones served", async () => {
+    const inBucket = data.images.get('a/app:v1')!.blobs[1]!.digest
+    const redirected = await fetch(`${server!.url}/v2/a/app/blobs/${inBucket}`, { redirect: 'manual' })
+    expect(redirected.status).toBe(307)
+    expect(new URL(redirected.headers.get('location')!).origin).toBe(new URL(rgw.endpoint).origin)
+    const local = data.images.get('library/alpine:3.19')!.blobs[1]!.digest
+    const served = await fetch(`${server!.url}/v2/library/alpine/blobs/${local}`, { redirect: 'manual' })
+    expect(served.status).toBe(200)
+    await served.arrayBuffer()
   })
 
   test('a push to a/... lands in the bucket under its full name, nothing on local disk', async () => {

@@ -23,7 +23,7 @@ export const blobHandlers: ResourceHandlers<'blob'> = ({ registry, pulls, redire
 
   async GET(c, target) {
     const { digest, size } = await pulls(c).findBlob(target.repository, target.digest)
-    if (redirectBlobs && !c.req.header('Range')) {
+    if (redirectBlobs(target.repository) && !c.req.header('Range')) {
       const url = await registry.blobRedirectURL(target.repository, digest)
       if (url) return new Response(null, { status: 307, headers: { Location: url, 'Docker-Content-Digest': digest } })
     }

@@ -28,8 +28,8 @@ export interface HandlerDeps {
   pulls(c: Context<AppEnv>): Pulls
   /** The repositories of a list the principal may read (catalog filtering, mount sources). */
   readable(principal: Principal | undefined, repositories: readonly string[]): string[]
-  /** zot's `redirectBlobURL`: answer whole-blob GETs with a 307 to the storage's own URL. */
-  redirectBlobs: boolean
+  /** zot's `redirectBlobURL` of the repository's store: answer whole-blob GETs with a 307 to the storage's own URL. */
+  redirectBlobs(repository: string): boolean
   /** What `/v2/_oci/ext/discover` and `/v2/_zot/ext/mgmt` answer. */
   extensions: ExtensionEndpoints
   /** zot's lint extension: checks a pushed manifest before it is stored. */
