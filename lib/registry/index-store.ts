@@ -226,7 +226,7 @@ export class IndexStore {
     const { getContentWithETag, putContentIf } = this.driver
     if (!getContentWithETag || !putContentIf)
       throw new Error(`${this.driver.name} storage cannot be shared: it has no conditional writes`)
-    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; ) {
+    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
       const current = await getContentWithETag.call(this.driver, indexPath(repository)).then(
         ({ data, etag }) => ({ index: parseImageIndex(data), etag }),
         (error: unknown) => {
@@ -250,10 +250,7 @@ export class IndexStore {
         serializeImageIndex(next),
         condition,
       )
-      if (!written) {
-        attempt++
-        continue
-      }
+      if (!written) continue
       this.noteExists(repository)
       if (!current) this.options.onRepositoryCreated?.(repository)
       await afterWrite?.()
