@@ -65,25 +65,48 @@ const UNSUPPORTED_METHODS = (['ldap', 'bearer', 'mtls'] as const).filter(
 function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   const methods = UNSUPPORTED_METHODS.filter((method) => auth?.[method] !== undefined)
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !isOpenIdKind(id))
-  // Bearer tokens are checked with `cert` only; workload identity and AWS keys are not built yet.
-  const bearer = auth?.bearer?.cert ? [] : auth?.bearer?.oidc.length ? ['bearer.oidc'] : []
-  return [...methods, ...providers.map((id) => `openid.${id}`), ...bearer]
+  return [...methods, ...providers.map((id) => `openid.${id}`)]
 }
 
-/** The bearer-token setup when `http.auth.bearer` has a `cert` (zot's traditional bearer). */
-async function bearerSetup(auth: AuthConfig | undefined, logger: Logger) {
+/** True when bearer tokens are checked: a token server's `cert` or OIDC workload issuers. */
+const usesBearer = (auth: AuthConfig | undefined) => Boolean(auth?.bearer?.cert || auth?.bearer?.oidc.length)
+
+/** The bearer-token setup: zot's traditional bearer (`cert`) and OIDC workload identity (`oidc`). */
+async function bearerSetup(
+  auth: AuthConfig | undefined,
+  logger: Logger,
+  access: AccessControl,
+  authorizeWorkload: MiddlewareHandler<AppEnv>,
+) {
   const bearer = auth?.bearer
-  if (!bearer?.cert) return undefined
+  if (!bearer || !usesBearer(auth)) return undefined
   const { bearerAuth, bearerReadable } = await import('./bearer/bearer-auth')
   const { readVerificationKey } = await import('./bearer/verification-key')
+  const issuers = bearer.oidc
+  const workload = issuers.length > 0 && {
+    verify: (await import('./bearer/oidc-workload')).workloadIdentity(issuers, logger),
+    access,
+    authorize: authorizeWorkload,
+  }
   const others = (['htpasswd', 'ldap', 'openid', 'mtls'] as const).filter((method) => auth?.[method] !== undefined)
   if (others.length > 0 || auth?.apikey) {
     // As in zot: with bearer tokens configured, no other method is consulted.
     logger.warn('bearer authentication replaces the other configured methods', { ignored: others })
   }
-  const key = readVerificationKey(bearer.cert)
-  const middleware = bearerAuth({ realm: bearer.realm ?? '', service: bearer.service ?? '', key, logger })
-  return { middleware, readable: bearerReadable }
+  const key = bearer.cert ? readVerificationKey(bearer.cert) : undefined
+  const middleware = bearerAuth({
+    realm: bearer.realm ?? '',
+    service: bearer.service ?? '',
+    ...(key && { key }),
+    ...(workload && { workload }),
+    logger,
+  })
+  // Token-server principals carry their grants; workload principals are judged by accessControl.
+  const readable = (principal: Principal | undefined, repositories: readonly string[]) =>
+    principal && 'access' in principal
+      ? bearerReadable(principal, repositories)
+      : repositories.filter((repository) => access.canRead(principal ?? anonymousPrincipal(), repository))
+  return { middleware, readable }
 }
 
 /** True when somebody can log in: htpasswd, LDAP, API keys or a supported OpenID provider. */
@@ -114,7 +137,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
     ...(auth && { failDelay: auth.failDelay }),
   }
   const unsupported = unsupportedMethods(auth)
-  const bearerTokens = Boolean(auth?.bearer?.cert)
+  const bearerTokens = usesBearer(auth)
   // Imported only when used, like the logins: a registry without them never loads node:crypto's X509.
   const mtls = options.clientCertificates
     ? (await import('./mtls/certificate-identity')).certificateIdentifier(auth?.mtls)
@@ -129,7 +152,8 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
       methods: unsupported,
     })
   }
-  const bearer = await bearerSetup(auth, logger)
+  const authorization = authorize({ ...failure, access, tagExists: options.tagExists })
+  const bearer = await bearerSetup(auth, logger, access, authorization)
   if (bearer) {
     return {
       access,
@@ -153,7 +177,6 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
         ...(mtls && { mtls }),
       })
     : undefined
-  const authorization = authorize({ ...failure, access, tagExists: options.tagExists })
   // Certificates alone (no password method): only the certificate identifies anyone.
   const authentication =
     logins?.authentication ??

@@ -28,6 +28,10 @@ export async function checkReferencedFiles(config: Config, findings: FindingList
     ['http.tls.cacert', tls?.cacert],
     ['http.auth.ldap.caCert', auth?.ldap?.caCert],
     ['http.auth.bearer.cert', auth?.bearer?.cert],
+    ...(auth?.bearer?.oidc ?? []).map((entry, index): [string, string | undefined] => [
+      `http.auth.bearer.oidc[${index}].certificateAuthorityFile`,
+      entry.certificateAuthorityFile,
+    ]),
   ]
   // One after the other, so findings come in config order.
   for (const [path, file] of mustExist) if (file) await checkFileExists(file, path, findings)

@@ -11,15 +11,23 @@
  * Stricter than zot: a token whose `aud` names another service is refused (zot ignores `aud`),
  * and `/v2/_catalog` needs distribution's `registry:catalog:*` access (zot asks for pull on a
  * repository named "").
+ *
+ * With `oidc` issuers (workload identity, oidc-workload.ts) a token is first offered to them, as
+ * zot does; an ID token they accept makes a principal that `accessControl` authorizes (it carries
+ * an identity, not grants). Otherwise the token server's key (`cert`), when configured, judges it.
+ * Without a `realm` the 401 carries no challenge, as in zot.
  */
 import type { KeyObject } from 'node:crypto'
+import type { MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { jwtVerify } from 'jose'
 import { RegistryError } from '../../errors/registry-error'
 import type { AppEnv, Principal } from '../../http/context'
 import type { RequestTarget } from '../../oci/request-target'
 import type { Logger } from '../../log/logger'
+import type { AccessControl } from '../policy/access-control'
 import { anonymousPrincipal } from '../policy/principal'
+import type { WorkloadTokenVerifier } from './oidc-workload'
 import { allows, CATALOG_SCOPE, parseAccessClaim, type ResourceAccess, type Scope, scopeString } from './token-access'
 
 export interface BearerOptions {
@@ -27,8 +35,15 @@ export interface BearerOptions {
   realm: string
   /** This registry's name at the token server (`service=`), and the expected `aud`. */
   service: string
-  /** Checks the token signatures. */
-  key: KeyObject
+  /** Checks the token server's signatures (`cert`); absent with workload identity only. */
+  key?: KeyObject
+  /** OIDC workload identity (`oidc`), tried before `key`. */
+  workload?: {
+    verify: WorkloadTokenVerifier
+    /** Static groups of `accessControl`, and the authorization of workload principals. */
+    access: AccessControl
+    authorize: MiddlewareHandler<AppEnv>
+  }
   logger?: Logger
 }
 
@@ -43,6 +58,9 @@ const ALGORITHMS = ['EdDSA', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512
 
 /** Tolerated clock difference with the token server, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5
+
+/** Seconds a client should wait before retrying while a workload token's issuer is unreachable. */
+const ISSUER_RETRY_SECONDS = 5
 
 const isBearer = (principal: Principal | undefined): principal is BearerPrincipal =>
   principal?.method === 'bearer' && Array.isArray((principal as BearerPrincipal).access)
@@ -75,6 +93,7 @@ export function bearerAuth(options: BearerOptions) {
 
   /** 401 with the challenge for `scope`; push requests announce `pull,push`, as clients ask. */
   function challenge(scope: Scope | undefined, description: string, error?: string): RegistryError {
+    if (!options.realm) return new RegistryError('UNAUTHORIZED', { detail: { description } })
     const announced = scope?.actions[0] === 'push' ? { ...scope, actions: ['pull', 'push'] } : scope
     const parameters = [
       `realm=${quote(options.realm)}`,
@@ -89,6 +108,7 @@ export function bearerAuth(options: BearerOptions) {
   }
 
   async function verify(token: string): Promise<BearerPrincipal | string> {
+    if (!options.key) return 'no token server key is configured'
     try {
       const { payload } = await jwtVerify(token, options.key, {
         algorithms: ALGORITHMS,
@@ -119,9 +139,23 @@ export function bearerAuth(options: BearerOptions) {
     }
     const token = /^Bearer +([\w.~+/-]+=*)$/i.exec(header)?.[1]
     if (!token) throw challenge(scope, 'a bearer token is required', 'invalid_request')
+    const workload = options.workload && (await options.workload.verify(token))
+    if (workload?.kind === 'identity') {
+      const { access, authorize } = options.workload as NonNullable<BearerOptions['workload']>
+      const groups = [...new Set([...workload.groups, ...access.staticGroups(workload.username)])].sort()
+      c.set('principal', { username: workload.username, groups, method: 'bearer' })
+      return authorize(c, next)
+    }
     const verified = await verify(token)
     if (typeof verified === 'string') {
-      options.logger?.info('bearer token refused', { reason: verified, path: c.req.path })
+      const reason = workload ? `${workload.reason}; ${verified}` : verified
+      options.logger?.info('bearer token refused', { reason, path: c.req.path })
+      if (workload?.kind === 'unavailable') {
+        throw new RegistryError('UNAVAILABLE', {
+          detail: { description: 'the token issuer cannot be reached; retry later' },
+          headers: { 'Retry-After': String(ISSUER_RETRY_SECONDS) },
+        })
+      }
       throw challenge(scope, 'invalid bearer token', 'invalid_token')
     }
     const missing = scope?.actions.find((action) => !allows(verified.access, scope.type, scope.name, action))

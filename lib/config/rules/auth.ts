@@ -4,6 +4,7 @@
  * "session driver", "authz"): mandatory settings of each method, and access control that only
  * makes sense with some way to log in.
  */
+import { ClaimMappingError, compileClaimMapping } from '../../auth/bearer/cel-claims'
 import { implementedLoginMethods, onlyUnimplementedLogins } from '../auth-methods'
 import { childPath, entryPath, itemPath } from '../findings'
 import { celProblem, GLOB_FIX, globProblem } from '../patterns'
@@ -151,6 +152,41 @@ export const authRules: readonly Rule[] = [
         }
       }
       checkUpstreamTokenEndpoint(bearer.upstreamTokenEndpoint, report)
+    },
+  },
+  {
+    severity: 'error',
+    summary:
+      'A bearer `oidc` issuer that is not an absolute http(s) URL, without audiences or with a blank one, with both ' +
+      '`certificateAuthority` and `certificateAuthorityFile`, or whose `claimMapping` does not compile (a CEL ' +
+      'syntax or type error, a validation without message or not of type bool, an unnamed variable, `matches`, ' +
+      'or an iteration over token data inside another iteration).',
+    check(config, report) {
+      for (const [index, entry] of (config.http.auth?.bearer?.oidc ?? []).entries()) {
+        const path = itemPath('http.auth.bearer.oidc', index)
+        if (!httpUrl(entry.issuer)) {
+          report(`${path}.issuer`, 'must be an absolute http(s) URL', {
+            value: entry.issuer,
+            fix: 'write the issuer exactly as its tokens name it in `iss`, e.g. "https://kubernetes.default.svc.cluster.local"',
+          })
+        }
+        if (entry.audiences.length === 0 || entry.audiences.some((audience) => audience.trim() === '')) {
+          report(`${path}.audiences`, 'needs at least one audience, none blank (zot refuses to start otherwise)', {
+            fix: 'list the audiences the tokens are issued for, e.g. ["zot"]',
+          })
+        }
+        if (entry.certificateAuthority !== undefined && entry.certificateAuthorityFile !== undefined) {
+          report(path, 'certificateAuthority and certificateAuthorityFile are mutually exclusive', {
+            fix: 'keep one of them',
+          })
+        }
+        try {
+          compileClaimMapping(entry.claimMapping)
+        } catch (error) {
+          if (!(error instanceof ClaimMappingError)) throw error
+          report(`${path}.${error.key}`, error.message, { fix: 'correct the expression' })
+        }
+      }
     },
   },
   {

@@ -95,13 +95,21 @@ const bearer = obj(
       obj(
         { description: 'One trusted OIDC issuer.' },
         {
-          issuer: str({ description: 'Issuer URL.', required: true }),
+          issuer: str({
+            description: 'Issuer URL; its discovery document and JWKS are fetched on first use, then every minute.',
+            example: 'https://kubernetes.default.svc.cluster.local',
+            required: true,
+          }),
           audiences: list(str({ description: 'Audience.' }), {
-            description: 'Accepted audiences.',
+            description: 'Accepted audiences: the token must name at least one. Required.',
             default: [],
           }),
           claimMapping: obj(
-            { description: 'CEL claim validation and mapping.', optional: true },
+            {
+              description:
+                'CEL claim validation and mapping over `claims` and `vars` (no `matches`, no iteration over token data inside another iteration).',
+              optional: true,
+            },
             {
               variables: list(
                 obj(
@@ -130,7 +138,7 @@ const bearer = obj(
                 description: 'CEL expression for the user name.',
                 default: "claims.iss + '/' + claims.sub",
               }),
-              groups: str({ description: 'CEL expression for the groups.', default: '' }),
+              groups: str({ description: 'CEL expression for the groups (a list of strings).', default: '' }),
             },
           ),
           certificateAuthority: str({ description: 'PEM CA for the issuer.' }),
@@ -138,7 +146,11 @@ const bearer = obj(
           skipIssuerVerification: bool({ description: 'For tests only.', default: false }),
         },
       ),
-      { description: 'Workload-identity issuers.', default: [], status: 'planned' },
+      {
+        description: 'OIDC workload identity: issuers whose ID tokens are accepted as `Authorization: Bearer`.',
+        default: [],
+        status: 'implemented',
+      },
     ),
     upstreamTokenEndpoint: obj(
       { description: 'Proxy token requests arriving at `/zot/auth/token`.', optional: true, status: 'planned' },
@@ -243,7 +255,8 @@ const mtlsIdentityAttributes = [
 
 const mtls = obj(
   {
-    description: 'Which certificate attribute names the user, for clients with a certificate signed by `http.tls.cacert`.',
+    description:
+      'Which certificate attribute names the user, for clients with a certificate signed by `http.tls.cacert`.',
     optional: true,
     status: 'implemented',
   },

@@ -1,0 +1,172 @@
+/**
+ * @module
+ * zot's `claimMapping` for OIDC workload identity (docs/auth.md "Workload identity"): CEL
+ * expressions over the verified token's `claims` (and `vars`, the variables extracted so far)
+ * that extract variables, validate the token, and map it to a user name and groups. Evaluation
+ * order and results are zot's: variables in order, then every validation (a false one refuses
+ * the token with its message), then `username` (a string; default `claims.iss + '/' + claims.sub`),
+ * then `groups` (a list of strings; none by default).
+ *
+ * The expressions are the operator's but the claims are the token holder's, and CEL evaluation
+ * here cannot be interrupted (zot's cel-go checks a context; zot passes the request's, which has
+ * no deadline). So what would make a request's cost grow faster than the token's size is refused
+ * when the config is read: an iteration over non-literal data inside another iteration
+ * (`claims.a.exists(x, x in claims.b)` is quadratic), and `matches` (JavaScript's regular
+ * expressions backtrack, where zot's RE2 does not). With the token size capped by the caller,
+ * every expression costs at most its size times the token's.
+ */
+import { Environment } from '@marcbachmann/cel-js'
+
+/** zot's default user name: unique across issuers (two clusters may have the same subject). */
+export const DEFAULT_USERNAME_EXPRESSION = "claims.iss + '/' + claims.sub"
+
+export interface ClaimMappingConfig {
+  variables: readonly { name: string; expression: string }[]
+  validations: readonly { expression: string; message: string }[]
+  username: string
+  groups: string
+}
+
+export interface ClaimIdentity {
+  username: string
+  groups: string[]
+}
+
+/** A claim mapping that does not compile; `key` is relative to the issuer's entry. */
+export class ClaimMappingError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The macros that iterate over their receiver (CEL's comprehensions). */
+const ITERATING_MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
+
+/** Parse-time limits: claim mappings are short; these keep a typo from becoming a huge program. */
+const LIMITS = { maxAstNodes: 256, maxDepth: 32, maxListElements: 256, maxMapEntries: 256, maxCallArguments: 8 }
+
+interface AstNode {
+  op: string
+  args: unknown
+}
+
+const isNode = (value: unknown): value is AstNode =>
+  typeof value === 'object' && value !== null && 'op' in value && 'args' in value
+const isLiteral = (node: unknown) => isNode(node) && (node.op === 'list' || node.op === 'map' || node.op === 'value')
+
+/** Why evaluating the expression could cost more than linear in the token's size, or undefined. */
+function costProblem(node: unknown, insideIteration = false): string | undefined {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const problem = costProblem(child, insideIteration)
+      if (problem) return problem
+    }
+    return undefined
+  }
+  if (!isNode(node)) return undefined
+  const args = Array.isArray(node.args) ? node.args : [node.args]
+  const name = args[0]
+  if ((node.op === 'rcall' || node.op === 'call') && name === 'matches') {
+    return '`matches` is not supported: JavaScript regular expressions backtrack, so a pattern over token data could stall the registry (zot uses RE2); use startsWith, endsWith, contains or split'
+  }
+  if (node.op === 'rcall' && typeof name === 'string' && ITERATING_MACROS.has(name)) {
+    const [, receiver, macroArgs] = args
+    if (insideIteration && !isLiteral(receiver)) {
+      return `\`${name}\` over token data inside another iteration: its cost grows with the square of the token's size; iterate over a literal list instead`
+    }
+    return costProblem(receiver, insideIteration) ?? costProblem(macroArgs, true)
+  }
+  if (node.op === 'in' && insideIteration && !isLiteral(args[1])) {
+    return "`in` over token data inside an iteration: its cost grows with the square of the token's size; compare with a literal list instead"
+  }
+  return costProblem(args, insideIteration)
+}
+
+const environment = new Environment({ enableOptionalTypes: true, limits: LIMITS })
+  .registerVariable('claims', 'map')
+  .registerVariable('vars', 'map')
+  // cel-go's ext.Strings `replace`, which zot enables; the rest of ext.Strings used in claim
+  // mappings (split, lowerAscii, upperAscii, trim, indexOf, join, substring) is built in.
+  .registerFunction('string.replace(string, string): string', (text: string, from: string, to: string) =>
+    text.replaceAll(from, to),
+  )
+
+type Evaluate = (context: { claims: Record<string, unknown>; vars: Record<string, unknown> }) => unknown
+
+/** Parses and type-checks one expression; `type` is the result type it must have, if any. */
+function compile(key: string, expression: string, type?: 'bool' | 'string'): Evaluate {
+  let parsed: ReturnType<Environment['parse']>
+  try {
+    parsed = environment.parse(expression)
+  } catch (error) {
+    throw new ClaimMappingError(key, `not a valid CEL expression: ${firstLine(error)}`)
+  }
+  const checked = parsed.check()
+  if (!checked.valid) throw new ClaimMappingError(key, `not a valid CEL expression: ${firstLine(checked.error)}`)
+  // zot compiles validations with a bool output type: `claims.verified` alone is dyn and refused there too.
+  if (type === 'bool' && checked.type !== 'bool') {
+    throw new ClaimMappingError(key, `must evaluate to bool, but its type is ${checked.type}`)
+  }
+  const problem = costProblem(parsed.ast)
+  if (problem) throw new ClaimMappingError(key, problem)
+  return parsed as Evaluate
+}
+
+const firstLine = (error: unknown) => String((error as Error).message ?? error).split('\n')[0]
+
+/** The compiled claim mapping of one issuer. */
+export interface ClaimMapping {
+  /** The identity the claims map to, or why the token is refused. */
+  identify(claims: Record<string, unknown>): ClaimIdentity | string
+}
+
+/**
+ * Compiles a `claimMapping` (absent: zot's defaults).
+ *
+ * @throws ClaimMappingError for an expression that does not parse, type-check, or is too costly
+ * @example
+ * const mapping = compileClaimMapping({ variables: [], validations: [], username: 'claims.sub', groups: '' })
+ * mapping.identify({ sub: 'system:serviceaccount:flux-system:source-controller' })
+ */
+export function compileClaimMapping(config: ClaimMappingConfig | undefined): ClaimMapping {
+  const variables = (config?.variables ?? []).map((variable, index) => {
+    if (variable.name === '') throw new ClaimMappingError(`claimMapping.variables[${index}].name`, 'must not be empty')
+    return {
+      name: variable.name,
+      evaluate: compile(`claimMapping.variables[${index}].expression`, variable.expression),
+    }
+  })
+  const validations = (config?.validations ?? []).map((validation, index) => {
+    const key = `claimMapping.validations[${index}]`
+    if (validation.message === '') throw new ClaimMappingError(`${key}.message`, 'a validation needs a message')
+    return { message: validation.message, evaluate: compile(`${key}.expression`, validation.expression, 'bool') }
+  })
+  const username = compile('claimMapping.username', config?.username || DEFAULT_USERNAME_EXPRESSION)
+  const groups = config?.groups ? compile('claimMapping.groups', config.groups) : undefined
+
+  return {
+    identify(claims) {
+      const vars: Record<string, unknown> = {}
+      const context = { claims, vars }
+      try {
+        for (const variable of variables) vars[variable.name] = variable.evaluate(context)
+        for (const validation of validations) {
+          if (validation.evaluate(context) !== true) return `claim validation failed: ${validation.message}`
+        }
+        const name = username(context)
+        if (typeof name !== 'string') return 'the username expression did not yield a string'
+        const list = groups ? groups(context) : []
+        if (!Array.isArray(list) || !list.every((group) => typeof group === 'string')) {
+          return 'the groups expression did not yield a list of strings'
+        }
+        return { username: name, groups: list }
+      } catch (error) {
+        // A missing claim is an evaluation error in CEL, as in zot: the token is refused.
+        return `claim mapping failed: ${firstLine(error)}`
+      }
+    },
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * OIDC workload identity (`http.auth.bearer.oidc`) through a served registry: ID tokens from
+ * issuers the tests start (tests/support/oidc-issuer.ts, one plain HTTP, one over TLS with its
+ * CA configured), checked for signature, issuer, audience and expiry, mapped by CEL to users and
+ * groups that `accessControl` authorizes, next to the token server's tokens (`cert`); an issuer
+ * that is down at start; skopeo pushing and pulling with an ID token as its registry token.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { CommandError, createClientEnvironment } from '../support/clients'
+import { buildRandomImage } from '../support/images'
+import { OciLayout } from '../support/oci-layout'
+import { startOidcIssuer } from '../support/oidc-issuer'
+import { freePort, startRegistry } from '../support/server'
+import { startTokenServer } from '../support/token-server'
+
+setDefaultTimeout(120_000)
+const SERVICE = 'zot-test'
+const FLUX = 'system:serviceaccount:flux-system:source-controller'
+
+// Kubernetes-like: the service account's namespace in a nested claim, mapped to a group.
+const cluster = await startOidcIssuer()
+// CI-like, over TLS with a private CA, default mapping (`iss/sub`).
+const ci = await startOidcIssuer({ tls: true })
+// Down when the registry starts.
+const latePort = await freePort()
+const lateIssuer = `http://127.0.0.1:${latePort}`
+const tokens = await startTokenServer({
+  service: SERVICE,
+  users: {},
+  grant: (_user, type, name) => (type === 'repository' && name.startsWith('legacy/') ? ['pull', 'push'] : []),
+})
+
+const clusterMapping = {
+  variables: [{ name: 'ns', expression: "claims['kubernetes.io'].namespace" }],
+  validations: [{ expression: "vars.ns != 'kube-system'", message: 'kube-system may not push' }],
+  username: 'claims.sub',
+  groups: "['ns-' + vars.ns]",
+}
+const registry = await startRegistry({
+  config: {
+    http: {
+      auth: {
+        bearer: {
+          realm: tokens.realm,
+          service: SERVICE,
+          cert: tokens.cert,
+          oidc: [
+            { issuer: cluster.issuer, audiences: ['zot', 'https://zot.example'], claimMapping: clusterMapping },
+            { issuer: ci.issuer, audiences: ['zot'], certificateAuthorityFile: ci.ca },
+            { issuer: lateIssuer, audiences: ['zot'], claimMapping: { username: 'claims.sub' } },
+          ],
+        },
+      },
+      accessControl: {
+        groups: { builders: { users: [`${ci.issuer}/job-1`] } },
+        repositories: {
+          'flux/**': { policies: [{ groups: ['ns-flux-system'], actions: ['read', 'create', 'update', 'delete'] }] },
+          'ci/**': { policies: [{ groups: ['builders'], actions: ['read', 'create'] }] },
+          'late/**': { policies: [{ users: ['late-job'], actions: ['read', 'create'] }] },
+        },
+      },
+    },
+    log: { level: 'warn' },
+  },
+})
+const url = (path: string) => `${registry.url}${path}`
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
+const fluxClaims = { sub: FLUX, aud: ['zot'], 'kubernetes.io': { namespace: 'flux-system' } }
+const startUpload = (repository: string, token: string) =>
+  fetch(url(`/v2/${repository}/blobs/uploads/`), { method: 'POST', headers: bearer(token) })
+
+describe('ID tokens the issuers sign', () => {
+  test('a service-account token starts an upload where its namespace group may push', async () => {
+    const token = await cluster.sign(fluxClaims)
+    expect((await fetch(url('/v2/'), { headers: bearer(token) })).status).toBe(200)
+    expect((await startUpload('flux/app', token)).status).toBe(202)
+  })
+
+  test('the mapped identity is authorized by accessControl: another repository is 403 DENIED', async () => {
+    const token = await cluster.sign(fluxClaims)
+    const response = await startUpload('ci/app', token)
+    expect(response.status).toBe(403)
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('DENIED')
+  })
+
+  test('any configured audience is accepted, in a list or alone', async () => {
+    const token = await cluster.sign({ ...fluxClaims, aud: 'https://zot.example' })
+    expect((await startUpload('flux/app', token)).status).toBe(202)
+  })
+
+  test('the default mapping names the user issuer/subject; accessControl groups apply; TLS with the configured CA', async () => {
+    const token = await ci.sign({ sub: 'job-1', aud: 'zot' })
+    expect((await startUpload('ci/app', token)).status).toBe(202)
+    const other = await ci.sign({ sub: 'job-2', aud: 'zot' })
+    expect((await startUpload('ci/app', other)).status).toBe(403)
+  })
+
+  test('the catalog lists what accessControl lets the identity read', async () => {
+    const token = await cluster.sign(fluxClaims)
+    const response = await fetch(url('/v2/_catalog'), { headers: bearer(token) })
+    expect(response.status).toBe(200)
+    const { repositories } = (await response.json()) as { repositories: string[] }
+    expect(repositories.every((name) => name.startsWith('flux/'))).toBe(true)
+  })
+
+  test('wrong audience, expired, foreign key, wrong issuer, failed validation and missing claims are 401', async () => {
+    const refused = {
+      audience: await cluster.sign({ ...fluxClaims, aud: ['another-registry'] }),
+      noAudience: await cluster.sign({ sub: FLUX, 'kubernetes.io': { namespace: 'flux-system' } }),
+      expired: await cluster.sign(fluxClaims, { expiresIn: '-1m' }),
+      forged: await cluster.sign(fluxClaims, { foreignKey: true }),
+      issuer: await cluster.sign({ ...fluxClaims, iss: ci.issuer }),
+      validation: await cluster.sign({ ...fluxClaims, 'kubernetes.io': { namespace: 'kube-system' } }),
+      missingClaim: await cluster.sign({ sub: FLUX, aud: 'zot' }),
+    }
+    for (const [why, token] of Object.entries(refused)) {
+      const response = await startUpload('flux/app', token)
+      expect(response.status, why).toBe(401)
+      expect(response.headers.get('WWW-Authenticate'), why).toContain('error="invalid_token"')
+    }
+  })
+
+  test('tokens larger than 12 KiB are refused before any work', async () => {
+    const padded = (bytes: number) => cluster.sign({ ...fluxClaims, padding: 'x'.repeat(bytes) })
+    expect((await startUpload('flux/app', await padded(8 * 1024))).status).toBe(202)
+    expect((await startUpload('flux/app', await padded(10 * 1024))).status).toBe(401)
+  })
+
+  test("the issuers' discovery documents are fetched once, not per request", async () => {
+    const token = await cluster.sign(fluxClaims)
+    const before = cluster.served.discovery
+    for (let index = 0; index < 5; index++) await fetch(url('/v2/flux/app/tags/list'), { headers: bearer(token) })
+    expect(cluster.served.discovery - before).toBe(0)
+    expect(cluster.served.discovery).toBe(1)
+  })
+})
+
+describe('next to the token server', () => {
+  test("the token server's tokens still grant by their access claim", async () => {
+    const token = await tokens.token('anyone', ['repository:legacy/app:pull,push'])
+    expect((await startUpload('legacy/app', token)).status).toBe(202)
+    expect((await startUpload('flux/app', token)).status).toBe(401)
+  })
+
+  test('a request without a token is challenged with the realm', async () => {
+    const response = await fetch(url('/v2/flux/app/tags/list'))
+    expect(response.status).toBe(401)
+    expect(response.headers.get('WWW-Authenticate')).toStartWith(`Bearer realm="${tokens.realm}"`)
+  })
+})
+
+describe('an issuer that is down', () => {
+  test('does not stop the registry; its tokens get 503 with Retry-After until it answers', async () => {
+    const late = { sub: 'late-job', aud: 'zot', iss: lateIssuer }
+    // Signed by the cluster issuer's key, so not acceptable either way: only the outage matters here.
+    const early = await cluster.sign(late)
+    const unavailable = await startUpload('late/app', early)
+    expect(unavailable.status).toBe(503)
+    expect(unavailable.headers.get('Retry-After')).toBe('5')
+    const issuer = await startOidcIssuer({ port: latePort })
+    expect(issuer.issuer).toBe(lateIssuer)
+    // A failed discovery is retried after five seconds.
+    await Bun.sleep(5_500)
+    expect((await startUpload('late/app', await issuer.sign(late))).status).toBe(202)
+    expect((await startUpload('late/app', early)).status).toBe(401)
+  })
+})
+
+describe('an ID token as the registry token of a real client', async () => {
+  const clients = await createClientEnvironment([registry.host])
+  afterAll(() => clients.cleanup())
+  const layout = await OciLayout.create(await clients.scratch('image'))
+  await buildRandomImage(layout, 'v1')
+
+  test('skopeo pushes and pulls with a service-account token, and is refused outside its grant', async () => {
+    const token = await cluster.sign(fluxClaims)
+    const image = `docker://${registry.host}/flux/app:v1`
+    await clients.skopeo(['copy', '--dest-registry-token', token, `oci:${layout.directory}:v1`, image])
+    const copy = await clients.scratch('pulled')
+    await clients.skopeo(['copy', '--src-registry-token', token, image, `oci:${copy}:v1`])
+    const inspected = await clients.skopeo(['inspect', '--registry-token', token, image])
+    expect(JSON.parse(inspected.stdout).Name).toBe(`${registry.host}/flux/app`)
+    const refused = await clients
+      .skopeo([
+        'copy',
+        '--dest-registry-token',
+        token,
+        `oci:${layout.directory}:v1`,
+        `docker://${registry.host}/ci/app:v1`,
+      ])
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    expect(refused).toBeInstanceOf(CommandError)
+  })
+})
+
+describe('workload identity alone, without a realm', async () => {
+  const alone = await startRegistry({
+    config: {
+      http: {
+        auth: { bearer: { oidc: [{ issuer: cluster.issuer, audiences: ['zot'] }] } },
+        accessControl: {
+          repositories: { '**': { policies: [{ users: [`${cluster.issuer}/${FLUX}`], actions: ['read'] }] } },
+        },
+      },
+      log: { level: 'warn' },
+    },
+  })
+  afterAll(() => alone.stop())
+
+  test('a request without a token is 401 without a challenge, as in zot; a token reads', async () => {
+    const anonymous = await fetch(`${alone.url}/v2/`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('WWW-Authenticate')).toBeNull()
+    const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
+    expect((await fetch(`${alone.url}/v2/flux/app/tags/list`, { headers: bearer(token) })).status).toBe(404)
+  })
+})
