@@ -89,6 +89,8 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
       config: next.extensions?.sync,
       logger,
       ownHosts: ownHosts(next),
+      // The observed metadata stores: what the cache budget evicts reaches search's index.
+      stores: maintained,
       signal,
     })
     sync.start()
@@ -117,6 +119,7 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
   }
   metrics.registry.registerCollector(() => runtime.maintenance.metrics())
   metrics.registry.registerCollector(() => runtime.events.metrics())
+  metrics.registry.registerCollector(() => runtime.sync.metrics())
   return runtime
 }
 

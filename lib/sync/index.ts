@@ -1,6 +1,8 @@
 import type { SyncConfig } from '../config'
 import type { Logger } from '../log/logger'
 import { BlobFills } from './cache/blob-fills'
+import { CacheBudget } from './cache/budget/cache-budget'
+import { MeteredUpstreamSource, type UpstreamMeter } from './cache/budget/metered-upstream'
 import { resolveRegistry, type ResolvedRegistry } from './config'
 import { loadCredentials, type CredentialLookup } from './upstream/credentials'
 import { localOnlySync, syncEnabled, type Sync, type SyncOptions } from './sync'
@@ -14,7 +16,6 @@ import { Router, type SyncEntry } from './routing/router'
 import { TagChecks } from './cache/tag-checks'
 import { loadUpstreamTls } from './upstream/tls'
 import { UpstreamClient } from './upstream/upstream-client'
-import { UpstreamSource } from './upstream/upstream-source'
 
 /** zot drops URLs that point back at this registry when an entry has others to use. */
 function withoutOwnUrls(registry: ResolvedRegistry, own: ReadonlySet<string>): ResolvedRegistry {
@@ -23,7 +24,12 @@ function withoutOwnUrls(registry: ResolvedRegistry, own: ReadonlySet<string>): R
   return urls.length > 0 ? { ...registry, urls } : registry
 }
 
-function upstreamEntry(registry: ResolvedRegistry, credentials: Promise<CredentialLookup>, logger: Logger): SyncEntry {
+function upstreamEntry(
+  registry: ResolvedRegistry,
+  credentials: Promise<CredentialLookup>,
+  logger: Logger,
+  meter: UpstreamMeter,
+): SyncEntry {
   const tls = loadUpstreamTls(registry)
   // The config check refuses a missing certDir; one unreadable now is said once, here, and each
   // request to this upstream fails with it.
@@ -39,7 +45,7 @@ function upstreamEntry(registry: ResolvedRegistry, credentials: Promise<Credenti
     tls,
     logger,
   })
-  return { registry, upstream: new UpstreamSource(client) }
+  return { registry, upstream: new MeteredUpstreamSource(client, meter) }
 }
 
 /** Keys sync accepts but cannot honour yet: say so once, at start. */
@@ -78,9 +84,19 @@ export function createSync(options: SyncOptions): Sync {
   warnUnsupported(config, logger)
   const own = new Set((options.ownHosts ?? []).map(hostKey))
   const registries = config.registries.map((entry, index) => withoutOwnUrls(resolveRegistry(entry, index), own))
-  const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger))
   const lifetime = new AbortController()
   const signal = options.signal ? AbortSignal.any([options.signal, lifetime.signal]) : lifetime.signal
+  const budget = new CacheBudget({
+    registry,
+    stores: options.stores ?? [],
+    maxBytes: config.cacheMaxBytes,
+    lowWatermark: config.cacheLowWatermark,
+    minFreeBytes: config.cacheMinFreeBytes,
+    spoolDirectory: config.downloadDir,
+    logger,
+    signal,
+  })
+  const entries = registries.map((entry) => upstreamEntry(entry, credentials, logger, budget.counters))
   const fills = new BlobFills({
     registry,
     spoolDirectory: config.downloadDir,
@@ -96,6 +112,7 @@ export function createSync(options: SyncOptions): Sync {
     manifests,
     tagChecks,
     logger,
+    budget,
   })
   const periodic = new PeriodicSync({
     entries,
@@ -106,10 +123,14 @@ export function createSync(options: SyncOptions): Sync {
   return {
     source,
     middleware: [namespaceRouting({ registries, ownHosts: own })],
-    start: () => periodic.start(),
+    start: () => {
+      periodic.start()
+      budget.start()
+    },
+    metrics: () => budget.metrics(),
     stop: async () => {
       lifetime.abort()
-      await Promise.all([periodic.finished(), fills.settled()])
+      await Promise.all([periodic.finished(), fills.settled(), budget.stop()])
       await tagChecks.flush()
     },
   }

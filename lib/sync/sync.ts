@@ -9,13 +9,20 @@ import type { SyncConfig } from '../config'
 import type { AppEnv } from '../http/context'
 import type { PullSource } from '../http/pull-source'
 import type { Logger } from '../log/logger'
+import type { MetricFamily } from '../maintenance/metrics'
 import type { Registry } from '../registry/registry'
+import type { BudgetStore } from './cache/budget/cache-budget'
 
 export interface SyncOptions {
   registry: Registry
   /** `extensions.sync` as lib/config decodes it; absent, disabled or without registries: local only. */
   config: SyncConfig | undefined
   logger: Logger
+  /**
+   * Every store with its metadata store and root, the default first: the cache budget counts and
+   * evicts through them. Absent: nothing is evicted (blobs still bypass a full disk).
+   */
+  stores?: readonly BudgetStore[]
   /** host[:port] names this registry is reached by (externalUrl host, listen address). */
   ownHosts?: readonly string[]
   /**
@@ -30,8 +37,10 @@ export interface Sync {
   source: PullSource
   /** The `?ns=` router; run it before authorization, which must see the mapped name. */
   middleware: MiddlewareHandler<AppEnv>[]
-  /** Starts periodic mirroring. */
+  /** Starts periodic mirroring and the cache budget's first count. */
   start(): void
+  /** The pull-through cache's `zot_sync_cache_*` families. */
+  metrics(): MetricFamily[]
   /**
    * Cancels periodic mirroring and fills nobody waits for, waits for them to end and records
    * pending tag checks. Fills that clients are reading go on until the last of them is gone.
@@ -48,5 +57,6 @@ export const localOnlySync = (registry: Registry): Sync => ({
   source: registry,
   middleware: [],
   start: () => {},
+  metrics: () => [],
   stop: async () => {},
 })

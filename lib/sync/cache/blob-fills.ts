@@ -14,6 +14,7 @@
  * Transfers are cut only when idle (`responseHeaderTimeout` without a byte) or past
  * `syncTimeout`, never for being long (zot #2416, #3359, #4079).
  */
+import { RegistryError } from '../../errors/registry-error'
 import type { Logger } from '../../log/logger'
 import { createHasher, requireDigest } from '../../oci/digest'
 import type { Content } from '../../registry/content-source'
@@ -84,10 +85,10 @@ export class BlobFills {
   ): Promise<Content> {
     if (range) {
       await this.ensure(repository, digest, routes)
-      return this.options.registry.openBlob(repository, digest, range)
+      return this.openStored(repository, digest, routes, range)
     }
     const fill = this.join(repository, digest, routes)
-    if (fill.isCommitted) return this.options.registry.openBlob(repository, digest)
+    if (fill.isCommitted) return this.openStored(repository, digest, routes)
     fill.waiters++
     let spool: Spool
     try {
@@ -110,6 +111,27 @@ export class BlobFills {
       await unlessAborted(fill.committed, signal)
     } finally {
       this.leave(fill)
+    }
+  }
+
+  /**
+   * A blob a finished fill stored. Evicted since (the cache budget deletes cached blobs online),
+   * the finished fill is forgotten and a new one stores the blob again, once.
+   */
+  private async openStored(
+    repository: string,
+    digest: string,
+    routes: Route[],
+    range?: { offset: number; length: number },
+  ): Promise<Content> {
+    try {
+      return await this.options.registry.openBlob(repository, digest, range)
+    } catch (error) {
+      if (!(error instanceof RegistryError && error.code === 'BLOB_UNKNOWN')) throw error
+      const k = key(repository, digest)
+      if (this.fills.get(k)?.isCommitted) this.fills.delete(k)
+      await this.ensure(repository, digest, routes)
+      return this.options.registry.openBlob(repository, digest, range)
     }
   }
 

@@ -26,6 +26,7 @@ import type { Descriptor } from '../../oci/manifest'
 import type { Content, ContentSource, ManifestBody } from '../../registry/content-source'
 import type { Registry } from '../../registry/registry'
 import type { BlobFills } from './blob-fills'
+import type { CacheBudget } from './budget/cache-budget'
 import { ExpiringCache } from '../../cache/expiring-cache'
 import { firstRoute, type Route } from '../routing/route'
 import { upstreamFailure, upstreamReasons } from '../routing/upstream-failure'
@@ -42,6 +43,8 @@ export interface PullThroughOptions {
   manifests: ManifestCache
   tagChecks: TagChecks
   logger: Logger
+  /** Counts hits and misses; decides whether a blob may be cached or is served straight through. */
+  budget?: CacheBudget
   /** How long a pull waits for a tag check before it is served the cached manifest (ms). */
   staleAfter?: number
   /** How long upstream tag lists and referrer syncs are reused (ms). */
@@ -117,7 +120,14 @@ export class PullThroughSource implements PullSource {
   }
 
   async openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
-    return this.local.openManifest(repository, descriptor)
+    try {
+      return await this.local.openManifest(repository, descriptor)
+    } catch (error) {
+      // Evicted (cache budget) between resolving and reading: fetched again by its digest.
+      if (!isMissing(error) || this.routes(repository).length === 0) throw error
+      await this.resolveManifest(repository, descriptor.digest)
+      return this.local.openManifest(repository, descriptor)
+    }
   }
 
   async statBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
@@ -136,13 +146,23 @@ export class PullThroughSource implements PullSource {
   }
 
   async openBlob(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content> {
+    const { fills, budget } = this.options
+    let content: Content
     try {
-      return await this.local.openBlob(repository, digest, range)
+      content = await this.local.openBlob(repository, digest, range)
     } catch (error) {
       const routes = isMissing(error) ? this.routes(repository) : []
       if (routes.length === 0) throw error
-      return this.options.fills.open(repository, digest, routes, range)
+      if (budget) budget.counters.misses++
+      // A running fill has its room already; a range is served from storage after a fill.
+      const starting = budget !== undefined && !range && fills.size(repository, digest) === undefined
+      if (starting && !(await budget.admit(repository, digest, this.sync.blobSize(digest)))) {
+        return budget.straightThrough(digest, routes)
+      }
+      return fills.open(repository, digest, routes, range)
     }
+    if (budget) budget.counters.hits++
+    return content
   }
 
   async listTags(repository: string): Promise<string[]> {

@@ -1,0 +1,124 @@
+/**
+ * @module
+ * Evicting one pull-through cached image from a repository, online, with GC's locking discipline
+ * (gc.ts): the index entries go in one update under the repository's lock (the lock manifest
+ * pushes take), then, under the lock again, each blob of the image is deleted only if the
+ * repository's current index no longer reaches it. So a blob another image of the repository
+ * uses is never deleted, and a push or a cache fill that records a manifest meanwhile either
+ * keeps its blobs or finds them gone and fetches them again.
+ *
+ * Only an image whose manifest the metadata store records as stored by sync alone (origin
+ * `sync`) is evicted: a client push of the same manifest makes it pushed for good, and a manifest
+ * of unknown origin (recorded before origins were) stays. The image is re-checked under the
+ * lock: pulled since it was chosen, it stays. Referrers the cache stored for it (signatures,
+ * SBOMs) go with it. A blob touched recently (an upload, a mount, a HEAD: a client about to
+ * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it.
+ */
+import { RegistryError } from '../errors/registry-error'
+import type { MetaStore, RepositoryStats } from '../meta/meta-store'
+import type { ImageIndex } from '../registry/image-index'
+import type { Registry } from '../registry/registry'
+import type { RecentActivity } from './activity'
+import { reachableBlobs } from './reachability'
+
+/** An image the cache holds: one manifest digest of a repository's index, with its tags. */
+export interface CachedImage {
+  repository: string
+  digest: string
+  /** Everything the image reaches: its manifest, children of an index, configs, layers. */
+  blobs: ReadonlySet<string>
+  /** Cached referrers (untagged entries whose subject is this image), evicted with it. */
+  referrers: readonly string[]
+  /** The last pull (or the caching) of the image or of any manifest it reaches, ms. */
+  lastUsed: number
+}
+
+export interface EvictionContext {
+  registry: Registry
+  /** The metadata store of the repository's store: origins, pull times, forgotten entries. */
+  meta: MetaStore
+  /** Blob touches; one within `touchGraceMs` is spared. */
+  activity?: RecentActivity
+  touchGraceMs: number
+  clock?: () => number
+}
+
+export interface Eviction {
+  /** False when the image was pulled, pushed or changed since it was chosen (nothing done). */
+  evicted: boolean
+  /** Blobs deleted, with their sizes. */
+  deleted: Map<string, number>
+  /** The repository had nothing left and was removed. */
+  repositoryRemoved: boolean
+}
+
+/** When the image (or anything it reaches) was last pulled or stored, by the metadata store. */
+export function lastUse(stats: RepositoryStats, digests: Iterable<string>): number {
+  let last = 0
+  for (const digest of digests) {
+    const manifest = stats.manifests.get(digest)
+    last = Math.max(last, manifest?.pulledAt ?? 0, manifest?.pushedAt ?? 0)
+  }
+  return last
+}
+
+const isCached = (stats: RepositoryStats, digest: string): boolean => stats.manifests.get(digest)?.origin === 'sync'
+
+/** Removes the image's entries (and its cached referrers') from the index; the digests removed. */
+async function removeEntries(context: EvictionContext, image: CachedImage): Promise<Set<string>> {
+  const store = context.registry.maintenance(image.repository)
+  const removed = new Set<string>()
+  const mutate = async (index: ImageIndex): Promise<ImageIndex | undefined> => {
+    removed.clear()
+    const stats = await context.meta.repositoryStats(image.repository)
+    if (!isCached(stats, image.digest)) return undefined
+    if (lastUse(stats, [image.digest, ...image.blobs]) > image.lastUsed) return undefined
+    const doomed = new Set([image.digest, ...image.referrers.filter((digest) => isCached(stats, digest))])
+    const kept = index.manifests.filter((entry) => !doomed.has(entry.digest))
+    if (kept.length === index.manifests.length) return undefined
+    for (const entry of index.manifests) if (doomed.has(entry.digest)) removed.add(entry.digest)
+    return { ...index, manifests: kept }
+  }
+  try {
+    await store.updateIndex(mutate)
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === 'NAME_UNKNOWN') return new Set()
+    throw error
+  }
+  return removed
+}
+
+/**
+ * Evicts `image` (chosen from a snapshot) if it is still cached and unused since: its index
+ * entries, then every blob of it that the repository's current index does not reach.
+ */
+export async function evictCachedImage(context: EvictionContext, image: CachedImage): Promise<Eviction> {
+  const { registry, meta, activity, touchGraceMs } = context
+  const clock = context.clock ?? Date.now
+  const store = registry.maintenance(image.repository)
+  const deleted = new Map<string, number>()
+  const removed = await removeEntries(context, image)
+  if (removed.size === 0) return { evicted: false, deleted, repositoryRemoved: false }
+  for (const digest of removed) meta.forgetManifest(image.repository, digest)
+  const quarantined = new Set((await store.quarantined()).map((file) => file.name))
+  const candidates = new Set(image.blobs)
+  for (const digest of removed) candidates.add(digest)
+  await store.locked(async () => {
+    const current = await store.index()
+    const live = current ? await reachableBlobs(store, current, quarantined) : { blobs: new Set<string>() }
+    // A manifest that cannot be read leaves the references unknown: delete nothing (GC's rule).
+    if ('problem' in live) return
+    for (const digest of candidates) {
+      if (live.blobs.has(digest)) continue
+      const touched = activity?.lastTouched(image.repository, digest)
+      if (touched !== undefined && clock() - touched < touchGraceMs) continue
+      const file = await store.blob(digest)
+      if (!file) continue
+      await store.deleteBlob(digest)
+      deleted.set(digest, file.size)
+    }
+  })
+  const repositoryRemoved = await store.removeIfEmpty()
+  if (repositoryRemoved) meta.forgetRepository(image.repository)
+  return { evicted: true, deleted, repositoryRemoved }
+}

@@ -1,0 +1,71 @@
+/**
+ * @module
+ * Helpers of the cache budget tests: a whole verified pull through the cache, metric values from
+ * the Prometheus endpoint, the cache's config, and what the storage holds of an image.
+ */
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pullBlob, pullManifest, type PushedImage } from './content'
+
+/** Pulls an image's manifest and every blob through `url`; throws unless each digest is right. */
+export async function pullVerified(url: string, repository: string, tag: string, image: PushedImage): Promise<void> {
+  const manifest = await pullManifest(url, repository, tag)
+  if (manifest.status !== 200 || manifest.bodyDigest !== image.digest)
+    throw new Error(`${repository}:${tag}: manifest ${manifest.status} ${manifest.bodyDigest}, wanted ${image.digest}`)
+  for (const blob of image.blobs) {
+    const pulled = await pullBlob(url, repository, blob.digest)
+    if (pulled.status !== 200 || pulled.digest !== blob.digest)
+      throw new Error(
+        `${repository}@${blob.digest}: ${pulled.status}, ${pulled.size} bytes hashing to ${pulled.digest}`,
+      )
+  }
+}
+
+/** The value of an unlabelled sample on the metrics page; undefined when absent. */
+export async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
+}
+
+/** zot config with metrics and an on-demand sync of `upstream`, plus the budget keys given. */
+export function cacheConfig(upstream: string, budget: Record<string, unknown>): Record<string, unknown> {
+  return {
+    log: { level: 'debug' },
+    extensions: {
+      metrics: { enable: true, prometheus: { path: '/metrics' } },
+      sync: {
+        enable: true,
+        ...budget,
+        registries: [{ urls: [upstream], onDemand: true, tlsVerify: false, responseHeaderTimeout: '5s' }],
+      },
+    },
+  }
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
+
+/** Whether local storage under `root` holds the blob file of `digest` in `repository`. */
+export const holdsBlob = (root: string, repository: string, digest: string): Promise<boolean> =>
+  exists(join(root, repository, 'blobs', ...digest.split(':')))
+
+/** Whether local storage holds every blob of the image (manifest included). */
+export async function holdsImage(root: string, repository: string, image: PushedImage): Promise<boolean> {
+  for (const digest of [image.digest, ...image.blobs.map((blob) => blob.digest)])
+    if (!(await holdsBlob(root, repository, digest))) return false
+  return true
+}
+
+/** Polls `check` every 200 ms until it holds or `timeoutMs` passes; returns its last answer. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await Bun.sleep(200)
+  }
+}
