@@ -37,6 +37,18 @@ export function storeMaintenanceOptions(
   return { ...own, rootDirectory: part.rootDirectory }
 }
 
+/**
+ * The `storage` section maintenance runs with after a reload: the stores stay those opened at
+ * start (which stores exist, and where, needs a restart), each with the settings `next` gives its
+ * route; a route `next` no longer names keeps the settings it started with.
+ */
+export function reloadedStorage(started: StorageConfig, next: StorageConfig): StorageConfig {
+  const subPaths = Object.fromEntries(
+    Object.entries(started.subPaths ?? {}).map(([route, store]) => [route, next.subPaths?.[route] ?? store]),
+  )
+  return { ...next, subPaths }
+}
+
 /** `logger` with `fields` on every line: a sub-store's lines name its route. */
 function withFields(logger: Logger, fields: LogFields): Logger {
   return {

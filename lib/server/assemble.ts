@@ -20,7 +20,7 @@ import { startEvents, type Events } from '../events/events'
 import { mandatoryAnnotationsLint } from '../lint/mandatory-annotations'
 import { createLogger, type Logger } from '../log/logger'
 import type { Maintenance } from '../maintenance'
-import { startStoresMaintenance } from '../maintenance/stores-maintenance'
+import { reloadedStorage, startStoresMaintenance } from '../maintenance/stores-maintenance'
 import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
@@ -78,7 +78,7 @@ export async function createRuntime(config: Config, logger: Logger, signal?: Abo
   const maintain = (next: Config) =>
     startStoresMaintenance({
       parts: maintained,
-      storage: next.storage,
+      storage: reloadedStorage(config.storage, next.storage),
       logger,
       ...(signal && { signal }),
       ...(next.extensions?.scrub && { scrub: next.extensions.scrub }),

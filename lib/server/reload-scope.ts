@@ -23,6 +23,9 @@ export const RELOADED_SETTINGS = [
   'storage.gc',
   'storage.retention',
   'storage.redirectBlobURL',
+  'storage.subPaths.<route>.gc',
+  'storage.subPaths.<route>.retention',
+  'storage.subPaths.<route>.redirectBlobURL',
 ] as const
 
 /** Settings read once at start, each with how to read it from a config. */
@@ -38,7 +41,11 @@ const RESTART_ONLY: Record<string, (config: Config) => unknown> = {
   'storage.dedupe': (config) => config.storage.dedupe,
   'storage.commit': (config) => config.storage.commit,
   'storage.remoteCache': (config) => config.storage.remoteCache,
-  'storage.subPaths': (config) => config.storage.subPaths,
+  // Which stores exist, where, and how they store; each route's GC and retention reload (zot too).
+  'storage.subPaths': (config) =>
+    Object.entries(config.storage.subPaths ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([route, store]) => [route, store.rootDirectory, store.storageDriver, store.dedupe, store.commit]),
 }
 
 /**

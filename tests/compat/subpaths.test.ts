@@ -10,7 +10,8 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../lib/log/logger'
-import { createRuntime } from '../../lib/server/assemble'
+import { createRuntime, type Runtime } from '../../lib/server/assemble'
+import { restartOnlyChanges } from '../../lib/server/reload-scope'
 import { testConfig } from '../support/config'
 import { MediaType, sha256Digest } from '../support/oci-layout'
 import { fetchManifest, fetchReferrers, putManifest } from '../support/registry-api'
@@ -282,38 +283,62 @@ describe('zot gc and zot scrub visit every store with its own settings', () => {
 })
 
 describe("serve's maintenance runs per store", () => {
+  let directory: string
+  let data: ZotSubPathsData
+  let runtime: Runtime | undefined
+  const storageSection = (subGcDelay: string) => ({
+    rootDirectory: data.root,
+    gcDelay: '1s',
+    // No schedule of its own: the only passes are the ones these tests ask for.
+    gcInterval: '0s',
+    subPaths: { '/a': { rootDirectory: data.subRoot, gc: true, gcDelay: subGcDelay, gcInterval: '0s' } },
+  })
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'zot-subpaths-serve-'))
+    data = await writeZotSubPathsData(join(directory, 'root'), join(directory, 'sub-a'))
+    await ageTree(directory, 90 * 60_000)
+    runtime = await createRuntime(testConfig({ storage: storageSection('3h') }), silentLogger())
+    // A server counts everything as touched at its start: idle for gcDelay only from then on.
+    await Bun.sleep(1500)
+  })
+  afterAll(async () => {
+    await runtime?.close()
+    await rm(directory, { recursive: true, force: true })
+  })
+
   test('one GC pass applies each store its own gcDelay and counts a run per store', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'zot-subpaths-serve-'))
-    try {
-      const data = await writeZotSubPathsData(join(directory, 'root'), join(directory, 'sub-a'))
-      await ageTree(directory, 90 * 60_000)
-      const config = testConfig({
-        storage: {
-          rootDirectory: data.root,
-          gcDelay: '1s',
-          // No schedule of its own: the only passes are the one this test asks for.
-          gcInterval: '0s',
-          subPaths: { '/a': { rootDirectory: data.subRoot, gc: true, gcDelay: '3h', gcInterval: '0s' } },
-        },
-      })
-      const runtime = await createRuntime(config, silentLogger())
-      try {
-        // A server counts everything as touched at its start: idle for gcDelay only from then on.
-        await Bun.sleep(1500)
-        const report = await runtime.maintenance.runGc()
-        expect(report.errors).toEqual([])
-        const [alpineOrphan, appOrphan] = data.orphans
-        expect(await exists(blobFile(data.root, 'library/alpine', alpineOrphan!.blob.digest))).toBe(false)
-        expect(await exists(blobFile(data.subRoot, 'a/app', appOrphan!.blob.digest))).toBe(true)
-        const deleted = new Set(report.decisions.filter((d) => d.action === 'delete').map((d) => d.repository))
-        expect(deleted).toEqual(new Set(['library/alpine']))
-        const runs = runtime.metrics.registry.render()
-        expect(runs).toMatch(/^zot_gc_runs_total\{error="false"\} 2$/m)
-      } finally {
-        await runtime.close()
-      }
-    } finally {
-      await rm(directory, { recursive: true, force: true })
-    }
+    const report = await runtime!.maintenance.runGc()
+    expect(report.errors).toEqual([])
+    const [alpineOrphan, appOrphan] = data.orphans
+    expect(await exists(blobFile(data.root, 'library/alpine', alpineOrphan!.blob.digest))).toBe(false)
+    expect(await exists(blobFile(data.subRoot, 'a/app', appOrphan!.blob.digest))).toBe(true)
+    const deleted = new Set(report.decisions.filter((d) => d.action === 'delete').map((d) => d.repository))
+    expect(deleted).toEqual(new Set(['library/alpine']))
+    expect(runtime!.metrics.registry.render()).toMatch(/^zot_gc_runs_total\{error="false"\} 2$/m)
+  })
+
+  test("a reload applies a route's new GC settings; its store itself needs a restart", async () => {
+    const started = testConfig({ storage: storageSection('3h') })
+    const shorter = testConfig({ storage: storageSection('1s') })
+    expect(restartOnlyChanges(started, shorter)).toEqual([])
+    const moved = testConfig({
+      storage: { ...storageSection('3h'), subPaths: { '/a': { rootDirectory: '/elsewhere' } } },
+    })
+    expect(restartOnlyChanges(started, moved)).toEqual(['storage.subPaths'])
+
+    await runtime!.reconfigure(shorter)
+    // Restarted maintenance counts its own start as the last touch, as a server's start.
+    await Bun.sleep(1500)
+    await runtime!.maintenance.runGc()
+    const appOrphan = data.orphans[1]!
+    expect(await exists(blobFile(data.subRoot, 'a/app', appOrphan.blob.digest))).toBe(false)
+  })
+
+  test('a reload that drops the route keeps maintaining the store that is still open', async () => {
+    await runtime!.reconfigure(testConfig({ storage: { rootDirectory: data.root, gcDelay: '1s', gcInterval: '0s' } }))
+    const report = await runtime!.maintenance.runGc({ dryRun: true })
+    expect(report.errors).toEqual([])
+    expect(report.repositories).toBeGreaterThan(4)
   })
 })
