@@ -70,25 +70,33 @@ const putManifest = (replica: Replica, repository: string, tag: string, body: Ui
 /** What GC passes as `live`: nothing is reachable from an index without manifests here. */
 const nothingLive = async () => new Set<string>()
 
+/**
+ * An orphan blob pushed through `pusher`, claimed by a sweep on `sweeper`, and a manifest PUT
+ * relying on it started through `pusher`.
+ */
+async function pushRacingClaim(pusher: Replica, sweeper: Replica) {
+  const data = crypto.getRandomValues(new Uint8Array(100))
+  const digest = await pushBlob(pusher, 'app', data)
+  const sweep = sweeper.registry.maintenance('app')
+  const claim = await sweep.claimBlobs([digest], nothingLive, 30_000)
+  expect(claim?.blobs).toEqual([digest])
+  let settled = false
+  const push = putManifest(pusher, 'app', 'v1', manifestOf(digest, data.length)).finally(() => {
+    settled = true
+  })
+  return { digest, sweep, claim: claim!, push, settled: () => settled }
+}
+
 describe('GC claims on a shared bucket', () => {
   test('a push relying on a claimed blob waits for the release, then refuses the deleted blob', async () => {
     const [a, b] = await replicas()
-    const data = crypto.getRandomValues(new Uint8Array(100))
-    const digest = await pushBlob(a, 'app', data)
-    const sweep = b.registry.maintenance('app')
-    const claim = await sweep.claimBlobs([digest], nothingLive, 30_000)
-    expect(claim?.blobs).toEqual([digest])
+    const { digest, sweep, claim, push, settled } = await pushRacingClaim(a, b)
     // A second sweep (another GC replica) finds the repository held.
     expect(await sweep.claimBlobs([digest], nothingLive, 30_000)).toBeUndefined()
-
-    let settled = false
-    const push = putManifest(a, 'app', 'v1', manifestOf(digest, data.length)).finally(() => {
-      settled = true
-    })
     await Bun.sleep(1000)
-    expect(settled).toBe(false)
+    expect(settled()).toBe(false)
     await sweep.deleteBlob(digest)
-    await sweep.releaseClaim(claim!)
+    await sweep.releaseClaim(claim)
     const response = await push
     expect(response.status).toBe(400)
     expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('MANIFEST_BLOB_UNKNOWN')
@@ -96,27 +104,19 @@ describe('GC claims on a shared bucket', () => {
 
   test('a push relying on a claimed blob the sweep spared is acknowledged after the release', async () => {
     const [a, b] = await replicas()
-    const data = crypto.getRandomValues(new Uint8Array(100))
-    const digest = await pushBlob(a, 'app', data)
-    const sweep = b.registry.maintenance('app')
-    const claim = await sweep.claimBlobs([digest], nothingLive, 30_000)
-    const push = putManifest(a, 'app', 'v1', manifestOf(digest, data.length))
+    const { digest, sweep, claim, push } = await pushRacingClaim(a, b)
     await Bun.sleep(500)
-    await sweep.releaseClaim(claim!)
+    await sweep.releaseClaim(claim)
     expect((await push).status).toBe(201)
     expect((await b.request(`/v2/app/blobs/${digest}`)).status).toBe(200)
   })
 
   test("a push waiting for a claim of its own replica's sweep does not keep that sweep from releasing it", async () => {
     const [a] = await replicas()
-    const data = crypto.getRandomValues(new Uint8Array(100))
-    const digest = await pushBlob(a, 'app', data)
-    const sweep = a.registry.maintenance('app')
-    const claim = await sweep.claimBlobs([digest], nothingLive, 30_000)
-    const push = putManifest(a, 'app', 'v1', manifestOf(digest, data.length))
+    const { sweep, claim, push } = await pushRacingClaim(a, a)
     await Bun.sleep(500)
     const released = Date.now()
-    await sweep.releaseClaim(claim!)
+    await sweep.releaseClaim(claim)
     expect(Date.now() - released).toBeLessThan(5000)
     expect((await push).status).toBe(201)
   })
