@@ -131,6 +131,29 @@ describe('dedupe: true on S3', () => {
     second.close()
   })
 
+  test('redirectBlobURL: a placeholder redirects to the content, never to the empty object', async () => {
+    const bucket = await createTestBucket(await sharedCephRgw(), 'dedupe-redirect')
+    const h = await makeMaintenanceHarness({
+      rootDirectory: await tempDirectory('s3-dedupe-redirect'),
+      dedupe: true,
+      redirectBlobURL: true,
+      storageDriver: zotS3Params(await sharedCephRgw(), bucket),
+    })
+    const image = await pushImage(h, 'one', 'v1')
+    await pushCopy(h, 'one', 'two', image)
+    const layer = image.layers[0]!
+    expect(await objectSize(bucket, blobPath('two', layer))).toBe(0)
+
+    const redirect = await h.request(`/v2/two/blobs/${layer}`)
+
+    expect(redirect.status).toBe(307)
+    const location = redirect.headers.get('location')!
+    expect(location).toContain(`/one/blobs/sha256/`)
+    const body = new Uint8Array(await (await fetch(location)).arrayBuffer())
+    expect(digestOf(body)).toBe(layer)
+    h.close()
+  })
+
   test('with dedupe off, a mount from a placeholder copies the content, never the placeholder', async () => {
     const bucket = await createTestBucket(await sharedCephRgw(), 'dedupe-off')
     const on = await harness(bucket, true)
