@@ -1,0 +1,183 @@
+/**
+ * @module
+ * Cold pull through the pull-through cache against the same pull straight from the upstream, side
+ * by side in one run (issue 19): one large layer (500 MiB by default) on Debian's docker-registry
+ * on loopback, the cache a real `zot serve` (from source, or `--binary dist/zot`) in its own
+ * process with a fresh root for every cold pull, curl as the client. Per run: one direct pull,
+ * one cold pull, and `--concurrent` cold pulls of the same blob at once through another fresh
+ * cache. Prints medians (first byte, total), the ratios to direct, the cache's peak RSS (VmHWM)
+ * and the upstream GETs the concurrent pulls cost.
+ *
+ *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot]
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { run } from '../../tests/support/clients'
+import { REPOSITORY_ROOT } from '../../tests/support/paths'
+import { startProcess } from '../../tests/support/process'
+import { freePort } from '../../tests/support/server'
+import { MediaType, manifestBytes } from '../../tests/support/oci-layout'
+import { pushBlob, pushManifest, randomBytes } from '../../tests/sync/support/content'
+import { startDockerRegistry, type DockerRegistry } from '../../tests/sync/support/docker-registry'
+
+const { values } = parseArgs({
+  options: {
+    mib: { type: 'string', default: '500' },
+    runs: { type: 'string', default: '5' },
+    concurrent: { type: 'string', default: '8' },
+    binary: { type: 'string' },
+  },
+})
+const SIZE = Number(values.mib) * (1 << 20)
+const RUNS = Number(values.runs)
+const CONCURRENT = Number(values.concurrent)
+const REPOSITORY = 'bench/big'
+
+interface Timing {
+  ttfb: number
+  total: number
+}
+
+/** Streams random content to a file while hashing it, then pushes it as one layer and an image. */
+async function pushLargeImage(upstream: DockerRegistry, scratch: string): Promise<string> {
+  const path = join(scratch, 'layer.bin')
+  const writer = Bun.file(path).writer()
+  const hasher = new Bun.CryptoHasher('sha256')
+  for (let written = 0; written < SIZE; written += 16 << 20) {
+    const chunk = randomBytes(Math.min(16 << 20, SIZE - written))
+    hasher.update(chunk)
+    writer.write(chunk)
+  }
+  await writer.end()
+  const layer = `sha256:${hasher.digest('hex')}`
+  const start = await fetch(`${upstream.url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' })
+  const location = new URL(start.headers.get('Location')!, upstream.url)
+  location.searchParams.set('digest', layer)
+  const put = await fetch(location, { method: 'PUT', body: Bun.file(path) })
+  if (put.status !== 201) throw new Error(`layer push: ${put.status}`)
+  await rm(path)
+  const config = await pushBlob(upstream, REPOSITORY, new TextEncoder().encode('{"os":"linux"}'), MediaType.ociConfig)
+  const manifest = manifestBytes({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config,
+    layers: [{ mediaType: MediaType.ociLayerGzip, digest: layer, size: SIZE }],
+  })
+  await pushManifest(upstream, REPOSITORY, 'v1', manifest, MediaType.ociManifest)
+  return layer
+}
+
+async function curl(url: string): Promise<Timing> {
+  const { stdout } = await run('curl', [
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code} %{time_starttransfer} %{time_total} %{size_download}',
+    url,
+  ])
+  const [status, ttfb, total, size] = stdout.trim().split(' ')
+  if (status !== '200' || Number(size) !== SIZE) throw new Error(`curl ${url}: ${stdout}`)
+  return { ttfb: Number(ttfb) * 1000, total: Number(total) * 1000 }
+}
+
+/** A fresh `zot serve` caching `upstream` on demand; `peakRssMiB` reads its VmHWM. */
+async function startCache(upstream: DockerRegistry, scratch: string) {
+  const root = await mkdtemp(join(scratch, 'cache-'))
+  const port = await freePort()
+  const configPath = join(root, 'config.json')
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      storage: { rootDirectory: join(root, 'data') },
+      http: { address: '127.0.0.1', port: String(port) },
+      log: { level: 'warn' },
+      extensions: { sync: { enable: true, registries: [{ urls: [upstream.url], onDemand: true }] } },
+    }),
+  )
+  const command = values.binary
+    ? [values.binary, 'serve', configPath]
+    : [process.execPath, join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'serve', configPath]
+  const url = `http://127.0.0.1:${port}`
+  const child = await startProcess({ command, readyUrl: `${url}/v2/`, readyTimeoutMs: 20_000 })
+  return {
+    url,
+    /** CPU seconds (user + system) the cache process has used so far. */
+    async cpuSeconds(): Promise<number> {
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / 100
+    },
+    async peakRssMiB(): Promise<number> {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024
+    },
+    async stop(): Promise<void> {
+      await child.stop()
+      await rm(root, { recursive: true, force: true })
+    },
+  }
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+const ms = (value: number): string => value.toFixed(0).padStart(8)
+
+const scratch = await mkdtemp(join(tmpdir(), 'zot-cold-pull-bench-'))
+const upstream = await startDockerRegistry()
+try {
+  const layer = await pushLargeImage(upstream, scratch)
+  const blobPath = `/v2/${REPOSITORY}/blobs/${layer}`
+  const direct: Timing[] = []
+  const cold: Timing[] = []
+  const concurrentSlowest: number[] = []
+  const concurrentTtfb: number[] = []
+  const peakRss: number[] = []
+  const coldCpu: number[] = []
+  const upstreamGets: number[] = []
+  for (let round = 0; round < RUNS; round++) {
+    direct.push(await curl(upstream.url + blobPath))
+
+    let cache = await startCache(upstream, scratch)
+    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+    const cpuBefore = await cache.cpuSeconds()
+    cold.push(await curl(cache.url + blobPath))
+    coldCpu.push((await cache.cpuSeconds()) - cpuBefore)
+    peakRss.push(await cache.peakRssMiB())
+    await cache.stop()
+
+    cache = await startCache(upstream, scratch)
+    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+    const before = upstream.count('GET', new RegExp(`/blobs/${layer}$`))
+    const many = await Promise.all(Array.from({ length: CONCURRENT }, () => curl(cache.url + blobPath)))
+    upstreamGets.push(upstream.count('GET', new RegExp(`/blobs/${layer}$`)) - before)
+    concurrentSlowest.push(Math.max(...many.map((timing) => timing.total)))
+    concurrentTtfb.push(median(many.map((timing) => timing.ttfb)))
+    peakRss.push(await cache.peakRssMiB())
+    await cache.stop()
+    console.error(`run ${round + 1}/${RUNS} done`)
+  }
+  const directTotal = median(direct.map((t) => t.total))
+  const directTtfb = median(direct.map((t) => t.ttfb))
+  const coldTotal = median(cold.map((t) => t.total))
+  const coldTtfb = median(cold.map((t) => t.ttfb))
+  const slowest = median(concurrentSlowest)
+  console.log(`one ${SIZE / (1 << 20)} MiB layer, curl; medians of ${RUNS} runs (ms)`)
+  console.log('pull                          first byte     total   total / direct')
+  console.log(`direct from the upstream       ${ms(directTtfb)}  ${ms(directTotal)}`)
+  console.log(
+    `cold through the cache         ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
+  )
+  console.log(
+    `${CONCURRENT} concurrent cold (slowest)    ${ms(median(concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
+  )
+  console.log(`first byte, cold / direct: ${(coldTtfb / directTtfb).toFixed(2)}x`)
+  console.log(`cache CPU for one cold pull (user + system): median ${median(coldCpu).toFixed(2)} s`)
+  console.log(
+    `cache peak RSS (VmHWM): median ${median(peakRss).toFixed(0)} MiB, max ${Math.max(...peakRss).toFixed(0)} MiB`,
+  )
+  console.log(`upstream GETs of the layer per ${CONCURRENT} concurrent cold pulls: ${upstreamGets.join(', ')}`)
+} finally {
+  await upstream.stop()
+  await rm(scratch, { recursive: true, force: true })
+}
