@@ -24,7 +24,7 @@ import type { MetricFamily } from '../../../maintenance/metrics'
 import type { MetaStore } from '../../../meta/meta-store'
 import type { StorePart } from '../../../registry/open-store'
 import type { Registry } from '../../../registry/registry'
-import { normalizeRoute, routeOf } from '../../../registry/routed-registry'
+import { subPathOf } from '../../../registry/routed-registry'
 import type { Route } from '../../routing/route'
 import { CacheCounters } from './budget-metrics'
 import { takeCensus, type CacheCensus } from './cache-census'
@@ -160,11 +160,9 @@ export class CacheBudget {
   }
 
   private storeOf(repository: string): BudgetStore {
-    const route = routeOf(repository)
-    const { stores } = this.options
-    const own =
-      route === undefined ? undefined : stores.find((store) => store.route && normalizeRoute(store.route) === route)
-    return own ?? stores[0]!
+    const [defaultStore, ...subStores] = this.options.stores
+    const byRoute = Object.fromEntries(subStores.map((store) => [store.route ?? '', store]))
+    return subPathOf(byRoute, repository) ?? defaultStore!
   }
 
   private metaOf = (repository: string): MetaStore => this.storeOf(repository).meta
