@@ -12,7 +12,8 @@
  * of unknown origin (recorded before origins were) stays. The image is re-checked under the
  * lock: pulled since it was chosen, it stays. Referrers the cache stored for it (signatures,
  * SBOMs) go with it. A blob touched recently (an upload, a mount, a HEAD: a client about to
- * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it.
+ * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it. On storage
+ * shared by replicas only the index entries go here; GC deletes the blobs with its claims.
  */
 import { RegistryError } from '../errors/registry-error'
 import type { MetaStore, RepositoryStats } from '../meta/meta-store'
@@ -100,6 +101,9 @@ export async function evictCachedImage(context: EvictionContext, image: CachedIm
   const removed = await removeEntries(context, image)
   if (removed.size === 0) return { evicted: false, deleted, repositoryRemoved: false }
   for (const digest of removed) meta.forgetManifest(image.repository, digest)
+  // Replicas on one bucket take no lock of each other's: their blobs are left to GC, which
+  // claims them first (sweep-claims.ts).
+  if (store.shared) return { evicted: true, deleted, repositoryRemoved: false }
   const quarantined = new Set((await store.quarantined()).map((file) => file.name))
   const candidates = new Set(image.blobs)
   for (const digest of removed) candidates.add(digest)

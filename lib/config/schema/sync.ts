@@ -183,7 +183,7 @@ export const sync = obj(
       description:
         'zot-bun: free space to keep on the disk that stores and stages pulls; below it, cached ' +
         'images are evicted, and a pull that still would not fit is served without caching.',
-      defaultNote: 'absent: nothing is evicted for space; a blob that would not fit is served without caching',
+      defaultNote: 'absent: 0 (with `cacheMaxBytes`, images are still evicted to fit a blob)',
       example: '1GiB',
     }),
   },
