@@ -17,7 +17,7 @@ import {
 import { mergeGcReports } from '../lib/maintenance/merge-reports'
 import type { GcSettings } from '../lib/maintenance/options'
 import { startProgress } from '../lib/maintenance/progress'
-import { storeMaintenanceOptions } from '../lib/maintenance/stores-maintenance'
+import { storeSettings } from '../lib/maintenance/stores-maintenance'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'
 import { type MaintenanceCommandOptions, openCommandStore, passProgress, refuseBesideServer } from './maintenance-store'
@@ -61,10 +61,8 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
   const routes = [undefined, ...Object.keys(options.storage.subPaths ?? {})]
   const settings = new Map<string | undefined, GcSettings>()
   try {
-    for (const route of routes) {
-      const store = storeMaintenanceOptions(options.storage, { route, rootDirectory: '' })
-      settings.set(route, resolveGcSettings(store, { dryRun }))
-    }
+    for (const route of routes)
+      settings.set(route, resolveGcSettings(storeSettings(options.storage, route), { dryRun }))
   } catch (error) {
     io.err(`zot gc: ${(error as Error).message}`)
     return 1

@@ -24,17 +24,13 @@ export interface StoresMaintenanceOptions {
 }
 
 /**
- * The maintenance settings of one store: the top-level keys for the default store, its
- * `subPaths` entry for a sub-store (which does not inherit the top-level ones), with the
- * store's resolved root.
+ * The maintenance settings of one store: the top-level keys for the default store (`route`
+ * undefined), its `subPaths` entry for a sub-store, which does not inherit the top-level ones.
  */
-export function storeMaintenanceOptions(
-  storage: StorageConfig,
-  part: Pick<StorePart, 'route' | 'rootDirectory'>,
-): StoreMaintenanceOptions {
-  const own = part.route === undefined ? storage : storage.subPaths?.[part.route]
-  if (!own) throw new Error(`storage.subPaths has no route ${part.route}`)
-  return { ...own, rootDirectory: part.rootDirectory }
+export function storeSettings(storage: StorageConfig, route: string | undefined): StoreMaintenanceOptions {
+  const own = route === undefined ? storage : storage.subPaths?.[route]
+  if (!own) throw new Error(`storage.subPaths has no route ${route}`)
+  return own
 }
 
 /**
@@ -78,7 +74,10 @@ export function startStoresMaintenance(options: StoresMaintenanceOptions): Maint
       logger: part.route === undefined ? logger : withFields(logger, { subPath: part.route }),
       queue,
       ...(signal && { signal }),
-      options: { storage: storeMaintenanceOptions(storage, part), ...(scrub && { scrub }) },
+      options: {
+        storage: { ...storeSettings(storage, part.route), rootDirectory: part.rootDirectory },
+        ...(scrub && { scrub }),
+      },
     }),
   )
   return {
