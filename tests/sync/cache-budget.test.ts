@@ -3,13 +3,14 @@
  * registry served for real (a child process): pulled-through images past `cacheMaxBytes` are
  * evicted least recently pulled first, down to `cacheLowWatermark`, whole (manifest and blobs);
  * the recently pulled stay; pushed content (an image pushed here, and a cached image a client
- * re-pushed) is never evicted; pulls racing evictions complete with the right bytes; metrics count
- * it all.
+ * re-pushed) is never evicted; pulls racing evictions complete with the right bytes, containerd's
+ * included; metrics count it all.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startRegistry, type RunningRegistry } from '../support/server'
 import { cacheConfig, eventually, holdsBlob, holdsImage, metric, pullVerified } from './support/cache-budget'
 import { pushImage, pushManifest, type PushedImage } from './support/content'
+import { mirrorOnly, startContainerd } from './support/containerd'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
 
 const MiB = 1 << 20
@@ -110,5 +111,44 @@ describe('pulls racing evictions', () => {
     expect(
       await eventually(async () => ((await metric(cache.url, 'zot_sync_cache_bytes')) ?? Infinity) <= 7 * MiB),
     ).toBe(true)
+  }, 120_000)
+})
+
+describe('containerd while eviction runs', () => {
+  test('ctr fetches every image through the cache, never from the upstream, while they are evicted', async () => {
+    const containerd = await startContainerd()
+    stops.push(() => containerd.stop())
+    const names = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5']
+    const images = new Map<string, PushedImage>()
+    for (const name of names)
+      images.set(name, await pushImage(upstream, `ctrd/${name}`, { tag: 'v1', layers: [2 * MiB, 1 * MiB] }))
+    const cache = await startCache({ cacheMaxBytes: '7MiB', cacheLowWatermark: '4MiB' })
+    await containerd.writeHosts(upstream.host, mirrorOnly(upstream.url, cache.url))
+    // Two HTTP clients cycle through the same images meanwhile, keeping the cache over budget.
+    let fetching = true
+    const failures: string[] = []
+    const churn = async (offset: number) => {
+      for (let round = offset; fetching; round++) {
+        const name = names[round % names.length]!
+        await pullVerified(cache.url, `ctrd/${name}`, 'v1', images.get(name)!).catch((error: unknown) =>
+          failures.push(String(error)),
+        )
+      }
+    }
+    const churning = Promise.all([churn(0), churn(3)])
+    try {
+      for (const name of names) await containerd.fetch(`${upstream.host}/ctrd/${name}:v1`)
+    } finally {
+      fetching = false
+      await churning
+    }
+    expect(failures).toEqual([])
+    const stored = await containerd.contentDigests()
+    for (const image of images.values())
+      for (const digest of [image.digest, ...image.blobs.map((blob) => blob.digest)]) expect(stored).toContain(digest)
+    // containerd never fell back to the upstream: every byte came through the cache.
+    const direct = upstream.accessLog().filter((line) => line.includes('/ctrd/') && line.includes('containerd'))
+    expect(direct).toEqual([])
+    expect(await metric(cache.url, 'zot_sync_cache_evictions_total')).toBeGreaterThan(0)
   }, 120_000)
 })

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { onDemandConfig, removeCacheRoots, startCache, type RunningCache } from './support/cache'
 import { pushImage, pushIndex } from './support/content'
-import { startContainerd, type Containerd } from './support/containerd'
+import { mirrorOnly, startContainerd, type Containerd } from './support/containerd'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
 
 const CACHE_USER_AGENT = /zot-bun-sync/
@@ -29,16 +29,6 @@ afterAll(async () => {
   await upstream?.stop()
   await removeCacheRoots()
 })
-
-const mirrorOnly = (server: string, mirror: string, overridePath = false): string =>
-  [
-    `server = "${server}"`,
-    '',
-    `[host."${mirror}"]`,
-    '  capabilities = ["pull", "resolve"]',
-    ...(overridePath ? ['  override_path = true'] : []),
-    '',
-  ].join('\n')
 
 test('a _default mirror entry routed by ?ns= pulls through the cache with upstream digests', async () => {
   const index = await pushIndex(upstream, 'org/tool', '2', ['amd64', 'arm64'])

@@ -23,6 +23,17 @@ export interface Containerd {
   stop(): Promise<void>
 }
 
+/** A hosts.toml that pulls and resolves through `mirror` only, `server` being the fallback. */
+export const mirrorOnly = (server: string, mirror: string, overridePath = false): string =>
+  [
+    `server = "${server}"`,
+    '',
+    `[host."${mirror}"]`,
+    '  capabilities = ["pull", "resolve"]',
+    ...(overridePath ? ['  override_path = true'] : []),
+    '',
+  ].join('\n')
+
 export async function startContainerd(): Promise<Containerd> {
   const directory = await mkdtemp(join(tmpdir(), 'zot-sync-containerd-'))
   const socket = join(directory, 'containerd.sock')
