@@ -106,7 +106,21 @@ async function bearerSetup(
     principal && 'access' in principal
       ? bearerReadable(principal, repositories)
       : repositories.filter((repository) => access.canRead(principal ?? anonymousPrincipal(), repository))
-  return { middleware, readable }
+  const exchange =
+    workload &&
+    (await import('./bearer/token-exchange')).tokenExchange({
+      verify: workload.verify,
+      issuers,
+      realm: bearer.realm ?? '',
+      logger,
+    })
+  // zot's token endpoint for clients that send an ID token as a password (docker login, kubelet).
+  const routes = (app: Hono<AppEnv>) => {
+    if (!exchange) return
+    app.on(['GET', 'POST'], '/zot/auth/token', exchange)
+    app.options('/zot/auth/token', (c) => c.body(null, 204))
+  }
+  return { middleware, readable, routes }
 }
 
 /** True when somebody can log in: htpasswd, LDAP, API keys or a supported OpenID provider. */
@@ -161,7 +175,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
       authenticating: true,
       metricsGuard: authorizeMetrics({ ...failure, access }),
       readable: bearer.readable,
-      routes: () => undefined,
+      routes: bearer.routes,
     }
   }
   const logins = hasLogins(auth)

@@ -218,3 +218,91 @@ describe('workload identity alone, without a realm', async () => {
     expect((await fetch(`${alone.url}/v2/flux/app/tags/list`, { headers: bearer(token) })).status).toBe(404)
   })
 })
+
+describe("zot's token exchange at /zot/auth/token", async () => {
+  // The realm must be the registry's own URL, whose port is picked at start: a forwarder stands in.
+  let target = ''
+  const forwarder = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: (request) => {
+      const { pathname, search } = new URL(request.url)
+      return fetch(`${target}${pathname}${search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+      })
+    },
+  })
+  afterAll(() => forwarder.stop(true))
+  const realm = `http://127.0.0.1:${forwarder.port}/zot/auth/token`
+  const exchanging = await startRegistry({
+    config: {
+      http: {
+        auth: { bearer: { realm, service: 'zot-oidc', oidc: [{ issuer: cluster.issuer, audiences: ['zot'] }] } },
+        accessControl: {
+          repositories: {
+            'flux/**': { policies: [{ users: [`${cluster.issuer}/${FLUX}`], actions: ['read', 'create'] }] },
+          },
+        },
+      },
+      log: { level: 'warn' },
+    },
+  })
+  target = exchanging.url
+  afterAll(() => exchanging.stop())
+  const clients = await createClientEnvironment([exchanging.host])
+  afterAll(() => clients.cleanup())
+  const basic = (password: string) => `Basic ${Buffer.from(`zot:${password}`).toString('base64')}`
+
+  test('an ID token as the Basic password comes back as the token, with its lifetime', async () => {
+    const token = await cluster.sign({ sub: FLUX, aud: 'zot' }, { expiresIn: '10m' })
+    const response = await fetch(`${realm}?service=zot-oidc&scope=repository:flux/app:pull`, {
+      headers: { Authorization: basic(token) },
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('Cache-Control')).toBe('no-store')
+    const body = (await response.json()) as Record<string, unknown>
+    expect(body.token).toBe(token)
+    expect(body.access_token).toBe(token)
+    expect(body.expires_in).toBeGreaterThan(590)
+    expect(body.expires_in).toBeLessThanOrEqual(600)
+    expect(body.issued_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+  })
+
+  test("a form's id_token is exchanged; a refused token, an unknown issuer and no credentials are 401 Basic", async () => {
+    const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
+    const form = (fields: Record<string, string>) => fetch(realm, { method: 'POST', body: new URLSearchParams(fields) })
+    expect((await form({ grant_type: 'password', id_token: token })).status).toBe(200)
+    const refused = [
+      await form({ password: await cluster.sign({ sub: FLUX, aud: 'zot' }, { expiresIn: '-1m' }) }),
+      await form({ password: await ci.sign({ sub: 'job-1', aud: 'zot' }) }),
+      await form({ password: 'not-a-token' }),
+      await fetch(realm),
+    ]
+    for (const response of refused) {
+      expect(response.status).toBe(401)
+      expect(response.headers.get('WWW-Authenticate')).toBe(`Basic realm="${realm}"`)
+    }
+  })
+
+  test('a form body over 64 KiB is 413', async () => {
+    const response = await fetch(realm, { method: 'POST', body: new URLSearchParams({ password: 'x'.repeat(70_000) }) })
+    expect(response.status).toBe(413)
+  })
+
+  test('skopeo and podman log in with the ID token as password and push and pull through the exchange', async () => {
+    const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
+    const layout = await OciLayout.create(await clients.scratch('exchange-image'))
+    await buildRandomImage(layout, 'v1')
+    const image = `${exchanging.host}/flux/app:v1`
+    await clients.skopeo(['copy', '--dest-creds', `zot:${token}`, `oci:${layout.directory}:v1`, `docker://${image}`])
+    await clients.podman(['login', '-u', 'zot', '-p', token, exchanging.host])
+    await clients.podman(['pull', image])
+    const refused = await clients.podman(['push', image, `${exchanging.host}/other/app:v1`]).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(refused).toBeInstanceOf(CommandError)
+  })
+})

@@ -138,7 +138,14 @@ export function bearerAuth(options: BearerOptions) {
       return next()
     }
     const token = /^Bearer +([\w.~+/-]+=*)$/i.exec(header)?.[1]
-    if (!token) throw challenge(scope, 'a bearer token is required', 'invalid_request')
+    if (!token) {
+      // Outside /v2 other credentials are the route's business (the token exchange takes Basic).
+      if (!target) {
+        c.set('principal', anonymousPrincipal())
+        return next()
+      }
+      throw challenge(scope, 'a bearer token is required', 'invalid_request')
+    }
     const workload = options.workload && (await options.workload.verify(token))
     if (workload?.kind === 'identity') {
       const { access, authorize } = options.workload as NonNullable<BearerOptions['workload']>
