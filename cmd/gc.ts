@@ -3,7 +3,9 @@
  * `zot gc CONFIG [--dry-run] [--json]`: one GC and retention pass now, whatever `storage.gc`
  * says, with the configured delays and policies. Prints every deletion with the rule behind it
  * (or, with `--dry-run`, what would go), then a summary line. With `subPaths` every store is
- * collected, each with its own `gcDelay` and `retention`, and the summary covers them all.
+ * collected, each with its own `gcDelay` and `retention`, and the summary covers them all; a
+ * sub-store whose `gc` is off (zot's default there) is skipped and said so: its delays are then
+ * 0, and collecting it would delete every untagged manifest at once.
  */
 import type { Command } from 'commander'
 import {
@@ -58,7 +60,10 @@ export function registerGc(program: Command): void {
 export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): Promise<number> {
   const dryRun = options.dryRun ?? false
   // Every store's settings first: a bad pattern stops the command before anything is opened.
-  const routes = [undefined, ...Object.keys(options.storage.subPaths ?? {})]
+  const subPaths = Object.entries(options.storage.subPaths ?? {})
+  for (const [route] of subPaths.filter(([, sub]) => !sub.gc))
+    io.err(`zot gc: storage.subPaths[${JSON.stringify(route)}] has gc off: not collected (set "gc": true there)`)
+  const routes = [undefined, ...subPaths.filter(([, sub]) => sub.gc).map(([route]) => route)]
   const settings = new Map<string | undefined, GcSettings>()
   try {
     for (const route of routes)
@@ -70,7 +75,8 @@ export async function gcCommand(options: GcCommandOptions, io: MaintenanceIo): P
   if (await refuseBesideServer('gc', options, io)) return 1
   const store = await openCommandStore('gc', options, io)
   if (!store) return 1
-  const { registry, logger, parts } = store
+  const { registry, logger } = store
+  const parts = store.parts.filter((part) => settings.has(part.route))
   const progress = startProgress('gc', io, registry)
   try {
     const reports: GcReport[] = []

@@ -257,6 +257,18 @@ describe('zot gc and zot scrub visit every store with its own settings', () => {
     await expectZotFilesUntouched(data)
   })
 
+  test('gc leaves a sub-store whose gc is off alone, and says so', async () => {
+    const gcOff = join(directory, 'gc-off.json')
+    const written = JSON.parse(await readFile(configPath, 'utf8')) as { storage: Record<string, unknown> }
+    const storage = { ...written.storage, subPaths: { '/a': { rootDirectory: data.subRoot } } }
+    await writeFile(gcOff, JSON.stringify({ ...written, storage }))
+    const run = await runZot('gc', gcOff)
+    expect(run.code, run.err).toBe(0)
+    expect(run.err).toContain('zot gc: storage.subPaths["/a"] has gc off: not collected (set "gc": true there)')
+    const appOrphan = data.orphans[1]!
+    expect(await exists(blobFile(data.subRoot, 'a/app', appOrphan.blob.digest))).toBe(true)
+  })
+
   test('scrub checks both stores and quarantines a corrupt blob in the /a store', async () => {
     const web = data.images.get('a/team/web:v2')!
     const layer = web.blobs[1]!
