@@ -6,13 +6,13 @@
  * an original first hands its content to a placeholder, as zot does. zot's local files (its
  * BoltDB cache, the `_trivy` directory) are left alone.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorCode } from '../http/harness'
 import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
-import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
+import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
 import { createClientEnvironment, type ClientEnvironment } from '../support/clients'
 import { hexOf, sha256Digest } from '../support/oci-layout'
 import { freePort, startRegistry, type RunningRegistry } from '../support/server'
@@ -22,18 +22,13 @@ import { sameImage, ZOT_KEY_PREFIX, ZotDedupeBucket, zotImage, type ZotImage } f
 
 setDefaultTimeout(240_000)
 const MiB = 1 << 20
-let s3: S3Client
+const s3 = rawS3ForThisFile()
 let clients: ClientEnvironment | undefined
 const running: RunningRegistry[] = []
 
-beforeAll(async () => {
-  s3 = rawS3Client(await sharedCephRgw())
-}, 180_000)
 afterAll(async () => {
   await Promise.all(running.map((registry) => registry.stop()))
   await clients?.cleanup()
-  s3?.destroy()
-  await dropTestBuckets(await sharedCephRgw())
 })
 
 /** Objects under zot's prefix and their sizes. */
@@ -41,7 +36,7 @@ async function objectSizes(bucket: string): Promise<Map<string, number>> {
   const sizes = new Map<string, number>()
   let token: string | undefined
   do {
-    const page = await s3.send(
+    const page = await s3().send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: ZOT_KEY_PREFIX, ContinuationToken: token }),
     )
     for (const object of page.Contents ?? []) sizes.set(object.Key!.slice(ZOT_KEY_PREFIX.length), object.Size ?? -1)
@@ -56,7 +51,7 @@ const blobKey = (repository: string, digest: string) => `${repository}/blobs/sha
 async function zotDedupedBucket(): Promise<{ bucket: string; zot: ZotDedupeBucket; images: ZotImage[] }> {
   const rgw = await sharedCephRgw()
   const bucket = await createTestBucket(rgw, 'zot-dedupe')
-  const zot = new ZotDedupeBucket(s3, bucket)
+  const zot = new ZotDedupeBucket(s3(), bucket)
   // One layer above the 5 MiB part size: the restore's server-side copy of it is multipart.
   const base = zotImage('base/alpine', '3.19', [200_000, 6 * MiB])
   const web = zotImage('apps/web', '1.0', [base.blobs[1]!.bytes, base.blobs[2]!.bytes, 50_000])
@@ -159,7 +154,7 @@ describe('a bucket zot wrote with dedupe: true', () => {
     const emptyObjects = [...restored].filter(([key, size]) => size === 0 && key.includes('/blobs/'))
     expect(emptyObjects).toEqual([])
     expect(restored.get(blobKey('apps/web', shared.digest))).toBe(shared.bytes.byteLength)
-    const marker = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${ZOT_KEY_PREFIX}_restore_complete` }))
+    const marker = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: `${ZOT_KEY_PREFIX}_restore_complete` }))
     expect(await marker.Body!.transformToString()).toBe('1')
     // Nothing left to do: a second run restores nothing.
     expect((await runZot('dedupe', '--restore', config)).out).toContain('0 placeholders, 0 restored')
@@ -184,7 +179,7 @@ describe('a bucket zot wrote with dedupe: true', () => {
     const [base] = images as [ZotImage, ZotImage, ZotImage]
     const lost = base.blobs[1]!
     // The original vanished behind zot's back (deleted by hand, a lifecycle rule...).
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: zot.keyOf(blobKey('base/alpine', lost.digest)) }))
+    await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: zot.keyOf(blobKey('base/alpine', lost.digest)) }))
     const rootDirectory = await tempDirectory('zot-dedupe-lost')
     const h = await makeMaintenanceHarness({
       rootDirectory,

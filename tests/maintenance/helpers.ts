@@ -43,7 +43,7 @@ export interface MaintenanceHarness extends Harness {
 export { tempDirectory }
 
 export async function makeMaintenanceHarness(
-  options: { rootDirectory?: string } & Omit<Partial<StoreConfig>, 'rootDirectory'> = {},
+  options: { rootDirectory?: string; redirectBlobURL?: boolean } & Omit<Partial<StoreConfig>, 'rootDirectory'> = {},
 ): Promise<MaintenanceHarness> {
   const rootDirectory = options.rootDirectory ?? (await tempDirectory('gc'))
   const logger = silentLogger()

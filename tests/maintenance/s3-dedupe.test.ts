@@ -4,31 +4,24 @@
  * mount writes one too, every read answers the content, GC deleting the content first hands it to
  * a placeholder, and zot's `_restore_complete` marker is cleared so zot walks the bucket again.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
 import { silentLogger } from '../../lib/log/logger'
 import { scrubStorage } from '../../lib/maintenance/scrub'
 import { digestOf } from '../../lib/oci/digest'
 import { blobPath } from '../../lib/registry/layout'
 import { pushImage, putManifest, type PushedImage } from '../http/harness'
-import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
+import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
 import { makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
 setDefaultTimeout(120_000)
-let s3: S3Client
-beforeAll(async () => {
-  s3 = rawS3Client(await sharedCephRgw())
-}, 180_000)
-afterAll(async () => {
-  s3?.destroy()
-  await dropTestBuckets(await sharedCephRgw())
-})
+const s3 = rawS3ForThisFile()
 
 const KEY_PREFIX = 'zot/zot/'
 
 async function objectSize(bucket: string, path: string): Promise<number | undefined> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: KEY_PREFIX + path }))
+    const head = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: KEY_PREFIX + path }))
     return head.ContentLength
   } catch {
     return undefined
@@ -82,7 +75,7 @@ describe('dedupe: true on S3', () => {
     expect(await objectSize(bucket, blobPath('two', image.digest))).toBe(image.manifest.byteLength)
     await expectServed(h, 'two', layer, size)
     expect((await h.request('/v2/two/manifests/v1')).status).toBe(200)
-    const marker = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${KEY_PREFIX}_restore_complete` }))
+    const marker = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: `${KEY_PREFIX}_restore_complete` }))
     expect(await marker.Body!.transformToString()).toBe('0')
 
     // Mounted from a repository that itself holds a placeholder: one more placeholder.

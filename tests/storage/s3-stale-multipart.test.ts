@@ -4,29 +4,21 @@
  * UploadPartCopy requests) leaves that multipart upload open. GC aborts those under the store's
  * root once they are older than the upload limit (max(gcDelay, 10 min)), and nothing else.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
-import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3'
+import { expect, setDefaultTimeout, test } from 'bun:test'
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
-import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
+import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 import { startRegistry } from '../support/server'
 
 setDefaultTimeout(240_000)
 const MiB = 1 << 20
 const MINUTE = 60_000
-let s3: S3Client
-
-beforeAll(async () => {
-  s3 = rawS3Client(await sharedCephRgw())
-}, 180_000)
-afterAll(async () => {
-  s3?.destroy()
-  await dropTestBuckets(await sharedCephRgw())
-})
+const s3 = rawS3ForThisFile()
 
 async function openUploads(bucket: string): Promise<string[]> {
-  const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))
+  const listed = await s3().send(new ListMultipartUploadsCommand({ Bucket: bucket }))
   return (listed.Uploads ?? []).map((upload) => upload.Key!)
 }
 
@@ -36,8 +28,8 @@ test('the driver aborts multipart uploads under its root begun before the cutoff
   const driver = createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
   // As object-copy.ts starts one, under zot's doubled prefix; and one of another tool, elsewhere.
   const key = 'zot/zot/app/blobs/sha256/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
-  await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))
-  await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'backups/db.tar' }))
+  await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))
+  await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'backups/db.tar' }))
 
   expect(await driver.abortStaleTransfers(new Date(Date.now() - MINUTE))).toEqual([])
   expect((await openUploads(bucket)).sort()).toEqual(['backups/db.tar', key])

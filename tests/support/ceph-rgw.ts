@@ -21,6 +21,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import type { Subprocess } from 'bun'
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -187,6 +188,26 @@ export function rawS3Client(rgw: CephRgw): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
+}
+
+/**
+ * For a test file that looks into the shared gateway's buckets with a raw client: the gateway is
+ * started before the file's tests; afterwards the client is closed and the file's buckets dropped.
+ * Call at the top level of the file; the returned function gives the client inside tests.
+ */
+export function rawS3ForThisFile(): () => S3Client {
+  let client: S3Client | undefined
+  beforeAll(async () => {
+    client = rawS3Client(await sharedCephRgw())
+  }, 180_000)
+  afterAll(async () => {
+    client?.destroy()
+    await dropTestBuckets(await sharedCephRgw())
+  })
+  return () => {
+    if (!client) throw new Error('the raw S3 client is made in beforeAll')
+    return client
+  }
 }
 
 /** zot's `storage.storageDriver` for a bucket on this gateway, with zot's doubled `/zot` prefix. */
