@@ -13,9 +13,10 @@
  *   does not fit, or is bigger than the whole budget, the client gets it straight from the
  *   upstream, verified but not stored, and the log says so once until the disk has room again.
  *
- * Passes run one at a time, after a start-up count, when a fill pushes the estimate past the
- * budget, and a few seconds after the mirror or the cache stored manifests. Each pass counts the
- * cache again (cache-census.ts), so the figure cannot drift for long.
+ * Passes run one at a time: after a start-up count, as soon as an admitted blob takes the
+ * estimate past the budget, and at most every 30 s after the mirror or the cache stored manifests
+ * (what the mirror copies is not admitted blob by blob). Each pass counts the cache again
+ * (cache-census.ts), keeping in the estimate only the admitted blobs still being fetched.
  */
 import type { Logger } from '../../../log/logger'
 import { RecentActivity } from '../../../maintenance/activity'
@@ -51,8 +52,14 @@ export interface CacheBudgetOptions {
 const HEADROOM_BYTES = 1 << 20
 /** A blob uploaded, mounted or checked this recently is spared: a client is about to rely on it. */
 const TOUCH_GRACE_MS = 10 * 60_000
-/** Manifests stored by sync are counted this long after the last one (a mirror run stores many). */
-const RECOUNT_DELAY_MS = 5_000
+/**
+ * After the cache or the mirror stored manifests, the cache is counted again once this long has
+ * passed since the last count: pulls are counted as they are admitted, so this only catches what
+ * the mirror copied, and a busy cache is not walked over and over.
+ */
+const RECOUNT_INTERVAL_MS = 30_000
+/** An admitted blob not stored by then never will be (its fill failed): no longer counted. */
+const ADMITTED_TTL_MS = 10 * 60_000
 const DEFAULT_LOW_WATERMARK = 0.9
 /** After a pass found nothing to evict for space, pulls are served straight this long before the next try. */
 const FRUITLESS_RETRY_MS = 30_000
@@ -61,8 +68,11 @@ export class CacheBudget {
   readonly counters = new CacheCounters()
   private readonly activity = new RecentActivity()
   private readonly unsubscribe: () => void
-  /** Content only the cache holds: the last count plus what was admitted since. */
+  /** Content only the cache holds: the last count plus admitted blobs not stored at that count. */
   private estimate = 0
+  /** Blobs admitted and not yet seen stored by a count: digest → size and when. */
+  private readonly admitted = new Map<string, { size: number; at: number }>()
+  private lastPassAt = Number.NEGATIVE_INFINITY
   private counted = false
   private passes: Promise<void> = Promise.resolve()
   private passQueued = false
@@ -135,7 +145,10 @@ export class CacheBudget {
       }
     }
     this.refusing = false
-    this.estimate += size ?? 0
+    if (size !== undefined && !this.admitted.has(digest)) {
+      this.admitted.set(digest, { size, at: Date.now() })
+      this.estimate += size
+    }
     if (maxBytes !== undefined && this.estimate > maxBytes) this.schedule()
     return true
   }
@@ -175,10 +188,11 @@ export class CacheBudget {
 
   private recountSoon(): void {
     if (!this.evicts || this.recountTimer) return
+    const wait = Math.max(0, this.lastPassAt + RECOUNT_INTERVAL_MS - Date.now())
     this.recountTimer = setTimeout(() => {
       this.recountTimer = undefined
       this.schedule()
-    }, RECOUNT_DELAY_MS)
+    }, wait)
     this.recountTimer.unref()
   }
 
@@ -206,13 +220,14 @@ export class CacheBudget {
 
   private async pass(space: { directories: string[]; bytes: number } | undefined): Promise<void> {
     const { registry, maxBytes, logger, signal } = this.options
+    this.lastPassAt = Date.now()
     const census = await takeCensus(registry, this.metaOf, signal)
-    this.estimate = census.bytes
+    this.estimate = census.bytes + this.stillAdmitted(census)
     if (!this.counted) {
       this.counted = true
       logger.info('sync: cache counted', { bytes: census.bytes, images: census.images.length, maxBytes })
     }
-    const goal = maxBytes !== undefined && census.bytes > maxBytes ? this.lowWatermark : Number.POSITIVE_INFINITY
+    const goal = maxBytes !== undefined && this.estimate > maxBytes ? this.lowWatermark : Number.POSITIVE_INFINITY
     // Evicting for space that all of the cache could not make is pointless: the blob is served
     // straight through and the cache stays warm.
     const hopeless = space !== undefined && (await leastFreeSpace(space.directories)) + census.bytes < space.bytes
@@ -231,6 +246,17 @@ export class CacheBudget {
         maxBytes,
       })
     }
+  }
+
+  /** Bytes of admitted blobs the count did not find stored (still filling); forgets the others. */
+  private stillAdmitted(census: CacheCensus): number {
+    let bytes = 0
+    const expired = Date.now() - ADMITTED_TTL_MS
+    for (const [digest, { size, at }] of this.admitted) {
+      if (census.sizes.has(digest) || at < expired) this.admitted.delete(digest)
+      else bytes += size
+    }
+    return bytes
   }
 
   /** Evicts one image; whether it went. */
