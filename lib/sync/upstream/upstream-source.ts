@@ -14,6 +14,7 @@ import { MAX_MANIFEST_BYTES, parseManifest, type Descriptor, type ManifestInfo }
 import { essence, MANIFEST_MEDIA_TYPES, MediaType } from '../../oci/media-types'
 import type { ContentSource } from '../../registry/content-source'
 import type { UpstreamClient, UpstreamRequest } from './upstream-client'
+import { resumingBody } from './resuming-body'
 import { UpstreamError } from './upstream-error'
 
 /** Every manifest type we store, so upstreams never convert (or refuse) for lack of Accept. */
@@ -179,28 +180,62 @@ export class UpstreamSource implements ContentSource {
     return (await this.fetchBlob(repository, digest, { range })).body
   }
 
-  /** GET a blob as a stream; the caller verifies the digest while it reads. */
+  /**
+   * GET a blob as a stream; the caller verifies the digest while it reads. A whole blob whose
+   * body breaks is continued with Range requests (resuming-body.ts).
+   */
   async fetchBlob(
     repository: string,
     digest: string,
     options: { signal?: AbortSignal; range?: { offset: number; length: number } } = {},
   ): Promise<BlobDownload> {
-    const headers: Record<string, string> = {}
-    if (options.range) {
-      const { offset, length } = options.range
-      headers.Range = `bytes=${offset}-${offset + length - 1}`
+    const { range, signal } = options
+    const what = `${this.name}/${repository}@${digest}`
+    const response = await this.requestBlob(
+      repository,
+      digest,
+      range && `bytes=${range.offset}-${range.offset + range.length - 1}`,
+      signal,
+    )
+    const declared = response.headers.get('Content-Length')
+    const size = declared === null ? undefined : Number(declared)
+    if (range) return { body: response.body!, size }
+    const rest = async (offset: number): Promise<ReadableStream<Uint8Array> | undefined> => {
+      const resumed = await this.requestBlob(repository, digest, `bytes=${offset}-`, signal, true)
+      // Nothing left from there: the body had in fact ended (its length was not declared).
+      if (resumed.status === 416) return undefined
+      // Only the very bytes asked for continue the stream; an upstream that ignores Range cannot.
+      if (resumed.status !== 206 || !resumed.headers.get('Content-Range')?.startsWith(`bytes ${offset}-`)) {
+        await resumed.body?.cancel()
+        throw new UpstreamError('unavailable', `${what}: cannot resume at byte ${offset} (${resumed.status})`)
+      }
+      return resumed.body!
     }
+    return { body: resumingBody(response.body!, size, rest), size }
+  }
+
+  /** The upstream's successful answer for a blob (or a range of it, or a 416 when `unsatisfiable`). */
+  private async requestBlob(
+    repository: string,
+    digest: string,
+    range: string | undefined,
+    signal: AbortSignal | undefined,
+    unsatisfiable = false,
+  ): Promise<Response> {
     const response = await this.send({
       method: 'GET',
       path: `/v2/${repository}/blobs/${digest}`,
       scope: repositoryScope(repository),
-      headers,
-      ...(options.signal && { signal: options.signal }),
+      headers: range ? { Range: range } : {},
+      ...(signal && { signal }),
     })
+    if (unsatisfiable && response.status === 416) {
+      await response.body?.cancel()
+      return response
+    }
     if (!response.ok || !response.body)
       throw await failure(response, `${this.name}/${repository}@${digest}`, () => blobUnknown(digest))
-    const declared = response.headers.get('Content-Length')
-    return { body: response.body, size: declared === null ? undefined : Number(declared) }
+    return response
   }
 
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {

@@ -39,10 +39,14 @@ const untilAborted = (signal: AbortSignal): Promise<void> =>
 function faultyBody(body: ReadableStream<Uint8Array>, fault: Fault, signal: AbortSignal): ReadableStream<Uint8Array> {
   const reader = body.getReader()
   let position = 0
+  /** Bytes of the last chunk past the limit were held back. */
+  let withheld = false
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const limit = fault.kind === 'stall-body' || fault.kind === 'truncate' ? fault.after : Number.POSITIVE_INFINITY
       if (position >= limit) {
+        // A body that has in fact ended is not cut: a cut means bytes are still owed.
+        if (!withheld && (await reader.read()).done) return controller.close()
         await reader.cancel()
         // The bytes before the cut reach the client first, so it fails reading the body, not the headers.
         await Bun.sleep(100)
@@ -53,6 +57,7 @@ function faultyBody(body: ReadableStream<Uint8Array>, fault: Fault, signal: Abor
       const { done, value } = await reader.read()
       if (done) return controller.close()
       let chunk = value.subarray(0, Math.min(value.byteLength, limit - position))
+      withheld = chunk.byteLength < value.byteLength
       if (fault.kind === 'corrupt' && fault.at >= position && fault.at < position + chunk.byteLength) {
         chunk = chunk.slice()
         chunk[fault.at - position]! ^= 0xff
