@@ -83,6 +83,7 @@ async function bearerSetup(
   const { bearerAuth, bearerReadable } = await import('./bearer/bearer-auth')
   const { readVerificationKey } = await import('./bearer/verification-key')
   const issuers = bearer.oidc
+  const upstream = bearer.upstreamTokenEndpoint
   const workload = issuers.length > 0 && {
     verify: (await import('./bearer/oidc-workload')).workloadIdentity(issuers, logger),
     access,
@@ -97,6 +98,7 @@ async function bearerSetup(
   const middleware = bearerAuth({
     realm: bearer.realm ?? '',
     service: bearer.service ?? '',
+    ...(bearer.upstreamTokenEndpoint?.service && { upstreamService: bearer.upstreamTokenEndpoint.service }),
     ...(key && { key }),
     ...(workload && { workload }),
     logger,
@@ -111,7 +113,13 @@ async function bearerSetup(
     (await import('./bearer/token-exchange')).tokenExchange({
       verify: workload.verify,
       issuers,
+      loginProviders: Object.entries(auth?.openid?.providers ?? {}).flatMap(([kind, provider]) =>
+        isOpenIdKind(kind) && kind !== 'github' && provider.issuer
+          ? [{ issuer: provider.issuer, clientid: provider.clientid ?? '' }]
+          : [],
+      ),
       realm: bearer.realm ?? '',
+      ...(upstream?.realm && upstream.service && { upstream: { realm: upstream.realm, service: upstream.service } }),
       logger,
     })
   // zot's token endpoint for clients that send an ID token as a password (docker login, kubelet).

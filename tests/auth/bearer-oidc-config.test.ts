@@ -56,6 +56,24 @@ const CASES: RuleCase[] = [
     path: `${I0}.claimMapping.groups`,
     message: '`matches` is not supported',
   },
+  {
+    title: 'an upstream token endpoint without oidc',
+    patch: (files) => ({
+      http: {
+        auth: {
+          bearer: {
+            realm: 'https://auth.example.com/token',
+            service: 'zot',
+            cert: files.cert,
+            upstreamTokenEndpoint: { realm: 'https://auth.example.com/token', service: 'auth' },
+          },
+        },
+      },
+    }),
+    path: 'http.auth.bearer.upstreamTokenEndpoint',
+    message: 'has no effect without oidc',
+    severity: 'warning',
+  },
 ]
 
 describeRuleCases('bearer oidc rules', CASES)

@@ -26,7 +26,7 @@ const latePort = await freePort()
 const lateIssuer = `http://127.0.0.1:${latePort}`
 const tokens = await startTokenServer({
   service: SERVICE,
-  users: {},
+  users: { alice: 'alice-pw' },
   grant: (_user, type, name) => (type === 'repository' && name.startsWith('legacy/') ? ['pull', 'push'] : []),
 })
 
@@ -219,7 +219,7 @@ describe('workload identity alone, without a realm', async () => {
   })
 })
 
-describe("zot's token exchange at /zot/auth/token", async () => {
+describe("zot's token exchange at /zot/auth/token, forwarding to the token server what no issuer owns", async () => {
   // The realm must be the registry's own URL, whose port is picked at start: a forwarder stands in.
   let target = ''
   const forwarder = Bun.serve({
@@ -235,11 +235,45 @@ describe("zot's token exchange at /zot/auth/token", async () => {
     },
   })
   afterAll(() => forwarder.stop(true))
+  // Records what the registry forwards, then hands it to the real token server.
+  const forwarded: { query: URLSearchParams; body: string; authorization: string | null }[] = []
+  const recorder = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(request) {
+      const body = await request.text()
+      forwarded.push({
+        query: new URL(request.url).searchParams,
+        body,
+        authorization: request.headers.get('Authorization'),
+      })
+      const upstream = new URL(tokens.realm)
+      upstream.search = new URL(request.url).search
+      return fetch(upstream, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.method === 'POST' && { body }),
+      })
+    },
+  })
+  afterAll(() => recorder.stop(true))
   const realm = `http://127.0.0.1:${forwarder.port}/zot/auth/token`
   const exchanging = await startRegistry({
     config: {
       http: {
-        auth: { bearer: { realm, service: 'zot-oidc', oidc: [{ issuer: cluster.issuer, audiences: ['zot'] }] } },
+        auth: {
+          bearer: {
+            realm,
+            service: 'zot-oidc',
+            cert: tokens.cert,
+            upstreamTokenEndpoint: {
+              realm: `http://127.0.0.1:${recorder.port}/token`,
+              service: SERVICE,
+              allowInsecureHttp: true,
+            },
+            oidc: [{ issuer: cluster.issuer, audiences: ['zot'] }],
+          },
+        },
         accessControl: {
           repositories: {
             'flux/**': { policies: [{ users: [`${cluster.issuer}/${FLUX}`], actions: ['read', 'create'] }] },
@@ -253,12 +287,13 @@ describe("zot's token exchange at /zot/auth/token", async () => {
   afterAll(() => exchanging.stop())
   const clients = await createClientEnvironment([exchanging.host])
   afterAll(() => clients.cleanup())
-  const basic = (password: string) => `Basic ${Buffer.from(`zot:${password}`).toString('base64')}`
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+  const form = (fields: Record<string, string>) => fetch(realm, { method: 'POST', body: new URLSearchParams(fields) })
 
   test('an ID token as the Basic password comes back as the token, with its lifetime', async () => {
     const token = await cluster.sign({ sub: FLUX, aud: 'zot' }, { expiresIn: '10m' })
     const response = await fetch(`${realm}?service=zot-oidc&scope=repository:flux/app:pull`, {
-      headers: { Authorization: basic(token) },
+      headers: { Authorization: basic('zot', token) },
     })
     expect(response.status).toBe(200)
     expect(response.headers.get('Cache-Control')).toBe('no-store')
@@ -270,28 +305,50 @@ describe("zot's token exchange at /zot/auth/token", async () => {
     expect(body.issued_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
   })
 
-  test("a form's id_token is exchanged; a refused token, an unknown issuer and no credentials are 401 Basic", async () => {
-    const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
-    const form = (fields: Record<string, string>) => fetch(realm, { method: 'POST', body: new URLSearchParams(fields) })
-    expect((await form({ grant_type: 'password', id_token: token })).status).toBe(200)
+  test("a form's id_token is exchanged; a refused token of a configured issuer is 401 Basic and never forwarded", async () => {
+    const before = forwarded.length
+    expect(
+      (await form({ grant_type: 'password', id_token: await cluster.sign({ sub: FLUX, aud: 'zot' }) })).status,
+    ).toBe(200)
     const refused = [
       await form({ password: await cluster.sign({ sub: FLUX, aud: 'zot' }, { expiresIn: '-1m' }) }),
-      await form({ password: await ci.sign({ sub: 'job-1', aud: 'zot' }) }),
-      await form({ password: 'not-a-token' }),
-      await fetch(realm),
+      await form({ password: await cluster.sign({ sub: FLUX, aud: 'zot' }, { foreignKey: true }) }),
     ]
     for (const response of refused) {
       expect(response.status).toBe(401)
       expect(response.headers.get('WWW-Authenticate')).toBe(`Basic realm="${realm}"`)
     }
+    expect(forwarded.length).toBe(before)
+  })
+
+  test('other credentials go to the token server with only service rewritten, in the query and the form', async () => {
+    const response = await fetch(`${realm}?service=zot-oidc&scope=repository:legacy/app:pull`, {
+      headers: { Authorization: basic('alice', 'alice-pw') },
+    })
+    expect(response.status).toBe(200)
+    const get = forwarded.at(-1)
+    expect(get?.query.get('service')).toBe(SERVICE)
+    expect(get?.query.get('scope')).toBe('repository:legacy/app:pull')
+    expect(get?.authorization).toBe(basic('alice', 'alice-pw'))
+    const token = ((await response.json()) as { token: string }).token
+    // The token server's token names its own service (`aud`), which the registry accepts as upstreamTokenEndpoint's.
+    const pull = await fetch(`${exchanging.url}/v2/legacy/app/tags/list`, { headers: bearer(token) })
+    expect(pull.status).toBe(404)
+
+    const posted = await form({ grant_type: 'password', username: 'alice', password: 'alice-pw', service: 'zot-oidc' })
+    expect(posted.status).toBe(200)
+    expect(new URLSearchParams(forwarded.at(-1)?.body).get('service')).toBe(SERVICE)
+    expect(new URLSearchParams(forwarded.at(-1)?.body).get('username')).toBe('alice')
+    const wrong = await fetch(realm, { headers: { Authorization: basic('alice', 'wrong') } })
+    expect(wrong.status).toBe(401)
   })
 
   test('a form body over 64 KiB is 413', async () => {
-    const response = await fetch(realm, { method: 'POST', body: new URLSearchParams({ password: 'x'.repeat(70_000) }) })
+    const response = await form({ password: 'x'.repeat(70_000) })
     expect(response.status).toBe(413)
   })
 
-  test('skopeo and podman log in with the ID token as password and push and pull through the exchange', async () => {
+  test('skopeo and podman log in with an ID token as password, skopeo with a token-server user, and push and pull', async () => {
     const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
     const layout = await OciLayout.create(await clients.scratch('exchange-image'))
     await buildRandomImage(layout, 'v1')
@@ -304,5 +361,14 @@ describe("zot's token exchange at /zot/auth/token", async () => {
       (error: unknown) => error,
     )
     expect(refused).toBeInstanceOf(CommandError)
+    const legacy = `docker://${exchanging.host}/legacy/app:v1`
+    await clients.skopeo(['copy', '--dest-creds', 'alice:alice-pw', `oci:${layout.directory}:v1`, legacy])
+    expect(forwarded.some(({ query }) => query.get('scope') === 'repository:legacy/app:pull,push')).toBe(true)
+  })
+
+  test('a token server that cannot be reached is 502', async () => {
+    recorder.stop(true)
+    const response = await fetch(realm, { headers: { Authorization: basic('alice', 'alice-pw') } })
+    expect(response.status).toBe(502)
   })
 })

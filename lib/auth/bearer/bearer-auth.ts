@@ -35,6 +35,8 @@ export interface BearerOptions {
   realm: string
   /** This registry's name at the token server (`service=`), and the expected `aud`. */
   service: string
+  /** `upstreamTokenEndpoint.service`: the name the forwarded token requests give, also an accepted `aud`. */
+  upstreamService?: string
   /** Checks the token server's signatures (`cert`); absent with workload identity only. */
   key?: KeyObject
   /** OIDC workload identity (`oidc`), tried before `key`. */
@@ -118,7 +120,8 @@ export function bearerAuth(options: BearerOptions) {
         return 'the token is issued in the future'
       }
       const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? [])
-      if (audiences.length > 0 && options.service && !audiences.includes(options.service)) {
+      const ours = [options.service, options.upstreamService].filter(Boolean)
+      if (audiences.length > 0 && ours.length > 0 && !audiences.some((audience) => ours.includes(audience))) {
         return 'the token is for another service'
       }
       return { username: payload.sub ?? '', groups: [], method: 'bearer', access: parseAccessClaim(payload.access) }

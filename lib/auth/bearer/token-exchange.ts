@@ -10,8 +10,10 @@
  * As in zot, the credentials are the Basic password and, in a form body (64 KiB at most), the
  * fields `password`, `id_token`, `access_token`, `refresh_token` and `token`; a credential is
  * checked when its unverified `iss` and `aud` name a configured issuer and one of its audiences.
- * A failure is 401 with a Basic challenge (`realm` from `bearer.realm`, else "zot"). Not built:
- * `upstreamTokenEndpoint`, zot's forwarding of other credentials to a token server.
+ * A failure is 401 with a Basic challenge (`realm` from `bearer.realm`, else "zot"). Requests
+ * whose credentials no local issuer owns (neither a `bearer.oidc` issuer nor an OpenID login
+ * provider, by unverified `iss`/`aud`) go to `upstreamTokenEndpoint` when it is set
+ * (token-proxy.ts); locally owned ones never leave, as in zot.
  */
 import type { Context } from 'hono'
 import { decodeJwt } from 'jose'
@@ -20,6 +22,7 @@ import type { AppEnv } from '../../http/context'
 import type { Logger } from '../../log/logger'
 import { parseAuthorization } from '../basic-credentials'
 import type { WorkloadTokenVerifier } from './oidc-workload'
+import { forwardTokenRequest, type UpstreamTokenEndpoint } from './token-proxy'
 
 /** zot's `MaxTokenRequestBodySize`. */
 export const MAX_TOKEN_REQUEST_BYTES = 64 * 1024
@@ -28,8 +31,11 @@ const CREDENTIAL_FIELDS = ['password', 'id_token', 'access_token', 'refresh_toke
 export interface TokenExchangeOptions {
   verify: WorkloadTokenVerifier
   issuers: readonly { issuer: string; audiences: readonly string[] }[]
+  /** OpenID login providers (`openid.providers`): their ID tokens are never forwarded either. */
+  loginProviders: readonly { issuer: string; clientid: string }[]
   /** `bearer.realm`, named in the Basic challenge of a refusal. */
   realm: string
+  upstream?: UpstreamTokenEndpoint
   logger?: Logger
 }
 
@@ -50,29 +56,34 @@ async function formOf(c: Context<AppEnv>): Promise<URLSearchParams | undefined> 
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
 }
 
-/** The request's credentials, in zot's order, each once. */
-async function credentialsOf(c: Context<AppEnv>): Promise<string[]> {
+/** The request's credentials, in zot's order, each once, and its form body. */
+async function credentialsOf(c: Context<AppEnv>) {
   const header = parseAuthorization(c.req.header('Authorization'))
   const form = await formOf(c)
   const offered = [
     ...(header.kind === 'basic' ? [header.credentials.password] : []),
     ...CREDENTIAL_FIELDS.flatMap((field) => form?.getAll(field) ?? []),
   ]
-  return [...new Set(offered.map((credential) => credential.trim()).filter((credential) => credential !== ''))]
+  const trimmed = offered.map((credential) => credential.trim()).filter((credential) => credential !== '')
+  return { credentials: [...new Set(trimmed)], form }
 }
 
-/** Whether a configured issuer claims the token, judged on its unverified `iss` and `aud`. */
-function ownedByIssuer(token: string, issuers: TokenExchangeOptions['issuers']): boolean {
+/** Which local backend claims the token, judged on its unverified `iss` and `aud`. */
+function ownerOf(token: string, options: TokenExchangeOptions): 'workload' | 'login' | undefined {
   let claims: ReturnType<typeof decodeJwt>
   try {
     claims = decodeJwt(token)
   } catch {
-    return false
+    return undefined
   }
   const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? [])
-  return issuers.some(
-    (entry) => entry.issuer === claims.iss && audiences.some((audience) => entry.audiences.includes(audience)),
-  )
+  const names = (issuer: string, accepted: readonly string[]) =>
+    issuer === claims.iss && audiences.some((audience) => accepted.includes(audience))
+  if (options.issuers.some((entry) => names(entry.issuer, entry.audiences))) return 'workload'
+  if (options.loginProviders.some((entry) => entry.clientid !== '' && names(entry.issuer, [entry.clientid]))) {
+    return 'login'
+  }
+  return undefined
 }
 
 /**
@@ -85,8 +96,12 @@ export function tokenExchange(options: TokenExchangeOptions) {
   return async function exchangeToken(c: Context<AppEnv>): Promise<Response> {
     c.header('Cache-Control', 'no-store')
     c.header('Pragma', 'no-cache')
-    for (const credential of await credentialsOf(c)) {
-      if (!ownedByIssuer(credential, options.issuers)) continue
+    const { credentials, form } = await credentialsOf(c)
+    let ownedLocally = false
+    for (const credential of credentials) {
+      const owner = ownerOf(credential, options)
+      ownedLocally ||= owner !== undefined
+      if (owner !== 'workload') continue
       const verdict = await options.verify(credential)
       if (verdict.kind === 'identity') {
         const now = Date.now() / 1000
@@ -106,6 +121,7 @@ export function tokenExchange(options: TokenExchangeOptions) {
         })
       }
     }
+    if (!ownedLocally && options.upstream) return forwardTokenRequest(c, options.upstream, form, options.logger)
     const realm = (options.realm || 'zot').replace(/[\\"]/g, '\\$&')
     throw new RegistryError('UNAUTHORIZED', { headers: { 'WWW-Authenticate': `Basic realm="${realm}"` } })
   }

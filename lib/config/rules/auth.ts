@@ -190,6 +190,18 @@ export const authRules: readonly Rule[] = [
     },
   },
   {
+    severity: 'warning',
+    summary: 'A bearer `upstreamTokenEndpoint` without `oidc`: only the workload token endpoint forwards to it.',
+    check(config, report) {
+      const bearer = config.http.auth?.bearer
+      if (bearer?.upstreamTokenEndpoint && bearer.oidc.length === 0) {
+        report('http.auth.bearer.upstreamTokenEndpoint', 'has no effect without oidc issuers, as in zot', {
+          fix: 'remove it, or point clients at the token server directly with realm',
+        })
+      }
+    },
+  },
+  {
     severity: 'error',
     summary:
       '`sessionDriver` without `name`, with a name other than `local` or `redis`, or `redis` ' +

@@ -153,7 +153,12 @@ const bearer = obj(
       },
     ),
     upstreamTokenEndpoint: obj(
-      { description: 'Proxy token requests arriving at `/zot/auth/token`.', optional: true, status: 'planned' },
+      {
+        description:
+          'With `oidc`: the token server that token requests to `/zot/auth/token` go to when no OIDC issuer owns their credentials.',
+        optional: true,
+        status: 'implemented',
+      },
       {
         realm: str({ description: 'Absolute https URL of the token endpoint.' }),
         service: str({ description: 'Service name.' }),
