@@ -225,4 +225,27 @@ describe('upstream protocol details', () => {
     breaker.failure('timeout')
     expect(breaker.tryAcquire()).toBe(false)
   })
+
+  test('answered headers close the circuit but keep counting until a body comes whole', () => {
+    let now = 0
+    const breaker = new CircuitBreaker({ failureThreshold: 3, cooldown: 1000, now: () => now })
+    // Good headers, then a body that breaks off: three in a row open the circuit.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      breaker.answered()
+      breaker.failure('error')
+      expect(breaker.tryAcquire()).toBe(true)
+    }
+    breaker.answered()
+    breaker.failure('error')
+    expect(breaker.tryAcquire()).toBe(false)
+    // A probe whose headers come closes it; a whole body resets the count.
+    now = 1000
+    expect(breaker.tryAcquire()).toBe(true)
+    breaker.answered()
+    expect(breaker.remaining()).toBe(0)
+    breaker.success()
+    breaker.failure('error')
+    breaker.failure('error')
+    expect(breaker.tryAcquire()).toBe(true)
+  })
 })
