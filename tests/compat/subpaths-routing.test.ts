@@ -1,8 +1,8 @@
 /**
  * @module
  * The routing of `storage.subPaths` in detail, on an in-process store: which store a name selects
- * (zot's GetRoutePrefix), routes compared without case, and the upload caps a user has across
- * all stores.
+ * (zot's GetRoutePrefix), routes compared without case, the upload caps a user has across all
+ * stores, and the metadata store each store keeps.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
@@ -12,7 +12,11 @@ import { RegistryError } from '../../lib/errors/registry-error'
 import { openStore, type Store } from '../../lib/registry/open-store'
 import { DEFAULT_UPLOAD_LIMITS } from '../../lib/registry/upload-quota'
 import { routeOf } from '../../lib/registry/routed-registry'
-import { testStorageConfig } from '../support/config'
+import { silentLogger } from '../../lib/log/logger'
+import { startStoresMaintenance } from '../../lib/maintenance/stores-maintenance'
+import { digestOf } from '../../lib/oci/digest'
+import { MediaType } from '../support/oci-layout'
+import { testConfig, testStorageConfig } from '../support/config'
 
 describe('routeOf (zot GetRoutePrefix)', () => {
   test('the first path component selects the route; a name without / has none', () => {
@@ -57,5 +61,48 @@ describe('a store with subPaths', () => {
     expect((refused as RegistryError).status).toBe(429)
     // Another user is not affected.
     expect((await store.registry.startUpload('team/app', 'alice')).id).toBeString()
+  })
+})
+
+describe("each store's metadata", () => {
+  test("a push is recorded in the metadata store of the repository's store, where its retention reads it", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'zot-subpaths-meta-'))
+    const config = testConfig({
+      storage: {
+        rootDirectory: join(directory, 'main'),
+        subPaths: { '/team': { rootDirectory: join(directory, 'team') } },
+      },
+    })
+    // As serve starts them: one store per route, maintenance (and its metadata feed) per store.
+    const store = await openStore(config.storage)
+    const maintenance = startStoresMaintenance({ parts: store.parts, storage: config.storage, logger: silentLogger() })
+    const { registry } = store
+    try {
+      const layer = new TextEncoder().encode('layer')
+      const configBlob = new TextEncoder().encode('{}')
+      for (const blob of [layer, configBlob])
+        await registry.putBlob('team/app', digestOf(blob), new Blob([blob]).stream(), { origin: 'push' })
+      const manifest = new TextEncoder().encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.ociManifest,
+          config: { mediaType: MediaType.ociConfig, digest: digestOf(configBlob), size: configBlob.byteLength },
+          layers: [{ mediaType: MediaType.ociLayerGzip, digest: digestOf(layer), size: layer.byteLength }],
+        }),
+      )
+      await registry.putManifest('team/app', 'v1', manifest, {
+        origin: 'push',
+        contentType: MediaType.ociManifest,
+      })
+      const [main, team] = store.parts
+      await team!.meta.flush()
+      expect([...(await team!.meta.repositoryStats('team/app')).tags.keys()]).toEqual(['v1'])
+      expect((await main!.meta.repositoryStats('team/app')).tags.size).toBe(0)
+      expect(await stat(join(directory, 'team/_meta.sqlite'))).toBeTruthy()
+    } finally {
+      await maintenance.stop()
+      await store.close()
+      await rm(directory, { recursive: true, force: true })
+    }
   })
 })
