@@ -2,16 +2,21 @@
  * @module
  * The search engine: zot's schema executed by the `graphql` reference implementation over the
  * in-memory search index, for one viewer at a time. Requests are bounded before execution
- * (size, depth of selections), so no query can keep the event loop busy.
+ * (size, root fields, fields with fragments expanded), so no query can keep the event loop busy.
+ * Parsed and validated documents are kept by their text: zui and zli repeat the same queries,
+ * and validation costs more than answering a page of results.
  */
-import { graphql, GraphQLError, type ExecutionResult } from 'graphql'
+import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from 'graphql'
 import type { Principal } from '../http/context'
 import type { SearchRequest } from './execute'
+import { costProblem } from './query-cost'
 import { searchSchema } from './schema'
 import type { Viewer } from './viewer'
 
 /** Larger requests are refused unread: zui's and zli's largest query is under 4 KiB. */
 export const MAX_QUERY_BYTES = 64 * 1024
+/** Valid documents remembered (by query text). */
+const CACHED_DOCUMENTS = 256
 
 /** zot's userprefs outcomes: toggled, not allowed (anonymous, or cannot read), no such repository. */
 export type ToggleOutcome = 'toggled' | 'forbidden' | 'unknown'
@@ -32,6 +37,23 @@ export function createSearchEngine(options: {
   root: RootResolvers
   toggle: SearchEngine['toggle']
 }): SearchEngine {
+  const documents = new Map<string, DocumentNode>()
+  /** The parsed, valid document, or the errors that make it unusable. */
+  const documentOf = (query: string): DocumentNode | readonly GraphQLError[] => {
+    const cached = documents.get(query)
+    if (cached) return cached
+    let document: DocumentNode
+    try {
+      document = parse(query)
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError(String(error))]
+    }
+    const errors = validate(searchSchema(), document)
+    if (errors.length > 0) return errors
+    if (documents.size >= CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!)
+    documents.set(query, document)
+    return document
+  }
   return {
     viewer: options.viewer,
     toggle: options.toggle,
@@ -39,9 +61,13 @@ export function createSearchEngine(options: {
       if (request.query.length > MAX_QUERY_BYTES) {
         return { errors: [new GraphQLError(`query is larger than ${MAX_QUERY_BYTES} bytes`)] }
       }
-      return graphql({
+      const document = documentOf(request.query)
+      if (!('kind' in document)) return { errors: document }
+      const tooCostly = costProblem(document, request.operationName)
+      if (tooCostly) return { errors: [tooCostly] }
+      return execute({
         schema: searchSchema(),
-        source: request.query,
+        document,
         rootValue: options.root(viewer),
         ...(request.variables && { variableValues: request.variables }),
         ...(request.operationName && { operationName: request.operationName }),

@@ -89,16 +89,21 @@ export class SearchIndex {
   private async reload(name: string): Promise<void> {
     const previous = this.repositories.get(name)
     const known: ReadonlyMap<string, ManifestMeta> = previous?.manifests ?? new Map()
+    let loaded: Repository | undefined
     try {
-      const loaded = await this.source.load(name, known)
-      if (loaded && loaded.images.length + loaded.manifests.size > 0) this.repositories.set(name, loaded)
-      else this.repositories.delete(name)
+      loaded = await this.source.load(name, known)
     } catch (error) {
       // Keep what is known; the next change retries.
       this.logger.warn('search index: cannot read repository', { repository: name, error })
       return
     }
-    this.sorted = undefined
+    const kept = loaded && loaded.images.length + loaded.manifests.size > 0 ? loaded : undefined
+    if (kept) this.repositories.set(name, kept)
+    else this.repositories.delete(name)
+    // A repository reloaded in place keeps its position in the sorted list.
+    const at = previous && kept && this.sorted ? this.sorted.indexOf(previous) : -1
+    if (at >= 0) this.sorted![at] = kept!
+    else this.sorted = undefined
     this.generation++
   }
 

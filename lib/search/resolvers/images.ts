@@ -8,7 +8,7 @@ import type { ManifestMeta } from '../index/manifest-meta'
 import type { Repository, TaggedImage } from '../index/repository'
 import type { Viewer } from '../viewer'
 import { imageAccepted, type Filter } from './filter'
-import { byText, newestFirst, paginate, thenBy, type Compare, type PageInput, type SortCriteria } from './page'
+import { byText, newestFirst, paginate, type Compare, type PageInput, type SortCriteria } from './page'
 import { imageObject } from './summaries'
 
 /** An image of a result, possibly narrowed to the manifests of an index that matched. */
@@ -20,17 +20,15 @@ export interface Found {
 const byRepositoryAndTag: Compare<Found> = (a, b) =>
   byText(a.repository.name, b.repository.name) || byText(a.image.tag, b.image.tag)
 
+/** Candidates arrive by repository and tag (the index's order); sorting is stable, as above. */
 const IMAGE_SORTS: Partial<Record<SortCriteria, Compare<Found>>> = {
-  ALPHABETIC_ASC: byRepositoryAndTag,
+  ALPHABETIC_ASC: () => 0,
   ALPHABETIC_DSC: (a, b) => byRepositoryAndTag(b, a),
-  RELEVANCE: byRepositoryAndTag,
-  UPDATE_TIME: thenBy((a, b) => newestFirst(a.image.lastUpdated, b.image.lastUpdated), byRepositoryAndTag),
-  DOWNLOADS: thenBy(
-    (a, b) =>
-      (b.repository.stats.manifests.get(b.image.digest)?.pullCount ?? 0) -
-      (a.repository.stats.manifests.get(a.image.digest)?.pullCount ?? 0),
-    byRepositoryAndTag,
-  ),
+  RELEVANCE: () => 0,
+  UPDATE_TIME: (a, b) => newestFirst(a.image.lastUpdated, b.image.lastUpdated),
+  DOWNLOADS: (a, b) =>
+    (b.repository.stats.manifests.get(b.image.digest)?.pullCount ?? 0) -
+    (a.repository.stats.manifests.get(a.image.digest)?.pullCount ?? 0),
 }
 
 export function imagePage(viewer: Viewer, found: Found[], page: PageInput | null | undefined, fallback: SortCriteria) {
@@ -38,15 +36,21 @@ export function imagePage(viewer: Viewer, found: Found[], page: PageInput | null
   return { Page: info, Results: items.map(({ repository, image }) => imageObject(repository, image, viewer)) }
 }
 
-/** Every image of the readable repositories that `accept` takes (and the filter, if any). */
+/**
+ * Every image of the readable repositories (or of the one named `only`) that `accept` takes,
+ * and the filter, if any.
+ */
 export async function findImages(
   view: CatalogView,
   viewer: Viewer,
   accept: (repository: Repository, image: TaggedImage) => TaggedImage | undefined,
   filter: Filter = {},
+  only?: string,
 ): Promise<Found[]> {
   const found: Found[] = []
-  for (const repository of await view.visible(viewer)) {
+  const single = only === undefined ? undefined : await view.readable(viewer, only)
+  const repositories = only === undefined ? await view.visible(viewer) : single ? [single] : []
+  for (const repository of repositories) {
     for (const candidate of repository.images) {
       const image = accept(repository, candidate)
       if (image && imageAccepted(repository, image, filter, viewer, view.marks)) found.push({ repository, image })

@@ -2,8 +2,9 @@
  * @module
  * zot's pagination (`pagination/*_pagination.go`): `limit` 0 means everything, a negative limit
  * or offset is an error, the sort criteria default per query, and `Page` counts every match
- * (`TotalCount`) and the page (`ItemCount`). Sorting is stable, names breaking ties, so pages
- * never overlap (zot's unstable sort can repeat an item on two pages).
+ * (`TotalCount`) and the page (`ItemCount`). Sorting is stable over candidates in name order,
+ * so ties stay in name order and pages never overlap (zot's unstable sort can repeat an item on
+ * two pages).
  */
 import { GraphQLError } from 'graphql'
 
@@ -93,16 +94,5 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Later first; unknown (0) last, as zot's UPDATE_TIME. */
 export const newestFirst = (a: number, b: number): number => (a === b ? 0 : a === 0 ? 1 : b === 0 ? -1 : b - a)
-
-/** Chains comparisons: the first that differs decides. */
-export const thenBy =
-  <T>(...compares: Compare<T>[]): Compare<T> =>
-  (a, b) => {
-    for (const compare of compares) {
-      const result = compare(a, b)
-      if (result !== 0) return result
-    }
-    return 0
-  }
 
 export { byText }

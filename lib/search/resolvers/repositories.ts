@@ -8,8 +8,8 @@ import type { CatalogView } from '../catalog-view'
 import type { Repository } from '../index/repository'
 import type { Viewer } from '../viewer'
 import { repositoryAccepted, type Filter } from './filter'
-import { byText, newestFirst, paginate, thenBy, type Compare, type PageInput, type SortCriteria } from './page'
-import { rankRepositoryName } from './rank'
+import { byText, newestFirst, paginate, type Compare, type PageInput, type SortCriteria } from './page'
+import { repositoryRanker } from './rank'
 import { repoObject } from './summaries'
 
 interface Ranked {
@@ -19,15 +19,19 @@ interface Ranked {
 
 const byName: Compare<Ranked> = (a, b) => byText(a.repository.name, b.repository.name)
 
+/**
+ * The candidates arrive in name order (the index's), and sorting is stable: ties stay in name
+ * order without comparing names again.
+ */
 function repositorySorts(view: CatalogView): Partial<Record<SortCriteria, Compare<Ranked>>> {
   return {
-    ALPHABETIC_ASC: byName,
+    ALPHABETIC_ASC: () => 0,
     ALPHABETIC_DSC: (a, b) => byName(b, a),
-    RELEVANCE: thenBy((a, b) => a.rank - b.rank, byName),
-    UPDATE_TIME: thenBy((a, b) => newestFirst(a.repository.lastUpdated, b.repository.lastUpdated), byName),
-    DOWNLOADS: thenBy((a, b) => b.repository.downloads - a.repository.downloads, byName),
+    RELEVANCE: (a, b) => a.rank - b.rank,
+    UPDATE_TIME: (a, b) => newestFirst(a.repository.lastUpdated, b.repository.lastUpdated),
+    DOWNLOADS: (a, b) => b.repository.downloads - a.repository.downloads,
     // zot refuses STARS for repositories though its schema offers it; here it sorts by stars.
-    STARS: thenBy((a, b) => view.marks.starCount(b.repository.name) - view.marks.starCount(a.repository.name), byName),
+    STARS: (a, b) => view.marks.starCount(b.repository.name) - view.marks.starCount(a.repository.name),
   }
 }
 
@@ -72,8 +76,9 @@ export async function searchRepositories(
   page: PageInput | null | undefined,
 ) {
   const ranked: Ranked[] = []
+  const rankOf = repositoryRanker(query)
   for (const repository of await view.visible(viewer)) {
-    const rank = rankRepositoryName(query, repository.name)
+    const rank = rankOf(repository.name)
     if (rank !== -1 && repositoryAccepted(repository, filter, viewer, view.marks)) ranked.push({ repository, rank })
   }
   return repositoryPage(view, viewer, ranked, page, 'RELEVANCE')

@@ -83,9 +83,7 @@ export function rootResolvers(view: CatalogView) {
 
       async ImageList({ repo, requestedPage }: Paged & { repo: string }) {
         checkPage(requestedPage)
-        const found = await findImages(view, viewer, (repository, image) =>
-          repo === '' || repository.name === repo ? image : undefined,
-        )
+        const found = await findImages(view, viewer, (_repository, image) => image, {}, repo === '' ? undefined : repo)
         return imagePage(viewer, found, requestedPage, 'RELEVANCE')
       },
 
@@ -111,8 +109,9 @@ export function rootResolvers(view: CatalogView) {
         const query = cleanQuery(args.query)
         const filter = cleanFilter(args.filter)
         const page = args.requestedPage
-        const images = async (accept: Parameters<typeof findImages>[2]) => {
-          const { Page, Results } = imagePage(viewer, await findImages(view, viewer, accept, filter), page, 'RELEVANCE')
+        const images = async (accept: Parameters<typeof findImages>[2], only?: string) => {
+          const found = await findImages(view, viewer, accept, filter, only)
+          const { Page, Results } = imagePage(viewer, found, page, 'RELEVANCE')
           return { Page, Images: Results, Repos: null, Layers: [] }
         }
         if (!/[:@]/.test(query)) {
@@ -128,9 +127,7 @@ export function rootResolvers(view: CatalogView) {
               'failed to parse search text, invalid format invalid image reference format, use [repo:tag] or [repo@digest]',
             )
           }
-          return images((repository, image) =>
-            repository.name === repo && image.tag.startsWith(tag!) ? image : undefined,
-          )
+          return images((_repository, image) => (image.tag.startsWith(tag!) ? image : undefined), repo)
         }
         if (colon === 0 && query.length > 1) {
           const wanted = query.slice(1)
