@@ -10,7 +10,7 @@
  * This class answers the two questions placeholders raise, both bounded and cached:
  *
  * - Where is the content of a digest? (reads, mounts, restore) A hint cache first, checked with
- *   one stat; on a miss, a stat of the digest's path in each repository of the catalog, a few at a
+ *   one stat; on a miss, a stat of the digest's path in each repository of the catalog, 16 at a
  *   time, stopping at the first with content. Results, misses included, are cached, so a missing
  *   original costs one search per `MISS_TTL_MS`, never one per request, and never a bucket walk.
  * - Which repositories hold a placeholder of it? (GC about to delete content) From a census:
@@ -25,8 +25,9 @@ import type { StorageDriver } from '../storage/driver'
 import { blobPath, blobsPath } from './layout'
 import { listDigestTree, statFile } from './storage-walk'
 
-/** How many repositories a search stats at once. */
-const SEARCH_CONCURRENCY = 8
+/** How many repositories a search stats, and a census lists, at once. */
+const SEARCH_CONCURRENCY = 16
+const CENSUS_CONCURRENCY = 8
 /** A digest whose content was found nowhere is not searched again for this long. */
 const MISS_TTL_MS = 30_000
 /** How long a census of placeholders is trusted (plus what this process wrote since). */
@@ -91,14 +92,13 @@ export class Placeholders {
   }
 
   private async search(digest: string): Promise<Original | undefined> {
-    const repositories = await this.repositories()
-    for (let start = 0; start < repositories.length; start += SEARCH_CONCURRENCY) {
-      const batch = repositories.slice(start, start + SEARCH_CONCURRENCY)
-      const found = await Promise.all(batch.map((repository) => this.contentIn(repository, digest)))
-      const first = found.find((entry) => entry !== undefined)
-      if (first) return first
-    }
-    return undefined
+    let found: Original | undefined
+    await eachUntil(await this.repositories(), SEARCH_CONCURRENCY, async (repository) => {
+      const content = await this.contentIn(repository, digest)
+      found ??= content
+      return content !== undefined
+    })
+    return found
   }
 
   /** `repository` holds the content of `digest` (just written, or found). */
@@ -131,11 +131,12 @@ export class Placeholders {
 
   private async takeCensus(): Promise<Census> {
     const census: Census = new Map()
-    for (const repository of await this.repositories()) {
+    await eachUntil(await this.repositories(), CENSUS_CONCURRENCY, async (repository) => {
       for (const { digest, size } of await this.blobSizes(repository)) {
         if (isPlaceholder(digest, size)) census.set(digest, (census.get(digest) ?? new Set()).add(repository))
       }
-    }
+      return false
+    })
     return census
   }
 
@@ -152,4 +153,22 @@ export class Placeholders {
       return parseDigest(digest) ? [{ digest, size }] : []
     })
   }
+}
+
+/** Runs `work` over `items`, `limit` at a time, until one returns true or throws; the rest are skipped. */
+async function eachUntil<T>(items: readonly T[], limit: number, work: (item: T) => Promise<boolean>): Promise<void> {
+  let next = 0
+  let done = false
+  const worker = async (): Promise<void> => {
+    while (!done && next < items.length) {
+      const item = items[next++] as T
+      try {
+        if (await work(item)) done = true
+      } catch (error) {
+        done = true
+        throw error
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
