@@ -103,7 +103,7 @@ export function createSync(options: SyncOptions): Sync {
     logger,
     signal,
   })
-  const manifests = new ManifestCache(registry)
+  const manifests = new ManifestCache(registry, budget)
   const tagChecks = new TagChecks(registry.state, { logger })
   const source = new PullThroughSource({
     registry,

@@ -8,22 +8,25 @@
  * one log line and a metric. Pushed content is never touched, and a push that does not fit is a 503.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { statfs, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { run } from '../support/clients'
 import { sha256Digest } from '../support/oci-layout'
-import { startRegistry, type RunningRegistry } from '../support/server'
-import { createTestStorage, type TestStorage } from '../support/storage-under-test'
-import { cacheConfig, holdsBlob, holdsImage, metric, pullVerified } from './support/cache-budget'
+import type { RunningRegistry } from '../support/server'
+import {
+  cacheConfig,
+  holdsBlob,
+  holdsImage,
+  metric,
+  pullVerified,
+  startCacheOnSmallDisk,
+  type CacheOnSmallDisk,
+} from './support/cache-budget'
 import { pushImage, randomBytes, type PushedImage } from './support/content'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
 
 const MiB = 1 << 20
 const DISK = 32 * MiB
 let upstream: DockerRegistry
-let storage: TestStorage
+let disk: CacheOnSmallDisk
 let cache: RunningRegistry
-let mounted = false
 const images = new Map<string, PushedImage>()
 let mine: PushedImage
 
@@ -36,32 +39,20 @@ beforeAll(async () => {
     ['z', 16 * MiB],
   ] as const)
     images.set(name, await pushImage(upstream, `small/${name}`, { tag: 'v1', layers: [layer] }))
-  storage = await createTestStorage({ label: 'cache-disk', kind: 'local' })
-  await run('mount', ['-t', 'tmpfs', '-o', `size=${DISK}`, 'tmpfs', storage.rootDirectory])
-  mounted = true
-  const config = cacheConfig(upstream.url, { cacheMinFreeBytes: '2MiB' })
-  cache = await startRegistry({ storage, config: { ...config, storage: { gc: false } } })
+  disk = await startCacheOnSmallDisk('cache-disk', DISK, cacheConfig(upstream.url, { cacheMinFreeBytes: '2MiB' }))
+  cache = disk.cache
   mine = await pushImage(cache, 'mine/app', { tag: 'v1', layers: [4 * MiB] })
 }, 60_000)
 
 afterAll(async () => {
-  await cache?.stop()
-  if (mounted) await run('umount', [storage.rootDirectory])
-  await storage?.remove()
+  await disk?.stop()
   await upstream?.stop()
 })
 
 const image = (name: string): PushedImage => images.get(name)!
 
-async function freeBytes(): Promise<number> {
-  const stats = await statfs(storage.rootDirectory)
-  return stats.bavail * stats.bsize
-}
-
-/** Takes space with a file no registry knows of, until `left` bytes stay free. */
-async function fillUntil(name: string, left: number): Promise<void> {
-  await writeFile(join(storage.rootDirectory, name), new Uint8Array(Math.max(0, (await freeBytes()) - left)))
-}
+const freeBytes = () => disk.freeBytes()
+const fillUntil = (name: string, left: number) => disk.fillUntil(name, left)
 
 test('a pull that would cut into the free space evicts the least recently pulled cached image first', async () => {
   await pullVerified(cache.url, 'small/s1', 'v1', image('s1'))

@@ -12,6 +12,7 @@ import { isDigest } from '../../oci/digest'
 import type { Descriptor } from '../../oci/manifest'
 import type { Registry } from '../../registry/registry'
 import type { FetchedManifest } from '../upstream/upstream-source'
+import { isDiskFull } from './budget/free-space'
 
 /** What local storage knows about a reference. */
 export interface LocalManifest {
@@ -27,8 +28,22 @@ export interface Placement {
   child?: boolean
 }
 
+/** What the cache budget does for a manifest the disk has no room for (budget/cache-budget.ts). */
+export interface ManifestRoom {
+  /** Evicts cached images (when a budget key allows) until `bytes` fit; whether they do now. */
+  makeRoom(repository: string, bytes: number): Promise<boolean>
+  /** Keeps the manifest in memory, served without being stored. */
+  hold(repository: string, fetched: FetchedManifest): void
+  held(repository: string, digest: string): Uint8Array | undefined
+  /** A manifest was stored. */
+  stored(): void
+}
+
 export class ManifestCache {
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly room?: ManifestRoom,
+  ) {}
 
   /** The local descriptor for a tag or digest, or undefined when storage has none. */
   async lookup(repository: string, reference: string): Promise<LocalManifest | undefined> {
@@ -44,8 +59,36 @@ export class ManifestCache {
     return { descriptor, stored }
   }
 
-  /** Stores fetched manifest bytes and records them in the repository's index. */
+  /**
+   * Stores fetched manifest bytes and records them in the repository's index. On a full disk,
+   * cached images are evicted first; if that makes no room, the manifest is held in memory and
+   * served from there (`held`), not stored: the pull still gets its image.
+   */
   async store(repository: string, fetched: FetchedManifest, placement: Placement = {}): Promise<void> {
+    try {
+      await this.put(repository, fetched, placement)
+    } catch (error) {
+      const { room } = this
+      if (!room || !isDiskFull(error)) throw error
+      if (await room.makeRoom(repository, fetched.bytes.byteLength)) {
+        const retried = await this.put(repository, fetched, placement).then(
+          () => true,
+          (again: unknown) => (isDiskFull(again) ? false : Promise.reject(again)),
+        )
+        if (retried) return
+      }
+      room.hold(repository, fetched)
+      return
+    }
+    this.room?.stored()
+  }
+
+  /** A manifest held in memory because the disk had no room for it. */
+  held(repository: string, digest: string): Uint8Array | undefined {
+    return this.room?.held(repository, digest)
+  }
+
+  private async put(repository: string, fetched: FetchedManifest, placement: Placement): Promise<void> {
     const { descriptor, bytes } = fetched
     await this.registry.putManifest(repository, placement.tag ?? descriptor.digest, bytes, {
       origin: 'sync',

@@ -120,13 +120,17 @@ export class PullThroughSource implements PullSource {
   }
 
   async openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
+    const { manifests } = this.options
     try {
       return await this.local.openManifest(repository, descriptor)
     } catch (error) {
-      // Evicted (cache budget) between resolving and reading: fetched again by its digest.
+      // Held in memory (no room on the disk), or evicted between resolving and reading: then
+      // fetched again by its digest.
       if (!isMissing(error) || this.routes(repository).length === 0) throw error
+      const held = manifests.held(repository, descriptor.digest)
+      if (held) return held
       await this.resolveManifest(repository, descriptor.digest)
-      return this.local.openManifest(repository, descriptor)
+      return manifests.held(repository, descriptor.digest) ?? this.local.openManifest(repository, descriptor)
     }
   }
 

@@ -1,10 +1,14 @@
 /**
  * @module
  * Helpers of the cache budget tests: a whole verified pull through the cache, metric values from
- * the Prometheus endpoint, the cache's config, and what the storage holds of an image.
+ * the Prometheus endpoint, the cache's config, what the storage holds of an image, and a cache
+ * served on a small tmpfs.
  */
-import { access } from 'node:fs/promises'
+import { access, statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { run } from '../../support/clients'
+import { startRegistry, type RunningRegistry } from '../../support/server'
+import { createTestStorage, type TestStorage } from '../../support/storage-under-test'
 import { pullBlob, pullManifest, type PushedImage } from './content'
 
 /** Pulls an image's manifest and every blob through `url`; throws unless each digest is right. */
@@ -67,5 +71,54 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
     if (await check()) return true
     if (Date.now() > deadline) return false
     await Bun.sleep(200)
+  }
+}
+
+/** A cache served as a child process with its storage root (spools included) on a small tmpfs. */
+export interface CacheOnSmallDisk {
+  cache: RunningRegistry
+  /** Bytes still free on the tmpfs. */
+  freeBytes(): Promise<number>
+  /** Takes space with a file no registry knows of until `left` bytes stay free (0: all of it). */
+  fillUntil(name: string, left: number): Promise<void>
+  /** Stops the cache, unmounts the tmpfs and removes the storage. */
+  stop(): Promise<void>
+}
+
+export async function startCacheOnSmallDisk(
+  label: string,
+  bytes: number,
+  config: Record<string, unknown>,
+): Promise<CacheOnSmallDisk> {
+  const storage: TestStorage = await createTestStorage({ label, kind: 'local' })
+  const root = storage.rootDirectory
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', root])
+  const stop = async (cache?: RunningRegistry) => {
+    await cache?.stop()
+    await run('umount', [root])
+    await storage.remove()
+  }
+  let cache: RunningRegistry
+  try {
+    cache = await startRegistry({ storage, config: { ...config, storage: { gc: false } } })
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  const freeBytes = async () => {
+    const stats = await statfs(root)
+    return stats.bavail * stats.bsize
+  }
+  return {
+    cache,
+    freeBytes,
+    async fillUntil(name, left) {
+      const size = Math.max(0, (await freeBytes()) - left)
+      // Filling to the last byte may end in ENOSPC: that is the point.
+      await writeFile(join(root, name), new Uint8Array(size)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOSPC') throw error
+      })
+    },
+    stop: () => stop(cache),
   }
 }

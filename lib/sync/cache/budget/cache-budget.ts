@@ -27,9 +27,12 @@ import type { StorePart } from '../../../registry/open-store'
 import type { Registry } from '../../../registry/registry'
 import { subPathOf } from '../../../registry/routed-registry'
 import type { Route } from '../../routing/route'
+import type { FetchedManifest } from '../../upstream/upstream-source'
+import type { ManifestRoom } from '../manifest-cache'
 import { CacheCounters } from './budget-metrics'
 import { takeCensus, type CacheCensus } from './cache-census'
 import { leastFreeSpace } from './free-space'
+import { HeldManifests } from './held-manifests'
 import { straightThrough } from './straight-through'
 
 export type BudgetStore = Pick<StorePart, 'route' | 'registry' | 'meta' | 'rootDirectory'>
@@ -64,7 +67,7 @@ const DEFAULT_LOW_WATERMARK = 0.9
 /** After a pass found nothing to evict for space, pulls are served straight this long before the next try. */
 const FRUITLESS_RETRY_MS = 30_000
 
-export class CacheBudget {
+export class CacheBudget implements ManifestRoom {
   readonly counters = new CacheCounters()
   private readonly activity = new RecentActivity()
   private readonly unsubscribe: () => void
@@ -79,6 +82,9 @@ export class CacheBudget {
   private recountTimer: Timer | undefined
   /** Whether the last refusal was logged and no blob was admitted since. */
   private refusing = false
+  private readonly heldManifests = new HeldManifests()
+  /** Whether a manifest was held in memory and none was stored since (logged once). */
+  private holding = false
   /** When a pass last freed nothing for a short disk (a full count is not redone for every blob). */
   private fruitlessAt = Number.NEGATIVE_INFINITY
 
@@ -151,6 +157,37 @@ export class CacheBudget {
     }
     if (maxBytes !== undefined && this.estimate > maxBytes) this.schedule()
     return true
+  }
+
+  /** After storage refused a manifest for lack of room: evicts (if a key allows) until it fits. */
+  async makeRoom(repository: string, bytes: number): Promise<boolean> {
+    if (!this.evicts) return false
+    const directories = this.directoriesOf(repository)
+    const needed = bytes + HEADROOM_BYTES
+    await this.runPass({ directories, bytes: needed })
+    return (await leastFreeSpace(directories)) >= needed
+  }
+
+  /** Keeps a manifest storage had no room for in memory, to serve it without storing it. */
+  hold(repository: string, fetched: FetchedManifest): void {
+    const { digest } = fetched.descriptor
+    if (!this.holding) {
+      this.options.logger.warn('sync: no room to store manifests; serving them from memory until there is', {
+        repository,
+        digest,
+      })
+    }
+    this.holding = true
+    this.heldManifests.hold(repository, digest, fetched.bytes)
+  }
+
+  held(repository: string, digest: string): Uint8Array | undefined {
+    return this.heldManifests.body(repository, digest)
+  }
+
+  /** A manifest was stored: the disk has room again (a later refusal is logged again). */
+  stored(): void {
+    this.holding = false
   }
 
   /** Serves a blob the cache has no room for straight from the upstream (verified, not stored). */

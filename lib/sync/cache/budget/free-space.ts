@@ -5,6 +5,7 @@
  * local disk.
  */
 import { statfs } from 'node:fs/promises'
+import { StorageUnavailableError } from '../../../errors/storage-unavailable'
 
 /** Bytes an unprivileged writer may still use on the filesystem holding `directory`. */
 async function available(directory: string): Promise<number | undefined> {
@@ -21,4 +22,11 @@ async function available(directory: string): Promise<number | undefined> {
 export async function leastFreeSpace(directories: readonly string[]): Promise<number> {
   const free = await Promise.all(directories.map(available))
   return Math.min(Number.POSITIVE_INFINITY, ...free.filter((bytes): bytes is number => bytes !== undefined))
+}
+
+/** Whether storage refused a write because its disk (or the quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  if (!(error instanceof StorageUnavailableError)) return false
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
 }
