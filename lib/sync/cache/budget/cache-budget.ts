@@ -12,6 +12,8 @@
  *   and metadata). If not, images are evicted first (when a budget key is set); if the blob still
  *   does not fit, or is bigger than the whole budget, the client gets it straight from the
  *   upstream, verified but not stored, and the log says so once until the disk has room again.
+ * - A manifest storage refuses for lack of room (a disk filled by something else) is handled the
+ *   same way through manifest-cache.ts: evict first, else held in memory and served from there.
  *
  * Passes run one at a time: after a start-up count, as soon as an admitted blob takes the
  * estimate past the budget, and at most every 30 s after the mirror or the cache stored manifests
