@@ -1,11 +1,12 @@
 /**
  * @module
  * The repositories a viewer may read, from the search index. Every query starts here, so a
- * repository the viewer cannot read never reaches a result or a count. The policy check over
- * 10,000 repositories is cached per viewer key until the index changes.
+ * repository the viewer cannot read never reaches a result or a count. The list is kept per
+ * viewer key until a repository appears or disappears (a push to an existing one changes only
+ * the entry's content).
  */
 import type { Repository } from './index/repository'
-import type { SearchIndex } from './index/search-index'
+import type { Entry, SearchIndex } from './index/search-index'
 import type { UserMarks } from './user-marks'
 import type { Viewer } from './viewer'
 
@@ -13,23 +14,26 @@ import type { Viewer } from './viewer'
 const CACHED_VIEWERS = 256
 
 export class CatalogView {
-  private readonly cache = new Map<string, { generation: number; repositories: Repository[] }>()
+  private readonly cache = new Map<string, { membership: number; entries: Entry[] }>()
 
   constructor(
     readonly index: SearchIndex,
     readonly marks: UserMarks,
   ) {}
 
-  /** The readable repositories that have at least one tag (zot lists no others), by name. */
-  async visible(viewer: Viewer): Promise<Repository[]> {
+  /**
+   * The readable repositories, by name. Callers skip those without tags (zot lists no others):
+   * a repository's tags change without its entry changing.
+   */
+  async visible(viewer: Viewer): Promise<readonly Entry[]> {
     const all = await this.index.all()
     await this.marks.load()
     const cached = this.cache.get(viewer.key)
-    if (cached && cached.generation === this.index.generation) return cached.repositories
-    const repositories = all.filter((repository) => repository.images.length > 0 && viewer.canRead(repository.name))
+    if (cached && cached.membership === this.index.membership) return cached.entries
+    const entries = all.filter((entry) => viewer.canRead(entry.name))
     if (this.cache.size >= CACHED_VIEWERS) this.cache.delete(this.cache.keys().next().value!)
-    this.cache.set(viewer.key, { generation: this.index.generation, repositories })
-    return repositories
+    this.cache.set(viewer.key, { membership: this.index.membership, entries })
+    return entries
   }
 
   /** The repository if the viewer may read it (an unreadable one is answered as a missing one). */

@@ -16,14 +16,24 @@ import type { RepositorySource } from './storage-source'
 /** Repositories loaded at once during the first build. */
 const BUILD_CONCURRENCY = 4
 
+/**
+ * A repository's place in the index: the same object for as long as the repository exists, its
+ * content replaced by each reload. Lists of entries (sorted, filtered per viewer) therefore stay
+ * valid across pushes; only repositories appearing or disappearing invalidate them.
+ */
+export interface Entry {
+  readonly name: string
+  current: Repository
+}
+
 export class SearchIndex {
-  private readonly repositories = new Map<string, Repository>()
+  private readonly entries = new Map<string, Entry>()
   private readonly dirty = new Set<string>()
   private built: Promise<void> | undefined
   private reloading: Promise<void> | undefined
-  private sorted: Repository[] | undefined
-  /** Bumped on every change of the set of repositories or their contents. */
-  generation = 0
+  private sorted: Entry[] | undefined
+  /** Bumped when a repository appears or disappears (not when one changes). */
+  membership = 0
 
   constructor(
     private readonly source: RepositorySource,
@@ -52,23 +62,23 @@ export class SearchIndex {
 
   /** A pull: counted at once (the metadata store records it too, for the next reload). */
   pulled(repository: string, digest: string, at = Date.now()): void {
-    const found = this.repositories.get(repository)
+    const found = this.entries.get(repository)?.current
     if (!found) return
     const stats = found.stats.manifests.get(digest) ?? { pullCount: 0 }
     found.stats.manifests.set(digest, { ...stats, pullCount: stats.pullCount + 1, pulledAt: at })
     refreshFigures(found)
   }
 
-  /** Every repository, sorted by name, current as of now. */
-  async all(): Promise<readonly Repository[]> {
+  /** Every repository's entry, sorted by name, current as of now. */
+  async all(): Promise<readonly Entry[]> {
     await this.current()
-    this.sorted ??= [...this.repositories.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    this.sorted ??= [...this.entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     return this.sorted
   }
 
   async get(name: string): Promise<Repository | undefined> {
     await this.current()
-    return this.repositories.get(name)
+    return this.entries.get(name)?.current
   }
 
   /** Waits for the first build and any pending reloads. */
@@ -87,8 +97,8 @@ export class SearchIndex {
   }
 
   private async reload(name: string): Promise<void> {
-    const previous = this.repositories.get(name)
-    const known: ReadonlyMap<string, ManifestMeta> = previous?.manifests ?? new Map()
+    const entry = this.entries.get(name)
+    const known: ReadonlyMap<string, ManifestMeta> = entry?.current.manifests ?? new Map()
     let loaded: Repository | undefined
     try {
       loaded = await this.source.load(name, known)
@@ -98,13 +108,14 @@ export class SearchIndex {
       return
     }
     const kept = loaded && loaded.images.length + loaded.manifests.size > 0 ? loaded : undefined
-    if (kept) this.repositories.set(name, kept)
-    else this.repositories.delete(name)
-    // A repository reloaded in place keeps its position in the sorted list.
-    const at = previous && kept && this.sorted ? this.sorted.indexOf(previous) : -1
-    if (at >= 0) this.sorted![at] = kept!
-    else this.sorted = undefined
-    this.generation++
+    if (kept && entry) {
+      entry.current = kept
+      return
+    }
+    if (kept) this.entries.set(name, { name, current: kept })
+    else if (!this.entries.delete(name)) return
+    this.sorted = undefined
+    this.membership++
   }
 
   private async buildAll(): Promise<void> {
@@ -122,7 +133,7 @@ export class SearchIndex {
     }
     await Promise.all(Array.from({ length: BUILD_CONCURRENCY }, worker))
     this.logger.info('search index built', {
-      repositories: this.repositories.size,
+      repositories: this.entries.size,
       milliseconds: Math.round(performance.now() - started),
     })
   }

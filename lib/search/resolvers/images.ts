@@ -49,7 +49,8 @@ export async function findImages(
 ): Promise<Found[]> {
   const found: Found[] = []
   const single = only === undefined ? undefined : await view.readable(viewer, only)
-  const repositories = only === undefined ? await view.visible(viewer) : single ? [single] : []
+  const repositories =
+    only === undefined ? (await view.visible(viewer)).map((entry) => entry.current) : single ? [single] : []
   for (const repository of repositories) {
     for (const candidate of repository.images) {
       const image = accept(repository, candidate)

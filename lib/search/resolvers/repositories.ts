@@ -57,14 +57,11 @@ export async function listRepositories(
   only?: 'star' | 'bookmark',
 ) {
   const marked = only ? view.marks.repositories(viewer.username, only) : undefined
-  const repositories = (await view.visible(viewer)).filter((repository) => !marked || marked.has(repository.name))
-  return repositoryPage(
-    view,
-    viewer,
-    repositories.map((repository) => ({ repository, rank: 0 })),
-    page,
-    'UPDATE_TIME',
-  )
+  const ranked: Ranked[] = []
+  for (const { name, current: repository } of await view.visible(viewer)) {
+    if (repository.images.length > 0 && (!marked || marked.has(name))) ranked.push({ repository, rank: 0 })
+  }
+  return repositoryPage(view, viewer, ranked, page, 'UPDATE_TIME')
 }
 
 /** GlobalSearch by repository name: ranked matches that pass the filter. */
@@ -77,9 +74,10 @@ export async function searchRepositories(
 ) {
   const ranked: Ranked[] = []
   const rankOf = repositoryRanker(query)
-  for (const repository of await view.visible(viewer)) {
-    const rank = rankOf(repository.name)
-    if (rank !== -1 && repositoryAccepted(repository, filter, viewer, view.marks)) ranked.push({ repository, rank })
+  for (const { name, current: repository } of await view.visible(viewer)) {
+    const rank = rankOf(name)
+    if (rank === -1 || repository.images.length === 0) continue
+    if (repositoryAccepted(repository, filter, viewer, view.marks)) ranked.push({ repository, rank })
   }
   return repositoryPage(view, viewer, ranked, page, 'RELEVANCE')
 }
