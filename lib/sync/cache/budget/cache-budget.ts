@@ -143,9 +143,7 @@ export class CacheBudget implements ManifestRoom {
     const directories = this.directoriesOf(repository)
     const needed = (size ?? 0) + (this.options.minFreeBytes ?? 0) + HEADROOM_BYTES
     if ((await leastFreeSpace(directories)) < needed) {
-      if (this.evicts && Date.now() - this.fruitlessAt >= FRUITLESS_RETRY_MS) {
-        await this.runPass({ directories, bytes: needed })
-      }
+      await this.evictForSpace(directories, needed)
       const free = await leastFreeSpace(directories)
       if (free < needed) {
         const reason = `the disk has ${free} bytes free and keeping ${needed - (size ?? 0)} free leaves no room for it`
@@ -153,7 +151,8 @@ export class CacheBudget implements ManifestRoom {
       }
     }
     this.refusing = false
-    if (size !== undefined && !this.admitted.has(digest)) {
+    // Without a budget key nothing counts the cache: nothing to add to.
+    if (this.evicts && size !== undefined && !this.admitted.has(digest)) {
       this.admitted.set(digest, { size, at: Date.now() })
       this.estimate += size
     }
@@ -163,11 +162,19 @@ export class CacheBudget implements ManifestRoom {
 
   /** After storage refused a manifest for lack of room: evicts (if a key allows) until it fits. */
   async makeRoom(repository: string, bytes: number): Promise<boolean> {
-    if (!this.evicts) return false
     const directories = this.directoriesOf(repository)
     const needed = bytes + HEADROOM_BYTES
-    await this.runPass({ directories, bytes: needed })
-    return (await leastFreeSpace(directories)) >= needed
+    return (await this.evictForSpace(directories, needed)) && (await leastFreeSpace(directories)) >= needed
+  }
+
+  /**
+   * Runs a pass that evicts until `directories` have `bytes` free, if a key allows and the last
+   * such pass did not just find nothing to evict; whether a pass ran.
+   */
+  private async evictForSpace(directories: string[], bytes: number): Promise<boolean> {
+    if (!this.evicts || Date.now() - this.fruitlessAt < FRUITLESS_RETRY_MS) return false
+    await this.runPass({ directories, bytes })
+    return true
   }
 
   /** Keeps a manifest storage had no room for in memory, to serve it without storing it. */
