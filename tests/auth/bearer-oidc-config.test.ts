@@ -28,9 +28,15 @@ const CASES: RuleCase[] = [
   },
   {
     title: 'both CA forms',
-    patch: (files) => oidc({ certificateAuthority: 'PEM', certificateAuthorityFile: files.ca }),
+    patch: (files) => oidc({ certificateAuthority: '-----BEGIN CERTIFICATE-----', certificateAuthorityFile: files.ca }),
     path: I0,
     message: 'mutually exclusive',
+  },
+  {
+    title: 'an inline CA that is not PEM',
+    patch: oidc({ certificateAuthority: '/etc/zot/ca.pem' }),
+    path: `${I0}.certificateAuthority`,
+    message: 'holds no PEM certificate',
   },
   {
     title: 'a username expression that does not parse',

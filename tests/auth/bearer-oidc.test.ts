@@ -9,7 +9,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { CommandError, createClientEnvironment } from '../support/clients'
 import { buildRandomImage } from '../support/images'
 import { OciLayout } from '../support/oci-layout'
-import { startOidcIssuer } from '../support/oidc-issuer'
+import { type OidcIssuer, startOidcIssuer } from '../support/oidc-issuer'
 import { freePort, startRegistry } from '../support/server'
 import { startTokenServer } from '../support/token-server'
 
@@ -150,6 +150,8 @@ describe('next to the token server', () => {
 })
 
 describe('an issuer that is down', () => {
+  let lateServer: OidcIssuer | undefined
+  afterAll(() => lateServer?.stop())
   test('does not stop the registry; its tokens get 503 with Retry-After until it answers', async () => {
     const late = { sub: 'late-job', aud: 'zot', iss: lateIssuer }
     // Signed by the cluster issuer's key, so not acceptable either way: only the outage matters here.
@@ -157,12 +159,26 @@ describe('an issuer that is down', () => {
     const unavailable = await startUpload('late/app', early)
     expect(unavailable.status).toBe(503)
     expect(unavailable.headers.get('Retry-After')).toBe('5')
-    const issuer = await startOidcIssuer({ port: latePort })
+    const issuer = await startOidcIssuer({ port: latePort, manualStop: true })
+    lateServer = issuer
     expect(issuer.issuer).toBe(lateIssuer)
     // A failed discovery is retried after five seconds.
     await Bun.sleep(5_500)
     expect((await startUpload('late/app', await issuer.sign(late))).status).toBe(202)
     expect((await startUpload('late/app', early)).status).toBe(401)
+  })
+
+  test('a rotated key is fetched when a token names it (after the 5 s JWKS cooldown); the old key is then refused', async () => {
+    const issuer = lateServer
+    if (!issuer) throw new Error('the previous test did not start the issuer')
+    const late = { sub: 'late-job', aud: 'zot' }
+    const old = await issuer.sign(late)
+    expect((await startUpload('late/app', old)).status).toBe(202)
+    await issuer.rotate()
+    const rotated = await issuer.sign(late)
+    await Bun.sleep(5_500)
+    expect((await startUpload('late/app', rotated)).status).toBe(202)
+    expect((await startUpload('late/app', old)).status).toBe(401)
   })
 })
 

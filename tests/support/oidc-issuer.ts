@@ -42,9 +42,11 @@ export interface IssuerOptions {
   tls?: boolean
   /** The `issuer` the discovery document announces (default: the real URL). */
   announcedIssuer?: string
+  /** The caller stops it: started inside a test, Bun's afterAll would stop it with that test. */
+  manualStop?: boolean
 }
 
-/** Starts an issuer on 127.0.0.1; stopped after the test file. */
+/** Starts an issuer on 127.0.0.1; stopped after the test file (unless `manualStop`). */
 export async function startOidcIssuer(options: IssuerOptions = {}): Promise<OidcIssuer> {
   let key: KeyPair & { kid: string; jwk: JWK } = await newKey(1)
   let generation = 1
@@ -84,7 +86,7 @@ export async function startOidcIssuer(options: IssuerOptions = {}): Promise<Oidc
     },
   })
   issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.port}`
-  afterAll(() => server.stop(true))
+  if (!options.manualStop) afterAll(() => server.stop(true))
 
   return {
     issuer,

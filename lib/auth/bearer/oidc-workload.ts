@@ -14,7 +14,8 @@
  * required and strict, `nbf` gets go-oidc's five minutes of leeway.
  *
  * Better than zot: concurrent requests share one discovery fetch, a failed fetch is not retried
- * for a few seconds (zot refetches on every request), a token whose issuer cannot be reached is
+ * for a few seconds (zot refetches on every request), a token with an unknown key id refetches the
+ * JWKS at most every 5 s (go-oidc on every such token, which anyone can send), a token whose issuer cannot be reached is
  * a 503 rather than a 401 (the token may be fine; clients keep it and retry), and tokens larger
  * than 12 KiB are refused before any work (claims feed CEL, whose cost grows with their size).
  */
@@ -47,6 +48,8 @@ const REFRESH_MS = 60_000
 /** After a failed discovery, requests fail fast for this long instead of asking again. */
 const RETRY_AFTER_FAILURE_MS = 5_000
 const FETCH_TIMEOUT_MS = 5_000
+/** A token with an unknown `kid` refetches the JWKS (key rotation), at most this often. */
+const JWKS_COOLDOWN_MS = 5_000
 /** Largest discovery document read. */
 const MAX_DISCOVERY_BYTES = 256 * 1024
 /** go-oidc's leeway on `nbf`, in seconds. */
@@ -121,6 +124,7 @@ function workloadIssuer(config: WorkloadIssuerConfig, logger?: Logger) {
     const keys = createRemoteJWKSet(jwksUri, {
       timeoutDuration: FETCH_TIMEOUT_MS,
       cacheMaxAge: REFRESH_MS,
+      cooldownDuration: JWKS_COOLDOWN_MS,
       [customFetch]: (url, init) => get(url, init),
     })
     return { keys, algorithms, expires: Date.now() + REFRESH_MS }

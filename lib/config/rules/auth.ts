@@ -175,6 +175,14 @@ export const authRules: readonly Rule[] = [
             fix: 'list the audiences the tokens are issued for, e.g. ["zot"]',
           })
         }
+        if (
+          entry.certificateAuthority !== undefined &&
+          !entry.certificateAuthority.includes('-----BEGIN CERTIFICATE-----')
+        ) {
+          report(`${path}.certificateAuthority`, 'holds no PEM certificate', {
+            fix: 'paste the CA certificate in PEM ("-----BEGIN CERTIFICATE-----\\n..."), or use certificateAuthorityFile',
+          })
+        }
         if (entry.certificateAuthority !== undefined && entry.certificateAuthorityFile !== undefined) {
           report(path, 'certificateAuthority and certificateAuthorityFile are mutually exclusive', {
             fix: 'keep one of them',
