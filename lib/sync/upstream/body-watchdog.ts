@@ -27,33 +27,43 @@ export function watchBody(body: ReadableStream<Uint8Array>, watch: BodyWatch): R
     watch.onFailure(kind)
     return new UpstreamError('unavailable', `${watch.what}: ${message}`, { cause })
   }
+  // One timer for the whole body, re-armed at each read (not one timer and promise per chunk):
+  // it counts only while a read waits on the upstream, never while our own reader is busy.
+  let waiting = false
+  let stalled = false
+  const timer = setTimeout(() => {
+    if (!waiting) return
+    stalled = true
+    watch.abort()
+    // The pending read ends (done, or an error from the abort) and reports the stall.
+    void reader.cancel().catch(() => {})
+  }, watch.idleMs)
+  // Firing while no read waits does nothing; `refresh` re-arms it (a cleared timer would not re-arm).
+  timer.unref()
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const stalled = new Promise<'stalled'>((resolve) => {
-          timer = setTimeout(() => resolve('stalled'), watch.idleMs)
-        })
-        let next: Awaited<ReturnType<typeof reader.read>> | 'stalled'
+        let next: Awaited<ReturnType<typeof reader.read>>
+        waiting = true
+        timer.refresh()
         try {
-          next = await Promise.race([reader.read(), stalled])
+          next = await reader.read()
         } catch (error) {
+          if (stalled) return controller.error(fail('timeout', `no data for ${watch.idleMs} ms`))
           return controller.error(fail('error', `the body broke off: ${(error as Error).message}`, error))
         } finally {
-          clearTimeout(timer)
+          waiting = false
         }
-        if (next === 'stalled') {
-          controller.error(fail('timeout', `no data for ${watch.idleMs} ms`))
-          watch.abort()
-          return void reader.cancel().catch(() => {})
-        }
+        if (stalled) return controller.error(fail('timeout', `no data for ${watch.idleMs} ms`))
         if (next.done) {
+          clearTimeout(timer)
           watch.onEnd()
           return controller.close()
         }
         controller.enqueue(next.value)
       },
       cancel(reason) {
+        clearTimeout(timer)
         // Our reader gave up (a client left, a limit was hit): that says nothing about the upstream.
         return reader.cancel(reason)
       },
