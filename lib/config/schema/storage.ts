@@ -215,7 +215,8 @@ function storeFields(level: Level) {
     commit: bool({ description: 'fsync every write.', status: 'implemented', default: false }),
     maxRepos: int({
       description: 'Refuse (429) a push that would create more repositories than this; 0 = no limit.',
-      status: 'implemented',
+      // zot enforces the top-level limit only (over every store); a sub-store's is read and ignored.
+      status: global ? 'implemented' : 'planned',
       default: 0,
       min: 0,
     }),
