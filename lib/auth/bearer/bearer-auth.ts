@@ -149,18 +149,18 @@ export function bearerAuth(options: BearerOptions) {
       }
       throw challenge(scope, 'a bearer token is required', 'invalid_request')
     }
-    const workload = options.workload && (await options.workload.verify(token))
-    if (workload?.kind === 'identity') {
-      const { access, authorize } = options.workload as NonNullable<BearerOptions['workload']>
-      const groups = [...new Set([...workload.groups, ...access.staticGroups(workload.username)])].sort()
-      c.set('principal', { username: workload.username, groups, method: 'bearer' })
-      return authorize(c, next)
+    const workload = options.workload
+    const verdict = workload && (await workload.verify(token))
+    if (workload && verdict?.kind === 'identity') {
+      const groups = [...new Set([...verdict.groups, ...workload.access.staticGroups(verdict.username)])].sort()
+      c.set('principal', { username: verdict.username, groups, method: 'bearer' })
+      return workload.authorize(c, next)
     }
     const verified = await verify(token)
     if (typeof verified === 'string') {
-      const reason = workload ? `${workload.reason}; ${verified}` : verified
+      const reason = verdict && 'reason' in verdict ? `${verdict.reason}; ${verified}` : verified
       options.logger?.info('bearer token refused', { reason, path: c.req.path })
-      if (workload?.kind === 'unavailable') {
+      if (verdict?.kind === 'unavailable') {
         throw new RegistryError('UNAVAILABLE', {
           detail: { description: 'the token issuer cannot be reached; retry later' },
           headers: { 'Retry-After': String(ISSUER_RETRY_SECONDS) },

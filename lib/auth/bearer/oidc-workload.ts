@@ -152,6 +152,7 @@ function workloadIssuer(config: WorkloadIssuerConfig, logger?: Logger) {
 
   return {
     issuer: config.issuer,
+    skipsIssuerCheck: config.skipIssuerVerification,
     async verify(token: string): Promise<WorkloadVerdict> {
       let current: Verifier
       try {
@@ -190,12 +191,12 @@ function workloadIssuer(config: WorkloadIssuerConfig, logger?: Logger) {
   }
 }
 
-/** Whether `token` is a JWT whose unverified `iss` is `issuer`: which issuer's outage matters. */
-function claimsIssuer(token: string, issuer: string): boolean {
+/** The token's unverified `iss`, or undefined when it is not a JWT. */
+function unverifiedIssuer(token: string): string | undefined {
   try {
-    return decodeJwt(token).iss === issuer
+    return decodeJwt(token).iss
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -216,10 +217,17 @@ export function workloadIdentity(configs: readonly WorkloadIssuerConfig[], logge
     }
     const reasons: string[] = []
     let unavailable: WorkloadVerdict | undefined
+    const named = unverifiedIssuer(token)
     for (const issuer of issuers) {
+      // A token naming another issuer would fail the `iss` check anyway: skipping it spares a
+      // JWKS fetch for its unknown key id (the token server's tokens pass here on every request).
+      if (named !== issuer.issuer && !issuer.skipsIssuerCheck) {
+        reasons.push(`${issuer.issuer}: issued by ${named ?? 'nobody'}`)
+        continue
+      }
       const verdict = await issuer.verify(token)
       if (verdict.kind === 'identity') return verdict
-      if (verdict.kind === 'unavailable' && claimsIssuer(token, issuer.issuer)) unavailable ??= verdict
+      if (verdict.kind === 'unavailable' && named === issuer.issuer) unavailable ??= verdict
       reasons.push(`${issuer.issuer}: ${verdict.reason}`)
     }
     return unavailable ?? { kind: 'refused', reason: reasons.join('; ') }
