@@ -16,8 +16,8 @@ import { tempDirectory } from './temp'
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>
 
 export interface SignOptions {
-  /** jose's relative time, e.g. '5m' or '-1m'; default '10m'. */
-  expiresIn?: string
+  /** jose's relative time, e.g. '5m' or '-1m'; default '10m'; null: no `exp`. */
+  expiresIn?: string | null
   /** Signs with a key the JWKS does not hold. */
   foreignKey?: boolean
 }
@@ -93,12 +93,13 @@ export async function startOidcIssuer(options: IssuerOptions = {}): Promise<Oidc
     port: server.port ?? 0,
     ...(ca && { ca }),
     served,
-    sign: (claims, { expiresIn = '10m', foreignKey = false } = {}) =>
-      new SignJWT({ iss: issuer, ...claims })
+    sign(claims, { expiresIn = '10m', foreignKey = false } = {}) {
+      const jwt = new SignJWT({ iss: issuer, ...claims })
         .setProtectedHeader({ alg: 'RS256', kid: key.kid })
         .setIssuedAt()
-        .setExpirationTime(expiresIn)
-        .sign(foreignKey ? foreign.privateKey : key.privateKey),
+      if (expiresIn !== null) jwt.setExpirationTime(expiresIn)
+      return jwt.sign(foreignKey ? foreign.privateKey : key.privateKey)
+    },
     async rotate() {
       key = await newKey(++generation)
     },
