@@ -56,6 +56,11 @@ export interface ManifestMeta {
   history: HistoryMeta[]
   /** An index's manifests. */
   children: ChildMeta[]
+  /**
+   * The config blob was not there to read: the pull-through cache stores a manifest before a
+   * client asks for its blobs. Read again on later reloads until it is.
+   */
+  configMissing?: true
 }
 
 type Json = Record<string, unknown>

@@ -59,6 +59,8 @@ export interface Repository {
   /** The newest image's time, or a later tag push (zot's repo LastUpdated). */
   lastUpdated: number
   downloads: number
+  /** Some manifest's config could not be read yet (see ManifestMeta.configMissing). */
+  incomplete: boolean
 }
 
 /** A manifest listed in index.json, with its tag if any. */
@@ -230,6 +232,7 @@ export function buildRepository(
     newest,
     lastUpdated: 0,
     downloads: 0,
+    incomplete: [...manifests.values()].some((manifest) => manifest.configMissing),
   }
   refreshFigures(repository)
   return repository

@@ -15,6 +15,8 @@ import type { RepositorySource } from './storage-source'
 
 /** Repositories loaded at once during the first build. */
 const BUILD_CONCURRENCY = 4
+/** How often a repository whose configs were missing is read again (by the next query). */
+const INCOMPLETE_RECHECK_MS = 2_000
 
 /**
  * A repository's place in the index: the same object for as long as the repository exists, its
@@ -32,6 +34,8 @@ export class SearchIndex {
   private built: Promise<void> | undefined
   private reloading: Promise<void> | undefined
   private sorted: Entry[] | undefined
+  /** Repositories with a config not read yet, and when they were last read. */
+  private readonly incomplete = new Map<string, number>()
   /** Bumped when a repository appears or disappears (not when one changes). */
   membership = 0
 
@@ -84,6 +88,8 @@ export class SearchIndex {
   /** Waits for the first build and any pending reloads. */
   async current(): Promise<void> {
     await this.start()
+    const now = Date.now()
+    for (const [name, readAt] of this.incomplete) if (now - readAt >= INCOMPLETE_RECHECK_MS) this.dirty.add(name)
     while (this.dirty.size > 0) {
       this.reloading ??= this.reloadDirty().finally(() => (this.reloading = undefined))
       await this.reloading
@@ -108,6 +114,8 @@ export class SearchIndex {
       return
     }
     const kept = loaded && loaded.images.length + loaded.manifests.size > 0 ? loaded : undefined
+    if (kept?.incomplete) this.incomplete.set(name, Date.now())
+    else this.incomplete.delete(name)
     if (kept && entry) {
       entry.current = kept
       return

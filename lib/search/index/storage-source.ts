@@ -38,14 +38,14 @@ export function storageSource(
       const read = async (digest: string, mediaType: string, depth: number): Promise<void> => {
         if (manifests.has(digest)) return
         let found = known.get(digest)
-        if (!found) {
+        if (!found || found.configMissing) {
           const bytes = await view.blobContent(digest).catch(() => undefined)
           if (!bytes) return
           found = manifestMeta(digest, mediaType, bytes)
           // A config is small; an artifact may name any blob as its config, and that is not read.
           if (found.configDigest && found.configSize <= MAX_MANIFEST_BYTES) {
             const config = await view.blobContent(found.configDigest).catch(() => undefined)
-            if (config) found = manifestMeta(digest, mediaType, bytes, config)
+            found = config ? manifestMeta(digest, mediaType, bytes, config) : { ...found, configMissing: true }
           }
         }
         manifests.set(digest, found)
