@@ -4,7 +4,8 @@
  * with GC off and B with GC on (short gcDelay and interval, so sweeps race the pushes), clients
  * pushing, pulling (verified byte for byte), deleting and reusing orphans on both, and a kill -9
  * of one replica (alternately) every few minutes, restarted at once. At the end: every
- * acknowledged, undeleted image is pulled through both replicas and verified. Prints (and with
+ * acknowledged, undeleted image is pulled through both replicas and verified (an image whose
+ * DELETE got no answer may or may not be gone: it is listed as withdrawn). Prints (and with
  * --out writes) operations, failures, images verified, and RSS and descriptors over time.
  *
  *   bun scripts/soak/replicas.ts [--minutes 30] [--kill-every 180] [--clients 4]
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
     operations: workload.counts,
     imagesVerifiedAtEnd: verified,
     lost: workload.lost,
+    withdrawn: workload.withdrawn,
     memoryAndDescriptors: samples,
   }
   console.log(JSON.stringify({ ...summary, memoryAndDescriptors: summarizeSamples(samples) }, null, 2))

@@ -55,6 +55,8 @@ export class Workload {
   readonly counts: Counters = {}
   /** Acknowledged images that failed a pull or the final check: the one number that must be 0. */
   readonly lost: string[] = []
+  /** Images whose DELETE got no answer: it may or may not have happened, so they are not checked. */
+  readonly withdrawn: string[] = []
   readonly live: Image[] = []
   /** Blobs of deleted images: orphans GC may be sweeping when a push reuses them. */
   private orphans: { repository: string; blob: Blob }[] = []
@@ -157,12 +159,14 @@ export class Workload {
    */
   async check(image: Image, fetcher: (path: string) => Promise<Response | undefined>): Promise<string | undefined> {
     const manifest = await fetcher(`/v2/${image.repository}/manifests/${image.tag}`)
+    if (manifest?.status !== 200) await manifest?.body?.cancel()
     if (!manifest || manifest.status === 503) return 'unreachable'
     if (manifest.status !== 200) return `manifest ${manifest.status}`
     const body = new Uint8Array(await manifest.arrayBuffer())
     if (digestOf(body) !== image.digest) return `manifest digest ${digestOf(body)}`
     for (const blob of image.blobs) {
       const response = await fetcher(`/v2/${image.repository}/blobs/${blob.digest}`)
+      if (response?.status !== 200) await response?.body?.cancel()
       if (!response || response.status === 503) return 'unreachable'
       if (response.status !== 200) return `blob ${blob.digest} ${response.status}`
       const got = digestOf(new Uint8Array(await response.arrayBuffer()))
@@ -177,11 +181,17 @@ export class Workload {
     const response = await this.request(`/v2/${image.repository}/manifests/${image.digest}`, { method: 'DELETE' })
     await response?.body?.cancel()
     this.count(`manifest DELETE ${response?.status ?? 'unreachable'}`)
-    if (response?.status !== 202) {
+    if (response && response.status !== 202) {
+      // Refused (503 while a sweep holds it): still expected. A 404 is an acknowledged image gone.
+      if (response.status === 404) this.lost.push(`${image.repository}:${image.tag} DELETE answered 404`)
       image.deleting = false
       return
     }
     this.live.splice(this.live.indexOf(image), 1)
+    if (!response) {
+      this.withdrawn.push(`${image.repository}:${image.tag}: no answer to DELETE (replica killed)`)
+      return
+    }
     for (const blob of image.blobs) this.orphans.push({ repository: image.repository, blob })
     if (this.orphans.length > 500) this.orphans = this.orphans.slice(-500)
   }
