@@ -13,6 +13,7 @@ export class UserMarks {
   private readonly byUser = new Map<string, Set<string>>()
   private readonly stars = new Map<string, number>()
   private loaded: Promise<void> | undefined
+  private toggles: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly meta: MetaStore) {}
 
@@ -40,14 +41,22 @@ export class UserMarks {
     return names
   }
 
-  /** Flips the mark, stores it, and returns whether it is now set. */
-  async toggle(username: string, repository: string, kind: Kind): Promise<boolean> {
-    await this.load()
-    const on = !this.has(username, repository, kind)
-    const mark = { username, repository, kind }
-    await this.meta.setUserMark(mark, on)
-    this.apply(mark, on)
-    return on
+  /**
+   * Flips the mark, stores it, and returns whether it is now set. Toggles run one at a time, so
+   * two quick clicks flip twice instead of both reading the same state.
+   */
+  toggle(username: string, repository: string, kind: Kind): Promise<boolean> {
+    const flip = async () => {
+      await this.load()
+      const on = !this.has(username, repository, kind)
+      const mark = { username, repository, kind }
+      await this.meta.setUserMark(mark, on)
+      this.apply(mark, on)
+      return on
+    }
+    const result = this.toggles.then(flip)
+    this.toggles = result.catch(() => {})
+    return result
   }
 
   private apply({ username, repository, kind }: UserMark, on: boolean): void {

@@ -240,3 +240,20 @@ describe('without search', () => {
     expect((await plain.fetch('/v2/_zot/ext/search?query={__typename}')).status).toBe(404)
   })
 })
+
+describe('userprefs under concurrency', () => {
+  test('an even number of simultaneous toggles leaves the star unset, an odd one set', async () => {
+    const toggle = () =>
+      registry.fetch('/v2/_zot/ext/userprefs?action=toggleStar&repo=epsilon/five', { method: 'PUT', headers: bob() })
+    const statuses = await Promise.all(Array.from({ length: 6 }, toggle))
+    expect(statuses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200])
+    const starred = async () =>
+      (
+        (await registry.query('{ExpandedRepoInfo(repo:"epsilon/five"){Summary{IsStarred StarCount}}}', bob())).body
+          .data as { ExpandedRepoInfo: { Summary: unknown } }
+      ).ExpandedRepoInfo.Summary
+    expect(await starred()).toEqual({ IsStarred: false, StarCount: 0 })
+    await Promise.all(Array.from({ length: 3 }, toggle))
+    expect(await starred()).toEqual({ IsStarred: true, StarCount: 1 })
+  })
+})
