@@ -11,6 +11,7 @@ import type { LogFields, Logger } from '../log/logger'
 import type { StorePart } from '../registry/open-store'
 import { type Maintenance, startMaintenance } from './maintenance'
 import { mergeDedupeReports, mergeGcReports, mergeMetricFamilies, mergeScrubReports } from './merge-reports'
+import { reportMisplacedRepositories } from './misplaced-repositories'
 import type { StoreMaintenanceOptions } from './options'
 import { TaskQueue } from './task-queue'
 
@@ -63,6 +64,9 @@ function withFields(logger: Logger, fields: LogFields): Logger {
   }
 }
 
+/** Stores already checked for misplaced repositories: a reload restarts maintenance, not the check. */
+const checkedStores = new WeakSet<readonly StorePart[]>()
+
 /** Starts the maintenance of every store; its reports and metrics cover them all. */
 export function startStoresMaintenance(options: StoresMaintenanceOptions): Maintenance {
   const { parts, storage, scrub, logger, signal } = options
@@ -80,6 +84,13 @@ export function startStoresMaintenance(options: StoresMaintenanceOptions): Maint
       },
     }),
   )
+  if (!checkedStores.has(parts)) {
+    checkedStores.add(parts)
+    // Behind the start-up dedupe walks: it lists the same catalogs.
+    void queue
+      .run(() => reportMisplacedRepositories(parts, logger))
+      .catch((error: unknown) => logger.warn('could not check where repositories are stored', { error }))
+  }
   return {
     metrics: () => mergeMetricFamilies(started.map((maintenance) => maintenance.metrics())),
     async runGc(overrides) {

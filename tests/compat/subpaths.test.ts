@@ -90,10 +90,23 @@ describe('a zot data directory with subPaths, served', () => {
     for (const image of pulled) await expectPullable(server.url, image)
   })
 
-  test('a repository left in the default root under a routed name is neither listed nor served (zot routes it to /a)', async () => {
+  test('a repository left in the default root under a routed name is neither listed nor served (zot routes it to /a), and the log says where it belongs', async () => {
     const stale = data.images.get('a/stale:old')!
     expect((await fetchManifest(server.url, 'a/stale', 'old')).status).toBe(404)
     expect(await exists(blobFile(data.root, 'a/stale', stale.manifestDigest))).toBe(true)
+    const warning = () =>
+      server
+        .logs()
+        .split('\n')
+        .find((line) => line.includes('stored outside the store its name routes to') && line.includes('"a/stale"'))
+    for (let attempt = 0; attempt < 40 && !warning(); attempt++) await Bun.sleep(100)
+    expect(JSON.parse(warning()!)).toMatchObject({
+      level: 'warn',
+      repository: 'a/stale',
+      storedIn: `the default store (${data.root})`,
+      routesTo: `the store of route /a (${data.subRoot})`,
+    })
+    expect(server.logs()).not.toContain('"repository":"a/app","storedIn"')
   })
 
   test('pushes land in the store of the first path component, under the full name', async () => {
