@@ -122,13 +122,25 @@ describe('mappings refused when the config is read', () => {
     expect(refusal({ variables: [{ name: '', expression: 'claims.sub' }] }).key).toBe('claimMapping.variables[0].name')
   })
 
-  test('matches is refused: its backtracking over token data could stall the registry', () => {
-    expect(refusal({ validations: [{ expression: "claims.sub.matches('^system:.*$')", message: 'm' }] })).toMatchObject(
-      {
-        message: expect.stringContaining('`matches` is not supported'),
-      },
+  test('matches runs on RE2: Go syntax, linear time on any input; its pattern must be a literal', () => {
+    const sa = mapping({
+      validations: [
+        { expression: "claims.sub.matches('^system:serviceaccount:[a-z-]+:') ", message: 'service accounts only' },
+      ],
+      groups: "claims.groups.filter(g, g.matches('^d[[:alpha:]]+$'))",
+    })
+    expect(sa.identify(K8S_CLAIMS)).toMatchObject({ groups: ['dev'] })
+    expect(sa.identify({ ...K8S_CLAIMS, sub: 'user:bob' })).toBe('claim validation failed: service accounts only')
+    // POSIX classes are RE2's ([[:alpha:]] means something else to JavaScript), and a nested
+    // quantifier that a backtracking engine would take ages over answers at once.
+    const nested = mapping({ username: "claims.sub.matches('^(a+)+$') ? 'yes' : 'no'" })
+    expect(nested.identify({ ...K8S_CLAIMS, sub: `${'a'.repeat(10_000)}!` })).toMatchObject({ username: 'no' })
+    expect(refusal({ groups: 'claims.groups.filter(g, g.matches(claims.sub))' }).message).toContain(
+      'must be a literal string',
     )
-    expect(refusal({ groups: "claims.groups.filter(g, g.matches('^d'))" }).message).toContain('`matches`')
+    expect(refusal({ username: "claims.sub.matches('(?=x)') ? 'a' : 'b'" }).message).toContain(
+      'not a valid RE2 expression',
+    )
   })
 
   test('iterating over token data inside another iteration is refused; over literals it is fine', () => {

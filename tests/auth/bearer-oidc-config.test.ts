@@ -57,10 +57,10 @@ const CASES: RuleCase[] = [
     message: 'must evaluate to bool',
   },
   {
-    title: 'matches',
-    patch: oidc({ claimMapping: { groups: "claims.groups.filter(g, g.matches('^team-'))" } }),
+    title: 'matches with a pattern from the token',
+    patch: oidc({ claimMapping: { groups: 'claims.groups.filter(g, g.matches(claims.prefix))' } }),
     path: `${I0}.claimMapping.groups`,
-    message: '`matches` is not supported',
+    message: 'must be a literal string',
   },
   {
     title: 'an upstream token endpoint without oidc',

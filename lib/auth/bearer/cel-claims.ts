@@ -11,11 +11,14 @@
  * here cannot be interrupted (zot's cel-go checks a context; zot passes the request's, which has
  * no deadline). So what would make a request's cost grow faster than the token's size is refused
  * when the config is read: an iteration over non-literal data inside another iteration
- * (`claims.a.exists(x, x in claims.b)` is quadratic), and `matches` (JavaScript's regular
- * expressions backtrack, where zot's RE2 does not). With the token size capped by the caller,
- * every expression costs at most its size times the token's.
+ * (`claims.a.exists(x, x in claims.b)` is quadratic), and a `matches` whose pattern is not a
+ * literal string. `matches` runs on RE2 (re2js, linear time, Go's syntax as in cel-go), not on
+ * JavaScript's backtracking engine, which the evaluator would use: its calls are renamed to a
+ * function of ours before compiling. With the token size capped by the caller, every expression
+ * costs at most its size times the token's.
  */
 import { Environment } from '@marcbachmann/cel-js'
+import { compileGoRegex, GoRegexError, type GoRegex } from '../../config/go-regex'
 
 /** zot's default user name: unique across issuers (two clusters may have the same subject). */
 export const DEFAULT_USERNAME_EXPRESSION = "claims.iss + '/' + claims.sub"
@@ -70,7 +73,18 @@ function costProblem(node: unknown, insideIteration = false): string | undefined
   const args = Array.isArray(node.args) ? node.args : [node.args]
   const name = args[0]
   if ((node.op === 'rcall' || node.op === 'call') && name === 'matches') {
-    return '`matches` is not supported: JavaScript regular expressions backtrack, so a pattern over token data could stall the registry (zot uses RE2); use startsWith, endsWith, contains or split'
+    const pattern = (node.op === 'rcall' ? args[2] : args[1]) as unknown[]
+    const literal = pattern.at(-1)
+    if (!isNode(literal) || literal.op !== 'value' || typeof literal.args !== 'string') {
+      return 'the pattern of `matches` must be a literal string (a pattern from the token could cost time in the product of both sizes)'
+    }
+    try {
+      regex(literal.args)
+    } catch (error) {
+      if (error instanceof GoRegexError)
+        return `the pattern of \`matches\` is not a valid RE2 expression: ${error.message}`
+      throw error
+    }
   }
   if (node.op === 'rcall' && typeof name === 'string' && ITERATING_MACROS.has(name)) {
     const [, receiver, macroArgs] = args
@@ -85,6 +99,44 @@ function costProblem(node: unknown, insideIteration = false): string | undefined
   return costProblem(args, insideIteration)
 }
 
+/** The compiled literal patterns of `matches`, bounded by the config's expressions. */
+const regexes = new Map<string, GoRegex>()
+function regex(pattern: string): GoRegex {
+  let compiled = regexes.get(pattern)
+  if (!compiled) {
+    compiled = compileGoRegex(pattern)
+    regexes.set(pattern, compiled)
+  }
+  return compiled
+}
+
+/** The name `matches` calls are given, so that they run on RE2. */
+const RE2_MATCHES = 're2Matches'
+
+/** `expression` with each `matches` call of its syntax tree renamed to RE2_MATCHES. */
+function withRe2Matches(expression: string, ast: unknown): string {
+  const positions: number[] = []
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk)
+    if (!isNode(node)) return
+    const args = Array.isArray(node.args) ? node.args : [node.args]
+    if (node.op === 'rcall' && args[0] === 'matches') {
+      // The name follows the receiver: `receiver.matches(`, maybe with spaces or its closing `)`.
+      const dot = /[\s)]*\.\s*/y
+      dot.lastIndex = (args[1] as { end: number }).end
+      if (dot.exec(expression)) positions.push(dot.lastIndex)
+    } else if (node.op === 'call' && args[0] === 'matches') positions.push((node as unknown as { start: number }).start)
+    args.forEach(walk)
+  }
+  walk(ast)
+  let renamed = expression
+  for (const position of positions.sort((a, b) => b - a)) {
+    if (!renamed.startsWith('matches', position)) throw new Error(`cannot locate matches at ${position}`)
+    renamed = `${renamed.slice(0, position)}${RE2_MATCHES}${renamed.slice(position + 'matches'.length)}`
+  }
+  return renamed
+}
+
 const environment = new Environment({ enableOptionalTypes: true, limits: LIMITS })
   .registerVariable('claims', 'map')
   .registerVariable('vars', 'map')
@@ -92,6 +144,11 @@ const environment = new Environment({ enableOptionalTypes: true, limits: LIMITS 
   // mappings (split, lowerAscii, upperAscii, trim, indexOf, join, substring) is built in.
   .registerFunction('string.replace(string, string): string', (text: string, from: string, to: string) =>
     text.replaceAll(from, to),
+  )
+  // CEL's `matches` (an unanchored search), on RE2; patterns are literals, compiled at config time.
+  .registerFunction(`string.${RE2_MATCHES}(string): bool`, (text: string, pattern: string) => regex(pattern).test(text))
+  .registerFunction(`${RE2_MATCHES}(string, string): bool`, (text: string, pattern: string) =>
+    regex(pattern).test(text),
   )
 
 type Evaluate = (context: { claims: Record<string, unknown>; vars: Record<string, unknown> }) => unknown
@@ -112,7 +169,12 @@ function compile(key: string, expression: string, type?: 'bool' | 'string'): Eva
   }
   const problem = costProblem(parsed.ast)
   if (problem) throw new ClaimMappingError(key, problem)
-  return parsed as Evaluate
+  const renamed = withRe2Matches(expression, parsed.ast)
+  if (renamed === expression) return parsed as Evaluate
+  const onRe2 = environment.parse(renamed)
+  const recheck = onRe2.check()
+  if (!recheck.valid) throw new ClaimMappingError(key, `not a valid CEL expression: ${firstLine(recheck.error)}`)
+  return onRe2 as Evaluate
 }
 
 const firstLine = (error: unknown) => String((error as Error).message ?? error).split('\n')[0]

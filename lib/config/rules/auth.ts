@@ -159,8 +159,8 @@ export const authRules: readonly Rule[] = [
     summary:
       'A bearer `oidc` issuer that is not an absolute http(s) URL, without audiences or with a blank one, with both ' +
       '`certificateAuthority` and `certificateAuthorityFile`, or whose `claimMapping` does not compile (a CEL ' +
-      'syntax or type error, a validation without message or not of type bool, an unnamed variable, `matches`, ' +
-      'or an iteration over token data inside another iteration).',
+      'syntax or type error, a validation without message or not of type bool, an unnamed variable, a `matches` ' +
+      'pattern that is not a literal RE2 expression, or an iteration over token data inside another iteration).',
     check(config, report) {
       for (const [index, entry] of (config.http.auth?.bearer?.oidc ?? []).entries()) {
         const path = itemPath('http.auth.bearer.oidc', index)

@@ -107,7 +107,7 @@ const bearer = obj(
           claimMapping: obj(
             {
               description:
-                'CEL claim validation and mapping over `claims` and `vars` (no `matches`, no iteration over token data inside another iteration).',
+                'CEL claim validation and mapping over `claims` and `vars` (`matches` only with a literal pattern; no iteration over token data inside another iteration).',
               optional: true,
             },
             {
