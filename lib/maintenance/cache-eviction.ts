@@ -13,14 +13,19 @@
  * lock: pulled since it was chosen, it stays. Referrers the cache stored for it (signatures,
  * SBOMs) go with it. A blob touched recently (an upload, a mount, a HEAD: a client about to
  * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it. On storage
- * shared by replicas only the index entries go here; GC deletes the blobs with its claims.
+ * shared by replicas (S3) the blobs are claimed in index.json before they are deleted, as GC
+ * claims them; touches on other replicas are not read (GC's wait for them would stall a pull),
+ * which only means such a client uploads the blob again.
  */
 import { RegistryError } from '../errors/registry-error'
 import type { MetaStore, RepositoryStats } from '../meta/meta-store'
 import type { ImageIndex } from '../registry/image-index'
-import type { Registry } from '../registry/registry'
+import type { Registry, RepositoryMaintenance } from '../registry/registry'
 import type { RecentActivity } from './activity'
 import { reachableBlobs } from './reachability'
+
+/** How long a claim on shared storage lets an eviction delete (an image's few blobs). */
+const CLAIM_LEASE_MS = 30_000
 
 /** An image the cache holds: one manifest digest of a repository's index, with its tags. */
 export interface CachedImage {
@@ -101,28 +106,57 @@ export async function evictCachedImage(context: EvictionContext, image: CachedIm
   const removed = await removeEntries(context, image)
   if (removed.size === 0) return { evicted: false, deleted, repositoryRemoved: false }
   for (const digest of removed) meta.forgetManifest(image.repository, digest)
-  // Replicas on one bucket take no lock of each other's: their blobs are left to GC, which
-  // claims them first (sweep-claims.ts).
-  if (store.shared) return { evicted: true, deleted, repositoryRemoved: false }
   const quarantined = new Set((await store.quarantined()).map((file) => file.name))
-  const candidates = new Set(image.blobs)
-  for (const digest of removed) candidates.add(digest)
-  await store.locked(async () => {
-    const current = await store.index()
-    const live = current ? await reachableBlobs(store, current, quarantined) : { blobs: new Set<string>() }
+  const candidates = [...new Set([...image.blobs, ...removed])]
+  const live = async (index: ImageIndex | undefined): Promise<ReadonlySet<string> | undefined> => {
+    if (!index) return new Set()
+    const reach = await reachableBlobs(store, index, quarantined)
     // A manifest that cannot be read leaves the references unknown: delete nothing (GC's rule).
-    if ('problem' in live) return
-    for (const digest of candidates) {
-      if (live.blobs.has(digest)) continue
-      const touched = activity?.lastTouched(image.repository, digest)
-      if (touched !== undefined && clock() - touched < touchGraceMs) continue
-      const file = await store.blob(digest)
-      if (!file) continue
-      await store.deleteBlob(digest)
-      deleted.set(digest, file.size)
-    }
-  })
+    return reach.problem === undefined ? reach.blobs : undefined
+  }
+  const spared = (digest: string): boolean => {
+    const touched = activity?.lastTouched(image.repository, digest)
+    return touched !== undefined && clock() - touched < touchGraceMs
+  }
+  const remove = async (digest: string): Promise<void> => {
+    const file = await store.blob(digest)
+    if (!file || spared(digest)) return
+    await store.deleteBlob(digest)
+    deleted.set(digest, file.size)
+  }
+  if (store.shared) await deleteClaimed(store, candidates, live, remove)
+  else {
+    await store.locked(async () => {
+      const keep = await live(await store.index())
+      if (keep) for (const digest of candidates) if (!keep.has(digest)) await remove(digest)
+    })
+  }
   const repositoryRemoved = await store.removeIfEmpty()
   if (repositoryRemoved) meta.forgetRepository(image.repository)
   return { evicted: true, deleted, repositoryRemoved }
+}
+
+/**
+ * Replicas on one bucket take no lock of each other's: the blobs are claimed in index.json first,
+ * as GC claims them (sweep-claims.ts), and deleted while the claim's lease lasts. A push on
+ * another replica relying on one waits for the release, then finds it or answers
+ * MANIFEST_BLOB_UNKNOWN; no acknowledged manifest loses a blob.
+ */
+async function deleteClaimed(
+  store: RepositoryMaintenance,
+  candidates: readonly string[],
+  live: (index: ImageIndex) => Promise<ReadonlySet<string> | undefined>,
+  remove: (digest: string) => Promise<void>,
+): Promise<void> {
+  const claim = await store.claimBlobs(candidates, live, CLAIM_LEASE_MS)
+  if (!claim) return
+  try {
+    for (const digest of claim.blobs) {
+      // The lease is counted on the wall clock, as pushes on other replicas count it.
+      if (Date.now() >= claim.until) break
+      await remove(digest)
+    }
+  } finally {
+    await store.releaseClaim(claim)
+  }
 }
