@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startRegistry, type RunningRegistry } from '../support/server'
 import { cacheConfig, eventually, holdsBlob, holdsImage, metric, pullVerified } from './support/cache-budget'
-import { pushImage, pushManifest, type PushedImage } from './support/content'
+import { pullManifest, pushImage, pushIndex, pushManifest, type PushedImage } from './support/content'
 import { mirrorOnly, startContainerd } from './support/containerd'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
 
@@ -84,6 +84,30 @@ describe('least recently pulled eviction', () => {
     expect(await holdsImage(cache.rootDirectory, 'mine/app', mine)).toBe(true)
     expect(await holdsImage(cache.rootDirectory, 'lru/b', image('b'))).toBe(true)
   }, 30_000)
+})
+
+describe('a multi-platform image', () => {
+  test('goes whole: the index, the platform manifest pulled by digest and its blobs', async () => {
+    const tool = await pushIndex(upstream, 'multi/tool', 'v1', ['amd64', 'arm64'])
+    const amd64 = tool.children[0]!
+    const big = await pushImage(upstream, 'multi/big', { tag: 'v1', layers: [1020 * 1024] })
+    const cache = await startCache({ cacheMaxBytes: '1MiB', cacheLowWatermark: '1023KiB' })
+    expect((await pullManifest(cache.url, 'multi/tool', 'v1')).bodyDigest).toBe(tool.digest)
+    await pullVerified(cache.url, 'multi/tool', amd64.digest, amd64)
+    expect(await holdsImage(cache.rootDirectory, 'multi/tool', amd64)).toBe(true)
+
+    // The tool's few KiB and big's 1020 KiB are over 1 MiB: the tool, pulled first, goes whole.
+    await pullVerified(cache.url, 'multi/big', 'v1', big)
+    const toolDigests = [tool.digest, amd64.digest, ...amd64.blobs.map((blob) => blob.digest)]
+    expect(
+      await eventually(async () => {
+        for (const digest of toolDigests) if (await holdsBlob(cache.rootDirectory, 'multi/tool', digest)) return false
+        return true
+      }),
+    ).toBe(true)
+    expect(await holdsImage(cache.rootDirectory, 'multi/big', big)).toBe(true)
+    expect(await metric(cache.url, 'zot_sync_cache_evictions_total')).toBe(1)
+  }, 60_000)
 })
 
 describe('pulls racing evictions', () => {
