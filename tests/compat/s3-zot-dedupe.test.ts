@@ -210,6 +210,35 @@ describe('a bucket zot wrote with dedupe: true', () => {
     expect(keys.has('_restore_complete')).toBe(false)
   })
 
+  test('bad content is quarantined where it is stored; the placeholders standing for it never are', async () => {
+    const { bucket, zot, images } = await zotDedupedBucket()
+    const [base] = images as [ZotImage, ZotImage, ZotImage]
+    const layer = base.blobs[1]!
+    const rotten = layer.bytes.slice()
+    rotten[0] = rotten[0]! ^ 0xff
+    await zot.put(blobKey('base/alpine', layer.digest), rotten)
+    const config = await configFile(bucket, await tempDirectory('zot-dedupe-rot'))
+
+    const scrub = await runZot('scrub', config, '--json')
+
+    expect(scrub.code).toBe(2)
+    const report = JSON.parse(scrub.out) as {
+      scrubResults: { imageName: string; status: string; error: string }[]
+      quarantined: { repository: string; digest: string }[]
+    }
+    const row = (name: string) => report.scrubResults.find((result) => result.imageName === name)!
+    expect(row('base/alpine')).toMatchObject({ status: 'affected', error: 'bad blob digest' })
+    expect(row('apps/web')).toMatchObject({
+      status: 'affected',
+      error: 'bad blob digest (content held by base/alpine)',
+    })
+    expect(report.quarantined).toEqual([{ repository: 'base/alpine', digest: layer.digest }])
+    const sizes = await objectSizes(bucket)
+    expect(sizes.get(blobKey('apps/web', layer.digest))).toBe(0)
+    expect(sizes.get(blobKey('apps/api', layer.digest))).toBe(0)
+    expect(sizes.has(`base/alpine/.quarantine/sha256/${hexOf(layer.digest)}`)).toBe(true)
+  })
+
   test('GC deleting an original first moves its content into a placeholder that still needs it', async () => {
     const { bucket, images } = await zotDedupedBucket()
     const [base, web] = images as [ZotImage, ZotImage, ZotImage]
