@@ -70,13 +70,9 @@ function fetchFor(config: WorkloadIssuerConfig): Fetch {
   const ca = config.certificateAuthorityFile
     ? readFileSync(config.certificateAuthorityFile, 'utf8')
     : config.certificateAuthority
+  // Redirects are followed, as go-oidc's HTTP client does; jose's own timeout signal wins over ours.
   return (url, init) =>
-    fetch(url, {
-      ...init,
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      redirect: 'error',
-      ...(ca && { tls: { ca } }),
-    })
+    fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), ...init, ...(ca && { tls: { ca } }) })
 }
 
 /** Reads the discovery document; throws when it is unusable. */
