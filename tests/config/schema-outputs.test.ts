@@ -136,7 +136,7 @@ describe('planned keys in use', () => {
   test('the embedded default uses none; a hand-built config is compared with the defaults', () => {
     const config = defaultConfig()
     expect(plannedKeysInUse(config)).toEqual([])
-    expect(plannedKeysInUse({ ...config, storage: { ...config.storage, maxRepos: 5 } })).toEqual(['storage.maxRepos'])
+    expect(plannedKeysInUse({ ...config, scheduler: { numWorkers: 3 } })).toEqual(['scheduler'])
     expect(plannedKeysInUse({ ...config, http: { ...config.http, allowOrigin: '*' } })).toEqual([])
   })
 })
