@@ -12,6 +12,7 @@ import { OciLayout } from '../support/oci-layout'
 import { type OidcIssuer, startOidcIssuer } from '../support/oidc-issuer'
 import { freePort, startRegistry } from '../support/server'
 import { startTokenServer } from '../support/token-server'
+import { startContainerd } from '../sync/support/containerd'
 
 setDefaultTimeout(120_000)
 const SERVICE = 'zot-test'
@@ -380,6 +381,22 @@ describe("zot's token exchange at /zot/auth/token, forwarding to the token serve
     const legacy = `docker://${exchanging.host}/legacy/app:v1`
     await clients.skopeo(['copy', '--dest-creds', 'alice:alice-pw', `oci:${layout.directory}:v1`, legacy])
     expect(forwarded.some(({ query }) => query.get('scope') === 'repository:legacy/app:pull,push')).toBe(true)
+  })
+
+  test("containerd's ctr fetches with the ID token as password, through the exchange; without it, refused", async () => {
+    const token = await cluster.sign({ sub: FLUX, aud: 'zot' })
+    const containerd = await startContainerd()
+    try {
+      const image = `${exchanging.host}/flux/app:v1`
+      await containerd.ctr(['content', 'fetch', '--plain-http', '--user', `zot:${token}`, image])
+      const anonymous = await containerd.ctr(['content', 'fetch', '--plain-http', image]).then(
+        () => 'fetched',
+        (error: unknown) => (error instanceof CommandError ? error.result.stderr : String(error)),
+      )
+      expect(anonymous).toMatch(/401|unauthorized|authoriz/i)
+    } finally {
+      await containerd.stop()
+    }
   })
 
   test('a token server that cannot be reached is 502', async () => {
