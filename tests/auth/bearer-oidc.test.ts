@@ -64,6 +64,7 @@ const registry = await startRegistry({
     log: { level: 'warn' },
   },
 })
+afterAll(() => registry.stop())
 const url = (path: string) => `${registry.url}${path}`
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
 const fluxClaims = { sub: FLUX, aud: ['zot'], 'kubernetes.io': { namespace: 'flux-system' } }
