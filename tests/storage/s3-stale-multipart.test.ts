@@ -22,6 +22,21 @@ async function openUploads(bucket: string): Promise<string[]> {
   return (listed.Uploads ?? []).map((upload) => upload.Key!)
 }
 
+test("without rootdirectory, only multipart uploads to registry keys are aborted, not other tools'", async () => {
+  const bucket = await createTestBucket(await sharedCephRgw(), 'stale-mpu-root')
+  const { rootdirectory: _, ...params } = zotS3Params(await sharedCephRgw(), bucket)
+  const driver = createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
+  const blobKey = 'team/app/blobs/sha256/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+  for (const Key of [blobKey, 'backups/db.tar', 'team/app/.uploads/u1/.parts/00002'])
+    await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }))
+
+  const aborted = await driver.abortStaleTransfers(new Date(Date.now() + MINUTE))
+
+  expect(aborted.map((transfer) => transfer.path).sort()).toEqual(['team/app/.uploads/u1/.parts/00002', blobKey])
+  expect(await openUploads(bucket)).toEqual(['backups/db.tar'])
+  driver.destroy()
+})
+
 test('the driver aborts multipart uploads under its root begun before the cutoff, and only those', async () => {
   const bucket = await createTestBucket(await sharedCephRgw(), 'stale-mpu')
   const params = zotS3Params(await sharedCephRgw(), bucket)

@@ -10,7 +10,14 @@ import { AbortMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-s
 import type { StaleTransfer } from '../driver'
 import type { S3Bucket } from './bucket'
 
-/** Aborts the multipart uploads under the driver's root begun before `before`. */
+/**
+ * Where the driver's copies write: blobs, upload parts, quarantined blobs. Only multipart uploads
+ * to such keys are ours: without `rootdirectory` the root is the whole bucket, which other tools
+ * may share (a backup uploading for hours must not be cut off).
+ */
+const OWN_DESTINATION = /(^|\/)(blobs|\.uploads|\.quarantine)\//
+
+/** Aborts the driver's multipart uploads under its root begun before `before`. */
 export async function abortStaleMultipartUploads(bucket: S3Bucket, before: Date): Promise<StaleTransfer[]> {
   const prefix = bucket.options.keyPrefix
   const aborted: StaleTransfer[] = []
@@ -30,6 +37,7 @@ export async function abortStaleMultipartUploads(bucket: S3Bucket, before: Date)
     for (const upload of page.Uploads ?? []) {
       const { Key, UploadId, Initiated } = upload
       if (!Key || !UploadId || !Initiated || Initiated >= before) continue
+      if (!OWN_DESTINATION.test(Key.slice(prefix.length))) continue
       await bucket.call('AbortMultipartUpload', undefined, (s3) =>
         s3.send(new AbortMultipartUploadCommand({ Bucket: bucket.name, Key, UploadId })),
       )
