@@ -32,6 +32,7 @@ const registry = await startRegistry({
     log: { level: 'warn' },
   },
 })
+afterAll(() => registry.stop())
 const url = (path: string) => `${registry.url}${path}`
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
 const challengeOf = (response: Response) => response.headers.get('WWW-Authenticate')
