@@ -129,6 +129,10 @@ export function createBucketMetaStore(state: StateStore, options: { flushInterva
       const { document } = await readJson(statePaths.metaStats(repository), emptyStats)
       return { tags: new Map(Object.entries(document.tags)), manifests: new Map(Object.entries(document.manifests)) }
     },
+    // One object per manifest would cost what reading the manifest costs: nothing is saved.
+    savedManifests: async () => new Map(),
+    saveManifests: () => {},
+    keepManifests: async () => {},
     async userMarks() {
       return (await readJson<UserMark[]>(statePaths.metaUserMarks, () => [])).document
     },

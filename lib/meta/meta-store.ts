@@ -60,6 +60,15 @@ export interface MetaStore {
   userMarks(): Promise<UserMark[]>
   /** Sets (`on`) or clears a star or bookmark; resolves once it is durable. */
   setUserMark(mark: UserMark, on: boolean): Promise<void>
+  /**
+   * Search's metadata of manifests (JSON), by digest: content-addressed, so never stale. Lets a
+   * restart skip reading every manifest and config again. Stores where a lookup costs as much as
+   * reading the manifest (the bucket) keep nothing.
+   */
+  savedManifests(digests: readonly string[]): Promise<Map<string, string>>
+  saveManifests(entries: readonly (readonly [digest: string, json: string])[]): void
+  /** Drops saved manifests not in `digests` (after search has read every repository). */
+  keepManifests(digests: ReadonlySet<string>): Promise<void>
   /** Small persistent settings (e.g. the dedupe mode the storage was last reconciled to). */
   setting(key: string): Promise<string | undefined>
   setSetting(key: string, value: string): Promise<void>

@@ -13,7 +13,7 @@ import { dirname } from 'node:path'
 import type { DedupeIndex, Origin } from '../registry/registry'
 import type { ManifestStats, MetaStore, RepositoryStats, TagStats, UserMark } from './meta-store'
 
-// A new table is not a new version: an older build ignores user_marks and keeps working.
+// New tables are not a new version: an older build ignores user_marks and search_manifests.
 const SCHEMA_VERSION = 1
 
 const SCHEMA = `
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS blob_locations (
   digest TEXT NOT NULL, repository TEXT NOT NULL, PRIMARY KEY (digest, repository)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS search_manifests (digest TEXT PRIMARY KEY, meta TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS user_marks (
   username TEXT NOT NULL, repository TEXT NOT NULL, kind TEXT NOT NULL,
   PRIMARY KEY (username, repository, kind)
@@ -110,6 +111,10 @@ export function openSqliteMetaStore(path: string): MetaStore {
     setting: db.query<{ value: string }, [string]>('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.query('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
     userMarks: db.query<UserMark, []>('SELECT username, repository, kind FROM user_marks'),
+    savedManifest: db.query<{ meta: string }, [string]>('SELECT meta FROM search_manifests WHERE digest = ?'),
+    saveManifest: db.query('INSERT OR REPLACE INTO search_manifests (digest, meta) VALUES (?, ?)'),
+    savedDigests: db.query<{ digest: string }, []>('SELECT digest FROM search_manifests'),
+    dropManifest: db.query('DELETE FROM search_manifests WHERE digest = ?'),
     addMark: db.query('INSERT OR IGNORE INTO user_marks (username, repository, kind) VALUES (?, ?, ?)'),
     removeMark: db.query('DELETE FROM user_marks WHERE username = ? AND repository = ? AND kind = ?'),
   }
@@ -120,6 +125,12 @@ export function openSqliteMetaStore(path: string): MetaStore {
       for (const tag of tags) statements.pushTag.run(repository, tag, digest, at)
     },
   )
+  const saveManifests = db.transaction((entries: readonly (readonly [string, string])[]) => {
+    for (const [digest, json] of entries) statements.saveManifest.run(digest, json)
+  })
+  const dropManifests = db.transaction((digests: string[]) => {
+    for (const digest of digests) statements.dropManifest.run(digest)
+  })
   const forgetManifest = db.transaction((repository: string, digest: string) => {
     statements.forgetManifest.run(repository, digest)
     statements.forgetTagsOf.run(repository, digest)
@@ -171,6 +182,19 @@ export function openSqliteMetaStore(path: string): MetaStore {
         tags.set(row.tag, { digest: row.digest, pushedAt: row.pushed_at })
       }
       return { tags, manifests }
+    },
+    savedManifests: async (digests) => {
+      const found = new Map<string, string>()
+      for (const digest of digests) {
+        const row = statements.savedManifest.get(digest)
+        if (row) found.set(digest, row.meta)
+      }
+      return found
+    },
+    // A cache: a failed write (disk full) only means reading the manifest again next start.
+    saveManifests: (entries) => hint(() => saveManifests(entries)),
+    keepManifests: async (digests) => {
+      dropManifests(statements.savedDigests.all().flatMap(({ digest }) => (digests.has(digest) ? [] : [digest])))
     },
     userMarks: async () => statements.userMarks.all(),
     setUserMark: async ({ username, repository, kind }, on) =>

@@ -55,7 +55,8 @@ function mergedStats(metas: MetaStore[]) {
 }
 
 /**
- * @param metas every store's metadata store; the first (the default store's) keeps the marks
+ * @param metas every store's metadata store; the first (the default store's) keeps the marks and
+ *   the saved manifest metadata
  */
 export function createSearchRuntime(options: {
   registry: Registry
@@ -63,7 +64,7 @@ export function createSearchRuntime(options: {
   logger: Logger
 }): SearchRuntime {
   const { registry, metas, logger } = options
-  const index = new SearchIndex(storageSource(registry, mergedStats(metas)), logger)
+  const index = new SearchIndex(storageSource(registry, mergedStats(metas), metas[0]!), logger)
   const marks = new UserMarks(metas[0]!)
   const unsubscribe = index.follow(registry.events)
   return {

@@ -5,6 +5,8 @@
  * rebuilt from storage and stars, bookmarks and statistics come back from the metadata store.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { pushImage, startSearchRegistry, type SearchRegistry } from './support'
 
 const CONFIG = {
@@ -137,4 +139,35 @@ test('after a restart the index is rebuilt from storage; stars, bookmarks and do
       ],
     },
   })
+})
+
+test('a restart reads saved metadata, not every config again; without it (zot data) it reads storage', async () => {
+  const pushed = await pushImage(registry, 'saved/meta', '1', {
+    headers: bob(),
+    architecture: 'arm64',
+    created: '2024-07-01T00:00:00Z',
+  })
+  const query = '{Image(image:"saved/meta:1"){LastUpdated Manifests{Platform{Os Arch}}}}'
+  const expected = {
+    Image: { LastUpdated: '2024-07-01T00:00:00Z', Manifests: [{ Platform: { Os: 'linux', Arch: 'arm64' } }] },
+  }
+  expect((await registry.query(query, bob())).body.data).toEqual(expected)
+  const manifest = (await (
+    await registry.fetch(`/v2/saved/meta/manifests/${pushed.digest}`, { headers: bob() })
+  ).json()) as { config: { digest: string } }
+  const configFile = join(registry.rootDirectory, 'saved/meta/blobs/sha256', manifest.config.digest.slice(7))
+  const configBytes = await readFile(configFile)
+
+  // The config is gone from storage: only the saved metadata can still tell the platform.
+  await registry.stop()
+  await rm(configFile)
+  registry = await startSearchRegistry(CONFIG, registry.directory)
+  expect((await registry.query(query, bob())).body.data).toEqual(expected)
+
+  // No metadata store at all (a registry migrated from zot): everything is read from storage.
+  await registry.stop()
+  await writeFile(configFile, configBytes)
+  await rm(join(registry.rootDirectory, '_meta.sqlite'))
+  registry = await startSearchRegistry(CONFIG, registry.directory)
+  expect((await registry.query(query, bob())).body.data).toEqual(expected)
 })

@@ -102,7 +102,8 @@ export class SearchIndex {
     await Promise.all(names.map((name) => this.reload(name)))
   }
 
-  private async reload(name: string): Promise<void> {
+  /** Reads the repository again; false when it could not be read (what was known is kept). */
+  private async reload(name: string): Promise<boolean> {
     const entry = this.entries.get(name)
     const known: ReadonlyMap<string, ManifestMeta> = entry?.current.manifests ?? new Map()
     let loaded: Repository | undefined
@@ -111,19 +112,20 @@ export class SearchIndex {
     } catch (error) {
       // Keep what is known; the next change retries.
       this.logger.warn('search index: cannot read repository', { repository: name, error })
-      return
+      return false
     }
     const kept = loaded && loaded.images.length + loaded.manifests.size > 0 ? loaded : undefined
     if (kept?.incomplete) this.incomplete.set(name, Date.now())
     else this.incomplete.delete(name)
     if (kept && entry) {
       entry.current = kept
-      return
+      return true
     }
     if (kept) this.entries.set(name, { name, current: kept })
-    else if (!this.entries.delete(name)) return
+    else if (!this.entries.delete(name)) return true
     this.sorted = undefined
     this.membership++
+    return true
   }
 
   private async buildAll(): Promise<void> {
@@ -136,10 +138,20 @@ export class SearchIndex {
       return
     }
     let next = 0
+    let failures = 0
     const worker = async () => {
-      while (next < names.length) await this.reload(names[next++]!)
+      while (next < names.length) if (!(await this.reload(names[next++]!))) failures++
     }
     await Promise.all(Array.from({ length: BUILD_CONCURRENCY }, worker))
+    // Saved metadata of manifests gone meanwhile is dropped, unless a repository could not be read.
+    if (failures === 0 && this.source.keep) {
+      const digests = new Set<string>()
+      for (const entry of this.entries.values())
+        for (const digest of entry.current.manifests.keys()) digests.add(digest)
+      await this.source
+        .keep(digests)
+        .catch((error) => this.logger.warn('search index: cannot prune saved metadata', { error }))
+    }
     this.logger.info('search index built', {
       repositories: this.entries.size,
       milliseconds: Math.round(performance.now() - started),
