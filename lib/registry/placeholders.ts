@@ -34,11 +34,12 @@ const MISS_TTL_MS = 30_000
 const CENSUS_TTL_MS = 60_000
 const HINTS = 10_000
 
+/** The digests of empty content, which are stored as empty blobs, never as placeholders. */
+const EMPTY_DIGESTS = new Set([digestOf(new Uint8Array(0), 'sha256'), digestOf(new Uint8Array(0), 'sha512')])
+
 /** Whether a stored blob of `size` bytes is a placeholder: empty, but its digest is not the empty digest's. */
 export function isPlaceholder(digest: string, size: number): boolean {
-  if (size !== 0) return false
-  const algorithm = parseDigest(digest)?.algorithm
-  return algorithm !== undefined && digestOf(new Uint8Array(0), algorithm) !== digest
+  return size === 0 && parseDigest(digest) !== undefined && !EMPTY_DIGESTS.has(digest)
 }
 
 /** Where a digest's content is. */
