@@ -101,14 +101,20 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
     await syncPath(dirname(to))
   }
 
+  /** A temporary holding `data`; one that cannot be written whole (a full disk) is removed. */
   async function writeTemporary(data: Uint8Array | string): Promise<string> {
     const temporary = await temporaryName()
-    const handle = await fs.open(temporary, 'w', 0o600)
     try {
-      await handle.writeFile(data)
-      if (durable) await handle.sync()
-    } finally {
-      await handle.close()
+      const handle = await fs.open(temporary, 'w', 0o600)
+      try {
+        await handle.writeFile(data)
+        if (durable) await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      await fs.rm(temporary, { force: true })
+      throw error
     }
     return temporary
   }
@@ -127,7 +133,12 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
     async putContent(path, data) {
       const target = resolve(path)
       try {
-        await renameInto(await writeTemporary(data), target)
+        const temporary = await writeTemporary(data)
+        // A rename that fails (no room for a new directory entry) must not leave the temporary.
+        await renameInto(temporary, target).catch(async (error: unknown) => {
+          await fs.rm(temporary, { force: true })
+          throw error
+        })
       } catch (error) {
         throw translate(error, path)
       }

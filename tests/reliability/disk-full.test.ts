@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../support/clients'
-import { sha256Digest } from '../support/oci-layout'
+import { MediaType, manifestBytes, sha256Digest } from '../support/oci-layout'
 import { startRegistry, type RunningRegistry } from '../support/server'
 import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 import { randomBytes } from '../sync/support/content'
@@ -44,6 +44,16 @@ async function expectUnavailable(response: Response): Promise<void> {
   const body = (await response.json()) as { errors: { code: string; detail?: { description?: string } }[] }
   expect(body.errors[0]?.code).toBe('UNAVAILABLE')
   expect(body.errors[0]?.detail?.description).toBe('the storage is full')
+}
+
+async function pushBlobBytes(repository: string, data: Uint8Array): Promise<string> {
+  const digest = sha256Digest(data)
+  const response = await fetch(`${registry.url}/v2/${repository}/blobs/uploads/?digest=${digest}`, {
+    method: 'POST',
+    body: data,
+  })
+  expect(response.status).toBe(201)
+  return digest
 }
 
 async function pushSmallBlob(repository: string): Promise<number> {
@@ -111,4 +121,29 @@ test('a small upload whose bytes overflow only at the final flush is a 503, and 
   expect(await uploadFiles()).toEqual([])
   await rm(filler)
   expect(await pushSmallBlob('full/flush')).toBe(201)
+})
+
+test('a manifest PUT on a full disk is a 503 that leaves no temporary file, and succeeds once space allows', async () => {
+  const repository = 'full/manifest'
+  const config = await pushBlobBytes(repository, new TextEncoder().encode('{"os":"linux"}'))
+  const layer = await pushBlobBytes(repository, randomBytes(2048))
+  const manifest = manifestBytes({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: config, size: 14 },
+    layers: [{ mediaType: MediaType.ociLayerGzip, digest: layer, size: 2048 }],
+  })
+  const put = () =>
+    fetch(`${registry.url}/v2/${repository}/manifests/v1`, {
+      method: 'PUT',
+      body: manifest,
+      headers: { 'Content-Type': MediaType.ociManifest },
+    })
+  const filler = join(storage.rootDirectory, 'filler')
+  await run('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k']).catch(() => {})
+  await expectUnavailable(await put())
+  const temporaries = (await storage.list()).filter((path) => path.startsWith('.tmp/'))
+  expect(temporaries).toEqual([])
+  await rm(filler)
+  expect((await put()).status).toBe(201)
 })
