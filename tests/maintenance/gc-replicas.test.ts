@@ -14,6 +14,9 @@ import { startRegistry, type RunningRegistry } from '../support/server'
 
 setDefaultTimeout(240_000)
 const ROUNDS = 3
+/** On a loaded machine sweeps may win most races: more rounds until enough pushes were acknowledged. */
+const MAX_ROUNDS = 8
+const MIN_ACKNOWLEDGED = 10
 const ORPHANS_PER_ROUND = 120
 const PUSHERS = 6
 const GC_DELAY_MS = 2000
@@ -89,7 +92,7 @@ describe('GC on one replica, pushes on another', () => {
     const acknowledged: Acknowledged[] = []
     const outcomes = new Map<string, number>()
     const count = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1)
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < MAX_ROUNDS && (round < ROUNDS || acknowledged.length < MIN_ACKNOWLEDGED); round++) {
       const orphans: { digest: string; size: number }[] = []
       await Promise.all(
         Array.from({ length: PUSHERS }, async () => {
