@@ -8,7 +8,8 @@
  * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named
  * spool keeps its file until the last user is done, so that, complete and verified, it can be
  * renamed into storage instead of copied (`path`); one a crash left behind is swept at the next
- * start (`removeStale`): its name carries the PID of the process that writes it. The descriptor closes when the writer and the last reader are done.
+ * start (`removeStale`): its name carries the PID of the process that writes it. The descriptor
+ * closes when the writer and the last reader are done.
  * Readers never see the final byte before the writer declares the content complete (verified):
  * a client can never receive a whole blob whose digest turned out wrong, only a transfer that
  * breaks.
@@ -33,16 +34,22 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** Directories this process has swept: after the first sweep, spools of its own PID are its own. */
+const sweptHere = new Set<string>()
+
 /**
- * A spool no running process can be writing: one of a process that is gone, one of this PID
- * (at start nothing here has made a spool yet: the PID belonged to a process before a restart,
- * PID 1 in a container) or one without a PID (written by an older version).
+ * A spool no running process can be writing: one of a process that is gone, one without a PID
+ * (written by an older version), or, at this process's first sweep of the directory, one of its
+ * own PID (nothing here has made a spool yet: the PID belonged to a process before a restart,
+ * PID 1 in a container). A later sweep (a config reload) leaves this process's spools alone:
+ * fills of the previous configuration may still be writing them.
  */
-function isOrphan(name: string): boolean {
+function isOrphan(name: string, firstSweep: boolean): boolean {
   const match = SPOOL_NAME.exec(name)
   if (!match) return false
   const pid = match[1] === undefined ? undefined : Number(match[1])
-  return pid === undefined || pid === process.pid || !isRunning(pid)
+  if (pid === undefined) return true
+  return pid === process.pid ? firstSweep : !isRunning(pid)
 }
 
 export class Spool {
@@ -76,10 +83,12 @@ export class Spool {
 
   /**
    * Deletes the spools a process that died (kill -9, a crash, a power cut) left behind, whatever
-   * their age. Runs before this process makes any spool; another live process's spools stay.
+   * their age. Runs before sync makes any spool; another live process's spools stay.
    */
   static removeStale(directory: string): Promise<void> {
-    return removeStaleFiles(directory, 0, isOrphan)
+    const firstSweep = !sweptHere.has(directory)
+    sweptHere.add(directory)
+    return removeStaleFiles(directory, 0, (name) => isOrphan(name, firstSweep))
   }
 
   /** Bytes appended so far. */
