@@ -57,6 +57,12 @@ const REFUSED: Record<string, { path: string; message: RegExp; unless?: () => bo
     message: /`mtls` is not implemented yet/,
     unless: () => isLoginImplemented('mtls'),
   },
+  // Storage drivers this build does not have.
+  'examples/config-gcs.json': { path: 'storage.storageDriver.name', message: /the gcs driver is not implemented yet/ },
+  'examples/config-azure.json': {
+    path: 'storage.storageDriver.name',
+    message: /the azure driver is not implemented yet/,
+  },
   'examples/config-bearer-oidc-workload.json': {
     path: 'http.auth.bearer.oidc',
     message: /`bearer.oidc` is not implemented yet/,

@@ -100,6 +100,23 @@ export const storageRules: readonly Rule[] = [
   },
   {
     severity: 'error',
+    summary: '`storageDriver.name` is `gcs` or `azure`: zot drivers this build does not have (serve cannot run them).',
+    check(config, report) {
+      for (const { path, store } of allStores(config)) {
+        const name = store.storageDriver?.name
+        if (name !== 'gcs' && name !== 'azure') continue
+        report(`${path}.storageDriver.name`, `the ${name} driver is not implemented yet; serve cannot run this store`, {
+          value: name,
+          fix:
+            name === 'gcs'
+              ? 'use "s3" with GCS\'s S3-compatible endpoint (regionendpoint https://storage.googleapis.com, HMAC keys), or local disk'
+              : 'use "s3" through an S3-compatible gateway, or local disk',
+        })
+      }
+    },
+  },
+  {
+    severity: 'error',
     summary: '`storageDriver.name` is not `s3`, `gcs` or `azure`; `redirectBlobURL` with local storage.',
     check(config, report) {
       for (const { path, store } of allStores(config)) {
