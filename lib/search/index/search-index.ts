@@ -26,6 +26,8 @@ const INCOMPLETE_RECHECK_MS = 2_000
 export interface Entry {
   readonly name: string
   current: Repository
+  /** `current` has a tag (zot lists no repository without one); kept here for the hot loops. */
+  tagged: boolean
 }
 
 export class SearchIndex {
@@ -119,9 +121,10 @@ export class SearchIndex {
     else this.incomplete.delete(name)
     if (kept && entry) {
       entry.current = kept
+      entry.tagged = kept.images.length > 0
       return true
     }
-    if (kept) this.entries.set(name, { name, current: kept })
+    if (kept) this.entries.set(name, { name, current: kept, tagged: kept.images.length > 0 })
     else if (!this.entries.delete(name)) return true
     this.sorted = undefined
     this.membership++

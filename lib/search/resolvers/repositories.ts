@@ -5,19 +5,20 @@
  * precomputed figures; only the page's repositories become GraphQL objects.
  */
 import type { CatalogView } from '../catalog-view'
-import type { Repository } from '../index/repository'
+import type { Entry } from '../index/search-index'
 import type { Viewer } from '../viewer'
 import { repositoryAccepted, type Filter } from './filter'
 import { byText, newestFirst, paginate, type Compare, type PageInput, type SortCriteria } from './page'
 import { repositoryRanker } from './rank'
 import { repoObject } from './summaries'
 
+/** A candidate: the entry (its content read only to sort and answer) and its search rank. */
 interface Ranked {
-  repository: Repository
+  entry: Entry
   rank: number
 }
 
-const byName: Compare<Ranked> = (a, b) => byText(a.repository.name, b.repository.name)
+const byName: Compare<Ranked> = (a, b) => byText(a.entry.name, b.entry.name)
 
 /**
  * The candidates arrive in name order (the index's), and sorting is stable: ties stay in name
@@ -28,10 +29,10 @@ function repositorySorts(view: CatalogView): Partial<Record<SortCriteria, Compar
     ALPHABETIC_ASC: () => 0,
     ALPHABETIC_DSC: (a, b) => byName(b, a),
     RELEVANCE: (a, b) => a.rank - b.rank,
-    UPDATE_TIME: (a, b) => newestFirst(a.repository.lastUpdated, b.repository.lastUpdated),
-    DOWNLOADS: (a, b) => b.repository.downloads - a.repository.downloads,
+    UPDATE_TIME: (a, b) => newestFirst(a.entry.current.lastUpdated, b.entry.current.lastUpdated),
+    DOWNLOADS: (a, b) => b.entry.current.downloads - a.entry.current.downloads,
     // zot refuses STARS for repositories though its schema offers it; here it sorts by stars.
-    STARS: (a, b) => view.marks.starCount(b.repository.name) - view.marks.starCount(a.repository.name),
+    STARS: (a, b) => view.marks.starCount(b.entry.name) - view.marks.starCount(a.entry.name),
   }
 }
 
@@ -45,7 +46,7 @@ export function repositoryPage(
   const { items, info } = paginate(ranked, page, fallback, repositorySorts(view))
   return {
     Page: info,
-    Results: items.map(({ repository, rank }) => repoObject(repository, viewer, view.marks, rank)),
+    Results: items.map(({ entry, rank }) => repoObject(entry.current, viewer, view.marks, rank)),
   }
 }
 
@@ -58,8 +59,8 @@ export async function listRepositories(
 ) {
   const marked = only ? view.marks.repositories(viewer.username, only) : undefined
   const ranked: Ranked[] = []
-  for (const { name, current: repository } of await view.visible(viewer)) {
-    if (repository.images.length > 0 && (!marked || marked.has(name))) ranked.push({ repository, rank: 0 })
+  for (const entry of await view.visible(viewer)) {
+    if (entry.tagged && (!marked || marked.has(entry.name))) ranked.push({ entry, rank: 0 })
   }
   return repositoryPage(view, viewer, ranked, page, 'UPDATE_TIME')
 }
@@ -74,10 +75,13 @@ export async function searchRepositories(
 ) {
   const ranked: Ranked[] = []
   const rankOf = repositoryRanker(query)
-  for (const { name, current: repository } of await view.visible(viewer)) {
-    const rank = rankOf(name)
-    if (rank === -1 || repository.images.length === 0) continue
-    if (repositoryAccepted(repository, filter, viewer, view.marks)) ranked.push({ repository, rank })
+  const filtered = Object.keys(filter).length > 0
+  // The hot loop of a search: only the entry and its name are read unless a filter needs more.
+  for (const entry of await view.visible(viewer)) {
+    if (!entry.tagged) continue
+    const rank = rankOf(entry.name)
+    if (rank === -1) continue
+    if (!filtered || repositoryAccepted(entry.current, filter, viewer, view.marks)) ranked.push({ entry, rank })
   }
   return repositoryPage(view, viewer, ranked, page, 'RELEVANCE')
 }
