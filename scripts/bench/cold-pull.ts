@@ -3,18 +3,19 @@
  * Cold pull through the pull-through cache against the same pull straight from the upstream, side
  * by side in one run (issue 19): one large layer (500 MiB by default) on Debian's docker-registry
  * on loopback, the cache a real `zot serve` (from source, or `--binary dist/zot`) in its own
- * process with a fresh root for every cold pull, curl as the client. Per run: one direct pull,
- * one cold pull, and `--concurrent` cold pulls of the same blob at once through another fresh
- * cache. Prints medians (first byte, total), the ratios to direct, the cache's peak RSS (VmHWM)
- * and the upstream GETs the concurrent pulls cost.
+ * process with a fresh root for every cold pull. Per run, with curl: one direct pull, one cold
+ * pull then a warm one, and `--concurrent` cold pulls of the same blob at once through another
+ * fresh cache; with skopeo (the whole image: manifest, config, layer): one direct copy and one
+ * cold copy. Prints medians (first byte, total), the ratios to direct, the cache's CPU per cold
+ * pull, its peak RSS (VmHWM) and the upstream GETs the concurrent pulls cost.
  *
- *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot]
+ *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot] [--no-skopeo]
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { run } from '../../tests/support/clients'
+import { createClientEnvironment, run } from '../../tests/support/clients'
 import { REPOSITORY_ROOT } from '../../tests/support/paths'
 import { startProcess } from '../../tests/support/process'
 import { freePort } from '../../tests/support/server'
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     concurrent: { type: 'string', default: '8' },
     binary: { type: 'string' },
+    'no-skopeo': { type: 'boolean', default: false },
   },
 })
 const SIZE = Number(values.mib) * (1 << 20)
@@ -120,6 +122,18 @@ async function startCache(upstream: DockerRegistry, scratch: string) {
   }
 }
 
+/** Copies the whole image with skopeo into a scratch `dir:`; returns the milliseconds it took. */
+async function skopeoCopy(host: string): Promise<number> {
+  const clients = await createClientEnvironment([host])
+  try {
+    const started = performance.now()
+    await clients.skopeo(['copy', `docker://${host}/${REPOSITORY}:v1`, `dir:${await clients.scratch('pull')}`])
+    return performance.now() - started
+  } finally {
+    await clients.cleanup()
+  }
+}
+
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const ms = (value: number): string => value.toFixed(0).padStart(8)
 
@@ -134,6 +148,9 @@ try {
   const concurrentTtfb: number[] = []
   const peakRss: number[] = []
   const coldCpu: number[] = []
+  const warm: Timing[] = []
+  const skopeoDirect: number[] = []
+  const skopeoCold: number[] = []
   const upstreamGets: number[] = []
   for (let round = 0; round < RUNS; round++) {
     direct.push(await curl(upstream.url + blobPath))
@@ -144,7 +161,15 @@ try {
     cold.push(await curl(cache.url + blobPath))
     coldCpu.push((await cache.cpuSeconds()) - cpuBefore)
     peakRss.push(await cache.peakRssMiB())
+    warm.push(await curl(cache.url + blobPath))
     await cache.stop()
+
+    if (!values['no-skopeo']) {
+      skopeoDirect.push(await skopeoCopy(upstream.host))
+      cache = await startCache(upstream, scratch)
+      skopeoCold.push(await skopeoCopy(new URL(cache.url).host))
+      await cache.stop()
+    }
 
     cache = await startCache(upstream, scratch)
     await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
@@ -169,8 +194,16 @@ try {
     `cold through the cache         ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
   )
   console.log(
+    `warm from the cache             ${ms(median(warm.map((t) => t.ttfb)))}  ${ms(median(warm.map((t) => t.total)))}`,
+  )
+  console.log(
     `${CONCURRENT} concurrent cold (slowest)    ${ms(median(concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
   )
+  if (skopeoCold.length > 0) {
+    const direct = median(skopeoDirect)
+    const cold = median(skopeoCold)
+    console.log(`skopeo copy of the image: direct ${ms(direct)}, cold ${ms(cold)}   ${(cold / direct).toFixed(2)}x`)
+  }
   console.log(`first byte, cold / direct: ${(coldTtfb / directTtfb).toFixed(2)}x`)
   console.log(`cache CPU for one cold pull (user + system): median ${median(coldCpu).toFixed(2)} s`)
   console.log(
