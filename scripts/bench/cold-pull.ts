@@ -194,7 +194,7 @@ try {
     `cold through the cache         ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
   )
   console.log(
-    `warm from the cache             ${ms(median(warm.map((t) => t.ttfb)))}  ${ms(median(warm.map((t) => t.total)))}`,
+    `warm from the cache            ${ms(median(warm.map((t) => t.ttfb)))}  ${ms(median(warm.map((t) => t.total)))}`,
   )
   console.log(
     `${CONCURRENT} concurrent cold (slowest)    ${ms(median(concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
