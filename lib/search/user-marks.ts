@@ -17,11 +17,17 @@ export class UserMarks {
 
   constructor(private readonly meta: MetaStore) {}
 
-  /** Loads the stored marks (idempotent). */
+  /** Loads the stored marks (once; a failed load, e.g. S3 unreachable, is retried by the next call). */
   load(): Promise<void> {
-    this.loaded ??= this.meta.userMarks().then((marks) => {
-      for (const mark of marks) this.apply(mark, true)
-    })
+    this.loaded ??= this.meta.userMarks().then(
+      (marks) => {
+        for (const mark of marks) this.apply(mark, true)
+      },
+      (error: unknown) => {
+        this.loaded = undefined
+        throw error
+      },
+    )
     return this.loaded
   }
 
