@@ -91,7 +91,8 @@ export function createSearchRuntime(options: {
         return { ...part, meta }
       }),
     start: () => {
-      void index.start()
+      // Failures are logged by the index and retried by the next search.
+      void index.start().catch(() => {})
       void marks.load().catch((error) => logger.error('search: cannot load stars and bookmarks', { error }))
     },
     close: unsubscribe,

@@ -46,9 +46,15 @@ export class SearchIndex {
     private readonly logger: Logger,
   ) {}
 
-  /** Starts the first build (idempotent); queries wait for it. */
+  /**
+   * Starts the first build (idempotent); queries wait for it. A build that could not list the
+   * repositories (storage unreachable) fails those queries and is tried again by the next one.
+   */
   start(): Promise<void> {
-    this.built ??= this.buildAll()
+    this.built ??= this.buildAll().catch((error: unknown) => {
+      this.built = undefined
+      throw error
+    })
     return this.built
   }
 
@@ -138,7 +144,7 @@ export class SearchIndex {
       names = await this.source.list()
     } catch (error) {
       this.logger.error('search index: cannot list repositories', { error })
-      return
+      throw error
     }
     let next = 0
     let failures = 0
