@@ -32,6 +32,19 @@ export interface SearchEngine {
 /** The root resolvers for one viewer (each Query field is a function of its arguments). */
 export type RootResolvers = (viewer: Viewer) => Record<string, unknown>
 
+/**
+ * Resolvers answer zot's messages as GraphQLErrors; anything else (storage unreachable) is told
+ * without its details, which may name hosts or paths.
+ */
+function withoutInternals(error: GraphQLError): GraphQLError {
+  const cause = error.originalError
+  if (!cause || cause instanceof GraphQLError) return error
+  return new GraphQLError('search is unavailable: the registry could not read its storage', {
+    ...(error.nodes && { nodes: error.nodes }),
+    ...(error.path && { path: error.path }),
+  })
+}
+
 export function createSearchEngine(options: {
   viewer: (principal: Principal | undefined) => Viewer
   root: RootResolvers
@@ -65,13 +78,14 @@ export function createSearchEngine(options: {
       if (!('kind' in document)) return { errors: document }
       const tooCostly = costProblem(document, request.operationName)
       if (tooCostly) return { errors: [tooCostly] }
-      return execute({
+      const result = await execute({
         schema: searchSchema(),
         document,
         rootValue: options.root(viewer),
         ...(request.variables && { variableValues: request.variables }),
         ...(request.operationName && { operationName: request.operationName }),
       })
+      return result.errors ? { ...result, errors: result.errors.map(withoutInternals) } : result
     },
   }
 }
