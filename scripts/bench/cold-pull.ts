@@ -9,7 +9,11 @@
  * cold copy. Prints medians (first byte, total), the ratios to direct, the cache's CPU per cold
  * pull, its peak RSS (VmHWM) and the upstream GETs the concurrent pulls cost.
  *
- *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot] [--no-skopeo]
+ * `--baseline CMD` measures another build the same way in the same rounds (a compiled binary, or
+ * a script running an older checkout), so a change is compared under the same machine load.
+ *
+ *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot]
+ *     [--baseline /tmp/zot-before] [--no-skopeo]
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     concurrent: { type: 'string', default: '8' },
     binary: { type: 'string' },
+    baseline: { type: 'string' },
     'no-skopeo': { type: 'boolean', default: false },
   },
 })
@@ -86,7 +91,7 @@ async function curl(url: string): Promise<Timing> {
 }
 
 /** A fresh `zot serve` caching `upstream` on demand; `peakRssMiB` reads its VmHWM. */
-async function startCache(upstream: DockerRegistry, scratch: string) {
+async function startCache(upstream: DockerRegistry, scratch: string, binary = values.binary) {
   const root = await mkdtemp(join(scratch, 'cache-'))
   const port = await freePort()
   const configPath = join(root, 'config.json')
@@ -99,8 +104,8 @@ async function startCache(upstream: DockerRegistry, scratch: string) {
       extensions: { sync: { enable: true, registries: [{ urls: [upstream.url], onDemand: true }] } },
     }),
   )
-  const command = values.binary
-    ? [values.binary, 'serve', configPath]
+  const command = binary
+    ? [binary, 'serve', configPath]
     : [process.execPath, join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'serve', configPath]
   const url = `http://127.0.0.1:${port}`
   const child = await startProcess({ command, readyUrl: `${url}/v2/`, readyTimeoutMs: 20_000 })
@@ -137,79 +142,111 @@ async function skopeoCopy(host: string): Promise<number> {
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const ms = (value: number): string => value.toFixed(0).padStart(8)
 
+/** What one build of the cache measured over the rounds. */
+interface Variant {
+  label: string
+  binary: string | undefined
+  cold: Timing[]
+  coldCpu: number[]
+  warm: Timing[]
+  concurrentSlowest: number[]
+  concurrentTtfb: number[]
+  peakRss: number[]
+  skopeoCold: number[]
+  upstreamGets: number[]
+}
+
+const variant = (label: string, binary: string | undefined): Variant => ({
+  label,
+  binary,
+  cold: [],
+  coldCpu: [],
+  warm: [],
+  concurrentSlowest: [],
+  concurrentTtfb: [],
+  peakRss: [],
+  skopeoCold: [],
+  upstreamGets: [],
+})
+
+/** One round of a build: a cold then warm pull, the skopeo copy, the concurrent cold pulls. */
+async function measure(v: Variant, upstream: DockerRegistry, scratch: string, layer: string): Promise<void> {
+  const blobPath = `/v2/${REPOSITORY}/blobs/${layer}`
+  let cache = await startCache(upstream, scratch, v.binary)
+  await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+  const cpuBefore = await cache.cpuSeconds()
+  v.cold.push(await curl(cache.url + blobPath))
+  v.coldCpu.push((await cache.cpuSeconds()) - cpuBefore)
+  v.peakRss.push(await cache.peakRssMiB())
+  v.warm.push(await curl(cache.url + blobPath))
+  await cache.stop()
+
+  if (!values['no-skopeo']) {
+    cache = await startCache(upstream, scratch, v.binary)
+    v.skopeoCold.push(await skopeoCopy(new URL(cache.url).host))
+    await cache.stop()
+  }
+
+  cache = await startCache(upstream, scratch, v.binary)
+  await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+  const before = upstream.count('GET', new RegExp(`/blobs/${layer}$`))
+  const many = await Promise.all(Array.from({ length: CONCURRENT }, () => curl(cache.url + blobPath)))
+  v.upstreamGets.push(upstream.count('GET', new RegExp(`/blobs/${layer}$`)) - before)
+  v.concurrentSlowest.push(Math.max(...many.map((timing) => timing.total)))
+  v.concurrentTtfb.push(median(many.map((timing) => timing.ttfb)))
+  v.peakRss.push(await cache.peakRssMiB())
+  await cache.stop()
+}
+
+function report(v: Variant, directTotal: number, directTtfb: number, skopeoDirect: number): void {
+  const coldTotal = median(v.cold.map((t) => t.total))
+  const coldTtfb = median(v.cold.map((t) => t.ttfb))
+  const slowest = median(v.concurrentSlowest)
+  console.log(`${v.label}:`)
+  console.log(
+    `  cold through the cache       ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
+  )
+  console.log(
+    `  warm from the cache          ${ms(median(v.warm.map((t) => t.ttfb)))}  ${ms(median(v.warm.map((t) => t.total)))}`,
+  )
+  console.log(
+    `  ${CONCURRENT} concurrent cold (slowest)  ${ms(median(v.concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
+  )
+  if (v.skopeoCold.length > 0) {
+    const cold = median(v.skopeoCold)
+    console.log(
+      `  skopeo copy of the image: direct ${ms(skopeoDirect)}, cold ${ms(cold)}   ${(cold / skopeoDirect).toFixed(2)}x`,
+    )
+  }
+  console.log(`  first byte, cold / direct: ${(coldTtfb / directTtfb).toFixed(2)}x`)
+  console.log(`  cache CPU for one cold pull (user + system): median ${median(v.coldCpu).toFixed(2)} s`)
+  console.log(
+    `  cache peak RSS (VmHWM): median ${median(v.peakRss).toFixed(0)} MiB, max ${Math.max(...v.peakRss).toFixed(0)} MiB`,
+  )
+  console.log(`  upstream GETs of the layer per ${CONCURRENT} concurrent cold pulls: ${v.upstreamGets.join(', ')}`)
+}
+
 const scratch = await mkdtemp(join(tmpdir(), 'zot-cold-pull-bench-'))
 const upstream = await startDockerRegistry()
 try {
   const layer = await pushLargeImage(upstream, scratch)
-  const blobPath = `/v2/${REPOSITORY}/blobs/${layer}`
   const direct: Timing[] = []
-  const cold: Timing[] = []
-  const concurrentSlowest: number[] = []
-  const concurrentTtfb: number[] = []
-  const peakRss: number[] = []
-  const coldCpu: number[] = []
-  const warm: Timing[] = []
   const skopeoDirect: number[] = []
-  const skopeoCold: number[] = []
-  const upstreamGets: number[] = []
+  const variants = [variant(values.binary ?? 'this checkout', values.binary)]
+  if (values.baseline) variants.push(variant(`baseline ${values.baseline}`, values.baseline))
   for (let round = 0; round < RUNS; round++) {
-    direct.push(await curl(upstream.url + blobPath))
-
-    let cache = await startCache(upstream, scratch)
-    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
-    const cpuBefore = await cache.cpuSeconds()
-    cold.push(await curl(cache.url + blobPath))
-    coldCpu.push((await cache.cpuSeconds()) - cpuBefore)
-    peakRss.push(await cache.peakRssMiB())
-    warm.push(await curl(cache.url + blobPath))
-    await cache.stop()
-
-    if (!values['no-skopeo']) {
-      skopeoDirect.push(await skopeoCopy(upstream.host))
-      cache = await startCache(upstream, scratch)
-      skopeoCold.push(await skopeoCopy(new URL(cache.url).host))
-      await cache.stop()
-    }
-
-    cache = await startCache(upstream, scratch)
-    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
-    const before = upstream.count('GET', new RegExp(`/blobs/${layer}$`))
-    const many = await Promise.all(Array.from({ length: CONCURRENT }, () => curl(cache.url + blobPath)))
-    upstreamGets.push(upstream.count('GET', new RegExp(`/blobs/${layer}$`)) - before)
-    concurrentSlowest.push(Math.max(...many.map((timing) => timing.total)))
-    concurrentTtfb.push(median(many.map((timing) => timing.ttfb)))
-    peakRss.push(await cache.peakRssMiB())
-    await cache.stop()
+    direct.push(await curl(`${upstream.url}/v2/${REPOSITORY}/blobs/${layer}`))
+    if (!values['no-skopeo']) skopeoDirect.push(await skopeoCopy(upstream.host))
+    // Alternating which build goes first spreads a load spike over both.
+    for (const v of round % 2 === 0 ? variants : [...variants].reverse()) await measure(v, upstream, scratch, layer)
     console.error(`run ${round + 1}/${RUNS} done`)
   }
   const directTotal = median(direct.map((t) => t.total))
   const directTtfb = median(direct.map((t) => t.ttfb))
-  const coldTotal = median(cold.map((t) => t.total))
-  const coldTtfb = median(cold.map((t) => t.ttfb))
-  const slowest = median(concurrentSlowest)
   console.log(`one ${SIZE / (1 << 20)} MiB layer, curl; medians of ${RUNS} runs (ms)`)
-  console.log('pull                          first byte     total   total / direct')
+  console.log('pull                           first byte     total   total / direct')
   console.log(`direct from the upstream       ${ms(directTtfb)}  ${ms(directTotal)}`)
-  console.log(
-    `cold through the cache         ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
-  )
-  console.log(
-    `warm from the cache            ${ms(median(warm.map((t) => t.ttfb)))}  ${ms(median(warm.map((t) => t.total)))}`,
-  )
-  console.log(
-    `${CONCURRENT} concurrent cold (slowest)    ${ms(median(concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
-  )
-  if (skopeoCold.length > 0) {
-    const direct = median(skopeoDirect)
-    const cold = median(skopeoCold)
-    console.log(`skopeo copy of the image: direct ${ms(direct)}, cold ${ms(cold)}   ${(cold / direct).toFixed(2)}x`)
-  }
-  console.log(`first byte, cold / direct: ${(coldTtfb / directTtfb).toFixed(2)}x`)
-  console.log(`cache CPU for one cold pull (user + system): median ${median(coldCpu).toFixed(2)} s`)
-  console.log(
-    `cache peak RSS (VmHWM): median ${median(peakRss).toFixed(0)} MiB, max ${Math.max(...peakRss).toFixed(0)} MiB`,
-  )
-  console.log(`upstream GETs of the layer per ${CONCURRENT} concurrent cold pulls: ${upstreamGets.join(', ')}`)
+  for (const v of variants) report(v, directTotal, directTtfb, skopeoDirect.length > 0 ? median(skopeoDirect) : 0)
 } finally {
   await upstream.stop()
   await rm(scratch, { recursive: true, force: true })
