@@ -15,6 +15,8 @@ import type { Viewer } from './viewer'
 
 /** Larger requests are refused unread: zui's and zli's largest query is under 4 KiB. */
 export const MAX_QUERY_BYTES = 64 * 1024
+/** Tokens a query may have: zui's largest has about 300. */
+const MAX_TOKENS = 5_000
 /** Valid documents remembered (by query text). */
 const CACHED_DOCUMENTS = 256
 
@@ -57,10 +59,13 @@ export function createSearchEngine(options: {
     if (cached) return cached
     let document: DocumentNode
     try {
-      document = parse(query)
+      document = parse(query, { maxTokens: MAX_TOKENS })
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError(String(error))]
     }
+    // Before validation, whose cost grows with the square of same-named fields.
+    const tooCostly = costProblem(document)
+    if (tooCostly) return [tooCostly]
     const errors = validate(searchSchema(), document)
     if (errors.length > 0) return errors
     if (documents.size >= CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!)
@@ -76,8 +81,6 @@ export function createSearchEngine(options: {
       }
       const document = documentOf(request.query)
       if (!('kind' in document)) return { errors: document }
-      const tooCostly = costProblem(document, request.operationName)
-      if (tooCostly) return { errors: [tooCostly] }
       const result = await execute({
         schema: searchSchema(),
         document,

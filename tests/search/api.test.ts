@@ -257,3 +257,26 @@ describe('userprefs under concurrency', () => {
     expect(await starred()).toEqual({ IsStarred: true, StarCount: 1 })
   })
 })
+
+describe('request bounds', () => {
+  test('more than 10 root fields, or more than 1,000 fields with fragments expanded, are refused unrun', async () => {
+    const aliases = Array.from({ length: 11 }, (_, i) => `r${i}: RepoListWithNewestImage { Page { TotalCount } }`)
+    const roots = await registry.query(`{ ${aliases.join(' ')} }`)
+    expect(roots.body).toEqual({ errors: [{ message: 'a request may ask for at most 10 root fields' }] })
+    // 50 aliases of a fragment of 50 fields: 2,500 fields from a query of a few kilobytes.
+    const fields = Array.from({ length: 50 }, (_, i) => `f${i}: Name`).join(' ')
+    const uses = Array.from({ length: 50 }, (_, i) => `u${i}: Results { ...F }`).join(' ')
+    const fanOut = await registry.query(
+      `{ RepoListWithNewestImage { ${uses} } } fragment F on RepoSummary { ${fields} }`,
+    )
+    expect(fanOut.body).toEqual({ errors: [{ message: 'a request may select at most 1000 fields' }] })
+  })
+})
+
+test('a fragment cycle is refused by validation, not looped over', async () => {
+  const { status, body } = await registry.query(
+    '{ RepoListWithNewestImage { Results { ...A } } } fragment A on RepoSummary { Name ...B } fragment B on RepoSummary { ...A }',
+  )
+  expect(status).toBe(422)
+  expect(body.errors?.[0]?.message).toContain('Cannot spread fragment')
+})
