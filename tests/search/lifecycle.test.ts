@@ -171,3 +171,20 @@ test('a restart reads saved metadata, not every config again; without it (zot da
   registry = await startSearchRegistry(CONFIG, registry.directory)
   expect((await registry.query(query, bob())).body.data).toEqual(expected)
 })
+
+test('searches arriving together right after pushes all see them (none answers before the index caught up)', async () => {
+  for (let i = 0; i < 5; i++) await pushImage(registry, `burst/app${i}`, 'v1', { headers: bob() })
+  const answers = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      registry.query(
+        '{a: GlobalSearch(query:"burst/"){Repos{Name}} b: GlobalSearch(query:"burst/"){Repos{Name}}}',
+        bob(),
+      ),
+    ),
+  )
+  for (const answer of answers) {
+    const data = answer.body.data as Record<'a' | 'b', { Repos: { Name: string }[] }>
+    expect(data.a.Repos).toHaveLength(5)
+    expect(data.b.Repos).toHaveLength(5)
+  }
+})

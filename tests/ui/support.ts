@@ -113,11 +113,6 @@ export async function startUiWorld() {
     { origin, username: 'admin', password: PASSWORDS.admin },
     { origin: upstreamOrigin, username: 'anyone', password: 'x' },
   )
-  // One search first, so the index has taken in the pushes before pages run concurrent queries
-  // (a second query arriving during that reload answered empty when this was written).
-  await fetch(
-    `${origin}/v2/_zot/ext/search?query=${encodeURIComponent('{ RepoListWithNewestImage { Page { TotalCount } } }')}`,
-  )
   // launch() runs Chromium on a new, empty profile directory of its own (playwright refuses a
   // --user-data-dir argument there).
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })

@@ -98,7 +98,9 @@ export class SearchIndex {
     await this.start()
     const now = Date.now()
     for (const [name, readAt] of this.incomplete) if (now - readAt >= INCOMPLETE_RECHECK_MS) this.dirty.add(name)
-    while (this.dirty.size > 0) {
+    // A reload in flight counts too: it took the dirty names already, so a caller arriving meanwhile
+    // would otherwise answer before the changes it should see are in.
+    while (this.dirty.size > 0 || this.reloading) {
       this.reloading ??= this.reloadDirty().finally(() => (this.reloading = undefined))
       await this.reloading
     }
