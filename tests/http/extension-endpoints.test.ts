@@ -42,6 +42,12 @@ describe('without search', async () => {
     const mgmt = await request('/v2/_zot/ext/mgmt')
     expect(mgmt.status).toBe(404)
   })
+
+  test('search and userprefs are 404 by any method, as routes zot never registered', async () => {
+    expect((await request('/v2/_zot/ext/search', { method: 'POST', body: '{}' })).status).toBe(404)
+    expect((await request('/v2/_zot/ext/userprefs?action=toggleStar&repo=x', { method: 'PUT' })).status).toBe(404)
+    expect((await request('/v2/_oci/ext/discover', { method: 'DELETE' })).status).toBe(405)
+  })
 })
 
 describe('with search, UI and htpasswd, OpenID and API keys', async () => {

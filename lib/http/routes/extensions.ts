@@ -23,8 +23,20 @@ export const extensionHandlers: ResourceHandlers<'extension'> = ({ extensions })
     if (answer !== undefined) return answer
     throw new RegistryError('UNSUPPORTED', { status: 404, message: 'not found', detail: { extension: name } })
   }
+  // Another method on an extension that exists is 405; on one that does not (search or
+  // userprefs turned off), 404 as zot answers for routes it never registered.
+  const refuse = (_c: unknown, target: { name: string }): never => {
+    body(target.name)
+    throw new RegistryError('UNSUPPORTED', {
+      detail: { description: `only GET is supported on this endpoint`, extension: target.name },
+    })
+  }
   return {
     GET: (_c, target) => json(body(target.name)),
     HEAD: (_c, target) => json(body(target.name)),
+    POST: refuse,
+    PUT: refuse,
+    PATCH: refuse,
+    DELETE: refuse,
   }
 }
