@@ -46,6 +46,13 @@ export interface EvictionContext {
   /** Blob touches; one within `touchGraceMs` is spared. */
   activity?: RecentActivity
   touchGraceMs: number
+  /**
+   * Reads of the image's blobs and manifests from storage, marked before the file is opened:
+   * storage hands out lazy files that the response opens later, so a blob read within
+   * `readGraceMs` is waited for (once, up to that long), and spared if read again meanwhile.
+   */
+  reads?: RecentActivity
+  readGraceMs?: number
   clock?: () => number
 }
 
@@ -54,8 +61,6 @@ export interface Eviction {
   evicted: boolean
   /** Blobs deleted, with their sizes. */
   deleted: Map<string, number>
-  /** The repository had nothing left and was removed. */
-  repositoryRemoved: boolean
 }
 
 /** When the image (or anything it reaches) was last pulled or stored, by the metadata store. */
@@ -104,7 +109,7 @@ export async function evictCachedImage(context: EvictionContext, image: CachedIm
   const store = registry.maintenance(image.repository)
   const deleted = new Map<string, number>()
   const removed = await removeEntries(context, image)
-  if (removed.size === 0) return { evicted: false, deleted, repositoryRemoved: false }
+  if (removed.size === 0) return { evicted: false, deleted }
   for (const digest of removed) meta.forgetManifest(image.repository, digest)
   const quarantined = new Set((await store.quarantined()).map((file) => file.name))
   const candidates = [...new Set([...image.blobs, ...removed])]
@@ -114,10 +119,15 @@ export async function evictCachedImage(context: EvictionContext, image: CachedIm
     // A manifest that cannot be read leaves the references unknown: delete nothing (GC's rule).
     return reach.problem === undefined ? reach.blobs : undefined
   }
+  const { reads, readGraceMs = 0 } = context
+  const lastRead = (digest: string): number => reads?.lastTouched(image.repository, digest) ?? 0
   const spared = (digest: string): boolean => {
     const touched = activity?.lastTouched(image.repository, digest)
-    return touched !== undefined && clock() - touched < touchGraceMs
+    return (touched !== undefined && clock() - touched < touchGraceMs) || clock() - lastRead(digest) < readGraceMs
   }
+  // Unlisted now, so no new pull finds the image; reads that began before have this long to open.
+  const wait = Math.max(0, ...candidates.map(lastRead)) + readGraceMs - clock()
+  if (wait > 0) await Bun.sleep(Math.min(wait, readGraceMs))
   const remove = async (digest: string): Promise<void> => {
     const file = await store.blob(digest)
     if (!file || spared(digest)) return
@@ -131,9 +141,9 @@ export async function evictCachedImage(context: EvictionContext, image: CachedIm
       if (keep) for (const digest of candidates) if (!keep.has(digest)) await remove(digest)
     })
   }
-  const repositoryRemoved = await store.removeIfEmpty()
-  if (repositoryRemoved) meta.forgetRepository(image.repository)
-  return { evicted: true, deleted, repositoryRemoved }
+  // A repository left empty stays for GC to remove: removing its directories here would race a
+  // fill renaming a blob into them (a pull of another image of it), which takes no lock.
+  return { evicted: true, deleted }
 }
 
 /**

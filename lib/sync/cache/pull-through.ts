@@ -120,7 +120,8 @@ export class PullThroughSource implements PullSource {
   }
 
   async openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
-    const { manifests } = this.options
+    const { manifests, budget } = this.options
+    budget?.read(repository, descriptor.digest)
     try {
       return await this.local.openManifest(repository, descriptor)
     } catch (error) {
@@ -151,6 +152,8 @@ export class PullThroughSource implements PullSource {
 
   async openBlob(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content> {
     const { fills, budget } = this.options
+    // Before storage is asked: eviction then waits for the lazy file it hands out to be opened.
+    budget?.read(repository, digest)
     let content: Content
     try {
       content = await this.local.openBlob(repository, digest, range)

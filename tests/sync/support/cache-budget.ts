@@ -64,6 +64,21 @@ export async function holdsImage(root: string, repository: string, image: Pushed
   return true
 }
 
+/**
+ * Whether the image is (or, within 10 s, becomes) wholly stored: a client may have its last byte
+ * from the spool a moment before the fill renames it into storage.
+ */
+export const holdsImageSoon = (root: string, repository: string, image: PushedImage): Promise<boolean> =>
+  eventually(() => holdsImage(root, repository, image), 10_000)
+
+/** The cache's error lines and failed fills, for assertion messages. */
+export const failuresLogged = (cache: RunningRegistry): string =>
+  cache
+    .logs()
+    .split('\n')
+    .filter((line) => line.includes('"level":"error"') || line.includes('blob not cached'))
+    .join('\n')
+
 /** Polls `check` every 200 ms until it holds or `timeoutMs` passes; returns its last answer. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs

@@ -57,6 +57,10 @@ export interface CacheBudgetOptions {
 const HEADROOM_BYTES = 1 << 20
 /** A blob uploaded, mounted or checked this recently is spared: a client is about to rely on it. */
 const TOUCH_GRACE_MS = 10 * 60_000
+/** A blob read from storage this recently may not be open yet (lazy files): its deletion waits. */
+const READ_GRACE_MS = 2_000
+/** Reads are forgotten once past the grace, every this many reads. */
+const READS_PRUNE_EVERY = 1_000
 /**
  * After the cache or the mirror stored manifests, the cache is counted again once this long has
  * passed since the last count: pulls are counted as they are admitted, so this only catches what
@@ -68,10 +72,17 @@ const ADMITTED_TTL_MS = 10 * 60_000
 const DEFAULT_LOW_WATERMARK = 0.9
 /** After a pass found nothing to evict for space, pulls are served straight this long before the next try. */
 const FRUITLESS_RETRY_MS = 30_000
+/** A pass left over the budget by pulls in progress is followed by another this soon. */
+const RETRY_MS = 2_000
+const MAX_RETRIES = 5
+/** How often "over the budget and nothing more to evict" may be said. */
+const OVER_WARNING_MS = 60_000
 
 export class CacheBudget implements ManifestRoom {
   readonly counters = new CacheCounters()
   private readonly activity = new RecentActivity()
+  private readonly reads = new RecentActivity()
+  private readsSincePrune = 0
   private readonly unsubscribe: () => void
   /** Content only the cache holds: the last count plus admitted blobs not stored at that count. */
   private estimate = 0
@@ -87,6 +98,9 @@ export class CacheBudget implements ManifestRoom {
   private readonly heldManifests = new HeldManifests()
   /** Whether a manifest was held in memory and none was stored since (logged once). */
   private holding = false
+  private overWarnedAt = Number.NEGATIVE_INFINITY
+  /** Passes in a row that followed one left over the budget by pulls in progress. */
+  private retries = 0
   /** When a pass last freed nothing for a short disk (a full count is not redone for every blob). */
   private fruitlessAt = Number.NEGATIVE_INFINITY
 
@@ -158,6 +172,15 @@ export class CacheBudget implements ManifestRoom {
     }
     if (maxBytes !== undefined && this.estimate > maxBytes) this.schedule()
     return true
+  }
+
+  /** A client is about to read a blob or manifest from storage (marked before it is opened). */
+  read(repository: string, digest: string): void {
+    if (!this.evicts) return
+    this.reads.touch(repository, digest)
+    if (++this.readsSincePrune < READS_PRUNE_EVERY) return
+    this.readsSincePrune = 0
+    this.reads.forgetBefore(Date.now() - READ_GRACE_MS)
   }
 
   /** After storage refused a manifest for lack of room: evicts (if a key allows) until it fits. */
@@ -232,9 +255,9 @@ export class CacheBudget implements ManifestRoom {
     return [this.options.spoolDirectory, ...(store && local ? [store.rootDirectory] : [])]
   }
 
-  private recountSoon(): void {
+  /** A pass once `RECOUNT_INTERVAL_MS` passed since the last one (or after `wait` ms). */
+  private recountSoon(wait = Math.max(0, this.lastPassAt + RECOUNT_INTERVAL_MS - Date.now())): void {
     if (!this.evicts || this.recountTimer) return
-    const wait = Math.max(0, this.lastPassAt + RECOUNT_INTERVAL_MS - Date.now())
     this.recountTimer = setTimeout(() => {
       this.recountTimer = undefined
       this.schedule()
@@ -268,7 +291,8 @@ export class CacheBudget implements ManifestRoom {
     const { registry, maxBytes, logger, signal } = this.options
     this.lastPassAt = Date.now()
     const census = await takeCensus(registry, this.metaOf, signal)
-    this.estimate = census.bytes + this.stillAdmitted(census)
+    const filling = this.stillAdmitted(census)
+    this.estimate = census.bytes + filling
     if (!this.counted) {
       this.counted = true
       logger.info('sync: cache counted', { bytes: census.bytes, images: census.images.length, maxBytes })
@@ -280,13 +304,24 @@ export class CacheBudget implements ManifestRoom {
     const short = async () =>
       space !== undefined && !hopeless && (await leastFreeSpace(space.directories)) < space.bytes
     let evicted = 0
+    let skipped = 0
     for (const image of census.images) {
       if (signal?.aborted) break
       if (this.estimate <= goal && !(await short())) break
       if (await this.evict(image, census)) evicted++
+      else skipped++
     }
     if (space && evicted === 0) this.fruitlessAt = Date.now()
-    if (maxBytes !== undefined && this.estimate > maxBytes) {
+    // Images pulled while they were chosen stayed, or blobs were still filling: once those are
+    // done, another pass (a few in a row at most; the next pull or mirror run starts them again).
+    const over = maxBytes !== undefined && this.estimate > maxBytes
+    if (over && (skipped > 0 || filling > 0) && this.retries < MAX_RETRIES) {
+      this.retries++
+      this.recountSoon(RETRY_MS)
+    } else if (!over) this.retries = 0
+    // Blobs still filling count too: said once a minute.
+    if (maxBytes !== undefined && this.estimate > maxBytes && Date.now() - this.overWarnedAt >= OVER_WARNING_MS) {
+      this.overWarnedAt = Date.now()
       logger.warn('sync: the cache is over cacheMaxBytes and nothing more can be evicted now', {
         bytes: this.estimate,
         maxBytes,
@@ -313,6 +348,8 @@ export class CacheBudget implements ManifestRoom {
       meta: store.meta,
       activity: this.activity,
       touchGraceMs: TOUCH_GRACE_MS,
+      reads: this.reads,
+      readGraceMs: READ_GRACE_MS,
     }
     const eviction = await evictCachedImage(context, image).catch((error: unknown) => {
       this.options.logger.warn('sync: cached image not evicted', {
