@@ -12,7 +12,10 @@
  * of unknown origin (recorded before origins were) stays. The image is re-checked under the
  * lock: pulled since it was chosen, it stays. Referrers the cache stored for it (signatures,
  * SBOMs) go with it. A blob touched recently (an upload, a mount, a HEAD: a client about to
- * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it. On storage
+ * rely on it) is spared, as GC spares it; GC removes it later if nothing uses it. A client that
+ * had the manifest before the eviction may still be reading the blobs: storage hands out lazy
+ * files that the response opens later, so the deletion waits until the image's blobs were last
+ * read `readGraceMs` ago and spares one read meanwhile. An emptied repository is left for GC. On storage
  * shared by replicas (S3) the blobs are claimed in index.json before they are deleted, as GC
  * claims them; touches on other replicas are not read (GC's wait for them would stall a pull),
  * which only means such a client uploads the blob again.
