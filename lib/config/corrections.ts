@@ -3,7 +3,7 @@
  * The corrections zot makes with a warning after validation (replaced dist-spec version, raised
  * intervals). Defaults, fixed and context-dependent, live in the schema.
  */
-import { formatDuration, HOUR } from './duration'
+import { formatDuration, HOUR } from './values/duration'
 import type { FindingList } from './findings'
 import { DIST_SPEC_VERSION, type Config } from './schema'
 

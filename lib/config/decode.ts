@@ -10,9 +10,9 @@
  * its type), so the result always has the shape of `Config` and the cross-field checks can still
  * run: one `verify` shows every mistake instead of one per attempt.
  */
-import { adviseUnknownKey } from './key-advice'
+import { adviseUnknownKey } from './advice/key-advice'
 import { childPath, entryPath, itemPath, type FindingList } from './findings'
-import { coerceScalar } from './scalars'
+import { coerceScalar } from './values/scalars'
 import {
   defaultOf,
   type AnyNode,
@@ -22,7 +22,7 @@ import {
   type MapShape,
   type ObjectShape,
 } from './schema/builder'
-import { nearest } from './suggest'
+import { nearest } from './advice/suggest'
 
 export interface Decoded {
   value: unknown

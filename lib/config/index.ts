@@ -21,7 +21,7 @@ export type {
 export { DIST_SPEC_VERSION, type S3DriverConfig, s3DriverConfig } from './schema'
 export type { DurationMs } from './schema/builder'
 export { ConfigError, formatFinding, formatFindingLine, type ConfigFinding } from './findings'
-export type { ConfigFormat } from './read-text'
+export type { ConfigFormat } from './reading/read-text'
 export {
   configFromObject,
   inspectConfigFile,
@@ -32,12 +32,12 @@ export {
   type LoadedConfig,
 } from './load'
 export { defaultConfig, EMBEDDED_DEFAULT_CONFIG } from './default-config'
-export { configJsonSchema } from './json-schema'
-export { plannedKeysInUse, plannedKeyWarnings } from './planned'
+export { configJsonSchema } from './outputs/json-schema'
+export { plannedKeysInUse, plannedKeyWarnings } from './implementation/planned'
 export {
   readSessionKeys,
   readSyncCredentials,
   type SessionKeys,
   type SyncCredentials,
-} from './secret-files'
-export { formatDuration, parseGoDuration } from './duration'
+} from './reading/secret-files'
+export { formatDuration, parseGoDuration } from './values/duration'

@@ -8,13 +8,13 @@
 import { applyCorrections } from './corrections'
 import { decode, isRecord } from './decode'
 import { ConfigError, FindingList, type ConfigFinding, type MissingFiles } from './findings'
-import { formatForPath, parseAnyFormat, parseText, type ConfigFormat } from './read-text'
-import { checkReferencedFiles } from './referenced-files'
+import { formatForPath, parseAnyFormat, parseText, type ConfigFormat } from './reading/read-text'
+import { checkReferencedFiles } from './files/referenced-files'
 import { ALL_RULES, runRules } from './rules'
 import { configSchema, type Config } from './schema'
 import { applyContextDefaults } from './schema/context-defaults'
-import { rememberSetPaths, type IsSet } from './set-paths'
-import { substituteSecrets } from './substitute'
+import { rememberSetPaths, type IsSet } from './implementation/set-paths'
+import { substituteSecrets } from './reading/substitute'
 
 export interface LoadedConfig {
   config: Config

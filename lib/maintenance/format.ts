@@ -2,7 +2,7 @@
  * @module
  * Small formatting helpers for reports: ages, times taken, byte counts, plurals.
  */
-import { formatDuration } from '../config/duration'
+import { formatDuration } from '../config/values/duration'
 
 /** A duration rounded to whole seconds, in Go's notation (`1h2m3s`). */
 export const formatAge = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000) * 1000))

@@ -6,7 +6,7 @@
  */
 import { repositoryGlob, type RepositoryMatcher } from '../auth/policy/repository-glob'
 import type { KeepRulesConfig, RetentionPolicyConfig, StorageConfig } from '../config'
-import { compileGoRegex, type GoRegex } from '../config/go-regex'
+import { compileGoRegex, type GoRegex } from '../config/values/go-regex'
 
 /** One store's `storage` keys that maintenance reads. */
 export type StoreMaintenanceOptions = Pick<

@@ -11,7 +11,7 @@
  * - An entry with patterns only keeps everything it owns; a tag without statistics is kept.
  */
 import type { KeepRulesConfig } from '../config'
-import { formatDuration } from '../config/duration'
+import { formatDuration } from '../config/values/duration'
 import { formatAge } from './format'
 import type { CompiledPolicy } from './options'
 

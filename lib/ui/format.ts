@@ -2,7 +2,7 @@
  * @module
  * How the UI writes sizes, times, platforms and digests: short, unambiguous, UTC.
  */
-import { formatSize as formatBytes } from '../config/size'
+import { formatSize as formatBytes } from '../config/values/size'
 import type { Platform } from './queries'
 
 /** "1.2 MiB" (the project's one size format); "" for unknown. GraphQL sends sizes as strings. */

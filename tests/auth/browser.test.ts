@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
-import { startIdentityProvider } from './identity-provider'
+import { startIdentityProvider } from './openid/identity-provider'
 import { authRegistry, type AuthRegistry } from './registry'
 import { tempDirectory } from './support'
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import type { SyncContentConfig } from '../../lib/config'
-import { compileGoRegex, goRegexProblem } from '../../lib/config/go-regex'
+import { compileGoRegex, goRegexProblem } from '../../lib/config/values/go-regex'
 import { resolveGcSettings } from '../../lib/maintenance/options'
 import { filterTags } from '../../lib/sync/mirror/tag-filter'
 import { BASE_CONFIG, describeFindings, errorsOf, inspect, merge } from '../config/helpers'

@@ -15,7 +15,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { verifyConfigCommand } from '../../cmd/verify-config'
 import { plannedKeysInUse, type ConfigFinding } from '../../lib/config'
-import { isLoginImplemented } from '../../lib/config/auth-methods'
+import { isLoginImplemented } from '../../lib/config/implementation/auth-methods'
 import { inspectConfigFile } from '../../lib/config/load'
 import { runToEnd, ZOT_CLI } from '../support/zot-cli'
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { configJsonSchema, defaultConfig, parseConfigText, plannedKeysInUse } from '../../lib/config'
-import { renderConfigDocs } from '../../lib/config/docs'
+import { renderConfigDocs } from '../../lib/config/outputs/docs'
 import { BASE_CONFIG, FIXTURES, merge } from './helpers'
 
 type Schema = Record<string, unknown>

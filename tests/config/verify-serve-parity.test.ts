@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { verifyConfigCommand } from '../../cmd/verify-config'
 import { plannedKeysInUse } from '../../lib/config'
-import { isLoginImplemented } from '../../lib/config/auth-methods'
+import { isLoginImplemented } from '../../lib/config/implementation/auth-methods'
 import { inspectConfigText } from '../../lib/config/load'
 import { runZot } from '../support/zot-cli'
 import {

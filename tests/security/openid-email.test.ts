@@ -9,7 +9,7 @@ import { describe, expect, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CookieJar } from '../auth/cookie-jar'
-import { browse, startIdentityProvider } from '../auth/identity-provider'
+import { browse, startIdentityProvider } from '../auth/openid/identity-provider'
 import { tempDirectory } from '../support/temp'
 import { startSecurityTarget, writeHtpasswd, type SecurityTarget } from './support'
 

@@ -4,7 +4,7 @@
  * the budget and must be below it.
  */
 import { describe, expect, test } from 'bun:test'
-import { parseSize } from '../../lib/config/size'
+import { parseSize } from '../../lib/config/values/size'
 import { BASE_CONFIG, errorsOf, inspect, merge } from '../config/helpers'
 import { describeRuleCases } from '../config/rule-cases'
 

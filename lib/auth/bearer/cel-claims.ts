@@ -18,7 +18,7 @@
  * costs at most its size times the token's.
  */
 import { Environment } from '@marcbachmann/cel-js'
-import { compileGoRegex, GoRegexError, type GoRegex } from '../../config/go-regex'
+import { compileGoRegex, GoRegexError, type GoRegex } from '../../config/values/go-regex'
 
 /** zot's default user name: unique across issuers (two clusters may have the same subject). */
 export const DEFAULT_USERNAME_EXPRESSION = "claims.iss + '/' + claims.sub"

@@ -12,7 +12,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { Context } from 'hono'
-import { compileGoRegex } from '../../config/go-regex'
+import { compileGoRegex } from '../../config/values/go-regex'
 
 export interface MtlsSettings {
   identityAttributes: readonly string[]

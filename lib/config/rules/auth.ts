@@ -5,11 +5,11 @@
  * makes sense with some way to log in.
  */
 import type * as CelClaims from '../../auth/bearer/cel-claims'
-import { implementedLoginMethods, onlyUnimplementedLogins } from '../auth-methods'
+import { implementedLoginMethods, onlyUnimplementedLogins } from '../implementation/auth-methods'
 import { childPath, entryPath, itemPath } from '../findings'
-import { celProblem, GLOB_FIX, globProblem } from '../patterns'
+import { celProblem, GLOB_FIX, globProblem } from '../values/patterns'
 import type { Config } from '../schema'
-import { nearest } from '../suggest'
+import { nearest } from '../advice/suggest'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
 
 const OIDC_PROVIDERS = ['google', 'gitlab', 'oidc']

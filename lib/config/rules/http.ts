@@ -3,7 +3,7 @@
  * Checks of `http` outside authentication: the listen address, TLS files pairing, mTLS identity
  * settings and the public URL (docs/zot-compatibility.md 1.1 "mTLS").
  */
-import { goRegexProblem } from '../go-regex'
+import { goRegexProblem } from '../values/go-regex'
 import { httpUrl, listOf, type Rule } from './rule'
 
 const SAN_KEYS = ['uriSanIndex', 'dnsSanIndex', 'emailSanIndex'] as const

@@ -6,7 +6,7 @@
  */
 import type { FindingList } from '../findings'
 import type { Config } from '../schema'
-import type { IsSet } from '../set-paths'
+import type { IsSet } from '../implementation/set-paths'
 
 export interface Extra {
   value?: unknown

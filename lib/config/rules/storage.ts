@@ -4,11 +4,11 @@
  * "storage driver"): GC timing, store roots, drivers, the dedupe cache and retention patterns.
  */
 import { resolve, sep } from 'node:path'
-import { formatDuration } from '../duration'
+import { formatDuration } from '../values/duration'
 import { childPath, itemPath } from '../findings'
-import { goRegexProblem } from '../go-regex'
-import { GLOB_FIX, globProblem } from '../patterns'
-import { nearest } from '../suggest'
+import { goRegexProblem } from '../values/go-regex'
+import { GLOB_FIX, globProblem } from '../values/patterns'
+import { nearest } from '../advice/suggest'
 import { allStores, describeStore, driverName, isRemote, type StoreEntry } from '../stores'
 import { s3DriverConfig } from '../schema'
 import type { Rule } from './rule'

@@ -6,10 +6,10 @@
  */
 import { posix } from 'node:path'
 import { itemPath } from '../findings'
-import { goRegexProblem } from '../go-regex'
-import { GLOB_FIX, globProblem } from '../patterns'
+import { goRegexProblem } from '../values/go-regex'
+import { GLOB_FIX, globProblem } from '../values/patterns'
 import type { Config, RetentionPolicyConfig, SyncRegistryConfig } from '../schema'
-import type { IsSet } from '../set-paths'
+import type { IsSet } from '../implementation/set-paths'
 import { allStores, isRemote } from '../stores'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
 

@@ -3,7 +3,7 @@
  * `http.auth` (docs/zot-compatibility.md 2.4): htpasswd, LDAP, bearer tokens, OpenID/OAuth2 login, API
  * keys, sessions and mTLS identities. Every method is a separate feature with its own status.
  */
-import { MINUTE } from '../duration'
+import { MINUTE } from '../values/duration'
 import { bool, duration, freeMap, int, list, map, obj, oneOf, path, str } from './builder'
 
 const inlineBind = {

@@ -7,9 +7,9 @@
  */
 import { resolve } from 'node:path'
 import { syncSpoolDirectory } from '../../registry/layout-names'
-import { HOUR } from '../duration'
+import { HOUR } from '../values/duration'
 import { childPath, itemPath } from '../findings'
-import type { IsSet } from '../set-paths'
+import type { IsSet } from '../implementation/set-paths'
 import { allStores } from '../stores'
 import { CLAIM_MAPPING_DEFAULTS, GITHUB_AUTH_URL, GITHUB_TOKEN_PATH } from './auth'
 import type { Config } from './index'

@@ -3,7 +3,7 @@
  * `extensions` (docs/zot-compatibility.md 2.7). Each extension is on as soon as its section is present
  * (`enable` defaults to true), which is why every section here is optional.
  */
-import { HOUR, SECOND } from '../duration'
+import { HOUR, SECOND } from '../values/duration'
 import { bool, duration, list, map, obj, oneOf, path, str, type Fields } from './builder'
 import { sync } from './sync'
 

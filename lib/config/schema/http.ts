@@ -3,7 +3,7 @@
  * `http` (docs/zot-compatibility.md 2.3, 2.5): listener, TLS, timeouts, rate limits, and access control.
  * Authentication lives in `auth.ts`.
  */
-import { SECOND } from '../duration'
+import { SECOND } from '../values/duration'
 import { auth } from './auth'
 import { duration, int, list, map, obj, oneOf, path, port, str } from './builder'
 

@@ -4,7 +4,7 @@
  * field set; they differ only in defaults (sub-stores do not inherit the top-level ones: their
  * `dedupe` and `gc` are false unless set) and in two keys only the top level has.
  */
-import { HOUR } from '../duration'
+import { HOUR } from '../values/duration'
 import { bool, duration, type FreeMap, freeMap, int, list, map, num, type ObjectOf, obj, path, str } from './builder'
 
 const MiB = 1024 * 1024

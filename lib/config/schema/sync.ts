@@ -3,7 +3,7 @@
  * `extensions.sync` (docs/zot-compatibility.md 5.1): mirroring and pull-through caching of upstream
  * registries. Upstream credentials are never inline: they live in `credentialsFile`.
  */
-import { HOUR, MINUTE, SECOND } from '../duration'
+import { HOUR, MINUTE, SECOND } from '../values/duration'
 import { bool, duration, int, list, num, obj, oneOf, path, size, str } from './builder'
 
 const content = obj(

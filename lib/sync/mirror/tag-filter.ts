@@ -6,7 +6,7 @@
  * convention are set apart: they follow the image they name rather than the filters.
  */
 import type { SyncContentConfig } from '../../config'
-import { compileGoRegex } from '../../config/go-regex'
+import { compileGoRegex } from '../../config/values/go-regex'
 
 const SEMVER = /^v?\d+(\.\d+)?(\.\d+)?(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/
 

@@ -4,11 +4,11 @@
  * case-insensitive, unknown keys refused, required keys enforced (docs/zot-compatibility.md 1.1 step 5).
  * Problems are reported at the config key that names the file.
  */
-import { decode, isRecord } from './decode'
-import { readRequiredText } from './file-checks'
-import { ConfigError, FindingList } from './findings'
+import { decode, isRecord } from '../decode'
+import { readRequiredText } from '../files/file-checks'
+import { ConfigError, FindingList } from '../findings'
 import { formatForPath, parseAnyFormat, parseText } from './read-text'
-import { map, obj, str, type AnyNode, type Infer } from './schema/builder'
+import { map, obj, str, type AnyNode, type Infer } from '../schema/builder'
 
 const credential = (description: string) => str({ description, required: true })
 

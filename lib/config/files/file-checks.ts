@@ -6,7 +6,7 @@
 import { constants, type Stats } from 'node:fs'
 import { access, readdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import type { FindingList } from './findings'
+import type { FindingList } from '../findings'
 
 const relativeNote = (absolute: string, written: string): string =>
   absolute === written ? '' : ` (relative paths start at the working directory ${process.cwd()})`

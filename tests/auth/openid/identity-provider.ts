@@ -8,7 +8,7 @@
 import { afterAll } from 'bun:test'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { CookieJar } from './cookie-jar'
+import type { CookieJar } from '../cookie-jar'
 import { holdBackProviderWarnings } from './provider-warnings'
 
 export interface Account {

@@ -4,7 +4,7 @@
  * the nearest ancestor that has one (so flipping `extensions.sync` to `implemented` covers all of
  * sync); below a `planned` ancestor everything is planned; with no such ancestor a key is planned.
  */
-import type { AnyNode, Status } from './schema/builder'
+import type { AnyNode, Status } from '../schema/builder'
 
 /** The status a node's children inherit: the nearest explicit one, if any. */
 export type Inherited = Status | undefined

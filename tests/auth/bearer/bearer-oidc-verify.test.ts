@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { generateKeyPair, SignJWT } from 'jose'
-import { workloadIdentity } from '../../lib/auth/bearer/oidc-workload'
-import { startOidcIssuer } from '../support/oidc-issuer'
+import { workloadIdentity } from '../../../lib/auth/bearer/oidc-workload'
+import { startOidcIssuer } from '../../support/oidc-issuer'
 
 const issuer = await startOidcIssuer()
 const base = { issuer: issuer.issuer, audiences: ['zot'], skipIssuerVerification: false }

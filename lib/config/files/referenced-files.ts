@@ -8,14 +8,14 @@
  * config.
  */
 import { checkAppendable, checkDirectoryReadable, checkFileExists } from './file-checks'
-import { entryPath, itemPath, type FindingList } from './findings'
-import type { Config } from './schema'
+import { entryPath, itemPath, type FindingList } from '../findings'
+import type { Config } from '../schema'
 import {
   readLdapCredentialsInto,
   readOpenidCredentialsInto,
   readSessionKeysInto,
   readSyncCredentialsInto,
-} from './secret-files'
+} from '../reading/secret-files'
 
 /** Checks every file the config names and fills in credentials read from secret files. */
 export async function checkReferencedFiles(config: Config, findings: FindingList): Promise<void> {

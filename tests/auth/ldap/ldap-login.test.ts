@@ -4,10 +4,10 @@
  * remembered, outages are not, and logins beyond the bound are refused without reaching it.
  */
 import { describe, expect, test } from 'bun:test'
-import { HashCheckBusyError } from '../../lib/auth/htpasswd/password-hash'
-import type { LdapDirectory } from '../../lib/auth/ldap/ldap-directory'
-import { LdapUnavailableError } from '../../lib/auth/ldap/ldap-unavailable'
-import { ldapPasswordSource, MAX_DIRECTORY_LOGINS } from '../../lib/auth/ldap/ldap-login'
+import { HashCheckBusyError } from '../../../lib/auth/htpasswd/password-hash'
+import type { LdapDirectory } from '../../../lib/auth/ldap/ldap-directory'
+import { LdapUnavailableError } from '../../../lib/auth/ldap/ldap-unavailable'
+import { ldapPasswordSource, MAX_DIRECTORY_LOGINS } from '../../../lib/auth/ldap/ldap-login'
 
 /** A directory whose every login waits until `release` and then answers `answer`. */
 function heldDirectory(answer: (username: string, password: string) => string[] | false | Error) {

@@ -3,12 +3,12 @@
  * Renders docs/config.md from the schema and the rules, so the reference cannot drift from what
  * the loader does. `scripts/gen-config-docs.ts` writes it; a test checks the committed file.
  */
-import { CORRECTIONS } from './corrections'
-import { formatDuration } from './duration'
-import { RULE_GROUPS } from './rules'
-import { configSchema } from './schema'
-import type { AnyNode } from './schema/builder'
-import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from './status'
+import { CORRECTIONS } from '../corrections'
+import { formatDuration } from '../values/duration'
+import { RULE_GROUPS } from '../rules'
+import { configSchema } from '../schema'
+import type { AnyNode } from '../schema/builder'
+import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from '../implementation/status'
 
 const INTRO = `# Configuration reference
 

@@ -4,9 +4,9 @@
  * instead of silently ignoring it. The loader remembers which keys the file set; for a config
  * built by hand, a key counts as set when it differs from its default.
  */
-import { entryPath, childPath, itemPath, type ConfigFinding } from './findings'
-import { configSchema, type Config } from './schema'
-import { defaultOf, type AnyNode } from './schema/builder'
+import { entryPath, childPath, itemPath, type ConfigFinding } from '../findings'
+import { configSchema, type Config } from '../schema'
+import { defaultOf, type AnyNode } from '../schema/builder'
 import { setPathsOf } from './set-paths'
 import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from './status'
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { usernameFromClaims } from '../../lib/auth/openid/openid-claims'
-import { openIdProviderOf } from './support'
+import { usernameFromClaims } from '../../../lib/auth/openid/openid-claims'
+import { openIdProviderOf } from '../support'
 
 /** `claimMapping` as a config file writes it (none: absent), decoded with the schema's defaults. */
 const mapping = (claimMapping?: Record<string, string>) =>

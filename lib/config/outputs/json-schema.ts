@@ -6,11 +6,11 @@
  * only adds the lower-case one), as a `$ref` to the canonical key. Each key carries `x-status`
  * (`implemented` or `planned`).
  */
-import { formatDuration, GO_DURATION_PATTERN } from './duration'
-import { configSchema } from './schema'
-import { SIZE_PATTERN } from './size'
-import { defaultOf, type AnyNode } from './schema/builder'
-import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from './status'
+import { formatDuration, GO_DURATION_PATTERN } from '../values/duration'
+import { configSchema } from '../schema'
+import { SIZE_PATTERN } from '../values/size'
+import { defaultOf, type AnyNode } from '../schema/builder'
+import { effectiveStatus, inheritedBy, isGrouping, type Inherited } from '../implementation/status'
 
 type JsonSchema = Record<string, unknown>
 

@@ -3,8 +3,8 @@
  * config as zot's example writes it (bearer OIDC alone, with accessControl) is accepted.
  */
 import { describe, expect, test } from 'bun:test'
-import { BASE_CONFIG, describeFindings, errorsOf, inspect, merge, type Json } from '../config/helpers'
-import { describeRuleCases, type RuleCase } from '../config/rule-cases'
+import { BASE_CONFIG, describeFindings, errorsOf, inspect, merge, type Json } from '../../config/helpers'
+import { describeRuleCases, type RuleCase } from '../../config/rule-cases'
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local'
 const I0 = 'http.auth.bearer.oidc[0]'

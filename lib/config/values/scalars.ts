@@ -6,7 +6,7 @@
  * nanoseconds, which is never what was meant.
  */
 import { parseGoDuration } from './duration'
-import type { ScalarKind } from './schema/builder'
+import type { ScalarKind } from '../schema/builder'
 import { parseSize } from './size'
 
 export type Coerced = { ok: true; value: string | number | boolean } | { ok: false; reason: string; fix?: string }

@@ -4,9 +4,9 @@
  * schema's `status` decides, so when a method is implemented and its status flipped, configs
  * relying on it stop being refused everywhere at once (`verify-config` and `serve`).
  */
-import type { AuthConfig } from './schema'
-import { auth as authSchema } from './schema/auth'
-import type { AnyNode } from './schema/builder'
+import type { AuthConfig } from '../schema'
+import { auth as authSchema } from '../schema/auth'
+import type { AnyNode } from '../schema/builder'
 import { effectiveStatus, inheritedBy, type Inherited } from './status'
 
 interface LoginMethod {

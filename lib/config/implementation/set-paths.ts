@@ -4,7 +4,7 @@
  * write, so the context defaults, the cross-field checks and the "not implemented yet" warnings
  * ask this instead of looking for an absent value.
  */
-import type { Config } from './schema'
+import type { Config } from '../schema'
 
 /** Whether the file set a key path, e.g. `extensions.sync.registries[0].retryDelay`. */
 export type IsSet = (path: string) => boolean

@@ -5,8 +5,8 @@
  * keys get the nearest sibling ("did you mean") or, failing that, the place in the schema where
  * a key of that name does exist.
  */
-import { configSchema } from './schema'
-import type { AnyNode } from './schema/builder'
+import { configSchema } from '../schema'
+import type { AnyNode } from '../schema/builder'
 import { nearest } from './suggest'
 
 export interface Advice {

@@ -7,10 +7,10 @@
 import { describe, expect, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeHtpasswd } from '../security/support'
-import { startRegistry } from '../support/server'
-import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../support/slapd'
-import { tempDirectory } from '../support/temp'
+import { writeHtpasswd } from '../../security/support'
+import { startRegistry } from '../../support/server'
+import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../../support/slapd'
+import { tempDirectory } from '../../support/temp'
 
 const slapd = await startSlapd(
   [

@@ -6,9 +6,9 @@ import { describe, expect, test } from 'bun:test'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseVerificationKey } from '../../lib/auth/bearer/verification-key'
-import { makeSelfSignedCertificate } from '../support/certificates'
-import { tempDirectory } from '../support/temp'
+import { parseVerificationKey } from '../../../lib/auth/bearer/verification-key'
+import { makeSelfSignedCertificate } from '../../support/certificates'
+import { tempDirectory } from '../../support/temp'
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey

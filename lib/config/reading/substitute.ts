@@ -6,7 +6,7 @@
  * Kubernetes or written with `echo` usually end with one).
  */
 import { readFileSync } from 'node:fs'
-import { entryPath, itemPath, type FindingList } from './findings'
+import { entryPath, itemPath, type FindingList } from '../findings'
 
 const REFERENCE = /\$(\$?)\{(env|file):([^}]*)\}/g
 const UNSUPPORTED_REFERENCE = /(?<!\$)\$\{(?!env:|file:)([A-Za-z_][A-Za-z0-9_]*)\}/

@@ -5,12 +5,12 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { generateKeyPair, SignJWT } from 'jose'
-import { CommandError, createClientEnvironment } from '../support/clients'
-import { buildRandomImage } from '../support/images'
-import { OciLayout } from '../support/oci-layout'
-import { startRegistry } from '../support/server'
-import { startTokenServer } from '../support/token-server'
-import { startContainerd } from '../sync/support/containerd'
+import { CommandError, createClientEnvironment } from '../../support/clients'
+import { buildRandomImage } from '../../support/images'
+import { OciLayout } from '../../support/oci-layout'
+import { startRegistry } from '../../support/server'
+import { startTokenServer } from '../../support/token-server'
+import { startContainerd } from '../../sync/support/containerd'
 
 setDefaultTimeout(120_000)
 const SERVICE = 'zot-test'

@@ -5,7 +5,7 @@
  * could make them costly.
  */
 import { describe, expect, test } from 'bun:test'
-import { ClaimMappingError, compileClaimMapping, type ClaimMappingConfig } from '../../lib/auth/bearer/cel-claims'
+import { ClaimMappingError, compileClaimMapping, type ClaimMappingConfig } from '../../../lib/auth/bearer/cel-claims'
 
 const K8S_CLAIMS = {
   iss: 'https://kubernetes.default.svc.cluster.local',

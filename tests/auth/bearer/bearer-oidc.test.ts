@@ -6,13 +6,13 @@
  * that is down at start; skopeo pushing and pulling with an ID token as its registry token.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { CommandError, createClientEnvironment } from '../support/clients'
-import { buildRandomImage } from '../support/images'
-import { OciLayout } from '../support/oci-layout'
-import { type OidcIssuer, startOidcIssuer } from '../support/oidc-issuer'
-import { freePort, startRegistry } from '../support/server'
-import { startTokenServer } from '../support/token-server'
-import { startContainerd } from '../sync/support/containerd'
+import { CommandError, createClientEnvironment } from '../../support/clients'
+import { buildRandomImage } from '../../support/images'
+import { OciLayout } from '../../support/oci-layout'
+import { type OidcIssuer, startOidcIssuer } from '../../support/oidc-issuer'
+import { freePort, startRegistry } from '../../support/server'
+import { startTokenServer } from '../../support/token-server'
+import { startContainerd } from '../../sync/support/containerd'
 
 setDefaultTimeout(120_000)
 const SERVICE = 'zot-test'

@@ -4,7 +4,7 @@
  * (viper) does; a file without a known extension is tried as each format in turn.
  */
 import { extname } from 'node:path'
-import type { FindingList } from './findings'
+import type { FindingList } from '../findings'
 import { JsonSyntaxError, parseJsonText } from './json-text'
 
 export type ConfigFormat = 'json' | 'yaml' | 'toml'
