@@ -11,46 +11,40 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { sha256Digest } from '../support/oci-layout'
 import type { RunningRegistry } from '../support/server'
 import {
-  cacheConfig,
   holdsBlob,
   holdsImage,
   holdsImageSoon,
   metric,
   pullVerified,
-  startCacheOnSmallDisk,
+  startSmallDiskScenario,
   type CacheOnSmallDisk,
+  type SmallDiskScenario,
 } from './support/cache-budget'
-import { pushImage, randomBytes, type PushedImage } from './support/content'
-import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
+import { randomBytes, type PushedImage } from './support/content'
 
 const MiB = 1 << 20
-const DISK = 32 * MiB
-let upstream: DockerRegistry
+let scenario: SmallDiskScenario
 let disk: CacheOnSmallDisk
 let cache: RunningRegistry
-const images = new Map<string, PushedImage>()
 let mine: PushedImage
 
 beforeAll(async () => {
-  upstream = await startDockerRegistry()
-  for (const [name, layer] of [
-    ['s1', 4 * MiB],
-    ['s2', 4 * MiB],
-    ['x', 6 * MiB],
-    ['z', 16 * MiB],
-  ] as const)
-    images.set(name, await pushImage(upstream, `small/${name}`, { tag: 'v1', layers: [layer] }))
-  disk = await startCacheOnSmallDisk('cache-disk', DISK, cacheConfig(upstream.url, { cacheMinFreeBytes: '2MiB' }))
+  scenario = await startSmallDiskScenario({
+    label: 'cache-disk',
+    bytes: 32 * MiB,
+    budget: { cacheMinFreeBytes: '2MiB' },
+    upstreamLayers: { 'small/s1': 4 * MiB, 'small/s2': 4 * MiB, 'small/x': 6 * MiB, 'small/z': 16 * MiB },
+    mineLayer: 4 * MiB,
+  })
+  ;({ disk, mine } = scenario)
   cache = disk.cache
-  mine = await pushImage(cache, 'mine/app', { tag: 'v1', layers: [4 * MiB] })
 }, 60_000)
 
 afterAll(async () => {
-  await disk?.stop()
-  await upstream?.stop()
+  await scenario?.stop()
 })
 
-const image = (name: string): PushedImage => images.get(name)!
+const image = (name: string): PushedImage => scenario.images.get(`small/${name}`)!
 
 const freeBytes = () => disk.freeBytes()
 const fillUntil = (name: string, left: number) => disk.fillUntil(name, left)

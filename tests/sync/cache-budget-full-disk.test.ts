@@ -9,33 +9,36 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  cacheConfig,
   holdsBlob,
   holdsImageSoon,
   metric,
   pullVerified,
-  startCacheOnSmallDisk,
+  startSmallDiskScenario,
   type CacheOnSmallDisk,
+  type SmallDiskScenario,
 } from './support/cache-budget'
-import { pushImage, type PushedImage } from './support/content'
-import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
+import type { PushedImage } from './support/content'
 
 const MiB = 1 << 20
-let upstream: DockerRegistry
+let scenario: SmallDiskScenario
 let disk: CacheOnSmallDisk
 let image: PushedImage
 let mine: PushedImage
 
 beforeAll(async () => {
-  upstream = await startDockerRegistry()
-  image = await pushImage(upstream, 'full/app', { tag: 'v1', layers: [1 * MiB] })
-  disk = await startCacheOnSmallDisk('cache-full-disk', 8 * MiB, cacheConfig(upstream.url, {}))
-  mine = await pushImage(disk.cache, 'mine/app', { tag: 'v1', layers: [2 * MiB] })
+  scenario = await startSmallDiskScenario({
+    label: 'cache-full-disk',
+    bytes: 8 * MiB,
+    budget: {},
+    upstreamLayers: { 'full/app': 1 * MiB },
+    mineLayer: 2 * MiB,
+  })
+  ;({ disk, mine } = scenario)
+  image = scenario.images.get('full/app')!
 }, 60_000)
 
 afterAll(async () => {
-  await disk?.stop()
-  await upstream?.stop()
+  await scenario?.stop()
 })
 
 test('on a disk full to the last byte the pull is served from memory and the upstream, nothing stored', async () => {

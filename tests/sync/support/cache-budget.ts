@@ -2,14 +2,15 @@
  * @module
  * Helpers of the cache budget tests: a whole verified pull through the cache, metric values from
  * the Prometheus endpoint, the cache's config, what the storage holds of an image, and a cache
- * served on a small tmpfs.
+ * served on a small tmpfs, with an upstream holding images to pull through it.
  */
 import { access, statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../../support/clients'
 import { startRegistry, type RunningRegistry } from '../../support/server'
 import { createTestStorage, type TestStorage } from '../../support/storage-under-test'
-import { pullBlob, pullManifest, type PushedImage } from './content'
+import { pullBlob, pullManifest, pushImage, type PushedImage } from './content'
+import { startDockerRegistry, type DockerRegistry } from './docker-registry'
 
 /** Pulls an image's manifest and every blob through `url`; throws unless each digest is right. */
 export async function pullVerified(url: string, repository: string, tag: string, image: PushedImage): Promise<void> {
@@ -135,5 +136,53 @@ export async function startCacheOnSmallDisk(
       })
     },
     stop: () => stop(cache),
+  }
+}
+
+/** An upstream docker-registry, a cache on a small tmpfs syncing from it, and what each holds. */
+export interface SmallDiskScenario {
+  upstream: DockerRegistry
+  disk: CacheOnSmallDisk
+  /** The upstream's images by repository, each tagged v1. */
+  images: Map<string, PushedImage>
+  /** The image pushed to the cache itself (mine/app:v1), which the cache must never evict. */
+  mine: PushedImage
+  stop(): Promise<void>
+}
+
+/**
+ * Pushes one single-layer image per repository of `upstreamLayers` (repository → layer bytes) to
+ * a fresh upstream, starts a cache of `bytes` with `budget` keys and pushes mine/app to it.
+ */
+export async function startSmallDiskScenario(options: {
+  label: string
+  bytes: number
+  budget: Record<string, unknown>
+  upstreamLayers: Record<string, number>
+  mineLayer: number
+}): Promise<SmallDiskScenario> {
+  const upstream = await startDockerRegistry()
+  let disk: CacheOnSmallDisk | undefined
+  try {
+    const images = new Map<string, PushedImage>()
+    for (const [repository, layer] of Object.entries(options.upstreamLayers))
+      images.set(repository, await pushImage(upstream, repository, { tag: 'v1', layers: [layer] }))
+    disk = await startCacheOnSmallDisk(options.label, options.bytes, cacheConfig(upstream.url, options.budget))
+    const mine = await pushImage(disk.cache, 'mine/app', { tag: 'v1', layers: [options.mineLayer] })
+    const started = disk
+    return {
+      upstream,
+      disk,
+      images,
+      mine,
+      async stop() {
+        await started.stop()
+        await upstream.stop()
+      },
+    }
+  } catch (error) {
+    await disk?.stop()
+    await upstream.stop()
+    throw error
   }
 }
