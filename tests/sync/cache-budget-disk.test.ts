@@ -7,49 +7,34 @@
  * and the client still gets its image, straight from the upstream, verified and not stored, with
  * one log line and a metric. Pushed content is never touched, and a push that does not fit is a 503.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { sha256Digest } from '../support/oci-layout'
-import type { RunningRegistry } from '../support/server'
 import {
   holdsBlob,
   holdsImage,
   holdsImageSoon,
   metric,
   pullVerified,
-  startSmallDiskScenario,
-  type CacheOnSmallDisk,
-  type SmallDiskScenario,
+  useSmallDiskScenario,
 } from './support/cache-budget'
 import { randomBytes, type PushedImage } from './support/content'
 
 const MiB = 1 << 20
-let scenario: SmallDiskScenario
-let disk: CacheOnSmallDisk
-let cache: RunningRegistry
-let mine: PushedImage
-
-beforeAll(async () => {
-  scenario = await startSmallDiskScenario({
-    label: 'cache-disk',
-    bytes: 32 * MiB,
-    budget: { cacheMinFreeBytes: '2MiB' },
-    upstreamLayers: { 'small/s1': 4 * MiB, 'small/s2': 4 * MiB, 'small/x': 6 * MiB, 'small/z': 16 * MiB },
-    mineLayer: 4 * MiB,
-  })
-  ;({ disk, mine } = scenario)
-  cache = disk.cache
-}, 60_000)
-
-afterAll(async () => {
-  await scenario?.stop()
+const scenario = useSmallDiskScenario({
+  label: 'cache-disk',
+  bytes: 32 * MiB,
+  budget: { cacheMinFreeBytes: '2MiB' },
+  upstreamLayers: { 'small/s1': 4 * MiB, 'small/s2': 4 * MiB, 'small/x': 6 * MiB, 'small/z': 16 * MiB },
+  mineLayer: 4 * MiB,
 })
 
-const image = (name: string): PushedImage => scenario.images.get(`small/${name}`)!
-
-const freeBytes = () => disk.freeBytes()
-const fillUntil = (name: string, left: number) => disk.fillUntil(name, left)
+const image = (name: string): PushedImage => scenario().images.get(`small/${name}`)!
+const freeBytes = () => scenario().disk.freeBytes()
+const fillUntil = (name: string, left: number) => scenario().disk.fillUntil(name, left)
 
 test('a pull that would cut into the free space evicts the least recently pulled cached image first', async () => {
+  const { cache } = scenario().disk
+  const { mine } = scenario()
   await pullVerified(cache.url, 'small/s1', 'v1', image('s1'))
   await pullVerified(cache.url, 'small/s2', 'v1', image('s2'))
   await fillUntil('filler-1', 7 * MiB)
@@ -66,6 +51,8 @@ test('a pull that would cut into the free space evicts the least recently pulled
 }, 60_000)
 
 test('when nothing can make room the pull is served straight through, verified and not stored', async () => {
+  const { cache } = scenario().disk
+  const { mine } = scenario()
   await fillUntil('filler-2', 1.5 * MiB)
   const z = image('z')
   const layer = z.blobs[1]!.digest
@@ -92,6 +79,8 @@ test('when nothing can make room the pull is served straight through, verified a
 }, 60_000)
 
 test('a push that does not fit is a 503 UNAVAILABLE, and cached content stays pullable', async () => {
+  const { cache } = scenario().disk
+  const { mine } = scenario()
   await fillUntil('filler-3', 1 * MiB)
   const data = randomBytes(4 * MiB)
   const response = await fetch(`${cache.url}/v2/mine/big/blobs/uploads/?digest=${sha256Digest(data)}`, {

@@ -5,44 +5,24 @@
  * from memory and the blobs straight from the upstream, verified; nothing is stored and nothing
  * evicted, and the log says so once each. Once there is room again, the next pull caches it.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  holdsBlob,
-  holdsImageSoon,
-  metric,
-  pullVerified,
-  startSmallDiskScenario,
-  type CacheOnSmallDisk,
-  type SmallDiskScenario,
-} from './support/cache-budget'
-import type { PushedImage } from './support/content'
+import { holdsBlob, holdsImageSoon, metric, pullVerified, useSmallDiskScenario } from './support/cache-budget'
 
 const MiB = 1 << 20
-let scenario: SmallDiskScenario
-let disk: CacheOnSmallDisk
-let image: PushedImage
-let mine: PushedImage
-
-beforeAll(async () => {
-  scenario = await startSmallDiskScenario({
-    label: 'cache-full-disk',
-    bytes: 8 * MiB,
-    budget: {},
-    upstreamLayers: { 'full/app': 1 * MiB },
-    mineLayer: 2 * MiB,
-  })
-  ;({ disk, mine } = scenario)
-  image = scenario.images.get('full/app')!
-}, 60_000)
-
-afterAll(async () => {
-  await scenario?.stop()
+const scenario = useSmallDiskScenario({
+  label: 'cache-full-disk',
+  bytes: 8 * MiB,
+  budget: {},
+  upstreamLayers: { 'full/app': 1 * MiB },
+  mineLayer: 2 * MiB,
 })
 
 test('on a disk full to the last byte the pull is served from memory and the upstream, nothing stored', async () => {
+  const { disk, mine } = scenario()
   const { cache } = disk
+  const image = scenario().images.get('full/app')!
   await disk.fillUntil('filler', 0)
   expect(await disk.freeBytes()).toBe(0)
 
@@ -59,7 +39,8 @@ test('on a disk full to the last byte the pull is served from memory and the ups
 }, 60_000)
 
 test('once there is room again the next pull caches the image', async () => {
-  const { cache } = disk
+  const { cache } = scenario().disk
+  const image = scenario().images.get('full/app')!
   await rm(join(cache.rootDirectory, 'filler'))
   await pullVerified(cache.url, 'full/app', 'v1', image)
   expect(await holdsImageSoon(cache.rootDirectory, 'full/app', image)).toBe(true)

@@ -4,6 +4,7 @@
  * the Prometheus endpoint, the cache's config, what the storage holds of an image, and a cache
  * served on a small tmpfs, with an upstream holding images to pull through it.
  */
+import { afterAll, beforeAll } from 'bun:test'
 import { access, statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../../support/clients'
@@ -184,5 +185,20 @@ export async function startSmallDiskScenario(options: {
     await disk?.stop()
     await upstream.stop()
     throw error
+  }
+}
+
+/** Starts the scenario before the file's tests and stops it after; the accessor throws until started. */
+export function useSmallDiskScenario(options: Parameters<typeof startSmallDiskScenario>[0]): () => SmallDiskScenario {
+  let started: SmallDiskScenario | undefined
+  beforeAll(async () => {
+    started = await startSmallDiskScenario(options)
+  }, 60_000)
+  afterAll(async () => {
+    await started?.stop()
+  })
+  return () => {
+    if (started === undefined) throw new Error(`${options.label}: the small-disk scenario did not start`)
+    return started
   }
 }
