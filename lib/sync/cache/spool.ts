@@ -4,6 +4,9 @@
  * it, each at its own pace, from any offset. This is how one upstream fetch feeds N clients and
  * the storage commit at once: nobody waits for the whole blob, and
  * a slow client never slows the download, because the bytes wait on disk, not in memory.
+ * The last few MiB appended stay in memory as well (`WINDOW`): readers that keep up with the
+ * download (nearly always: a cold pull's own client) take them from there, neither waiting for the
+ * disk write nor reading the file back; only a reader that falls behind reads the file.
  *
  * An anonymous spool is unlinked as soon as it is open, so a crash leaves nothing behind. A named
  * spool keeps its file until the last user is done, so that, complete and verified, it can be
@@ -20,7 +23,9 @@ import { removeStaleFiles } from '../../storage/stale-files'
 
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
-const MAX_QUEUED = 16 << 20
+const MAX_QUEUED = 8 << 20
+/** Recently appended bytes kept in memory for readers that keep up (on disk or still queued). */
+const WINDOW = 4 << 20
 /** `.zot-sync-<pid>-<uuid>.spool`; without the PID, as versions before it named spools. */
 const SPOOL_NAME = /^\.zot-sync-(?:(\d+)-)?[0-9a-f-]{36}\.spool$/
 
@@ -58,6 +63,10 @@ export class Spool {
   /** Bytes appended, on disk or queued. */
   private appended = 0
   private queue: Uint8Array[] = []
+  /** The latest chunks appended, contiguous, the first one starting at `windowStart`. */
+  private window: Uint8Array[] = []
+  private windowStart = 0
+  private windowBytes = 0
   private flushing: Promise<void> | undefined
   private writeError: Error | undefined
   private state: 'filling' | 'complete' | 'failed' = 'filling'
@@ -104,7 +113,11 @@ export class Spool {
     if (this.state !== 'filling') throw new Error('spool is closed for writing')
     if (this.writeError) throw this.writeError
     this.queue.push(chunk)
+    this.window.push(chunk)
+    this.windowBytes += chunk.byteLength
     this.appended += chunk.byteLength
+    this.trimWindow()
+    this.wake()
     this.flushing ??= this.drain()
     if (this.appended - this.written > MAX_QUEUED) await this.flushing
   }
@@ -129,6 +142,7 @@ export class Spool {
   /** The writer is done with the spool (readers may still be tailing it). */
   release(): void {
     if (--this.references > 0) return
+    this.window = []
     void this.handle.close().catch(() => {})
     // Renamed into storage, the name is gone and this finds nothing.
     if (this.path) void unlink(this.path).catch(() => {})
@@ -157,12 +171,20 @@ export class Spool {
             return controller.error(this.failure)
           }
           const complete = this.state === 'complete'
-          const available = complete ? this.written : this.written - 1
+          const available = complete ? this.appended : this.appended - 1
           if (position < available) {
-            const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, available - position))
-            const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, position)
-            position += bytesRead
-            return controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead))
+            if (position < this.windowStart) {
+              const chunk = await this.fromDisk(position, Math.min(available, this.windowStart))
+              position += chunk.byteLength
+              return controller.enqueue(chunk)
+            }
+            // Several network chunks at once, as they are: Bun's response takes them in one go,
+            // which costs less than copying them into one buffer.
+            for (const chunk of this.fromWindow(position, available)) {
+              position += chunk.byteLength
+              controller.enqueue(chunk)
+            }
+            return
           }
           if (complete) {
             close()
@@ -181,12 +203,49 @@ export class Spool {
         const batch = this.queue
         this.queue = []
         this.written += await writeAll(this.handle, batch, this.written)
-        this.wake()
+        this.trimWindow()
       }
     } catch (error) {
       this.writeError = error instanceof Error ? error : new Error(String(error))
     } finally {
       this.flushing = undefined
+    }
+  }
+
+  /** Up to READ_CHUNK bytes from `position` (inside the window) to `end`, without a read. */
+  private fromWindow(position: number, end: number): Uint8Array[] {
+    let start = this.windowStart
+    let index = 0
+    while (start + this.window[index]!.byteLength <= position) start += this.window[index++]!.byteLength
+    const parts: Uint8Array[] = []
+    let length = 0
+    for (; index < this.window.length && start < end && length < READ_CHUNK; index++) {
+      const chunk = this.window[index]!
+      const part = chunk.subarray(Math.max(0, position - start), Math.min(chunk.byteLength, end - start))
+      parts.push(part)
+      length += part.byteLength
+      start += chunk.byteLength
+    }
+    return parts
+  }
+
+  /** Up to READ_CHUNK bytes from `position` to `end` (both on disk) read from the file. */
+  private async fromDisk(position: number, end: number): Promise<Uint8Array> {
+    const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, end - position))
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.byteLength, position)
+    if (bytesRead === 0) throw new Error(`spool: nothing to read at byte ${position}`)
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead)
+  }
+
+  /** Drops the oldest chunks past WINDOW bytes once they are on disk (readers behind read it). */
+  private trimWindow(): void {
+    for (;;) {
+      const first = this.window[0]
+      if (!first || this.windowBytes - first.byteLength < WINDOW) return
+      if (this.windowStart + first.byteLength > this.written) return
+      this.window.shift()
+      this.windowStart += first.byteLength
+      this.windowBytes -= first.byteLength
     }
   }
 
