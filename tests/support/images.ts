@@ -110,35 +110,35 @@ export function cosignSignatureTag(subjectDigest: string): string {
   return `sha256-${hexOf(subjectDigest)}.sig`
 }
 
+export const COSIGN_PAYLOAD_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json'
+
+/** The simple-signing payload cosign signs: it names `repository` and the signed manifest. */
+export function cosignPayload(repository: string, subjectDigest: string): string {
+  return JSON.stringify({
+    critical: {
+      identity: { 'docker-reference': repository },
+      image: { 'docker-manifest-digest': subjectDigest },
+      type: 'cosign container image signature',
+    },
+    optional: null,
+  })
+}
+
+/** The image config of a cosign signature: its one layer is the payload. */
+export function cosignConfig(payloadDigest: string): string {
+  return JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [payloadDigest] } })
+}
+
 /** A cosign signature (legacy tag scheme): simple-signing payload, signature in an annotation. */
 export async function buildCosignSignature(
   layout: OciLayout,
   subject: Descriptor,
   repository: string,
 ): Promise<BuiltImage> {
-  const payload = await layout.putBlob(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': repository },
-        image: { 'docker-manifest-digest': subject.digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-    'application/vnd.dev.cosign.simplesigning.v1+json',
-    {
-      annotations: { 'dev.cosignproject.cosign/signature': randomBytes(64).toString('base64') },
-    },
-  )
-  const config = await layout.putBlob(
-    JSON.stringify({
-      architecture: '',
-      os: '',
-      config: {},
-      rootfs: { type: 'layers', diff_ids: [payload.digest] },
-    }),
-    MediaType.ociConfig,
-  )
+  const payload = await layout.putBlob(cosignPayload(repository, subject.digest), COSIGN_PAYLOAD_TYPE, {
+    annotations: { 'dev.cosignproject.cosign/signature': randomBytes(64).toString('base64') },
+  })
+  const config = await layout.putBlob(cosignConfig(payload.digest), MediaType.ociConfig)
   const manifest = await layout.putManifest(
     {
       schemaVersion: 2,

@@ -5,6 +5,7 @@
  * image, a repository only admins may read, and content under a pull-through (sync) name.
  */
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
+import { COSIGN_PAYLOAD_TYPE, cosignConfig, cosignPayload, cosignSignatureTag } from '../support/images'
 import { MediaType, manifestBytes, sha256Digest, type Descriptor } from '../support/oci-layout'
 
 export interface Pusher {
@@ -113,26 +114,9 @@ export async function pushIndex(
 
 /** A cosign signature of `subject` under cosign's `sha256-<hex>.sig` tag. */
 export async function pushCosignSignature(pusher: Pusher, repository: string, subject: Descriptor) {
-  const payload = await pushBlob(
-    pusher,
-    repository,
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': repository },
-        image: { 'docker-manifest-digest': subject.digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-    'application/vnd.dev.cosign.simplesigning.v1+json',
-  )
-  const config = await pushBlob(
-    pusher,
-    repository,
-    JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [payload.digest] } }),
-    MediaType.ociConfig,
-  )
-  return pushManifest(pusher, repository, `sha256-${subject.digest.slice(7)}.sig`, {
+  const payload = await pushBlob(pusher, repository, cosignPayload(repository, subject.digest), COSIGN_PAYLOAD_TYPE)
+  const config = await pushBlob(pusher, repository, cosignConfig(payload.digest), MediaType.ociConfig)
+  return pushManifest(pusher, repository, cosignSignatureTag(subject.digest), {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config,
