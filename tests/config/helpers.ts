@@ -76,6 +76,9 @@ export async function inspect(config: Json) {
   return inspectConfigText(JSON.stringify(config), 'json')
 }
 
+/** What the loader finds in the base config changed by `patch`. */
+export const inspectPatched = (patch: Json) => inspect(merge(BASE_CONFIG, patch))
+
 export function errorsOf(findings: ConfigFinding[]): ConfigFinding[] {
   return findings.filter((finding) => finding.severity === 'error')
 }

@@ -5,16 +5,7 @@
  * explanation, and no other error. Also the config fragments several tables share.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
-import {
-  BASE_CONFIG,
-  describeFindings,
-  errorsOf,
-  inspect,
-  makeTempFiles,
-  merge,
-  type Json,
-  type TempFiles,
-} from './helpers'
+import { describeFindings, errorsOf, inspectPatched, makeTempFiles, merge, type Json, type TempFiles } from './helpers'
 
 export interface RuleCase {
   title: string
@@ -46,7 +37,7 @@ export function describeRuleCases(title: string, cases: readonly RuleCase[]): vo
     for (const item of cases) {
       test(item.title, async () => {
         const patch = typeof item.patch === 'function' ? item.patch(files) : item.patch
-        const { findings } = await inspect(merge(BASE_CONFIG, patch))
+        const { findings } = await inspectPatched(patch)
         const severity = item.severity ?? 'error'
         const matching = findings.filter((finding) => finding.severity === severity && finding.path === item.path)
         expect(matching, describeFindings(findings)).toHaveLength(1)

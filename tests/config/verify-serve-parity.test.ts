@@ -15,11 +15,13 @@ import {
   describeFindings,
   errorsOf,
   inspect,
+  inspectPatched,
   makeTempFiles,
   merge,
   warningsOf,
   type Json,
 } from './helpers'
+import { tlsFiles } from './rule-cases'
 
 const files = makeTempFiles()
 afterAll(() => files.remove())
@@ -46,7 +48,7 @@ describe('the listen address', () => {
   ]
   for (const [address, fix] of cases) {
     test(`"${address}" holds a port and is refused with the fix`, async () => {
-      const { findings } = await inspect(merge(BASE_CONFIG, { http: { address } }))
+      const { findings } = await inspectPatched({ http: { address } })
       const [error, ...others] = errorsOf(findings)
       expect(others).toEqual([])
       expect(error).toMatchObject({ path: 'http.address', value: address, fix })
@@ -55,12 +57,12 @@ describe('the listen address', () => {
   }
 
   test('a URL is refused; host names and IPv6 addresses are fine', async () => {
-    const { findings } = await inspect(merge(BASE_CONFIG, { http: { address: 'http://0.0.0.0' } }))
+    const { findings } = await inspectPatched({ http: { address: 'http://0.0.0.0' } })
     expect(errorsOf(findings).map((finding) => finding.message)).toEqual([
       'is a URL; it must be a host name or IP address',
     ])
     for (const address of ['::1', '::', 'fe80::1', 'registry.local', '0.0.0.0', '[::1]']) {
-      const accepted = await inspect(merge(BASE_CONFIG, { http: { address } }))
+      const accepted = await inspectPatched({ http: { address } })
       expect(errorsOf(accepted.findings), address).toEqual([])
     }
   })
@@ -75,8 +77,8 @@ describe('authentication only through methods not implemented yet', () => {
   ]
   for (const [name, auth] of only) {
     test(`${name}: refused exactly while the schema says it is planned`, async () => {
-      const tls = name === 'mtls' ? { tls: { cert: files.cert, key: files.key, cacert: files.ca } } : {}
-      const { findings } = await inspect(merge(BASE_CONFIG, { http: { ...tls, auth: auth(files) } }))
+      const tls = name === 'mtls' ? { tls: tlsFiles(files) } : {}
+      const { findings } = await inspectPatched({ http: { ...tls, auth: auth(files) } })
       const refusals = errorsOf(findings).filter((finding) => finding.message.includes('is not implemented yet'))
       if (isLoginImplemented(name)) {
         expect(refusals).toEqual([])
@@ -94,8 +96,8 @@ describe('authentication only through methods not implemented yet', () => {
 
   test('a planned method next to one that works is not refused', async () => {
     const auth = { htpasswd: { path: files.htpasswd }, mtls: {} }
-    const tls = { cert: files.cert, key: files.key, cacert: files.ca }
-    const { findings } = await inspect(merge(BASE_CONFIG, { http: { tls, auth } }))
+    const tls = tlsFiles(files)
+    const { findings } = await inspectPatched({ http: { tls, auth } })
     expect(errorsOf(findings), describeFindings(findings)).toEqual([])
   })
 })
