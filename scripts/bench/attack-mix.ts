@@ -14,20 +14,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { startRegistry } from '../../tests/support/server'
 
 const { values } = parseArgs({ options: { binary: { type: 'string' }, seconds: { type: 'string', default: '60' } } })
 const seconds = Number(values.seconds)
-const ROOT = resolve(import.meta.dir, '../..')
 
 /** Each loop stops at the deadline or after this many requests, whichever comes first. */
 const MAX_REQUESTS_PER_LOOP = 20_000
-
-async function freePort(): Promise<number> {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
-  const { port } = server
-  await server.stop()
-  return port ?? 0
-}
 
 const directory = await mkdtemp(join(tmpdir(), 'zot-attack-mix-'))
 const hashes = await Promise.all(
@@ -36,40 +29,25 @@ const hashes = await Promise.all(
   ),
 )
 await writeFile(join(directory, 'htpasswd'), `${hashes.join('\n')}\n`)
-const port = await freePort()
-const config = {
-  storage: { rootDirectory: join(directory, 'data') },
-  http: {
-    address: '127.0.0.1',
-    port: String(port),
-    auth: { htpasswd: { path: join(directory, 'htpasswd') }, apikey: true },
-    accessControl: {
-      repositories: {
-        '**': { defaultPolicy: ['read', 'create', 'update', 'delete'], anonymousPolicy: ['read'] },
-        '**/*-*-*-*-*-x': { anonymousPolicy: ['read'] },
+// The tests' launcher: a fresh storage, a free loopback port, and ready once GET /v2/ answers.
+const server = await startRegistry({
+  ...(values.binary && { binary: resolve(values.binary) }),
+  config: {
+    http: {
+      auth: { htpasswd: { path: join(directory, 'htpasswd') }, apikey: true },
+      accessControl: {
+        repositories: {
+          '**': { defaultPolicy: ['read', 'create', 'update', 'delete'], anonymousPolicy: ['read'] },
+          '**/*-*-*-*-*-x': { anonymousPolicy: ['read'] },
+        },
+        metrics: { users: ['alice'] },
       },
-      metrics: { users: ['alice'] },
     },
+    log: { level: 'error' },
+    extensions: { metrics: { enable: true, prometheus: { path: '/metrics' } } },
   },
-  log: { level: 'error' },
-  extensions: { metrics: { enable: true, prometheus: { path: '/metrics' } } },
-}
-await writeFile(join(directory, 'config.json'), JSON.stringify(config))
-const command = values.binary
-  ? [resolve(values.binary), 'serve']
-  : [process.execPath, join(ROOT, 'cmd/zot.ts'), 'serve']
-const server = Bun.spawn([...command, join(directory, 'config.json')], { stdout: 'inherit', stderr: 'inherit' })
-const base = `http://127.0.0.1:${port}`
-for (
-  let attempt = 0;
-  attempt < 200 &&
-  !(await fetch(`${base}/livez`).then(
-    (r) => r.ok,
-    () => false,
-  ));
-  attempt++
-)
-  await Bun.sleep(50)
+})
+const base = server.url
 
 const basic = (user: string, password: string) => ({
   Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
@@ -153,8 +131,7 @@ await Promise.all([...attacks, probe])
 const metricsText = await fetch(`${base}/metrics`, { headers: basic('alice', 'alice-pw') }).then((response) =>
   response.text(),
 )
-server.kill('SIGTERM')
-await server.exited
+await server.stop()
 await rm(directory, { recursive: true, force: true })
 
 latencies.sort((a, b) => a - b)
