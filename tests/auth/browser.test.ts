@@ -6,30 +6,16 @@
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
-import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
-import { startIdentityProvider } from './openid/identity-provider'
+import { launchChromium } from '../support/chromium'
+import { oidcClientConfig, startIdentityProvider } from './openid/identity-provider'
 import { authRegistry, type AuthRegistry } from './registry'
 import { tempDirectory } from './support'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 setDefaultTimeout(60_000)
-
-// Installed by scripts/install-test-tools.sh; missing, the suite fails rather than skips.
-if (!existsSync(CHROMIUM))
-  throw new Error(`${CHROMIUM} is missing: run scripts/install-test-tools.sh as root (apt-get install chromium)`)
 
 describe('API-key page in a browser', async () => {
   // The IdP must know the callback URL, so the socket comes first and the app behind it later.
@@ -59,17 +45,13 @@ describe('API-key page in a browser', async () => {
         providers: {
           oidc: {
             name: 'authentik',
-            issuer: idp.issuer,
-            scopes: ['openid', 'profile', 'email'],
-            clientid: 'zot',
-            clientsecret: 'secret',
-            claimMapping: { username: 'preferred_username' },
+            ...oidcClientConfig(idp),
           },
         },
       },
     },
   })
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  const browser: Browser = await launchChromium()
   afterAll(async () => {
     await browser.close()
     server.stop(true)

@@ -7,33 +7,18 @@
  */
 import { afterAll } from 'bun:test'
 import bcrypt from 'bcryptjs'
-import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { assemble } from '../../lib/server/assemble'
 import { silentLogger } from '../../lib/log/logger'
-import { startIdentityProvider } from '../auth/openid/identity-provider'
+import { oidcClientConfig, startIdentityProvider } from '../auth/openid/identity-provider'
+import { launchChromium } from '../support/chromium'
 import { testConfig } from '../support/config'
 import { tempDirectory } from '../support/temp'
 import { pushFixtures } from './fixtures'
 
-const CHROMIUM = '/usr/bin/chromium'
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname
-
-// Installed by scripts/install-test-tools.sh; missing, the suite fails rather than skips.
-if (!existsSync(CHROMIUM))
-  throw new Error(`${CHROMIUM} is missing: run scripts/install-test-tools.sh as root (apt-get install chromium)`)
 
 export const PASSWORDS = { admin: 'admin-pw', bob: 'bob-pw' } as const
 
@@ -77,11 +62,7 @@ export async function startUiWorld() {
           providers: {
             oidc: {
               name: 'Example SSO',
-              issuer: idp.issuer,
-              scopes: ['openid', 'profile', 'email'],
-              clientid: 'zot',
-              clientsecret: 'secret',
-              claimMapping: { username: 'preferred_username' },
+              ...oidcClientConfig(idp),
             },
           },
         },
@@ -113,9 +94,7 @@ export async function startUiWorld() {
     { origin, username: 'admin', password: PASSWORDS.admin },
     { origin: upstreamOrigin, username: 'anyone', password: 'x' },
   )
-  // launch() runs Chromium on a new, empty profile directory of its own (playwright refuses a
-  // --user-data-dir argument there).
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  const browser: Browser = await launchChromium()
   await mkdir(ARTIFACTS, { recursive: true })
   afterAll(async () => {
     await browser.close()

@@ -32,6 +32,18 @@ export interface IdpClient {
   post_logout_redirect_uris?: string[]
 }
 
+/**
+ * A registry's `openid.providers.oidc` keys for logging in at `idp` as client `zot` (secret
+ * `secret`), with the username taken from `preferred_username`; add `name` and the rest.
+ */
+export const oidcClientConfig = (idp: IdentityProvider) => ({
+  issuer: idp.issuer,
+  scopes: ['openid', 'profile', 'email'],
+  clientid: 'zot',
+  clientsecret: 'secret',
+  claimMapping: { username: 'preferred_username' },
+})
+
 /** Starts the IdP; it stops by itself after the test file. */
 export async function startIdentityProvider(clients: IdpClient[]): Promise<IdentityProvider> {
   // Before the import: oidc-provider warns about the runtime as it loads.
