@@ -9,7 +9,14 @@ import { describeFindings, errorsOf, inspect } from '../config/helpers'
 import { describeRuleCases, type RuleCase, s3 } from '../config/rule-cases'
 
 const ROOT = '/tmp/zot-config-test-root'
-const sub = (route: string) => ({ storage: { subPaths: { [route]: { rootDirectory: '/tmp/zot-config-test-a' } } } })
+const A = '/tmp/zot-config-test-a'
+/** subPaths giving each route (key) the root directory (value). */
+const routes = (roots: Record<string, string>) => ({
+  storage: {
+    subPaths: Object.fromEntries(Object.entries(roots).map(([route, rootDirectory]) => [route, { rootDirectory }])),
+  },
+})
+const sub = (route: string) => routes({ [route]: A })
 
 const CASES: RuleCase[] = [
   {
@@ -48,33 +55,19 @@ const CASES: RuleCase[] = [
   },
   {
     title: 'two routes that differ only in case',
-    patch: {
-      storage: {
-        subPaths: {
-          '/team': { rootDirectory: '/tmp/zot-config-test-a' },
-          '/Team': { rootDirectory: '/tmp/zot-config-test-b' },
-        },
-      },
-    },
+    patch: routes({ '/team': A, '/Team': '/tmp/zot-config-test-b' }),
     path: 'storage.subPaths["/Team"]',
     message: 'the same route as "/team"',
   },
   {
     title: 'two sub-stores on one root directory',
-    patch: {
-      storage: {
-        subPaths: {
-          '/a': { rootDirectory: '/tmp/zot-config-test-a' },
-          '/b': { rootDirectory: '/tmp/zot-config-test-a' },
-        },
-      },
-    },
+    patch: routes({ '/a': A, '/b': A }),
     path: 'storage.subPaths["/b"].rootDirectory',
     message: 'uses the same root directory as the store of route /a',
   },
   {
     title: 'a sub-store root inside the default root',
-    patch: { storage: { subPaths: { '/a': { rootDirectory: `${ROOT}/a` } } } },
+    patch: routes({ '/a': `${ROOT}/a` }),
     path: 'storage.subPaths["/a"].rootDirectory',
     message: 'is inside the root directory of the default store',
     fix: /side by side/,
@@ -86,7 +79,7 @@ const CASES: RuleCase[] = [
         dedupe: false,
         storageDriver: { ...s3, rootdirectory: '/zot' },
         subPaths: {
-          '/a': { rootDirectory: '/tmp/zot-config-test-a', storageDriver: { ...s3, rootdirectory: '/zot/' } },
+          '/a': { rootDirectory: A, storageDriver: { ...s3, rootdirectory: '/zot/' } },
         },
       },
     },
