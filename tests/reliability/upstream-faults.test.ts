@@ -67,6 +67,28 @@ const manifestUrl = (base: string, repository: string, reference: string) =>
 const blobUrl = (base: string, repository: string, digest: string) => `${base}/v2/${repository}/blobs/${digest}`
 const ACCEPT = { Accept: 'application/vnd.oci.image.manifest.v1+json' }
 
+/**
+ * Through a cache whose first URL stalls the bodies matching `path` after `after` bytes and whose
+ * second is the upstream itself, a GET of `url` gets the content of `digest` whole (200), long
+ * before the stall could end, and the first URL faulted once.
+ */
+async function expectFinishedFromSecondUrl(options: {
+  path: RegExp
+  after: number
+  url: (base: string) => string
+  digest: string
+  headers?: Record<string, string>
+}): Promise<void> {
+  const faulty = proxy()
+  faulty.rules = [{ method: 'GET', path: options.path, fault: { kind: 'stall-body', after: options.after } }]
+  const through = await cache([faulty.url, upstream.url])
+  const answer = await get(options.url(through.url), options.headers)
+  expect(answer.status).toBe(200)
+  expect(sha256Digest(answer.body!)).toBe(options.digest)
+  expect(answer.ms).toBeLessThan(10_000)
+  expect(faulty.faulted).toBe(1)
+}
+
 describe('a stalled manifest body', () => {
   test('answers every waiting client 503 with Retry-After, then the tag pulls once the upstream recovers', async () => {
     const faulty = proxy()
@@ -94,15 +116,14 @@ describe('a stalled manifest body', () => {
   })
 
   test('with a second URL, is answered from it (200) after about responseHeaderTimeout', async () => {
-    const faulty = proxy()
     const image = await pushImage(upstream, 'stall/second', { tag: 'v1' })
-    faulty.rules = [{ method: 'GET', path: /\/manifests\//, fault: { kind: 'stall-body', after: 10 } }]
-    const through = await cache([faulty.url, upstream.url])
-    const answer = await get(manifestUrl(through.url, 'stall/second', 'v1'), ACCEPT)
-    expect(answer.status).toBe(200)
-    expect(sha256Digest(answer.body!)).toBe(image.digest)
-    expect(answer.ms).toBeLessThan(10_000)
-    expect(faulty.faulted).toBe(1)
+    await expectFinishedFromSecondUrl({
+      path: /\/manifests\//,
+      after: 10,
+      url: (base) => manifestUrl(base, 'stall/second', 'v1'),
+      digest: image.digest,
+      headers: ACCEPT,
+    })
   })
 })
 
@@ -222,14 +243,12 @@ describe('blobs from a faulty upstream', () => {
   })
 
   test('a body that stalls on the first URL is finished from the second', async () => {
-    const faulty = proxy()
-    faulty.rules = [{ method: 'GET', path: /\/blobs\//, fault: { kind: 'stall-body', after: 1 << 20 } }]
-    const through = await cache([faulty.url, upstream.url])
-    const whole = await get(blobUrl(through.url, repository, layer.digest))
-    expect(whole.status).toBe(200)
-    expect(sha256Digest(whole.body!)).toBe(layer.digest)
-    expect(whole.ms).toBeLessThan(10_000)
-    expect(faulty.faulted).toBe(1)
+    await expectFinishedFromSecondUrl({
+      path: /\/blobs\//,
+      after: 1 << 20,
+      url: (base) => blobUrl(base, repository, layer.digest),
+      digest: layer.digest,
+    })
   })
 })
 
