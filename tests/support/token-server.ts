@@ -4,7 +4,8 @@
  * the bearer tests, signing with jose: `GET /token?service=&scope=...` with optional Basic
  * credentials (podman, skopeo, docker), or `POST /token` with a form (containerd's
  * `grant_type=password`). Each requested scope is granted as far as `grant(user, type, name)`
- * allows; the tokens are RS256 with the signing certificate in the registry's `cert`.
+ * allows; the tokens are RS256 with the signing certificate in the registry's `cert` (ours) and
+ * in the token's `x5c` header, which Debian's docker-registry checks against `rootcertbundle`.
  */
 import { afterAll } from 'bun:test'
 import { readFile } from 'node:fs/promises'
@@ -16,9 +17,15 @@ import { tempDirectory } from './temp'
 /** The actions `user` (empty: anonymous) may have on a resource. */
 export type Grant = (user: string, type: string, name: string) => string[]
 
+const ISSUER = 'token-server'
+
 export interface TokenServer {
   /** `http://127.0.0.1:PORT/token`: the registry's `realm`. */
   realm: string
+  /** The audience of the tokens: the registry's `service`. */
+  service: string
+  /** The tokens' `iss`, which docker-registry's `issuer` must name. */
+  issuer: string
   /** The certificate whose key signs the tokens: the registry's `cert`. */
   cert: string
   /** Signs a token with arbitrary claims (forged scopes, expiry...). */
@@ -45,12 +52,13 @@ export async function startTokenServer(options: {
   const files = { key: join(directory, 'signing.key'), cert: join(directory, 'signing.crt') }
   await makeSelfSignedCertificate({ ...files, commonName: 'token-server' })
   const privateKey = await importPKCS8(await readFile(files.key, 'utf8'), 'RS256')
+  const certificateDer = (await readFile(files.cert, 'utf8')).replace(/-----[^-]+-----|\s/g, '')
   const requests: string[] = []
 
   const sign = (claims: Record<string, unknown>, { expiresIn = '5m' } = {}) =>
     new SignJWT({ aud: options.service, ...claims })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
-      .setIssuer('token-server')
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c: [certificateDer] })
+      .setIssuer(ISSUER)
       .setIssuedAt()
       .setExpirationTime(expiresIn)
       .sign(privateKey)
@@ -95,5 +103,13 @@ export async function startTokenServer(options: {
     },
   })
   afterAll(() => server.stop(true))
-  return { realm: `http://127.0.0.1:${server.port}/token`, cert: files.cert, sign, token, requests }
+  return {
+    realm: `http://127.0.0.1:${server.port}/token`,
+    service: options.service,
+    issuer: ISSUER,
+    cert: files.cert,
+    sign,
+    token,
+    requests,
+  }
 }

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClientEnvironment, type ClientEnvironment } from '../support/clients'
 import { sha256Digest } from '../support/oci-layout'
+import { startTokenServer } from '../support/token-server'
 import { onDemandConfig, removeCacheRoots, startCache, type RunningCache } from './support/cache'
 import { pullManifest, pushImage, pushIndex, type PushTarget } from './support/content'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
-import { startTokenServer, type TokenServer } from './support/token-server'
 
 const stops: (() => Promise<void>)[] = []
 let scratch: string
@@ -135,20 +135,17 @@ describe('docker-registry with htpasswd', () => {
   })
 })
 
-describe('docker-registry behind a token server', () => {
-  let tokens: TokenServer
+describe('docker-registry behind a token server', async () => {
+  // Stopped by itself after the file. Anonymous users may pull; robot may do anything.
+  const tokens = await startTokenServer({
+    service: 'upstream.test',
+    users: { robot: 'pw' },
+    grant: (user) => (user === 'robot' ? ['pull', 'push', 'delete', '*'] : ['pull']),
+  })
   let upstream: DockerRegistry
   beforeAll(async () => {
-    tokens = await startTokenServer({
-      service: 'upstream.test',
-      users: { robot: 'pw' },
-      anonymousPull: true,
-    })
     upstream = await startDockerRegistry({ token: tokens })
-    stops.push(
-      () => upstream.stop(),
-      () => tokens.stop(),
-    )
+    stops.push(() => upstream.stop())
   })
 
   async function pushTarget(repository: string): Promise<PushTarget> {
@@ -169,7 +166,7 @@ describe('docker-registry behind a token server', () => {
     expect(await skopeoPull(clients, `${cache.host}/tokened/app:1`)).toEqual(
       new Set([image.digest, ...image.blobs.map((blob) => blob.digest)]),
     )
-    expect(tokens.requests).toEqual(['anonymous repository:tokened/app:pull'])
+    expect(tokens.requests).toEqual(['GET - repository:tokened/app:pull'])
 
     tokens.requests.length = 0
     const robot = await cacheWithClients({
@@ -179,7 +176,7 @@ describe('docker-registry behind a token server', () => {
     expect(await skopeoPull(robot.clients, `${robot.cache.host}/tokened/app:1`)).toEqual(
       new Set([image.digest, ...image.blobs.map((blob) => blob.digest)]),
     )
-    expect(tokens.requests).toEqual(['robot repository:tokened/app:pull'])
+    expect(tokens.requests).toEqual(['GET robot repository:tokened/app:pull'])
   })
 })
 

@@ -12,7 +12,7 @@ import { makeSelfSignedCertificate } from '../../support/certificates'
 import { run } from '../../support/clients'
 import { startProcess } from '../../support/process'
 import { freePort } from '../../support/server'
-import type { TokenServer } from './token-server'
+import type { TokenServer } from '../../support/token-server'
 
 export interface DockerRegistryOptions {
   htpasswd?: { username: string; password: string }
@@ -42,14 +42,14 @@ async function authSection(directory: string, options: DockerRegistryOptions): P
     return ['auth:', '  htpasswd:', '    realm: test', `    path: ${JSON.stringify(path)}`]
   }
   if (options.token) {
-    const { realm, service, issuer, certificatePath } = options.token
+    const { realm, service, issuer, cert } = options.token
     return [
       'auth:',
       '  token:',
       `    realm: ${realm}`,
       `    service: ${service}`,
       `    issuer: ${issuer}`,
-      `    rootcertbundle: ${JSON.stringify(certificatePath)}`,
+      `    rootcertbundle: ${JSON.stringify(cert)}`,
     ]
   }
   return []
