@@ -7,7 +7,7 @@
  */
 import type { Hono, MiddlewareHandler } from 'hono'
 import type { AccessControlConfig, AuthConfig } from '../config'
-import { auth as authSchema } from '../config/schema/auth'
+import { unimplementedLoginsInUse } from '../config/implementation/auth-methods'
 import type { AppEnv, Principal } from '../http/context'
 import type { Logger } from '../log/logger'
 import type { StateStore } from '../registry/registry'
@@ -56,16 +56,16 @@ export interface AuthSetup {
   ui?: UiAuth
 }
 
-/** zot's authentication methods this build does not implement yet: the schema's status says. */
-const UNSUPPORTED_METHODS = (['ldap', 'bearer', 'mtls'] as const).filter(
-  (method) => authSchema.fields[method].doc.status !== 'implemented',
-)
-
-/** The configured methods nobody can log in with here, e.g. `openid.keycloak`, `bearer.oidc`. */
+/**
+ * The configured methods nobody can log in with here, e.g. `openid.keycloak`,
+ * `bearer.awsSecretsManager`: the methods whose schema status is not implemented (the list the
+ * config loader's rule refuses with) and OpenID providers of an unknown kind. The loader refuses
+ * a config with only these; `setupAuth` checks again, as it is also called with configs the
+ * loader never read.
+ */
 function unsupportedMethods(auth: AuthConfig | undefined): string[] {
-  const methods = UNSUPPORTED_METHODS.filter((method) => auth?.[method] !== undefined)
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !isOpenIdKind(id))
-  return [...methods, ...providers.map((id) => `openid.${id}`)]
+  return [...unimplementedLoginsInUse(auth), ...providers.map((id) => `openid.${id}`)]
 }
 
 /** True when bearer tokens are checked: a token server's `cert` or OIDC workload issuers. */

@@ -63,9 +63,18 @@ export function isLoginImplemented(name: string): boolean {
 /** The names of the login methods this build implements, for messages. */
 export const implementedLoginMethods = (): string[] => LOGIN_METHODS.filter(implemented).map(({ name }) => name)
 
+const loginsInUse = (auth: AuthConfig | undefined): LoginMethod[] =>
+  auth ? LOGIN_METHODS.filter((method) => method.isSet(auth)) : []
+
+/** The methods set that this build does not implement yet (nobody logs in with them). */
+export const unimplementedLoginsInUse = (auth: AuthConfig | undefined): string[] =>
+  loginsInUse(auth)
+    .filter((method) => !implemented(method))
+    .map(({ name }) => name)
+
 /** The methods set when every one of them is not implemented yet (serving would drop
  * authentication); empty when some method works or none is set. */
 export function onlyUnimplementedLogins(auth: AuthConfig | undefined): string[] {
-  const inUse = auth ? LOGIN_METHODS.filter((method) => method.isSet(auth)) : []
+  const inUse = loginsInUse(auth)
   return inUse.some(implemented) ? [] : inUse.map(({ name }) => name)
 }
