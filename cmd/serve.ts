@@ -11,7 +11,7 @@ import {
   defaultConfig,
   formatFindingLine,
   loadConfigFile,
-  plannedKeysInUse,
+  plannedKeyWarnings,
   type Config,
   type ConfigFinding,
 } from '../lib/config'
@@ -40,11 +40,10 @@ function idleSeconds(config: Config): number {
   return longest <= 0 ? 0 : Math.ceil(longest / 1000)
 }
 
+/** The loader's warnings and the planned keys in use, worded as `verify-config` words them. */
 function reportConfig(logger: Logger, config: Config, warnings: ConfigFinding[]): void {
-  for (const warning of warnings) logger.warn(formatFindingLine(warning), { key: warning.path })
-  for (const key of plannedKeysInUse(config)) {
-    logger.warn(`${key} is accepted but not implemented yet: it has no effect in this version`, { key })
-  }
+  for (const warning of [...warnings, ...plannedKeyWarnings(config)])
+    logger.warn(formatFindingLine(warning), { key: warning.path })
 }
 
 /** Adds `serve` to the program. */

@@ -111,7 +111,7 @@ test('serve warns once per accepted-but-unimplemented section; SIGHUP reloads a 
   const lines = collectLines(server.stdout)
   try {
     await waitForLine(lines, /"message":"serving"/)
-    expect(lines.filter((l) => l.includes('extensions.trust is accepted but not implemented yet')).length).toBe(1)
+    expect(lines.filter((l) => l.includes('extensions.trust: accepted but not implemented yet')).length).toBe(1)
 
     await writeFile(path, config('warn'))
     server.kill('SIGHUP')
