@@ -21,9 +21,13 @@ function zot(...args: string[]): { code: number; out: string; err: string } {
 
 describe('zot completion', () => {
   test('the program has the commands and options the scripts must cover', () => {
-    expect(everyCommand).toEqual(expect.arrayContaining(['serve', 'verify-config', 'verify', 'gc', 'scrub', 'schema']))
+    expect(everyCommand).toEqual(
+      expect.arrayContaining(['serve', 'verify-config', 'verify', 'gc', 'scrub', 'dedupe', 'schema']),
+    )
     expect(everyCommand).toEqual(expect.arrayContaining(['completion', 'man', 'help']))
-    expect(everyOption).toEqual(expect.arrayContaining(['--version', '-v', '--help', '--json', '--dry-run']))
+    expect(everyOption).toEqual(
+      expect.arrayContaining(['--version', '-v', '--help', '--json', '--dry-run', '--restore']),
+    )
   })
 
   for (const shell of ['bash', 'zsh', 'fish']) {
@@ -56,10 +60,13 @@ _zot_completion; printf '%s\\n' "\${COMPREPLY[@]}"`
     expect(complete('zot s')).toEqual(['serve', 'scrub', 'schema'])
     expect(complete('zot ver')).toEqual(['verify-config', 'verify'])
     expect(complete('zot gc --')).toEqual(['--dry-run', '--json', '--help'])
+    expect(complete('zot d')).toEqual(['dedupe'])
+    expect(complete('zot dedupe --')).toEqual(['--restore', '--json', '--help'])
     expect(complete('zot verify --')).toEqual(['--strict', '--check-files', '--json', '--help'])
     expect(complete('zot completion ')).toEqual(['bash', 'zsh', 'fish'])
     // A config file: bash's own file-name completion (complete -o default).
     expect(complete('zot scrub con')).toEqual([])
+    expect(complete('zot dedupe con')).toEqual([])
   })
 
   test('zsh: parses', () => {
