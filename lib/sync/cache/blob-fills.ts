@@ -190,10 +190,18 @@ export class BlobFills {
     const adoptable = this.options.registry.adoptsFiles
     try {
       await this.swept
-      spool = await Spool.create(this.options.spoolDirectory, { named: adoptable })
-      const found = await this.download(digest, routes, controller.signal)
-      route = found.route
-      const { download } = found
+      // The spool file is made while the upstream is asked (the first byte waits for neither
+      // one after the other). A download that fails leaves a spool the `finally` releases; a
+      // spool that cannot be made cancels the download (the `catch` aborts it).
+      const [created, found] = await Promise.allSettled([
+        Spool.create(this.options.spoolDirectory, { named: adoptable }),
+        this.download(digest, routes, controller.signal),
+      ])
+      if (created.status === 'rejected') throw created.reason
+      spool = created.value
+      if (found.status === 'rejected') throw found.reason
+      route = found.value.route
+      const { download } = found.value
       fill.size = download.size
       ready(spool)
       if (!adoptable) {
