@@ -470,7 +470,31 @@ export function embeddedModules(file: Buffer): Map<string, string> {
     )
   }
   if (modules.size === 0) throw new Error('no "// @bun" source in the embedded module graph')
+  // Files the sources import that are not JavaScript (zot's search schema, loaded as text) are
+  // embedded too, as {name, contents} records without the pragma: found by their name.
+  for (const source of [...modules.values()]) {
+    for (const [, name] of source.matchAll(/"(\/\$bunfs\/root\/[^"]+)"/g)) {
+      if (name && !modules.has(name)) {
+        const contents = embeddedFile(graph, name)
+        if (contents !== undefined) modules.set(name, contents)
+      }
+    }
+  }
   return modules
+}
+
+/** The contents of the embedded file named `name`: a record's name pair points at the name. */
+function embeddedFile(graph: Buffer, name: string): string | undefined {
+  const pair = Buffer.alloc(8)
+  for (let at = graph.indexOf(name); at >= 0; at = graph.indexOf(name, at + 1)) {
+    pair.writeUInt32LE(at, 0)
+    pair.writeUInt32LE(Buffer.byteLength(name), 4)
+    const record = graph.indexOf(pair)
+    if (record < 0) continue
+    const start = graph.readUInt32LE(record + 8)
+    return graph.toString('utf8', start, start + graph.readUInt32LE(record + 12))
+  }
+  return undefined
 }
 
 /**
