@@ -23,9 +23,9 @@ import { removeStaleFiles } from '../../storage/stale-files'
 
 const READ_CHUNK = 1 << 20
 /** Bytes the writer may run ahead of the disk before `append` waits (memory stays bounded). */
-const MAX_QUEUED = 8 << 20
+const MAX_QUEUED = 4 << 20
 /** Recently appended bytes kept in memory for readers that keep up (on disk or still queued). */
-const WINDOW = 4 << 20
+const WINDOW = 2 << 20
 /** `.zot-sync-<pid>-<uuid>.spool`; without the PID, as versions before it named spools. */
 const SPOOL_NAME = /^\.zot-sync-(?:(\d+)-)?[0-9a-f-]{36}\.spool$/
 
