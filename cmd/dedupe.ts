@@ -11,7 +11,7 @@
 import type { Command } from 'commander'
 import type { MaintenanceIo } from '../lib/maintenance'
 import { restorePlaceholders } from '../lib/maintenance/dedupe'
-import { plural } from '../lib/maintenance/format'
+import { plural } from '../lib/maintenance/reports/format'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'
 import { type MaintenanceCommandOptions, openCommandStore, refuseBesideServer } from './maintenance-store'

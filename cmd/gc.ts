@@ -16,9 +16,9 @@ import {
   resolveGcSettings,
   summaryLine,
 } from '../lib/maintenance'
-import { mergeGcReports } from '../lib/maintenance/merge-reports'
+import { mergeGcReports } from '../lib/maintenance/reports/merge-reports'
 import type { GcSettings } from '../lib/maintenance/options'
-import { startProgress } from '../lib/maintenance/progress'
+import { startProgress } from '../lib/maintenance/reports/progress'
 import { storeSettings } from '../lib/maintenance/stores-maintenance'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'

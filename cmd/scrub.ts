@@ -6,9 +6,9 @@
  */
 import type { Command } from 'commander'
 import { type MaintenanceIo, type ScrubReport, scrubStorage } from '../lib/maintenance'
-import { mergeScrubReports } from '../lib/maintenance/merge-reports'
-import { startProgress } from '../lib/maintenance/progress'
-import { scrubJson, scrubSummary, scrubTable } from '../lib/maintenance/scrub-output'
+import { mergeScrubReports } from '../lib/maintenance/reports/merge-reports'
+import { startProgress } from '../lib/maintenance/reports/progress'
+import { scrubJson, scrubSummary, scrubTable } from '../lib/maintenance/scrub/scrub-output'
 import { processIo } from './io'
 import { loadConfigOrExplain } from './load-config'
 import { type MaintenanceCommandOptions, openCommandStore, passProgress, refuseBesideServer } from './maintenance-store'

@@ -11,7 +11,7 @@
 import type { Command } from 'commander'
 import { formatFinding, inspectConfigFile, plannedKeyWarnings } from '../lib/config'
 import type { MaintenanceIo } from '../lib/maintenance'
-import { plural } from '../lib/maintenance/format'
+import { plural } from '../lib/maintenance/reports/format'
 import { processIo } from './io'
 
 export interface VerifyOptions {

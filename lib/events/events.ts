@@ -8,7 +8,7 @@
  */
 import type { RefusedManifest } from '../lint/mandatory-annotations'
 import type { Logger } from '../log/logger'
-import type { MetricFamily } from '../maintenance/metrics'
+import type { MetricFamily } from '../maintenance/reports/metrics'
 import type { Descriptor } from '../oci/manifest'
 import type { Registry } from '../registry/registry'
 import { cloudEvent, DEFAULT_SOURCE, DEFAULT_TYPE_PREFIX, type EventKind } from './cloud-event'

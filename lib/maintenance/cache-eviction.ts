@@ -22,10 +22,10 @@
  */
 import { RegistryError } from '../errors/registry-error'
 import type { MetaStore, RepositoryStats } from '../meta/meta-store'
-import type { ImageIndex } from '../registry/image-index'
+import type { ImageIndex } from '../registry/storage/image-index'
 import type { Registry, RepositoryMaintenance } from '../registry/registry'
-import type { RecentActivity } from './activity'
-import { reachableBlobs } from './reachability'
+import type { RecentActivity } from './gc/activity'
+import { reachableBlobs } from './gc/reachability'
 
 /** How long a claim on shared storage lets an eviction delete (an image's few blobs). */
 const CLAIM_LEASE_MS = 30_000

@@ -11,7 +11,7 @@
  * immutable, so replacing a path with the same bytes changes nothing a client can observe. The
  * copy that others are linked to is re-hashed first, so bit rot in one copy never spreads.
  * Local disk only (hard links and inode numbers). On S3, dedupe is zot's placeholder scheme
- * (lib/registry/placeholders.ts, docs/s3.md "Dedupe"), and `restorePlaceholders` below, run by
+ * (lib/registry/storage/placeholders.ts, docs/s3.md "Dedupe"), and `restorePlaceholders` below, run by
  * `zot dedupe --restore`, makes a bucket self-contained again.
  */
 import { stat } from 'node:fs/promises'
@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import type { Logger } from '../log/logger'
 import type { MetaStore } from '../meta/meta-store'
 import { createHasher, parseDigest } from '../oci/digest'
-import { isPlaceholder } from '../registry/placeholders'
+import { isPlaceholder } from '../registry/storage/placeholders'
 import type { Registry } from '../registry/registry'
 
 export const DEDUPE_SETTING = 'storage.dedupe'

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log/logger'
 import type { StorePart } from '../registry/open-store'
-import { normalizeRoute, routeOf } from '../registry/routed-registry'
+import { normalizeRoute, routeOf } from '../registry/sub-paths/routed-registry'
 
 const describe = (part: StorePart): string =>
   `${part.route === undefined ? 'the default store' : `the store of route ${part.route}`} (${part.rootDirectory})`

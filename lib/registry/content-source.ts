@@ -7,7 +7,7 @@
  */
 import type { Descriptor } from '../oci/manifest'
 import type { Content } from '../storage/driver'
-import type { BlobStat } from './blob-store'
+import type { BlobStat } from './storage/blob-store'
 
 export type { Content } from '../storage/driver'
 

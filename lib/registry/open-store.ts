@@ -18,10 +18,10 @@ import type { StorageDriver } from '../storage/driver'
 import { createLocalDriver } from '../storage/local-driver'
 import { metaStorePath } from './layout'
 import type { Registry } from './registry'
-import { RoutedRegistry } from './routed-registry'
+import { RoutedRegistry } from './sub-paths/routed-registry'
 import { createRegistry } from './storage-registry'
-import { createStateStore } from './state-store'
-import { UploadQuota } from './upload-quota'
+import { createStateStore } from './storage/state-store'
+import { UploadQuota } from './storage/upload-quota'
 
 type SubPathConfig = NonNullable<StorageConfig['subPaths']>[string]
 

@@ -9,22 +9,22 @@
  */
 import type { Descriptor } from '../oci/manifest'
 import type { StaleTransfer, StorageDriver } from '../storage/driver'
-import type { DedupeIndex } from './blob-store'
+import type { DedupeIndex } from './storage/blob-store'
 import type { ContentSource } from './content-source'
 import type { RegistryEventSource } from './events'
-import type { PutManifestResult } from './manifest-store'
+import type { PutManifestResult } from './storage/manifest-store'
 import type { Pulls } from './pulls'
-import type { RepositoryMaintenance } from './repository-maintenance'
-import type { StateStore } from './state-store'
-import type { UploadQuota } from './upload-quota'
-import type { ChunkRange, UploadStatus } from './upload-store'
+import type { RepositoryMaintenance } from './maintenance/repository-maintenance'
+import type { StateStore } from './storage/state-store'
+import type { UploadQuota } from './storage/upload-quota'
+import type { ChunkRange, UploadStatus } from './storage/upload-store'
 
-export type { DedupeIndex } from './blob-store'
-export type { PutManifestResult } from './manifest-store'
-export type { StateStore } from './state-store'
-export { rangeHeader, type ChunkRange, type UploadStatus } from './upload-store'
+export type { DedupeIndex } from './storage/blob-store'
+export type { PutManifestResult } from './storage/manifest-store'
+export type { StateStore } from './storage/state-store'
+export { rangeHeader, type ChunkRange, type UploadStatus } from './storage/upload-store'
 export type { Pulls } from './pulls'
-export type { RepositoryMaintenance, StoredFile } from './repository-maintenance'
+export type { RepositoryMaintenance, StoredFile } from './maintenance/repository-maintenance'
 
 export interface RegistryOptions {
   driver: StorageDriver

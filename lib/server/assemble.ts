@@ -24,7 +24,7 @@ import { reloadedStorage, startStoresMaintenance } from '../maintenance/stores-m
 import type { MetaStore } from '../meta'
 import { createRegistryMetrics, type RegistryMetrics } from '../metrics/registry-metrics'
 import { openStore } from '../registry/open-store'
-import { subPathOf } from '../registry/routed-registry'
+import { subPathOf } from '../registry/sub-paths/routed-registry'
 import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'

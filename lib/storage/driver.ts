@@ -85,7 +85,7 @@ export interface StorageDriver {
   adopt?(file: string, path: string): Promise<boolean>
   /**
    * Set when `copy` with `link` cannot share storage (S3 has no links): dedupe is then zot's
-   * placeholder scheme above the driver (lib/registry/placeholders.ts), one object with the
+   * placeholder scheme above the driver (lib/registry/storage/placeholders.ts), one object with the
    * content and zero-byte objects standing for it in other repositories.
    */
   readonly dedupeByPlaceholder?: boolean

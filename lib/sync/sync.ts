@@ -9,7 +9,7 @@ import type { SyncConfig } from '../config'
 import type { AppEnv } from '../http/context'
 import type { PullSource } from '../http/pull-source'
 import type { Logger } from '../log/logger'
-import type { MetricFamily } from '../maintenance/metrics'
+import type { MetricFamily } from '../maintenance/reports/metrics'
 import type { Registry } from '../registry/registry'
 import type { BudgetStore } from './cache/budget/cache-budget'
 

@@ -18,11 +18,11 @@ import { parseArgs } from 'node:util'
 import { generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { createLdapDirectory, type LdapSettings } from '../../lib/auth/ldap/ldap-directory'
 import { ldapPasswordSource } from '../../lib/auth/ldap/ldap-login'
-import { makeSelfSignedCertificate } from '../../tests/support/certificates'
-import { createTestCa } from '../../tests/support/client-certificates'
+import { makeSelfSignedCertificate } from '../../tests/support/tls/certificates'
+import { createTestCa } from '../../tests/support/tls/client-certificates'
 import { run } from '../../tests/support/clients'
 import { startProcess } from '../../tests/support/process'
-import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../../tests/support/slapd'
+import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../../tests/support/counterparts/slapd'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '200' } } })
 const rounds = Number(values.rounds)

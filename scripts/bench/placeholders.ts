@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { openStore } from '../../lib/registry/open-store'
-import { createTestBucket, rawS3Client, startCephRgw, zotS3Params } from '../../tests/support/ceph-rgw'
+import { createTestBucket, rawS3Client, startCephRgw, zotS3Params } from '../../tests/support/counterparts/ceph-rgw'
 import { testStorageConfig } from '../../tests/support/config'
 
 const { values } = parseArgs({ options: { repositories: { type: 'string', default: '300' } } })

@@ -13,7 +13,7 @@ import type { Subprocess } from 'bun'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTestBucket, startCephRgw, zotS3Params, type CephRgw } from '../../tests/support/ceph-rgw'
+import { createTestBucket, startCephRgw, zotS3Params, type CephRgw } from '../../tests/support/counterparts/ceph-rgw'
 
 export interface BenchTarget {
   url: string

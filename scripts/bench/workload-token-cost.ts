@@ -5,14 +5,14 @@
  * default mapping and with a Kubernetes-style CEL mapping (a variable, a validation, groups);
  * then the worst a token holder can make an accepted mapping cost: a 12 KiB token (the cap) whose
  * groups claim is as long as fits, through a filter over it. The issuer is
- * tests/support/oidc-issuer.ts on 127.0.0.1; its first request (discovery and JWKS) is excluded.
+ * tests/support/counterparts/oidc-issuer.ts on 127.0.0.1; its first request (discovery and JWKS) is excluded.
  *
  *   bun scripts/bench/workload-token-cost.ts [--rounds 2000]
  */
 import { parseArgs } from 'node:util'
 import { compileClaimMapping } from '../../lib/auth/bearer/cel-claims'
 import { workloadIdentity } from '../../lib/auth/bearer/oidc-workload'
-import { startOidcIssuer } from '../../tests/support/oidc-issuer'
+import { startOidcIssuer } from '../../tests/support/counterparts/oidc-issuer'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2000' } } })
 const rounds = Number(values.rounds)

@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { createTestBucket, startCephRgw, zotS3Params } from '../../tests/support/ceph-rgw'
+import { createTestBucket, startCephRgw, zotS3Params } from '../../tests/support/counterparts/ceph-rgw'
 import { startRegistry, type RunningRegistry } from '../../tests/support/server'
 import { Workload, type Endpoint } from './workload'
 

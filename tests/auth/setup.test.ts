@@ -6,7 +6,7 @@ import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/sessions/ui-cl
 import { createLogger } from '../../lib/log/logger'
 import type { AuthConfig } from '../../lib/config'
 import { isLoginImplemented, onlyUnimplementedLogins } from '../../lib/config/implementation/auth-methods'
-import { createStateStore } from '../../lib/registry/state-store'
+import { createStateStore } from '../../lib/registry/storage/state-store'
 import { memoryDriver } from './memory-driver'
 import { authConfigOf, fixtureConfig, fixturePath, tempDirectory, testApp } from './support'
 

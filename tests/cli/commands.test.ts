@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../support/server'
 import { runZot, ZOT_CLI } from '../support/zot-cli'
-import { makeSelfSignedCertificate } from '../support/certificates'
+import { makeSelfSignedCertificate } from '../support/tls/certificates'
 
 setDefaultTimeout(60_000)
 const CLI = ZOT_CLI

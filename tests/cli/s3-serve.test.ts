@@ -15,7 +15,7 @@ import {
   sharedCephRgw,
   zotS3Params,
   type CephRgw,
-} from '../support/ceph-rgw'
+} from '../support/counterparts/ceph-rgw'
 import { startRegistry, type RunningRegistry } from '../support/server'
 
 setDefaultTimeout(120_000)

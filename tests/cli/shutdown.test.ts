@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from '../support/binary'
-import { buildRandomImage } from '../support/images'
+import { buildRandomImage } from '../support/images/images'
 import { OciLayout } from '../support/oci-layout'
 import { freePort, startRegistry, type RunningRegistry } from '../support/server'
 import { createTestStorage, type TestStorage } from '../support/storage-under-test'

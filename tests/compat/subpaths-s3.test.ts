@@ -19,7 +19,7 @@ import {
   rawS3Client,
   sharedCephRgw,
   zotS3Params,
-} from '../support/ceph-rgw'
+} from '../support/counterparts/ceph-rgw'
 import { freePort, type RunningRegistry, startRegistry } from '../support/server'
 import { createTestStorage, type TestStorage } from '../support/storage-under-test'
 import { runZot } from '../support/zot-cli'

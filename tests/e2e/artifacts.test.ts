@@ -20,7 +20,7 @@ import {
   cosignSignatureTag,
   SBOM_ARTIFACT_TYPE,
   type BuiltImage,
-} from '../support/images'
+} from '../support/images/images'
 import { MediaType, readLayoutBlob, sha256Digest, type OciLayout } from '../support/oci-layout'
 import { fetchReferrers, putManifest } from '../support/registry-api'
 import { againstReference } from '../support/server'

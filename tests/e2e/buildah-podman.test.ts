@@ -4,7 +4,7 @@
  * the digest buildah reports is the one the registry serves and the one podman records.
  */
 import { expect, test } from 'bun:test'
-import { buildahImage, buildahPushDigest } from '../support/buildah-images'
+import { buildahImage, buildahPushDigest } from '../support/images/buildah-images'
 import { dockerReference, expectInspectedDigest, useRegistryAndClients } from '../support/e2e'
 import { MediaType } from '../support/oci-layout'
 import { fetchManifest } from '../support/registry-api'

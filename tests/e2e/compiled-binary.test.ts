@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureCompiledBinary } from '../support/binary'
 import { expectPulledUnchanged, expectServedManifest, pushLayoutTag, useRegistryAndClients } from '../support/e2e'
-import { buildRandomImage } from '../support/images'
+import { buildRandomImage } from '../support/images/images'
 import { againstReference } from '../support/server'
 
 describe.skipIf(againstReference)('compiled binary', () => {

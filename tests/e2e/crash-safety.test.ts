@@ -9,9 +9,9 @@
  */
 import { expect, test } from 'bun:test'
 import { randomInt } from 'node:crypto'
-import { checkLayoutIntegrity } from '../support/layout-integrity'
+import { checkLayoutIntegrity } from '../support/images/layout-integrity'
 import { sha256Digest } from '../support/oci-layout'
-import { pushUntilStopped, type AcknowledgedImage } from '../support/pusher'
+import { pushUntilStopped, type AcknowledgedImage } from '../support/images/pusher'
 import { fetchBlob, fetchManifest } from '../support/registry-api'
 import { againstReference, startTarget, type RunningRegistry } from '../support/server'
 import { createTestStorage, onS3, storageKind } from '../support/storage-under-test'

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { buildahManifestList, buildahPushDigest } from '../support/buildah-images'
+import { buildahManifestList, buildahPushDigest } from '../support/images/buildah-images'
 import {
   E2E_TIMEOUT_MS,
   dockerReference,
@@ -16,7 +16,7 @@ import {
   pushLayoutTag,
   useRegistryAndClients,
 } from '../support/e2e'
-import { buildMultiPlatformIndex } from '../support/images'
+import { buildMultiPlatformIndex } from '../support/images/images'
 import { hexOf, MediaType, sha256Digest } from '../support/oci-layout'
 
 const context = useRegistryAndClients()

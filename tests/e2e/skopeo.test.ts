@@ -13,7 +13,7 @@ import {
   pushLayoutTag,
   useRegistryAndClients,
 } from '../support/e2e'
-import { buildRandomImage } from '../support/images'
+import { buildRandomImage } from '../support/images/images'
 import { MediaType, sha256Digest } from '../support/oci-layout'
 import { fetchManifest } from '../support/registry-api'
 import { againstReference } from '../support/server'

@@ -17,7 +17,7 @@ import {
   useRegistryAndClients,
   type E2EContext,
 } from '../support/e2e'
-import { buildMultiPlatformIndex, buildRandomImage, type BuiltImage } from '../support/images'
+import { buildMultiPlatformIndex, buildRandomImage, type BuiltImage } from '../support/images/images'
 import { OciLayout, readLayoutTag, REF_NAME_ANNOTATION } from '../support/oci-layout'
 import { againstReference, startTarget } from '../support/server'
 import { createTestStorage, type TestStorage } from '../support/storage-under-test'

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { connect } from '@nats-io/transport-node'
 import { CloudEvent, HTTP } from 'cloudevents'
 import { pushSmallImage, sha256, writeHtpasswd } from '../security/support'
-import { startNats } from '../support/nats-server'
+import { startNats } from '../support/counterparts/nats-server'
 import { type RunningRegistry, startRegistry } from '../support/server'
 import { tempDirectory } from '../support/temp'
 

@@ -11,6 +11,7 @@ import bcrypt from 'bcryptjs'
 import { parseConfigText } from '../../lib/config'
 import { silentLogger } from '../../lib/log/logger'
 import { assemble } from '../../lib/server/assemble'
+import { makeSelfSignedCertificate } from '../support/tls/certificates'
 
 const directories: string[] = []
 afterAll(() => Promise.all(directories.map((d) => rm(d, { recursive: true, force: true }))))
@@ -20,10 +21,11 @@ async function registryWith(config: Record<string, unknown>) {
   directories.push(rootDirectory)
   const htpasswd = join(rootDirectory, 'htpasswd')
   await writeFile(htpasswd, `alice:${bcrypt.hashSync('alice-pw', 4)}\n`)
-  const text = JSON.stringify({ storage: { rootDirectory: join(rootDirectory, 'data') }, ...config }).replaceAll(
-    'HTPASSWD',
-    htpasswd,
-  )
+  const tokenCertificate = { cert: join(rootDirectory, 'token.crt'), key: join(rootDirectory, 'token.key') }
+  await makeSelfSignedCertificate(tokenCertificate)
+  const text = JSON.stringify({ storage: { rootDirectory: join(rootDirectory, 'data') }, ...config })
+    .replaceAll('HTPASSWD', htpasswd)
+    .replaceAll('TOKEN_CERT', tokenCertificate.cert)
   const { config: parsed } = await parseConfigText(text, 'json', 'extension endpoints')
   const { app, runtime } = await assemble(parsed, silentLogger())
   afterAll(() => runtime.close())
@@ -118,7 +120,7 @@ describe('mgmt with bearer tokens and htpasswd', async () => {
     http: {
       auth: {
         htpasswd: { path: 'HTPASSWD' },
-        bearer: { realm: 'https://auth.example/token', service: 'registry', cert: 'HTPASSWD' },
+        bearer: { realm: 'https://auth.example/token', service: 'registry', cert: 'TOKEN_CERT' },
       },
     },
     extensions: { search: {} },

@@ -9,7 +9,7 @@
 import { expect, test } from 'bun:test'
 import { silentLogger } from '../../lib/log/logger'
 import { startMaintenance } from '../../lib/maintenance/maintenance'
-import { scrubStorage } from '../../lib/maintenance/scrub'
+import { scrubStorage } from '../../lib/maintenance/scrub/scrub'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import { bytes, putManifest, randomBlob } from '../http/harness'

@@ -1,12 +1,12 @@
 /**
- * Touches shared between replicas (lib/maintenance/activity.ts): what one replica answered HEAD,
+ * Touches shared between replicas (lib/maintenance/gc/activity.ts): what one replica answered HEAD,
  * mount or upload for reaches another replica's GC through the storage they share, documents
  * too old to make a blob young are not read, and expired ones are deleted.
  */
 import { expect, setDefaultTimeout, test } from 'bun:test'
-import { RecentActivity } from '../../lib/maintenance/activity'
+import { RecentActivity } from '../../lib/maintenance/gc/activity'
 import { statePaths } from '../../lib/registry/layout'
-import { createStateStore } from '../../lib/registry/state-store'
+import { createStateStore } from '../../lib/registry/storage/state-store'
 import { createLocalDriver } from '../../lib/storage/local-driver'
 import { tempDirectory } from '../support/temp'
 

@@ -9,7 +9,13 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/counterparts/ceph-rgw'
 import { startRegistry, type RunningRegistry } from '../support/server'
 
 setDefaultTimeout(240_000)

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { resolveGcSettings } from '../../lib/maintenance/options'
-import { decideTags, policyFor, type RetentionCandidate } from '../../lib/maintenance/retention'
+import { decideTags, policyFor, type RetentionCandidate } from '../../lib/maintenance/gc/retention'
 import { testStorageConfig } from '../support/config'
 
 const NOW = Date.UTC(2026, 0, 10)

@@ -7,11 +7,11 @@
 import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
 import { silentLogger } from '../../lib/log/logger'
-import { scrubStorage } from '../../lib/maintenance/scrub'
+import { scrubStorage } from '../../lib/maintenance/scrub/scrub'
 import { digestOf } from '../../lib/oci/digest'
 import { blobPath } from '../../lib/registry/layout'
 import { pushImage, putManifest, type PushedImage } from '../http/harness'
-import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
+import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { makeMaintenanceHarness, tempDirectory, type MaintenanceHarness } from './helpers'
 
 setDefaultTimeout(120_000)

@@ -4,9 +4,15 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { createBucketMetaStore } from '../../lib/meta'
-import { createStateStore } from '../../lib/registry/state-store'
+import { createStateStore } from '../../lib/registry/storage/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/counterparts/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 
 setDefaultTimeout(60_000)

@@ -8,9 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBucketMetaStore, openSqliteMetaStore, type MetaStore, type UserMark } from '../../lib/meta'
-import { createStateStore } from '../../lib/registry/state-store'
+import { createStateStore } from '../../lib/registry/storage/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/counterparts/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 
 setDefaultTimeout(60_000)

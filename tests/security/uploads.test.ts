@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { RegistryError } from '../../lib/errors/registry-error'
-import { UploadQuota } from '../../lib/registry/upload-quota'
+import { UploadQuota } from '../../lib/registry/storage/upload-quota'
 import { sha256, startSecurityTarget } from './support'
 
 const PER_OWNER = 100

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test'
 import { readFile } from 'node:fs/promises'
 import { certificateIdentifier, DEFAULT_MTLS } from '../../lib/auth/mtls/certificate-identity'
-import { createTestCa } from '../support/client-certificates'
+import { createTestCa } from '../support/tls/client-certificates'
 import { tempDirectory } from '../support/temp'
 
 const ca = await createTestCa(await tempDirectory('mtls-identity'))

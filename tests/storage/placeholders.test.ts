@@ -1,5 +1,5 @@
 /**
- * Finding the content a dedupe placeholder stands for (lib/registry/placeholders.ts), over real
+ * Finding the content a dedupe placeholder stands for (lib/registry/storage/placeholders.ts), over real
  * files whose stats answer at different speeds, as S3 HEADs do: the search runs several stats at
  * once and must keep the one hit whatever order the answers come in; a miss is remembered.
  */
@@ -7,7 +7,7 @@ import { expect, test } from 'bun:test'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { blobPath } from '../../lib/registry/layout'
-import { isPlaceholder, Placeholders } from '../../lib/registry/placeholders'
+import { isPlaceholder, Placeholders } from '../../lib/registry/storage/placeholders'
 import type { StorageDriver } from '../../lib/storage/driver'
 import { createLocalDriver } from '../../lib/storage/local-driver'
 import { tempDirectory } from '../support/temp'

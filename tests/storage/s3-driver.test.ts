@@ -9,7 +9,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from
 import type { Content } from '../../lib/storage/driver'
 import { createS3Driver, type S3Driver, type S3DriverOptions, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { testS3DriverConfig } from '../support/config'
-import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, rawS3Client, sharedCephRgw } from '../support/counterparts/ceph-rgw'
 import { testDriver } from './driver-suite'
 
 const MiB = 1024 * 1024

@@ -9,7 +9,7 @@ import { PathNotFoundError, StorageUnavailableError } from '../../lib/storage/dr
 import { checkS3Bucket, createS3Driver, type S3DriverOptions, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { testS3DriverConfig } from '../support/config'
 import { toStorageError } from '../../lib/storage/s3/errors'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, type CephRgw } from '../support/ceph-rgw'
+import { createTestBucket, dropTestBuckets, sharedCephRgw, type CephRgw } from '../support/counterparts/ceph-rgw'
 
 const CLUSTER_START_MS = 180_000
 let rgw: CephRgw

@@ -14,7 +14,13 @@ import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import { openStore } from '../../lib/registry/open-store'
 import type { Registry } from '../../lib/registry/registry'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/counterparts/ceph-rgw'
 import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)

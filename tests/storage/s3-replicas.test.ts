@@ -10,7 +10,13 @@ import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { openStore } from '../../lib/registry/open-store'
-import { createTestBucket, dropTestBuckets, sharedCephRgw, zotS3Params, type CephRgw } from '../support/ceph-rgw'
+import {
+  createTestBucket,
+  dropTestBuckets,
+  sharedCephRgw,
+  zotS3Params,
+  type CephRgw,
+} from '../support/counterparts/ceph-rgw'
 import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)

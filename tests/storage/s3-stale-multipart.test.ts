@@ -8,7 +8,7 @@ import { expect, setDefaultTimeout, test } from 'bun:test'
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
-import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/ceph-rgw'
+import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 import { startRegistry } from '../support/server'
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout } from 'bun:test'
 import { createClientEnvironment, type ClientEnvironment } from './clients'
-import type { BuiltImage } from './images'
+import type { BuiltImage } from './images/images'
 import { OciLayout, readLayoutBlob, readLayoutTag, sha256Digest, type Descriptor } from './oci-layout'
 import { fetchManifest } from './registry-api'
 import { startTarget, type RunningRegistry, type StartOptions } from './server'

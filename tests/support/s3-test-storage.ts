@@ -11,7 +11,14 @@ import {
 } from '@aws-sdk/client-s3'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
-import { createTestBucket, emptyBucket, listKeys, rawS3Client, sharedCephRgw, zotS3Params } from './ceph-rgw'
+import {
+  createTestBucket,
+  emptyBucket,
+  listKeys,
+  rawS3Client,
+  sharedCephRgw,
+  zotS3Params,
+} from './counterparts/ceph-rgw'
 import { storeOpener, type TestStorage } from './storage-under-test'
 
 /** zot stores `rootdirectory: /zot` under `zot/zot/` (its doubled prefix, docs/zot-compatibility.md 6.4). */

@@ -5,7 +5,7 @@
  * image, a repository only admins may read, and content under a pull-through (sync) name.
  */
 import { basicAuthorization } from '../../lib/auth/basic-credentials'
-import { COSIGN_PAYLOAD_TYPE, cosignConfig, cosignPayload, cosignSignatureTag } from '../support/images'
+import { COSIGN_PAYLOAD_TYPE, cosignConfig, cosignPayload, cosignSignatureTag } from '../support/images/images'
 import { MediaType, manifestBytes, sha256Digest, type Descriptor } from '../support/oci-layout'
 
 export interface Pusher {

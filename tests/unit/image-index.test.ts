@@ -7,7 +7,7 @@ import {
   removeDigest,
   removeTag,
   type ImageIndex,
-} from '../../lib/registry/image-index'
+} from '../../lib/registry/storage/image-index'
 import { TAG_ANNOTATION } from '../../lib/registry/layout'
 
 const m = (n: number) => ({

@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test'
 import { parseContentRange, parseRangeHeader } from '../../lib/http/ranges'
 import { paginate } from '../../lib/http/pagination'
-import { KeyedMutex } from '../../lib/registry/keyed-mutex'
+import { KeyedMutex } from '../../lib/registry/storage/keyed-mutex'
 import { Lru } from '../../lib/cache/lru'
 import { Counter, Histogram, MetricsRegistry } from '../../lib/metrics/prometheus'
 

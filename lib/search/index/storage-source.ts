@@ -11,7 +11,7 @@
 import type { MetaStore, RepositoryStats } from '../../meta'
 import { MAX_MANIFEST_BYTES } from '../../oci/manifest'
 import type { Registry } from '../../registry/registry'
-import { tagOf } from '../../registry/image-index'
+import { tagOf } from '../../registry/storage/image-index'
 import { manifestMeta, type ManifestMeta } from './manifest-meta'
 import { buildRepository, type Repository, type StoredManifest } from './repository'
 

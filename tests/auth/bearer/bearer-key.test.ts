@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseVerificationKey } from '../../../lib/auth/bearer/verification-key'
-import { makeSelfSignedCertificate } from '../../support/certificates'
+import { makeSelfSignedCertificate } from '../../support/tls/certificates'
 import { tempDirectory } from '../../support/temp'
 
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })

@@ -1,12 +1,12 @@
 /**
  * The ID-token checks of workload identity (lib/auth/bearer/oidc-workload.ts) in process, against
- * a real issuer on 127.0.0.1 (tests/support/oidc-issuer.ts): go-oidc's rules as zot applies them
+ * a real issuer on 127.0.0.1 (tests/support/counterparts/oidc-issuer.ts): go-oidc's rules as zot applies them
  * (discovery issuer, algorithms, nbf leeway, exp), zot's audience reading, skipIssuerVerification.
  */
 import { describe, expect, test } from 'bun:test'
 import { generateKeyPair, SignJWT } from 'jose'
 import { workloadIdentity } from '../../../lib/auth/bearer/oidc-workload'
-import { startOidcIssuer } from '../../support/oidc-issuer'
+import { startOidcIssuer } from '../../support/counterparts/oidc-issuer'
 
 const issuer = await startOidcIssuer()
 const base = { issuer: issuer.issuer, audiences: ['zot'], skipIssuerVerification: false }

@@ -1,17 +1,17 @@
 /**
  * OIDC workload identity (`http.auth.bearer.oidc`) through a served registry: ID tokens from
- * issuers the tests start (tests/support/oidc-issuer.ts, one plain HTTP, one over TLS with its
+ * issuers the tests start (tests/support/counterparts/oidc-issuer.ts, one plain HTTP, one over TLS with its
  * CA configured), checked for signature, issuer, audience and expiry, mapped by CEL to users and
  * groups that `accessControl` authorizes, next to the token server's tokens (`cert`); an issuer
  * that is down at start; skopeo pushing and pulling with an ID token as its registry token.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { CommandError, createClientEnvironment } from '../../support/clients'
-import { buildRandomImage } from '../../support/images'
+import { buildRandomImage } from '../../support/images/images'
 import { OciLayout } from '../../support/oci-layout'
-import { type OidcIssuer, startOidcIssuer } from '../../support/oidc-issuer'
+import { type OidcIssuer, startOidcIssuer } from '../../support/counterparts/oidc-issuer'
 import { freePort, startRegistry } from '../../support/server'
-import { startTokenServer } from '../../support/token-server'
+import { startTokenServer } from '../../support/counterparts/token-server'
 import { startContainerd } from '../../sync/support/containerd'
 
 setDefaultTimeout(120_000)

@@ -1,15 +1,15 @@
 /**
  * Bearer tokens (`http.auth.bearer`) through a served registry and a token server written with
- * jose (tests/support/token-server.ts): the challenge, the token's signature, expiry, audience and
+ * jose (tests/support/counterparts/token-server.ts): the challenge, the token's signature, expiry, audience and
  * `access` claim, and skopeo and podman following the challenge to push and pull.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { generateKeyPair, SignJWT } from 'jose'
 import { CommandError, createClientEnvironment } from '../../support/clients'
-import { buildRandomImage } from '../../support/images'
+import { buildRandomImage } from '../../support/images/images'
 import { OciLayout } from '../../support/oci-layout'
 import { startRegistry } from '../../support/server'
-import { startTokenServer } from '../../support/token-server'
+import { startTokenServer } from '../../support/counterparts/token-server'
 import { startContainerd } from '../../sync/support/containerd'
 
 setDefaultTimeout(120_000)

@@ -1,5 +1,5 @@
 /**
- * LDAP logins against a real OpenLDAP (Debian's slapd, tests/support/slapd.ts), through a served
+ * LDAP logins against a real OpenLDAP (Debian's slapd, tests/support/counterparts/slapd.ts), through a served
  * registry: search-then-bind with a search account over StartTLS and LDAPS, groups from
  * `memberOf` in accessControl, `userFilter`, escaping of the user name, and a directory outage
  * (503, htpasswd users unaffected, recovery once the directory is back).
@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeHtpasswd } from '../../security/support'
 import { startRegistry } from '../../support/server'
-import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../../support/slapd'
+import { PEOPLE_DN, SEARCH_ACCOUNT, startSlapd } from '../../support/counterparts/slapd'
 import { tempDirectory } from '../../support/temp'
 
 const slapd = await startSlapd(

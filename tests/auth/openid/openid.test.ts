@@ -18,7 +18,7 @@ import { createUserGroups } from '../../../lib/auth/users/user-groups'
 import { createUserValidity } from '../../../lib/auth/users/user-validity'
 import { CookieJar } from '../cookie-jar'
 import { browse, startIdentityProvider } from './identity-provider'
-import { createStateStore } from '../../../lib/registry/state-store'
+import { createStateStore } from '../../../lib/registry/storage/state-store'
 import { memoryDriver } from '../memory-driver'
 import { fixtureConfig, tempDirectory, testApp } from '../support'
 

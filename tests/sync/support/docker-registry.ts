@@ -8,11 +8,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeSelfSignedCertificate } from '../../support/certificates'
+import { makeSelfSignedCertificate } from '../../support/tls/certificates'
 import { run } from '../../support/clients'
 import { startProcess } from '../../support/process'
 import { freePort } from '../../support/server'
-import type { TokenServer } from '../../support/token-server'
+import type { TokenServer } from '../../support/counterparts/token-server'
 
 export interface DockerRegistryOptions {
   htpasswd?: { username: string; password: string }

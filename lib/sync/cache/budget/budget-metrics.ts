@@ -4,7 +4,7 @@
  * none, so the names follow its `zot_<area>_<what>` style). Blobs only: a hit is a blob served
  * from storage, a miss one fetched from the upstream (cached, or straight through).
  */
-import type { MetricFamily } from '../../../maintenance/metrics'
+import type { MetricFamily } from '../../../maintenance/reports/metrics'
 import type { UpstreamMeter } from './metered-upstream'
 
 export class CacheCounters implements UpstreamMeter {

@@ -21,13 +21,13 @@
  * (cache-census.ts), keeping in the estimate only the admitted blobs still being fetched.
  */
 import type { Logger } from '../../../log/logger'
-import { RecentActivity } from '../../../maintenance/activity'
+import { RecentActivity } from '../../../maintenance/gc/activity'
 import { evictCachedImage, type CachedImage } from '../../../maintenance/cache-eviction'
-import type { MetricFamily } from '../../../maintenance/metrics'
+import type { MetricFamily } from '../../../maintenance/reports/metrics'
 import type { MetaStore } from '../../../meta/meta-store'
 import type { StorePart } from '../../../registry/open-store'
 import type { Registry } from '../../../registry/registry'
-import { subPathOf } from '../../../registry/routed-registry'
+import { subPathOf } from '../../../registry/sub-paths/routed-registry'
 import type { Route } from '../../routing/route'
 import type { FetchedManifest } from '../../upstream/upstream-source'
 import type { ManifestRoom } from '../manifest-cache'

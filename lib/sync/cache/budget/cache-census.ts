@@ -8,7 +8,7 @@
  * this undercounts, see docs/sync.md "Cache size on small disks").
  */
 import { lastUse, type CachedImage } from '../../../maintenance/cache-eviction'
-import { reachableBlobs } from '../../../maintenance/reachability'
+import { reachableBlobs } from '../../../maintenance/gc/reachability'
 import type { MetaStore } from '../../../meta/meta-store'
 import type { Descriptor } from '../../../oci/manifest'
 import type { Registry } from '../../../registry/registry'
