@@ -5,7 +5,7 @@
 #   (docker-registry), Chromium for the API-key page, and small helpers;
 # - a throwaway single-node Ceph (monitor, memstore OSD, RADOS gateway): the only S3 server
 #   available offline that checks signatures and implements multipart and conditional writes
-#   (see tests/support/ceph-rgw.ts);
+#   (see tests/support/counterparts/ceph-rgw.ts);
 # - zsh, fish and groff, which check the generated completions and man page;
 # - qemu for the arm64 binary, strace for the unit's system-call filter, systemd-analyze.
 set -u

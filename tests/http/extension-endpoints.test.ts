@@ -21,7 +21,11 @@ async function registryWith(config: Record<string, unknown>) {
   directories.push(rootDirectory)
   const htpasswd = join(rootDirectory, 'htpasswd')
   await writeFile(htpasswd, `alice:${bcrypt.hashSync('alice-pw', 4)}\n`)
-  const tokenCertificate = { cert: join(rootDirectory, 'token.crt'), key: join(rootDirectory, 'token.key') }
+  const tokenCertificate = {
+    cert: join(rootDirectory, 'token.crt'),
+    key: join(rootDirectory, 'token.key'),
+    commonName: 'token-server',
+  }
   await makeSelfSignedCertificate(tokenCertificate)
   const text = JSON.stringify({ storage: { rootDirectory: join(rootDirectory, 'data') }, ...config })
     .replaceAll('HTPASSWD', htpasswd)

@@ -2,29 +2,19 @@
  * The metadata store in the bucket: replicas sharing S3 see each other's push and pull times,
  * concurrent flushes lose nothing, and a new process reads what earlier ones recorded.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
+import { expect, setDefaultTimeout, test } from 'bun:test'
 import { createBucketMetaStore } from '../../lib/meta'
 import { createStateStore } from '../../lib/registry/storage/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import {
-  createTestBucket,
-  dropTestBuckets,
-  sharedCephRgw,
-  zotS3Params,
-  type CephRgw,
-} from '../support/counterparts/ceph-rgw'
+import { cephRgwForThisFile, createTestBucket, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 
 setDefaultTimeout(60_000)
-let rgw: CephRgw
-beforeAll(async () => {
-  rgw = await sharedCephRgw()
-}, 180_000)
-afterAll(() => rgw && dropTestBuckets(rgw))
+const gateway = cephRgwForThisFile()
 
 async function replicaStores(count: number) {
-  const bucket = await createTestBucket(rgw, 'meta')
-  const params = zotS3Params(rgw, bucket)
+  const bucket = await createTestBucket(gateway(), 'meta')
+  const params = zotS3Params(gateway(), bucket)
   // A long interval: flushes happen when the test says so.
   return Array.from({ length: count }, () =>
     createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))), {

@@ -10,13 +10,7 @@ import { join } from 'node:path'
 import { createBucketMetaStore, openSqliteMetaStore, type MetaStore, type UserMark } from '../../lib/meta'
 import { createStateStore } from '../../lib/registry/storage/state-store'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
-import {
-  createTestBucket,
-  dropTestBuckets,
-  sharedCephRgw,
-  zotS3Params,
-  type CephRgw,
-} from '../support/counterparts/ceph-rgw'
+import { cephRgwForThisFile, createTestBucket, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { testS3DriverConfig } from '../support/config'
 
 setDefaultTimeout(60_000)
@@ -63,11 +57,7 @@ describe('SQLite', () => {
 })
 
 describe('bucket', () => {
-  let rgw: CephRgw
-  beforeAll(async () => {
-    rgw = await sharedCephRgw()
-  }, 180_000)
-  afterAll(() => rgw && dropTestBuckets(rgw))
+  const gateway = cephRgwForThisFile()
 
   const storeOn = (params: Record<string, unknown>) =>
     createBucketMetaStore(createStateStore(createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))), {
@@ -75,7 +65,7 @@ describe('bucket', () => {
     })
 
   test('marks are set, cleared and seen by another replica', async () => {
-    const params = zotS3Params(rgw, await createTestBucket(rgw, 'marks'))
+    const params = zotS3Params(gateway(), await createTestBucket(gateway(), 'marks'))
     await exercise(
       () => storeOn(params),
       () => storeOn(params),
@@ -83,7 +73,7 @@ describe('bucket', () => {
   })
 
   test('concurrent marks from two replicas are all kept', async () => {
-    const params = zotS3Params(rgw, await createTestBucket(rgw, 'marks-race'))
+    const params = zotS3Params(gateway(), await createTestBucket(gateway(), 'marks-race'))
     const [a, b] = [storeOn(params), storeOn(params)]
     await Promise.all(
       Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).setUserMark(star(`user${i}`, 'app/web'), true)),

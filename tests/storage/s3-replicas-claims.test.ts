@@ -6,7 +6,7 @@
  * image; an empty repository removed under a claim comes back with the next push; and a
  * repository created through one replica is in the other's catalog within seconds.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { tmpdir } from 'node:os'
 import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
@@ -14,21 +14,11 @@ import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import { openStore } from '../../lib/registry/open-store'
 import type { Registry } from '../../lib/registry/registry'
-import {
-  createTestBucket,
-  dropTestBuckets,
-  sharedCephRgw,
-  zotS3Params,
-  type CephRgw,
-} from '../support/counterparts/ceph-rgw'
+import { cephRgwForThisFile, createTestBucket, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)
-let rgw: CephRgw
-beforeAll(async () => {
-  rgw = await sharedCephRgw()
-}, 180_000)
-afterAll(() => rgw && dropTestBuckets(rgw))
+const gateway = cephRgwForThisFile()
 
 interface Replica {
   registry: Registry
@@ -36,7 +26,7 @@ interface Replica {
 }
 
 async function replicas(): Promise<[Replica, Replica]> {
-  const params = zotS3Params(rgw, await createTestBucket(rgw, 'claims'))
+  const params = zotS3Params(gateway(), await createTestBucket(gateway(), 'claims'))
   const open = async (): Promise<Replica> => {
     const storage = testStorageConfig({ rootDirectory: tmpdir(), dedupe: false, storageDriver: params })
     const { registry } = await openStore(storage)

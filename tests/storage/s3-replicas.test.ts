@@ -4,31 +4,21 @@
  * a chunked upload alternates replicas and keeps its digest verified; a push on one replica is
  * pullable from the other at once.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { tmpdir } from 'node:os'
 import { createApp } from '../../lib/http/app'
 import { silentLogger } from '../../lib/log/logger'
 import { digestOf } from '../../lib/oci/digest'
 import { openStore } from '../../lib/registry/open-store'
-import {
-  createTestBucket,
-  dropTestBuckets,
-  sharedCephRgw,
-  zotS3Params,
-  type CephRgw,
-} from '../support/counterparts/ceph-rgw'
+import { cephRgwForThisFile, createTestBucket, zotS3Params } from '../support/counterparts/ceph-rgw'
 import { testStorageConfig } from '../support/config'
 
 setDefaultTimeout(120_000)
-let rgw: CephRgw
-beforeAll(async () => {
-  rgw = await sharedCephRgw()
-}, 180_000)
-afterAll(() => rgw && dropTestBuckets(rgw))
+const gateway = cephRgwForThisFile()
 
 async function replicas(count: number) {
-  const bucket = await createTestBucket(rgw, 'replicas')
-  const params = zotS3Params(rgw, bucket)
+  const bucket = await createTestBucket(gateway(), 'replicas')
+  const params = zotS3Params(gateway(), bucket)
   return Promise.all(
     Array.from({ length: count }, async () => {
       // As `serve` opens a bucket: shared with the other replicas.

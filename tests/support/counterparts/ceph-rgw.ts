@@ -210,6 +210,23 @@ export function rawS3ForThisFile(): () => S3Client {
   }
 }
 
+/**
+ * For a test file that uses the shared gateway: started before the file's tests, the file's
+ * buckets dropped after them. Call at the top level of the file (or of a describe); the returned
+ * function gives the gateway inside tests and hooks that run after it.
+ */
+export function cephRgwForThisFile(): () => CephRgw {
+  let rgw: CephRgw | undefined
+  beforeAll(async () => {
+    rgw = await sharedCephRgw()
+  }, 180_000)
+  afterAll(() => rgw && dropTestBuckets(rgw))
+  return () => {
+    if (!rgw) throw new Error('the gateway is started in beforeAll')
+    return rgw
+  }
+}
+
 /** zot's `storage.storageDriver` for a bucket on this gateway, with zot's doubled `/zot` prefix. */
 export function zotS3Params(rgw: CephRgw, bucket: string) {
   return {
