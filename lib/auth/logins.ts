@@ -25,7 +25,7 @@ import { ldapPasswordSource } from './ldap/ldap-login'
 import { createOpenIdProvider, type OpenIdProvider } from './openid/openid-provider'
 import { isOpenIdKind, type OpenIdKind } from './openid/openid-kinds'
 import { openIdRoutes } from './openid/openid-routes'
-import { createSealer, readSessionKeysFile } from './sessions/seal'
+import { createSealer, type SessionKeys } from './sessions/seal'
 import { createSessions } from './sessions/sessions'
 import { createFormCsrf } from './users/form-csrf'
 import { createUiAuth, type UiAuth } from './users/ui-auth'
@@ -55,6 +55,8 @@ export interface LoginOptions {
   mtls?: (certificate: Buffer) => string | undefined
   /** The web UI is on (the key page then links search and explore). */
   ui: boolean
+  /** Seals session cookies; from `sessionKeysFile`, the shared key, or random (this process only). */
+  sessionKeys?: SessionKeys
 }
 
 export interface Logins {
@@ -119,7 +121,7 @@ export function setupLogins(options: LoginOptions): Logins {
     auth.apikey || hasOpenId
       ? createApiKeyStore({ state, userGroups, ownerExists: validity.exists, onError: warn })
       : undefined
-  const sealer = createSealer(auth.sessionKeysFile ? readSessionKeysFile(auth.sessionKeysFile) : undefined)
+  const sealer = createSealer(options.sessionKeys)
   const sessions = createSessions({ sealer, userGroups, validity, secure })
   const trustedOrigins = trustedOriginsOf(options.externalUrl, auth.openid?.callbackAllowOrigins)
   // One throttle for both password entrances, so the sign-in form is no way around it.

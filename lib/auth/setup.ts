@@ -16,6 +16,7 @@ import { authorize, authorizeMetrics } from './policy/authorize'
 import { isOpenIdKind } from './openid/openid-kinds'
 import { anonymousPrincipal } from './policy/principal'
 import type { TagExists } from './policy/required-actions'
+import type { SessionKeys } from './sessions/seal'
 import type { UiAuth } from './users/ui-auth'
 
 export interface AuthSetupOptions {
@@ -188,6 +189,7 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
   }
   const logins = hasLogins(auth)
     ? (await import('./logins')).setupLogins({
+        ...(await sessionKeysOf(auth, options.state)),
         auth,
         failure,
         access,
@@ -217,4 +219,16 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
     routes: (app) => logins?.routes(app),
     ...(logins && { ui: logins.ui }),
   }
+}
+
+/** The key of session cookies: zot's `sessionKeysFile`; with a `sessionDriver` but no file, the
+ * key the replicas share (sessions/shared-key.ts); otherwise none (a random one per process). */
+async function sessionKeysOf(auth: AuthConfig, state: StateStore): Promise<{ sessionKeys?: SessionKeys }> {
+  if (auth.sessionKeysFile) {
+    const { readSessionKeysFile } = await import('./sessions/seal')
+    return { sessionKeys: readSessionKeysFile(auth.sessionKeysFile) }
+  }
+  if (!auth.sessionDriver) return {}
+  const { sharedSessionKeys } = await import('./sessions/shared-key')
+  return { sessionKeys: await sharedSessionKeys(state) }
 }

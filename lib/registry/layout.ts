@@ -102,6 +102,8 @@ export const statePaths = {
   metaFolder: state(`${STATE_ROOT}/meta`),
   metaStats: (repository: string): StatePath => state(`${STATE_ROOT}/meta/${directory(repository)}/stats.json`),
   metaSettings: state(`${STATE_ROOT}/meta-settings.json`),
+  /** The session-cookie key replicas share when a `sessionDriver` is configured. */
+  sessionKey: state(`${STATE_ROOT}/session-key.json`),
   /** Users' stars and bookmarks (search's userprefs), one document: they change rarely. */
   metaUserMarks: state(`${STATE_ROOT}/meta-user-marks.json`),
   /** Blobs replicas recently answered for (HEAD, mount, upload), one document per flush, for GC. */

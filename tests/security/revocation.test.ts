@@ -107,15 +107,22 @@ describe('removing a user from htpasswd', async () => {
   })
 })
 
-describe('replicas on one storage', async () => {
+// Replicas share sessions through zot's sessionKeysFile, or, with a sessionDriver (zot's redis
+// one here, never contacted), through the key kept with the registry's data.
+describe.each([
+  ['a sessionKeysFile', 'file'],
+  ['a redis sessionDriver and no key file', 'driver'],
+])('replicas on one storage with %s', async (_, shared) => {
   const directory = await tempDirectory('revocation-replicas')
   const sessionKeysFile = join(directory, 'session-keys.json')
   await writeFile(sessionKeysFile, JSON.stringify({ hashKey: 'replica-test-hash-key' }))
-  const config = { http: { auth: { sessionKeysFile } } }
+  const sessions =
+    shared === 'file' ? { sessionKeysFile } : { sessionDriver: { name: 'redis', url: 'redis://127.0.0.1:1' } }
+  const config = { http: { auth: sessions } }
   const first = await startSecurityTarget({ users: ['alice'], config })
   const second = await startRegistry({
     config: {
-      http: { auth: { htpasswd: { path: first.htpasswdPath }, apikey: true, sessionKeysFile } },
+      http: { auth: { htpasswd: { path: first.htpasswdPath }, apikey: true, ...sessions } },
       log: { level: 'warn' },
     },
     storage: first.storage,

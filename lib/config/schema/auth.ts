@@ -303,8 +303,11 @@ export const auth = obj(
       status: 'implemented',
     }),
     sessionDriver: freeMap({
-      description: 'Session store: `{"name": "local"}` or `{"name": "redis", "url": ...}`.',
-      status: 'planned',
+      description:
+        'Session store: `{"name": "local"}` or `{"name": "redis", "url": ...}`. Sessions here are sealed cookies: ' +
+        'without `sessionKeysFile` the key is kept with the registry data, so replicas on one storage share ' +
+        'sessions (and logouts) and restarts keep them; Redis itself is not contacted.',
+      status: 'implemented',
     }),
     secureSession: bool({
       description: 'Set the cookie `Secure` flag without TLS.',
