@@ -36,8 +36,8 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
 
-function proxy(): FaultProxy {
-  const started = startFaultProxy(upstream.url)
+async function proxy(): Promise<FaultProxy> {
+  const started = await startFaultProxy(upstream.url)
   stops.push(() => started.stop())
   return started
 }
@@ -79,7 +79,7 @@ async function expectFinishedFromSecondUrl(options: {
   digest: string
   headers?: Record<string, string>
 }): Promise<void> {
-  const faulty = proxy()
+  const faulty = await proxy()
   faulty.rules = [{ method: 'GET', path: options.path, fault: { kind: 'stall-body', after: options.after } }]
   const through = await cache([faulty.url, upstream.url])
   const answer = await get(options.url(through.url), options.headers)
@@ -91,7 +91,7 @@ async function expectFinishedFromSecondUrl(options: {
 
 describe('a stalled manifest body', () => {
   test('answers every waiting client 503 with Retry-After, then the tag pulls once the upstream recovers', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     const image = await pushImage(upstream, 'stall/manifest', { tag: 'v1' })
     faulty.rules = [{ method: 'GET', path: /\/manifests\//, fault: { kind: 'stall-body', after: 10 } }]
     const through = await cache([faulty.url])
@@ -128,7 +128,7 @@ describe('a stalled manifest body', () => {
 })
 
 test('a stalled manifest body of a moved tag serves the cached manifest meanwhile', async () => {
-  const faulty = proxy()
+  const faulty = await proxy()
   const first = await pushImage(upstream, 'stall/cached', { tag: 'v1' })
   const through = await startCache(
     onDemandConfig([faulty.url], { responseHeaderTimeout: IDLE, manifestCheckInterval: '0s' }),
@@ -145,7 +145,7 @@ test('a stalled manifest body of a moved tag serves the cached manifest meanwhil
 
 describe('a manifest body cut mid-stream', () => {
   test('is an upstream failure: 503, not 500, and the circuit breaker counts it', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     await pushImage(upstream, 'cut/manifest', { tag: 'v1' })
     faulty.rules = [{ method: 'GET', path: /\/manifests\//, fault: { kind: 'truncate', after: 20 } }]
     const through = await cache([faulty.url])
@@ -161,7 +161,7 @@ describe('a manifest body cut mid-stream', () => {
   })
 
   test('with a second URL, is answered from it', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     const image = await pushImage(upstream, 'cut/second', { tag: 'v1', format: 'docker' })
     faulty.rules = [{ method: 'GET', path: /\/manifests\//, fault: { kind: 'truncate', after: 20 } }]
     const through = await cache([faulty.url, upstream.url])
@@ -181,7 +181,7 @@ describe('blobs from a faulty upstream', () => {
   })
 
   test('stalled headers: 503 with Retry-After within a few seconds', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     faulty.rules = [{ method: 'GET', path: /\/blobs\//, fault: { kind: 'stall-headers' } }]
     const through = await cache([faulty.url])
     const answer = await get(blobUrl(through.url, repository, layer.digest))
@@ -191,7 +191,7 @@ describe('blobs from a faulty upstream', () => {
   })
 
   test('a stalled body breaks the transfer (no hang), nothing is cached, and the next pull is whole', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     faulty.rules = [{ method: 'GET', path: /\/blobs\//, fault: { kind: 'stall-body', after: 1 << 20 } }]
     const through = await cache([faulty.url])
     const stalled = await get(blobUrl(through.url, repository, layer.digest))
@@ -210,7 +210,7 @@ describe('blobs from a faulty upstream', () => {
   })
 
   test('a ranged GET (curl -r) never gets bytes of a corrupt fill, and gets the right ones from a good one', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     faulty.rules = [{ method: 'GET', path: /\/blobs\//, fault: { kind: 'corrupt', at: 1500 } }]
     const through = await cache([faulty.url])
     const output = join(scratch, `range-${crypto.randomUUID()}`)
@@ -231,7 +231,7 @@ describe('blobs from a faulty upstream', () => {
   })
 
   test('a body cut mid-way is resumed with Range requests: the client gets the whole blob from one fill', async () => {
-    const faulty = proxy()
+    const faulty = await proxy()
     // Every response of the proxy breaks after 1 MiB, resumed ones too: three pieces for 3 MiB.
     faulty.rules = [{ method: 'GET', path: /\/blobs\//, fault: { kind: 'truncate', after: 1 << 20 } }]
     const through = await cache([faulty.url])
@@ -253,7 +253,7 @@ describe('blobs from a faulty upstream', () => {
 })
 
 test('a spool left by kill -9 during a fill is removed when the registry starts again', async () => {
-  const faulty = proxy()
+  const faulty = await proxy()
   const repository = 'fault/killed'
   const image = await pushImage(upstream, repository, { tag: 'v1', layers: [2 << 20] })
   const layer = image.blobs[1]!
