@@ -15,6 +15,7 @@
  *     _zot/meta-settings.json
  *     _zot/meta-user-marks.json       stars and bookmarks on shared storage
  *     _zot/gc-activity/<time>-<id>.json  blobs replicas recently answered for (shared storage GC)
+ *     _zot/session-key.json          the session-cookie key replicas share (with a sessionDriver)
  *     .sync/tag-checks.json          when the pull-through cache last confirmed each tag
  *
  * On local disk under `rootDirectory` (S3 too): `_meta.sqlite` (the metadata store of a single
