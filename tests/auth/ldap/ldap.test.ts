@@ -4,7 +4,7 @@
  * `memberOf` in accessControl, `userFilter`, escaping of the user name, and a directory outage
  * (503, htpasswd users unaffected, recovery once the directory is back).
  */
-import { describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeHtpasswd } from '../../security/support'
@@ -58,6 +58,7 @@ const registry = await startRegistry({
     log: { level: 'warn' },
   },
 })
+afterAll(() => registry.stop())
 const ping = (user: string, password: string, url = registry.url) =>
   fetch(`${url}/v2/`, { headers: basic(user, password) }).then((response) => response.status)
 
