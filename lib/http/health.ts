@@ -9,11 +9,14 @@ import type { AppEnv } from './context'
 
 export type HealthCheck = () => Promise<void>
 
+/** The probe paths, also what the rate limiter never limits. */
+export const HEALTH_PATHS = { live: '/livez', startup: '/startupz', ready: '/readyz' } as const
+
 export function healthRoutes(app: Hono<AppEnv>, checks: { ready: Record<string, HealthCheck> }): void {
   const ok = (): Response => new Response('ok', { headers: { 'Content-Type': 'text/plain' } })
-  app.get('/livez', ok)
-  app.get('/startupz', ok)
-  app.get('/readyz', async () => {
+  app.get(HEALTH_PATHS.live, ok)
+  app.get(HEALTH_PATHS.startup, ok)
+  app.get(HEALTH_PATHS.ready, async () => {
     for (const [name, check] of Object.entries(checks.ready)) {
       try {
         await check()

@@ -13,6 +13,7 @@ import { RegistryError } from '../../errors/registry-error'
 import { Lru } from '../../cache/lru'
 import { clientAddress, clientNetwork } from '../client-address'
 import type { AppEnv } from '../context'
+import { HEALTH_PATHS } from '../health'
 
 export interface RateLimitOptions {
   /** Requests per second per client, any method. */
@@ -25,7 +26,7 @@ export interface RateLimitOptions {
  * bucket is the least recently used; a client returning starts with a full one. */
 const MAX_BUCKETS = 10_000
 
-const UNLIMITED_PATHS = new Set(['/livez', '/readyz', '/startupz'])
+const UNLIMITED_PATHS: ReadonlySet<string> = new Set(Object.values(HEALTH_PATHS))
 
 interface Bucket {
   tokens: number
