@@ -28,16 +28,16 @@ export async function sharedSessionKeys(state: StateStore): Promise<SessionKeys>
   const existing = await state.read(path)
   const known = existing && parse(existing)
   if (known) return known
-  const made = JSON.stringify({ hashKey: randomBytes(32).toString('base64url') })
-  // Two replicas starting together: one creation wins, the other reads the winner's key.
-  if (state.conditional) {
-    const created = await state.conditional.write(path, made, undefined)
-    const winner = created ? undefined : await state.read(path)
-    const key = winner ? parse(winner) : undefined
-    if (key) return key
-    if (!created) throw new Error(`${path} exists but holds no usable session key; delete it to make a new one`)
-  } else {
+  const keys = { hashKey: randomBytes(32).toString('base64url') }
+  const made = JSON.stringify(keys)
+  if (!state.conditional) {
     await state.write(path, made)
+    return keys
   }
-  return parse(new TextEncoder().encode(made))!
+  // Two replicas starting together: one creation wins, the other reads the winner's key.
+  if (await state.conditional.write(path, made, undefined)) return keys
+  const winner = await state.read(path)
+  const key = winner && parse(winner)
+  if (!key) throw new Error(`${path} exists but holds no usable session key; delete it to make a new one`)
+  return key
 }
