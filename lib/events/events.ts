@@ -33,16 +33,14 @@ export interface EventsOptions {
   config: EventsConfig | undefined
   registry: Registry
   logger: Logger
-  /** Builds a sink; tests may count what is built. */
-  makeSink?: (config: SinkConfig) => Sink
 }
 
 const decoder = new TextDecoder()
 
-export function startEvents({ config, registry, logger, makeSink = sinkFor }: EventsOptions): Events {
+export function startEvents({ config, registry, logger }: EventsOptions): Events {
   if (!config?.enable || config.sinks.length === 0) return NO_EVENTS
   const queues = config.sinks.map((sink) => ({
-    queue: new DeliveryQueue(makeSink(sink), { ...DEFAULT_DELIVERY, timeoutMs: sink.timeout }, logger),
+    queue: new DeliveryQueue(sinkFor(sink), { ...DEFAULT_DELIVERY, timeoutMs: sink.timeout }, logger),
     naming: {
       source: sink.source ?? config.source ?? DEFAULT_SOURCE,
       typePrefix: sink.typePrefix ?? config.typePrefix ?? DEFAULT_TYPE_PREFIX,
@@ -56,8 +54,8 @@ export function startEvents({ config, registry, logger, makeSink = sinkFor }: Ev
     }
   }
   // The manifest of an update is read after the push; a chain keeps events in the order of the
-  // changes that caused them.
-  // Bounded like the outboxes: storage that stops answering must not grow this chain forever.
+  // changes that caused them. Bounded like the outboxes: storage that stops answering must not
+  // grow this chain forever.
   let chain = Promise.resolve()
   let preparing = 0
   const inOrder = (work: () => Promise<void>): void => {
@@ -73,6 +71,11 @@ export function startEvents({ config, registry, logger, makeSink = sinkFor }: Ev
         preparing--
       })
   }
+  /** An event whose data is known now, queued behind the ones before it with the caller's context. */
+  const announce = (kind: EventKind, data: Record<string, unknown>): void => {
+    const context = currentEventContext()
+    inOrder(async () => publish(kind, data, context))
+  }
   const updated = (repository: string, digest: string, references: string[]): void => {
     const context = currentEventContext()
     inOrder(async () => {
@@ -85,22 +88,14 @@ export function startEvents({ config, registry, logger, makeSink = sinkFor }: Ev
     })
   }
   const unsubscribe = registry.events.subscribe({
-    repositoryCreated: (repository) => {
-      const context = currentEventContext()
-      inOrder(async () => publish('repository.created', { name: repository }, context))
-    },
+    repositoryCreated: (repository) => announce('repository.created', { name: repository }),
     manifestPushed: (repository, digest, tags) => updated(repository, digest, tags.length > 0 ? tags : [digest]),
-    manifestDeleted: (repository, reference, descriptor) => {
-      const context = currentEventContext()
-      inOrder(async () => publish('image.deleted', { name: repository, reference, ...described(descriptor) }, context))
-    },
+    manifestDeleted: (repository, reference, descriptor) =>
+      announce('image.deleted', { name: repository, reference, ...described(descriptor) }),
   })
   return {
-    lintFailed({ repository, reference, digest, mediaType, body }) {
-      const context = currentEventContext()
-      const data = { name: repository, reference, digest, mediaType, manifest: decoder.decode(body) }
-      inOrder(async () => publish('image.lint_failed', data, context))
-    },
+    lintFailed: ({ repository, reference, digest, mediaType, body }) =>
+      announce('image.lint_failed', { name: repository, reference, digest, mediaType, manifest: decoder.decode(body) }),
     metrics: () => deliveryMetrics(queues.map(({ queue }) => queue)),
     async stop(signal = AbortSignal.timeout(0)) {
       unsubscribe()
