@@ -6,9 +6,8 @@
  * sign-in methods to offer, never a path, secret or LDAP detail.
  */
 import type { Config } from '../config'
-import { DIST_SPEC_VERSION } from '../config/schema'
 import type { ExtensionEndpoints } from '../http/routes/extensions'
-import { COMMIT, VERSION } from '../version'
+import { COMMIT, DIST_SPEC_VERSION, VERSION } from '../version'
 
 /** The zot release whose API and config this build implements; zot's clients compare it. */
 export const ZOT_RELEASE_TAG = 'v2.1.22'

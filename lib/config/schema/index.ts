@@ -8,10 +8,11 @@ import { int, list, obj, oneOf, path, str, type Infer } from './builder'
 import { extensions } from './extensions'
 import { http } from './http'
 import { storage } from './storage'
-export { type S3DriverConfig, s3DriverConfig } from './storage'
+// The distribution-spec version zot reports replaces any configured value (lib/version.ts owns it).
+import { DIST_SPEC_VERSION } from '../../version'
 
-/** The distribution-spec version zot reports (and replaces any configured value with). */
-export const DIST_SPEC_VERSION = '1.1.1'
+export { type S3DriverConfig, s3DriverConfig } from './storage'
+export { DIST_SPEC_VERSION }
 
 const buildInfo = (what: string) => str({ description: `${what}; accepted for compatibility, ignored.` })
 
