@@ -12,6 +12,7 @@ import { digestOf } from '../oci/digest'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../oci/json-depth'
 import { parseManifest } from '../oci/manifest'
 import { MediaType } from '../oci/media-types'
+import { COSIGN_SIGNATURE_TAG, isSignatureArtifactType } from '../oci/signatures'
 import type { ContentSource } from '../registry/content-source'
 
 /** Checks a manifest about to be pushed; throws the refusal. */
@@ -22,12 +23,6 @@ export type ManifestLint = (
 
 /** Config blobs are small JSON; a bigger one cannot be checked cheaply, so it is refused. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024
-
-const COSIGN_SIGNATURE_TAG = /^sha256-[0-9a-f]{64}\.sig$/
-const SIGNATURE_ARTIFACT_TYPES = new Set([
-  'application/vnd.dev.cosign.artifact.sig.v1+json',
-  'application/vnd.cncf.notary.signature',
-])
 
 /** What a refusal tells the events extension (zot's `image.lint_failed`). */
 export interface RefusedManifest {
@@ -48,7 +43,7 @@ export function mandatoryAnnotationsLint(
     const manifest = parseManifest(body, contentType)
     if (manifest.mediaType !== MediaType.ociManifest) return
     if (COSIGN_SIGNATURE_TAG.test(reference)) return
-    if (manifest.artifactType && SIGNATURE_ARTIFACT_TYPES.has(manifest.artifactType)) return
+    if (isSignatureArtifactType(manifest.artifactType)) return
     const missing = required.filter((key) => manifest.annotations?.[key] === undefined)
     if (missing.length === 0) return
     const config = manifest.blobs[0]

@@ -4,6 +4,12 @@ import { paginate } from '../../lib/http/pagination'
 import { KeyedMutex } from '../../lib/registry/storage/keyed-mutex'
 import { Lru } from '../../lib/cache/lru'
 import { Counter, Histogram, MetricsRegistry } from '../../lib/metrics/prometheus'
+import {
+  COSIGN_SIGNATURE_TAG,
+  cosignSignatureTag,
+  isSignatureArtifactType,
+  signatureTool,
+} from '../../lib/oci/signatures'
 
 test('Range header resolution', () => {
   expect(parseRangeHeader(undefined, 10)).toBeUndefined()
@@ -97,4 +103,17 @@ test('Lru bounded by weight evicts until under budget and never holds an oversiz
   lru.set('huge', new Uint8Array(11))
   expect(lru.get('huge')).toBeUndefined()
   expect(lru.get('c')?.byteLength).toBe(4)
+})
+
+test('signatures: the two tools, nothing else (a pushed artifact type may be any string)', () => {
+  expect(signatureTool('application/vnd.dev.cosign.artifact.sig.v1+json')).toBe('cosign')
+  expect(signatureTool('application/vnd.cncf.notary.signature')).toBe('notation')
+  for (const hostile of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', undefined]) {
+    expect(signatureTool(hostile)).toBeUndefined()
+    expect(isSignatureArtifactType(hostile)).toBe(false)
+  }
+  const digest = `sha256:${'a'.repeat(64)}`
+  expect(cosignSignatureTag(digest)).toBe(`sha256-${'a'.repeat(64)}.sig`)
+  expect(COSIGN_SIGNATURE_TAG.exec(cosignSignatureTag(digest))?.[1]).toBe('a'.repeat(64))
+  expect(COSIGN_SIGNATURE_TAG.test(`sha256-${'a'.repeat(64)}.att`)).toBe(false)
 })

@@ -8,8 +8,9 @@
 import type { ManifestStats, RepositoryStats } from '../../meta'
 import { imageAnnotations, type ImageAnnotations } from './annotations'
 import type { ManifestMeta, PlatformMeta } from './manifest-meta'
+import { COSIGN_SIGNATURE_TAG, signatureTool, type SignatureTool } from '../../oci/signatures'
 
-export type SignatureTool = 'cosign' | 'notation'
+export type { SignatureTool }
 
 export interface Signature {
   tool: SignatureTool
@@ -68,12 +69,6 @@ export interface StoredManifest {
   digest: string
   mediaType: string
   tag?: string
-}
-
-const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.sig$/
-const SIGNATURE_TYPES: Record<string, SignatureTool> = {
-  'application/vnd.dev.cosign.artifact.sig.v1+json': 'cosign',
-  'application/vnd.cncf.notary.signature': 'notation',
 }
 
 export const EMPTY_STATS: ManifestStats = { pullCount: 0 }
@@ -187,7 +182,7 @@ export function buildRepository(
       annotations: meta.annotations,
     })
     referrers.set(meta.subject, list)
-    const tool = SIGNATURE_TYPES[meta.artifactType]
+    const tool = signatureTool(meta.artifactType)
     if (tool) addSignature(meta.subject, { tool, digest: meta.digest })
   }
   const images: TaggedImage[] = []
@@ -195,7 +190,7 @@ export function buildRepository(
     if (entry.tag === undefined || entry.tag === '') continue
     const meta = manifests.get(entry.digest)
     if (!meta) continue
-    const cosign = COSIGN_TAG.exec(entry.tag)
+    const cosign = COSIGN_SIGNATURE_TAG.exec(entry.tag)
     if (cosign && meta.kind === 'image') {
       addSignature(`sha256:${cosign[1]}`, { tool: 'cosign', digest: meta.digest })
       continue
