@@ -42,7 +42,8 @@ interface RequestLine {
   path: string
   status: number
   bytes: number
-  durationMs: number
+  durationMs?: number
+  headersMs?: number
 }
 
 const requestLines = (method: string, path: string): RequestLine[] =>
@@ -75,13 +76,20 @@ test('a JSON body (the handler sets no Content-Length; Bun adds it) is logged wi
   const response = await fetch(`${registry.url}/v2/_catalog`)
   const body = new Uint8Array(await response.arrayBuffer())
   expect(body.length).toBeGreaterThan(0)
-  expect((await requestLine('GET', '/v2/_catalog')).bytes).toBe(body.length)
+  const line = await requestLine('GET', '/v2/_catalog')
+  expect(line.bytes).toBe(body.length)
+  expect(typeof line.durationMs).toBe('number')
 })
 
 test('a file on local disk is logged with its size', async () => {
   const response = await fetch(`${registry.url}${localPath}`)
   expect((await response.arrayBuffer()).byteLength).toBe(local.length)
-  expect(await requestLine('GET', localPath)).toMatchObject({ status: 200, bytes: local.length })
+  const line = await requestLine('GET', localPath)
+  expect(line).toMatchObject({ status: 200, bytes: local.length })
+  // Sent with sendfile, whose end Bun does not report: the line names the time it knows (until
+  // the response started) so that it cannot be read as the download's duration.
+  expect(typeof line.headersMs).toBe('number')
+  expect(line.durationMs).toBeUndefined()
 })
 
 test('a HEAD sends no body and is logged with 0 bytes', async () => {

@@ -38,28 +38,24 @@ export const requestLog = (options: RequestLogOptions) =>
         const client = clientAddress(c)
         if (logRequest) {
           const { method, path } = c.req
-          const line = (bytes: number) =>
-            options.logger.info('request', {
-              method,
-              path,
-              status,
-              bytes,
-              durationMs: Math.round((performance.now() - started) * 100) / 100,
-              user,
-              client,
-            })
+          const elapsed = () => Math.round((performance.now() - started) * 100) / 100
+          const line = (bytes: number, timing: { durationMs: number } | { headersMs: number }) =>
+            options.logger.info('request', { method, path, status, bytes, ...timing, user, client })
+          const whole = (bytes: number) => line(bytes, { durationMs: elapsed() })
           // A HEAD answer's body (hono runs the GET handler) and a failure's are never sent.
           const body = failed || method === 'HEAD' ? null : c.res.body
           const length = c.res.headers.get('Content-Length')
-          if (!body) line(0)
+          if (!body) whole(0)
           else if (length !== null && !isStreamedContent(body)) {
             // A file or bytes in memory: Bun sends it whole by itself (files with sendfile, which
-            // reading it here would forfeit); the line cannot wait for its last byte.
-            line(Number(length))
+            // reading it here would forfeit) and Bun 1.4.5 tells no one when the last byte went.
+            // So the line says what it knows, the time until the response started, under a name
+            // that cannot be read as the download's duration.
+            line(Number(length), { headersMs: elapsed() })
           } else {
             // A stream (S3, a pull-through fill) or a body of unknown length (JSON): the line
             // waits for the last byte, or the client's cancel, and says what went out.
-            const measured = new Response(measuredBody(body, line), c.res)
+            const measured = new Response(measuredBody(body, whole), c.res)
             // hono's setter would copy the response once more to merge the old one's headers in;
             // the new one has them all already.
             c.res = undefined
