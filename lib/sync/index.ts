@@ -11,6 +11,7 @@ import { ImageCopier } from './mirror/image-copier'
 import { ManifestCache } from './cache/manifest-cache'
 import { namespaceRouting } from './routing/ns-parameter'
 import { PeriodicSync } from './mirror/periodic'
+import { Prefetch } from './cache/prefetch'
 import { PullThroughSource } from './cache/pull-through'
 import { Router, type SyncEntry } from './routing/router'
 import { TagChecks } from './cache/tag-checks'
@@ -105,7 +106,15 @@ export function createSync(options: SyncOptions): Sync {
   })
   const manifests = new ManifestCache(registry, budget)
   const tagChecks = new TagChecks(registry.state, { logger })
-  const source = new PullThroughSource({
+  const prefetch: Prefetch = new Prefetch({
+    registry,
+    fills,
+    budget,
+    logger,
+    signal,
+    fetchChild: (repository, digest, routes): Promise<void> => source.fetchIndexChild(repository, digest, routes),
+  })
+  const source: PullThroughSource = new PullThroughSource({
     registry,
     router: new Router(entries),
     fills,
@@ -113,6 +122,7 @@ export function createSync(options: SyncOptions): Sync {
     tagChecks,
     logger,
     budget,
+    prefetch,
   })
   const periodic = new PeriodicSync({
     entries,
@@ -130,6 +140,8 @@ export function createSync(options: SyncOptions): Sync {
     metrics: () => budget.metrics(),
     stop: async () => {
       lifetime.abort()
+      // Prefetch first: its jobs stop waiting for their fills, which are then cancelled unwaited.
+      await prefetch.settled()
       await Promise.all([periodic.finished(), fills.settled(), budget.stop()])
       await tagChecks.flush()
     },

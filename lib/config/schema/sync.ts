@@ -100,16 +100,27 @@ const registry = obj(
       },
     }),
     platforms: list(str({ description: '`os/arch`, `os/arch/variant` or just `arch`.', example: 'linux/amd64' }), {
-      description: 'Periodic sync copies only these platforms of a multi-platform image; none = all.',
+      description:
+        'Only these platforms of a multi-platform image are synced: periodic sync copies only their ' +
+        'manifests and blobs, on demand the others answer 404; the index is kept byte for byte. None = all.',
       default: [],
       example: ['linux/amd64', 'linux/arm64'],
-      status: 'planned',
+      status: 'implemented',
     }),
     architectures: list(str({ description: 'Architecture, e.g. `amd64`.' }), {
       description: 'The older spelling of `platforms`, architectures only.',
       default: [],
-      status: 'planned',
+      status: 'implemented',
       deprecated: { reason: 'zot replaced it with `platforms`', fix: 'rename it to platforms' },
+    }),
+    // zot has no prefetch: a manifest check followed by an outage left an image that cannot be
+    // pulled (docs/sync.md "Prefetch").
+    prefetch: bool({
+      description:
+        'zot-bun extension: after a manifest is fetched on demand, fetch its blobs in the background ' +
+        "(for an index: the `platforms`, else the platform asked for and this machine's), so the image " +
+        'stays pullable if the upstream goes away.',
+      default: false,
     }),
     syncTimeout: duration({
       description: 'Deadline of one sync, and HTTP client timeout.',

@@ -27,6 +27,8 @@ export class ManifestSync {
   constructor(
     private readonly manifests: ManifestCache,
     private readonly tagChecks: TagChecks,
+    /** Told of every manifest fetched and stored, with the route it came from (prefetch). */
+    private readonly fetched?: (repository: string, fetched: FetchedManifest, route: Route) => void,
   ) {}
 
   /** The size of a blob some manifest fetched through the cache declared. */
@@ -40,7 +42,7 @@ export class ManifestSync {
     if (!('value' in found)) {
       throw upstreamFailure('MANIFEST_UNKNOWN', { name: repository, reference: digest }, found.failures)
     }
-    return this.store(repository, found.value, { child: listedByIndex })
+    return this.store(repository, found.value, found.route, { child: listedByIndex })
   }
 
   /** Brings a tag up to date and records the check; throws when no route could answer. */
@@ -72,7 +74,7 @@ export class ManifestSync {
     const { route, referrers } = found.value
     for (const referrer of referrers) {
       if ((await this.manifests.lookup(repository, referrer.digest))?.stored) continue
-      await this.store(repository, await route.upstream.fetchManifest(route.remote, referrer.digest), {})
+      await this.store(repository, await route.upstream.fetchManifest(route.remote, referrer.digest), route, {})
     }
   }
 
@@ -83,14 +85,14 @@ export class ManifestSync {
     route: Route,
     cached: LocalManifest | undefined,
   ): Promise<Descriptor> {
-    if (!cached) return this.store(repository, await this.fetchAllowed(route, tag), { tag })
+    if (!cached) return this.store(repository, await this.fetchAllowed(route, tag), route, { tag })
     const current = await route.upstream.resolveManifest(route.remote, tag)
     if (current.digest === cached.descriptor.digest) return cached.descriptor
     if ((await this.manifests.lookup(repository, current.digest))?.stored) {
       await this.manifests.tag(repository, current, tag)
       return current
     }
-    return this.store(repository, await this.fetchAllowed(route, current.digest), { tag })
+    return this.store(repository, await this.fetchAllowed(route, current.digest), route, { tag })
   }
 
   /** Fetches a manifest unless `onlySigned` rules it out (then the next route is tried). */
@@ -103,9 +105,15 @@ export class ManifestSync {
     return fetched
   }
 
-  private async store(repository: string, fetched: FetchedManifest, placement: Placement): Promise<Descriptor> {
+  private async store(
+    repository: string,
+    fetched: FetchedManifest,
+    route: Route,
+    placement: Placement,
+  ): Promise<Descriptor> {
     await this.manifests.store(repository, fetched, placement)
     for (const blob of fetched.info.blobs) this.blobSizes.set(blob.digest, blob.size)
+    this.fetched?.(repository, fetched, route)
     return fetched.descriptor
   }
 }

@@ -13,6 +13,8 @@
  * - Blobs stream to the client while they are stored, one upstream GET however many clients.
  * - tags/list merges the upstream's tags (briefly cached) with the cached ones.
  * - Referrers of a subject are synced when asked for.
+ * - With `platforms`, an index child of another platform is not fetched: a 404 says why (zot
+ *   rewrites the index without it instead, which changes the index's digest).
  *
  * A request with `?ns=` is served by `forNamespace(scope)`: the same caches and in-flight work,
  * with the routes narrowed to the entry the namespace names.
@@ -28,9 +30,11 @@ import type { Registry } from '../../registry/registry'
 import type { BlobFills } from './blob-fills'
 import type { CacheBudget } from './budget/cache-budget'
 import { ExpiringCache } from '../../cache/expiring-cache'
+import { platformLabel, platformSpecs, platformWanted } from '../platforms'
 import { firstRoute, type Route } from '../routing/route'
 import { upstreamFailure, upstreamReasons } from '../routing/upstream-failure'
 import type { ManifestCache } from './manifest-cache'
+import type { Prefetch } from './prefetch'
 import { ManifestSync } from './manifest-sync'
 import type { Router } from '../routing/router'
 import { SingleFlight } from '../../cache/single-flight'
@@ -45,6 +49,8 @@ export interface PullThroughOptions {
   logger: Logger
   /** Counts hits and misses; decides whether a blob may be cached or is served straight through. */
   budget?: CacheBudget
+  /** Told of every manifest fetched on demand; fetches blobs for entries with `prefetch`. */
+  prefetch?: Prefetch
   /** How long a pull waits for a tag check before it is served the cached manifest (ms). */
   staleAfter?: number
   /** How long upstream tag lists and referrer syncs are reused (ms). */
@@ -78,7 +84,14 @@ export class PullThroughSource implements PullSource {
   ) {
     this.local = options.registry
     this.flights = shared?.flights ?? new SingleFlight()
-    this.sync = shared?.sync ?? new ManifestSync(options.manifests, options.tagChecks)
+    const { prefetch } = options
+    this.sync =
+      shared?.sync ??
+      new ManifestSync(
+        options.manifests,
+        options.tagChecks,
+        prefetch && ((repository, fetched, route) => prefetch.manifestFetched(repository, fetched, route)),
+      )
     this.upstreamTags = shared?.upstreamTags ?? new ExpiringCache(options.listTtl ?? 60_000)
     this.referrerSyncs = shared?.referrerSyncs ?? new ExpiringCache(options.listTtl ?? 60_000)
     this.staleAfter = options.staleAfter ?? 2000
@@ -106,6 +119,7 @@ export class PullThroughSource implements PullSource {
     }
     if (isDigest(reference)) {
       if (cached?.stored) return cached.descriptor
+      if (cached) refuseExcludedPlatform(repository, cached.descriptor, routes[0]!)
       return this.flights.run(`${repository}@${reference}`, () =>
         this.sync.byDigest(repository, reference, routes, cached !== undefined),
       )
@@ -117,6 +131,15 @@ export class PullThroughSource implements PullSource {
       this.sync.byTag(repository, reference, routes, cached),
     )
     return cached ? this.staleIfSlow(check, cached.descriptor, repository, reference) : check
+  }
+
+  /**
+   * An index child fetched and stored unless it is already (prefetch): through the same single
+   * flight as a client's request for it, so the two cost one upstream GET.
+   */
+  async fetchIndexChild(repository: string, digest: string, routes: Route[]): Promise<void> {
+    if ((await this.options.manifests.lookup(repository, digest))?.stored) return
+    await this.flights.run(`${repository}@${digest}`, () => this.sync.byDigest(repository, digest, routes, true))
   }
 
   async openManifest(repository: string, descriptor: Descriptor): Promise<ManifestBody> {
@@ -236,4 +259,19 @@ export class PullThroughSource implements PullSource {
       )
     })
   }
+}
+
+/** A child of a cached index whose platform the entry's `platforms` leaves out: 404, saying so. */
+function refuseExcludedPlatform(repository: string, child: Descriptor, route: Route): void {
+  const { platforms, architectures } = route.registry
+  if (platformWanted(child, platformSpecs(route.registry))) return
+  throw new RegistryError('MANIFEST_UNKNOWN', {
+    detail: {
+      description:
+        `${platformLabel(child.platform)} is not among the platforms this registry syncs ` +
+        `(${[...platforms, ...architectures].join(', ')}); add it to the sync registry's platforms to pull it`,
+      name: repository,
+      reference: child.digest,
+    },
+  })
 }

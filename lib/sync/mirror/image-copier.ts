@@ -1,14 +1,17 @@
 /**
  * @module
  * Eager copies for periodic mirroring: a tag with everything it reaches (every platform of an
- * index, every blob), then its referrers (signatures, SBOMs, recursively) and cosign's legacy
- * `sha256-<hex>.sig|.att|.sbom` tags. Blobs go through the same fills as pull-through requests,
+ * index, or those `platforms` names, and every blob), then its referrers (signatures, SBOMs,
+ * recursively) and cosign's legacy `sha256-<hex>.sig|.att|.sbom` tags. Blobs go through the same fills as pull-through requests,
  * so a client pulling an image while the mirror copies it shares the download. Children and
- * blobs are stored before the manifest that names them, so a mirrored tag is always complete.
+ * blobs are stored before the manifest that names them, so a mirrored tag is always complete
+ * (for the platforms it was asked to copy: the index itself is stored byte for byte, listing the
+ * others too, unlike zot, which rewrites it and so changes its digest).
  */
 import type { Registry } from '../../registry/registry'
 import type { BlobFills } from '../cache/blob-fills'
 import type { ManifestCache, Placement } from '../cache/manifest-cache'
+import { platformSpecs, platformWanted } from '../platforms'
 import type { Route } from '../routing/route'
 import { isSigned } from '../upstream/signatures'
 import { legacyReferenceTags } from './tag-filter'
@@ -61,7 +64,9 @@ export class ImageCopier {
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const fetched = await route.upstream.fetchManifest(route.remote, reference, signal)
+    const specs = platformSpecs(route.registry)
     for (const child of fetched.info.manifests) {
+      if (!platformWanted(child, specs)) continue
       if (!(await this.options.manifests.lookup(local, child.digest))?.stored)
         await this.copyManifest(route, local, child.digest, { child: true }, signal)
     }

@@ -16,6 +16,9 @@ export class CacheCounters implements UpstreamMeter {
   /** Blobs served straight from the upstream without caching (no room). */
   straightThrough = 0
   upstreamBytes = 0
+  /** Blobs `prefetch` fetched before any client asked, and their bytes. */
+  prefetchedBlobs = 0
+  prefetchedBytes = 0
 
   /** The families; `bytes` and `maxBytes` only when a budget counts the cache. */
   families(budget: { bytes: number; maxBytes: number | undefined } | undefined): MetricFamily[] {
@@ -42,6 +45,8 @@ export class CacheCounters implements UpstreamMeter {
         this.straightThrough,
       ),
       counter('zot_sync_cache_upstream_bytes_total', 'Bytes fetched from upstreams', this.upstreamBytes),
+      counter('zot_sync_prefetch_blobs_total', 'Blobs prefetch fetched before a client asked', this.prefetchedBlobs),
+      counter('zot_sync_prefetch_bytes_total', 'Bytes of the blobs prefetch fetched', this.prefetchedBytes),
       ...(budget
         ? [gauge('zot_sync_cache_bytes', 'Bytes of content only the pull-through cache holds', budget.bytes)]
         : []),
