@@ -69,10 +69,18 @@ function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   return [...unimplementedLoginsInUse(auth), ...providers.map((id) => `openid.${id}`)]
 }
 
-/** True when bearer tokens are checked: a token server's `cert` or OIDC workload issuers. */
-const usesBearer = (auth: AuthConfig | undefined) => Boolean(auth?.bearer?.cert || auth?.bearer?.oidc.length)
+/** True when bearer tokens are checked: a token server's keys (`cert`, `awsSecretsManager`) or OIDC workload issuers. */
+const usesBearer = (auth: AuthConfig | undefined) =>
+  Boolean(auth?.bearer?.cert || auth?.bearer?.awsSecretsManager || auth?.bearer?.oidc.length)
 
-/** The bearer-token setup: zot's traditional bearer (`cert`) and OIDC workload identity (`oidc`). */
+/** The token server's keys: `cert`'s, or an AWS Secrets Manager secret's (whose SDK loads only then). */
+async function tokenServerKeys(bearer: NonNullable<AuthConfig['bearer']>, logger: Logger) {
+  if (bearer.cert) return (await import('./bearer/verification-key')).readVerificationKey(bearer.cert)
+  if (!bearer.awsSecretsManager) return undefined
+  return (await import('./bearer/aws-secrets-keys')).awsSecretsManagerKeys(bearer.awsSecretsManager, logger)
+}
+
+/** The bearer-token setup: zot's traditional bearer (`cert`, `awsSecretsManager`) and OIDC workload identity (`oidc`). */
 async function bearerSetup(
   auth: AuthConfig | undefined,
   logger: Logger,
@@ -82,7 +90,6 @@ async function bearerSetup(
   const bearer = auth?.bearer
   if (!bearer || !usesBearer(auth)) return undefined
   const { bearerAuth, bearerReadable } = await import('./bearer/bearer-auth')
-  const { readVerificationKey } = await import('./bearer/verification-key')
   const issuers = bearer.oidc
   const upstream = bearer.upstreamTokenEndpoint
   const workload = issuers.length > 0 && {
@@ -95,7 +102,7 @@ async function bearerSetup(
     // As in zot: with bearer tokens configured, no other method is consulted.
     logger.warn('bearer authentication replaces the other configured methods', { ignored: others })
   }
-  const key = bearer.cert ? readVerificationKey(bearer.cert) : undefined
+  const key = await tokenServerKeys(bearer, logger)
   const middleware = bearerAuth({
     realm: bearer.realm ?? '',
     service: bearer.service ?? '',

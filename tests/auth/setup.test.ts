@@ -5,7 +5,6 @@ import { setupAuth, type AuthSetupOptions } from '../../lib/auth/setup'
 import { UI_CLIENT_HEADER, UI_CLIENT_VALUE } from '../../lib/auth/sessions/ui-client'
 import { createLogger } from '../../lib/log/logger'
 import type { AuthConfig } from '../../lib/config'
-import { isLoginImplemented, onlyUnimplementedLogins } from '../../lib/config/implementation/auth-methods'
 import { createStateStore } from '../../lib/registry/storage/state-store'
 import { memoryDriver } from './memory-driver'
 import { authConfigOf, fixtureConfig, fixturePath, tempDirectory, testApp } from './support'
@@ -75,15 +74,6 @@ describe('setupAuth on the real-world configs', () => {
     auth.openid.providers = { keycloak: oidc }
     auth.apikey = false
     await expect(setup({ auth })).rejects.toThrow(/openid\.keycloak/)
-  })
-
-  test('a config whose only method is not implemented yet refuses to run open, as the loader does', async () => {
-    // The list of implemented methods is the schema's (lib/config/implementation/auth-methods.ts),
-    // shared with the loader's rule; this method is planned.
-    expect(isLoginImplemented('bearer.awsSecretsManager')).toBe(false)
-    const auth = authConfigOf({ bearer: { awsSecretsManager: { region: 'r', secretName: 's' } } })
-    expect(onlyUnimplementedLogins(auth)).toEqual(['bearer.awsSecretsManager'])
-    await expect(setup({ auth })).rejects.toThrow('http.auth: bearer.awsSecretsManager not supported yet')
   })
 
   test('an LDAP-only config builds without contacting the directory', async () => {

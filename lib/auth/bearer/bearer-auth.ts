@@ -14,7 +14,9 @@
  *
  * With `oidc` issuers (workload identity, oidc-workload.ts) a token is first offered to them, as
  * zot does; an ID token they accept makes a principal that `accessControl` authorizes (it carries
- * an identity, not grants). Otherwise the token server's key (`cert`), when configured, judges it.
+ * an identity, not grants). Otherwise the token server's key judges it, when configured: `cert`, or
+ * the key of an AWS Secrets Manager secret that the token's `kid` names (secret-keyring.ts); while
+ * those keys cannot be read, the answer is 503 with `Retry-After`.
  * Without a `realm` the 401 carries no challenge, as in zot.
  */
 import type { KeyObject } from 'node:crypto'
@@ -29,6 +31,7 @@ import type { AccessControl } from '../policy/access-control'
 import { anonymousPrincipal } from '../policy/principal'
 import type { WorkloadTokenVerifier } from './oidc-workload'
 import { allows, CATALOG_SCOPE, parseAccessClaim, type ResourceAccess, type Scope, scopeString } from './token-access'
+import { type TokenKeys, TokenKeysUnavailableError } from './verification-key'
 
 export interface BearerOptions {
   /** The token server's URL, announced in the challenge. */
@@ -37,8 +40,9 @@ export interface BearerOptions {
   service: string
   /** `upstreamTokenEndpoint.service`: the name the forwarded token requests give, also an accepted `aud`. */
   upstreamService?: string
-  /** Checks the token server's signatures (`cert`); absent with workload identity only. */
-  key?: KeyObject
+  /** Checks the token server's signatures: `cert`, or the keys of `awsSecretsManager` picked by
+   * the token's `kid`; absent with workload identity only. */
+  key?: KeyObject | TokenKeys
   /** OIDC workload identity (`oidc`), tried before `key`. */
   workload?: {
     verify: WorkloadTokenVerifier
@@ -61,8 +65,15 @@ const ALGORITHMS = ['EdDSA', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512
 /** Tolerated clock difference with the token server, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5
 
-/** Seconds a client should wait before retrying while a workload token's issuer is unreachable. */
+/** Seconds a client should wait before retrying while a token's issuer or keys are unreachable. */
 const ISSUER_RETRY_SECONDS = 5
+
+/** 503 with `Retry-After`: the token cannot be judged now, but may be fine. */
+const unavailable = (description: string) =>
+  new RegistryError('UNAVAILABLE', {
+    detail: { description },
+    headers: { 'Retry-After': String(ISSUER_RETRY_SECONDS) },
+  })
 
 const isBearer = (principal: Principal | undefined): principal is BearerPrincipal =>
   principal?.method === 'bearer' && Array.isArray((principal as BearerPrincipal).access)
@@ -109,10 +120,12 @@ export function bearerAuth(options: BearerOptions) {
     })
   }
 
+  /** The token's principal, or why it is refused; throws 503 when its keys cannot be read. */
   async function verify(token: string): Promise<BearerPrincipal | string> {
-    if (!options.key) return 'no token server key is configured'
+    const key = options.key
+    if (!key) return 'no token server key is configured'
     try {
-      const { payload } = await jwtVerify(token, options.key, {
+      const { payload } = await jwtVerify(token, 'keyFor' in key ? (header) => key.keyFor(header.kid) : key, {
         algorithms: ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       })
@@ -126,6 +139,7 @@ export function bearerAuth(options: BearerOptions) {
       }
       return { username: payload.sub ?? '', groups: [], method: 'bearer', access: parseAccessClaim(payload.access) }
     } catch (error) {
+      if (error instanceof TokenKeysUnavailableError) throw unavailable('the token keys cannot be read; retry later')
       return (error as Error).message
     }
   }
@@ -162,12 +176,7 @@ export function bearerAuth(options: BearerOptions) {
     if (typeof verified === 'string') {
       const reason = verdict && 'reason' in verdict ? `${verdict.reason}; ${verified}` : verified
       options.logger?.info('bearer token refused', { reason, path: c.req.path })
-      if (verdict?.kind === 'unavailable') {
-        throw new RegistryError('UNAVAILABLE', {
-          detail: { description: 'the token issuer cannot be reached; retry later' },
-          headers: { 'Retry-After': String(ISSUER_RETRY_SECONDS) },
-        })
-      }
+      if (verdict?.kind === 'unavailable') throw unavailable('the token issuer cannot be reached; retry later')
       throw challenge(scope, 'invalid bearer token', 'invalid_token')
     }
     const missing = scope?.actions.find((action) => !allows(verified.access, scope.type, scope.name, action))

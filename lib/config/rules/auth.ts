@@ -15,6 +15,10 @@ import { httpUrl, listOf, type Report, type Rule } from './rule'
 const OIDC_PROVIDERS = ['google', 'gitlab', 'oidc']
 const OAUTH2_PROVIDERS = ['github']
 const SESSION_DRIVERS = ['local', 'redis']
+/** What the AWS SDK accepts as a region: a host-name label (it becomes part of the endpoint's host). */
+const AWS_REGION = /^(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$/
+/** GetSecretValue's SecretId: a name (letters, digits, `/_+=.@-`) or an ARN (adds `:`), at most 2048. */
+const AWS_SECRET_ID = /^[\w/+=.@:-]{1,2048}$/
 
 type AccessControl = NonNullable<Config['http']['accessControl']>
 
@@ -117,8 +121,9 @@ export const authRules: readonly Rule[] = [
     severity: 'error',
     summary:
       'Bearer with `cert` or `awsSecretsManager` but no `realm` or `service`; with both `cert` and ' +
-      '`awsSecretsManager`; AWS Secrets Manager without `region` or ' +
-      '`secretName`, or a negative `refreshInterval`; an `upstreamTokenEndpoint` without `realm` or ' +
+      '`awsSecretsManager`; AWS Secrets Manager without `region` or `secretName`, with a `region` that is not a ' +
+      'host-name label (`us-east-1`), a `secretName` with characters no secret name or ARN has, or a negative ' +
+      '`refreshInterval`; an `upstreamTokenEndpoint` without `realm` or ' +
       '`service`, with a relative realm, or an http realm without `allowInsecureHttp`.',
     check(config, report) {
       const bearer = config.http.auth?.bearer
@@ -144,6 +149,16 @@ export const authRules: readonly Rule[] = [
             report(`http.auth.bearer.awsSecretsManager.${key}`, 'AWS Secrets Manager needs this key', {
               fix: `set ${key}`,
             })
+        }
+        if (asm.region && !AWS_REGION.test(asm.region)) {
+          report('http.auth.bearer.awsSecretsManager.region', 'is not an AWS region name', {
+            fix: 'use the region code of the secret, such as "us-east-1" or "eu-central-1"',
+          })
+        }
+        if (asm.secretName && !AWS_SECRET_ID.test(asm.secretName)) {
+          report('http.auth.bearer.awsSecretsManager.secretName', 'is not a secret name or ARN', {
+            fix: 'use the name (letters, digits and /_+=.@-, up to 512) or the ARN of the secret',
+          })
         }
         if (asm.refreshInterval < 0) {
           report('http.auth.bearer.awsSecretsManager.refreshInterval', 'must not be negative', {

@@ -81,12 +81,17 @@ const bearer = obj(
         "Checks the tokens' signatures: the token server's certificate, its public key (PEM) or a JWKS with one key.",
     }),
     awsSecretsManager: obj(
-      { description: 'Verification keys from AWS Secrets Manager.', optional: true, status: 'planned' },
       {
-        region: str({ description: 'AWS region of the secret.' }),
-        secretName: str({ description: 'Name of the secret.' }),
+        description:
+          "Verification keys from an AWS Secrets Manager secret: a JSON object from key id (the token's `kid`) to PEM public key, certificate or one-key JWKS.",
+        optional: true,
+        status: 'implemented',
+      },
+      {
+        region: str({ description: 'AWS region of the secret. Required.', example: 'us-east-1' }),
+        secretName: str({ description: 'Name or ARN of the secret. Required.', example: 'zot/token-keys' }),
         refreshInterval: duration({
-          description: 'How often the secret is re-read.',
+          description: 'How long the keys are cached before the secret is read again (`0`: a minute, as in zot).',
           default: MINUTE,
         }),
       },

@@ -43,10 +43,19 @@ const parseScope = (scope: string) => {
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',') }
 }
 
+/** A key that signs instead of the certificate's, named in the tokens' `kid` (AWS Secrets Manager keys). */
+export interface TokenSigner {
+  alg: string
+  kid: string
+  privateKey: CryptoKey
+}
+
 export async function startTokenServer(options: {
   service: string
   users: Record<string, string>
   grant: Grant
+  /** Asked at each token; without it, tokens are RS256 by the certificate's key with `x5c`. */
+  signer?: () => TokenSigner
 }): Promise<TokenServer> {
   const directory = await tempDirectory('token-server')
   const files = { key: join(directory, 'signing.key'), cert: join(directory, 'signing.crt') }
@@ -55,13 +64,17 @@ export async function startTokenServer(options: {
   const certificateDer = (await readFile(files.cert, 'utf8')).replace(/-----[^-]+-----|\s/g, '')
   const requests: string[] = []
 
-  const sign = (claims: Record<string, unknown>, { expiresIn = '5m' } = {}) =>
-    new SignJWT({ aud: options.service, ...claims })
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c: [certificateDer] })
+  const sign = (claims: Record<string, unknown>, { expiresIn = '5m' } = {}) => {
+    const signer = options.signer?.()
+    return new SignJWT({ aud: options.service, ...claims })
+      .setProtectedHeader(
+        signer ? { alg: signer.alg, typ: 'JWT', kid: signer.kid } : { alg: 'RS256', typ: 'JWT', x5c: [certificateDer] },
+      )
       .setIssuer(ISSUER)
       .setIssuedAt()
       .setExpirationTime(expiresIn)
-      .sign(privateKey)
+      .sign(signer?.privateKey ?? privateKey)
+  }
 
   const token = (user: string, scopes: string[]) => {
     const access = scopes.flatMap((scope) => {
