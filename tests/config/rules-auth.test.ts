@@ -80,6 +80,24 @@ const CASES: RuleCase[] = [
     message: 'needs this key',
   },
   {
+    title: 'secrets manager region that cannot be part of a host name',
+    patch: {
+      http: { auth: { bearer: { ...CHALLENGE, awsSecretsManager: { region: 'us east 1', secretName: 'keys' } } } },
+    },
+    path: 'http.auth.bearer.awsSecretsManager.region',
+    message: 'is not an AWS region name',
+    fix: '"us-east-1"',
+  },
+  {
+    title: 'secrets manager secret name with characters AWS refuses',
+    patch: {
+      http: { auth: { bearer: { ...CHALLENGE, awsSecretsManager: { region: 'us-east-1', secretName: 'zot keys!' } } } },
+    },
+    path: 'http.auth.bearer.awsSecretsManager.secretName',
+    message: 'is not a secret name or ARN',
+    fix: 'or the ARN',
+  },
+  {
     title: 'bearer cert without a realm',
     patch: (f) => ({ http: { auth: { bearer: { service: 'zot', cert: f.cert } } } }),
     path: 'http.auth.bearer.realm',
