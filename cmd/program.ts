@@ -13,6 +13,7 @@ import { registerMan } from './man'
 import { registerSchema } from './schema'
 import { registerScrub } from './scrub'
 import { registerServe } from './serve'
+import { registerSync } from './sync'
 import { registerVerifyConfig } from './verify-config'
 
 /** The whole command line, ready for `parseAsync(process.argv)`. */
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     registerGc,
     registerScrub,
     registerDedupe,
+    registerSync,
     registerSchema,
     registerCompletion,
     registerMan,

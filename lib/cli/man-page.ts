@@ -26,25 +26,33 @@ const argumentEntry = (argument: ArgumentSpec): string[] => [
   ),
 ]
 
-function commandEntry(program: ProgramSpec, command: CommandSpec): string[] {
+/** A command's entry, then one per subcommand (`zot sync warm`) but the implicit `help`. */
+function commandEntry(prefix: string, command: CommandSpec): string[] {
   const aliases = command.aliases.length > 0 ? [`Alias: ${command.aliases.join(', ')}.`] : []
   const details = [...command.arguments.flatMap(argumentEntry), ...command.options.flatMap(optionEntry)]
+  const name = `${prefix} ${command.name}`
   return [
     '.TP',
-    `.B ${roffText(`${program.name} ${command.name}`)} ${roffText(command.usage)}`,
+    `.B ${roffText(name)} ${roffText(command.usage)}`,
     roffText([command.description, ...aliases].join('. ')),
     ...(details.length > 0 ? ['.RS', ...details, '.RE'] : []),
+    ...command.subcommands
+      .filter((subcommand) => subcommand.name !== 'help')
+      .flatMap((subcommand) => commandEntry(name, subcommand)),
   ]
 }
 
 /** `zot man`: the page for `man -l -` or man1/zot.1. */
 export function manPage(program: ProgramSpec, version: string): string {
   const title = program.name.toUpperCase()
-  const synopsis = program.commands.flatMap((command) => [
-    `.B ${roffText(program.name)}`,
-    `${roffText(`${commandWords(command).join('|')} ${command.usage}`)}`,
-    '.br',
-  ])
+  const synopsis = program.commands.flatMap((command) => {
+    const leaves = command.subcommands.filter((subcommand) => subcommand.name !== 'help')
+    const lines =
+      leaves.length > 0
+        ? leaves.map((leaf) => `${command.name} ${leaf.name} ${leaf.usage}`)
+        : [`${commandWords(command).join('|')} ${command.usage}`]
+    return lines.flatMap((line) => [`.B ${roffText(program.name)}`, roffText(line), '.br'])
+  })
   return [
     `.TH ${title} 1 "" "${roffText(`${program.name} ${version}`)}" "User Commands"`,
     '.SH NAME',
@@ -56,7 +64,7 @@ export function manPage(program: ProgramSpec, version: string): string {
     '.SH OPTIONS',
     ...program.options.flatMap(optionEntry),
     '.SH COMMANDS',
-    ...program.commands.flatMap((command) => commandEntry(program, command)),
+    ...program.commands.flatMap((command) => commandEntry(program.name, command)),
     '.SH SEE ALSO',
     `${roffText(`${program.name} completion bash|zsh|fish`)} prints the shell completion scripts.`,
     '',

@@ -35,6 +35,8 @@ export interface CommandSpec {
   usage: string
   arguments: readonly ArgumentSpec[]
   options: readonly OptionSpec[]
+  /** Commands under this one (`zot sync warm`), with the implicit `help`; none for most. */
+  subcommands: readonly CommandSpec[]
 }
 
 export interface ProgramSpec {
@@ -60,21 +62,29 @@ const argumentSpec = (argument: Argument): ArgumentSpec => ({
   choices: argument.argChoices ?? [],
 })
 
-/** Describes the program's first level of commands (zot has no deeper ones). */
+function commandSpec(command: Command): CommandSpec {
+  const help = command.createHelp()
+  // A leaf's visible commands are none; a group's include commander's implicit `help`.
+  const subcommands = command.commands.length > 0 ? help.visibleCommands(command).map(commandSpec) : []
+  return {
+    name: command.name(),
+    aliases: command.aliases(),
+    description: command.description(),
+    usage: command.usage(),
+    arguments: command.registeredArguments.map(argumentSpec),
+    options: help.visibleOptions(command).map(optionSpec),
+    subcommands,
+  }
+}
+
+/** Describes the program's commands, and the commands under a command group (`sync warm`). */
 export function describeProgram(program: Command): ProgramSpec {
   const help = program.createHelp()
   return {
     name: program.name(),
     description: program.description(),
     options: help.visibleOptions(program).map(optionSpec),
-    commands: help.visibleCommands(program).map((command) => ({
-      name: command.name(),
-      aliases: command.aliases(),
-      description: command.description(),
-      usage: command.usage(),
-      arguments: command.registeredArguments.map(argumentSpec),
-      options: help.visibleOptions(command).map(optionSpec),
-    })),
+    commands: help.visibleCommands(program).map(commandSpec),
   }
 }
 

@@ -11,8 +11,9 @@ import { commandWords, describeProgram, optionWords } from '../../lib/cli/progra
 
 const CLI = join(import.meta.dir, '../../cmd/zot.ts')
 const program = describeProgram(createProgram())
-const everyCommand = program.commands.flatMap(commandWords)
-const everyOption = [...program.options, ...program.commands.flatMap((command) => command.options)].flatMap(optionWords)
+const commands = program.commands.flatMap((command) => [command, ...command.subcommands])
+const everyCommand = commands.flatMap(commandWords)
+const everyOption = [...program.options, ...commands.flatMap((command) => command.options)].flatMap(optionWords)
 
 function zot(...args: string[]): { code: number; out: string; err: string } {
   const run = Bun.spawnSync(['bun', CLI, ...args])
@@ -24,7 +25,8 @@ describe('zot completion', () => {
     expect(everyCommand).toEqual(
       expect.arrayContaining(['serve', 'verify-config', 'verify', 'gc', 'scrub', 'dedupe', 'schema']),
     )
-    expect(everyCommand).toEqual(expect.arrayContaining(['completion', 'man', 'help']))
+    expect(everyCommand).toEqual(expect.arrayContaining(['completion', 'man', 'help', 'sync', 'warm']))
+    expect(everyOption).toEqual(expect.arrayContaining(['--platform', '--concurrency', '--password-stdin']))
     expect(everyOption).toEqual(
       expect.arrayContaining(['--version', '-v', '--help', '--json', '--dry-run', '--restore']),
     )
@@ -57,7 +59,10 @@ _zot_completion; printf '%s\\n' "\${COMPREPLY[@]}"`
       return run.stdout.toString().split('\n').filter(Boolean)
     }
     expect(Bun.spawnSync(['bash', '-n'], { stdin: new TextEncoder().encode(script) }).exitCode).toBe(0)
-    expect(complete('zot s')).toEqual(['serve', 'scrub', 'schema'])
+    expect(complete('zot s')).toEqual(['serve', 'scrub', 'sync', 'schema'])
+    // A command group: its subcommands, then the subcommand's options.
+    expect(complete('zot sync ')).toEqual(['warm', 'help'])
+    expect(complete('zot sync warm --p')).toEqual(['--platform', '--password-stdin'])
     expect(complete('zot ver')).toEqual(['verify-config', 'verify'])
     expect(complete('zot gc --')).toEqual(['--dry-run', '--json', '--help'])
     expect(complete('zot d')).toEqual(['dedupe'])

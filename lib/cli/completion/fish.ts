@@ -12,19 +12,27 @@ function optionLine(name: string, condition: string, option: OptionSpec): string
   return `complete -c ${name} -n ${fishWord(condition)} ${flags.filter(Boolean).join(' ')}${value} -d ${fishWord(option.description)}`
 }
 
-function commandLines(name: string, command: CommandSpec): string[] {
-  const seen = `__fish_seen_subcommand_from ${commandWords(command).join(' ')}`
+/**
+ * A command's lines: offered where `offered` holds (no command yet; for a subcommand, its group
+ * typed and none of its subcommands), its options and argument values once it was typed.
+ */
+function commandLines(name: string, command: CommandSpec, offered: string, within?: string): string[] {
+  const typed = `__fish_seen_subcommand_from ${commandWords(command).join(' ')}`
+  const seen = within ? `${within}; and ${typed}` : typed
   const choices = command.arguments.flatMap((argument) => argument.choices)
   const values =
     choices.length > 0
       ? `complete -c ${name} -n ${fishWord(seen)} -a ${fishWord(choices.join(' '))}`
       : command.arguments.length > 0 && `complete -c ${name} -n ${fishWord(seen)} -F`
+  const none = command.subcommands.flatMap(commandWords).join(' ')
+  const subcommandOffered = `${seen}; and not __fish_seen_subcommand_from ${none}`
   return [
     ...commandWords(command).map(
-      (word) => `complete -c ${name} -n __fish_use_subcommand -a ${word} -d ${fishWord(command.description)}`,
+      (word) => `complete -c ${name} -n ${fishWord(offered)} -a ${word} -d ${fishWord(command.description)}`,
     ),
     ...command.options.map((option) => optionLine(name, seen, option)),
     ...(values ? [values] : []),
+    ...command.subcommands.flatMap((subcommand) => commandLines(name, subcommand, subcommandOffered, seen)),
   ]
 }
 
@@ -36,7 +44,7 @@ export function fishCompletion(program: ProgramSpec): string {
     // No file names unless a command takes a file: -F below re-enables them.
     `complete -c ${name} -f`,
     ...program.options.map((option) => optionLine(name, '__fish_use_subcommand', option)),
-    ...program.commands.flatMap((command) => commandLines(name, command)),
+    ...program.commands.flatMap((command) => commandLines(name, command, '__fish_use_subcommand')),
     '',
   ].join('\n')
 }

@@ -20,6 +20,18 @@ export interface SyncEntry {
   upstream: UpstreamSource
 }
 
+/** The upstream name of a local repository under one entry, if the entry covers it. */
+export function remoteFor(registry: ResolvedRegistry, local: string): string | undefined {
+  let remote: string = local
+  if (registry.content.length > 0) {
+    const rule = contentForLocal(registry.content, local)
+    if (!rule) return undefined
+    remote = remoteName(rule, local)
+  }
+  if (registry.urls[0] && isDockerHub(registry.urls[0])) remote = dockerHubName(remote)
+  return isValidRepositoryName(remote) ? remote : undefined
+}
+
 export class Router {
   constructor(readonly entries: readonly SyncEntry[]) {}
 
@@ -35,22 +47,10 @@ export class Router {
     const routes: Route[] = []
     for (const { registry, upstream } of candidates) {
       if (!registry.onDemand) continue
-      const remote = this.remoteFor(registry, local)
+      const remote = remoteFor(registry, local)
       if (remote !== undefined) routes.push({ registry, upstream, remote })
     }
     return routes
-  }
-
-  /** The upstream name of a local repository under one entry, if the entry covers it. */
-  remoteFor(registry: ResolvedRegistry, local: string): string | undefined {
-    let remote: string = local
-    if (registry.content.length > 0) {
-      const rule = contentForLocal(registry.content, local)
-      if (!rule) return undefined
-      remote = remoteName(rule, local)
-    }
-    if (registry.urls[0] && isDockerHub(registry.urls[0])) remote = dockerHubName(remote)
-    return isValidRepositoryName(remote) ? remote : undefined
   }
 
   /**
