@@ -97,7 +97,11 @@ function signatureProblem(request: Request, body: Uint8Array, credentials: Secre
   return undefined
 }
 
-export function startSecretsManager(credentials: SecretsManagerCredentials): SecretsManagerEndpoint {
+/** Starts the endpoint, stopped after the file's tests unless `stopAfterTests` is false (benchmarks). */
+export function startSecretsManager(
+  credentials: SecretsManagerCredentials,
+  { stopAfterTests = true } = {},
+): SecretsManagerEndpoint {
   const secrets = new Map<string, { value: string; version: number }>()
   const counts = new Map<string, number>()
   const refused: string[] = []
@@ -167,6 +171,6 @@ export function startSecretsManager(credentials: SecretsManagerCredentials): Sec
       server ??= listen(port ?? 0)
     },
   }
-  afterAll(() => endpoint.stop())
+  if (stopAfterTests) afterAll(() => endpoint.stop())
   return endpoint
 }
