@@ -148,22 +148,26 @@ interface Sent {
 
 const scopeOf = (repository: string): string => `repository:${repository}:pull`
 
-/** The server's error as a sentence: status, code, message and the detail's description. */
+/** The server's error as a sentence: status, code, message, its description and what upstreams said. */
 async function failure(response: Response): Promise<Error> {
   const text = await response.text().catch(() => '')
   try {
-    const parsed = JSON.parse(text) as {
-      errors?: { code?: string; message?: string; detail?: { description?: string } | string }[]
-    }
+    const parsed = JSON.parse(text) as { errors?: ServerError[] }
     const first = parsed.errors?.[0]
     if (first) {
-      const detail = typeof first.detail === 'string' ? first.detail : first.detail?.description
-      return new Error(
-        [`${response.status} ${first.code ?? ''}`.trim(), first.message, detail].filter(Boolean).join(': '),
-      )
+      const detail = typeof first.detail === 'string' ? { description: first.detail } : (first.detail ?? {})
+      const upstreams = Array.isArray(detail.upstreams) ? ` (${detail.upstreams.join('; ')})` : ''
+      const parts = [`${response.status} ${first.code ?? ''}`.trim(), first.message, detail.description]
+      return new Error(`${parts.filter(Boolean).join(': ')}${upstreams}`)
     }
   } catch {
     // Not the registry's JSON: the status says enough.
   }
   return new Error(`${response.status} ${response.statusText}`.trim())
+}
+
+interface ServerError {
+  code?: string
+  message?: string
+  detail?: string | { description?: string; upstreams?: unknown[] }
 }
