@@ -6,26 +6,46 @@
  * process with a fresh root for every cold pull. Per run, with curl: one direct pull, one cold
  * pull then a warm one, and `--concurrent` cold pulls of the same blob at once through another
  * fresh cache; with skopeo (the whole image: manifest, config, layer): one direct copy and one
- * cold copy. Prints medians (first byte, total), the ratios to direct, the cache's CPU per cold
- * pull, its peak RSS (VmHWM) and the upstream GETs the concurrent pulls cost.
+ * cold copy. Prints medians (first byte, total), the ratios to direct, the cache's CPU per pull,
+ * its peak RSS (VmHWM) and the upstream GETs the concurrent pulls cost.
+ *
+ * The floors, measured in the same rounds: `--concurrent` direct pulls at once (the reference for
+ * the concurrent cold pulls), and a minimal Bun relay (support/relay.ts) passing the upstream's
+ * body straight through, without and with SHA-256 of every chunk: what any cache written in Bun
+ * costs on this machine before doing anything of its own.
+ *
+ * `--containerd`: a realistic image (support/upstream-images.ts: four gzip'd tars of files) pulled
+ * with `ctr pull` by a private containerd, which unpacks it, straight from the upstream and
+ * through a fresh cache named as the upstream's mirror in hosts.toml; the image and its content
+ * are removed after every pull, so each one is cold on the containerd side too.
+ *
+ * `--s3`: the cold and warm pulls again with the cache's storage on a fresh bucket of a
+ * throwaway Ceph RGW (started once per run).
  *
  * `--baseline CMD` measures another build the same way in the same rounds (a compiled binary, or
  * a script running an older checkout), so a change is compared under the same machine load.
  *
  *   bun scripts/bench/cold-pull.ts [--mib 500] [--runs 5] [--concurrent 8] [--binary dist/zot]
- *     [--baseline /tmp/zot-before] [--no-skopeo]
+ *     [--baseline /tmp/zot-before] [--no-skopeo] [--containerd] [--s3]
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createClientEnvironment, run } from '../../tests/support/clients'
+import {
+  type CephRgw,
+  createTestBucket,
+  dropTestBuckets,
+  startCephRgw,
+  zotS3Params,
+} from '../../tests/support/counterparts/ceph-rgw'
 import { REPOSITORY_ROOT } from '../../tests/support/paths'
-import { startProcess } from '../../tests/support/process'
+import { type RunningProcess, startProcess } from '../../tests/support/process'
 import { freePort } from '../../tests/support/server'
-import { MediaType, manifestBytes } from '../../tests/support/oci-layout'
-import { pushBlob, pushManifest, randomBytes } from '../../tests/sync/support/content'
-import { startDockerRegistry, type DockerRegistry } from '../../tests/sync/support/docker-registry'
+import { type Containerd, mirrorOnly, startContainerd } from '../../tests/sync/support/containerd'
+import { type DockerRegistry, startDockerRegistry } from '../../tests/sync/support/docker-registry'
+import { type PushedLayeredImage, pushLargeImage, pushLayeredImage } from './support/upstream-images'
 
 const { values } = parseArgs({
   options: {
@@ -35,46 +55,49 @@ const { values } = parseArgs({
     binary: { type: 'string' },
     baseline: { type: 'string' },
     'no-skopeo': { type: 'boolean', default: false },
+    containerd: { type: 'boolean', default: false },
+    s3: { type: 'boolean', default: false },
   },
 })
 const SIZE = Number(values.mib) * (1 << 20)
 const RUNS = Number(values.runs)
 const CONCURRENT = Number(values.concurrent)
 const REPOSITORY = 'bench/big'
+const APP_REPOSITORY = 'bench/app'
+const RELAY_SCRIPT = join(import.meta.dir, 'support/relay.ts')
 
 interface Timing {
   ttfb: number
   total: number
 }
 
-/** Streams random content to a file while hashing it, then pushes it as one layer and an image. */
-async function pushLargeImage(upstream: DockerRegistry, scratch: string): Promise<string> {
-  const path = join(scratch, 'layer.bin')
-  const writer = Bun.file(path).writer()
-  const hasher = new Bun.CryptoHasher('sha256')
-  for (let written = 0; written < SIZE; written += 16 << 20) {
-    const chunk = randomBytes(Math.min(16 << 20, SIZE - written))
-    hasher.update(chunk)
-    writer.write(chunk)
+/** Named measurements, one value per round: milliseconds, CPU seconds or MiB. */
+class Series {
+  private readonly byName = new Map<string, number[]>()
+
+  add(name: string, value: number): void {
+    this.byName.set(name, [...this.all(name), value])
   }
-  await writer.end()
-  const layer = `sha256:${hasher.digest('hex')}`
-  const start = await fetch(`${upstream.url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' })
-  const location = new URL(start.headers.get('Location')!, upstream.url)
-  location.searchParams.set('digest', layer)
-  const put = await fetch(location, { method: 'PUT', body: Bun.file(path) })
-  if (put.status !== 201) throw new Error(`layer push: ${put.status}`)
-  await rm(path)
-  const config = await pushBlob(upstream, REPOSITORY, new TextEncoder().encode('{"os":"linux"}'), MediaType.ociConfig)
-  const manifest = manifestBytes({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config,
-    layers: [{ mediaType: MediaType.ociLayerGzip, digest: layer, size: SIZE }],
-  })
-  await pushManifest(upstream, REPOSITORY, 'v1', manifest, MediaType.ociManifest)
-  return layer
+  /** A pull's first byte and total under `name.ttfb` and `name.total`. */
+  addTiming(name: string, timing: Timing): void {
+    this.add(`${name}.ttfb`, timing.ttfb)
+    this.add(`${name}.total`, timing.total)
+  }
+  all(name: string): number[] {
+    return this.byName.get(name) ?? []
+  }
+  has(name: string): boolean {
+    return this.all(name).length > 0
+  }
+  median(name: string): number {
+    return median(this.all(name))
+  }
 }
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+const ms = (value: number): string => value.toFixed(0).padStart(8)
+const ratio = (value: number, reference: number): string => `${(value / reference).toFixed(2)}x`
+const seconds = (value: number): string => `${(value / 1000).toFixed(2)} s`
 
 async function curl(url: string): Promise<Timing> {
   const { stdout } = await run('curl', [
@@ -90,40 +113,103 @@ async function curl(url: string): Promise<Timing> {
   return { ttfb: Number(ttfb) * 1000, total: Number(total) * 1000 }
 }
 
-/** A fresh `zot serve` caching `upstream` on demand; `peakRssMiB` reads its VmHWM. */
-async function startCache(upstream: DockerRegistry, scratch: string, binary = values.binary) {
+/** `--concurrent` pulls of `url` at once: the median first byte and the slowest total. */
+async function curlConcurrently(url: string): Promise<Timing> {
+  const many = await Promise.all(Array.from({ length: CONCURRENT }, () => curl(url)))
+  return { ttfb: median(many.map((timing) => timing.ttfb)), total: Math.max(...many.map((timing) => timing.total)) }
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * CPU seconds once the process has gone quiet (under 20 ms of CPU in 250 ms): a cache may still
+ * be storing a blob after its client has the last byte, and that work belongs to the pull.
+ */
+async function settledCpuSecondsOf(pid: number): Promise<number> {
+  let previous = await cpuSecondsOf(pid)
+  for (;;) {
+    await Bun.sleep(250)
+    const now = await cpuSecondsOf(pid)
+    if (now - previous < 0.02) return now
+    previous = now
+  }
+}
+
+/** A pull timed with curl, and the CPU the serving process spent on it. */
+async function curlWithCpu(url: string, pid: number): Promise<{ timing: Timing; cpu: number }> {
+  const before = await cpuSecondsOf(pid)
+  const timing = await curl(url)
+  return { timing, cpu: (await settledCpuSecondsOf(pid)) - before }
+}
+
+async function peakRssMiBOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024
+}
+
+/**
+ * A cache's config: content on local disk, or on a fresh bucket of the gateway (then sync stages
+ * downloads in a local directory, as it must with remote storage).
+ */
+async function cacheConfig(root: string, port: number, upstream: DockerRegistry, rgw: CephRgw | undefined) {
+  const rootDirectory = join(root, 'data')
+  const common = { http: { address: '127.0.0.1', port: String(port) }, log: { level: 'warn' } }
+  const registries = [{ urls: [upstream.url], onDemand: true }]
+  if (!rgw) return { ...common, storage: { rootDirectory }, extensions: { sync: { enable: true, registries } } }
+  const storageDriver = { ...zotS3Params(rgw, await createTestBucket(rgw, 'cold-pull')), forcepathstyle: true }
+  return {
+    ...common,
+    // zot refuses dedupe on S3 without a cacheDriver.
+    storage: { rootDirectory, dedupe: false, storageDriver },
+    extensions: { sync: { enable: true, downloadDir: join(root, 'download'), registries } },
+  }
+}
+
+interface Cache {
+  url: string
+  process: RunningProcess
+}
+
+/** Runs `use` against a fresh `zot serve` caching `upstream` on demand, then stops it. */
+async function withCache<T>(
+  upstream: DockerRegistry,
+  scratch: string,
+  binary: string | undefined,
+  rgw: CephRgw | undefined,
+  use: (cache: Cache) => Promise<T>,
+): Promise<T> {
   const root = await mkdtemp(join(scratch, 'cache-'))
   const port = await freePort()
   const configPath = join(root, 'config.json')
-  await writeFile(
-    configPath,
-    JSON.stringify({
-      storage: { rootDirectory: join(root, 'data') },
-      http: { address: '127.0.0.1', port: String(port) },
-      log: { level: 'warn' },
-      extensions: { sync: { enable: true, registries: [{ urls: [upstream.url], onDemand: true }] } },
-    }),
-  )
+  await writeFile(configPath, JSON.stringify(await cacheConfig(root, port, upstream, rgw)))
   const command = binary
     ? [binary, 'serve', configPath]
     : [process.execPath, join(REPOSITORY_ROOT, 'cmd/zot.ts'), 'serve', configPath]
   const url = `http://127.0.0.1:${port}`
   const child = await startProcess({ command, readyUrl: `${url}/v2/`, readyTimeoutMs: 20_000 })
-  return {
-    url,
-    /** CPU seconds (user + system) the cache process has used so far. */
-    async cpuSeconds(): Promise<number> {
-      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
-      return (Number(fields[11]) + Number(fields[12])) / 100
-    },
-    async peakRssMiB(): Promise<number> {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024
-    },
-    async stop(): Promise<void> {
-      await child.stop()
-      await rm(root, { recursive: true, force: true })
-    },
+  try {
+    return await use({ url, process: child })
+  } finally {
+    await child.stop()
+    if (rgw) await dropTestBuckets(rgw)
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+/** Runs `use` against a fresh relay (support/relay.ts) in front of `upstream`, then stops it. */
+async function withRelay<T>(upstream: DockerRegistry, hash: boolean, use: (relay: Cache) => Promise<T>): Promise<T> {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const command = [process.execPath, RELAY_SCRIPT, upstream.url, String(port), ...(hash ? ['--hash'] : [])]
+  const child = await startProcess({ command, readyUrl: `${url}/v2/`, readyTimeoutMs: 20_000 })
+  try {
+    return await use({ url, process: child })
+  } finally {
+    await child.stop()
   }
 }
 
@@ -139,115 +225,207 @@ async function skopeoCopy(host: string): Promise<number> {
   }
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const ms = (value: number): string => value.toFixed(0).padStart(8)
+/**
+ * `ctr pull` (fetch and unpack) of the realistic image, straight from the upstream or through
+ * `mirror` (a hosts.toml entry for the upstream's host); returns the milliseconds it took. The
+ * image is removed and its content and snapshots collected afterwards, so every pull is cold.
+ */
+async function ctrPull(containerd: Containerd, upstream: DockerRegistry, mirror?: string): Promise<number> {
+  const reference = `${upstream.host}/${APP_REPOSITORY}:v1`
+  const hosts = mirror ? ['--hosts-dir', containerd.hostsDirectory] : []
+  if (mirror) await containerd.writeHosts(upstream.host, mirrorOnly(upstream.url, mirror))
+  const directBefore = containerdGets(upstream)
+  const started = performance.now()
+  await containerd.ctr(['images', 'pull', '--plain-http', ...hosts, reference])
+  const took = performance.now() - started
+  const directGets = containerdGets(upstream) - directBefore
+  if (mirror && directGets > 0) throw new Error(`containerd fell back to the upstream (${directGets} GETs)`)
+  await containerd.ctr(['images', 'rm', '--sync', reference])
+  const left = await containerd.contentDigests()
+  if (left.size > 0) throw new Error(`containerd kept ${left.size} blobs after the image was removed`)
+  return took
+}
+
+/** The upstream's requests for the realistic image that came from containerd itself. */
+const containerdGets = (upstream: DockerRegistry): number =>
+  upstream.accessLog().filter((line) => line.includes(`/v2/${APP_REPOSITORY}/`) && line.includes('containerd')).length
+
+/** Everything one bench run shares: the upstream and its content, and the optional counterparts. */
+interface Bench {
+  upstream: DockerRegistry
+  scratch: string
+  layer: string
+  containerd?: Containerd
+  rgw?: CephRgw
+}
+
+const blobPath = (bench: Bench): string => `/v2/${REPOSITORY}/blobs/${bench.layer}`
+
+/** The references of one round: direct pulls, concurrent direct pulls and the two relays. */
+async function measureReferences(bench: Bench, series: Series): Promise<void> {
+  const { upstream } = bench
+  series.addTiming('direct', await curl(upstream.url + blobPath(bench)))
+  series.addTiming('concurrent direct', await curlConcurrently(upstream.url + blobPath(bench)))
+  for (const [name, hash] of [
+    ['relay', false],
+    ['relay + hash', true],
+  ] as const) {
+    const pulled = await withRelay(upstream, hash, (relay) =>
+      curlWithCpu(relay.url + blobPath(bench), relay.process.pid),
+    )
+    series.addTiming(name, pulled.timing)
+    series.add(`${name}.cpu`, pulled.cpu)
+  }
+  if (!values['no-skopeo']) series.add('skopeo', await skopeoCopy(upstream.host))
+  if (bench.containerd) series.add('ctr', await ctrPull(bench.containerd, upstream))
+}
 
 /** What one build of the cache measured over the rounds. */
 interface Variant {
   label: string
   binary: string | undefined
-  cold: Timing[]
-  coldCpu: number[]
-  warm: Timing[]
-  concurrentSlowest: number[]
-  concurrentTtfb: number[]
-  peakRss: number[]
-  skopeoCold: number[]
-  upstreamGets: number[]
+  series: Series
 }
 
-const variant = (label: string, binary: string | undefined): Variant => ({
-  label,
-  binary,
-  cold: [],
-  coldCpu: [],
-  warm: [],
-  concurrentSlowest: [],
-  concurrentTtfb: [],
-  peakRss: [],
-  skopeoCold: [],
-  upstreamGets: [],
-})
+/**
+ * A cold then a warm pull through a fresh cache (on `rgw` when given), under `prefix`: both
+ * timings, the cache's CPU for each, and its peak RSS.
+ */
+async function measureColdAndWarm(bench: Bench, v: Variant, prefix: string, rgw?: CephRgw): Promise<void> {
+  await withCache(bench.upstream, bench.scratch, v.binary, rgw, async (cache) => {
+    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+    for (const name of ['cold', 'warm']) {
+      const pulled = await curlWithCpu(cache.url + blobPath(bench), cache.process.pid)
+      v.series.addTiming(`${prefix}${name}`, pulled.timing)
+      v.series.add(`${prefix}${name}.cpu`, pulled.cpu)
+    }
+    v.series.add(`${prefix}rss`, await peakRssMiBOf(cache.process.pid))
+  })
+}
 
-/** One round of a build: a cold then warm pull, the skopeo copy, the concurrent cold pulls. */
-async function measure(v: Variant, upstream: DockerRegistry, scratch: string, layer: string): Promise<void> {
-  const blobPath = `/v2/${REPOSITORY}/blobs/${layer}`
-  let cache = await startCache(upstream, scratch, v.binary)
-  await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
-  const cpuBefore = await cache.cpuSeconds()
-  v.cold.push(await curl(cache.url + blobPath))
-  v.coldCpu.push((await cache.cpuSeconds()) - cpuBefore)
-  v.peakRss.push(await cache.peakRssMiB())
-  v.warm.push(await curl(cache.url + blobPath))
-  await cache.stop()
+/** `--concurrent` cold pulls through one fresh cache, and the upstream GETs they cost. */
+async function measureConcurrentCold(bench: Bench, v: Variant): Promise<void> {
+  const { upstream } = bench
+  await withCache(upstream, bench.scratch, v.binary, undefined, async (cache) => {
+    await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
+    const layerGets = () => upstream.count('GET', new RegExp(`/blobs/${bench.layer}$`))
+    const before = layerGets()
+    v.series.addTiming('concurrent cold', await curlConcurrently(cache.url + blobPath(bench)))
+    v.series.add('upstream gets', layerGets() - before)
+    v.series.add('rss', await peakRssMiBOf(cache.process.pid))
+  })
+}
 
+/** One round of a build: cold and warm pulls, the whole-image clients, the concurrent pulls. */
+async function measure(bench: Bench, v: Variant): Promise<void> {
+  const { upstream, scratch } = bench
+  await measureColdAndWarm(bench, v, '')
+  if (bench.rgw) await measureColdAndWarm(bench, v, 's3 ', bench.rgw)
   if (!values['no-skopeo']) {
-    cache = await startCache(upstream, scratch, v.binary)
-    v.skopeoCold.push(await skopeoCopy(new URL(cache.url).host))
-    await cache.stop()
+    const took = await withCache(upstream, scratch, v.binary, undefined, (cache) => skopeoCopy(new URL(cache.url).host))
+    v.series.add('skopeo', took)
   }
-
-  cache = await startCache(upstream, scratch, v.binary)
-  await run('curl', ['-sS', '-o', '/dev/null', `${cache.url}/v2/${REPOSITORY}/manifests/v1`])
-  const before = upstream.count('GET', new RegExp(`/blobs/${layer}$`))
-  const many = await Promise.all(Array.from({ length: CONCURRENT }, () => curl(cache.url + blobPath)))
-  v.upstreamGets.push(upstream.count('GET', new RegExp(`/blobs/${layer}$`)) - before)
-  v.concurrentSlowest.push(Math.max(...many.map((timing) => timing.total)))
-  v.concurrentTtfb.push(median(many.map((timing) => timing.ttfb)))
-  v.peakRss.push(await cache.peakRssMiB())
-  await cache.stop()
-}
-
-function report(v: Variant, directTotal: number, directTtfb: number, skopeoDirect: number): void {
-  const coldTotal = median(v.cold.map((t) => t.total))
-  const coldTtfb = median(v.cold.map((t) => t.ttfb))
-  const slowest = median(v.concurrentSlowest)
-  console.log(`${v.label}:`)
-  console.log(
-    `  cold through the cache       ${ms(coldTtfb)}  ${ms(coldTotal)}   ${(coldTotal / directTotal).toFixed(2)}x`,
-  )
-  console.log(
-    `  warm from the cache          ${ms(median(v.warm.map((t) => t.ttfb)))}  ${ms(median(v.warm.map((t) => t.total)))}`,
-  )
-  console.log(
-    `  ${CONCURRENT} concurrent cold (slowest)  ${ms(median(v.concurrentTtfb))}  ${ms(slowest)}   ${(slowest / directTotal).toFixed(2)}x`,
-  )
-  if (v.skopeoCold.length > 0) {
-    const cold = median(v.skopeoCold)
-    console.log(
-      `  skopeo copy of the image: direct ${ms(skopeoDirect)}, cold ${ms(cold)}   ${(cold / skopeoDirect).toFixed(2)}x`,
+  const { containerd } = bench
+  if (containerd) {
+    v.series.add(
+      'ctr',
+      await withCache(upstream, scratch, v.binary, undefined, (cache) => ctrPull(containerd, upstream, cache.url)),
     )
   }
-  console.log(`  first byte, cold / direct: ${(coldTtfb / directTtfb).toFixed(2)}x`)
-  console.log(`  cache CPU for one cold pull (user + system): median ${median(v.coldCpu).toFixed(2)} s`)
-  console.log(
-    `  cache peak RSS (VmHWM): median ${median(v.peakRss).toFixed(0)} MiB, max ${Math.max(...v.peakRss).toFixed(0)} MiB`,
-  )
-  console.log(`  upstream GETs of the layer per ${CONCURRENT} concurrent cold pulls: ${v.upstreamGets.join(', ')}`)
+  await measureConcurrentCold(bench, v)
 }
 
-const scratch = await mkdtemp(join(tmpdir(), 'zot-cold-pull-bench-'))
-const upstream = await startDockerRegistry()
-try {
-  const layer = await pushLargeImage(upstream, scratch)
-  const direct: Timing[] = []
-  const skopeoDirect: number[] = []
-  const variants = [variant(values.binary ?? 'this checkout', values.binary)]
-  if (values.baseline) variants.push(variant(`baseline ${values.baseline}`, values.baseline))
-  for (let round = 0; round < RUNS; round++) {
-    direct.push(await curl(`${upstream.url}/v2/${REPOSITORY}/blobs/${layer}`))
-    if (!values['no-skopeo']) skopeoDirect.push(await skopeoCopy(upstream.host))
-    // Alternating which build goes first spreads a load spike over both.
-    for (const v of round % 2 === 0 ? variants : [...variants].reverse()) await measure(v, upstream, scratch, layer)
-    console.error(`run ${round + 1}/${RUNS} done`)
-  }
-  const directTotal = median(direct.map((t) => t.total))
-  const directTtfb = median(direct.map((t) => t.ttfb))
-  console.log(`one ${SIZE / (1 << 20)} MiB layer, curl; medians of ${RUNS} runs (ms)`)
-  console.log('pull                           first byte     total   total / direct')
-  console.log(`direct from the upstream       ${ms(directTtfb)}  ${ms(directTotal)}`)
-  for (const v of variants) report(v, directTotal, directTtfb, skopeoDirect.length > 0 ? median(skopeoDirect) : 0)
-} finally {
-  await upstream.stop()
-  await rm(scratch, { recursive: true, force: true })
+const COLUMNS = 'pull                                  first byte     total   / direct   CPU (s)'
+
+/** One table row: `name` of `series` as a pull, its ratio to `reference` and its CPU if measured. */
+function row(label: string, series: Series, name: string, reference: number, note = ''): void {
+  const total = series.median(`${name}.total`)
+  const cpu = series.has(`${name}.cpu`) ? series.median(`${name}.cpu`).toFixed(2).padStart(9) : ''.padStart(9)
+  const cells = `${ms(series.median(`${name}.ttfb`))}  ${ms(total)}   ${ratio(total, reference).padStart(7)}  ${cpu}`
+  console.log(`${label.padEnd(36)}${cells}${note && `   ${note}`}`)
 }
+
+function reportReferences(references: Series): void {
+  const direct = references.median('direct.total')
+  console.log(`one ${SIZE / (1 << 20)} MiB layer, curl; medians of ${RUNS} runs (ms)`)
+  console.log(COLUMNS)
+  row('direct from the upstream', references, 'direct', direct)
+  row(`${CONCURRENT} concurrent direct (slowest)`, references, 'concurrent direct', direct)
+  row('relay floor (Bun, pass-through)', references, 'relay', direct)
+  row('relay + hash floor (SHA-256)', references, 'relay + hash', direct)
+}
+
+/** A whole-image client's line: direct and cold medians and their ratio. */
+function clientLine(label: string, references: Series, v: Variant, name: string): void {
+  if (!v.series.has(name)) return
+  const direct = references.median(name)
+  const cold = v.series.median(name)
+  console.log(`  ${label}: direct ${seconds(direct)}, cold ${seconds(cold)}   ${ratio(cold, direct)}`)
+}
+
+function report(v: Variant, references: Series, appImage: PushedLayeredImage | undefined): void {
+  const direct = references.median('direct.total')
+  const hashFloor = references.median('relay + hash.total')
+  const s = v.series
+  console.log(`${v.label}:`)
+  const coldNote = `(${ratio(s.median('cold.total'), hashFloor)} the relay + hash floor)`
+  row('  cold through the cache', s, 'cold', direct, coldNote)
+  row('  warm from the cache', s, 'warm', direct)
+  if (s.has('s3 cold.total')) {
+    const s3Note = `(${ratio(s.median('s3 cold.total'), hashFloor)} the relay + hash floor)`
+    row('  S3: cold through the cache', s, 's3 cold', direct, s3Note)
+    row('  S3: warm from the cache', s, 's3 warm', direct)
+  }
+  const concurrentNote = `(${ratio(s.median('concurrent cold.total'), references.median('concurrent direct.total'))} ${CONCURRENT} concurrent direct)`
+  row(`  ${CONCURRENT} concurrent cold (slowest)`, s, 'concurrent cold', direct, concurrentNote)
+  clientLine('skopeo copy of the image', references, v, 'skopeo')
+  if (appImage) {
+    const mib = (bytes: number) => (bytes / (1 << 20)).toFixed(0)
+    const image = `${appImage.layers} layers, ${mib(appImage.compressedBytes)} MiB gzip'd, ${mib(appImage.uncompressedBytes)} MiB of files`
+    clientLine(`ctr pull of an image (${image})`, references, v, 'ctr')
+  }
+  console.log(`  first byte, cold / direct: ${ratio(s.median('cold.ttfb'), references.median('direct.ttfb'))}`)
+  const rss = s.all('rss')
+  console.log(
+    `  cache peak RSS (VmHWM): median ${median(rss).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB` +
+      (s.has('s3 rss') ? `; on S3 median ${s.median('s3 rss').toFixed(0)} MiB` : ''),
+  )
+  console.log(
+    `  upstream GETs of the layer per ${CONCURRENT} concurrent cold pulls: ${s.all('upstream gets').join(', ')}`,
+  )
+}
+
+/** Starts what the options ask for, runs the rounds, prints the tables; stops everything. */
+async function main(): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'zot-cold-pull-bench-'))
+  const upstream = await startDockerRegistry()
+  const bench: Bench = { upstream, scratch, layer: '' }
+  try {
+    bench.layer = await pushLargeImage(upstream, REPOSITORY, SIZE, scratch)
+    const appImage = values.containerd ? await pushLayeredImage(upstream, APP_REPOSITORY, scratch) : undefined
+    if (values.containerd) bench.containerd = await startContainerd()
+    if (values.s3) bench.rgw = await startCephRgw()
+    const references = new Series()
+    const variants: Variant[] = [
+      { label: values.binary ?? 'this checkout', binary: values.binary, series: new Series() },
+    ]
+    if (values.baseline) {
+      variants.push({ label: `baseline ${values.baseline}`, binary: values.baseline, series: new Series() })
+    }
+    for (let round = 0; round < RUNS; round++) {
+      await measureReferences(bench, references)
+      // Alternating which build goes first spreads a load spike over both.
+      for (const v of round % 2 === 0 ? variants : [...variants].reverse()) await measure(bench, v)
+      console.error(`run ${round + 1}/${RUNS} done`)
+    }
+    reportReferences(references)
+    for (const v of variants) report(v, references, appImage)
+  } finally {
+    await bench.containerd?.stop()
+    await bench.rgw?.stop()
+    await upstream.stop()
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
+await main()
