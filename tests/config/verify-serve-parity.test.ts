@@ -185,16 +185,18 @@ describe('keys of current zot', () => {
           sinks: [{ type: 'http', address: 'https://hooks.test', source: 's', typePrefix: 't' }],
         },
         sync: {
-          registries: [{ urls: ['https://ghcr.io'], onDemand: true, platforms: ['linux/amd64', 'arm64'] }],
+          registries: [
+            { urls: ['https://ghcr.io'], onDemand: true, platforms: ['linux/amd64', 'arm64'], disableHTTP2: true },
+          ],
         },
       },
     })
     const { config: decoded, findings } = await inspect(config)
     expect(errorsOf(findings), describeFindings(findings)).toEqual([])
     expect(decoded?.extensions?.events?.sinks[0]?.typePrefix).toBe('t')
-    // Events (with source and typePrefix) are implemented; sync's platform filter is not yet.
+    // Events (with source and typePrefix) and sync's platform filter are implemented; disableHTTP2 is not.
     const planned = plannedKeysInUse(decoded!)
-    expect(planned).toEqual(['extensions.sync.registries[0].platforms'])
+    expect(planned).toEqual(['extensions.sync.registries[0].disableHTTP2'])
     const { status, out } = await verify(config)
     expect(status).toBe(0)
     const listed = out.filter((line) =>
