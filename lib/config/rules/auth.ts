@@ -151,14 +151,22 @@ export const authRules: readonly Rule[] = [
             })
         }
         if (asm.region && !AWS_REGION.test(asm.region)) {
-          report('http.auth.bearer.awsSecretsManager.region', 'is not an AWS region name', {
-            fix: 'use the region code of the secret, such as "us-east-1" or "eu-central-1"',
-          })
+          report(
+            'http.auth.bearer.awsSecretsManager.region',
+            `${JSON.stringify(asm.region)} is not an AWS region name`,
+            {
+              fix: 'use the region code of the secret, such as "us-east-1" or "eu-central-1"',
+            },
+          )
         }
         if (asm.secretName && !AWS_SECRET_ID.test(asm.secretName)) {
-          report('http.auth.bearer.awsSecretsManager.secretName', 'is not a secret name or ARN', {
-            fix: 'use the name (letters, digits and /_+=.@-, up to 512) or the ARN of the secret',
-          })
+          report(
+            'http.auth.bearer.awsSecretsManager.secretName',
+            `${JSON.stringify(asm.secretName)} is not a secret name or ARN`,
+            {
+              fix: 'use the name (letters, digits and /_+=.@-, up to 512) or the ARN of the secret',
+            },
+          )
         }
         if (asm.refreshInterval < 0) {
           report('http.auth.bearer.awsSecretsManager.refreshInterval', 'must not be negative', {
