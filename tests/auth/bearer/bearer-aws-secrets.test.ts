@@ -5,7 +5,8 @@
  * signed (SigV4) with the configured region and the credentials of the registry's environment.
  * The token's `kid` picks the key; key rotation by the refresh interval and by an unknown `kid`
  * (bounded); one read for many concurrent requests; the last good keys while the endpoint is down
- * or the secret malformed; 503 when no key was ever read; skopeo following the challenge.
+ * or the secret malformed; 503 when no key was ever read (missing, binary or unreadable secret);
+ * skopeo following the challenge.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { randomUUID } from 'node:crypto'
@@ -41,8 +42,10 @@ const secretOf = async (...keys: Key[]) =>
 
 const LONG = 'zot/keys-long'
 const SHORT = 'zot/keys-short'
+const BINARY = 'zot/keys-binary'
 endpoint.setSecret(LONG, await secretOf(keyA))
 endpoint.setSecret(SHORT, await secretOf(keyA))
+endpoint.setSecret(BINARY, await secretOf(keyA), { binary: true })
 
 let signer: TokenSigner = { alg: keyA.alg, kid: keyA.kid, privateKey: keyA.pair.privateKey }
 const tokens = await startTokenServer({
@@ -287,6 +290,12 @@ describe('no key ever read: 503 with Retry-After, and the log says why', () => {
       secretName: 'zot/absent',
       env: endpoint.env,
       cause: 'ResourceNotFoundException',
+    },
+    {
+      name: 'a secret stored as binary',
+      secretName: BINARY,
+      env: endpoint.env,
+      cause: 'the secret is malformed: it holds binary data (SecretBinary), not a SecretString',
     },
     {
       name: 'credentials the endpoint does not accept',

@@ -26,8 +26,8 @@ export interface SecretsManagerEndpoint {
   url: string
   /** The environment a client needs: credentials and the endpoint, isolated from the machine's AWS config. */
   env: Record<string, string>
-  /** Sets (or with undefined removes) a secret's SecretString. */
-  setSecret(name: string, value: string | undefined): void
+  /** Sets (or with undefined removes) a secret's SecretString, or its SecretBinary with `binary`. */
+  setSecret(name: string, value: string | undefined, options?: { binary?: boolean }): void
   /** GetSecretValue answers counted per secret name (signed requests only). */
   reads(name: string): number
   /** Requests refused for their signature. */
@@ -102,7 +102,7 @@ export function startSecretsManager(
   credentials: SecretsManagerCredentials,
   { stopAfterTests = true } = {},
 ): SecretsManagerEndpoint {
-  const secrets = new Map<string, { value: string; version: number }>()
+  const secrets = new Map<string, { value: string; version: number; binary: boolean }>()
   const counts = new Map<string, number>()
   const refused: string[] = []
   const awsError = (status: number, type: string, message: string) =>
@@ -132,7 +132,9 @@ export function startSecretsManager(
       JSON.stringify({
         ARN: `arn:aws:secretsmanager:${credentials.region}:123456789012:secret:${name}-AbCdEf`,
         Name: name,
-        SecretString: secret.value,
+        ...(secret.binary
+          ? { SecretBinary: Buffer.from(secret.value).toString('base64') }
+          : { SecretString: secret.value }),
         VersionId: `00000000-0000-4000-8000-${String(secret.version).padStart(12, '0')}`,
         VersionStages: ['AWSCURRENT'],
         CreatedDate: Math.floor(Date.now() / 1000),
@@ -156,9 +158,9 @@ export function startSecretsManager(
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
-    setSecret(name, value) {
+    setSecret(name, value, { binary = false } = {}) {
       if (value === undefined) secrets.delete(name)
-      else secrets.set(name, { value, version: (secrets.get(name)?.version ?? 0) + 1 })
+      else secrets.set(name, { value, version: (secrets.get(name)?.version ?? 0) + 1, binary })
     },
     reads: (name) => counts.get(name) ?? 0,
     refused,
