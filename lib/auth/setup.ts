@@ -58,8 +58,8 @@ export interface AuthSetup {
 }
 
 /**
- * The configured methods nobody can log in with here, e.g. `openid.keycloak`,
- * `bearer.awsSecretsManager`: the methods whose schema status is not implemented (the list the
+ * The configured methods nobody can log in with here, e.g. `openid.keycloak`: the methods whose
+ * schema status is not implemented (the list the
  * config loader's rule refuses with) and OpenID providers of an unknown kind. The loader refuses
  * a config with only these; `setupAuth` checks again, as it is also called with configs the
  * loader never read.
