@@ -59,10 +59,9 @@ export interface AuthSetup {
 
 /**
  * The configured methods nobody can log in with here, e.g. `openid.keycloak`: the methods whose
- * schema status is not implemented (the list the
- * config loader's rule refuses with) and OpenID providers of an unknown kind. The loader refuses
- * a config with only these; `setupAuth` checks again, as it is also called with configs the
- * loader never read.
+ * schema status is not implemented (the list the config loader's rule refuses with) and OpenID
+ * providers of an unknown kind. The loader refuses a config with only these; `setupAuth` checks
+ * again, as it is also called with configs the loader never read.
  */
 function unsupportedMethods(auth: AuthConfig | undefined): string[] {
   const providers = Object.keys(auth?.openid?.providers ?? {}).filter((id) => !isOpenIdKind(id))
