@@ -13,10 +13,10 @@ export interface Finished {
 }
 
 /** Runs `command` to its end; stdout and stderr are collected, the exit code returned. */
-export async function runToEnd(command: string[], options: { cwd?: string } = {}): Promise<Finished> {
+export async function runToEnd(command: string[], options: { cwd?: string; stdin?: string } = {}): Promise<Finished> {
   const child = Bun.spawn(command, {
     ...(options.cwd && { cwd: options.cwd }),
-    stdin: 'ignore',
+    stdin: options.stdin === undefined ? 'ignore' : new TextEncoder().encode(options.stdin),
     stdout: 'pipe',
     stderr: 'pipe',
   })

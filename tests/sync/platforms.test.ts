@@ -6,41 +6,12 @@
  * without asking the upstream, and the wanted ones pull. With the upstream stopped, the mirrored
  * platform still pulls whole.
  */
-import { afterAll, expect, test } from 'bun:test'
-import { startRegistry, type RunningRegistry } from '../support/server'
+import { expect, test } from 'bun:test'
 import { eventually, pullVerified } from './support/cache-budget'
 import { pullManifest, pushIndex } from './support/content'
-import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
+import { upstreamAndCacheStarter, upstreamGets } from './support/upstream-and-cache'
 
-const stops: (() => Promise<void>)[] = []
-
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop()
-})
-
-/** An upstream with what `prepare` pushes, then a cache syncing from it with the entry's keys. */
-async function upstreamAndCache<T>(
-  registry: Record<string, unknown>,
-  prepare: (upstream: DockerRegistry) => Promise<T>,
-): Promise<{ upstream: DockerRegistry; cache: RunningRegistry; pushed: T }> {
-  const upstream = await startDockerRegistry()
-  stops.push(() => upstream.stop())
-  const pushed = await prepare(upstream)
-  const cache = await startRegistry({
-    config: {
-      log: { level: 'debug' },
-      extensions: {
-        sync: { registries: [{ urls: [upstream.url], responseHeaderTimeout: '5s', ...registry }] },
-      },
-    },
-  })
-  stops.push(() => cache.stop())
-  return { upstream, cache, pushed }
-}
-
-/** GETs of `digest` (manifest or blob) the upstream served. */
-const upstreamGets = (upstream: DockerRegistry, digest: string): number =>
-  upstream.count('GET', new RegExp(`/(manifests|blobs)/${digest}$`))
+const upstreamAndCache = upstreamAndCacheStarter()
 
 test('periodic sync copies only the platforms asked for, and keeps the index as the upstream has it', async () => {
   const {

@@ -5,46 +5,15 @@
  * none, this machine's) are prefetched; a client pulling while prefetch runs shares its fills,
  * one upstream GET per blob (counted in the upstream's access log); and the prefetch counters.
  */
-import { afterAll, expect, test } from 'bun:test'
-import { startRegistry, type RunningRegistry } from '../support/server'
+import { expect, test } from 'bun:test'
 import { eventually, metric, pullVerified } from './support/cache-budget'
 import { pullBlob, pullManifest, pushImage, pushIndex } from './support/content'
-import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
+import type { DockerRegistry } from './support/docker-registry'
+import { upstreamAndCacheStarter, upstreamGets } from './support/upstream-and-cache'
 
 const MiB = 1 << 20
-const stops: (() => Promise<void>)[] = []
-
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop()
-})
-
-/** An upstream with what `prepare` pushes, then a cache pulling it on demand with prefetch. */
-async function upstreamAndCache<T>(
-  registry: Record<string, unknown>,
-  prepare: (upstream: DockerRegistry) => Promise<T>,
-): Promise<{ upstream: DockerRegistry; cache: RunningRegistry; pushed: T }> {
-  const upstream = await startDockerRegistry()
-  stops.push(() => upstream.stop())
-  const pushed = await prepare(upstream)
-  const cache = await startRegistry({
-    config: {
-      log: { level: 'debug' },
-      extensions: {
-        metrics: { enable: true, prometheus: { path: '/metrics' } },
-        sync: {
-          registries: [
-            { urls: [upstream.url], onDemand: true, prefetch: true, responseHeaderTimeout: '5s', ...registry },
-          ],
-        },
-      },
-    },
-  })
-  stops.push(() => cache.stop())
-  return { upstream, cache, pushed }
-}
-
-const upstreamGets = (upstream: DockerRegistry, digest: string): number =>
-  upstream.count('GET', new RegExp(`/(manifests|blobs)/${digest}$`))
+/** Pairs whose cache pulls on demand with prefetch (and serves metrics). */
+const upstreamAndCache = upstreamAndCacheStarter({ onDemand: true, prefetch: true }, { metrics: true })
 
 /** Whether the upstream has served every digest (once the cache prefetched them). */
 const fetchedAll = (upstream: DockerRegistry, digests: string[]): Promise<boolean> =>

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRegistry, type RunningRegistry } from '../support/server'
-import { ZOT_CLI, runZot, type Finished } from '../support/zot-cli'
+import { ZOT_CLI, runToEnd, runZot, type Finished } from '../support/zot-cli'
 import { pullVerified } from './support/cache-budget'
 import { pullManifest, pushImage, pushIndex } from './support/content'
 import { startDockerRegistry, type DockerRegistry } from './support/docker-registry'
@@ -70,14 +70,23 @@ async function scenario(extra: Record<string, unknown> = {}): Promise<Scenario> 
   return { upstream, cache, configPath }
 }
 
-describe('warming a running server', () => {
-  let s: Scenario
-
+/** Starts a scenario before the describe's tests; the accessor throws until it started. */
+function useScenario(extra?: () => Promise<Record<string, unknown>>): () => Scenario {
+  let started: Scenario | undefined
   beforeAll(async () => {
-    s = await scenario()
+    started = await scenario(await extra?.())
   }, 30_000)
+  return () => {
+    if (!started) throw new Error('the warm scenario did not start')
+    return started
+  }
+}
+
+describe('warming a running server', () => {
+  const current = useScenario()
 
   test('two images warmed (one named by its upstream host, one by its local name) pull with the upstream stopped', async () => {
+    const s = current()
     const single = await pushImage(s.upstream, 'team/api', { tag: '1.0', layers: [2 * MiB, 512 * 1024] })
     const index = await pushIndex(s.upstream, 'team/web', '2.0', ['amd64', 'arm64'])
     const [amd64, arm64] = index.children
@@ -107,13 +116,10 @@ describe('warming a running server', () => {
 })
 
 describe('a bad image among good ones', () => {
-  let s: Scenario
-
-  beforeAll(async () => {
-    s = await scenario()
-  }, 30_000)
+  const current = useScenario()
 
   test('fails clearly with exit 1, and the others are still warmed', async () => {
+    const s = current()
     const good = await pushImage(s.upstream, 'team/good', { tag: '1.0' })
     const run = await runZot(
       'sync',
@@ -144,6 +150,7 @@ describe('a bad image among good ones', () => {
   }, 60_000)
 
   test('without --json the failures are named on stderr with their reasons, and in the summary', async () => {
+    const s = current()
     const run = await runZot('sync', 'warm', s.configPath, 'up/team/gone:1.0', 'not a name')
     expect(run.code).toBe(1)
     expect(run.err).toContain('zot sync warm: up/team/gone:1.0 failed: ')
@@ -154,54 +161,41 @@ describe('a bad image among good ones', () => {
 })
 
 describe('a server with htpasswd', () => {
-  let s: Scenario
-
-  beforeAll(async () => {
+  const current = useScenario(async () => {
     const htpasswd = join(scratch, 'htpasswd')
     await writeFile(htpasswd, `warmer:${await Bun.password.hash('s3cret', { algorithm: 'bcrypt', cost: 4 })}\n`)
-    s = await scenario({ http: { auth: { htpasswd: { path: htpasswd } } } })
-  }, 30_000)
+    return { http: { auth: { htpasswd: { path: htpasswd } } } }
+  })
 
-  /** `zot sync warm` with the password on stdin. */
-  async function warmWithPassword(password: string, ...args: string[]): Promise<Finished> {
-    const child = Bun.spawn([process.execPath, ZOT_CLI, 'sync', 'warm', ...args], {
-      stdin: new TextEncoder().encode(`${password}\n`),
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    const [code, out, err] = await Promise.all([
-      child.exited,
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ])
-    return { code, out, err }
-  }
+  /** `zot sync warm CONFIG up/team/private:1.0` as `warmer` with `password` on stdin. */
+  const warmWithPassword = (configPath: string, password: string): Promise<Finished> =>
+    runToEnd(
+      [
+        process.execPath,
+        ZOT_CLI,
+        'sync',
+        'warm',
+        configPath,
+        'up/team/private:1.0',
+        '--username',
+        'warmer',
+        '--password-stdin',
+      ],
+      { stdin: `${password}\n` },
+    )
 
   test('warms with --username and --password-stdin; without them, says credentials are needed', async () => {
+    const s = current()
     const image = await pushImage(s.upstream, 'team/private', { tag: '1.0' })
     const anonymous = await runZot('sync', 'warm', s.configPath, 'up/team/private:1.0')
     expect(anonymous.code).toBe(1)
     expect(anonymous.err).toContain('--username NAME --password-stdin')
 
-    const wrong = await warmWithPassword(
-      'nope',
-      s.configPath,
-      'up/team/private:1.0',
-      '--username',
-      'warmer',
-      '--password-stdin',
-    )
+    const wrong = await warmWithPassword(s.configPath, 'nope')
     expect(wrong.code).toBe(1)
     expect(wrong.err).toContain('refused the credentials')
 
-    const run = await warmWithPassword(
-      's3cret',
-      s.configPath,
-      'up/team/private:1.0',
-      '--username',
-      'warmer',
-      '--password-stdin',
-    )
+    const run = await warmWithPassword(s.configPath, 's3cret')
     expect(run.err).toBe('')
     expect(run.code).toBe(0)
     await s.upstream.stop()

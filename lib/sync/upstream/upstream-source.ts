@@ -18,7 +18,7 @@ import { resumingBody } from './resuming-body'
 import { UpstreamError } from './upstream-error'
 
 /** Every manifest type we store, so upstreams never convert (or refuse) for lack of Accept. */
-const MANIFEST_ACCEPT = [
+export const MANIFEST_ACCEPT = [
   MediaType.ociIndex,
   MediaType.ociManifest,
   MediaType.dockerManifestList,

@@ -9,18 +9,11 @@
  */
 import { digestOf, parseDigest, createHasher } from '../../oci/digest'
 import { MAX_MANIFEST_BYTES, parseManifest, type ManifestInfo } from '../../oci/manifest'
-import { MediaType } from '../../oci/media-types'
 import type { Credentials } from '../upstream/credentials'
 import type { UpstreamTls } from '../upstream/tls'
 import { UpstreamAuth } from '../upstream/upstream-auth'
+import { MANIFEST_ACCEPT } from '../upstream/upstream-source'
 import { watchBody } from '../upstream/body-watchdog'
-
-const MANIFEST_ACCEPT = [
-  MediaType.ociIndex,
-  MediaType.ociManifest,
-  MediaType.dockerManifestList,
-  MediaType.dockerManifest,
-].join(', ')
 
 export interface ServerClientOptions {
   /** `http(s)://host:port` of the server. */
