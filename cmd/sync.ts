@@ -127,7 +127,6 @@ export async function warmCommand(options: WarmCommandOptions, io: MaintenanceIo
     io.err(`zot sync warm: ${(error as Error).message}`)
     if (error instanceof ServerUnreachableError)
       io.err('  Is `zot serve CONFIG` running, and is CONFIG its configuration?')
-    else if (!options.credentials) io.err('  The server asks for credentials: --username NAME --password-stdin.')
     return 1
   }
   const registries = (config.extensions?.sync?.registries ?? []).map(resolveRegistry)

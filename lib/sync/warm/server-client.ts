@@ -45,12 +45,17 @@ export class ServerClient {
     })
   }
 
-  /** Resolves once `GET /v2/` answers as a registry does (200, or 401 before credentials). */
+  /**
+   * Resolves once `GET /v2/` answers as a registry does. Without credentials a 401 is fine: the
+   * base route always asks, while pulls may still be open to anonymous users.
+   */
   async check(): Promise<void> {
     const { response } = await this.request('/v2/', undefined, {})
     await response.body?.cancel()
-    if (response.status === 401) throw new Error(`${this.options.url} refused the credentials (401)`)
-    if (!response.ok) throw new Error(`${this.options.url}/v2/ answered ${response.status}: not a registry API`)
+    if (response.status === 401 && this.options.credentials)
+      throw new Error(`${this.options.url} refused the credentials (401)`)
+    if (!response.ok && response.status !== 401)
+      throw new Error(`${this.options.url}/v2/ answered ${response.status}: not a registry API`)
   }
 
   /** A manifest, its bytes checked against the digest asked for or announced. */
@@ -59,7 +64,7 @@ export class ServerClient {
       Accept: MANIFEST_ACCEPT,
     })
     const { response } = sent
-    if (!response.ok) throw await failure(response)
+    if (!response.ok) throw await failure(response, !this.options.credentials)
     const declared = Number(response.headers.get('Content-Length') ?? '0')
     if (declared > MAX_MANIFEST_BYTES)
       throw new Error(`the manifest is ${declared} bytes, more than a manifest may have`)
@@ -74,7 +79,7 @@ export class ServerClient {
   /** Reads a whole blob, hashing it; `onBytes` is told of each chunk. Throws unless it verifies. */
   async blob(repository: string, digest: string, size: number, onBytes: (bytes: number) => void): Promise<void> {
     const sent = await this.request(`/v2/${repository}/blobs/${digest}`, scopeOf(repository), {})
-    if (!sent.response.ok) throw await failure(sent.response)
+    if (!sent.response.ok) throw await failure(sent.response, !this.options.credentials)
     const hasher = createHasher(parseDigest(digest)?.algorithm)
     let received = 0
     for await (const chunk of this.watched(sent, `blob ${digest}`)) {
@@ -141,8 +146,15 @@ interface Sent {
 
 const scopeOf = (repository: string): string => `repository:${repository}:pull`
 
-/** The server's error as a sentence: status, code, message, its description and what upstreams said. */
-async function failure(response: Response): Promise<Error> {
+/** The server's error as a sentence, and what to do about a 401 without credentials. */
+async function failure(response: Response, anonymous: boolean): Promise<Error> {
+  const error = await serverError(response)
+  if (response.status !== 401 || !anonymous) return error
+  return new Error(`${error.message}; the server asks for credentials: --username NAME --password-stdin`)
+}
+
+/** Status, code, message, the detail's description and what upstreams said. */
+async function serverError(response: Response): Promise<Error> {
   const text = await response.text().catch(() => '')
   try {
     const parsed = JSON.parse(text) as { errors?: ServerError[] }
