@@ -3,7 +3,8 @@
  * registry served for real (a child process): a manifest GET alone leaves an image that pulls
  * whole once the upstream is stopped; for an index, only the platforms of `platforms` (or, with
  * none, this machine's) are prefetched; a client pulling while prefetch runs shares its fills,
- * one upstream GET per blob (counted in the upstream's access log); and the prefetch counters.
+ * one upstream GET per blob (counted in the upstream's access log); a blob past the cache budget
+ * is not prefetched; and the prefetch counters.
  */
 import { expect, test } from 'bun:test'
 import { eventually, metric, pullVerified } from './support/cache-budget'
@@ -103,4 +104,21 @@ test('a client pulling while prefetch runs shares its fills: one upstream GET pe
   // Whichever started a fill, the other joined it.
   await Bun.sleep(500)
   for (const blob of image.blobs) expect(upstreamGets(upstream, blob.digest)).toBe(1)
+}, 60_000)
+
+test('a blob the cache budget has no room for is not prefetched; the others are', async () => {
+  const {
+    upstream,
+    cache,
+    pushed: image,
+  } = await upstreamAndCache(
+    {},
+    (upstream) => pushImage(upstream, 'budget/app', { tag: '1.0', layers: [6 * MiB, 64 * 1024] }),
+    { cacheMaxBytes: '4MiB' },
+  )
+  const [config, big, layer] = image.blobs
+  expect((await pullManifest(cache.url, 'budget/app', '1.0')).status).toBe(200)
+  expect(await eventually(async () => (await metric(cache.url, 'zot_sync_prefetch_blobs_total')) === 2)).toBe(true)
+  expect(await metric(cache.url, 'zot_sync_prefetch_bytes_total')).toBe(config!.size + layer!.size)
+  expect(upstreamGets(upstream, big!.digest)).toBe(0)
 }, 60_000)

@@ -26,6 +26,8 @@ export async function startUpstreamAndCache<T>(
   prepare: (upstream: DockerRegistry) => Promise<T>,
   options: {
     metrics?: boolean
+    /** Keys of `extensions.sync` besides the registry (the cache budget's). */
+    sync?: Record<string, unknown>
     /** The file's stop list: the pair's `stop` is added to it once both run. */
     stops?: (() => Promise<void>)[]
   } = {},
@@ -38,7 +40,7 @@ export async function startUpstreamAndCache<T>(
         log: { level: 'debug' },
         extensions: {
           ...(options.metrics && { metrics: { enable: true, prometheus: { path: '/metrics' } } }),
-          sync: { registries: [{ urls: [upstream.url], responseHeaderTimeout: '5s', ...registry }] },
+          sync: { ...options.sync, registries: [{ urls: [upstream.url], responseHeaderTimeout: '5s', ...registry }] },
         },
       },
     })
@@ -68,10 +70,13 @@ export function upstreamAndCacheStarter(
 ): <T>(
   registry: Record<string, unknown>,
   prepare: (upstream: DockerRegistry) => Promise<T>,
+  /** Keys of `extensions.sync` besides the registry. */
+  sync?: Record<string, unknown>,
 ) => Promise<UpstreamAndCache<T>> {
   const stops: (() => Promise<void>)[] = []
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop()
   })
-  return (registry, prepare) => startUpstreamAndCache({ ...defaults, ...registry }, prepare, { ...options, stops })
+  return (registry, prepare, sync) =>
+    startUpstreamAndCache({ ...defaults, ...registry }, prepare, { ...options, ...(sync && { sync }), stops })
 }
