@@ -28,7 +28,7 @@ export function platformSpecs(registry: {
   platforms: readonly string[]
   architectures: readonly string[]
 }): PlatformSpec[] {
-  return [...registry.platforms.map(parsePlatform), ...registry.architectures.map((arch) => parsePlatform(arch))]
+  return [...registry.platforms, ...registry.architectures].map((text) => parsePlatform(text))
 }
 
 const field = (platform: Record<string, unknown>, key: string): string | undefined =>
