@@ -225,18 +225,28 @@ async function skopeoCopy(host: string): Promise<number> {
   }
 }
 
+/** `ctr pull` fetches and unpacks into snapshots; `ctr content fetch` only fetches. */
+type CtrCommand = 'pull' | 'fetch'
+const CTR_COMMANDS: Record<CtrCommand, string[]> = { pull: ['images', 'pull'], fetch: ['content', 'fetch'] }
+
 /**
- * `ctr pull` (fetch and unpack) of the realistic image, straight from the upstream or through
- * `mirror` (a hosts.toml entry for the upstream's host); returns the milliseconds it took. The
- * image is removed and its content and snapshots collected afterwards, so every pull is cold.
+ * `ctr pull` or `ctr content fetch` of the realistic image, straight from the upstream or
+ * through `mirror` (a hosts.toml entry for the upstream's host); returns the milliseconds it
+ * took. The image is removed and its content and snapshots collected afterwards, so every pull
+ * is cold.
  */
-async function ctrPull(containerd: Containerd, upstream: DockerRegistry, mirror?: string): Promise<number> {
+async function ctrPull(
+  containerd: Containerd,
+  upstream: DockerRegistry,
+  command: CtrCommand,
+  mirror?: string,
+): Promise<number> {
   const reference = `${upstream.host}/${APP_REPOSITORY}:v1`
   const hosts = mirror ? ['--hosts-dir', containerd.hostsDirectory] : []
   if (mirror) await containerd.writeHosts(upstream.host, mirrorOnly(upstream.url, mirror))
   const directBefore = containerdGets(upstream)
   const started = performance.now()
-  await containerd.ctr(['images', 'pull', '--plain-http', ...hosts, reference])
+  await containerd.ctr([...CTR_COMMANDS[command], '--plain-http', ...hosts, reference])
   const took = performance.now() - started
   const directGets = containerdGets(upstream) - directBefore
   if (mirror && directGets > 0) throw new Error(`containerd fell back to the upstream (${directGets} GETs)`)
@@ -277,7 +287,10 @@ async function measureReferences(bench: Bench, series: Series): Promise<void> {
     series.add(`${name}.cpu`, pulled.cpu)
   }
   if (!values['no-skopeo']) series.add('skopeo', await skopeoCopy(upstream.host))
-  if (bench.containerd) series.add('ctr', await ctrPull(bench.containerd, upstream))
+  const { containerd } = bench
+  if (!containerd) return
+  for (const command of ['pull', 'fetch'] as const)
+    series.add(`ctr ${command}`, await ctrPull(containerd, upstream, command))
 }
 
 /** What one build of the cache measured over the rounds. */
@@ -317,6 +330,17 @@ async function measureConcurrentCold(bench: Bench, v: Variant): Promise<void> {
   })
 }
 
+/** `ctr pull` and `ctr content fetch` of the realistic image, each through a fresh cache. */
+async function measureContainerd(bench: Bench, v: Variant, containerd: Containerd): Promise<void> {
+  const { upstream, scratch } = bench
+  for (const command of ['pull', 'fetch'] as const) {
+    const took = await withCache(upstream, scratch, v.binary, undefined, (cache) =>
+      ctrPull(containerd, upstream, command, cache.url),
+    )
+    v.series.add(`ctr ${command}`, took)
+  }
+}
+
 /** One round of a build: cold and warm pulls, the whole-image clients, the concurrent pulls. */
 async function measure(bench: Bench, v: Variant): Promise<void> {
   const { upstream, scratch } = bench
@@ -326,13 +350,7 @@ async function measure(bench: Bench, v: Variant): Promise<void> {
     const took = await withCache(upstream, scratch, v.binary, undefined, (cache) => skopeoCopy(new URL(cache.url).host))
     v.series.add('skopeo', took)
   }
-  const { containerd } = bench
-  if (containerd) {
-    v.series.add(
-      'ctr',
-      await withCache(upstream, scratch, v.binary, undefined, (cache) => ctrPull(containerd, upstream, cache.url)),
-    )
-  }
+  if (bench.containerd) await measureContainerd(bench, v, bench.containerd)
   await measureConcurrentCold(bench, v)
 }
 
@@ -386,7 +404,9 @@ function report(v: Variant, references: Series, appImage: PushedLayeredImage | u
   if (appImage) {
     const mib = (bytes: number) => (bytes / (1 << 20)).toFixed(0)
     const image = `${appImage.layers} layers, ${mib(appImage.compressedBytes)} MiB gzip'd, ${mib(appImage.uncompressedBytes)} MiB of files`
-    clientLine(`ctr pull of an image (${image})`, references, v, 'ctr')
+    console.log(`  an image of ${image}, containerd:`)
+    clientLine('  ctr pull (fetch and unpack)', references, v, 'ctr pull')
+    clientLine('  ctr content fetch (no unpacking)', references, v, 'ctr fetch')
   }
   console.log(`  first byte, cold / direct: ${ratio(s.median('cold.ttfb'), references.median('direct.ttfb'))}`)
   const rss = s.all('rss')
