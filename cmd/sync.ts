@@ -115,13 +115,14 @@ export function registerSync(program: Command): void {
 export async function warmCommand(options: WarmCommandOptions, io: MaintenanceIo): Promise<number> {
   const { config } = options
   const url = options.url ?? serverUrl(config.http)
-  const client = new ServerClient({
-    url,
-    tls: await serverTls(config.http),
-    idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
-    ...(options.credentials && { credentials: options.credentials }),
-  })
+  let client: ServerClient
   try {
+    client = new ServerClient({
+      url,
+      tls: await serverTls(config.http),
+      idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
+      ...(options.credentials && { credentials: options.credentials }),
+    })
     await client.check()
   } catch (error) {
     io.err(`zot sync warm: ${(error as Error).message}`)

@@ -3,14 +3,16 @@
  * docker-registry: images named as a containerd user writes them (upstream host and path, or the
  * local name) are in the cache afterwards, so they pull whole with the upstream stopped; a bad
  * name fails clearly with exit 1 while the others are warmed; `--platform` picks the children of
- * an index; credentials come from --username and --password-stdin; a server that is not running
- * gets a message saying so.
+ * an index; credentials come from --username and --password-stdin; a server on HTTPS is trusted
+ * by the certificate its config names; a server that is not running gets a message saying so.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startRegistry, type RunningRegistry } from '../support/server'
+import { startProcess } from '../support/process'
+import { freePort, startRegistry, type RunningRegistry } from '../support/server'
+import { makeSelfSignedCertificate } from '../support/tls/certificates'
 import { ZOT_CLI, runToEnd, runZot, type Finished } from '../support/zot-cli'
 import { pullVerified } from './support/cache-budget'
 import { pullManifest, pushImage, pushIndex } from './support/content'
@@ -211,6 +213,38 @@ describe('a server with htpasswd', () => {
         blob.digest.slice('sha256:'.length),
       )
     }
+  }, 60_000)
+})
+
+describe('a server on HTTPS with a self-signed certificate', () => {
+  test('is reached over https, trusting the certificate the config names', async () => {
+    const upstream = await startDockerRegistry()
+    stops.push(() => upstream.stop())
+    const image = await pushImage(upstream, 'team/tls', { tag: '1.0' })
+    const tls = { cert: join(scratch, 'server.crt'), key: join(scratch, 'server.key') }
+    await makeSelfSignedCertificate({ ...tls, commonName: '127.0.0.1', subjectAltName: 'IP:127.0.0.1' })
+    const port = await freePort()
+    const configPath = join(scratch, 'tls.json')
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        storage: { rootDirectory: join(scratch, 'tls-root') },
+        http: { address: '127.0.0.1', port: String(port), tls },
+        extensions: { sync: { registries: [{ urls: [upstream.url], onDemand: true, responseHeaderTimeout: '5s' }] } },
+      }),
+    )
+    const server = await startProcess({
+      command: [process.execPath, ZOT_CLI, 'serve', configPath],
+      readyUrl: `https://127.0.0.1:${port}/v2/`,
+      insecure: true,
+      readyTimeoutMs: 20_000,
+    })
+    stops.push(() => server.stop())
+
+    const run = await runZot('sync', 'warm', configPath, 'team/tls:1.0')
+    expect(run.err).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.out).toContain(`warmed team/tls:1.0 ${image.digest} (3 blobs`)
   }, 60_000)
 })
 

@@ -22,6 +22,13 @@ export function serverUrl(http: Pick<HttpConfig, 'address' | 'port' | 'tls'>): s
 
 /** TLS towards the server: the system's roots plus the server's own certificate file, if any. */
 export async function serverTls(http: Pick<HttpConfig, 'tls'>): Promise<UpstreamTls> {
-  const own = http.tls?.cert ? [await readFile(http.tls.cert, 'utf8')] : []
+  const cert = http.tls?.cert
+  const own = cert
+    ? [
+        await readFile(cert, 'utf8').catch((error: Error) => {
+          throw new Error(`cannot read http.tls.cert ${cert} to trust the server: ${error.message}`, { cause: error })
+        }),
+      ]
+    : []
   return { rejectUnauthorized: true, ...(own.length > 0 && { ca: [...rootCertificates, ...own] }) }
 }
