@@ -437,9 +437,13 @@ async function main(): Promise<void> {
       variants.push({ label: `baseline ${values.baseline}`, binary: values.baseline, series: new Series() })
     }
     for (let round = 0; round < RUNS; round++) {
-      await measureReferences(bench, references)
-      // Alternating which build goes first spreads a load spike over both.
-      for (const v of round % 2 === 0 ? variants : [...variants].reverse()) await measure(bench, v)
+      // Alternating what goes first (the direct pulls or the caches, and which build) spreads a
+      // load spike, and what one step leaves behind for the next (page cache, containerd's
+      // garbage collection), over all of them.
+      const even = round % 2 === 0
+      if (even) await measureReferences(bench, references)
+      for (const v of even ? variants : [...variants].reverse()) await measure(bench, v)
+      if (!even) await measureReferences(bench, references)
       console.error(`run ${round + 1}/${RUNS} done`)
     }
     reportReferences(references)
