@@ -4,9 +4,11 @@
  * whole once the upstream is stopped; for an index, only the platforms of `platforms` (or, with
  * none, this machine's) are prefetched; a client pulling while prefetch runs shares its fills,
  * one upstream GET per blob (counted in the upstream's access log); a blob past the cache budget
- * is not prefetched; and the prefetch counters.
+ * is not prefetched; a stop cancels a prefetch that stalls; and the prefetch counters.
  */
 import { expect, test } from 'bun:test'
+import { startFaultProxy } from '../reliability/support/fault-proxy'
+import { startRegistry } from '../support/server'
 import { eventually, metric, pullVerified } from './support/cache-budget'
 import { pullBlob, pullManifest, pushImage, pushIndex } from './support/content'
 import type { DockerRegistry } from './support/docker-registry'
@@ -121,4 +123,38 @@ test('a blob the cache budget has no room for is not prefetched; the others are'
   expect(await eventually(async () => (await metric(cache.url, 'zot_sync_prefetch_blobs_total')) === 2)).toBe(true)
   expect(await metric(cache.url, 'zot_sync_prefetch_bytes_total')).toBe(config!.size + layer!.size)
   expect(upstreamGets(upstream, big!.digest)).toBe(0)
+}, 60_000)
+
+test('a stop does not wait for a prefetch: the fill nobody reads is cancelled and the server exits at once', async () => {
+  const { upstream: registry, pushed: image } = await upstreamAndCache({}, (upstream) =>
+    pushImage(upstream, 'stall/app', { tag: '1.0', layers: [4 * MiB] }),
+  )
+  const layer = image.blobs[1]!
+  // The layer's body stops after 1 MiB and never goes on (nor times out: the timeout is long).
+  const proxy = await startFaultProxy(registry.url)
+  proxy.rules = [
+    { method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), fault: { kind: 'stall-body', after: MiB } },
+  ]
+  const cache = await startRegistry({
+    config: {
+      log: { level: 'debug' },
+      extensions: {
+        sync: {
+          registries: [{ urls: [proxy.url], onDemand: true, prefetch: true, responseHeaderTimeout: '60s' }],
+        },
+      },
+    },
+  })
+  try {
+    expect((await pullManifest(cache.url, 'stall/app', '1.0')).status).toBe(200)
+    expect(await eventually(async () => proxy.faulted === 1)).toBe(true)
+    const started = performance.now()
+    cache.kill('SIGTERM')
+    // Exited by itself, well before the 60 s the stalled body could hold it.
+    expect(await cache.exited).toBe(0)
+    expect(performance.now() - started).toBeLessThan(10_000)
+  } finally {
+    await cache.stop()
+    await proxy.stop()
+  }
 }, 60_000)
