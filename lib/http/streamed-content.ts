@@ -11,10 +11,17 @@
  * A stream that fails mid-transfer (an upstream's corrupt bytes, a storage error) cuts the
  * client's connection, as it must; the failure is logged here as a JSON line, because Bun.serve
  * would print the error's stack trace to stderr instead.
+ *
+ * Except a body Bun pipes by itself (an S3 object's fetch body, lib/storage/native-body.ts): it is
+ * handed on untouched, and the request log treats it like a file. Bun 1.4.5 tells JavaScript
+ * neither its end nor its failure (no callback, no abort of the request's signal), so an S3
+ * connection that breaks mid-body cuts the client and is reported by Bun's own stderr line (the
+ * object's URL and the socket error; requests are signed in headers, so no credential).
  */
 import type { Logger } from '../log/logger'
 import type { Descriptor } from '../oci/manifest'
 import type { ContentSource } from '../registry/content-source'
+import { isNativeBody } from '../storage/native-body'
 
 const streamed = new WeakSet<ReadableStream<Uint8Array>>()
 
@@ -52,6 +59,10 @@ function failingQuietly(
 export function recordingStreams(source: ContentSource, logger: Logger): ContentSource {
   const recorded = <T>(content: T, repository: string, digest: string): T | ReadableStream<Uint8Array> => {
     if (!(content instanceof ReadableStream)) return content
+    // Bun pipes these itself; any wrapper here would cost a JavaScript hop per chunk (a third
+    // more CPU per byte from S3, docs/performance.md). Like a file, such a body is logged with
+    // its length, and a failure mid-way cuts the client as it must, reported by Bun's own line.
+    if (isNativeBody(content)) return content
     const guarded = failingQuietly(content, (error) =>
       logger.warn('response body failed; the client connection was cut', {
         repository,

@@ -58,7 +58,10 @@ export interface StorageDriver {
   getContent(path: string): Promise<Uint8Array>
   /** Small objects, replaced atomically: readers see the old or the new content, never a mix. */
   putContent(path: string, data: Uint8Array | string): Promise<void>
-  /** Streams `length` bytes (all when absent) from `offset`. */
+  /**
+   * Streams `length` bytes (all when absent) from `offset`. Empty content is an empty Blob, so a
+   * stream always has bytes: callers tell empty content (a dedupe placeholder) without reading.
+   */
   read(path: string, range?: { offset: number; length?: number }): Promise<Content>
   /** A writer that appends to what the path holds (`append`) or starts empty. */
   writer(path: string, options: { append: boolean }): Promise<FileWriter>

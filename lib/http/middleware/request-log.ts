@@ -47,8 +47,9 @@ export const requestLog = (options: RequestLogOptions) =>
           const length = c.res.headers.get('Content-Length')
           if (!body) whole(0)
           else if (length !== null && !isStreamedContent(body)) {
-            // A file or bytes in memory: Bun sends it whole by itself (files with sendfile, which
-            // reading it here would forfeit) and Bun 1.4.5 tells no one when the last byte went.
+            // A file, bytes in memory or an S3 object's body: Bun sends it whole by itself (files
+            // with sendfile, fetch bodies natively, which reading it here would forfeit) and Bun
+            // 1.4.5 tells no one when the last byte went.
             // So the line says what it knows, the time until the response started, under a name
             // that cannot be read as the download's duration.
             line(Number(length), { headersMs: elapsed() })

@@ -92,10 +92,10 @@ export class BlobStore {
   async open(repository: string, digest: string, range?: { offset: number; length: number }): Promise<Content> {
     const content = await this.read(blobPath(repository, digest), digest, range)
     if (!this.options.placeholders || range?.length === 0) return content
-    // Only a read that yields nothing can be a placeholder: real blobs cost no extra request.
-    const started = await nonEmpty(content)
-    if (started) return started
-    if (!isPlaceholder(digest, 0)) return new Blob([])
+    // Only empty content (an empty Blob: drivers never hand out an empty stream) can be a
+    // placeholder: real blobs cost no extra request, and their streams pass on untouched.
+    if (!(content instanceof Blob) || content.size > 0) return content
+    if (!isPlaceholder(digest, 0)) return content
     return this.read(await this.originalPath(repository, digest), digest, range)
   }
 
@@ -298,30 +298,4 @@ export class BlobStore {
   async markRestoreComplete(complete: boolean): Promise<void> {
     await this.driver.putContent(RESTORE_MARKER_PATH, complete ? '1' : '0')
   }
-}
-
-/** The stream from its first bytes on, or undefined when it has none. */
-async function nonEmpty(content: Content): Promise<Content | undefined> {
-  if (content instanceof Blob) return content.size > 0 ? content : undefined
-  const reader = content.getReader()
-  let first: Uint8Array | undefined
-  while (!first) {
-    const { done, value } = await reader.read()
-    if (done) return undefined
-    if (value.byteLength > 0) first = value
-  }
-  let pending: Uint8Array | undefined = first
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (pending) {
-        controller.enqueue(pending)
-        pending = undefined
-        return
-      }
-      const { done, value } = await reader.read()
-      if (done) controller.close()
-      else controller.enqueue(value)
-    },
-    cancel: (reason) => reader.cancel(reason),
-  })
 }

@@ -1,8 +1,8 @@
 /**
  * @module
- * GetObject response bodies: a Node stream under the SDK's Node HTTP handler, typed loosely by
- * the SDK as one of several stream kinds. Read as chunks, or released unread so the socket returns
- * to the keep-alive pool.
+ * GetObject response bodies: Bun's fetch stream (fetch-handler.ts), typed loosely by the SDK as
+ * one of several stream kinds. Read as chunks, or released unread so the connection closes rather
+ * than downloading what nobody reads.
  */
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3'
 

@@ -1,11 +1,15 @@
 /**
  * @module
- * Streaming reads. A plain object is one GetObject whose body is handed out as a web stream with
- * backpressure (a blob is never buffered); the same request reveals a segmented upload through its
- * metadata, which is then read piece by piece with the requested range mapped onto the pieces.
+ * Streaming reads. A plain object is one GetObject whose body, Bun's own fetch stream
+ * (fetch-handler.ts), is handed out as it is: a response pipes it to the client natively, with the
+ * client's backpressure, and the blob is never buffered. Empty content is an empty Blob, so that
+ * callers (dedupe placeholders) tell it apart without reading. The same request reveals a
+ * segmented upload through its metadata, which is then read piece by piece with the requested
+ * range mapped onto the pieces.
  */
 import { GetObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3'
-import { StorageUnavailableError } from '../driver'
+import { StorageUnavailableError, type Content } from '../driver'
+import { markNativeBody } from '../native-body'
 import { chunksOf, discard } from './body'
 import type { S3Bucket } from './bucket'
 import { classifyS3Error } from './errors'
@@ -16,19 +20,27 @@ export async function readObject(
   bucket: S3Bucket,
   path: string,
   range?: { offset: number; length?: number },
-): Promise<ReadableStream<Uint8Array>> {
+): Promise<Content> {
   const offset = range?.offset ?? 0
   const end = range?.length === undefined ? Infinity : offset + range.length
   if (end > offset) {
     const response = await getRange(bucket, path, bucket.keyOf(path), offset, end)
     if (response && segmentStateOf(response.Metadata).parts === 0) {
-      return streamOf(chunksOf(response.Body))
+      if (response.ContentLength === 0) {
+        discard(response.Body)
+        return new Blob([])
+      }
+      // A length S3 did not state goes the long way, which knows the size.
+      if (response.ContentLength !== undefined && response.Body instanceof ReadableStream)
+        return markNativeBody(response.Body)
     }
     discard(response?.Body)
   }
   // A segmented upload, an empty range, or a range S3 refused (416: it starts past the end).
   const object = await describeObject(bucket, path)
-  return streamOf(readPieces(bucket, path, object.pieces, offset, Math.min(end, object.size)))
+  const to = Math.min(end, object.size)
+  if (to <= offset) return new Blob([])
+  return streamOf(readPieces(bucket, path, object.pieces, offset, to))
 }
 
 /** The whole content in memory: for small objects (manifests, index.json) only. */
