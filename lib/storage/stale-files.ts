@@ -7,7 +7,11 @@
 import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
-/** Removes the files of `directory` (those `matches` accepts) last modified before `maxAgeMs` ago. */
+/**
+ * Removes the files of `directory` (those `matches` accepts) last modified before `maxAgeMs` ago;
+ * with 0, whatever their age (without comparing: a file written in this very millisecond has an
+ * mtime with a fraction past `Date.now()`, and would stay).
+ */
 export async function removeStaleFiles(
   directory: string,
   maxAgeMs: number,
@@ -18,8 +22,8 @@ export async function removeStaleFiles(
   await Promise.all(
     names.filter(matches).map(async (name) => {
       const path = join(directory, name)
-      const info = await stat(path).catch(() => undefined)
-      if (info && info.mtimeMs < cutoff) await rm(path, { force: true }).catch(() => {})
+      const stale = maxAgeMs <= 0 || ((await stat(path).catch(() => undefined))?.mtimeMs ?? cutoff) < cutoff
+      if (stale) await rm(path, { force: true }).catch(() => {})
     }),
   )
 }

@@ -19,11 +19,21 @@ afterAll(async () => {
 const spoolName = (pid: number | undefined): string =>
   `.zot-sync-${pid === undefined ? '' : `${pid}-`}${crypto.randomUUID()}.spool`
 
-/** The PID of a process that has exited. */
+/**
+ * The PID of a process that has exited and been reaped: until it is reaped, a zombie still
+ * answers kill(pid, 0), and `exited` can resolve a moment before that (seen under load).
+ */
 async function deadPid(): Promise<number> {
   const child = Bun.spawn(['true'])
   await child.exited
-  return child.pid
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; await Bun.sleep(10)) {
+    try {
+      process.kill(child.pid, 0)
+    } catch {
+      return child.pid
+    }
+  }
+  throw new Error(`process ${child.pid} still answers signals after it exited`)
 }
 
 test('spools of dead processes and of older versions go; a live process keeps its own, also across a reload', async () => {
