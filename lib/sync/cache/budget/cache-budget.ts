@@ -230,12 +230,15 @@ export class CacheBudget implements ManifestRoom {
 
   private refuse(repository: string, digest: string, size: number | undefined, reason: string): false {
     if (!this.refusing) {
-      this.options.logger.warn('sync: no room to cache; serving blobs straight from the upstream until there is', {
-        repository,
-        digest,
-        size,
-        reason,
-      })
+      this.options.logger.warn(
+        'sync: no room to cache; blobs that do not fit are served straight from the upstream, and not prefetched, until there is',
+        {
+          repository,
+          digest,
+          size,
+          reason,
+        },
+      )
     }
     this.refusing = true
     return false
