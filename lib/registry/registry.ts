@@ -26,6 +26,16 @@ export { rangeHeader, type ChunkRange, type UploadStatus } from './storage/uploa
 export type { Pulls } from './pulls'
 export type { RepositoryMaintenance, StoredFile } from './maintenance/repository-maintenance'
 
+export interface PutBlobOptions {
+  origin: Origin
+  owner?: string
+  /**
+   * The body ends only once its bytes are known to hash to the digest, and errors otherwise (a
+   * pull-through fill's spool, verified while it downloaded): it is not hashed a second time.
+   */
+  verified?: boolean
+}
+
 export interface RegistryOptions {
   driver: StorageDriver
   /** zot's `storage.dedupe`: share identical blobs between repositories (hard links on disk). */
@@ -138,7 +148,7 @@ export interface Registry extends ContentSource {
     repository: string,
     digest: string,
     body: ReadableStream<Uint8Array> | null,
-    options: { origin: Origin; owner?: string },
+    options: PutBlobOptions,
   ): Promise<BlobStored>
   /** Makes a blob of `from` available in `to`; false when there is nothing to mount (blobTouched). */
   mountBlob(from: string, to: string, digest: string): Promise<boolean>

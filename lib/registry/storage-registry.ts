@@ -17,7 +17,14 @@ import { IndexStore } from './storage/index-store'
 import { ManifestStore, type PutManifestResult } from './storage/manifest-store'
 import { Placeholders } from './storage/placeholders'
 import { createPulls, type Pulls } from './pulls'
-import type { BlobStored, Origin, PutManifestOptions, Registry, RegistryOptions, UploadWriteOptions } from './registry'
+import type {
+  BlobStored,
+  PutBlobOptions,
+  PutManifestOptions,
+  Registry,
+  RegistryOptions,
+  UploadWriteOptions,
+} from './registry'
 import { RepositoryMaintenance } from './maintenance/repository-maintenance'
 import { createStateStore, type StateStore } from './storage/state-store'
 import { UploadStore, type UploadStatus } from './storage/upload-store'
@@ -189,9 +196,9 @@ export class StorageRegistry implements Registry {
     repository: string,
     digest: string,
     body: ReadableStream<Uint8Array> | null,
-    options: { origin: Origin; owner?: string },
+    options: PutBlobOptions,
   ): Promise<BlobStored> {
-    const stored = await this.uploads.upload(repository, digest, body, options.owner)
+    const stored = await this.uploads.upload(repository, digest, body, options)
     if (options.origin === 'push') this.events.emit('blobTouched', repository, stored.digest)
     return stored
   }

@@ -8,6 +8,7 @@ import { RegistryError } from '../../lib/errors/registry-error'
 import { digestOf } from '../../lib/oci/digest'
 import { MediaType } from '../../lib/oci/media-types'
 import type { RegistryListener } from '../../lib/registry/events'
+import { blobPath, uploadsPath } from '../../lib/registry/layout'
 import type { Registry } from '../../lib/registry/registry'
 import { createTestStorage } from '../support/storage-under-test'
 import { bytes, randomBlob } from './harness'
@@ -149,4 +150,34 @@ test('a cache store whose bytes do not match the stated digest is refused and st
     .catch((error: unknown) => error)
   expect(refused).toMatchObject({ code: 'DIGEST_INVALID' })
   expect(await registry.tagExists('ops/verify', 'v1')).toBe(false)
+})
+
+describe('a verified blob body (a pull-through spool: it ends only once its digest is checked)', () => {
+  test('is stored under its digest as it came', async () => {
+    const blob = randomBlob(3 << 20)
+    const stored = await registry.putBlob('ops/verified', digestOf(blob), streamOf(blob), {
+      origin: 'sync',
+      verified: true,
+    })
+    expect(stored).toEqual({ digest: digestOf(blob), size: blob.length })
+    expect(await storage.read(blobPath('ops/verified', digestOf(blob)))).toEqual(blob)
+  })
+
+  test('that breaks off (its check failed) stores nothing and leaves no upload behind', async () => {
+    const blob = randomBlob(3 << 20)
+    let sent = false
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new Error('sha256 mismatch'))
+        sent = true
+        controller.enqueue(blob.subarray(0, 1 << 20))
+      },
+    })
+    const refused = await registry
+      .putBlob('ops/verified-broken', digestOf(blob), failing, { origin: 'sync', verified: true })
+      .catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(Error)
+    expect(await registry.hasBlob('ops/verified-broken', digestOf(blob))).toBe(false)
+    expect(await storage.list(uploadsPath('ops/verified-broken'))).toEqual([])
+  })
 })

@@ -18,7 +18,7 @@ import type { ContentSource, ManifestBody } from '../content-source'
 import type { RegistryEventSource, RegistryListener } from '../events'
 import type { PutManifestResult } from '../storage/manifest-store'
 import type { Pulls } from '../pulls'
-import type { BlobStored, Origin, PutManifestOptions, Registry, UploadWriteOptions } from '../registry'
+import type { BlobStored, PutBlobOptions, PutManifestOptions, Registry, UploadWriteOptions } from '../registry'
 import type { RepositoryMaintenance } from '../maintenance/repository-maintenance'
 import { MergedCatalog } from './routed-catalog'
 import type { StateStore } from '../storage/state-store'
@@ -207,7 +207,7 @@ export class RoutedRegistry implements Registry {
     repository: string,
     digest: string,
     body: ReadableStream<Uint8Array> | null,
-    options: { origin: Origin; owner?: string },
+    options: PutBlobOptions,
   ): Promise<BlobStored> {
     return this.of(repository).putBlob(repository, digest, body, options)
   }

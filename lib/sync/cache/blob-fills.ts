@@ -296,9 +296,13 @@ export class BlobFills {
     await this.commit(repository, digest, spool)
   }
 
-  /** Streams the spool into storage through a verified upload (nothing stays if it fails). */
+  /**
+   * Streams the spool into storage through an upload (nothing stays if it fails). The tail holds
+   * its last byte back until `pump` verified the digest, and errors if it did not: the upload
+   * need not hash the bytes again.
+   */
   private async commit(repository: string, digest: string, spool: Spool): Promise<void> {
-    await this.options.registry.putBlob(repository, digest, spool.tail(), { origin: 'sync' })
+    await this.options.registry.putBlob(repository, digest, spool.tail(), { origin: 'sync', verified: true })
   }
 }
 
