@@ -1,9 +1,10 @@
 /**
  * @module
  * The SDK client of the S3 driver, on Bun's fetch (fetch-handler.ts): the SDK signs, retries and
- * parses; Bun moves the bytes. Every streamed blob download holds a connection for its whole
- * duration; Bun's fetch bounds the requests in flight process-wide (`BUN_CONFIG_MAX_HTTP_REQUESTS`,
- * 256 by default), and the session keeps up to `maxsockets` (at most 64) idle ones for reuse.
+ * parses; Bun moves the bytes. Every streamed blob download holds a connection until its last
+ * byte; Bun's fetch bounds the requests in flight process-wide (`BUN_CONFIG_MAX_HTTP_REQUESTS`,
+ * 256 by default, the default of `maxsockets` too), and the session keeps up to `maxsockets` idle
+ * ones for reuse.
  */
 import { S3Client } from '@aws-sdk/client-s3'
 import { BunFetchHandler } from './fetch-handler'
@@ -25,7 +26,7 @@ export function createS3Client(options: ResolvedS3Options, overrides: { maxAttem
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: new BunFetchHandler({
       skipVerify: options.skipVerify,
-      maxIdleSockets: Math.min(options.maxSockets, 64),
+      maxIdleSockets: options.maxSockets,
     }),
   })
 }

@@ -60,7 +60,7 @@ export interface S3DriverOptions {
    * (docs/performance.md, "On S3").
    */
   multipartCopyThresholdSize: number
-  /** Sockets kept per endpoint: every streamed blob download holds one. */
+  /** Idle connections kept open to the endpoint (client.ts). */
   maxSockets: number
 }
 
