@@ -4,7 +4,7 @@
  * by side in one run (issue 19): one large layer (500 MiB by default) on Debian's docker-registry
  * on loopback, the cache a real `zot serve` (from source, or `--binary dist/zot`) in its own
  * process with a fresh root for every cold pull. Per run, with curl: one direct pull, one cold
- * pull then a warm one, and `--concurrent` cold pulls of the same blob at once through another
+ * pull then two warm ones, and `--concurrent` cold pulls of the same blob at once through another
  * fresh cache; with skopeo (the whole image: manifest, config, layer): one direct copy and one
  * cold copy. Prints medians (first byte, total), the ratios to direct, the cache's CPU per pull,
  * its peak RSS (VmHWM) and the upstream GETs the concurrent pulls cost.
@@ -15,9 +15,10 @@
  * costs on this machine before doing anything of its own.
  *
  * `--containerd`: a realistic image (support/upstream-images.ts: four gzip'd tars of files) pulled
- * with `ctr pull` by a private containerd, which unpacks it, straight from the upstream and
- * through a fresh cache named as the upstream's mirror in hosts.toml; the image and its content
- * are removed after every pull, so each one is cold on the containerd side too.
+ * with `ctr pull` by a private containerd, which unpacks it, and with `ctr content fetch` (the
+ * transfer alone), straight from the upstream and through a fresh cache named as the upstream's
+ * mirror in hosts.toml; the image and its content are removed after every pull, so each one is
+ * cold on the containerd side too. The direct pulls and the caches take turns going first.
  *
  * `--s3`: the cold and warm pulls again with the cache's storage on a fresh bucket of a
  * throwaway Ceph RGW (started once per run).
