@@ -3,11 +3,15 @@
  * response pipes natively: a real `zot serve` on a bucket of the tests' Ceph RGW, reached through a
  * TCP relay that can cut a response mid-body and shows when the registry lets go of a connection.
  * Whole and ranged reads, a missing object, a dedupe placeholder, a cut body and a client that
- * goes away.
+ * goes away; and an HTTPS endpoint (`skipverify`, and bodies sent as UNSIGNED-PAYLOAD over TLS
+ * only).
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createServer, Socket, type Server } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import { PathNotFoundError } from '../../lib/storage/driver'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { testS3DriverConfig } from '../support/config'
@@ -20,29 +24,39 @@ import {
 } from '../support/counterparts/ceph-rgw'
 import { sha256Digest } from '../support/oci-layout'
 import { startRegistry, type RunningRegistry } from '../support/server'
+import { tempDirectory } from '../support/temp'
+import { makeSelfSignedCertificate } from '../support/tls/certificates'
 import { pushBlob, randomBytes } from '../sync/support/content'
 
 const CLUSTER_START_MS = 180_000
 
-/** Relays TCP to the gateway; `cutAfter` bytes of answer (from when it is set) cut the connection. */
+/**
+ * Relays TCP (or TLS, terminated here) to the gateway; `cutAfter` bytes of answer (from when it is
+ * set) cut the connection. `requests` holds what the registry sent, as text up to each body.
+ */
 interface Relay {
   endpoint: string
   cutAfter: number | undefined
   /** Connections from the registry open now. */
   open: number
+  requests: string[]
   close(): void
 }
 
-async function startRelay(target: URL): Promise<Relay> {
+async function startRelay(target: URL, tls?: { key: string; cert: string }): Promise<Relay> {
   const sockets = new Set<Socket>()
-  const relay: Relay = { endpoint: '', cutAfter: undefined, open: 0, close: () => server.close() }
-  const server: Server = createServer((client) => {
+  const relay: Relay = { endpoint: '', cutAfter: undefined, open: 0, requests: [], close: () => server.close() }
+  const relayConnection = (client: Socket) => {
     const upstream = new Socket()
     sockets.add(client)
     relay.open++
     let answered = 0
     upstream.connect(Number(target.port), target.hostname)
-    client.on('data', (chunk) => upstream.write(chunk))
+    client.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('latin1')
+      if (/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(text)) relay.requests.push(text.slice(0, text.indexOf('\r\n\r\n')))
+      upstream.write(chunk)
+    })
     upstream.on('data', (chunk: Buffer) => {
       if (relay.cutAfter !== undefined) {
         answered += chunk.byteLength
@@ -64,10 +78,12 @@ async function startRelay(target: URL): Promise<Relay> {
     upstream.on('close', end)
     client.on('error', end)
     upstream.on('error', end)
-  })
+  }
+  const server: Server = tls ? createTlsServer(tls, relayConnection) : createServer(relayConnection)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
-  relay.endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const port = typeof address === 'object' && address ? address.port : 0
+  relay.endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
   return relay
 }
 
@@ -203,3 +219,59 @@ test('a client that goes away mid-download releases the S3 connection', async ()
   while (relay.open >= during && Date.now() < deadline) await Bun.sleep(50)
   expect(relay.open).toBeLessThan(during)
 }, 60_000)
+
+describe('an HTTPS endpoint (TLS relay with a self-signed certificate)', () => {
+  const driverOn = async (endpoint: string, skipverify: boolean) => {
+    const rgw = await sharedCephRgw()
+    const params = {
+      bucket,
+      region: rgw.region,
+      regionendpoint: endpoint,
+      accesskey: rgw.accessKey,
+      secretkey: rgw.secretKey,
+      skipverify,
+      chunksize: 5 << 20,
+    }
+    return createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
+  }
+
+  test('skipverify accepts the certificate; bodies go unsigned over TLS, signed over plain HTTP', async () => {
+    const directory = await tempDirectory('s3-tls')
+    const files = { key: join(directory, 'key.pem'), cert: join(directory, 'cert.pem') }
+    await makeSelfSignedCertificate({ ...files, commonName: '127.0.0.1', subjectAltName: 'IP:127.0.0.1' })
+    const rgw = await sharedCephRgw()
+    const tlsRelay = await startRelay(new URL(rgw.endpoint), {
+      key: await readFile(files.key, 'utf8'),
+      cert: await readFile(files.cert, 'utf8'),
+    })
+    const data = randomBytes(6 << 20)
+    const secure = await driverOn(tlsRelay.endpoint, true)
+    const strict = await driverOn(tlsRelay.endpoint, false)
+    const plain = await driverOn(relay.endpoint, false)
+    try {
+      // Through the writer: a part and a tail object, then a server-side move.
+      const writer = await secure.writer('tls/upload', { append: false })
+      await writer.write(data)
+      await writer.close()
+      await secure.move('tls/upload', 'tls/blob')
+      expect(new Uint8Array(await new Response(await secure.read('tls/blob')).arrayBuffer())).toEqual(data)
+      const ranged = await secure.read('tls/blob', { offset: 100, length: 50 })
+      expect(new Uint8Array(await new Response(ranged).arrayBuffer())).toEqual(data.subarray(100, 150))
+      const puts = tlsRelay.requests.filter((head) => head.startsWith('PUT '))
+      expect(puts.length).toBeGreaterThan(0)
+      for (const head of puts) expect(head.toLowerCase()).toContain('x-amz-content-sha256: unsigned-payload')
+
+      await expect(strict.putContent('tls/refused', 'x')).rejects.toThrow(/S3 PutObject failed/)
+
+      const plainBefore = relay.requests.length
+      await plain.putContent('tls/plain', data.subarray(0, 1000))
+      const plainPut = relay.requests.slice(plainBefore).find((head) => head.startsWith('PUT '))
+      expect(plainPut?.toLowerCase()).toContain(
+        `x-amz-content-sha256: ${sha256Digest(data.subarray(0, 1000)).slice(7)}`,
+      )
+    } finally {
+      for (const driver of [secure, strict, plain]) driver.destroy()
+      tlsRelay.close()
+    }
+  }, 60_000)
+})
