@@ -111,6 +111,13 @@ afterAll(async () => {
   await dropTestBuckets(await sharedCephRgw())
 }, CLUSTER_START_MS)
 
+/** The driver on the test bucket, reached at `endpoint` (the gateway or a relay in front of it). */
+async function driverOn(endpoint: string, skipverify = false) {
+  const rgw = await sharedCephRgw()
+  const params = { ...zotS3Params(rgw, bucket), regionendpoint: endpoint, skipverify, chunksize: 5 << 20 }
+  return createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
+}
+
 const blobUrl = (repository: string) => `${registry.url}/v2/${repository}/blobs/${digest}`
 
 test('a whole blob arrives byte for byte and is logged with its length', async () => {
@@ -157,15 +164,7 @@ test('a dedupe placeholder (a zero-byte object) is read as the content it stands
 })
 
 test('a missing object is PathNotFoundError to the driver, BLOB_UNKNOWN to clients', async () => {
-  const rgw = await sharedCephRgw()
-  const params = {
-    bucket,
-    region: rgw.region,
-    regionendpoint: rgw.endpoint,
-    accesskey: rgw.accessKey,
-    secretkey: rgw.secretKey,
-  }
-  const driver = createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
+  const driver = await driverOn((await sharedCephRgw()).endpoint)
   try {
     await expect(driver.read('downloads/none/blob')).rejects.toBeInstanceOf(PathNotFoundError)
     await expect(driver.read('downloads/none/blob', { offset: 10, length: 5 })).rejects.toBeInstanceOf(
@@ -221,20 +220,6 @@ test('a client that goes away mid-download releases the S3 connection', async ()
 }, 60_000)
 
 describe('an HTTPS endpoint (TLS relay with a self-signed certificate)', () => {
-  const driverOn = async (endpoint: string, skipverify: boolean) => {
-    const rgw = await sharedCephRgw()
-    const params = {
-      bucket,
-      region: rgw.region,
-      regionendpoint: endpoint,
-      accesskey: rgw.accessKey,
-      secretkey: rgw.secretKey,
-      skipverify,
-      chunksize: 5 << 20,
-    }
-    return createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(params)))
-  }
-
   test('skipverify accepts the certificate; bodies go unsigned over TLS, signed over plain HTTP', async () => {
     const directory = await tempDirectory('s3-tls')
     const files = { key: join(directory, 'key.pem'), cert: join(directory, 'cert.pem') }
