@@ -32,11 +32,13 @@ const CLUSTER_START_MS = 180_000
 
 /**
  * Relays TCP (or TLS, terminated here) to the gateway; `cutAfter` bytes of answer (from when it is
- * set) cut the connection. `requests` holds what the registry sent, as text up to each body.
+ * set) cut the connection, and the next `dropGets` GETs of a blob are dropped unanswered.
+ * `requests` holds what the registry sent, as text up to each body.
  */
 interface Relay {
   endpoint: string
   cutAfter: number | undefined
+  dropGets: number
   /** Connections from the registry open now. */
   open: number
   requests: string[]
@@ -45,7 +47,14 @@ interface Relay {
 
 async function startRelay(target: URL, tls?: { key: string; cert: string }): Promise<Relay> {
   const sockets = new Set<Socket>()
-  const relay: Relay = { endpoint: '', cutAfter: undefined, open: 0, requests: [], close: () => server.close() }
+  const relay: Relay = {
+    endpoint: '',
+    cutAfter: undefined,
+    dropGets: 0,
+    open: 0,
+    requests: [],
+    close: () => server.close(),
+  }
   const relayConnection = (client: Socket) => {
     const upstream = new Socket()
     sockets.add(client)
@@ -55,6 +64,12 @@ async function startRelay(target: URL, tls?: { key: string; cert: string }): Pro
     client.on('data', (chunk: Buffer) => {
       const text = chunk.toString('latin1')
       if (/^[A-Z]+ \/\S* HTTP\/1\.1\r\n/.test(text)) relay.requests.push(text.slice(0, text.indexOf('\r\n\r\n')))
+      if (relay.dropGets > 0 && /^GET \/\S*\/blobs\//.test(text)) {
+        relay.dropGets--
+        client.destroy()
+        upstream.destroy()
+        return
+      }
       upstream.write(chunk)
     })
     upstream.on('data', (chunk: Buffer) => {
@@ -176,6 +191,18 @@ test('a missing object is PathNotFoundError to the driver, BLOB_UNKNOWN to clien
   const response = await fetch(`${registry.url}/v2/downloads/one/blobs/sha256:${'0'.repeat(64)}`)
   expect(response.status).toBe(404)
   expect(((await response.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('BLOB_UNKNOWN')
+})
+
+test('a GetObject whose connection drops before any answer is retried', async () => {
+  const key = `/blobs/sha256/${digest.slice('sha256:'.length)}`
+  const gets = () => relay.requests.filter((head) => head.startsWith('GET ') && head.includes(key)).length
+  const before = gets()
+  relay.dropGets = 2
+  const response = await fetch(blobUrl('downloads/one'))
+  expect(response.status).toBe(200)
+  expect(sha256Digest(new Uint8Array(await response.arrayBuffer()))).toBe(digest)
+  expect(relay.dropGets).toBe(0)
+  expect(gets() - before).toBeGreaterThanOrEqual(3)
 })
 
 test('an S3 answer cut mid-body cuts the client, and the registry says so without credentials', async () => {
