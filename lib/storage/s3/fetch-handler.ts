@@ -15,10 +15,12 @@
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandler } from '@smithy/types'
 
 /**
- * No answer (headers) within this long is a dead endpoint. It covers sending a request's body
- * (one part of an upload) too, so it is as generous as node:http's idle timeout was.
+ * No answer (headers) within this long is a dead endpoint: as generous as node:http's idle
+ * timeout was. A request's body (an upload part, up to `chunksize`) is sent before the answer,
+ * so it adds a second per MiB: a slow uplink still gets its parts through.
  */
 const HEADERS_TIMEOUT_MS = 120_000
+const BODY_MS_PER_BYTE = 1000 / (1024 * 1024)
 
 export interface FetchHandlerOptions {
   skipVerify: boolean
@@ -72,19 +74,23 @@ export class BunFetchHandler implements RequestHandler<HttpRequest, HttpResponse
     // Bun's client sends the body at once; it never waits for a 100 Continue.
     delete headers.expect
     delete headers.Expect
+    const body =
+      request.method !== 'GET' && request.method !== 'HEAD'
+        ? (request.body as Uint8Array | string | undefined)
+        : undefined
+    const waitMs = HEADERS_TIMEOUT_MS + (body?.length ?? 0) * BODY_MS_PER_BYTE
     const timeout = new AbortController()
     const timer = setTimeout(() => {
-      const error = new Error(`no answer from ${request.hostname} within ${HEADERS_TIMEOUT_MS} ms`)
+      const error = new Error(`no answer from ${request.hostname} within ${Math.round(waitMs)} ms`)
       // The name the SDK retries, and errors.ts reports as an unreachable endpoint.
       timeout.abort(Object.assign(error, { name: 'TimeoutError' }))
-    }, HEADERS_TIMEOUT_MS)
+    }, waitMs)
     const signal = abortSignal ? AbortSignal.any([abortSignal as AbortSignal, timeout.signal]) : timeout.signal
     try {
-      const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body != null
       const response = await this.session.fetch(url, {
         method: request.method,
         headers,
-        ...(hasBody ? { body: request.body as Uint8Array | string } : {}),
+        ...(body != null ? { body } : {}),
         signal,
         decompress: false,
         redirect: 'manual',
