@@ -269,6 +269,11 @@ describe('an HTTPS endpoint (TLS relay with a self-signed certificate)', () => {
       expect(new Uint8Array(await new Response(await secure.read('tls/blob')).arrayBuffer())).toEqual(data)
       const ranged = await secure.read('tls/blob', { offset: 100, length: 50 })
       expect(new Uint8Array(await new Response(ranged).arrayBuffer())).toEqual(data.subarray(100, 150))
+      // The presigned URL of redirectBlobURL is made by the same client.
+      const presigned = await secure.redirectURL?.('tls/blob')
+      const redirected = await fetch(presigned ?? '', { tls: { rejectUnauthorized: false } })
+      expect(redirected.status).toBe(200)
+      expect(new Uint8Array(await redirected.arrayBuffer())).toEqual(data)
       const puts = tlsRelay.requests.filter((head) => head.startsWith('PUT '))
       expect(puts.length).toBeGreaterThan(0)
       for (const head of puts) expect(head.toLowerCase()).toContain('x-amz-content-sha256: unsigned-payload')
