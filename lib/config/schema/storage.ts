@@ -75,7 +75,8 @@ const s3DriverParams = {
     min: 0,
   }),
   maxsockets: num({
-    description: 'S3 (zot-bun only): idle connections kept open to the endpoint for reuse. Requests in flight (a blob download holds one until its last byte) are bounded by Bun: BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default.',
+    description:
+      'S3 (zot-bun only): idle connections kept open to the endpoint for reuse. Requests in flight (a blob download holds one until its last byte) are bounded by Bun: BUN_CONFIG_MAX_HTTP_REQUESTS, 256 by default.',
     default: 256,
     min: 0,
   }),
