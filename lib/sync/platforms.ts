@@ -7,6 +7,7 @@
  * its other code path, as matching everything); here the variant must match too, and an entry
  * without one matches every variant (`linux/arm` takes `linux/arm/v6` and `linux/arm/v7`).
  */
+import { arch } from 'node:os'
 import type { Descriptor } from '../oci/manifest'
 
 export interface PlatformSpec {
@@ -63,8 +64,11 @@ export function platformLabel(platform: Record<string, unknown> | undefined): st
 /**
  * The platform of the machine this process runs on, as an image for it is labelled: containers
  * are Linux images whatever the host (a Mac mini runs them in a Linux VM), and Bun runs on x64
- * and arm64 only.
+ * and arm64 only. Asked of `node:os` at run time: the bundler writes `process.arch` into each
+ * cross-compiled binary as a constant, and the release's four binaries embed one program
+ * (tests/packaging/release.test.ts).
  */
 export function hostPlatform(): PlatformSpec {
-  return { os: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch }
+  const machine = arch()
+  return { os: 'linux', architecture: machine === 'x64' ? 'amd64' : machine }
 }
