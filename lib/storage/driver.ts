@@ -63,6 +63,13 @@ export interface StorageDriver {
    * stream always has bytes: callers tell empty content (a dedupe placeholder) without reading.
    */
   read(path: string, range?: { offset: number; length?: number }): Promise<Content>
+  /**
+   * Writes a body of any size to `path`, atomically as `putContent`: the path shows the new content
+   * only once the body has ended, and a body that errors (or any failure) leaves the path as it was
+   * and nothing behind. Memory stays at a buffer or two. Returns the size written. For content that
+   * needs no reading back before it is whole (a verified pull-through fill); uploads use `writer`.
+   */
+  putStream(path: string, body: ReadableStream<Uint8Array>): Promise<number>
   /** A writer that appends to what the path holds (`append`) or starts empty. */
   writer(path: string, options: { append: boolean }): Promise<FileWriter>
   stat(path: string): Promise<FileInfo>

@@ -101,13 +101,23 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
     await syncPath(dirname(to))
   }
 
-  /** A temporary holding `data`; one that cannot be written whole (a full disk) is removed. */
-  async function writeTemporary(data: Uint8Array | string): Promise<string> {
+  /**
+   * A temporary holding `data`, and its size; one that cannot be written whole (a full disk, a body
+   * that errors) is removed.
+   */
+  async function writeTemporary(
+    data: Uint8Array | string | ReadableStream<Uint8Array>,
+  ): Promise<{ temporary: string; size: number }> {
     const temporary = await temporaryName()
+    let size = 0
     try {
       const handle = await fs.open(temporary, 'w', 0o600)
       try {
-        await handle.writeFile(data)
+        // writeFile writes from the current position and finishes partial writes.
+        for await (const chunk of data instanceof ReadableStream ? data : [data]) {
+          await handle.writeFile(chunk)
+          size += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
+        }
         if (durable) await handle.sync()
       } finally {
         await handle.close()
@@ -116,7 +126,23 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
       await fs.rm(temporary, { force: true })
       throw error
     }
-    return temporary
+    return { temporary, size }
+  }
+
+  /** Writes `data` to a temporary and renames it over `path`. */
+  async function replace(path: string, data: Uint8Array | string | ReadableStream<Uint8Array>): Promise<number> {
+    const target = resolve(path)
+    try {
+      const { temporary, size } = await writeTemporary(data)
+      // A rename that fails (no room for a new directory entry) must not leave the temporary.
+      await renameInto(temporary, target).catch(async (error: unknown) => {
+        await fs.rm(temporary, { force: true })
+        throw error
+      })
+      return size
+    } catch (error) {
+      throw translate(error, path)
+    }
   }
 
   return {
@@ -131,18 +157,10 @@ export function createLocalDriver(options: LocalDriverOptions): StorageDriver {
     },
 
     async putContent(path, data) {
-      const target = resolve(path)
-      try {
-        const temporary = await writeTemporary(data)
-        // A rename that fails (no room for a new directory entry) must not leave the temporary.
-        await renameInto(temporary, target).catch(async (error: unknown) => {
-          await fs.rm(temporary, { force: true })
-          throw error
-        })
-      } catch (error) {
-        throw translate(error, path)
-      }
+      await replace(path, data)
     },
+
+    putStream: replace,
 
     async read(path, range): Promise<Content> {
       const target = resolve(path)

@@ -48,6 +48,7 @@ export function memoryDriver(): MemoryDriver {
       return { path, size: data.length, modifiedAt: new Date(), isDirectory: false }
     },
     read: unsupported,
+    putStream: unsupported,
     writer: unsupported,
     move: unsupported,
     copy: unsupported,

@@ -325,6 +325,66 @@ describe('s3 driver: uploads', () => {
   })
 })
 
+describe('s3 driver: putStream', () => {
+  /** A body whose first 12 MiB flow at once; it ends (or errors) when `finish` is called. */
+  function heldBody(data: Uint8Array): { body: ReadableStream<Uint8Array>; finish(failure?: Error): void } {
+    let finish!: (failure?: Error) => void
+    const finished = new Promise<Error | undefined>((resolve) => (finish = resolve))
+    let offset = 0
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (offset < data.length) {
+          controller.enqueue(data.slice(offset, offset + MiB))
+          offset += MiB
+          return
+        }
+        const failure = await finished
+        if (failure) controller.error(failure)
+        else controller.close()
+      },
+    })
+    return { body, finish }
+  }
+
+  /** Waits until the bucket shows a multipart upload open at `key`. */
+  async function multipartUploadAt(raw: S3Client, bucket: string, key: string): Promise<void> {
+    for (let tries = 0; tries < 200; tries++) {
+      const page = await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))
+      if (page.Uploads?.some((upload) => upload.Key === key)) return
+      await Bun.sleep(50)
+    }
+    throw new Error(`no multipart upload was opened at ${key}`)
+  }
+
+  for (const outcome of ['ends', 'errors'] as const) {
+    test(`parts stream into one multipart upload at the final key, which shows content only when the body ${outcome}`, async () => {
+      const { driver, bucket, raw } = await freshBucket()
+      // Without rootdirectory, keys are the paths.
+      const key = 'repo/blobs/sha256/streamed'
+      const path = key
+      const data = fillRandom(new Uint8Array(12 * MiB))
+      const { body, finish } = heldBody(data)
+      const put = driver.putStream(path, body)
+      put.catch(() => {})
+      // Two full 5 MiB parts went up while the body still holds its end: no object anywhere yet.
+      await multipartUploadAt(raw, bucket, key)
+      expect(await allKeys(raw, bucket)).toEqual([])
+      if (outcome === 'ends') {
+        finish()
+        expect(await put).toBe(data.length)
+        expect(await bytesOf(await driver.read(path))).toEqual(data)
+        expect(await allKeys(raw, bucket)).toEqual([key])
+      } else {
+        finish(new Error('the digest did not verify'))
+        await expect(put).rejects.toThrow('the digest did not verify')
+        expect(await allKeys(raw, bucket)).toEqual([])
+      }
+      expect(await openMultipartUploads(raw, bucket)).toBe(0)
+      driver.destroy()
+    })
+  }
+})
+
 describe('s3 driver: server-side copies', () => {
   test('a large plain object moves in parallel part copies, atomically replacing the destination', async () => {
     const { driver, bucket, raw } = await freshBucket({

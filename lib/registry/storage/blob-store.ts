@@ -193,12 +193,31 @@ export class BlobStore {
    */
   async adopt(repository: string, digest: string, file: string): Promise<boolean> {
     if (!this.driver.adopt) return false
-    const index = this.options.index
-    if (this.options.dedupe && index && (await index.holders(digest)).some((holder) => holder !== repository))
-      return false
+    if (await this.mayShare(repository, digest)) return false
     if (!(await this.driver.adopt(file, blobPath(repository, digest)))) return false
-    index?.added(repository, digest)
+    this.options.index?.added(repository, digest)
     return true
+  }
+
+  /**
+   * Streams content whose digest is already verified straight to the blob's path (one multipart
+   * upload on S3, a temporary renamed into place on disk): nothing appears there unless the whole
+   * body arrived. Callers first ask `mayShare`: dedupe's sharing needs an upload to compare.
+   */
+  async write(repository: string, digest: string, body: ReadableStream<Uint8Array>): Promise<number> {
+    const size = await this.driver.putStream(blobPath(repository, digest), body)
+    this.options.placeholders?.noteContent(digest, repository)
+    this.options.index?.added(repository, digest)
+    return size
+  }
+
+  /** Whether `commit` may share another repository's copy (dedupe) rather than store the content. */
+  async mayShare(repository: string, digest: string): Promise<boolean> {
+    if (!this.options.dedupe) return false
+    const original = await this.options.placeholders?.hinted(digest)
+    if (original && original.repository !== repository) return true
+    const holders = (await this.options.index?.holders(digest)) ?? []
+    return holders.some((holder) => holder !== repository)
   }
 
   /**

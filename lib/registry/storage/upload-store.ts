@@ -98,9 +98,40 @@ export class UploadStore {
     body: ReadableStream<Uint8Array> | null,
     { owner, verified }: { owner?: string; verified?: boolean } = {},
   ): Promise<{ digest: string; size: number }> {
-    requireDigest(digest)
+    const expected = requireDigest(digest)
     const session = await this.start(repository, owner)
+    if (verified && body && !(await this.blobs.mayShare(repository, expected.value))) {
+      return this.storeVerified(repository, session.id, expected.value, body, owner)
+    }
     return this.finish(repository, session.id, digest, body, { owner, verified })
+  }
+
+  /**
+   * A verified body (a pull-through fill) goes straight to the blob's path (BlobStore.write), not
+   * into the session: on S3 one multipart upload to the final key, instead of part objects that
+   * are assembled server-side and deleted. The session stays, empty, until the blob is in place:
+   * GC, on any replica, does not remove a repository that holds an upload, so the blob never lands
+   * in a repository being removed. Whatever the outcome, the session then goes.
+   */
+  private async storeVerified(
+    repository: string,
+    id: string,
+    digest: string,
+    body: ReadableStream<Uint8Array>,
+    owner: string | undefined,
+  ): Promise<{ digest: string; size: number }> {
+    let size: number
+    try {
+      const stored = await this.blobs.stat(repository, digest)
+      if (stored) await body.cancel()
+      size = stored?.size ?? (await this.quota.writing(id, owner, () => this.blobs.write(repository, digest, body)))
+    } catch (error) {
+      await this.discard(repository, id).catch(() => {})
+      throw error
+    }
+    await this.discard(repository, id)
+    await this.indexes.ensure(repository)
+    return { digest, size }
   }
 
   async status(repository: string, id: string): Promise<UploadStatus> {

@@ -3,7 +3,8 @@
  * The S3 storage driver: the `StorageDriver` interface on one bucket, keys laid out as zot lays
  * them out (so zot and we can serve the same bucket). Small objects are single atomic PutObjects,
  * reads stream, uploads are segmented objects (`segmented-object.ts`) assembled server-side when
- * moved, and every failure is a PathNotFoundError or a StorageUnavailableError naming the bucket.
+ * moved, a streamed put is one multipart upload straight to its key (`stream-upload.ts`), and
+ * every failure is a PathNotFoundError or a StorageUnavailableError naming the bucket.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { PathNotFoundError, type FileInfo, type StaleTransfer, type StorageDriver } from '../driver'
@@ -21,6 +22,7 @@ import { readObject, readObjectBytes } from './object-reader'
 import { resolveS3Options, type S3DriverOptions } from './options'
 import { describeObject, headObject } from './segmented-object'
 import { abortStaleMultipartUploads } from './stale-multipart'
+import { putStream } from './stream-upload'
 import { openUploadWriter } from './upload-writer'
 
 export interface S3Driver extends StorageDriver {
@@ -71,6 +73,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
     },
 
     read: (path, range) => readObject(bucket, path, range),
+
+    putStream: (path, body) => putStream(bucket, path, body),
 
     writer: (path, { append }) => openUploadWriter(bucket, path, append),
 
