@@ -5,7 +5,7 @@
  * root once they are older than the upload limit (max(gcDelay, 10 min)), and nothing else.
  */
 import { expect, setDefaultTimeout, test } from 'bun:test'
-import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { createS3Driver, s3OptionsFromZotParams } from '../../lib/storage/s3'
 import { makeMaintenanceHarness, tempDirectory } from '../maintenance/helpers'
 import { createTestBucket, rawS3ForThisFile, sharedCephRgw, zotS3Params } from '../support/counterparts/ceph-rgw'
@@ -53,6 +53,26 @@ test('the driver aborts multipart uploads under its root begun before the cutoff
 
   expect(aborted.map((transfer) => transfer.path)).toEqual([key.slice('zot/zot/'.length)])
   expect(await openUploads(bucket)).toEqual(['backups/db.tar'])
+  driver.destroy()
+})
+
+test('an upload begun before the cutoff that still receives parts (a long pull-through commit) is kept', async () => {
+  const bucket = await createTestBucket(await sharedCephRgw(), 'stale-mpu-active')
+  const driver = createS3Driver(s3OptionsFromZotParams(testS3DriverConfig(zotS3Params(await sharedCephRgw(), bucket))))
+  const key = 'zot/zot/app/blobs/sha256/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+  const begun = await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))
+  await s3().send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${key}-idle` }))
+  // S3 dates have whole seconds: the cutoff falls strictly between the start and the new part.
+  await Bun.sleep(1100)
+  const cutoff = new Date()
+  await Bun.sleep(1100)
+  const part = { Bucket: bucket, PartNumber: 1, Body: new Uint8Array(5 * MiB) }
+  await s3().send(new UploadPartCommand({ ...part, Key: key, UploadId: begun.UploadId }))
+
+  const aborted = await driver.abortStaleTransfers(cutoff)
+
+  expect(aborted.map((transfer) => transfer.path)).toEqual([`${key}-idle`.slice('zot/zot/'.length)])
+  expect(await openUploads(bucket)).toEqual([key])
   driver.destroy()
 })
 
