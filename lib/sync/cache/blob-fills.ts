@@ -72,6 +72,16 @@ export class BlobFills {
   }
 
   /**
+   * Whether a fill of the blob runs and has not stored it yet: its spool answers at once, while
+   * storage may not have the blob (S3 holds it only when the commit completes) and may be slow to
+   * say so (the machine busy with the commit).
+   */
+  filling(repository: string, digest: string): boolean {
+    const fill = this.fills.get(key(repository, digest))
+    return fill !== undefined && !fill.isCommitted
+  }
+
+  /**
    * Streams the blob from the running fill, starting one if needed. A range is answered from
    * storage once the fill has verified and stored the whole blob: the spool's bytes are not
    * verified until the last one, and a range never reaches that point (a corrupt upstream would
@@ -96,6 +106,11 @@ export class BlobFills {
     } catch (error) {
       this.leave(fill)
       throw error
+    }
+    // Stored meanwhile, the spool may be released already: storage has the blob.
+    if (fill.isCommitted) {
+      this.leave(fill)
+      return this.openStored(repository, digest, routes)
     }
     return spool.tail(() => this.leave(fill))
   }
@@ -210,7 +225,11 @@ export class BlobFills {
       }
       await this.pump(digest, route, download, spool, controller)
       await spool.complete()
+      // Known now even when the upstream sent no Content-Length.
+      fill.size = spool.size
       await (commit ?? this.adoptOrCommit(repository, digest, spool))
+      // Before the spool is released (below): a client joining from now on reads storage.
+      fill.isCommitted = true
       this.options.logger.debug('sync: blob cached', {
         repository,
         digest,

@@ -159,8 +159,11 @@ export class PullThroughSource implements PullSource {
   }
 
   async statBlob(repository: string, digest: string): Promise<{ size: number } | undefined> {
-    const local = await this.local.statBlob(repository, digest)
-    if (local) return local
+    // As in openBlob: storage is not asked about a blob a fill is still storing.
+    if (!this.options.fills.filling(repository, digest)) {
+      const local = await this.local.statBlob(repository, digest)
+      if (local) return local
+    }
     const routes = this.routes(repository)
     if (routes.length === 0) return undefined
     const size = this.options.fills.size(repository, digest) ?? this.sync.blobSize(digest)
@@ -177,6 +180,17 @@ export class PullThroughSource implements PullSource {
     const { fills, budget } = this.options
     // Before storage is asked: eviction then waits for the lazy file it hands out to be opened.
     budget?.read(repository, digest)
+    // A blob being filled streams from its spool, without a storage request first: on S3 the
+    // commit to the bucket runs for a while after the last byte, and a client arriving then (a
+    // second pull of a layer, a retry) would wait for the bucket's 404, slow while the commit
+    // loads the machine, before being served from the spool anyway.
+    if (!range && fills.filling(repository, digest)) {
+      const routes = this.routes(repository)
+      if (routes.length > 0) {
+        if (budget) budget.counters.misses++
+        return fills.open(repository, digest, routes)
+      }
+    }
     let content: Content
     try {
       content = await this.local.openBlob(repository, digest, range)
