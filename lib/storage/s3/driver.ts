@@ -145,7 +145,8 @@ export function createS3Driver(options: S3DriverOptions): S3Driver {
 
     /**
      * A presigned GET for `redirectBlobURL`. Blob paths always hold plain objects (uploads are
-     * assembled when moved into place), so the client gets exactly the blob's bytes.
+     * assembled when moved into place, a streamed put completes first), so the client gets exactly
+     * the blob's bytes.
      */
     async redirectURL(path) {
       const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner')
