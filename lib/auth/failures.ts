@@ -30,7 +30,9 @@ export const unauthorized = (c: Context, options: FailureOptions, description: s
     headers: isUiClient(c) ? {} : { 'WWW-Authenticate': basicChallenge(options.realm) },
   })
 
-export const denied = (description: string): RegistryError => new RegistryError('DENIED', { detail: { description } })
+/** 403 DENIED; `reason` is a policy condition's message, which zot sends as `detail.reason`. */
+export const denied = (description: string, reason?: string): RegistryError =>
+  new RegistryError('DENIED', { detail: { description, ...(reason && { reason }) } })
 
 /** Sleeps `failDelay` seconds. */
 export async function sleepFailDelay(options: FailureOptions): Promise<void> {

@@ -5,7 +5,7 @@
  * `/zot/auth/...` endpoints and the key page) and the catalog filter; plus `metricsGuard` on the
  * metrics path. API keys and OpenID state persist in the registry's state store.
  */
-import type { Hono, MiddlewareHandler } from 'hono'
+import type { Context, Hono, MiddlewareHandler } from 'hono'
 import type { AccessControlConfig, AuthConfig } from '../config'
 import { unimplementedLoginsInUse } from '../config/implementation/auth-methods'
 import type { AppEnv, Principal } from '../http/context'
@@ -15,6 +15,7 @@ import { createAccessControl, type AccessControl } from './policy/access-control
 import { authorize, authorizeMetrics } from './policy/authorize'
 import { isOpenIdKind } from './openid/openid-kinds'
 import { anonymousPrincipal } from './policy/principal'
+import { requestFacts } from './policy/request-facts'
 import type { TagExists } from './policy/required-actions'
 import type { SessionKeys } from './sessions/seal'
 import type { UiAuth } from './users/ui-auth'
@@ -49,8 +50,11 @@ export interface AuthSetup {
   routes(app: Hono<AppEnv>): void
   /** Mount on the metrics path: `app.use(path, setup.metricsGuard)`. */
   metricsGuard: MiddlewareHandler<AppEnv>
-  /** The repositories of a catalog page the principal may read (filter before paginating). */
-  readable(principal: Principal | undefined, repositories: readonly string[]): string[]
+  /**
+   * The repositories of a catalog page the principal may read (filter before paginating); with
+   * the request `c`, policy conditions are judged on it, without it conditional entries grant nothing.
+   */
+  readable(principal: Principal | undefined, repositories: readonly string[], c?: Context<AppEnv>): string[]
   /** True when any authentication method is configured. */
   authenticating: boolean
   /** Sign-in and session pieces for the web UI; absent when nobody can log in. */
@@ -111,10 +115,10 @@ async function bearerSetup(
     logger,
   })
   // Token-server principals carry their grants; workload principals are judged by accessControl.
-  const readable = (principal: Principal | undefined, repositories: readonly string[]) =>
+  const readable: AuthSetup['readable'] = (principal, repositories, c) =>
     principal && 'access' in principal
       ? bearerReadable(principal, repositories)
-      : repositories.filter((repository) => access.canRead(principal ?? anonymousPrincipal(), repository))
+      : readableBy(access, principal ?? anonymousPrincipal(), repositories, c)
   const exchange =
     workload &&
     (await import('./bearer/token-exchange')).tokenExchange({
@@ -217,14 +221,24 @@ export async function setupAuth(options: AuthSetupOptions): Promise<AuthSetup> {
     middleware: authentication ? [authentication, authorization] : [authorization],
     authenticating,
     metricsGuard: authorizeMetrics({ ...failure, access }),
-    readable: (principal, repositories) => {
+    readable: (principal, repositories, c) => {
       if (principal === undefined && !access.configured) return [...repositories]
-      const who = principal ?? anonymousPrincipal()
-      return repositories.filter((repository) => access.canRead(who, repository))
+      return readableBy(access, principal ?? anonymousPrincipal(), repositories, c)
     },
     routes: (app) => logins?.routes(app),
     ...(logins && { ui: logins.ui }),
   }
+}
+
+/** The repositories `who` may read, judged on the request `c` when policies have conditions. */
+function readableBy(
+  access: AccessControl,
+  who: Principal,
+  repositories: readonly string[],
+  c: Context<AppEnv> | undefined,
+): string[] {
+  const request = c && access.conditional ? { facts: requestFacts(c) } : undefined
+  return repositories.filter((repository) => access.canRead(who, repository, request))
 }
 
 /** The key of session cookies: zot's `sessionKeysFile`; with a `sessionDriver` but no file, the

@@ -27,6 +27,8 @@ export interface TlsFiles {
 export interface PeerEnv {
   requestIP(request: Request): { address: string; port: number; family: 'IPv4' | 'IPv6' } | null
   clientCertificate?: Buffer
+  /** The client's connection is TLS (the loopback hop behind the terminator is not). */
+  tls: true
 }
 
 export interface ListenOptions {
@@ -70,6 +72,7 @@ function peerEnv(request: Request, server: Server<undefined>, terminator: Termin
   const peer = loopback ? terminator.peer(loopback.port) : undefined
   return {
     requestIP: () => (peer ? { address: peer.address, port: peer.port, family: peer.family } : null),
+    tls: true,
     ...(peer?.certificate && { clientCertificate: peer.certificate }),
   }
 }

@@ -3,7 +3,7 @@ import { createAccessControl } from '../../lib/auth/policy/access-control'
 import { parseKeyScope } from '../../lib/auth/keys/key-scope'
 import { anonymousPrincipal, type ScopedPrincipal } from '../../lib/auth/policy/principal'
 import { repositoryGlob } from '../../lib/auth/policy/repository-glob'
-import { requiredActions } from '../../lib/auth/policy/required-actions'
+import { requiredChecks, type RequiredCheck } from '../../lib/auth/policy/required-actions'
 import type { Action } from '../../lib/http/context'
 import type { RequestTarget } from '../../lib/oci/request-target'
 import { accessOf, fixtureConfig, user } from './support'
@@ -137,20 +137,11 @@ describe('evaluation order', () => {
     expect(access.can(user('*'), 'read', 'ci/app')).toBe(true)
   })
 
-  test('policy entries with CEL conditions grant nothing (fail closed) and are reported', () => {
-    const warnings: unknown[] = []
-    accessOf(
-      {
-        repositories: {
-          'cel/**': {
-            policies: [{ users: ['a'], actions: ['read'], conditions: [{ expression: 'true' }] }],
-          },
-        },
-      },
-      (message, fields) => warnings.push({ message, fields }),
-    )
-    expect(warnings).toHaveLength(1)
+  test('a policy entry with conditions grants only on a request it holds for (conditions.test.ts has the rest)', () => {
+    const facts = { method: 'GET', userAgent: '', clientIp: '', forwardedFor: [], tls: { enabled: false, version: '' } }
+    expect(access.conditional).toBe(true)
     expect(access.can(user('alice'), 'read', 'cel/x')).toBe(false)
+    expect(access.can(user('alice'), 'read', 'cel/x', { facts })).toBe(true)
   })
 
   test('catalog filtering keeps what the principal can read', () => {
@@ -216,36 +207,45 @@ describe('required actions (zot 3.1)', () => {
     reference,
   })
   const digest = `sha256:${'a'.repeat(64)}`
-  const cases: [string, RequestTarget, string[], Action[]][] = [
-    ['GET', manifest('v1'), [], ['read']],
-    ['HEAD', { kind: 'blob', repository: 'app', digest }, [], ['read']],
-    ['GET', { kind: 'tags', repository: 'app' }, [], ['read']],
-    ['GET', { kind: 'referrers', repository: 'app', digest }, [], ['read']],
-    ['GET', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], ['read']],
-    ['POST', { kind: 'uploads', repository: 'app' }, [], ['create']],
-    ['PATCH', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], ['create']],
-    ['PUT', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], ['create']],
-    ['PUT', manifest('v2'), [], ['create']],
-    ['PUT', manifest('v1'), [], ['update']],
-    ['PUT', manifest(digest), [], ['create']],
-    ['PUT', manifest(digest), ['v2', 'v3'], ['create']],
-    ['PUT', manifest(digest), ['v1'], ['update']],
-    ['PUT', manifest(digest), ['v1', 'v2'], ['create', 'update']],
-    ['DELETE', manifest('v1'), [], ['delete']],
-    ['DELETE', { kind: 'blob', repository: 'app', digest }, [], ['delete']],
-    ['DELETE', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], ['delete']],
+  const check = (action: Action, reference = ''): RequiredCheck => ({ action, reference })
+  const cases: [string, RequestTarget, string[], RequiredCheck[]][] = [
+    ['GET', manifest('v1'), [], [check('read', 'v1')]],
+    ['HEAD', { kind: 'blob', repository: 'app', digest }, [], [check('read')]],
+    ['GET', { kind: 'tags', repository: 'app' }, [], [check('read')]],
+    ['GET', { kind: 'referrers', repository: 'app', digest }, [], [check('read')]],
+    ['GET', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], [check('read')]],
+    ['POST', { kind: 'uploads', repository: 'app' }, [], [check('create')]],
+    ['PATCH', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], [check('create')]],
+    ['PUT', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], [check('create')]],
+    ['PUT', manifest('v2'), [], [check('create', 'v2')]],
+    ['PUT', manifest('v1'), [], [check('update', 'v1')]],
+    ['PUT', manifest(digest), [], [check('create', digest)]],
+    ['PUT', manifest(digest), ['v2', 'v3'], [check('create', 'v2'), check('create', 'v3'), check('create', digest)]],
+    ['PUT', manifest(digest), ['v1'], [check('update', 'v1'), check('update', digest)]],
+    [
+      'PUT',
+      manifest(digest),
+      ['v1', 'v2'],
+      [check('update', 'v1'), check('create', 'v2'), check('create', digest), check('update', digest)],
+    ],
+    ['DELETE', manifest('v1'), [], [check('delete', 'v1')]],
+    ['DELETE', { kind: 'blob', repository: 'app', digest }, [], [check('delete')]],
+    ['DELETE', { kind: 'upload', repository: 'app', uploadId: 'u' }, [], [check('delete')]],
     ['GET', { kind: 'base' }, [], []],
     ['GET', { kind: 'catalog' }, [], []],
   ]
   test.each(cases)('%s %o ?tag=%o', async (method, target, tags, expected) => {
-    expect(await requiredActions(method, target, { tagExists, tags })).toEqual(expected)
+    expect(await requiredChecks(method, target, { tagExists, tags })).toEqual(expected)
   })
 
   test('an absurd number of tags demands both create and update without probing storage', async () => {
     let probes = 0
     const counting = async () => (probes++, false)
     const tags = Array.from({ length: 500 }, (_, index) => `t${index}`)
-    expect(await requiredActions('PUT', manifest(digest), { tagExists: counting, tags })).toEqual(['create', 'update'])
+    expect(await requiredChecks('PUT', manifest(digest), { tagExists: counting, tags })).toEqual([
+      check('create', digest),
+      check('update', digest),
+    ])
     expect(probes).toBe(0)
   })
 })

@@ -21,7 +21,8 @@ import type { AppEnv, Principal } from '../../http/context'
 import type { AccessControl } from './access-control'
 import { denied, failAfterDelay, unauthorized, type FailureOptions } from '../failures'
 import { anonymousPrincipal, isAnonymous } from './principal'
-import { requiredActions, type TagExists } from './required-actions'
+import { requestFacts } from './request-facts'
+import { requiredChecks, type TagExists } from './required-actions'
 
 export interface AuthorizeOptions extends FailureOptions {
   access: AccessControl
@@ -69,21 +70,30 @@ export const authorize = (options: AuthorizeOptions) =>
       return next()
     }
 
-    const actions = await requiredActions(c.req.method, target, {
+    const checks = await requiredChecks(c.req.method, target, {
       tagExists: options.tagExists,
       tags: c.req.queries('tag') ?? [],
     })
-    for (const action of actions) {
-      if (options.access.can(who, action, target.repository)) continue
+    // Policy conditions look at the request; without any, nothing is read from it.
+    const facts = options.access.conditional ? requestFacts(c) : undefined
+    const context = (reference: string) => facts && { facts, reference }
+    for (const { action, reference } of checks) {
+      const verdict = options.access.decide(who, action, target.repository, context(reference))
+      if (verdict.allowed) continue
       const description = `${action} access to repository ${target.repository} is not allowed`
       // An anonymous request guessed nothing, so its challenge is not delayed: containerd, which
       // skips the ping, would otherwise pay failDelay before every first authenticated request.
       if (anonymous) throw unauthorized(c, options, description)
-      return failAfterDelay(options, denied(description))
+      // zot's AuthzFailWithReason: the message of the condition that kept a grant from applying.
+      return failAfterDelay(options, denied(description, verdict.reason))
     }
     // Create without update: the tags looked new just now, but another push may create them before
     // this body is stored, so the registry checks again under the repository's lock.
-    if (c.req.method === 'PUT' && target.kind === 'manifest' && !options.access.can(who, 'update', target.repository)) {
+    if (
+      c.req.method === 'PUT' &&
+      target.kind === 'manifest' &&
+      !options.access.can(who, 'update', target.repository, context(target.reference))
+    ) {
       c.set('tagMustBeNew', true)
     }
     return next()

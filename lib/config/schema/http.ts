@@ -18,14 +18,18 @@ const conditions = list(
   obj(
     { description: 'A CEL condition.' },
     {
-      expression: str({ description: 'CEL boolean expression over `req`.', required: true }),
-      message: str({ description: 'Reason returned in the 403 body when false.', default: '' }),
+      expression: str({
+        description: 'CEL boolean expression over `req` (docs/auth.md "Conditions"); compiled at load.',
+        required: true,
+      }),
+      message: str({ description: 'Reason returned in the 403 body (`detail.reason`) when false.', default: '' }),
     },
   ),
   {
-    description: 'All must be true for the grant to apply. Not evaluated yet: an entry with conditions never grants.',
+    description:
+      'All must be true for the grant to apply; false or an evaluation error and the entry does not grant (zot v2.1.17).',
     default: [],
-    status: 'planned',
+    status: 'implemented',
   },
 )
 

@@ -41,25 +41,3 @@ function classEnd(pattern: string, open: number): number {
   }
   return -1
 }
-
-/** A structural check of a CEL expression: zot-bun cannot type-check CEL, but it can catch
- * empty expressions, unbalanced brackets and unterminated strings before the first request. */
-export function celProblem(expression: string): string | undefined {
-  if (expression.trim() === '') return 'the expression is empty'
-  const closers: Record<string, string> = { '(': ')', '[': ']', '{': '}' }
-  const open: string[] = []
-  let quote: string | undefined
-  for (let index = 0; index < expression.length; index++) {
-    const char = expression[index] ?? ''
-    if (quote) {
-      if (char === '\\') index++
-      else if (char === quote) quote = undefined
-    } else if (char === '"' || char === "'") quote = char
-    else if (char in closers) open.push(closers[char] ?? '')
-    else if (char === ')' || char === ']' || char === '}') {
-      if (open.pop() !== char) return `unbalanced \`${char}\` at position ${index + 1}`
-    }
-  }
-  if (quote) return 'a string is not closed'
-  return open.length > 0 ? `\`${open.at(-1)}\` is missing at the end` : undefined
-}

@@ -26,8 +26,11 @@ export interface HandlerDeps {
    * request's `?ns=` choice narrows it.
    */
   pulls(c: Context<AppEnv>): Pulls
-  /** The repositories of a list the principal may read (catalog filtering, mount sources). */
-  readable(principal: Principal | undefined, repositories: readonly string[]): string[]
+  /**
+   * The repositories of a list the principal may read (catalog filtering, mount sources); `c`,
+   * the request, is what access-control conditions are judged on.
+   */
+  readable(principal: Principal | undefined, repositories: readonly string[], c?: Context<AppEnv>): string[]
   /** zot's `redirectBlobURL` of the repository's store: answer whole-blob GETs with a 307 to the storage's own URL. */
   redirectBlobs(repository: string): boolean
   /** What `/v2/_oci/ext/discover` and `/v2/_zot/ext/mgmt` answer. */

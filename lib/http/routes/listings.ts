@@ -14,7 +14,7 @@ export const baseHandlers: ResourceHandlers<'base'> = () => ({
 
 export const catalogHandlers: ResourceHandlers<'catalog'> = ({ registry, readable }) => ({
   async GET(c) {
-    const visible = readable(c.get('principal'), await registry.catalog.list())
+    const visible = readable(c.get('principal'), await registry.catalog.list(), c)
     const page = paginate(visible, { n: c.req.query('n'), last: c.req.query('last') }, '/v2/_catalog')
     return json({ repositories: page.items }, page.link ? { Link: page.link } : {})
   },

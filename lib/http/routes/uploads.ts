@@ -44,7 +44,7 @@ export const uploadStartHandlers: ResourceHandlers<'uploads'> = ({ registry, rea
     const from = c.req.query('from')
     // A mount copies from another repository: only from one the client may read. Otherwise (or
     // when there is nothing to mount) the request goes on as an ordinary upload, as the spec says.
-    const mountable = mount !== undefined && from !== undefined && readable(c.get('principal'), [from]).length > 0
+    const mountable = mount !== undefined && from !== undefined && readable(c.get('principal'), [from], c).length > 0
     if (mountable && (await registry.mountBlob(from, repository, mount))) return blobCreated(repository, mount)
     const digest = c.req.query('digest')
     if (digest !== undefined) {

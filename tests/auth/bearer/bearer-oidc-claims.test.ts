@@ -148,7 +148,7 @@ describe('mappings refused when the config is read', () => {
       'inside another iteration',
     )
     expect(refusal({ username: "claims.groups.exists(g, g in claims.groups) ? 'a' : 'b'" }).message).toContain(
-      '`in` over token data inside an iteration',
+      '`in` over input data inside an iteration',
     )
     const literal = mapping({
       groups: "claims.groups.filter(g, g in ['dev', 'qa'] && ['d', 'q'].exists(p, g.startsWith(p)))",
