@@ -1,10 +1,10 @@
-import type { SyncConfig } from '../config'
 import type { Logger } from '../log/logger'
 import { BlobFills } from './cache/blob-fills'
 import { CacheBudget } from './cache/budget/cache-budget'
 import { MeteredUpstreamSource, type UpstreamMeter } from './cache/budget/metered-upstream'
 import { resolveRegistry, type ResolvedRegistry } from './config'
 import { loadCredentials, type CredentialLookup } from './upstream/credentials'
+import { helperCredentials } from './upstream/credential-helpers'
 import { localOnlySync, syncEnabled, type Sync, type SyncOptions } from './sync'
 import { hostKey, urlHostKey } from './upstream/hosts'
 import { ImageCopier } from './mirror/image-copier'
@@ -40,24 +40,14 @@ function upstreamEntry(
       error: (error as Error).message,
     }),
   )
+  const helper = registry.credentialHelper
   const client = new UpstreamClient({
     registry,
-    credentials: async (host) => (await credentials)(host),
+    credentials: helper ? helperCredentials(helper, registry, logger) : async (host) => (await credentials)(host),
     tls,
     logger,
   })
   return { registry, upstream: new MeteredUpstreamSource(client, meter) }
-}
-
-/** Keys sync accepts but cannot honour yet: say so once, at start. */
-function warnUnsupported(config: SyncConfig, logger: Logger): void {
-  for (const [index, entry] of config.registries.entries()) {
-    if (!entry.credentialHelper) continue
-    logger.warn('sync: credentialHelper is not supported; using credentialsFile', {
-      registry: index,
-      credentialHelper: entry.credentialHelper,
-    })
-  }
 }
 
 /**
@@ -82,7 +72,6 @@ export function createSync(options: SyncOptions): Sync {
     })
     return (() => undefined) satisfies CredentialLookup
   })
-  warnUnsupported(config, logger)
   const own = new Set((options.ownHosts ?? []).map(hostKey))
   const registries = config.registries.map((entry, index) => withoutOwnUrls(resolveRegistry(entry, index), own))
   const lifetime = new AbortController()

@@ -1,0 +1,49 @@
+/**
+ * @module
+ * The credentials of a registry entry with `credentialHelper`: the helper's module is imported
+ * only when an entry names it (the ECR client alone weighs several MB), its first fetch starts at
+ * once, and `RefreshingCredentials` keeps them fresh. As in zot, such an entry ignores
+ * `credentialsFile`.
+ */
+import type { Logger } from '../../../log/logger'
+import type { ResolvedRegistry } from '../../config'
+import type { Credentials } from '../credentials'
+import { UpstreamError } from '../upstream-error'
+import { type CredentialHelper, RefreshingCredentials } from './refreshing-credentials'
+
+export type HelperName = NonNullable<ResolvedRegistry['credentialHelper']>
+
+async function loadHelper(name: HelperName, registry: ResolvedRegistry): Promise<CredentialHelper> {
+  switch (name) {
+    case 'ecr':
+      return (await import('./ecr')).ecrHelper()
+    default:
+      throw new Error(`credentialHelper "${name}" for ${registry.urls[0]} is not implemented yet`)
+  }
+}
+
+/** Looks up the credentials of one of the entry's hosts (undefined for any other host). */
+export function helperCredentials(
+  name: HelperName,
+  registry: ResolvedRegistry,
+  logger: Logger,
+): (host: string) => Promise<Credentials | undefined> {
+  const hosts = registry.urls.map((url) => new URL(url).host)
+  const refreshing = loadHelper(name, registry).then((helper) => {
+    const credentials = new RefreshingCredentials(helper, hosts, logger)
+    credentials.prime()
+    return credentials
+  })
+  refreshing.catch((error: unknown) =>
+    logger.error(`sync: cannot load the ${name} credential helper; requests to this upstream fail`, {
+      upstream: registry.urls[0],
+      error: (error as Error).message,
+    }),
+  )
+  return async (host) => {
+    const credentials = await refreshing.catch((error: unknown) => {
+      throw new UpstreamError('unavailable', `the ${name} credential helper did not load: ${(error as Error).message}`)
+    })
+    return credentials.lookup(host)
+  }
+}
