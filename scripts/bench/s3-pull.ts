@@ -8,7 +8,9 @@
  *   docker-registry (a fresh bucket and process each time): download, spool, verify and the
  *   commit into the bucket, measured until the blob is in the bucket.
  *
- * Prints medians of the server's CPU (user + system, from /proc) per 100 MB sent. `--baseline CMD`
+ * Prints medians of the server's CPU (user + system, from /proc) per 100 MB sent, and of the cold
+ * pull's wall time from its request until the blob is in the bucket (HEAD polled every 20 ms).
+ * `--baseline CMD`
  * measures another build (a compiled binary, or a script running an older checkout) in the same
  * rounds, the order alternating per round, so both see the same machine load. `--profile DIR`
  * runs this checkout under `bun --cpu-prof-md` and leaves the profiles in DIR.
@@ -136,6 +138,8 @@ interface Variant {
   whole: number[]
   ranged: number[]
   cold: number[]
+  /** Wall ms from the cold pull's request until the blob is in the bucket. */
+  stored: number[]
 }
 
 const median = (numbers: number[]): number => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!
@@ -150,10 +154,17 @@ const thisCheckout = values.binary
   ? [values.binary]
   : [process.execPath, ...profile, join(REPOSITORY_ROOT, 'cmd/zot.ts')]
 const variants: Variant[] = [
-  { label: values.binary ?? 'this checkout', command: thisCheckout, whole: [], ranged: [], cold: [] },
+  { label: values.binary ?? 'this checkout', command: thisCheckout, whole: [], ranged: [], cold: [], stored: [] },
 ]
 if (values.baseline)
-  variants.push({ label: `baseline ${values.baseline}`, command: [values.baseline], whole: [], ranged: [], cold: [] })
+  variants.push({
+    label: `baseline ${values.baseline}`,
+    command: [values.baseline],
+    whole: [],
+    ranged: [],
+    cold: [],
+    stored: [],
+  })
 const servers = new Map<Variant, Server>()
 try {
   let digest = ''
@@ -175,13 +186,17 @@ try {
       const key = `zot/zot/${REPOSITORY}/blobs/sha256/${digest.slice('sha256:'.length)}`
       v.cold.push(
         await cpuPer100MB(cache, async () => {
+          const started = performance.now()
           const bytes = await curl(cache.url + blobPath)
           // The commit into the bucket follows the download: the pull costs it too.
           for (let tries = 0; ; tries++) {
             const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined)
-            if (head?.ContentLength === SIZE) break
-            if (tries > 600) throw new Error('the cold pull was not committed to the bucket within 60 s')
-            await Bun.sleep(100)
+            if (head?.ContentLength === SIZE) {
+              v.stored.push(performance.now() - started)
+              break
+            }
+            if (tries > 3000) throw new Error('the cold pull was not committed to the bucket within 60 s')
+            await Bun.sleep(20)
           }
           return bytes
         }),
@@ -196,9 +211,11 @@ try {
   const ms = (numbers: number[]): string =>
     numbers.length === 0 ? '       -' : `${median(numbers).toFixed(0).padStart(8)}`
   console.log(`server CPU ms per 100 MB sent; one ${SIZE / (1 << 20)} MiB blob on Ceph RGW, curl; medians of ${RUNS}`)
-  console.log('build                                      whole GET  ranged GET  cold pull-through')
+  console.log('build                                      whole GET  ranged GET  cold pull-through  (stored after, ms)')
   for (const v of variants) {
-    console.log(`${v.label.slice(0, 40).padEnd(40)} ${ms(v.whole)}    ${ms(v.ranged)}    ${ms(v.cold)}`)
+    console.log(
+      `${v.label.slice(0, 40).padEnd(40)} ${ms(v.whole)}    ${ms(v.ranged)}    ${ms(v.cold)}           ${ms(v.stored)}`,
+    )
   }
 } finally {
   for (const server of servers.values()) await server.stop().catch(() => {})
