@@ -114,7 +114,10 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
     })
     return
   }
-  if (!helper.tokenURL?.trim()) report(`${helperPath}.tokenURL`, 'the oauth2 helper needs a tokenURL')
+  if (!helper.tokenURL?.trim())
+    report(`${helperPath}.tokenURL`, 'the oauth2 helper needs a tokenURL', {
+      fix: 'set it to the token endpoint of the identity provider, e.g. "https://idp.example.com/oauth2/token"',
+    })
   const sources = (['assertionFile', 'signingFile'] as const).filter((key) => helper[key]?.trim())
   if (sources.length !== 1) {
     report(
@@ -135,7 +138,10 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
       })
     return
   }
-  if (!helper.audience?.trim()) report(`${helperPath}.audience`, 'the token-exchange grant needs an audience')
+  if (!helper.audience?.trim())
+    report(`${helperPath}.audience`, 'the token-exchange grant needs an audience', {
+      fix: 'set the audience the security token service expects, e.g. "//sts.example.com/pools/p/providers/zot"',
+    })
   for (const key of ['subjectTokenType', 'requestedTokenType'] as const) {
     const value = helper[key]?.trim()
     if (value && !/^[a-z][a-z0-9+.-]*:/i.test(value))

@@ -25,5 +25,7 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration?: Configuration)
     callback(): (request: IncomingMessage, response: ServerResponse) => void
+    /** Access tokens of the client_credentials grant, by value. */
+    ClientCredentials: { find(value: string): Promise<{ clientId: string; scope?: string } | undefined> }
   }
 }

@@ -17,6 +17,8 @@ async function loadHelper(name: HelperName, registry: ResolvedRegistry): Promise
   switch (name) {
     case 'ecr':
       return (await import('./ecr')).ecrHelper()
+    case 'oauth2':
+      return (await import('./oauth2')).oauth2Helper(registry.oauth2CredentialHelper ?? { scopes: [] })
     default:
       throw new Error(`credentialHelper "${name}" for ${registry.urls[0]} is not implemented yet`)
   }
