@@ -28,7 +28,7 @@ import type { AppEnv, Principal } from '../../http/context'
 import type { RequestTarget } from '../../oci/request-target'
 import type { Logger } from '../../log/logger'
 import type { AccessControl } from '../policy/access-control'
-import { anonymousPrincipal } from '../policy/principal'
+import { anonymousPrincipal, type ClaimsPrincipal } from '../policy/principal'
 import type { WorkloadTokenVerifier } from './oidc-workload'
 import { allows, CATALOG_SCOPE, parseAccessClaim, type ResourceAccess, type Scope, scopeString } from './token-access'
 import { type TokenKeys, TokenKeysUnavailableError } from './verification-key'
@@ -169,7 +169,13 @@ export function bearerAuth(options: BearerOptions) {
     const verdict = workload && (await workload.verify(token))
     if (workload && verdict?.kind === 'identity') {
       const groups = [...new Set([...verdict.groups, ...workload.access.staticGroups(verdict.username)])].sort()
-      c.set('principal', { username: verdict.username, groups, method: 'bearer' })
+      const principal: ClaimsPrincipal = {
+        username: verdict.username,
+        groups,
+        method: 'bearer',
+        claims: verdict.claims,
+      }
+      c.set('principal', principal)
       return workload.authorize(c, next)
     }
     const verified = await verify(token)

@@ -66,7 +66,8 @@ function costProblem(node: unknown, insideIteration = false): string | undefined
     if (insideIteration && !isLiteral(receiver)) {
       return `\`${name}\` over input data inside another iteration: its cost grows with the square of the input's size; iterate over a literal list instead`
     }
-    return costProblem(receiver, insideIteration) ?? costProblem(macroArgs, true)
+    // Over a literal list the body runs a fixed number of times: it may iterate over input data.
+    return costProblem(receiver, insideIteration) ?? costProblem(macroArgs, insideIteration || !isLiteral(receiver))
   }
   if (node.op === 'in' && insideIteration && !isLiteral(args[1])) {
     return "`in` over input data inside an iteration: its cost grows with the square of the input's size; compare with a literal list instead"

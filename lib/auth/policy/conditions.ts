@@ -9,17 +9,17 @@
  * - `req` is declared field by field, so `req.methd` or `req.user.name` is a config error here,
  *   not a condition that fails at every request (zot declares `req` as a map of dyn); the same
  *   declaration types the result, so `req.method` alone (a string) is refused at load, where zot
- *   only notices when evaluating.
+ *   only notices when evaluating (a value from `req.claims` is dyn, checked when evaluated).
  * - Expressions get the cost bounds of lib/auth/cel/bounded-cel.ts (no `matches` with a computed
  *   pattern, no nested iteration over request data), and the inputs a client sends are capped:
  *   the user agent at MAX_USER_AGENT characters, `forwardedFor` at MAX_FORWARDED entries.
- * - `req.claims` is an empty map: no login method here keeps an attribute bag yet.
+ * - `req.claims` holds an OIDC workload token's claims, as in zot, and is empty for other logins.
  */
 import type { AccessControlConfig } from '../../config'
 import { entryPath, itemPath } from '../../config/findings'
 import type { Action, Principal } from '../../http/context'
 import { boundedEnvironment, CelCompileError, compileBounded, firstLine, type CelProgram } from '../cel/bounded-cel'
-import { isAnonymous } from './principal'
+import { claimsOf, isAnonymous } from './principal'
 
 /** Longer user agents are cut here before a condition sees them (browsers send ~150 characters). */
 export const MAX_USER_AGENT = 1024
@@ -99,7 +99,8 @@ export class ConditionError extends Error {
  */
 export function compileCondition(condition: { expression: string; message: string }, key: string): CompiledCondition {
   try {
-    return { key, ...condition, program: compileBounded(environment, condition.expression, 'bool') }
+    // dyn: a value from `req.claims`, whose result is checked when evaluated (zot checks every result so).
+    return { key, ...condition, program: compileBounded(environment, condition.expression, 'bool or dyn') }
   } catch (error) {
     if (error instanceof CelCompileError) throw new ConditionError(key, condition.expression, error.message)
     throw error
@@ -143,7 +144,8 @@ function requestValue(decision: Decision): Req {
     auth: { anonymous: isAnonymous(principal), admin: decision.admin },
     client: { ip: facts.clientIp, forwardedFor: facts.forwardedFor },
     tls: facts.tls,
-    claims: new Map<string, unknown>(),
+    // Plain JSON from the token: cel-js reads own keys only (`req.claims.constructor` is no such key).
+    claims: claimsOf(principal),
   }
 }
 

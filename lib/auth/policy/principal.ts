@@ -12,6 +12,15 @@ export interface ScopedPrincipal extends Principal {
   scopes?: readonly KeyScope[]
 }
 
+/** A principal of an OIDC workload token keeps the token's claims, for policy conditions (`req.claims`). */
+export interface ClaimsPrincipal extends Principal {
+  claims?: Readonly<Record<string, unknown>>
+}
+
+/** The claims a principal's login brought, or none. */
+export const claimsOf = (principal: Principal): Readonly<Record<string, unknown>> =>
+  (principal as ClaimsPrincipal).claims ?? {}
+
 /** The principal of a request without credentials. */
 export const anonymousPrincipal = (): Principal => ({
   username: '',
