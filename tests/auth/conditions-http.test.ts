@@ -87,6 +87,19 @@ const get = (path: string, user: string, init: RequestInit & { headers?: Record<
   target.request(path, { ...init, headers: as(user, init.headers) })
 const reasonOf = async (response: Response): Promise<unknown> =>
   ((await response.json()) as { errors: { detail: { reason?: string } }[] }).errors[0]?.detail.reason
+/** alice PUTs a manifest to `/v2/<path>`. */
+const putManifest = (path: string, manifest: string) =>
+  target.request(`/v2/${path}`, {
+    method: 'PUT',
+    headers: as('alice', { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }),
+    body: manifest,
+  })
+/** A 403 whose `detail.reason` is the condition's message (none: undefined). */
+async function expectDenied(answer: Promise<Response>, reason: string | undefined): Promise<void> {
+  const response = await answer
+  expect(response.status).toBe(403)
+  expect(await reasonOf(response)).toBe(reason)
+}
 
 // root (admin: create, update, delete) pushes one image everywhere.
 const pushed = new Map<string, string>()
@@ -100,9 +113,7 @@ const digestOf = (repository: string) => pushed.get(repository) ?? ''
 
 describe('each req variable grants and denies over HTTP', () => {
   test('req.time: a window that closed denies with the message, one that opened grants', async () => {
-    const denied = await get('/v2/time/app/manifests/stable', 'alice')
-    expect(denied.status).toBe(403)
-    expect(await reasonOf(denied)).toBe('closed')
+    await expectDenied(get('/v2/time/app/manifests/stable', 'alice'), 'closed')
     expect((await get('/v2/time/app/manifests/stable', 'bob')).status).toBe(200)
   })
 
@@ -118,29 +129,17 @@ describe('each req variable grants and denies over HTTP', () => {
     // A push by digest that moves an existing tag is judged for the tag too (zot).
     const again = await pushSmallImage(target, as('alice'), 'immutable/app', 'v3')
     expect(again.status).toBe(201)
-    const retag = await target.request(`/v2/immutable/app/manifests/${again.digest}?tag=v2`, {
-      method: 'PUT',
-      headers: as('alice', { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }),
-      body: again.manifest,
-    })
-    expect(retag.status).toBe(403)
-    expect(await reasonOf(retag)).toBe('tags are immutable')
-    const byDigest = await target.request(`/v2/immutable/app/manifests/${again.digest}`, {
-      method: 'PUT',
-      headers: as('alice', { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }),
-      body: again.manifest,
-    })
-    expect(byDigest.status).toBe(201)
+    await expectDenied(
+      putManifest(`immutable/app/manifests/${again.digest}?tag=v2`, again.manifest),
+      'tags are immutable',
+    )
+    expect((await putManifest(`immutable/app/manifests/${again.digest}`, again.manifest)).status).toBe(201)
   })
 
   test('moving a tag answers 403 with the message', async () => {
     const moved = await pushSmallImage(target, as('alice'), 'immutable/app', 'stable')
     expect(moved.status).toBe(403)
-    const response = await target.request('/v2/immutable/app/manifests/stable', {
-      method: 'PUT',
-      headers: as('alice', { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }),
-      body: moved.manifest,
-    })
+    const response = await putManifest('immutable/app/manifests/stable', moved.manifest)
     expect(await response.json()).toMatchObject({
       errors: [{ code: 'DENIED', detail: { reason: 'tags are immutable' } }],
     })
@@ -150,17 +149,13 @@ describe('each req variable grants and denies over HTTP', () => {
     expect((await get(`/v2/bydigest/app/manifests/${digestOf('bydigest/app')}`, 'alice')).status).toBe(200)
     expect((await get('/v2/bydigest/app/manifests/stable', 'alice')).status).toBe(403)
     expect((await get('/v2/bytag/app/manifests/stable', 'alice')).status).toBe(200)
-    const byDigest = await get(`/v2/bytag/app/manifests/${digestOf('bytag/app')}`, 'alice')
-    expect(byDigest.status).toBe(403)
-    expect(await reasonOf(byDigest)).toBe('only the stable tag')
+    await expectDenied(get(`/v2/bytag/app/manifests/${digestOf('bytag/app')}`, 'alice'), 'only the stable tag')
     expect((await get('/v2/bytag/app/tags/list', 'alice')).status).toBe(403)
   })
 
   test('req.repository', async () => {
     expect((await get('/v2/repo/public/app/manifests/stable', 'alice')).status).toBe(200)
-    const denied = await get('/v2/repo/app/manifests/stable', 'alice')
-    expect(denied.status).toBe(403)
-    expect(await reasonOf(denied)).toBe('private repository')
+    await expectDenied(get('/v2/repo/app/manifests/stable', 'alice'), 'private repository')
   })
 
   test('req.userAgent: pushes only from the CI user agent', async () => {
@@ -173,16 +168,15 @@ describe('each req variable grants and denies over HTTP', () => {
 
   test('req.client.ip is the TCP peer; X-Forwarded-For does not change it', async () => {
     expect((await get('/v2/ip/app/manifests/stable', 'alice')).status).toBe(200)
-    const spoofed = await get('/v2/ip/app/manifests/stable', 'bob', { headers: { 'X-Forwarded-For': '10.9.9.9' } })
-    expect(spoofed.status).toBe(403)
-    expect(await reasonOf(spoofed)).toBe('not from your address')
+    await expectDenied(
+      get('/v2/ip/app/manifests/stable', 'bob', { headers: { 'X-Forwarded-For': '10.9.9.9' } }),
+      'not from your address',
+    )
   })
 
   test('req.user.username and req.user.groups (static groups)', async () => {
     expect((await get('/v2/groups/app/manifests/stable', 'carol')).status).toBe(200)
-    const dave = await get('/v2/groups/app/manifests/stable', 'dave')
-    expect(dave.status).toBe(403)
-    expect(await reasonOf(dave)).toBe('carol only')
+    await expectDenied(get('/v2/groups/app/manifests/stable', 'dave'), 'carol only')
   })
 
   test('req.auth.admin and req.auth.anonymous', async () => {
@@ -192,17 +186,16 @@ describe('each req variable grants and denies over HTTP', () => {
   })
 
   test("adminPolicy's conditions gate the admin grant, with their message", async () => {
-    const refused = await get(`/v2/method/app/manifests/${digestOf('method/app')}`, 'root', { method: 'DELETE' })
-    expect(refused.status).toBe(403)
-    expect(await reasonOf(refused)).toBe('no deletes')
+    await expectDenied(
+      get(`/v2/method/app/manifests/${digestOf('method/app')}`, 'root', { method: 'DELETE' }),
+      'no deletes',
+    )
     const scratch = await pushSmallImage(target, as('root'), 'time/app', 'scratch')
     expect((await get(`/v2/time/app/manifests/${scratch.digest}`, 'root', { method: 'DELETE' })).status).toBe(202)
   })
 
   test('an expression that fails to evaluate denies, without revealing why; it grants once it evaluates true', async () => {
-    const failed = await get('/v2/broken/app/manifests/stable', 'alice')
-    expect(failed.status).toBe(403)
-    expect(await reasonOf(failed)).toBeUndefined()
+    await expectDenied(get('/v2/broken/app/manifests/stable', 'alice'), undefined)
     const headers = { 'X-Forwarded-For': '10.1.1.1, 10.0.0.2' }
     expect((await get('/v2/broken/app/manifests/stable', 'alice', { headers })).status).toBe(200)
     expect(target.logs()).toContain('a policy condition failed to evaluate')
