@@ -23,6 +23,8 @@ export interface TokenEndpointOptions {
   scope?: string
   /** The `audience` a token exchange must name. */
   audience?: string
+  /** A jwt-bearer assertion must name this endpoint as its `aud` (Google's service account flow). */
+  bearerForMe?: boolean
 }
 
 export interface OAuth2TokenEndpoint {
@@ -86,7 +88,7 @@ export function startOAuth2TokenEndpoint(options: TokenEndpointOptions, accessTo
       if (!claims.jti || seenJti.has(claims.jti)) refuse('invalid_client', 'jti missing or already used')
       seenJti.add(claims.jti ?? '')
     } else if (grantType === JWT_BEARER) {
-      await verified(form.get('assertion'))
+      await verified(form.get('assertion'), options.bearerForMe ? endpoint.url : undefined)
     } else if (grantType === TOKEN_EXCHANGE) {
       await verified(form.get('subject_token'))
       if (form.get('audience') !== options.audience) refuse('invalid_target', 'unknown audience')

@@ -19,8 +19,8 @@ async function loadHelper(name: HelperName, registry: ResolvedRegistry): Promise
       return (await import('./ecr')).ecrHelper()
     case 'oauth2':
       return (await import('./oauth2')).oauth2Helper(registry.oauth2CredentialHelper ?? { scopes: [] })
-    default:
-      throw new Error(`credentialHelper "${name}" for ${registry.urls[0]} is not implemented yet`)
+    case 'gcp':
+      return (await import('./gcp')).gcpHelper()
   }
 }
 

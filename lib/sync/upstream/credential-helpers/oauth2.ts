@@ -14,13 +14,13 @@
  *   `requested_token_type` (default the access-token type).
  *
  * One token serves every URL of the entry (a single-use assertion is exchanged once, not once
- * per mirror). It is refreshed a minute before it expires; an answer without `expires_in` is
- * taken to live five minutes.
+ * per mirror). It is refreshed a minute before it expires.
  */
 import { readFile } from 'node:fs/promises'
 import type { SyncRegistryConfig } from '../../../config'
 import { AssertionFileError, assertion } from './oauth2-assertion'
 import type { CredentialHelper, ExpiringCredentials } from './refreshing-credentials'
+import { requestToken, TokenEndpointError } from './token-endpoint'
 
 export type OAuth2HelperConfig = NonNullable<SyncRegistryConfig['oauth2CredentialHelper']>
 
@@ -33,21 +33,6 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 const DEFAULT_USERNAME = '<token>'
 
 const REFRESH_AHEAD_MS = 60_000
-const DEFAULT_LIFETIME_MS = 5 * 60_000
-const REQUEST_TIMEOUT_MS = 30_000
-/** Of an error answer, kept for the log. */
-const ERROR_BODY_BYTES = 1024
-
-/** The token endpoint refused, or answered something that is not a token. */
-class TokenEndpointError extends Error {
-  override name = 'TokenEndpointError'
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message)
-  }
-}
 
 async function clientSecret(file: string | undefined): Promise<string | undefined> {
   if (!file) return undefined
@@ -79,41 +64,10 @@ export function tokenRequest(config: OAuth2HelperConfig, signed: string, secret:
   return form
 }
 
-/** `expires_in` in ms: a number or a numeric string (some endpoints quote it); absent: the default. */
-function lifetimeOf(expiresIn: unknown): number {
-  const seconds = typeof expiresIn === 'string' ? Number(expiresIn) : expiresIn
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_LIFETIME_MS
-}
-
 async function exchange(config: OAuth2HelperConfig): Promise<ExpiringCredentials> {
   const form = tokenRequest(config, await assertion(config), await clientSecret(config.clientSecretFile))
-  const tokenUrl = config.tokenURL ?? ''
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: form,
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  })
-  const body = await response.text()
-  if (response.status !== 200) {
-    throw new TokenEndpointError(
-      `the oauth2 token endpoint ${tokenUrl} answered ${response.status}: ${body.slice(0, ERROR_BODY_BYTES).trim()}`,
-      response.status,
-    )
-  }
-  let parsed: { access_token?: unknown; expires_in?: unknown }
-  try {
-    parsed = JSON.parse(body) as typeof parsed
-  } catch {
-    throw new TokenEndpointError(`the oauth2 token endpoint ${tokenUrl} answered 200 without JSON`)
-  }
-  if (typeof parsed.access_token !== 'string' || parsed.access_token === '')
-    throw new TokenEndpointError(`the oauth2 token endpoint ${tokenUrl} returned no access_token`)
-  return {
-    username: config.username || DEFAULT_USERNAME,
-    password: parsed.access_token,
-    expiresAt: Date.now() + lifetimeOf(parsed.expires_in),
-  }
+  const { accessToken, expiresAt } = await requestToken(config.tokenURL ?? '', form)
+  return { username: config.username || DEFAULT_USERNAME, password: accessToken, expiresAt }
 }
 
 export function oauth2Helper(config: OAuth2HelperConfig): CredentialHelper {
