@@ -31,6 +31,8 @@ const MINUTE = 60_000
 const REPOSITORY = 'direct/app'
 /** Three parts of the default 10 MiB chunksize. */
 const blob = randomBytes(24 * MiB + 1234)
+/** Upstream rate for the pulls observed mid-way: 4 s per blob, the multipart upload opens at 10 MiB. */
+const SLOW = 6 * MiB
 const s3 = rawS3ForThisFile()
 let upstream: OwnUpstream
 let digest: string
@@ -101,7 +103,7 @@ test('a cold pull streams into one multipart upload at the blob key, which then 
   const bucket = await createTestBucket(await sharedCephRgw(), 'direct-commit')
   const cache = await startCacheOn(bucket)
   // Slow enough that the upload shows while the client still downloads.
-  upstream.misbehave.throttleBytesPerSecond = 8 * MiB
+  upstream.misbehave.throttleBytesPerSecond = SLOW
   try {
     const pulled = fetch(blobUrl(cache)).then(body)
     let downloaded = false
@@ -126,7 +128,7 @@ test('an upstream sending corrupt bytes leaves nothing at the key and no multipa
   const bucket = await createTestBucket(await sharedCephRgw(), 'direct-corrupt')
   const cache = await startCacheOn(bucket)
   upstream.misbehave.corruptBlobs = true
-  upstream.misbehave.throttleBytesPerSecond = 8 * MiB
+  upstream.misbehave.throttleBytesPerSecond = SLOW
   try {
     const pulled = fetch(blobUrl(cache)).then(body)
     // Parts of the corrupt content went up before the digest was known to be wrong.
@@ -148,7 +150,7 @@ test('kill -9 in the middle of a cold pull leaves no object at the key; GC abort
   const rgw = await sharedCephRgw()
   const bucket = await createTestBucket(rgw, 'direct-kill')
   const cache = await startCacheOn(bucket)
-  upstream.misbehave.throttleBytesPerSecond = 8 * MiB
+  upstream.misbehave.throttleBytesPerSecond = SLOW
   try {
     const pulled = fetch(blobUrl(cache)).then(body)
     pulled.catch(() => {})
