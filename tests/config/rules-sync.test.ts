@@ -117,6 +117,28 @@ const CASES: RuleCase[] = [
     message: 'needs an audience',
   },
   {
+    title: 'oauth2 without tokenURL',
+    patch: oauth2({ assertionFile: '/a' }),
+    path: `${R0}.oauth2CredentialHelper.tokenURL`,
+    message: 'needs a tokenURL',
+    fix: /token endpoint/,
+  },
+  {
+    title: 'ecr helper on a URL that is not an ECR host',
+    patch: registry({ urls: ['https://ghcr.io'], credentialHelper: 'ecr' }),
+    path: `${R0}.urls[0]`,
+    message: 'reads account and region from <account>.dkr.ecr.<region>.amazonaws.com',
+    severity: 'warning',
+    fix: /ECR URL/,
+  },
+  {
+    title: 'oauth2 options without the oauth2 helper',
+    patch: registry({ credentialHelper: 'gcp', oauth2CredentialHelper: { tokenURL: 'https://idp/token' } }),
+    path: `${R0}.oauth2CredentialHelper`,
+    message: 'only used with credentialHelper "oauth2"',
+    severity: 'warning',
+  },
+  {
     title: 'sync on S3 without download dir',
     patch: merge(registry({}), { storage: { dedupe: false, storageDriver: s3 } }),
     path: 'extensions.sync.downloadDir',

@@ -70,8 +70,9 @@ describe('docs/config.md', () => {
       '| `storage.gcDelay` | duration | 1h; 0 when `gc` is false and the key is absent | implemented |',
     )
     expect(docs).toContain(
-      '| `extensions.sync.registries[].credentialHelper` | `ecr` \\| `gcp` \\| `oauth2` | — | planned |',
+      '| `extensions.sync.registries[].credentialHelper` | `ecr` \\| `gcp` \\| `oauth2` | — | implemented |',
     )
+    expect(docs).toContain('| `goVersion` | string | — | planned |')
     expect(docs).toContain('| `http.accessControl.repositories.<repository glob>.anonymousPolicy` |')
     expect(docs).toContain('`${env:NAME}`')
     expect(docs).toContain('`${file:PATH}`')

@@ -11,6 +11,7 @@ import { GLOB_FIX, globProblem } from '../values/patterns'
 import type { Config, RetentionPolicyConfig, SyncRegistryConfig } from '../schema'
 import type { IsSet } from '../implementation/set-paths'
 import { allStores, isRemote } from '../stores'
+import { ECR_HOST_FORM, ecrRegistryOf } from '../../sync/upstream/credential-helpers/ecr-host'
 import { httpUrl, listOf, type Report, type Rule } from './rule'
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -152,6 +153,30 @@ const checkOAuth2Helper: RegistryCheck = (registry, path, report) => {
   }
 }
 
+/** What zot accepts and then cannot use: an ECR helper on a URL without ECR's host form, helper
+ * options without their helper. */
+const checkHelperFit: RegistryCheck = (registry, path, report) => {
+  if (registry.credentialHelper === 'ecr') {
+    for (const [index, url] of registry.urls.entries()) {
+      const host = httpUrl(url)?.host
+      if (host !== undefined && !ecrRegistryOf(host))
+        report(
+          itemPath(`${path}.urls`, index),
+          `credentialHelper "ecr" reads account and region from ${ECR_HOST_FORM}`,
+          {
+            value: url,
+            fix: `use the registry's ECR URL, https://${ECR_HOST_FORM}, or another credentialHelper`,
+          },
+        )
+    }
+  }
+  if (registry.oauth2CredentialHelper && registry.credentialHelper !== 'oauth2')
+    report(`${path}.oauth2CredentialHelper`, 'is only used with credentialHelper "oauth2"', {
+      value: registry.credentialHelper ?? null,
+      fix: 'set "credentialHelper": "oauth2", or remove oauth2CredentialHelper',
+    })
+}
+
 const checkPolling: RegistryCheck = (registry, path, report) => {
   if (registry.pollInterval > 0 && registry.content.length === 0) {
     report(`${path}.pollInterval`, 'periodic sync only runs for registries with content filters', {
@@ -215,6 +240,13 @@ export const syncRules: readonly Rule[] = [
     severity: 'error',
     summary: 'credentialHelper `oauth2` with a missing or inconsistent `oauth2CredentialHelper`.',
     check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkOAuth2Helper),
+  },
+  {
+    severity: 'warning',
+    summary:
+      'credentialHelper `ecr` with a URL not of the form `<account>.dkr.ecr.<region>.amazonaws.com`; ' +
+      '`oauth2CredentialHelper` without credentialHelper `oauth2`.',
+    check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkHelperFit),
   },
   {
     severity: 'error',

@@ -35,7 +35,7 @@ const content = obj(
 )
 
 const oauth2CredentialHelper = obj(
-  { description: 'Options of the `oauth2` credential helper.', optional: true, status: 'planned' },
+  { description: 'Options of the `oauth2` credential helper.', optional: true, status: 'implemented' },
   {
     tokenURL: str({ description: 'OAuth2 token endpoint.' }),
     assertionFile: path({ description: 'Pre-signed assertion, re-read on every refresh.' }),
@@ -152,8 +152,10 @@ const registry = obj(
       status: 'planned',
     }),
     credentialHelper: oneOf(['ecr', 'gcp', 'oauth2'], {
-      description: 'Fetch short-lived credentials instead of `credentialsFile`.',
-      status: 'planned',
+      description:
+        'Fetch short-lived credentials instead of `credentialsFile`: ECR authorization tokens, a Google ' +
+        'access token (application default credentials), or an OAuth2 token (`oauth2CredentialHelper`).',
+      status: 'implemented',
     }),
     oauth2CredentialHelper,
   },
