@@ -14,6 +14,7 @@
  */
 import { afterAll } from 'bun:test'
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { restartableServer } from './restartable-server'
 
 export interface AwsCredentials {
   accessKeyId: string
@@ -138,10 +139,8 @@ export function startAwsJsonEndpoint(options: AwsJsonEndpointOptions): AwsJsonEn
     return new Response(JSON.stringify(output), { headers: { 'Content-Type': JSON_TYPE } })
   }
 
-  const listen = (port: number) => Bun.serve({ hostname: '127.0.0.1', port, fetch: answer })
-  let server: ReturnType<typeof listen> | undefined = listen(0)
-  const port = server.port
-  const url = `http://127.0.0.1:${port}`
+  const server = restartableServer(answer)
+  const url = `http://127.0.0.1:${server.port}`
   const endpoint: AwsJsonEndpoint = {
     url,
     env: {
@@ -155,13 +154,8 @@ export function startAwsJsonEndpoint(options: AwsJsonEndpointOptions): AwsJsonEn
     },
     refused,
     delayMs: 0,
-    async stop() {
-      await server?.stop(true)
-      server = undefined
-    },
-    start() {
-      server ??= listen(port ?? 0)
-    },
+    stop: server.stop,
+    start: server.start,
   }
   if (options.stopAfterTests !== false) afterAll(() => endpoint.stop())
   return endpoint

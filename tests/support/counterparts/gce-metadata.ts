@@ -9,6 +9,7 @@
  * and the scopes asked for, and can be stopped and started again on its port.
  */
 import { afterAll } from 'bun:test'
+import { restartableServer } from './restartable-server'
 
 export interface MetadataServer {
   /** `127.0.0.1:PORT`: `GCE_METADATA_HOST`. */
@@ -35,21 +36,14 @@ export function startMetadataServer(accessToken: string): MetadataServer {
       { headers: { 'Metadata-Flavor': 'Google' } },
     )
   }
-  const listen = (port: number) => Bun.serve({ hostname: '127.0.0.1', port, fetch: answer })
-  let server: ReturnType<typeof listen> | undefined = listen(0)
-  const port = server.port ?? 0
+  const server = restartableServer(answer)
   const metadata: MetadataServer = {
-    host: `127.0.0.1:${port}`,
+    host: `127.0.0.1:${server.port}`,
     accessToken,
     lifetimeSeconds: 3599,
     issued: [],
-    async stop() {
-      await server?.stop(true)
-      server = undefined
-    },
-    start() {
-      server ??= listen(port)
-    },
+    stop: server.stop,
+    start: server.start,
   }
   afterAll(() => metadata.stop())
   return metadata

@@ -13,6 +13,7 @@
  */
 import { afterAll } from 'bun:test'
 import { type CryptoKey, type JWTPayload, jwtVerify, type KeyObject } from 'jose'
+import { restartableServer } from './restartable-server'
 
 export interface TokenEndpointOptions {
   /** The key that signs valid assertions. */
@@ -122,22 +123,15 @@ export function startOAuth2TokenEndpoint(options: TokenEndpointOptions, accessTo
     }
   }
 
-  const listen = (port: number) => Bun.serve({ hostname: '127.0.0.1', port, fetch: answer })
-  let server: ReturnType<typeof listen> | undefined = listen(0)
-  const port = server.port ?? 0
+  const server = restartableServer(answer)
   const endpoint: OAuth2TokenEndpoint = {
-    url: `http://127.0.0.1:${port}/token`,
+    url: `http://127.0.0.1:${server.port}/token`,
     accessToken,
     lifetimeSeconds: 3600,
     issued: [],
     refused: [],
-    async stop() {
-      await server?.stop(true)
-      server = undefined
-    },
-    start() {
-      server ??= listen(port)
-    },
+    stop: server.stop,
+    start: server.start,
   }
   afterAll(() => endpoint.stop())
   return endpoint
