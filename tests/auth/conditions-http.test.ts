@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { createClientEnvironment, CommandError } from '../support/clients'
 import { buildRandomImage } from '../support/images/images'
 import { OciLayout } from '../support/oci-layout'
-import { pushSmallImage, startSecurityTarget } from '../security/support'
+import { pushSmallImage, sha256, startSecurityTarget } from '../security/support'
 
 setDefaultTimeout(60_000)
 
@@ -199,6 +199,19 @@ describe('each req variable grants and denies over HTTP', () => {
     const headers = { 'X-Forwarded-For': '10.1.1.1, 10.0.0.2' }
     expect((await get('/v2/broken/app/manifests/stable', 'alice', { headers })).status).toBe(200)
     expect(target.logs()).toContain('a policy condition failed to evaluate')
+  })
+
+  test('a cross-repository mount reads its source only where the conditions let the client read', async () => {
+    const layerOf = async (repository: string) => {
+      const response = await get(`/v2/${repository}/manifests/stable`, 'alice')
+      return ((await response.json()) as { layers: { digest: string }[] }).layers[0]?.digest ?? ''
+    }
+    const mount = (from: string, digest: string) =>
+      get(`/v2/open/mounted/blobs/uploads/?mount=${digest}&from=${from}`, 'alice', { method: 'POST' })
+    expect((await mount('repo/public/app', await layerOf('repo/public/app'))).status).toBe(201)
+    // repo/app is private to alice: no mount, an ordinary upload session instead (as the spec says).
+    expect((await pushSmallImage(target, as('root'), 'repo/app', 'known', 'mount-test')).status).toBe(201)
+    expect((await mount('repo/app', sha256(new TextEncoder().encode('layer mount-test')))).status).toBe(202)
   })
 
   test('the catalog is judged on its own request', async () => {
