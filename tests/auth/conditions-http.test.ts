@@ -210,8 +210,12 @@ describe('each req variable grants and denies over HTTP', () => {
       get(`/v2/open/mounted/blobs/uploads/?mount=${digest}&from=${from}`, 'alice', { method: 'POST' })
     expect((await mount('repo/public/app', await layerOf('repo/public/app'))).status).toBe(201)
     // repo/app is private to alice: no mount, an ordinary upload session instead (as the spec says).
-    expect((await pushSmallImage(target, as('root'), 'repo/app', 'known', 'mount-test')).status).toBe(201)
-    expect((await mount('repo/app', sha256(new TextEncoder().encode('layer mount-test')))).status).toBe(202)
+    expect((await pushSmallImage(target, as('root'), 'repo/app', 'known', 'mount-test-of-the-conditions')).status).toBe(
+      201,
+    )
+    expect(
+      (await mount('repo/app', sha256(new TextEncoder().encode('layer mount-test-of-the-conditions')))).status,
+    ).toBe(202)
   })
 
   test('the catalog is judged on its own request', async () => {
