@@ -106,6 +106,36 @@ describe('lazy and single-flight', () => {
     expect(upstream.count('HEAD', /\/apps\/herd\/blobs\//)).toBe(0)
   })
 
+  test('a cold blob GET asks storage once, not once for its size and again to read it', async () => {
+    const image = await pushImage(upstream, 'apps/storage-questions', { tag: '1.0' })
+    const layer = image.blobs[1]!
+    const asked: string[] = []
+    const { registry } = cache
+    const statBlob = registry.statBlob.bind(registry)
+    const openBlob = registry.openBlob.bind(registry)
+    registry.statBlob = (repository, digest) => {
+      if (digest === layer.digest) asked.push('stat')
+      return statBlob(repository, digest)
+    }
+    registry.openBlob = (repository, digest, range) => {
+      if (digest === layer.digest) asked.push('open')
+      return openBlob(repository, digest, range)
+    }
+    try {
+      expect((await pullBlob(cache.url, 'mirror/apps/storage-questions', layer.digest)).digest).toBe(layer.digest)
+      expect(asked).toEqual(['stat'])
+      // Once stored (the fill commits just after the last byte), the next GET reads storage.
+      while (!(await statBlob('mirror/apps/storage-questions', layer.digest))) await Bun.sleep(5)
+      asked.length = 0
+      expect((await pullBlob(cache.url, 'mirror/apps/storage-questions', layer.digest)).digest).toBe(layer.digest)
+      expect(asked).toEqual(['stat', 'open'])
+      expect(blobGets(layer.digest)).toBe(1)
+    } finally {
+      registry.statBlob = statBlob
+      registry.openBlob = openBlob
+    }
+  })
+
   test('a client that disconnects does not cancel the fill', async () => {
     const image = await pushImage(upstream, 'apps/quitter', { tag: '1', layers: [4 << 20] })
     const layer = image.blobs[1]!

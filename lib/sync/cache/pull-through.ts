@@ -30,6 +30,7 @@ import type { Registry } from '../../registry/registry'
 import type { BlobFills } from './blob-fills'
 import type { CacheBudget } from './budget/cache-budget'
 import { ExpiringCache } from '../../cache/expiring-cache'
+import { Lru } from '../../cache/lru'
 import { platformLabel, platformSpecs, platformWanted } from '../platforms'
 import { firstRoute, type Route } from '../routing/route'
 import { upstreamFailure, upstreamReasons } from '../routing/upstream-failure'
@@ -61,12 +62,22 @@ const isMissing = (error: unknown): boolean =>
   error instanceof RegistryError &&
   (error.code === 'NAME_UNKNOWN' || error.code === 'MANIFEST_UNKNOWN' || error.code === 'BLOB_UNKNOWN')
 
+/**
+ * How long a blob GET's size lookup finding nothing in storage spares its read the same question:
+ * the two follow each other within one request, and on S3 each miss is a round trip to the bucket
+ * (~50 ms of a cold pull's first byte against a busy gateway). A blob stored in between is only
+ * fetched once more; the fill finds it stored and keeps what is there.
+ */
+const MISS_MEMORY_MS = 1000
+
 /** What every view of the cache shares, whatever namespace it is narrowed to. */
 interface SharedState {
   flights: SingleFlight<Descriptor>
   upstreamTags: ExpiringCache<string[]>
   referrerSyncs: ExpiringCache<void>
   sync: ManifestSync
+  /** `repository@digest` → when storage last said it lacks the blob (statBlob). */
+  misses: Lru<string, number>
 }
 
 export class PullThroughSource implements PullSource {
@@ -75,6 +86,7 @@ export class PullThroughSource implements PullSource {
   private readonly upstreamTags: ExpiringCache<string[]>
   private readonly referrerSyncs: ExpiringCache<void>
   private readonly sync: ManifestSync
+  private readonly misses: Lru<string, number>
   private readonly staleAfter: number
 
   constructor(
@@ -94,13 +106,14 @@ export class PullThroughSource implements PullSource {
       )
     this.upstreamTags = shared?.upstreamTags ?? new ExpiringCache(options.listTtl ?? 60_000)
     this.referrerSyncs = shared?.referrerSyncs ?? new ExpiringCache(options.listTtl ?? 60_000)
+    this.misses = shared?.misses ?? new Lru(1024)
     this.staleAfter = options.staleAfter ?? 2000
   }
 
   /** This cache as a `?ns=` request sees it: single flights and caches stay shared. */
   forNamespace(scope: NamespaceScope): ContentSource {
-    const { flights, upstreamTags, referrerSyncs, sync } = this
-    return new PullThroughSource(this.options, scope, { flights, upstreamTags, referrerSyncs, sync })
+    const { flights, upstreamTags, referrerSyncs, sync, misses } = this
+    return new PullThroughSource(this.options, scope, { flights, upstreamTags, referrerSyncs, sync, misses })
   }
 
   private routes(repository: string): Route[] {
@@ -166,6 +179,7 @@ export class PullThroughSource implements PullSource {
     }
     const routes = this.routes(repository)
     if (routes.length === 0) return undefined
+    this.misses.set(`${repository}@${digest}`, Date.now())
     const size = this.options.fills.size(repository, digest) ?? this.sync.blobSize(digest)
     if (size !== undefined) return { size }
     const found = await firstRoute(routes, async (route) => {
@@ -191,22 +205,47 @@ export class PullThroughSource implements PullSource {
         return fills.open(repository, digest, routes)
       }
     }
+    // Nor is it asked again right after the size lookup of this GET found nothing (statBlob).
+    if (!range && this.missedJustNow(repository, digest)) {
+      const routes = this.routes(repository)
+      if (routes.length > 0) return this.fromUpstream(repository, digest, routes)
+    }
     let content: Content
     try {
       content = await this.local.openBlob(repository, digest, range)
     } catch (error) {
       const routes = isMissing(error) ? this.routes(repository) : []
       if (routes.length === 0) throw error
-      if (budget) budget.counters.misses++
-      // A running fill has its room already; a range is served from storage after a fill.
-      const starting = budget !== undefined && !range && fills.size(repository, digest) === undefined
-      if (starting && !(await budget.admit(repository, digest, this.sync.blobSize(digest)))) {
-        return budget.straightThrough(digest, routes)
-      }
-      return fills.open(repository, digest, routes, range)
+      return this.fromUpstream(repository, digest, routes, range)
     }
     if (budget) budget.counters.hits++
     return content
+  }
+
+  /** Whether storage said it lacks the blob within MISS_MEMORY_MS (each answer is used once). */
+  private missedJustNow(repository: string, digest: string): boolean {
+    const key = `${repository}@${digest}`
+    const missedAt = this.misses.get(key)
+    if (missedAt === undefined) return false
+    this.misses.delete(key)
+    return Date.now() - missedAt < MISS_MEMORY_MS
+  }
+
+  /** A blob storage lacks: joins or starts its fill, or streams it straight through (no room). */
+  private async fromUpstream(
+    repository: string,
+    digest: string,
+    routes: Route[],
+    range?: { offset: number; length: number },
+  ): Promise<Content> {
+    const { fills, budget } = this.options
+    if (budget) budget.counters.misses++
+    // A running fill has its room already; a range is served from storage after a fill.
+    const starting = budget !== undefined && !range && fills.size(repository, digest) === undefined
+    if (starting && !(await budget.admit(repository, digest, this.sync.blobSize(digest)))) {
+      return budget.straightThrough(digest, routes)
+    }
+    return fills.open(repository, digest, routes, range)
   }
 
   async listTags(repository: string): Promise<string[]> {
