@@ -43,7 +43,9 @@ function upstreamEntry(
   const helper = registry.credentialHelper
   const client = new UpstreamClient({
     registry,
-    credentials: helper ? helperCredentials(helper, registry, logger) : async (host) => (await credentials)(host),
+    ...(helper
+      ? helperCredentials(helper, registry, logger)
+      : { credentials: async (host: string) => (await credentials)(host) }),
     tls,
     logger,
   })

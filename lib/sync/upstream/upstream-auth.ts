@@ -35,6 +35,11 @@ const DEFAULT_TOKEN_SECONDS = 60
 
 export interface UpstreamAuthOptions {
   credentials: () => Promise<Credentials | undefined>
+  /**
+   * The upstream refused the credentials we sent; true when new ones will be used (a credential
+   * helper fetches them), so the request is worth retrying.
+   */
+  credentialsRefused?: () => boolean
   /** Performs the token request (same TLS settings as the registry). */
   fetch: (url: string, init: RequestInit) => Promise<Response>
   now?: () => number
@@ -66,7 +71,8 @@ export class UpstreamAuth {
 
   /**
    * Learns from a 401 response. Returns true when a retry can carry new authorization; false when
-   * retrying cannot help (no challenge, or the same challenge already failed with our token).
+   * retrying cannot help (no challenge, or the same challenge already failed with our token, unless
+   * a credential helper replaces the refused credentials).
    */
   async challenged(header: string | null, scope: string | undefined, sentAuthorization: boolean): Promise<boolean> {
     const challenge = parseChallenge(header)
@@ -82,7 +88,7 @@ export class UpstreamAuth {
     if (sentAuthorization && sameChallenge) {
       // Our token or credentials were refused: forget the token so the next attempt asks again.
       this.tokens.delete(this.tokenKey(challenge, scope ?? challenge.params.scope))
-      return false
+      return challenge.scheme === 'basic' && (this.options.credentialsRefused?.() ?? false)
     }
     if (challenge.scheme === 'basic') return (await this.options.credentials()) !== undefined
     return true
@@ -117,6 +123,7 @@ export class UpstreamAuth {
     if (!response.ok) {
       await response.body?.cancel()
       const kind = response.status === 401 || response.status === 403 ? 'unauthorized' : 'unavailable'
+      if (kind === 'unauthorized' && credentials) this.options.credentialsRefused?.()
       throw new UpstreamError(kind, `token request to ${url.origin}${url.pathname} answered ${response.status}`, {
         status: response.status,
       })

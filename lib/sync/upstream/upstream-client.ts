@@ -38,6 +38,8 @@ type FetchLike = (url: string, init: RequestInit) => Promise<Response>
 export interface UpstreamClientOptions {
   registry: ResolvedRegistry
   credentials: (host: string) => Promise<Credentials | undefined>
+  /** The upstream refused the credentials of `host`; true when new ones will be used. */
+  credentialsRefused?: (host: string) => boolean
   tls: Promise<UpstreamTls>
   logger: Logger
 }
@@ -294,6 +296,7 @@ export class UpstreamClient {
       const host = hostKey(new URL(origin).host)
       auth = new UpstreamAuth({
         credentials: () => this.options.credentials(host),
+        credentialsRefused: () => this.options.credentialsRefused?.(host) ?? false,
         fetch: (tokenUrl, init) => this.fetchToken(tokenUrl, init),
       })
       this.auths.set(origin, auth)

@@ -4,7 +4,8 @@
  * GetAuthorizationToken. The upstream URL has ECR's host form under `.localhost` (which resolves
  * to loopback), so account and region come from it as they do from a real ECR URL. One token for
  * many pulls; a token near its expiry refreshed ahead; the endpoint down: the last good token is
- * used until it expires, the failures are logged, then it works again.
+ * used until it expires, the failures are logged, then it works again; credentials the upstream
+ * refuses early are replaced.
  */
 import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { startEcr } from '../../support/counterparts/ecr'
@@ -88,5 +89,22 @@ describe('ecr credential helper', () => {
     ).toBe(true)
     expect(await pullTag(cache, '3')).toBe(200)
     ecr.lifetimeSeconds = 12 * 3600
+  })
+
+  test('credentials the upstream refuses before they expire are replaced (at most every 10 s)', async () => {
+    const { upstream } = await startPrivateUpstream('AWS', PASSWORD, 1)
+    ecr.password = 'revoked-early'
+    const firstIssued = ecr.issued.length
+    const cache = await startHelperCache(ecrUrl(upstream.url.split(':').at(-1)!), { credentialHelper: 'ecr' }, ecr.env)
+    expect(await pullTag(cache, '1')).not.toBe(200)
+    // Refused at once after the fetch: not fetched again within the cooldown.
+    expect(await pullTag(cache, '1')).not.toBe(200)
+    expect(ecr.issued.length).toBe(firstIssued + 1)
+    ecr.password = PASSWORD
+    await sleepUntil(ecr.issued.at(-1)! + 10_500)
+    // The refused credentials are dropped and the request retried with new ones.
+    expect(await pullTag(cache, '1')).toBe(200)
+    expect(ecr.issued.length).toBe(firstIssued + 2)
+    expect(logLines(cache, 'the upstream refused the credentials of the ecr helper')).toHaveLength(1)
   })
 })

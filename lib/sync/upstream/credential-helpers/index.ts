@@ -24,12 +24,14 @@ async function loadHelper(name: HelperName, registry: ResolvedRegistry): Promise
   }
 }
 
-/** Looks up the credentials of one of the entry's hosts (undefined for any other host). */
-export function helperCredentials(
-  name: HelperName,
-  registry: ResolvedRegistry,
-  logger: Logger,
-): (host: string) => Promise<Credentials | undefined> {
+export interface HelperCredentials {
+  /** The credentials of one of the entry's hosts (undefined for any other host). */
+  credentials(host: string): Promise<Credentials | undefined>
+  /** The upstream refused what `host` was given; true when new credentials will be fetched. */
+  credentialsRefused(host: string): boolean
+}
+
+export function helperCredentials(name: HelperName, registry: ResolvedRegistry, logger: Logger): HelperCredentials {
   const hosts = registry.urls.map((url) => new URL(url).host)
   const refreshing = loadHelper(name, registry).then((helper) => {
     const credentials = new RefreshingCredentials(helper, hosts, logger)
@@ -42,10 +44,23 @@ export function helperCredentials(
       error: (error as Error).message,
     }),
   )
-  return async (host) => {
-    const credentials = await refreshing.catch((error: unknown) => {
-      throw new UpstreamError('unavailable', `the ${name} credential helper did not load: ${(error as Error).message}`)
-    })
-    return credentials.lookup(host)
+  let loaded: RefreshingCredentials | undefined
+  void refreshing.then(
+    (credentials) => {
+      loaded = credentials
+    },
+    () => {},
+  )
+  return {
+    async credentials(host) {
+      const credentials = await refreshing.catch((error: unknown) => {
+        throw new UpstreamError(
+          'unavailable',
+          `the ${name} credential helper did not load: ${(error as Error).message}`,
+        )
+      })
+      return credentials.lookup(host)
+    },
+    credentialsRefused: (host) => loaded?.refused(host) ?? false,
   }
 }

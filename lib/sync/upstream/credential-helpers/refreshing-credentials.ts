@@ -13,6 +13,8 @@
  *   minute), not on every pull; the last good credentials are used until they expire. Once none
  *   are valid, requests to the upstream fail as unavailable (cached content is still served) with
  *   the helper's error, instead of going out anonymously and being refused.
+ * - Credentials the upstream refuses before their expiry (revoked, rotated early) are replaced at
+ *   the next request, at most once per 10 s.
  */
 import type { Logger } from '../../../log/logger'
 import type { Credentials } from '../credentials'
@@ -45,9 +47,13 @@ const FIRST_RETRY_MS = 1_000
 const LONGEST_RETRY_MS = 60_000
 /** Credentials are not sent this close to their expiry (at most a quarter of their lifetime). */
 const EXPIRY_MARGIN_MS = 10_000
+/** Refused credentials are replaced only when at least this old, so a misconfigured upstream that
+ * refuses every set costs one fetch per this period, not one per pull. */
+const REFUSED_COOLDOWN_MS = 10_000
 
 interface Slot {
   current?: ExpiringCredentials
+  fetchedAt: number
   /** Refresh from here on. */
   refreshAt: number
   /** Not sent from here on, so they never expire in flight. */
@@ -108,6 +114,29 @@ export class RefreshingCredentials {
     )
   }
 
+  /**
+   * The upstream refused what `host` was given (revoked early, rotated): they are dropped and the
+   * next lookup waits for new ones, unless they are younger than the cooldown.
+   *
+   * @returns true when new credentials will be fetched
+   */
+  refused(requested: string): boolean {
+    const host = hostKey(requested)
+    if (!this.hosts.has(host)) return false
+    const slot = this.slotOf(host)
+    if (!slot.current || this.now() - slot.fetchedAt < REFUSED_COOLDOWN_MS) return false
+    this.logger.warn(
+      `sync: the upstream refused the credentials of the ${this.helper.name} helper; fetching new ones`,
+      {
+        credentialHelper: this.helper.name,
+        host,
+      },
+    )
+    slot.refreshAt = 0
+    slot.usableUntil = 0
+    return true
+  }
+
   private usable(slot: Slot): boolean {
     return slot.current !== undefined && this.now() < slot.usableUntil
   }
@@ -116,7 +145,7 @@ export class RefreshingCredentials {
     const key = this.helper.keyOf(host)
     let slot = this.slots.get(key)
     if (!slot) {
-      slot = { refreshAt: 0, usableUntil: 0, failures: 0, retryAt: 0 }
+      slot = { fetchedAt: 0, refreshAt: 0, usableUntil: 0, failures: 0, retryAt: 0 }
       this.slots.set(key, slot)
     }
     return slot
@@ -139,6 +168,7 @@ export class RefreshingCredentials {
       const lifetime = Math.max(0, fetched.expiresAt - now)
       const recovered = slot.failures > 0
       slot.current = fetched
+      slot.fetchedAt = now
       slot.refreshAt = fetched.expiresAt - Math.min(this.helper.refreshAheadMs, lifetime / 2)
       slot.usableUntil = fetched.expiresAt - Math.min(EXPIRY_MARGIN_MS, lifetime / 4)
       slot.failures = 0
