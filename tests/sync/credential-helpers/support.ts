@@ -21,15 +21,11 @@ export interface PrivateUpstream {
   images: PushedImage[]
 }
 
-const stops: (() => Promise<void>)[] = []
-afterAll(async () => {
-  for (const stop of stops.reverse()) await stop()
-})
-
 /** A docker-registry only `username`/`password` may read, holding `count` images of `app`. */
 export async function startPrivateUpstream(username: string, password: string, count = 3): Promise<PrivateUpstream> {
   const upstream = await startDockerRegistry({ htpasswd: { username, password } })
-  stops.push(() => upstream.stop())
+  // Registered by the caller's file (or test, when started in one), not once for this module.
+  afterAll(() => upstream.stop())
   const target = { url: upstream.url, headers: { Authorization: `Basic ${btoa(`${username}:${password}`)}` } }
   const images: PushedImage[] = []
   for (let tag = 1; tag <= count; tag++) images.push(await pushImage(target, 'app', { tag: String(tag) }))
@@ -55,7 +51,7 @@ export async function startHelperCache(
     },
     env,
   })
-  stops.push(() => cache.stop())
+  afterAll(() => cache.stop())
   return cache
 }
 
