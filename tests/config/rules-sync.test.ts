@@ -132,6 +132,14 @@ const CASES: RuleCase[] = [
     fix: /ECR URL/,
   },
   {
+    title: 'oauth2 with a grant type it does not know',
+    patch: oauth2({ tokenURL: 'https://sts', assertionFile: '/a', grantType: 'password' }),
+    path: `${R0}.oauth2CredentialHelper.grantType`,
+    message: 'not a grant the oauth2 helper knows',
+    severity: 'warning',
+    fix: /client_credentials/,
+  },
+  {
     title: 'oauth2 options without the oauth2 helper',
     patch: registry({ credentialHelper: 'gcp', oauth2CredentialHelper: { tokenURL: 'https://idp/token' } }),
     path: `${R0}.oauth2CredentialHelper`,

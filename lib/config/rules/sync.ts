@@ -15,6 +15,7 @@ import { ECR_HOST_FORM, ecrRegistryOf } from '../../sync/upstream/credential-hel
 import { httpUrl, listOf, type Report, type Rule } from './rule'
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const OAUTH2_GRANTS = ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', TOKEN_EXCHANGE]
 
 type RegistryCheck = (registry: SyncRegistryConfig, path: string, report: Report, isSet: IsSet) => void
 
@@ -170,6 +171,12 @@ const checkHelperFit: RegistryCheck = (registry, path, report) => {
         )
     }
   }
+  const grantType = registry.oauth2CredentialHelper?.grantType
+  if (registry.credentialHelper === 'oauth2' && grantType && !OAUTH2_GRANTS.includes(grantType))
+    report(`${path}.oauth2CredentialHelper.grantType`, 'is not a grant the oauth2 helper knows', {
+      value: grantType,
+      fix: `use one of ${listOf(OAUTH2_GRANTS)}; others are sent with the assertion as a client assertion`,
+    })
   if (registry.oauth2CredentialHelper && registry.credentialHelper !== 'oauth2')
     report(`${path}.oauth2CredentialHelper`, 'is only used with credentialHelper "oauth2"', {
       value: registry.credentialHelper ?? null,
@@ -245,7 +252,7 @@ export const syncRules: readonly Rule[] = [
     severity: 'warning',
     summary:
       'credentialHelper `ecr` with a URL not of the form `<account>.dkr.ecr.<region>.amazonaws.com`; ' +
-      '`oauth2CredentialHelper` without credentialHelper `oauth2`.',
+      '`oauth2CredentialHelper` without credentialHelper `oauth2`, or with a `grantType` it does not know.',
     check: (config, report, isSet) => forEachRegistry(config, report, isSet, checkHelperFit),
   },
   {

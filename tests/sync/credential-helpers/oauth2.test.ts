@@ -5,14 +5,17 @@
  * (username `<token>` by default). client_credentials with an assertion minted from a
  * `signingFile` (fresh `jti` each time) and a client secret file, jwt-bearer with a pre-signed
  * `assertionFile`, token exchange with audience; one token for many pulls, refreshed before it
- * expires; a refused exchange logged with its cause and fix. And the client_credentials form
- * accepted by a real OpenID provider (oidc-provider), which checks the client assertion itself.
+ * expires; a refused exchange logged with its cause and fix; RSA (PKCS#1) and Ed25519 signing
+ * keys. And the client_credentials form accepted by a real OpenID provider (oidc-provider),
+ * which checks the client assertion itself.
  */
 import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from 'jose'
+import { generateKeyPairSync } from 'node:crypto'
+import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { oauth2Helper } from '../../../lib/sync/upstream/credential-helpers/oauth2'
+import { assertion } from '../../../lib/sync/upstream/credential-helpers/oauth2-assertion'
 import { startOAuth2TokenEndpoint } from '../../support/counterparts/oauth2-token-endpoint'
 import { tempDirectory } from '../../support/temp'
 import { holdBackProviderWarnings } from '../../auth/openid/provider-warnings'
@@ -141,6 +144,32 @@ describe('oauth2 credential helper', () => {
     expect(String(line.error)).toContain('answered 400')
     expect(String(line.error)).toContain('wrong client secret')
     expect(String(line.fix)).toContain('clientID')
+  })
+
+  test('signingFile: PKCS#1 RSA and Ed25519 keys sign single-use assertions with zot’s claims', async () => {
+    for (const [algorithm, type, encoding] of [
+      ['RS256', 'rsa', 'pkcs1'],
+      ['EdDSA', 'ed25519', 'pkcs8'],
+    ] as const) {
+      const pair = generateKeyPairSync(type as 'rsa', { modulusLength: 2048 })
+      const pem = pair.privateKey.export({ type: encoding, format: 'pem' }).toString()
+      const signing = await file(
+        `signing-${algorithm}.json`,
+        JSON.stringify({ privateKeyFile: await file(`${algorithm}.pem`, pem), algorithm, keyId: 'k1' }),
+      )
+      const source = { signingFile: signing, clientID: CLIENT_ID, tokenURL: 'https://idp.example/token' }
+      const [one, two] = [await assertion(source), await assertion(source)]
+      const { payload, protectedHeader } = await jwtVerify(one!, pair.publicKey, {
+        issuer: CLIENT_ID,
+        subject: CLIENT_ID,
+        audience: 'https://idp.example/token',
+      })
+      expect(protectedHeader).toMatchObject({ alg: algorithm, kid: 'k1' })
+      expect(payload.exp! - payload.iat!).toBe(300)
+      expect(payload.jti).not.toBe(decodeJwt(two!).jti)
+    }
+    const badAlgorithm = await file('signing-bad.json', JSON.stringify({ privateKeyFile: keyFile, algorithm: 'HS256' }))
+    await expect(assertion({ signingFile: badAlgorithm })).rejects.toThrow('unsupported algorithm "HS256"')
   })
 
   test('client_credentials with a private_key_jwt client assertion is accepted by oidc-provider', async () => {
