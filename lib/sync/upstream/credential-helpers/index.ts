@@ -33,23 +33,17 @@ export interface HelperCredentials {
 
 export function helperCredentials(name: HelperName, registry: ResolvedRegistry, logger: Logger): HelperCredentials {
   const hosts = registry.urls.map((url) => new URL(url).host)
+  let loaded: RefreshingCredentials | undefined
   const refreshing = loadHelper(name, registry).then((helper) => {
-    const credentials = new RefreshingCredentials(helper, hosts, logger)
-    credentials.prime()
-    return credentials
+    loaded = new RefreshingCredentials(helper, hosts, logger)
+    loaded.prime()
+    return loaded
   })
   refreshing.catch((error: unknown) =>
     logger.error(`sync: cannot load the ${name} credential helper; requests to this upstream fail`, {
       upstream: registry.urls[0],
       error: (error as Error).message,
     }),
-  )
-  let loaded: RefreshingCredentials | undefined
-  void refreshing.then(
-    (credentials) => {
-      loaded = credentials
-    },
-    () => {},
   )
   return {
     async credentials(host) {
