@@ -134,9 +134,10 @@ describe('bun run release', () => {
       const modules = programs[RELEASE_NAMES.indexOf('darwin-arm64')]!
       expect([...modules.keys()].filter(isEntry)).toEqual(['/$bunfs/root/zot-darwin-arm64'])
       expect(modules.size).toBeGreaterThan(5)
-      // Minified, without a source map: about 1 MB in all, in a few hundred lines (unminified: 1.9 MB, 55,000).
+      // Minified, without a source map: about 3.2 MB in all (the AWS clients for S3, Secrets Manager
+      // and ECR are most of it, each a chunk loaded only when configured), in a few hundred lines.
       const sources = [...modules].filter(([name]) => isProgram(name)).map(([, source]) => source)
-      expect(sources.reduce((total, source) => total + source.length, 0)).toBeLessThan(3_000_000)
+      expect(sources.reduce((total, source) => total + source.length, 0)).toBeLessThan(4_000_000)
       expect(sources.reduce((total, source) => total + source.split('\n').length, 0)).toBeLessThan(2_000)
       for (const source of sources) expect(source).not.toContain('sourceMappingURL')
       // Run the darwin binaries' program with this Bun: what they print on a Mac. Chunks import
