@@ -14,7 +14,8 @@
  */
 import { parseArgs } from 'node:util'
 import { createAccessControl } from '../../lib/auth/policy/access-control'
-import { compileCondition, MAX_USER_AGENT, type RequestFacts } from '../../lib/auth/policy/conditions'
+import { compileCondition } from '../../lib/auth/policy/condition-compiler'
+import { MAX_USER_AGENT, type RequestFacts } from '../../lib/auth/policy/conditions'
 import { testConfig } from '../../tests/support/config'
 import type { Principal } from '../../lib/http/context'
 

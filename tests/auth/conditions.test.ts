@@ -9,9 +9,8 @@ import { describe, expect, test } from 'bun:test'
 import { readFile } from 'node:fs/promises'
 import { Hono } from 'hono'
 import type { AccessControl, RequestContext } from '../../lib/auth/policy/access-control'
+import { compileCondition, ConditionError } from '../../lib/auth/policy/condition-compiler'
 import {
-  compileCondition,
-  ConditionError,
   conditionsHold,
   MAX_FORWARDED,
   MAX_USER_AGENT,

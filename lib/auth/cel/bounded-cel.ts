@@ -15,6 +15,10 @@
 import { Environment } from '@marcbachmann/cel-js'
 import { compileGoRegex, GoRegexError, type GoRegex } from '../../config/values/go-regex'
 
+import { firstLine } from './first-line'
+
+export { firstLine }
+
 /** An expression that does not compile, parse, type-check or is too costly: the message says why. */
 export class CelCompileError extends Error {
   override name = 'CelCompileError'
@@ -168,6 +172,3 @@ export function compileBounded<Variables>(
   if (!recheck.valid) throw new CelCompileError(`not a valid CEL expression: ${firstLine(recheck.error)}`)
   return onRe2 as CelProgram<Variables>
 }
-
-/** The first line of an error's message (cel-js adds the expression and a caret below). */
-export const firstLine = (error: unknown) => String((error as Error).message ?? error).split('\n')[0]

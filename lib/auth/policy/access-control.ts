@@ -28,8 +28,8 @@
 import type { AccessControlConfig } from '../../config'
 import type { Action, Principal } from '../../http/context'
 import { scopesAllow } from '../keys/key-scope'
+import type * as ConditionCompiler from './condition-compiler'
 import {
-  compileCondition,
   conditionKey,
   conditionsHold,
   forEachPolicy,
@@ -104,6 +104,8 @@ function configuredPolicies(options: AccessControlConfig, onConditionError?: Con
   const compiled = new Map<Policy, CompiledCondition[]>()
   forEachPolicy(options, (policy, path) => {
     if (policy.conditions.length === 0) return
+    // Required here, not imported: only a config with conditions loads the CEL evaluator.
+    const { compileCondition } = require('./condition-compiler') as typeof ConditionCompiler
     compiled.set(
       policy,
       policy.conditions.map((condition, index) => compileCondition(condition, conditionKey(path, index))),

@@ -2,8 +2,9 @@
  * @module
  * zot's policy `conditions` (zot v2.1.17, docs/auth.md "Conditions"): CEL expressions over a
  * `req` value describing the request, all of which must be true for a policy entry to grant.
- * Compiled once per configuration (at `verify-config`, `serve` and each reload); evaluated per
- * authorization decision.
+ * Compiled once per configuration (at `verify-config`, `serve` and each reload) by
+ * condition-compiler.ts, which alone loads the CEL evaluator: a config without conditions never
+ * loads it (~3 MiB of RSS at start); evaluated here per authorization decision.
  *
  * Where this differs from zot, on purpose:
  * - `req` is declared field by field, so `req.methd` or `req.user.name` is a config error here,
@@ -18,7 +19,9 @@
 import type { AccessControlConfig } from '../../config'
 import { entryPath, itemPath } from '../../config/findings'
 import type { Action, Principal } from '../../http/context'
-import { boundedEnvironment, CelCompileError, compileBounded, firstLine, type CelProgram } from '../cel/bounded-cel'
+import type { CelProgram } from '../cel/bounded-cel'
+import { firstLine } from '../cel/first-line'
+import type { REQ_SCHEMA } from './condition-compiler'
 import { claimsOf, isAnonymous } from './principal'
 
 /** Longer user agents are cut here before a condition sees them (browsers send ~150 characters). */
@@ -49,27 +52,8 @@ export interface Decision {
   admin: boolean
 }
 
-/** `req` as zot documents it (pkg/api/config/config.go, type Condition). */
-const REQ_SCHEMA = {
-  time: 'google.protobuf.Timestamp',
-  method: 'string',
-  userAgent: 'string',
-  action: 'string',
-  repository: 'string',
-  reference: 'string',
-  referenceType: 'string',
-  tag: 'string',
-  digest: 'string',
-  user: { username: 'string', groups: 'list<string>' },
-  auth: { anonymous: 'bool', admin: 'bool' },
-  client: { ip: 'string', forwardedFor: 'list<string>' },
-  tls: { enabled: 'bool', version: 'string' },
-  claims: 'map<string, dyn>',
-} as const
-
-const environment = boundedEnvironment().registerVariable({ name: 'req', schema: REQ_SCHEMA })
-
-type Req = Record<keyof typeof REQ_SCHEMA, unknown>
+/** `req` as conditions see it: the fields of REQ_SCHEMA (condition-compiler.ts). */
+export type Req = Record<keyof typeof REQ_SCHEMA, unknown>
 
 export interface CompiledCondition {
   /** Where the expression is in the config, for logs. */
@@ -77,34 +61,6 @@ export interface CompiledCondition {
   expression: string
   message: string
   program: CelProgram<{ req: Req }>
-}
-
-/** A condition that does not compile: `key` is the expression's config path. */
-export class ConditionError extends Error {
-  override name = 'ConditionError'
-  constructor(
-    readonly key: string,
-    readonly expression: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-/**
- * Compiles one condition.
- *
- * @param key the config path of its `expression`
- * @throws ConditionError when it does not parse, names something `req` lacks, is not a bool, or is too costly
- */
-export function compileCondition(condition: { expression: string; message: string }, key: string): CompiledCondition {
-  try {
-    // dyn: a value from `req.claims`, whose result is checked when evaluated (zot checks every result so).
-    return { key, ...condition, program: compileBounded(environment, condition.expression, 'bool or dyn') }
-  } catch (error) {
-    if (error instanceof CelCompileError) throw new ConditionError(key, condition.expression, error.message)
-    throw error
-  }
 }
 
 type Policy = AccessControlConfig['adminPolicy']

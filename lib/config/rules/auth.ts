@@ -5,6 +5,7 @@
  * makes sense with some way to log in.
  */
 import type * as CelClaims from '../../auth/bearer/cel-claims'
+import type * as ConditionCompiler from '../../auth/policy/condition-compiler'
 import type * as Conditions from '../../auth/policy/conditions'
 import { implementedLoginMethods, onlyUnimplementedLogins } from '../implementation/auth-methods'
 import { childPath, entryPath, itemPath } from '../findings'
@@ -332,8 +333,9 @@ function checkConditions(accessControl: AccessControl, report: Report) {
   ]
   if (!policies.some((policy) => policy.conditions.length > 0)) return
   // Loaded only for configs with conditions: the CEL evaluator costs tens of ms and ~0.5 MB to load.
-  const { compileCondition, conditionKey, ConditionError, forEachPolicy } =
-    require('../../auth/policy/conditions') as typeof Conditions
+  const { conditionKey, forEachPolicy } = require('../../auth/policy/conditions') as typeof Conditions
+  const { compileCondition, ConditionError } =
+    require('../../auth/policy/condition-compiler') as typeof ConditionCompiler
   forEachPolicy(accessControl, (policy, path) => {
     for (const [index, condition] of policy.conditions.entries()) {
       try {
