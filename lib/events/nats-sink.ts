@@ -7,7 +7,7 @@
  * a failure, so a server that is down at start only delays events.
  */
 import { readFile } from 'node:fs/promises'
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { DEFAULT_SOURCE, type CloudEvent } from './cloud-event'
 import { SinkError, type Sink } from './delivery-queue'
 import type { SinkConfig } from './sink-config'
@@ -45,6 +45,9 @@ export function natsSink(config: SinkConfig): Sink {
 
 async function open(config: SinkConfig): Promise<NatsConnection> {
   const { credentials, tlsconfig } = config
+  // Imported at the first connection, not at start: a registry without a nats sink never loads
+  // the client (tests/server/lazy-modules.test.ts).
+  const { connect, credsAuthenticator } = await import('@nats-io/transport-node')
   return connect({
     servers: config.address,
     name: DEFAULT_SOURCE,
