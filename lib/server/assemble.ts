@@ -29,9 +29,8 @@ import { extensionEndpoints } from './extension-endpoints'
 import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
-import { searchFor } from '../search/mount'
 import { createSearchRuntime, type SearchRuntime } from '../search/runtime'
-import { mountUi, uiEnabled } from '../ui'
+import { uiEnabled } from '../ui/enabled'
 
 /** What survives a configuration reload. */
 export interface Runtime {
@@ -186,8 +185,14 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   if (config.storage.maxRepos > 0) middleware.push(repositoryQuota(config.storage.maxRepos, registry.catalog))
   // Events name who made a change: the principal is known once authentication ran.
   if (config.extensions?.events?.enable) middleware.push(eventContext())
-  const search = searchFor(config, runtime.search, auth)
+  // The search API and the UI are imported only when on: graphql, the resolvers and the pages are
+  // megabytes of RSS a registry without them never pays (tests/server/lazy-modules.test.ts).
+  const search =
+    config.extensions?.search?.enable === true
+      ? (await import('../search/mount')).searchFor(config, runtime.search, auth)
+      : undefined
   if (search) middleware.push(search.middleware)
+  const ui = uiEnabled(config) ? await import('../ui') : undefined
 
   const app = createApp({
     registry,
@@ -217,7 +222,7 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
           () => new Response(metrics.registry.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4' } }),
         )
       }
-      mountUi(routes, { config, auth, registry, loopback: async (request) => app.fetch(request) })
+      ui?.mountUi(routes, { config, auth, registry, loopback: async (request) => app.fetch(request) })
     },
   })
   return app

@@ -1,16 +1,16 @@
 /**
  * @module
- * The web UI's entry for the server: whether `extensions.ui` is on, and its routes for a config.
+ * The web UI's entry for the server: its routes for a config. Imported only when `extensions.ui`
+ * is on (enabled.ts tells): the pages are code a registry without the UI never loads.
  */
 import type { Hono } from 'hono'
 import type { AuthSetup } from '../auth/setup'
 import type { Config } from '../config'
 import type { AppEnv } from '../http/context'
 import type { Registry } from '../registry/registry'
+import { uiEnabled } from './enabled'
 import { uiRoutes } from './ui-routes'
 import { upstreamOf } from './upstreams'
-
-export const uiEnabled = (config: Config): boolean => config.extensions?.ui?.enable === true
 
 /**
  * Mounts the UI on `routes` when `extensions.ui` is on; `loopback` is the whole app, through

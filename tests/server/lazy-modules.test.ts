@@ -1,6 +1,6 @@
 /**
  * What a config does not use is never loaded (docs/performance.md, "Idle memory"): the AWS
- * clients, the CEL evaluator, LDAP, NATS and OpenID are imported only when configured, so a plain
+ * clients, the CEL evaluator, LDAP, NATS, OpenID and search's graphql are imported only when configured, so a plain
  * registry starts without them (each costs megabytes of RSS). Checked in a process of its own,
  * which assembles the app as `serve` does and lists the modules it loaded.
  */
@@ -10,7 +10,15 @@ import { REPOSITORY_ROOT } from '../support/paths'
 import { tempDirectory } from '../support/temp'
 import { runToEnd } from '../support/zot-cli'
 
-const ONLY_WHEN_CONFIGURED = ['@aws-sdk/', '@marcbachmann/cel-js', 'ldapts', '@nats-io/', 'oauth4webapi', 'jose']
+const ONLY_WHEN_CONFIGURED = [
+  '@aws-sdk/',
+  '@marcbachmann/cel-js',
+  'ldapts',
+  '@nats-io/',
+  'oauth4webapi',
+  'jose',
+  'graphql',
+]
 
 async function loadedModules(config: Record<string, unknown>): Promise<string[]> {
   const script = join(REPOSITORY_ROOT, 'tests/server/support/loaded-modules.ts')
