@@ -1,7 +1,7 @@
 /**
  * @module
- * One log line per request (method, path, status, bytes sent, time until the last byte, user,
- * client), and zot's audit log: one line per successful mutating request. The Authorization
+ * One log line per request (method, path, status, bytes sent, time until the last byte, or until
+ * the response started for a body Bun sends by itself, user, client), and zot's audit log: one line per successful mutating request. The Authorization
  * header is never logged.
  */
 import { createMiddleware } from 'hono/factory'
@@ -49,12 +49,12 @@ export const requestLog = (options: RequestLogOptions) =>
           else if (length !== null && !isStreamedContent(body)) {
             // A file, bytes in memory or an S3 object's body: Bun sends it whole by itself (files
             // with sendfile, fetch bodies natively, which reading it here would forfeit) and Bun
-            // 1.4.5 tells no one when the last byte went.
-            // So the line says what it knows, the time until the response started, under a name
-            // that cannot be read as the download's duration.
+            // 1.4.5 tells no one when the last byte went. So the line says what it knows, the time
+            // until the response started, under a name that cannot be read as the download's
+            // duration.
             line(Number(length), { headersMs: elapsed() })
           } else {
-            // A stream (S3, a pull-through fill) or a body of unknown length (JSON): the line
+            // A stream (a pull-through fill) or a body of unknown length (JSON): the line
             // waits for the last byte, or the client's cancel, and says what went out.
             const measured = new Response(measuredBody(body, whole), c.res)
             // hono's setter would copy the response once more to merge the old one's headers in;
