@@ -20,10 +20,9 @@ export interface SearchMount {
   routes(app: Hono<AppEnv>): void
 }
 
-export function searchFor(config: Config, runtime: SearchRuntime, policy: ViewerPolicy): SearchMount | undefined {
-  if (config.extensions?.search?.enable !== true) return undefined
+export function searchFor(config: Config, runtime: SearchRuntime, policy: ViewerPolicy): SearchMount {
   const engine = setupSearch(runtime, policy)
-  const userPrefs = config.extensions.ui?.enable === true
+  const userPrefs = config.extensions?.ui?.enable === true
   return {
     middleware: provideSearch(engine),
     routes(app) {

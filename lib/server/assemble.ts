@@ -30,6 +30,7 @@ import type { Registry } from '../registry/registry'
 import type { Sync } from '../sync/sync'
 import { loadSync } from '../sync/load'
 import { createSearchRuntime, type SearchRuntime } from '../search/runtime'
+import { searchEnabled } from '../search/enabled'
 import { uiEnabled } from '../ui/enabled'
 
 /** What survives a configuration reload. */
@@ -187,10 +188,9 @@ export async function buildApp(config: Config, runtime: Runtime, logger: Logger)
   if (config.extensions?.events?.enable) middleware.push(eventContext())
   // The search API and the UI are imported only when on: graphql, the resolvers and the pages are
   // megabytes of RSS a registry without them never pays (tests/server/lazy-modules.test.ts).
-  const search =
-    config.extensions?.search?.enable === true
-      ? (await import('../search/mount')).searchFor(config, runtime.search, auth)
-      : undefined
+  const search = searchEnabled(config)
+    ? (await import('../search/mount')).searchFor(config, runtime.search, auth)
+    : undefined
   if (search) middleware.push(search.middleware)
   const ui = uiEnabled(config) ? await import('../ui') : undefined
 

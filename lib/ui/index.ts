@@ -8,20 +8,18 @@ import type { AuthSetup } from '../auth/setup'
 import type { Config } from '../config'
 import type { AppEnv } from '../http/context'
 import type { Registry } from '../registry/registry'
-import { uiEnabled } from './enabled'
 import { uiRoutes } from './ui-routes'
 import { upstreamOf } from './upstreams'
 
 /**
- * Mounts the UI on `routes` when `extensions.ui` is on; `loopback` is the whole app, through
- * which the UI's forms make their changes.
+ * Mounts the UI on `routes` (the caller imports this module only when `extensions.ui` is on, as
+ * enabled.ts tells); `loopback` is the whole app, through which the UI's forms make their changes.
  */
 export function mountUi(
   routes: Hono<AppEnv>,
   options: { config: Config; auth: AuthSetup; registry: Registry; loopback: (request: Request) => Promise<Response> },
 ): void {
   const { config, auth } = options
-  if (!uiEnabled(config)) return
   routes.route(
     '/',
     uiRoutes({
