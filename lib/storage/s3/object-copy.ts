@@ -7,16 +7,11 @@
  * multipart upload completes; on any failure it is aborted. Only a process killed mid-copy leaves
  * one open: GC aborts those once they are older than any copy could take (stale-multipart.ts).
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3'
+import { CopyObjectCommand, UploadPartCopyCommand } from '@aws-sdk/client-s3'
 import { StorageUnavailableError } from '../driver'
 import type { S3Bucket } from './bucket'
 import { mapWithConcurrency } from './concurrency'
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload } from './multipart-upload'
 import { MAX_PART_SIZE, MAX_PARTS } from './options'
 import type { Piece } from './segmented-object'
 
@@ -65,20 +60,7 @@ async function multipartCopy(
   destinationKey: string,
   sourcePath: string,
 ): Promise<void> {
-  const created = await bucket.call('CreateMultipartUpload', undefined, (s3) =>
-    s3.send(
-      new CreateMultipartUploadCommand({
-        Bucket: bucket.name,
-        Key: destinationKey,
-        ...bucket.writeParameters,
-      }),
-    ),
-  )
-  const uploadId = created.UploadId
-  if (!uploadId) {
-    throw new StorageUnavailableError(`S3 CreateMultipartUpload on bucket "${bucket.name}" returned no upload id`)
-  }
-  const target = { Bucket: bucket.name, Key: destinationKey, UploadId: uploadId }
+  const target = await createMultipartUpload(bucket, undefined, destinationKey)
   try {
     const etags = await mapWithConcurrency(
       ranges,
@@ -97,18 +79,9 @@ async function multipartCopy(
         return copied.CopyPartResult?.ETag
       },
     )
-    await bucket.call('CompleteMultipartUpload', undefined, (s3) =>
-      s3.send(
-        new CompleteMultipartUploadCommand({
-          ...target,
-          MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
-        }),
-      ),
-    )
+    await completeMultipartUpload(bucket, undefined, target, etags)
   } catch (error) {
-    await bucket
-      .call('AbortMultipartUpload', undefined, (s3) => s3.send(new AbortMultipartUploadCommand(target)))
-      .catch(() => {})
+    await abortMultipartUpload(bucket, undefined, target)
     throw error
   }
 }

@@ -12,15 +12,15 @@
  * this is for content that needs no reading back (a verified pull-through fill), and saves the
  * part objects, the server-side assembly and the deletes an upload session costs.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3'
+import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3'
 import { StorageUnavailableError } from '../driver'
 import type { S3Bucket } from './bucket'
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  type MultipartTarget,
+} from './multipart-upload'
 import { MAX_PARTS } from './options'
 import { PartBuffer } from './part-buffer'
 
@@ -81,17 +81,11 @@ class MultipartUpload {
   private constructor(
     private readonly bucket: S3Bucket,
     private readonly path: string,
-    private readonly target: { Bucket: string; Key: string; UploadId: string },
+    private readonly target: MultipartTarget,
   ) {}
 
   static async create(bucket: S3Bucket, path: string, key: string): Promise<MultipartUpload> {
-    const created = await bucket.call('CreateMultipartUpload', path, (s3) =>
-      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key, ...bucket.writeParameters })),
-    )
-    if (!created.UploadId) {
-      throw new StorageUnavailableError(`S3 CreateMultipartUpload on bucket "${bucket.name}" returned no upload id`)
-    }
-    return new MultipartUpload(bucket, path, { Bucket: bucket.name, Key: key, UploadId: created.UploadId })
+    return new MultipartUpload(bucket, path, await createMultipartUpload(bucket, path, key))
   }
 
   /** Waits for the part in flight, then sends `buffer` as the next part (and releases it once sent). */
@@ -112,22 +106,13 @@ class MultipartUpload {
 
   async complete(): Promise<void> {
     await this.inFlight
-    await this.bucket.call('CompleteMultipartUpload', this.path, (s3) =>
-      s3.send(
-        new CompleteMultipartUploadCommand({
-          ...this.target,
-          MultipartUpload: { Parts: this.etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
-        }),
-      ),
-    )
+    await completeMultipartUpload(this.bucket, this.path, this.target, this.etags)
   }
 
   /** Aborts once no part is in flight (a part landing after the abort would keep the upload). */
   async abort(): Promise<void> {
     await this.inFlight.catch(() => {})
-    await this.bucket
-      .call('AbortMultipartUpload', this.path, (s3) => s3.send(new AbortMultipartUploadCommand(this.target)))
-      .catch(() => {})
+    await abortMultipartUpload(this.bucket, this.path, this.target)
   }
 
   private async uploadPart(number: number, buffer: PartBuffer): Promise<void> {
